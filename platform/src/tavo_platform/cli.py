@@ -1,0 +1,261 @@
+"""The `tavo` command line: scan, rules (and, as the platform grows, serve, keys, worker)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import nullcontext
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from tavo import Severity
+
+from tavo_platform import __version__
+from tavo_platform.engine.scanner import scan_path
+from tavo_platform.engine.suppression import BaselineError, read_baseline, write_baseline
+from tavo_platform.engine.walker import DEFAULT_MAX_FILE_BYTES, ScanRootError, WalkOptions
+from tavo_platform.formats import RENDERERS
+from tavo_platform.rules.loader import RuleSet, load_builtin_rules, load_rules
+from tavo_platform.rules.testing import test_rules
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+PROGRESS_MIN_FILES = 50
+
+app = typer.Typer(
+    name="tavo",
+    help="Tavo: find security problems in code that uses LLMs and ML models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+rules_app = typer.Typer(help="List and test rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+
+
+class FailOn(str, Enum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+    info = "info"
+    never = "never"
+
+
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", help="Extra rule file or directory (repeatable)."),
+]
+OnlyOption = Annotated[
+    list[str] | None,
+    typer.Option("--only", help="Run only these rule ids or packs (globs, repeatable)."),
+]
+SkipOption = Annotated[
+    list[str] | None, typer.Option("--skip", help="Skip these rule ids or packs (globs).")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    return typer.Exit(EXIT_USAGE)
+
+
+def _gather_rules(
+    extra: list[Path] | None, only: list[str] | None, skip: list[str] | None, builtin: bool = True
+) -> RuleSet:
+    rules = load_builtin_rules() if builtin else RuleSet()
+    for path in extra or []:
+        rules.extend(load_rules(path))
+    for error in rules.errors:
+        stderr.print(f"[bold yellow]rule error:[/] {error}", markup=True, highlight=False)
+    return rules.select(only or [], skip or [])
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tavo {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """Tavo: find security problems in code that uses LLMs and ML models."""
+
+
+@app.command()
+def scan(
+    path: Annotated[Path, typer.Argument(help="File or directory to scan.")],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(help="Exit 1 when a finding is at or above this severity."),
+    ] = FailOn.low,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", "-e", help="Gitignore-style glob to skip.")
+    ] = None,
+    max_file_size: Annotated[
+        int, typer.Option(min=1, help="Skip source files larger than this many bytes.")
+    ] = DEFAULT_MAX_FILE_BYTES,
+    no_gitignore: Annotated[bool, typer.Option(help="Do not honour .gitignore files.")] = False,
+    no_default_excludes: Annotated[
+        bool, typer.Option(help="Also scan node_modules, virtualenvs, minified bundles…")
+    ] = False,
+    rules_paths: RulesOption = None,
+    only: OnlyOption = None,
+    skip: SkipOption = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Report only findings not in this baseline file.")
+    ] = None,
+    write_baseline_to: Annotated[
+        Path | None,
+        typer.Option("--write-baseline", help="Write every current finding to a baseline file."),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: cores).")
+    ] = None,
+    no_progress: Annotated[bool, typer.Option(help="Never show a progress bar.")] = False,
+) -> None:
+    """Scan a file or directory and report findings."""
+    rules = _gather_rules(rules_paths, only, skip)
+    if not rules.rules:
+        raise _fail("no rules selected (check --only/--skip/--rules)")
+    known: frozenset[str] = frozenset()
+    if baseline is not None:
+        try:
+            known = read_baseline(baseline)
+        except BaselineError as error:
+            raise _fail(str(error)) from None
+    show_progress = not no_progress and sys.stderr.isatty()
+    progress = _progress_bar() if show_progress else None
+    tracker: dict[str, int] = {}
+
+    def on_total(total: int) -> None:
+        if progress is not None and total >= PROGRESS_MIN_FILES:
+            tracker["task"] = progress.add_task("scanning", total=total)
+
+    def on_progress(done: int) -> None:
+        if progress is not None and "task" in tracker:
+            progress.advance(tracker["task"], done)  # type: ignore[arg-type]
+
+    walk_options = WalkOptions(
+        excludes=tuple(exclude or ()),
+        max_file_bytes=max_file_size,
+        use_gitignore=not no_gitignore,
+        default_excludes=not no_default_excludes,
+    )
+    try:
+        with progress if progress is not None else nullcontext():
+            result = scan_path(
+                path, rules.rules, walk_options, jobs=jobs, baseline=known,
+                on_total=on_total, on_progress=on_progress,
+            )
+    except ScanRootError as error:
+        raise _fail(str(error)) from None
+    if write_baseline_to is not None:
+        write_baseline(write_baseline_to, result.findings)
+        stderr.print(f"wrote {len(result.findings)} finding(s) to baseline {write_baseline_to}")
+    colour = output is None and output_format is OutputFormat.text and sys.stdout.isatty()
+    report = RENDERERS[output_format.value](result, colour)
+    if output is not None:
+        try:
+            output.write_text(report, encoding="utf-8")
+        except OSError as error:
+            raise _fail(f"cannot write {output}: {error.strerror}") from None
+    else:
+        sys.stdout.write(report)
+    if rules.errors:
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(_exit_code(result.findings, fail_on))
+
+
+def _exit_code(findings: list, fail_on: FailOn) -> int:  # type: ignore[type-arg]
+    if fail_on is FailOn.never:
+        return EXIT_OK
+    threshold = Severity.parse(fail_on.value)
+    return EXIT_FINDINGS if any(f.severity.at_least(threshold) for f in findings) else EXIT_OK
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    )
+
+
+@rules_app.command("list")
+def rules_list(
+    rules_paths: RulesOption = None,
+    only: OnlyOption = None,
+    skip: SkipOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """List the available rules (built-in packs plus --rules)."""
+    rules = _gather_rules(rules_paths, only, skip)
+    if as_json:
+        payload = [
+            rule.model_dump(mode="json", exclude={"examples", "structural", "regex", "artifact"})
+            | {"matcher": rule.matcher_kind}
+            for rule in rules.rules
+        ]
+        typer.echo(json.dumps(payload, indent=2))
+    else:
+        for rule in sorted(rules.rules, key=lambda r: (r.pack, r.id)):
+            tags = " ".join(t for t in (rule.owasp_llm, *rule.cwe) if t)
+            typer.echo(
+                f"{rule.pack:<16} {rule.id:<48} {rule.severity.value:<8} "
+                f"{','.join(lang.value for lang in rule.languages):<28} {tags}"
+            )
+        typer.echo(f"{len(rules.rules)} rule(s)")
+    if rules.errors:
+        raise typer.Exit(EXIT_USAGE)
+
+
+@rules_app.command("test")
+def rules_test(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Rule files or directories to test (default: built-in packs)."),
+    ] = None,
+    only: OnlyOption = None,
+    skip: SkipOption = None,
+) -> None:
+    """Run every rule against its own positive and negative examples."""
+    rules = _gather_rules(paths, only, skip, builtin=not paths)
+    results = test_rules(rules.rules)
+    failures = [r for r in results if not r.passed]
+    for failure in failures:
+        typer.echo(f"FAIL {failure.describe()}")
+    typer.echo(
+        f"{len(results) - len(failures)} passed, {len(failures)} failed "
+        f"({len(rules.rules)} rule(s))"
+    )
+    if failures or rules.errors or not rules.rules:
+        raise typer.Exit(EXIT_FINDINGS if failures else EXIT_USAGE)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,92 @@
+"""The one shape of a finding, used by every output (CLI, JSON, SARIF, API)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tavo import Severity
+
+FINGERPRINT_VERSION = "tavo/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    start_line: int  # 1-based
+    start_column: int  # 1-based, in characters
+    end_line: int
+    end_column: int  # 1-based, exclusive
+
+
+@dataclass(frozen=True, slots=True)
+class Autofix:
+    """Replace the characters of `span` with `replacement`."""
+
+    span: Span
+    start_offset: int  # character offsets into the file, for applying the fix
+    end_offset: int
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    rule_id: str
+    title: str
+    message: str
+    severity: Severity
+    confidence: str
+    category: str
+    cwe: tuple[str, ...]
+    owasp_llm: str | None
+    path: str  # relative to the scan root, '/'-separated
+    span: Span
+    snippet: str  # secrets already redacted
+    fingerprint: str
+    fix: str
+    pack: str
+    autofix: Autofix | None = None
+    references: tuple[str, ...] = field(default=())
+
+    @property
+    def id(self) -> str:
+        return self.fingerprint[:16]
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.span.start_line, self.span.start_column, self.rule_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "message": self.message,
+            "severity": self.severity.value,
+            "confidence": self.confidence,
+            "category": self.category,
+            "cwe": list(self.cwe),
+            "owasp_llm": self.owasp_llm,
+            "pack": self.pack,
+            "path": self.path,
+            **asdict(self.span),
+            "snippet": self.snippet,
+            "fingerprint": self.fingerprint,
+            "fix": self.fix,
+            "references": list(self.references),
+            "autofix": None,
+        }
+        if self.autofix is not None:
+            data["autofix"] = {
+                "replacement": self.autofix.replacement,
+                **asdict(self.autofix.span),
+            }
+        return data
+
+
+def fingerprint(rule_id: str, path: str, matched_text: str, occurrence: int) -> str:
+    """Identity of a finding that survives unrelated edits: it hashes what matched (with
+    whitespace normalised) and which occurrence of that text it is in the file, never the
+    line number."""
+    normalised = " ".join(matched_text.split())
+    material = "\0".join((FINGERPRINT_VERSION, rule_id, path, normalised, str(occurrence)))
+    return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]

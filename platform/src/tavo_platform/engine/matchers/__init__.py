@@ -1,0 +1,1 @@
+"""Matchers: structural (syntax tree), regex (any text) and artifact (pickle opcodes)."""

@@ -1,0 +1,19 @@
+"""What every matcher produces: raw matches that the scanner turns into findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tavo_platform.engine.findings import Autofix, Span
+from tavo_platform.rules.model import Rule
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    rule: Rule
+    span: Span
+    # The text the fingerprint is computed from: what matched, not where.
+    matched_text: str
+    # Shown to users (after redaction); defaults to the source lines of the span.
+    snippet: str | None = None
+    autofix: Autofix | None = None

@@ -1,0 +1,120 @@
+"""Structural rules through ast-grep: one parse per file, one combined traversal per file.
+
+Rules that ast-grep can evaluate node by node are folded into a single `any` query, so the
+tree is walked once whatever the number of rules; each node that query returns is then
+attributed to the rules it matches. Rules needing per-config features (constraints,
+utilities, transforms) or metavariable bindings (autofix) get a traversal of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ast_grep_py import SgNode, SgRoot
+
+from tavo_platform.engine.findings import Autofix, Span
+from tavo_platform.engine.languages import Language
+from tavo_platform.engine.matchers.interface import Match
+from tavo_platform.engine.matchers.requirements import Requirement, WordCache, requirement_of
+from tavo_platform.rules.model import Rule
+
+_FIX_METAVARIABLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledRule:
+    rule: Rule
+    pattern: dict[str, Any]  # the ast-grep rule object
+    config: dict[str, Any]  # the full ast-grep config
+    requirement: Requirement
+    own_pass: bool
+
+
+class StructuralProgram:
+    """Every structural rule for one language, ready to run on parsed files."""
+
+    def __init__(self, language: Language, rules: Sequence[Rule]) -> None:
+        self.language = language
+        self._rules = [_compile(rule) for rule in rules]
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    def applicable(self, text: str) -> list[_CompiledRule]:
+        has = WordCache(text)
+        return [rule for rule in self._rules if rule.requirement.satisfied(has)]
+
+    def run(self, text: str, root: SgNode | None = None) -> Iterator[Match]:
+        candidates = self.applicable(text)
+        if not candidates:
+            return
+        if root is None:
+            root = parse(text, self.language)
+        shared = [rule for rule in candidates if not rule.own_pass]
+        for rule in candidates:
+            if rule.own_pass:
+                for node in root.find_all(rule.config):
+                    yield _match(rule, node)
+        if len(shared) == 1:
+            for node in root.find_all(shared[0].config):
+                yield _match(shared[0], node)
+        elif shared:
+            combined = {"rule": {"any": [rule.pattern for rule in shared]}}
+            for node in root.find_all(combined):
+                for rule in shared:
+                    if node.matches(**rule.pattern):
+                        yield _match(rule, node)
+
+
+def parse(text: str, language: Language) -> SgNode:
+    return SgRoot(text, language.value).root()
+
+
+def _compile(rule: Rule) -> _CompiledRule:
+    assert rule.structural is not None
+    return _CompiledRule(
+        rule=rule,
+        pattern=rule.structural.rule,
+        config=rule.structural.config(),
+        requirement=requirement_of(rule.structural.rule),
+        own_pass=rule.structural.needs_own_pass or rule.autofix is not None,
+    )
+
+
+def _match(compiled: _CompiledRule, node: SgNode) -> Match:
+    span = _span(node)
+    autofix = None
+    if compiled.rule.autofix is not None:
+        node_range = node.range()
+        autofix = Autofix(
+            span=span,
+            start_offset=node_range.start.index,
+            end_offset=node_range.end.index,
+            replacement=_render_fix(compiled.rule.autofix, node),
+        )
+    return Match(rule=compiled.rule, span=span, matched_text=node.text(), autofix=autofix)
+
+
+def _span(node: SgNode) -> Span:
+    node_range = node.range()
+    return Span(
+        start_line=node_range.start.line + 1,
+        start_column=node_range.start.column + 1,
+        end_line=node_range.end.line + 1,
+        end_column=node_range.end.column + 1,
+    )
+
+
+def _render_fix(template: str, node: SgNode) -> str:
+    def substitute(found: re.Match[str]) -> str:
+        multiple, single = found.group(1), found.group(2)
+        if multiple:
+            nodes = [n for n in node.get_multiple_matches(multiple) if n.is_named()]
+            return ", ".join(n.text() for n in nodes)
+        bound = node.get_match(single)
+        return bound.text() if bound is not None else found.group(0)
+
+    return _FIX_METAVARIABLE.sub(substitute, template)

@@ -1,0 +1,341 @@
+"""Runs compiled rules over files: each file read once, parsed once, spread over all cores."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from tavo_platform.engine.findings import Finding, fingerprint
+from tavo_platform.engine.languages import STRUCTURAL_LANGUAGES, Language
+from tavo_platform.engine.matchers.artifact import ArtifactProgram
+from tavo_platform.engine.matchers.interface import Match
+from tavo_platform.engine.matchers.regex import Redactor, RegexProgram
+from tavo_platform.engine.matchers.structural import StructuralProgram
+from tavo_platform.engine.suppression import is_suppressed
+from tavo_platform.engine.walker import (
+    FileTask,
+    SkipReason,
+    SkipReport,
+    WalkOptions,
+    looks_binary,
+    looks_minified,
+    walk,
+)
+from tavo_platform.rules.model import Rule
+
+SNIPPET_MAX_LINES = 3
+SNIPPET_MAX_LINE_CHARS = 240
+# Below this much work, starting worker processes costs more than it saves.
+PARALLEL_MIN_FILES = 24
+PARALLEL_MIN_BYTES = 256 * 1024
+CHUNKS_PER_WORKER = 8
+
+INVALID_UTF8_NOTE = "invalid UTF-8 (scanned with replacement characters)"
+
+
+class CompiledRules:
+    """A rule selection compiled once per process: programs by language, plus redaction."""
+
+    def __init__(self, rules: Sequence[Rule], redaction_rules: Sequence[Rule] | None = None):
+        self.rules = list(rules)
+        self.redaction_rules = list(
+            redaction_rules if redaction_rules is not None else _default_redaction(self.rules)
+        )
+        self.structural = {
+            language: StructuralProgram(
+                language, [r for r in self.rules if r.structural and language in r.languages]
+            )
+            for language in STRUCTURAL_LANGUAGES
+        }
+        self.regex = {
+            language: RegexProgram(
+                [
+                    r
+                    for r in self.rules
+                    if r.regex and (language in r.languages or Language.GENERIC in r.languages)
+                ]
+            )
+            for language in Language
+            if language is not Language.ARTIFACT
+        }
+        self.artifact = ArtifactProgram(self.rules)
+        self.redactor = Redactor(self.redaction_rules)
+
+    def wants(self, language: Language) -> bool:
+        if language is Language.ARTIFACT:
+            return bool(self.artifact)
+        return bool(self.regex[language]) or bool(self.structural.get(language))
+
+
+@lru_cache(maxsize=1)
+def _builtin_redaction_rules() -> tuple[Rule, ...]:
+    from tavo_platform.rules.loader import load_builtin_rules
+
+    return tuple(r for r in load_builtin_rules().rules if r.regex and r.regex.redact)
+
+
+def _default_redaction(rules: Sequence[Rule]) -> list[Rule]:
+    own = [r for r in rules if r.regex and r.regex.redact]
+    known = {r.id for r in own}
+    return own + [r for r in _builtin_redaction_rules() if r.id not in known]
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: int = 0
+    skip_reason: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class ScanResult:
+    root: str
+    findings: list[Finding]
+    files_scanned: int
+    skipped: SkipReport
+    suppressed_inline: int
+    suppressed_baseline: int
+    notes: Counter[str]
+    rules: list[Rule]
+    duration_seconds: float
+
+
+def scan_source(
+    text: str, path: str, language: Language, compiled: CompiledRules
+) -> FileOutcome:
+    """Scans one file's already-decoded text with every rule for its language."""
+    matches: list[Match] = []
+    structural = compiled.structural.get(language)
+    if structural:
+        matches.extend(structural.run(text))
+    regex = compiled.regex.get(language)
+    if regex:
+        matches.extend(regex.run(text, path))
+    return _outcome(matches, text, path, language, compiled)
+
+
+def scan_bytes(data: bytes, path: str, language: Language, compiled: CompiledRules) -> FileOutcome:
+    if language is Language.ARTIFACT:
+        if not _looks_like_artifact(data):
+            language = Language.GENERIC
+        else:
+            return _outcome(list(compiled.artifact.run(data, path)), "", path, language, compiled)
+    if looks_binary(data):
+        return FileOutcome(path, skip_reason=SkipReason.BINARY)
+    note = None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        note = INVALID_UTF8_NOTE
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if language in (Language.JAVASCRIPT, Language.TYPESCRIPT, Language.TSX) and looks_minified(
+        text
+    ):
+        return FileOutcome(path, skip_reason=SkipReason.MINIFIED)
+    outcome = scan_source(text, path, language, compiled)
+    outcome.note = note
+    return outcome
+
+
+def _looks_like_artifact(data: bytes) -> bool:
+    # Pickle protocol 2+ starts with PROTO (0x80); zip archives (torch) with PK; protocol 0/1
+    # pickles with an opcode such as '(' or ']' or 'c'. joblib may compress with zlib (0x78).
+    return data[:1] in (b"\x80", b"(", b"]", b"}", b"c", b"x") or data[:2] == b"PK"
+
+
+def scan_task(task: FileTask, compiled: CompiledRules) -> FileOutcome:
+    try:
+        with open(task.absolute, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return FileOutcome(task.path, skip_reason=SkipReason.UNREADABLE)
+    return scan_bytes(data, task.path, task.language, compiled)
+
+
+def _outcome(
+    matches: list[Match], text: str, path: str, language: Language, compiled: CompiledRules
+) -> FileOutcome:
+    outcome = FileOutcome(path)
+    if not matches:
+        return outcome
+    lines = text.splitlines()
+    matches.sort(key=lambda m: (m.span.start_line, m.span.start_column, m.rule.id))
+    occurrences: Counter[tuple[str, str]] = Counter()
+    seen: set[tuple[str, int, int, int, int]] = set()
+    for match in matches:
+        span = match.span
+        key = (match.rule.id, span.start_line, span.start_column, span.end_line, span.end_column)
+        if key in seen:
+            continue
+        seen.add(key)
+        identity = (match.rule.id, " ".join(match.matched_text.split()))
+        occurrence = occurrences[identity]
+        occurrences[identity] += 1
+        finding = _finding(match, path, lines, occurrence, compiled.redactor)
+        if lines and is_suppressed(finding, lines, language):
+            outcome.suppressed += 1
+        else:
+            outcome.findings.append(finding)
+    return outcome
+
+
+def _finding(
+    match: Match, path: str, lines: list[str], occurrence: int, redactor: Redactor
+) -> Finding:
+    rule = match.rule
+    snippet = match.snippet if match.snippet is not None else _snippet(lines, match)
+    autofix = match.autofix
+    if autofix is not None:
+        redacted = redactor.redact(autofix.replacement)
+        if redacted != autofix.replacement:
+            autofix = None  # never propose a fix that would print a secret
+    return Finding(
+        rule_id=rule.id,
+        title=rule.title,
+        message=rule.message,
+        severity=rule.severity,
+        confidence=rule.confidence.value,
+        category=rule.category,
+        cwe=tuple(rule.cwe),
+        owasp_llm=rule.owasp_llm,
+        path=path,
+        span=match.span,
+        snippet=redactor.redact(snippet),
+        fingerprint=fingerprint(rule.id, path, match.matched_text, occurrence),
+        fix=rule.fix,
+        pack=rule.pack,
+        autofix=autofix,
+        references=tuple(rule.references),
+    )
+
+
+def _snippet(lines: list[str], match: Match) -> str:
+    first = match.span.start_line - 1
+    last = min(match.span.end_line, first + SNIPPET_MAX_LINES)
+    shown = [line.rstrip()[:SNIPPET_MAX_LINE_CHARS] for line in lines[first:last]]
+    return "\n".join(shown)
+
+
+# --- running many files ---------------------------------------------------------------
+
+_worker_rules: CompiledRules | None = None
+
+
+def _init_worker(rules: list[Rule], redaction_rules: list[Rule]) -> None:
+    global _worker_rules
+    _worker_rules = CompiledRules(rules, redaction_rules)
+
+
+def _scan_chunk(tasks: list[FileTask]) -> list[FileOutcome]:
+    assert _worker_rules is not None
+    return [scan_task(task, _worker_rules) for task in tasks]
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def scan_tasks(
+    tasks: Sequence[FileTask],
+    compiled: CompiledRules,
+    jobs: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> list[FileOutcome]:
+    """Scans the files on `jobs` processes; the outcomes come back in the order of `tasks`."""
+    jobs = jobs or default_jobs()
+    total_bytes = sum(task.size for task in tasks)
+    if jobs <= 1 or len(tasks) < PARALLEL_MIN_FILES or total_bytes < PARALLEL_MIN_BYTES:
+        outcomes = []
+        for task in tasks:
+            outcomes.append(scan_task(task, compiled))
+            if on_progress:
+                on_progress(1)
+        return outcomes
+    by_path: dict[str, FileOutcome] = {}
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(compiled.rules, compiled.redaction_rules),
+    ) as pool:
+        futures = [pool.submit(_scan_chunk, chunk) for chunk in _balanced_chunks(tasks, jobs)]
+        for future in as_completed(futures):
+            chunk_outcomes = future.result()
+            for outcome in chunk_outcomes:
+                by_path[outcome.path] = outcome
+            if on_progress:
+                on_progress(len(chunk_outcomes))
+    return [by_path[task.path] for task in tasks]
+
+
+def _balanced_chunks(tasks: Sequence[FileTask], jobs: int) -> list[list[FileTask]]:
+    """Largest files first, each into the lightest chunk, so no worker idles at the end."""
+    count = min(len(tasks), jobs * CHUNKS_PER_WORKER)
+    chunks: list[list[FileTask]] = [[] for _ in range(count)]
+    loads = [0] * count
+    for task in sorted(tasks, key=lambda t: t.size, reverse=True):
+        lightest = loads.index(min(loads))
+        chunks[lightest].append(task)
+        loads[lightest] += task.size + 2048  # a per-file cost even for tiny files
+    return [chunk for chunk in chunks if chunk]
+
+
+def scan_path(
+    root: Path,
+    rules: Sequence[Rule],
+    walk_options: WalkOptions | None = None,
+    *,
+    jobs: int | None = None,
+    baseline: Iterable[str] = (),
+    on_total: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ScanResult:
+    """Scans everything under `root`. Raises ScanRootError when `root` cannot be scanned."""
+    started = time.perf_counter()
+    compiled = CompiledRules(rules)
+    skipped = SkipReport()
+    tasks = [t for t in walk(root, walk_options or WalkOptions(), skipped) if compiled.wants(t.language)]
+    if on_total:
+        on_total(len(tasks))
+    outcomes = scan_tasks(tasks, compiled, jobs, on_progress)
+    known = frozenset(baseline)
+    findings: list[Finding] = []
+    notes: Counter[str] = Counter()
+    suppressed_inline = suppressed_baseline = scanned = 0
+    for outcome in outcomes:
+        if outcome.skip_reason:
+            skipped.add(outcome.skip_reason, outcome.path)
+            continue
+        scanned += 1
+        if outcome.note:
+            notes[outcome.note] += 1
+        suppressed_inline += outcome.suppressed
+        for finding in outcome.findings:
+            if finding.fingerprint in known:
+                suppressed_baseline += 1
+            else:
+                findings.append(finding)
+    findings.sort(key=Finding.sort_key)
+    return ScanResult(
+        root=str(root),
+        findings=findings,
+        files_scanned=scanned,
+        skipped=skipped,
+        suppressed_inline=suppressed_inline,
+        suppressed_baseline=suppressed_baseline,
+        notes=notes,
+        rules=list(rules),
+        duration_seconds=time.perf_counter() - started,
+    )

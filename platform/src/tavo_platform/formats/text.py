@@ -1,0 +1,70 @@
+"""Human output: findings grouped by file, most severe first; colour only on a terminal."""
+
+from __future__ import annotations
+
+import io
+from itertools import groupby
+
+from rich.console import Console
+from rich.text import Text
+from tavo import Severity
+
+from tavo_platform.engine.scanner import ScanResult
+from tavo_platform.formats.summary import severity_counts
+
+_STYLES = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+
+
+def render_text(result: ScanResult, colour: bool) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, force_terminal=colour, no_color=not colour, width=120, highlight=False,
+        soft_wrap=True,
+    )
+    for path, group in groupby(result.findings, key=lambda f: f.path):
+        console.print(Text(path, style="bold underline"))
+        for finding in sorted(group, key=lambda f: (f.severity.rank, f.span.start_line)):
+            line = Text("  ")
+            line.append(f"{finding.severity.value:<8}", style=_STYLES[finding.severity])
+            line.append(f" {finding.span.start_line}:{finding.span.start_column}  ")
+            line.append(finding.rule_id, style="bold")
+            tags = [t for t in (finding.owasp_llm, *finding.cwe) if t]
+            if tags:
+                line.append(f"  [{', '.join(tags)}]", style="dim")
+            console.print(line)
+            console.print(Text(f"      {finding.message}"))
+            for snippet_line in finding.snippet.splitlines():
+                console.print(Text(f"      > {snippet_line.strip()}", style="dim"))
+            console.print(Text(f"      fix: {finding.fix}", style="green"))
+        console.print()
+    console.print(Text(_summary_line(result), style="bold"))
+    for reason, count in sorted(result.skipped.counts.items()):
+        console.print(Text(f"  skipped {count} file(s): {reason}", style="dim"))
+    for note, count in sorted(result.notes.items()):
+        console.print(Text(f"  note: {count} file(s) {note}", style="dim"))
+    return buffer.getvalue()
+
+
+def _summary_line(result: ScanResult) -> str:
+    counts = ", ".join(
+        f"{count} {severity.lower()}" for severity, count in severity_counts(result).items() if count
+    )
+    found = f"{len(result.findings)} finding(s)" + (f" ({counts})" if counts else "")
+    parts = [
+        found,
+        f"{result.files_scanned} file(s) scanned",
+        f"{result.skipped.total} skipped",
+        f"{len(result.rules)} rule(s)",
+        f"{result.duration_seconds:.2f}s",
+    ]
+    if result.suppressed_inline:
+        parts.append(f"{result.suppressed_inline} suppressed inline")
+    if result.suppressed_baseline:
+        parts.append(f"{result.suppressed_baseline} in baseline")
+    return " · ".join(parts)

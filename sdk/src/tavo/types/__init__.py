@@ -1,0 +1,1 @@
+"""Response and request models shared by the SDK's resources."""
