@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import nullcontext
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -38,13 +38,13 @@ app.add_typer(rules_app, name="rules")
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
     sarif = "sarif"
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     critical = "critical"
     high = "high"
     medium = "medium"
@@ -172,7 +172,10 @@ def scan(
     except ScanRootError as error:
         raise _fail(str(error)) from None
     if write_baseline_to is not None:
-        write_baseline(write_baseline_to, result.findings)
+        try:
+            write_baseline(write_baseline_to, result.findings)
+        except BaselineError as error:
+            raise _fail(str(error)) from None
         stderr.print(f"wrote {len(result.findings)} finding(s) to baseline {write_baseline_to}")
     colour = output is None and output_format is OutputFormat.text and sys.stdout.isatty()
     report = RENDERERS[output_format.value](result, colour)
@@ -259,3 +262,14 @@ def rules_test(
 
 def main() -> None:
     app()
+
+
+def _register_platform_commands() -> None:
+    from tavo_platform.platform_cli import db_app, keys_app, serve
+
+    app.command()(serve)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(db_app, name="db")
+
+
+_register_platform_commands()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -87,6 +88,18 @@ def fingerprint(rule_id: str, path: str, matched_text: str, occurrence: int) -> 
     """Identity of a finding that survives unrelated edits: it hashes what matched (with
     whitespace normalised) and which occurrence of that text it is in the file, never the
     line number."""
-    normalised = " ".join(matched_text.split())
+    normalised = normalise_matched_text(matched_text)
     material = "\0".join((FINGERPRINT_VERSION, rule_id, path, normalised, str(occurrence)))
     return hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+_SPACE_NEXT_TO_PUNCTUATION = re.compile(r" (?=\W)|(?<=\W) ")
+_TRAILING_COMMA = re.compile(r",(?=[)\]}])")
+
+
+def normalise_matched_text(text: str) -> str:
+    """The matched code with formatting removed, so a reformatter (re-indenting, wrapping a
+    call over several lines, a magic trailing comma) keeps the fingerprint: whitespace
+    survives only as one space between two word characters (`not x`, `return y`)."""
+    collapsed = _SPACE_NEXT_TO_PUNCTUATION.sub("", " ".join(text.split()))
+    return _TRAILING_COMMA.sub("", collapsed)

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from tavo_platform.engine.findings import Finding, fingerprint
+from tavo_platform.engine.findings import Finding, fingerprint, normalise_matched_text
 from tavo_platform.engine.languages import STRUCTURAL_LANGUAGES, Language
 from tavo_platform.engine.matchers.artifact import ArtifactProgram
 from tavo_platform.engine.matchers.interface import Match
 from tavo_platform.engine.matchers.regex import Redactor, RegexProgram
 from tavo_platform.engine.matchers.structural import StructuralProgram
-from tavo_platform.engine.suppression import is_suppressed
+from tavo_platform.engine.suppression import inline_suppressions
 from tavo_platform.engine.walker import (
     FileTask,
     SkipReason,
@@ -36,6 +36,8 @@ SNIPPET_MAX_LINE_CHARS = 240
 PARALLEL_MIN_FILES = 24
 PARALLEL_MIN_BYTES = 256 * 1024
 CHUNKS_PER_WORKER = 8
+SNIFF_BYTES = 8192
+MINIFIABLE_LANGUAGES = frozenset({Language.JAVASCRIPT, Language.TYPESCRIPT, Language.TSX})
 
 INVALID_UTF8_NOTE = "invalid UTF-8 (scanned with replacement characters)"
 
@@ -131,6 +133,9 @@ def scan_bytes(data: bytes, path: str, language: Language, compiled: CompiledRul
             return _outcome(list(compiled.artifact.run(data, path)), "", path, language, compiled)
     if looks_binary(data):
         return FileOutcome(path, skip_reason=SkipReason.BINARY)
+    # Checked on the raw bytes, so a huge minified bundle is never decoded.
+    if language in MINIFIABLE_LANGUAGES and looks_minified(data):
+        return FileOutcome(path, skip_reason=SkipReason.MINIFIED)
     note = None
     try:
         text = data.decode("utf-8")
@@ -139,10 +144,6 @@ def scan_bytes(data: bytes, path: str, language: Language, compiled: CompiledRul
         note = INVALID_UTF8_NOTE
     if text.startswith("\ufeff"):
         text = text[1:]
-    if language in (Language.JAVASCRIPT, Language.TYPESCRIPT, Language.TSX) and looks_minified(
-        text
-    ):
-        return FileOutcome(path, skip_reason=SkipReason.MINIFIED)
     outcome = scan_source(text, path, language, compiled)
     outcome.note = note
     return outcome
@@ -157,10 +158,25 @@ def _looks_like_artifact(data: bytes) -> bool:
 def scan_task(task: FileTask, compiled: CompiledRules) -> FileOutcome:
     try:
         with open(task.absolute, "rb") as handle:
+            # Binary files (raw tensors in a `.bin`, images) and minified bundles show it in
+            # their first kilobytes: skip them without reading the rest into memory.
+            head = handle.read(SNIFF_BYTES)
+            if looks_binary(head) and not (
+                task.language is Language.ARTIFACT and _looks_like_artifact(head)
+            ):
+                return FileOutcome(task.path, skip_reason=SkipReason.BINARY)
+            if task.language in MINIFIABLE_LANGUAGES and looks_minified(head):
+                return FileOutcome(task.path, skip_reason=SkipReason.MINIFIED)
+            handle.seek(0)
             data = handle.read()
     except OSError:
         return FileOutcome(task.path, skip_reason=SkipReason.UNREADABLE)
-    return scan_bytes(data, task.path, task.language, compiled)
+    try:
+        return scan_bytes(data, task.path, task.language, compiled)
+    except Exception:
+        # A parser or matcher failure on one odd file costs that file, never the whole scan;
+        # it is counted in the summary's skipped files.
+        return FileOutcome(task.path, skip_reason=SkipReason.PARSE_FAILED)
 
 
 def _outcome(
@@ -170,6 +186,7 @@ def _outcome(
     if not matches:
         return outcome
     lines = text.splitlines()
+    suppressions = inline_suppressions(text, language)
     matches.sort(key=lambda m: (m.span.start_line, m.span.start_column, m.rule.id))
     occurrences: Counter[tuple[str, str]] = Counter()
     seen: set[tuple[str, int, int, int, int]] = set()
@@ -179,11 +196,11 @@ def _outcome(
         if key in seen:
             continue
         seen.add(key)
-        identity = (match.rule.id, " ".join(match.matched_text.split()))
+        identity = (match.rule.id, normalise_matched_text(match.matched_text))
         occurrence = occurrences[identity]
         occurrences[identity] += 1
         finding = _finding(match, path, lines, occurrence, compiled.redactor)
-        if lines and is_suppressed(finding, lines, language):
+        if suppressions.covers(finding):
             outcome.suppressed += 1
         else:
             outcome.findings.append(finding)
@@ -306,7 +323,8 @@ def scan_path(
     started = time.perf_counter()
     compiled = CompiledRules(rules)
     skipped = SkipReport()
-    tasks = [t for t in walk(root, walk_options or WalkOptions(), skipped) if compiled.wants(t.language)]
+    walked = walk(root, walk_options or WalkOptions(), skipped)
+    tasks = [task for task in walked if compiled.wants(task.language)]
     if on_total:
         on_total(len(tasks))
     outcomes = scan_tasks(tasks, compiled, jobs, on_progress)

@@ -8,7 +8,7 @@ Each rule has metadata (what, why, how to fix, CWE, OWASP LLM id), exactly one m
 from __future__ import annotations
 
 import re
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -21,7 +21,7 @@ CWE_ID = re.compile(r"^CWE-\d{1,5}$")
 OWASP_LLM_IDS = tuple(f"LLM{n:02d}" for n in range(1, 11))
 
 
-class Confidence(str, Enum):
+class Confidence(StrEnum):
     HIGH = "HIGH"
     MEDIUM = "MEDIUM"
     LOW = "LOW"
@@ -173,9 +173,9 @@ class Rule(_Strict):
             raise ValueError("a rule needs exactly one of `structural`, `regex` or `artifact`")
         languages = set(self.languages)
         if self.structural and not languages <= {lang for lang in Language if lang.is_structural}:
-            raise ValueError("a structural rule's languages must be python/javascript/typescript/tsx")
-        if self.regex and not languages <= {Language.GENERIC, *Language}:
-            raise ValueError("a regex rule's languages must be text languages")
+            raise ValueError(
+                "a structural rule's languages must be python/javascript/typescript/tsx"
+            )
         if self.regex and Language.ARTIFACT in languages:
             raise ValueError("a regex rule cannot target artifacts")
         if self.artifact and languages != {Language.ARTIFACT}:

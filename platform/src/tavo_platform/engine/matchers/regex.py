@@ -53,9 +53,9 @@ def compile_regex_rule(rule: Rule) -> _CompiledRegex:
         spec=spec,
         pattern=re.compile(spec.pattern, flags),
         allow=tuple(re.compile(a) for a in spec.allow),
-        include=pathspec.PathSpec.from_lines("gitwildmatch", spec.paths) if spec.paths else None,
+        include=pathspec.GitIgnoreSpec.from_lines(spec.paths) if spec.paths else None,
         exclude=(
-            pathspec.PathSpec.from_lines("gitwildmatch", spec.exclude_paths)
+            pathspec.GitIgnoreSpec.from_lines(spec.exclude_paths)
             if spec.exclude_paths
             else None
         ),

@@ -1,0 +1,139 @@
+"""Shallow, bounded git clones of checked URLs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from pathlib import Path
+
+from tavo_platform.fetch import FetchError
+from tavo_platform.fetch.urls import CheckedURL
+
+_SIZE_POLL_SECONDS = 0.5
+
+
+def _git_environment() -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": "/nonexistent",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "/bin/false",
+        "SSH_ASKPASS": "/bin/false",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new "
+        "-o UserKnownHostsFile=/dev/null -o ConnectTimeout=15",
+        "LC_ALL": "C",
+    }
+    return env
+
+
+def _pin_options(checked: CheckedURL) -> list[str]:
+    """Make git's HTTP client connect to the addresses we vetted, not a fresh DNS answer."""
+    if checked.scheme not in ("http", "https") or not checked.addresses or checked.host is None:
+        return []
+    host = checked.host
+    try:
+        import ipaddress
+
+        ipaddress.ip_address(host.strip("[]"))
+        return []
+    except ValueError:
+        pass
+    addresses = ",".join(f"[{a}]" if ":" in a else a for a in checked.addresses)
+    return ["-c", f"http.curloptResolve={host}:{checked.port}:{addresses}"]
+
+
+async def clone(
+    checked: CheckedURL, destination: Path, *, branch: str | None, timeout: float, max_bytes: int
+) -> None:
+    if branch is not None and (branch.startswith("-") or any(c in branch for c in " \t\n~^:?*[\\")):
+        raise FetchError(f"invalid branch name {branch!r}")
+    source = checked.local_path if checked.scheme == "file" else checked.url
+    protocols = "file" if checked.scheme == "file" else "https:http:ssh:git"
+    command = [
+        "git",
+        "-c",
+        "protocol.allow=never",
+        *[
+            part
+            for proto in protocols.split(":")
+            for part in ("-c", f"protocol.{proto}.allow=always")
+        ],
+        "-c",
+        "core.symlinks=true",
+        "-c",
+        "http.followRedirects=false",
+        *_pin_options(checked),
+        "clone",
+        "--depth",
+        "1",
+        "--single-branch",
+        "--no-tags",
+        "--quiet",
+        *(["--branch", branch] if branch else []),
+        "--",
+        source or "",
+        str(destination),
+    ]
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        env=_git_environment(),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    watcher = asyncio.create_task(_watch_size(destination, max_bytes, process))
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        _kill(process)
+        await process.wait()
+        shutil.rmtree(destination, ignore_errors=True)
+        raise FetchError(f"git clone took longer than {timeout:.0f}s") from None
+    finally:
+        watcher.cancel()
+    if watcher.done() and not watcher.cancelled() and watcher.result():
+        shutil.rmtree(destination, ignore_errors=True)
+        raise FetchError(f"repository is larger than {max_bytes} bytes")
+    if process.returncode != 0:
+        shutil.rmtree(destination, ignore_errors=True)
+        raise FetchError(f"git clone failed: {_last_line(stderr)}")
+
+
+async def _watch_size(path: Path, max_bytes: int, process: asyncio.subprocess.Process) -> bool:
+    while process.returncode is None:
+        await asyncio.sleep(_SIZE_POLL_SECONDS)
+        if await asyncio.to_thread(_tree_size, path) > max_bytes:
+            _kill(process)
+            return True
+    return False
+
+
+def _tree_size(path: Path) -> int:
+    total = 0
+    for directory, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(directory, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    try:
+        os.killpg(process.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _last_line(stderr: bytes) -> str:
+    lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    text = lines[-1] if lines else "unknown error"
+    # git may echo the URL; never echo credentials embedded in it.
+    import re
+
+    return re.sub(r"://[^/@\s]+@", "://***@", text)[:300]

@@ -1,0 +1,117 @@
+"""Repository URL policy: which URLs the server may fetch (SSRF protection).
+
+Only https, http, ssh and git URLs (and scp-like `user@host:path`) are accepted. The host
+is resolved here, and every address it resolves to must be public unless the host or the
+address is in the server's allow-list; `file://` needs its own setting. The addresses
+checked are handed to git so that it connects to exactly those (no DNS rebinding window).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from tavo_platform.fetch import FetchError
+
+ALLOWED_SCHEMES = frozenset({"https", "http", "ssh", "git"})
+DEFAULT_PORTS = {"https": 443, "http": 80, "ssh": 22, "git": 9418}
+_SCP_LIKE = re.compile(
+    r"^(?:(?P<user>[A-Za-z0-9._-]+)@)?(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/].*)$"
+)
+MAX_URL_LENGTH = 2048
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class CheckedURL:
+    url: str
+    scheme: str
+    host: str | None
+    port: int | None
+    addresses: tuple[str, ...]
+    local_path: str | None = None  # for file:// URLs
+
+
+def check_repository_url(
+    url: str, allow_hosts: list[str] | tuple[str, ...] = (), allow_file_urls: bool = False
+) -> CheckedURL:
+    if not url or len(url) > MAX_URL_LENGTH or any(ord(c) < 0x21 for c in url):
+        raise FetchError("repository_url must be a URL without spaces or control characters")
+    if url.startswith("-"):
+        raise FetchError("repository_url must not start with '-'")
+    scp = _SCP_LIKE.match(url)
+    if scp and "://" not in url:
+        host = scp.group("host")
+        return _checked(url, "ssh", host, 22, allow_hosts)
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        if not allow_file_urls:
+            raise FetchError("file:// repository URLs are not allowed on this server")
+        if parts.netloc not in ("", "localhost"):
+            raise FetchError("file:// URLs must not name a host")
+        return CheckedURL(url, "file", None, None, (), local_path=parts.path)
+    if scheme not in ALLOWED_SCHEMES:
+        raise FetchError(
+            f"unsupported repository URL scheme {scheme or '(none)'!r}: use https, ssh or git"
+        )
+    if not parts.hostname:
+        raise FetchError("repository_url has no host")
+    try:
+        port = parts.port or DEFAULT_PORTS[scheme]
+    except ValueError:
+        raise FetchError("repository_url has an invalid port") from None
+    return _checked(url, scheme, parts.hostname, port, allow_hosts)
+
+
+def _checked(
+    url: str, scheme: str, host: str, port: int, allow_hosts: list[str] | tuple[str, ...]
+) -> CheckedURL:
+    addresses = _resolve(host, port)
+    for address in addresses:
+        if not _is_public(address) and not _allowed(host, address, allow_hosts):
+            raise FetchError(
+                f"repository host {host!r} resolves to a non-public address; "
+                "it must be in the server's fetch allow-list"
+            )
+    return CheckedURL(url, scheme, host, port, tuple(str(a) for a in addresses))
+
+
+def _resolve(host: str, port: int) -> list[IPAddress]:
+    try:
+        literal = ipaddress.ip_address(host.strip("[]"))
+        return [literal]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise FetchError(f"repository host {host!r} cannot be resolved") from None
+    seen: list[IPAddress] = []
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if address not in seen:
+            seen.append(address)
+    return seen
+
+
+def _is_public(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return _is_public(address.ipv4_mapped)
+    return address.is_global and not address.is_multicast
+
+
+def _allowed(host: str, address: IPAddress, allow_hosts: list[str] | tuple[str, ...]) -> bool:
+    for entry in allow_hosts:
+        if entry.lower() == host.lower():
+            return True
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False

@@ -1,0 +1,1 @@
+"""Scan execution: an interface, an in-process pool (embedded default), Celery (scale-out)."""

@@ -1,0 +1,249 @@
+"""`tavo serve`, `tavo keys …` and `tavo db …`: running and administering the platform."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from tavo_platform.server.auth import display_prefix, generate_key, hash_key
+from tavo_platform.server.views import key_view
+from tavo_platform.settings import Settings, load_settings
+from tavo_platform.store import migrate
+from tavo_platform.store.sql import SqlStore
+
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data directory (default: TAVO_DATA_DIR or .tavo-data).")
+]
+DatabaseOption = Annotated[
+    str | None, typer.Option("--database-url", help="Database URL (default: TAVO_DATABASE_URL).")
+]
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except (ValidationError, OSError, ValueError) as error:
+        typer.echo(f"error: invalid settings: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _prepare_database(settings: Settings) -> None:
+    """The embedded SQLite database upgrades itself; an external one must be migrated
+    explicitly (`tavo db upgrade`), so that several processes never race to migrate it."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    if url.startswith("sqlite"):
+        migrate.upgrade(url)
+        return
+    try:
+        migrate.check_schema_sync(url)
+    except migrate.SchemaMismatch as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+async def _bootstrap_admin(settings: Settings) -> str | None:
+    store = SqlStore(settings.resolved_database_url)
+    try:
+        if await store.count_api_keys():
+            return None
+        org = await store.ensure_organization("default")
+        key = generate_key()
+        await store.add_api_key(org.id, hash_key(key), display_prefix(key), "enterprise",
+                                name="bootstrap admin", is_admin=True)
+        return key
+    finally:
+        await store.close()
+
+
+def _export(settings: Settings) -> None:
+    """Granian's worker processes build the app from the environment: hand settings over."""
+    os.environ["TAVO_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["TAVO_HOST"] = settings.host
+    os.environ["TAVO_PORT"] = str(settings.port)
+    os.environ["TAVO_WORKERS"] = str(settings.workers)
+    if settings.database_url:
+        os.environ["TAVO_DATABASE_URL"] = settings.database_url
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run the API server (HTTP/1.1 and HTTP/2; TLS when a certificate is configured)."""
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+
+    settings = _settings(host=host, port=port, workers=workers, data_dir=data_dir)
+    _prepare_database(settings)
+    admin_key = asyncio.run(_bootstrap_admin(settings))
+    if admin_key:
+        typer.echo("Created the first admin API key. It is shown only this once; store it now:")
+        typer.echo(f"  {admin_key}")
+    if settings.workers > 1 and not settings.redis_url:
+        typer.echo(
+            "warning: with several workers and no TAVO_REDIS_URL, rate limits are counted "
+            "per worker process", err=True,
+        )
+    _export(settings)
+    scheme = "https" if settings.tls_certificate else "http"
+    typer.echo(f"Tavo API on {scheme}://{settings.host}:{settings.port}/api/v1 "
+               f"(docs: /api/v1/docs, data: {settings.data_dir})")
+    Granian(
+        "tavo_platform.server.app:app_from_environment",
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        http=HTTPModes.auto,
+        ssl_cert=settings.tls_certificate,
+        ssl_key=settings.tls_key,
+        log_level=settings.log_level,  # type: ignore[arg-type]
+        respawn_failed_workers=True,
+    ).serve()
+
+
+def _store(data_dir: Path | None, database_url: str | None) -> tuple[Settings, SqlStore]:
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    _prepare_database(settings)
+    return settings, SqlStore(settings.resolved_database_url)
+
+
+def _parse_limits(values: list[str] | None) -> dict[str, int] | None:
+    if not values:
+        return None
+    allowed = {"requests_per_hour", "requests_per_day", "scans_per_hour"}
+    limits: dict[str, int] = {}
+    for value in values:
+        name, _, number = value.partition("=")
+        name = name.strip().replace("-", "_")
+        if name not in allowed or not number.strip().isdigit() or int(number) < 1:
+            typer.echo(f"error: --limits takes NAME=N with NAME in {sorted(allowed)}", err=True)
+            raise typer.Exit(2)
+        limits[name] = int(number)
+    return limits
+
+
+@keys_app.command("create")
+def keys_create(
+    tier: Annotated[str, typer.Option(help="free | pro | enterprise")] = "free",
+    org: Annotated[str, typer.Option(help="Organisation name (created if new).")] = "default",
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    limits: Annotated[
+        list[str] | None,
+        typer.Option("--limits", help="Custom limit, e.g. requests_per_hour=5000 (repeatable)."),
+    ] = None,
+    expires_in_days: Annotated[int | None, typer.Option(min=1)] = None,
+    admin: Annotated[bool, typer.Option(help="May manage keys.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create an API key; the key is printed once and only its hash is stored."""
+    if tier not in ("free", "pro", "enterprise"):
+        typer.echo("error: --tier must be free, pro or enterprise", err=True)
+        raise typer.Exit(2)
+    custom = _parse_limits(limits)
+
+    async def create() -> tuple[str, dict[str, Any]]:
+        _settings_unused, store = _store(data_dir, database_url)
+        try:
+            organization = await store.ensure_organization(org)
+            key = generate_key()
+            expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+            record = await store.add_api_key(
+                organization.id, hash_key(key), display_prefix(key), tier, name=name,
+                is_admin=admin, limits=custom, expires_at=expires,
+            )
+            return key, key_view(record)
+        finally:
+            await store.close()
+
+    key, view = asyncio.run(create())
+    if as_json:
+        typer.echo(json.dumps({**view, "key": key}))
+    else:
+        typer.echo(f"{key}\n(id {view['id']}, tier {tier}, org {org}; shown once, store it now)")
+
+
+@keys_app.command("list")
+def keys_list(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """List keys (ids, prefixes, tiers; never the keys)."""
+
+    async def fetch() -> list[dict[str, Any]]:
+        _settings_unused, store = _store(data_dir, database_url)
+        try:
+            return [key_view(k) for k in await store.list_api_keys()]
+        finally:
+            await store.close()
+
+    views = asyncio.run(fetch())
+    if as_json:
+        typer.echo(json.dumps(views, indent=2))
+        return
+    for view in views:
+        state = "revoked" if view["revoked_at"] else "active"
+        typer.echo(f"{view['id']}  {view['prefix']}…  {view['tier']:<10} {state:<8} {view['name']}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (from `tavo keys list`).")],
+    data_dir: DataDirOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Revoke a key (it stops working within seconds)."""
+
+    async def revoke() -> bool:
+        _settings_unused, store = _store(data_dir, database_url)
+        try:
+            return await store.revoke_api_key(key_id) is not None
+        finally:
+            await store.close()
+
+    if not asyncio.run(revoke()):
+        typer.echo(f"error: no key with id {key_id}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"revoked {key_id}")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument()] = "head",
+    data_dir: DataDirOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Migrate the database schema to this version of Tavo."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.resolved_database_url, revision)
+    typer.echo(f"database at {migrate.head_revision() if revision == 'head' else revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument()],
+    data_dir: DataDirOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Migrate the database schema back to REVISION (`base` empties it)."""
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    migrate.downgrade(settings.resolved_database_url, revision)
+    typer.echo(f"database at {revision}")

@@ -1,0 +1,87 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
+
+from tavo_platform import __version__
+from tavo_platform.jobs.pool import InProcessPool
+from tavo_platform.server.auth import Authenticator
+from tavo_platform.server.errors import install_error_handlers
+from tavo_platform.server.metrics import MetricsMiddleware
+from tavo_platform.server.middleware import (
+    RateLimitHeadersMiddleware,
+    RequestBodyMiddleware,
+    RequestIdMiddleware,
+)
+from tavo_platform.server.ratelimit import RateLimiter
+from tavo_platform.server.responses import JSONResponse
+from tavo_platform.server.routes import admin, health, scans
+from tavo_platform.server.state import AppState
+from tavo_platform.settings import Settings, load_settings
+from tavo_platform.store.migrate import check_schema
+from tavo_platform.store.sql import SqlStore
+
+log = logging.getLogger("tavo.server")
+UPLOAD_PATHS = ("/api/v1/uploads", "/api/v1/ai/analyze")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        url = settings.resolved_database_url
+        await check_schema(url)
+        store = SqlStore(url)
+        jobs = InProcessPool(store, settings)
+        app.state.tavo = AppState(
+            settings=settings,
+            store=store,
+            auth=Authenticator(store, settings.tiers),
+            limiter=RateLimiter(settings.redis_url or "memory://"),
+            jobs=jobs,
+        )
+        await jobs.start()
+        try:
+            yield
+        finally:
+            await jobs.stop()
+            await store.close()
+
+    app = FastAPI(
+        title="Tavo API",
+        version=__version__,
+        summary="Self-hosted AI-security scanning: scans, findings, rules, repositories.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        default_response_class=JSONResponse,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in (health.router, scans.router, admin.router):
+        app.include_router(router)
+    # Outermost last: ids and metrics see everything; gzip wraps the final body.
+    app.add_middleware(RateLimitHeadersMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=6)
+    app.add_middleware(
+        RequestBodyMiddleware,
+        max_bytes=settings.max_request_bytes,
+        upload_max_bytes=settings.max_upload_bytes,
+        upload_prefixes=UPLOAD_PATHS,
+    )
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Entry point for ASGI servers: settings come from TAVO_* variables / TAVO_CONFIG."""
+    return create_app()

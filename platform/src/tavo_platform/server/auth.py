@@ -1,0 +1,128 @@
+"""API keys: generated once, shown once, stored as SHA-256 only.
+
+Keys carry 256 bits of randomness, so a fast hash is enough (no password-style stretching
+is needed to resist guessing); lookups go by hash and the final comparison is
+constant-time. A short in-process cache keeps the hot path off the database; a revoked
+key stops working within `AUTH_CACHE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fastapi import Request
+
+from tavo_platform.server.errors import APIError
+from tavo_platform.store.interface import Store
+from tavo_platform.store.records import ApiKey
+from tavo_platform.tiers import TierLimits
+
+KEY_PREFIX = "tavo_"
+AUTH_CACHE_SECONDS = 2.0
+_AUTH_CACHE_MAX = 10_000
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def display_prefix(key: str) -> str:
+    return key[: len(KEY_PREFIX) + 6]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key: ApiKey
+    limits: TierLimits
+
+    @property
+    def org_id(self) -> str:
+        return self.key.org_id
+
+    @property
+    def key_id(self) -> str:
+        return self.key.id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.key.is_admin
+
+
+def presented_key(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    value = request.headers.get("x-api-key")
+    return value.strip() if value and value.strip() else None
+
+
+class Authenticator:
+    def __init__(self, store: Store, tiers: dict[str, TierLimits]) -> None:
+        self._store = store
+        self._tiers = tiers
+        self._cache: dict[str, tuple[float, ApiKey | None]] = {}
+
+    async def authenticate(self, request: Request) -> Principal:
+        key = presented_key(request)
+        if key is None:
+            raise APIError(
+                401,
+                "INVALID_API_KEY",
+                "an API key is required (Authorization: Bearer <key> or X-API-Key)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        digest = hash_key(key)
+        record = await self._lookup(digest)
+        if record is None or not hmac.compare_digest(record.key_hash, digest):
+            raise APIError(
+                401,
+                "INVALID_API_KEY",
+                "the API key is not valid",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if record.revoked_at is not None:
+            raise APIError(
+                401,
+                "INVALID_API_KEY",
+                "the API key has been revoked",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if record.expires_at is not None and record.expires_at <= datetime.now(UTC):
+            raise APIError(
+                401,
+                "API_KEY_EXPIRED",
+                "the API key has expired",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return Principal(record, self.limits_for(record))
+
+    def limits_for(self, record: ApiKey) -> TierLimits:
+        base = self._tiers.get(record.tier, self._tiers["free"])
+        if record.limits:
+            return base.model_copy(update=record.limits)
+        return base
+
+    async def _lookup(self, digest: str) -> ApiKey | None:
+        cached = self._cache.get(digest)
+        moment = time.monotonic()
+        if cached is not None and cached[0] > moment:
+            return cached[1]
+        record = await self._store.api_key_by_hash(digest)
+        if len(self._cache) >= _AUTH_CACHE_MAX:
+            self._cache.clear()
+        self._cache[digest] = (moment + AUTH_CACHE_SECONDS, record)
+        return record
+
+    def forget(self) -> None:
+        self._cache.clear()

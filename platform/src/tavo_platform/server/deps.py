@@ -1,0 +1,58 @@
+"""Request dependencies: who is calling, and have they the budget for it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from tavo_platform.server.auth import Principal
+from tavo_platform.server.errors import APIError
+from tavo_platform.server.ratelimit import (
+    Decision,
+    rate_limit_details,
+    rate_limit_headers,
+)
+from tavo_platform.server.state import AppState, app_state
+
+RATE_LIMIT_STATE = "tavo_rate_limit"
+DEFERRED_HIT_STATE = "tavo_rate_limit_deferred"
+
+
+def rate_limited(decision: Decision, message: str) -> APIError:
+    return APIError(
+        429,
+        "RATE_LIMIT_EXCEEDED",
+        message,
+        rate_limit_details(decision),
+        headers=rate_limit_headers(decision),
+    )
+
+
+async def authenticated(request: Request) -> Principal:
+    """Authenticates and counts the request against the key's hourly and daily budget.
+
+    A conditional GET is only checked here; the middleware counts it once the response
+    is known, so a 304 Not Modified costs nothing.
+    """
+    state = app_state(request)
+    principal = await state.auth.authenticate(request)
+    conditional = request.method in ("GET", "HEAD") and "if-none-match" in request.headers
+    decision = await state.limiter.hit_request(principal, consume=not conditional)
+    request.scope.setdefault("state", {})[RATE_LIMIT_STATE] = decision
+    if conditional:
+        request.scope["state"][DEFERRED_HIT_STATE] = (state.limiter, principal)
+    if not decision.allowed:
+        raise rate_limited(decision, "API rate limit exceeded. Please try again later.")
+    return principal
+
+
+async def admin(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+    if not principal.is_admin:
+        raise APIError(403, "FORBIDDEN", "this endpoint needs an admin key")
+    return principal
+
+
+Caller = Annotated[Principal, Depends(authenticated)]
+Admin = Annotated[Principal, Depends(admin)]
+State = Annotated[AppState, Depends(app_state)]

@@ -1,0 +1,199 @@
+"""Small ASGI middleware: request ids, body limits and gzip request bodies, rate-limit headers."""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tavo_platform.server.deps import DEFERRED_HIT_STATE, RATE_LIMIT_STATE
+from tavo_platform.server.errors import APIError, error_response
+from tavo_platform.server.ratelimit import rate_limit_headers
+
+REQUEST_ID_HEADER = b"x-request-id"
+
+
+class RequestIdMiddleware:
+    """Echoes a sane caller-given X-Request-ID, or makes one, on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"")
+        request_id = (
+            given
+            if 0 < len(given) <= 128
+            and given.isascii()
+            and given.replace(b"-", b"").replace(b"_", b"").isalnum()
+            else uuid.uuid4().hex.encode()
+        )
+        scope.setdefault("state", {})["request_id"] = request_id.decode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class RequestBodyMiddleware:
+    """Caps request bodies and inflates `Content-Encoding: gzip` ones, with a cap on the
+    inflated size, so a compression bomb is refused with 413 before anything parses it."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        upload_max_bytes: int,
+        upload_prefixes: tuple[str, ...] = (),
+    ) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes
+        self.upload_prefixes = upload_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_bytes
+        if any(scope["path"].startswith(prefix) for prefix in self.upload_prefixes):
+            limit = self.upload_max_bytes
+        headers = dict(scope["headers"])
+        encoding = headers.get(b"content-encoding", b"identity").strip().lower()
+        if encoding not in (b"identity", b"gzip", b""):
+            await error_response(
+                APIError(415, "UNSUPPORTED_MEDIA_TYPE", "only gzip request bodies are accepted")
+            )(scope, receive, send)
+            return
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(limit)(scope, receive, send)
+            return
+        try:
+            body = await _read_body(receive, limit, gzip=encoding == b"gzip")
+        except _BodyTooLarge:
+            await _too_large(limit)(scope, receive, send)
+            return
+        except _BadGzip:
+            await error_response(APIError(400, "BAD_REQUEST", "the gzip request body is corrupt"))(
+                scope, receive, send
+            )
+            return
+        except _Disconnected:
+            return
+        if encoding == b"gzip":
+            scope["headers"] = [
+                (k, v)
+                for k, v in scope["headers"]
+                if k not in (b"content-encoding", b"content-length")
+            ] + [(b"content-length", str(len(body)).encode())]
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _BadGzip(Exception):
+    pass
+
+
+class _Disconnected(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, limit: int, *, gzip: bool) -> bytes:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzip else None
+    chunks: list[bytes] = []
+    size = 0
+    raw = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected()
+        chunk = message.get("body", b"")
+        raw += len(chunk)
+        if raw > limit:
+            raise _BodyTooLarge()
+        if inflater is not None and chunk:
+            try:
+                chunk = inflater.decompress(chunk, limit - size + 1)
+            except zlib.error:
+                raise _BadGzip() from None
+            if inflater.unconsumed_tail:
+                raise _BodyTooLarge()
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    if inflater is not None and not inflater.eof:
+        raise _BadGzip()
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> Any:
+    return error_response(
+        APIError(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"the request body is larger than {limit} bytes",
+            {"max_bytes": limit},
+        )
+    )
+
+
+class RateLimitHeadersMiddleware:
+    """Adds the X-RateLimit-*/RateLimit headers decided for this request to its response,
+    and counts a deferred conditional request unless it was answered 304."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state = scope.get("state", {})
+                decision = state.get(RATE_LIMIT_STATE)
+                deferred = state.get(DEFERRED_HIT_STATE)
+                if (
+                    deferred is not None
+                    and message["status"] != 304
+                    and decision is not None
+                    and decision.allowed
+                ):
+                    limiter, principal = deferred
+                    decision = await limiter.hit_request(principal)
+                if decision is not None:
+                    existing = {k.lower() for k, _ in message.get("headers", [])}
+                    extra = [
+                        (name.lower().encode(), value.encode())
+                        for name, value in rate_limit_headers(decision).items()
+                        if name.lower().encode() not in existing
+                    ]
+                    message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,123 @@
+"""Per-key rate limits by tier, through the `limits` library (memory or Redis storage).
+
+Fixed windows (an hour and a day from the first request in each) give the seed's
+`X-RateLimit-Reset` its meaning (when the window resets). Each counter is incremented atomically by the storage,
+so N concurrent requests against a budget of K get exactly K successes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerHour
+from limits.aio.strategies import FixedWindowRateLimiter
+from limits.storage import storage_from_string
+
+from tavo_platform.server.auth import Principal
+
+_NAMESPACE = "tavo"
+
+
+@dataclass(frozen=True, slots=True)
+class WindowState:
+    name: str  # "hour" | "day" | "scans-hour"
+    limit: int
+    remaining: int
+    reset: int  # unix time
+    window_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    binding: WindowState  # the most constraining window (or the one that refused)
+    windows: tuple[WindowState, ...]
+
+    @property
+    def retry_after(self) -> int:
+        return max(0, math.ceil(self.binding.reset - time.time()))
+
+
+class RateLimiter:
+    def __init__(self, storage_uri: str = "memory://") -> None:
+        uri = storage_uri if storage_uri.startswith("async+") else "async+" + storage_uri
+        self.storage = storage_from_string(uri)
+        self._strategy = FixedWindowRateLimiter(self.storage)
+
+    async def hit_request(self, principal: Principal, *, consume: bool = True) -> Decision:
+        """Counts one API request against the hourly and daily windows (in that order)."""
+        items = [
+            (
+                "hour",
+                RateLimitItemPerHour(principal.limits.requests_per_hour, namespace=_NAMESPACE),
+            ),
+            ("day", RateLimitItemPerDay(principal.limits.requests_per_day, namespace=_NAMESPACE)),
+        ]
+        return await self._apply(principal, items, consume)
+
+    async def hit_scan_creation(self, principal: Principal) -> Decision:
+        items = [
+            (
+                "scans-hour",
+                RateLimitItemPerHour(
+                    principal.limits.scans_per_hour, namespace=_NAMESPACE + "-scan"
+                ),
+            )
+        ]
+        return await self._apply(principal, items, True)
+
+    async def _apply(
+        self, principal: Principal, items: list[tuple[str, RateLimitItem]], consume: bool
+    ) -> Decision:
+        states = []
+        for name, item in items:
+            allowed = (
+                await self._strategy.hit(item, principal.key_id)
+                if consume
+                else await self._strategy.test(item, principal.key_id)
+            )
+            state = await self._state(name, item, principal.key_id)
+            states.append(state)
+            if not allowed:
+                return Decision(False, state, tuple(states))
+        binding = min(states, key=lambda s: (s.remaining, s.window_seconds))
+        return Decision(True, binding, tuple(states))
+
+    async def _state(self, name: str, item: RateLimitItem, key_id: str) -> WindowState:
+        stats = await self._strategy.get_window_stats(item, key_id)
+        return WindowState(
+            name=name,
+            limit=item.amount,
+            remaining=max(0, stats.remaining),
+            reset=math.ceil(stats.reset_time),
+            window_seconds=item.get_expiry(),
+        )
+
+
+def rate_limit_headers(decision: Decision) -> dict[str, str]:
+    binding = decision.binding
+    headers = {
+        "X-RateLimit-Limit": str(binding.limit),
+        "X-RateLimit-Remaining": str(binding.remaining),
+        "X-RateLimit-Reset": str(binding.reset),
+        # IETF draft-ietf-httpapi-ratelimit-headers: structured-field policy and state.
+        "RateLimit-Policy": ", ".join(
+            f'"{w.name}";q={w.limit};w={w.window_seconds}' for w in decision.windows
+        ),
+        "RateLimit": f'"{binding.name}";r={binding.remaining};t={decision.retry_after}',
+    }
+    if not decision.allowed:
+        headers["X-RateLimit-Retry-After"] = str(decision.retry_after)
+        headers["Retry-After"] = str(decision.retry_after)
+    return headers
+
+
+def rate_limit_details(decision: Decision) -> dict[str, int]:
+    return {
+        "limit": decision.binding.limit,
+        "remaining": decision.binding.remaining,
+        "reset": decision.binding.reset,
+        "retry_after": decision.retry_after,
+    }

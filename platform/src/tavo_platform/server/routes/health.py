@@ -1,0 +1,41 @@
+"""Liveness, readiness (database and scan runners) and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from tavo_platform.server.deps import State
+from tavo_platform.server.metrics import QUEUE_DEPTH, REGISTRY
+from tavo_platform.server.responses import JSONResponse
+from tavo_platform.store.interface import StoreUnavailable
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Liveness")
+async def health() -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+@router.get("/ready", summary="Readiness: database reachable and scan runners alive")
+async def ready(state: State) -> Response:
+    checks = {"database": "ok", "workers": "ok" if state.jobs.healthy else "down"}
+    try:
+        await state.store.ping()
+    except StoreUnavailable:
+        checks["database"] = "down"
+    ok = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+    )
+
+
+@router.get("/metrics", summary="Prometheus metrics")
+async def metrics(state: State) -> Response:
+    try:
+        QUEUE_DEPTH.set(await state.store.count_queued())
+    except StoreUnavailable:
+        pass
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

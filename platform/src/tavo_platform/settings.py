@@ -1,0 +1,98 @@
+"""Server settings: environment variables (TAVO_*), then an optional TOML config file.
+
+Every setting is documented in docs/configuration.md.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tavo_platform.tiers import DEFAULT_TIERS, TierLimits
+
+DEFAULT_DATA_DIR = Path(".tavo-data")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TAVO_", extra="forbid", frozen=True)
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    # sqlite+aiosqlite:///<data_dir>/tavo.db unless set.
+    database_url: str | None = None
+    # Shared rate-limit/idempotency store; in memory when unset (see the scale-out docs).
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8700, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    tls_certificate: Path | None = None
+    tls_key: Path | None = None
+    # Scans run by this many scanner tasks per API process.
+    scan_concurrency: int = Field(default=2, ge=0, le=64)
+    scan_lease_seconds: float = Field(default=30.0, gt=0)
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    max_upload_files: int = Field(default=50_000, gt=0)
+    max_upload_unpacked_bytes: int = Field(default=500 * 1024 * 1024, gt=0)
+    gzip_min_bytes: int = Field(default=1024, ge=0)
+    clone_timeout_seconds: float = Field(default=120.0, gt=0)
+    clone_max_bytes: int = Field(default=500 * 1024 * 1024, gt=0)
+    # Hosts or CIDRs that repository URLs may point to although they are loopback/private,
+    # and whether file:// URLs are allowed (both off by default: SSRF protection).
+    fetch_allow_hosts: list[str] = []
+    fetch_allow_file_urls: bool = False
+    tiers: dict[str, TierLimits] = Field(default_factory=lambda: dict(DEFAULT_TIERS))
+    log_level: str = "info"
+
+    @field_validator("tiers")
+    @classmethod
+    def _builtin_tiers_present(cls, value: dict[str, TierLimits]) -> dict[str, TierLimits]:
+        return {**DEFAULT_TIERS, **value}
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'tavo.db').resolve()}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.data_dir / "work"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlFileSource(settings_cls))
+
+
+class _TomlFileSource(PydanticBaseSettingsSource):
+    """Reads the file named by TAVO_CONFIG (a `[tavo]` table, or top-level keys)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("TAVO_CONFIG")
+        if not path:
+            return {}
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+        return dict(document.get("tavo", document))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

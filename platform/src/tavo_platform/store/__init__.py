@@ -1,0 +1,1 @@
+"""Persistence: one interface, implemented with SQLAlchemy over SQLite (default) or PostgreSQL."""

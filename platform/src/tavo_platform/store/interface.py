@@ -1,0 +1,106 @@
+"""What the server and workers need from storage; SQL implements it (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from tavo_platform.store.records import (
+    ApiKey,
+    CreatedScans,
+    CustomRuleFile,
+    FindingFilter,
+    NewScan,
+    Organization,
+    Page,
+    Repository,
+    Scan,
+)
+
+
+class StoreError(Exception):
+    """Base error of the storage layer."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached right now; the request may be retried."""
+
+
+class Store(Protocol):
+    async def close(self) -> None: ...
+    async def ping(self) -> None: ...
+
+    # organisations and keys
+    async def ensure_organization(self, name: str) -> Organization: ...
+    async def add_api_key(
+        self,
+        org_id: str,
+        key_hash: str,
+        prefix: str,
+        tier: str,
+        *,
+        name: str = "",
+        is_admin: bool = False,
+        limits: dict[str, int] | None = None,
+        expires_at: datetime | None = None,
+    ) -> ApiKey: ...
+    async def api_key_by_hash(self, key_hash: str) -> ApiKey | None: ...
+    async def list_api_keys(self, org_id: str | None = None) -> list[ApiKey]: ...
+    async def revoke_api_key(self, key_id: str, org_id: str | None = None) -> ApiKey | None: ...
+    async def count_api_keys(self) -> int: ...
+
+    # scans
+    async def create_scans(
+        self,
+        org_id: str,
+        news: Sequence[NewScan],
+        idempotency: tuple[str, str] | None = None,
+        response: dict[str, Any] | None = None,
+    ) -> CreatedScans: ...
+    async def idempotent_scans(self, org_id: str, key: str) -> CreatedScans | None: ...
+    async def get_scan(self, org_id: str, scan_id: str) -> Scan | None: ...
+    async def get_scans(self, org_id: str, scan_ids: Sequence[str]) -> list[Scan]: ...
+    async def list_scans(
+        self, org_id: str, *, status: str | None, offset: int, limit: int
+    ) -> Page: ...
+    async def cancel_scan(self, org_id: str, scan_id: str) -> Scan | None: ...
+    async def delete_scan(self, org_id: str, scan_id: str) -> Scan | None: ...
+    async def scan_results(
+        self, org_id: str, scan_id: str, flt: FindingFilter, *, offset: int, limit: int
+    ) -> Page: ...
+    async def count_queued(self) -> int: ...
+
+    # the worker side of scans
+    async def claim_scan(self, worker: str, lease: timedelta) -> Scan | None: ...
+    async def renew_lease(self, scan_id: str, worker: str, lease: timedelta) -> bool: ...
+    async def is_cancel_requested(self, scan_id: str) -> bool: ...
+    async def finish_scan(
+        self,
+        scan_id: str,
+        worker: str,
+        *,
+        status: str,
+        summary: dict[str, Any] | None,
+        results: Sequence[dict[str, Any]],
+        error: str | None = None,
+    ) -> bool: ...
+
+    # repositories
+    async def upsert_repository(
+        self, org_id: str, url: str, name: str, default_branch: str | None = None
+    ) -> Repository: ...
+    async def get_repository(self, org_id: str, id_or_url: str) -> Repository | None: ...
+    async def list_repositories(self, org_id: str, *, offset: int, limit: int) -> Page: ...
+    async def repository_scans(self, org_id: str, repository_id: str, limit: int) -> list[Scan]: ...
+
+    # custom rules
+    async def save_rule_file(
+        self, org_id: str, name: str, content: str, rule_ids: list[str]
+    ) -> CustomRuleFile: ...
+    async def list_rule_files(self, org_id: str) -> list[CustomRuleFile]: ...
+    async def delete_rule_file(self, org_id: str, file_id: str) -> bool: ...
+
+
+def lease_deadline(now: datetime, lease: timedelta) -> datetime:
+    return now + lease

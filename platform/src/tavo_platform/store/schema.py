@@ -1,0 +1,152 @@
+"""Tables, as SQLAlchemy Core metadata (Alembic migrations are written against these)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC; always returns timezone-aware UTC, on SQLite (which has no zones) too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("org_id", String(40), ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False, default=""),
+    # Only a SHA-256 of the key is kept; the prefix lets people tell keys apart.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("tier", String(20), nullable=False),
+    Column("is_admin", Boolean, nullable=False, default=False),
+    Column("limits", JSON, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=True),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
+repositories = Table(
+    "repositories",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("org_id", String(40), ForeignKey("organizations.id"), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("default_branch", String(255), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("org_id", "url", name="uq_repositories_org_url"),
+)
+
+scans = Table(
+    "scans",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("org_id", String(40), ForeignKey("organizations.id"), nullable=False),
+    Column("repository_id", String(40), ForeignKey("repositories.id"), nullable=True),
+    Column("repository_url", String(2048), nullable=True),
+    Column("source", String(20), nullable=False),  # git | upload
+    Column("upload_path", String(1024), nullable=True),
+    Column("branch", String(255), nullable=True),
+    Column("scan_type", String(40), nullable=False),
+    Column("rules", JSON, nullable=False),
+    Column("exclusions", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("summary", JSON, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=True),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("worker", String(200), nullable=True),
+    # A running scan's claim expires unless its worker renews it; then another may take it.
+    Column("lease_until", UTCDateTime(), nullable=True),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Column("version", Integer, nullable=False, default=0),
+    Index("ix_scans_org_created", "org_id", "created_at"),
+    Index("ix_scans_status", "status"),
+)
+
+findings = Table(
+    "findings",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("scan_id", String(40), ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("rule_id", String(100), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("path", String(2048), nullable=False),
+    Column("start_line", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    UniqueConstraint("scan_id", "fingerprint", name="uq_findings_scan_fingerprint"),
+    Index("ix_findings_scan_seq", "scan_id", "seq"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("org_id", String(40), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+custom_rule_files = Table(
+    "custom_rule_files",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("org_id", String(40), ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("rule_ids", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("org_id", "name", name="uq_custom_rules_org_name"),
+)

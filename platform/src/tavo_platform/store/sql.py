@@ -1,0 +1,601 @@
+"""The Store over SQLAlchemy 2 async: SQLite (aiosqlite) by default, PostgreSQL when configured.
+
+SQLite specifics: WAL so readers never block the writer, and write transactions start with
+BEGIN IMMEDIATE on a dedicated engine, because a deferred transaction that later needs the
+write lock fails instantly under contention instead of waiting on busy_timeout.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, event, func, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from tavo_platform.store.interface import StoreUnavailable
+from tavo_platform.store.records import (
+    ApiKey,
+    CreatedScans,
+    CustomRuleFile,
+    FindingFilter,
+    NewScan,
+    Organization,
+    Page,
+    Repository,
+    Scan,
+)
+from tavo_platform.store.schema import (
+    api_keys,
+    custom_rule_files,
+    findings,
+    idempotency_keys,
+    organizations,
+    repositories,
+    scans,
+)
+
+FINDINGS_BATCH = 500
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def _sqlite_pragmas(immediate: bool):  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return on_connect, on_begin
+
+
+def _engine(url: str, *, immediate: bool) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, pool_size=1 if immediate else 4, max_overflow=0)
+        on_connect, on_begin = _sqlite_pragmas(immediate)
+        event.listen(engine.sync_engine, "connect", on_connect)
+        event.listen(engine.sync_engine, "begin", on_begin)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+class SqlStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._writer = _engine(url, immediate=True)
+        self._reader = _engine(url, immediate=False) if url.startswith("sqlite") else self._writer
+
+    async def close(self) -> None:
+        await self._writer.dispose()
+        if self._reader is not self._writer:
+            await self._reader.dispose()
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self._reader.connect() as connection:
+                yield connection
+        except (OperationalError, DBAPIError, OSError, ConnectionError) as error:
+            if isinstance(error, IntegrityError):
+                raise
+            raise StoreUnavailable(str(error).splitlines()[0]) from error
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self._writer.begin() as connection:
+                yield connection
+        except IntegrityError:
+            raise
+        except (OperationalError, DBAPIError, OSError, ConnectionError) as error:
+            raise StoreUnavailable(str(error).splitlines()[0]) from error
+
+    async def ping(self) -> None:
+        async with self._read() as connection:
+            await connection.execute(select(1))
+
+    # --- organisations and keys -------------------------------------------------------
+
+    async def ensure_organization(self, name: str) -> Organization:
+        async with self._write() as connection:
+            row = (
+                await connection.execute(select(organizations).where(organizations.c.name == name))
+            ).first()
+            if row is None:
+                values = {"id": new_id("org"), "name": name, "created_at": now()}
+                await connection.execute(insert(organizations).values(**values))
+                return Organization(**values)
+            return Organization(**row._mapping)
+
+    async def add_api_key(
+        self,
+        org_id: str,
+        key_hash: str,
+        prefix: str,
+        tier: str,
+        *,
+        name: str = "",
+        is_admin: bool = False,
+        limits: dict[str, int] | None = None,
+        expires_at: datetime | None = None,
+    ) -> ApiKey:
+        values = {
+            "id": new_id("key"),
+            "org_id": org_id,
+            "name": name,
+            "key_hash": key_hash,
+            "prefix": prefix,
+            "tier": tier,
+            "is_admin": is_admin,
+            "limits": limits,
+            "created_at": now(),
+            "expires_at": expires_at,
+            "revoked_at": None,
+        }
+        async with self._write() as connection:
+            await connection.execute(insert(api_keys).values(**values))
+        return ApiKey(**values)
+
+    async def api_key_by_hash(self, key_hash: str) -> ApiKey | None:
+        async with self._read() as connection:
+            row = (
+                await connection.execute(select(api_keys).where(api_keys.c.key_hash == key_hash))
+            ).first()
+        return ApiKey(**row._mapping) if row else None
+
+    async def list_api_keys(self, org_id: str | None = None) -> list[ApiKey]:
+        query = select(api_keys).order_by(api_keys.c.created_at)
+        if org_id is not None:
+            query = query.where(api_keys.c.org_id == org_id)
+        async with self._read() as connection:
+            rows = (await connection.execute(query)).all()
+        return [ApiKey(**row._mapping) for row in rows]
+
+    async def revoke_api_key(self, key_id: str, org_id: str | None = None) -> ApiKey | None:
+        condition = api_keys.c.id == key_id
+        if org_id is not None:
+            condition = and_(condition, api_keys.c.org_id == org_id)
+        async with self._write() as connection:
+            await connection.execute(
+                update(api_keys)
+                .where(condition, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=now())
+            )
+            row = (await connection.execute(select(api_keys).where(condition))).first()
+        return ApiKey(**row._mapping) if row else None
+
+    async def count_api_keys(self) -> int:
+        async with self._read() as connection:
+            return int(
+                (await connection.execute(select(func.count()).select_from(api_keys))).scalar_one()
+            )
+
+    # --- scans ------------------------------------------------------------------------
+
+    async def _insert_scan(self, connection: AsyncConnection, new: NewScan) -> Scan:
+        values = {
+            "id": new_id("scan"),
+            "org_id": new.org_id,
+            "repository_id": new.repository_id,
+            "repository_url": new.repository_url,
+            "source": new.source,
+            "upload_path": new.upload_path,
+            "branch": new.branch,
+            "scan_type": new.scan_type,
+            "rules": list(new.rules),
+            "exclusions": list(new.exclusions),
+            "status": "queued",
+            "error": None,
+            "summary": None,
+            "created_at": now(),
+            "started_at": None,
+            "finished_at": None,
+            "attempts": 0,
+            "worker": None,
+            "lease_until": None,
+            "cancel_requested": False,
+            "version": 0,
+        }
+        await connection.execute(insert(scans).values(**values))
+        return Scan(**values)
+
+    async def get_scan(self, org_id: str, scan_id: str) -> Scan | None:
+        async with self._read() as connection:
+            row = (
+                await connection.execute(
+                    select(scans).where(scans.c.id == scan_id, scans.c.org_id == org_id)
+                )
+            ).first()
+        return _scan(row) if row else None
+
+    async def get_scans(self, org_id: str, scan_ids: Sequence[str]) -> list[Scan]:
+        if not scan_ids:
+            return []
+        async with self._read() as connection:
+            rows = (
+                await connection.execute(
+                    select(scans).where(scans.c.org_id == org_id, scans.c.id.in_(list(scan_ids)))
+                )
+            ).all()
+        return [_scan(row) for row in rows]
+
+    async def list_scans(self, org_id: str, *, status: str | None, offset: int, limit: int) -> Page:
+        condition = scans.c.org_id == org_id
+        if status:
+            condition = and_(condition, scans.c.status == status)
+        async with self._read() as connection:
+            total = (
+                await connection.execute(select(func.count()).select_from(scans).where(condition))
+            ).scalar_one()
+            rows = (
+                await connection.execute(
+                    select(scans)
+                    .where(condition)
+                    .order_by(scans.c.created_at.desc(), scans.c.id)
+                    .offset(offset)
+                    .limit(limit)
+                )
+            ).all()
+        return Page([_scan(row) for row in rows], int(total))
+
+    async def cancel_scan(self, org_id: str, scan_id: str) -> Scan | None:
+        mine = and_(scans.c.id == scan_id, scans.c.org_id == org_id)
+        async with self._write() as connection:
+            await connection.execute(
+                update(scans)
+                .where(mine, scans.c.status == "queued")
+                .values(status="cancelled", finished_at=now(), version=scans.c.version + 1)
+            )
+            await connection.execute(
+                update(scans)
+                .where(mine, scans.c.status == "running")
+                .values(cancel_requested=True, version=scans.c.version + 1)
+            )
+            row = (await connection.execute(select(scans).where(mine))).first()
+        return _scan(row) if row else None
+
+    async def delete_scan(self, org_id: str, scan_id: str) -> Scan | None:
+        mine = and_(scans.c.id == scan_id, scans.c.org_id == org_id)
+        async with self._write() as connection:
+            row = (await connection.execute(select(scans).where(mine))).first()
+            if row is None:
+                return None
+            await connection.execute(delete(findings).where(findings.c.scan_id == scan_id))
+            await connection.execute(delete(scans).where(mine))
+        return _scan(row)
+
+    async def scan_results(
+        self, org_id: str, scan_id: str, flt: FindingFilter, *, offset: int, limit: int
+    ) -> Page:
+        condition = findings.c.scan_id == scan_id
+        if flt.severity:
+            condition = and_(condition, findings.c.severity.in_(flt.severity))
+        if flt.rule_id:
+            condition = and_(condition, findings.c.rule_id.in_(flt.rule_id))
+        if flt.path_prefix:
+            escaped = flt.path_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            condition = and_(condition, findings.c.path.like(escaped + "%", escape="\\"))
+        async with self._read() as connection:
+            total = (
+                await connection.execute(
+                    select(func.count()).select_from(findings).where(condition)
+                )
+            ).scalar_one()
+            rows = (
+                await connection.execute(
+                    select(findings.c.data)
+                    .where(condition)
+                    .order_by(findings.c.seq)
+                    .offset(offset)
+                    .limit(limit)
+                )
+            ).all()
+        return Page([row.data for row in rows], int(total))
+
+    async def count_queued(self) -> int:
+        async with self._read() as connection:
+            return int(
+                (
+                    await connection.execute(
+                        select(func.count()).select_from(scans).where(scans.c.status == "queued")
+                    )
+                ).scalar_one()
+            )
+
+    # --- worker side ------------------------------------------------------------------
+
+    async def claim_scan(self, worker: str, lease: timedelta) -> Scan | None:
+        """Atomically takes the oldest queued scan, or a running one whose lease ran out."""
+        moment = now()
+        claimable = or_(
+            scans.c.status == "queued",
+            and_(scans.c.status == "running", scans.c.lease_until < moment),
+        )
+        async with self._write() as connection:
+            candidate = (
+                await connection.execute(
+                    select(scans.c.id, scans.c.version)
+                    .where(claimable)
+                    .order_by(scans.c.created_at)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+            ).first()
+            if candidate is None:
+                return None
+            claimed = await connection.execute(
+                update(scans)
+                .where(scans.c.id == candidate.id, scans.c.version == candidate.version)
+                .values(
+                    status="running",
+                    worker=worker,
+                    lease_until=moment + lease,
+                    started_at=func.coalesce(scans.c.started_at, moment),
+                    attempts=scans.c.attempts + 1,
+                    version=scans.c.version + 1,
+                )
+            )
+            if claimed.rowcount != 1:
+                return None
+            row = (await connection.execute(select(scans).where(scans.c.id == candidate.id))).one()
+        return _scan(row)
+
+    async def renew_lease(self, scan_id: str, worker: str, lease: timedelta) -> bool:
+        async with self._write() as connection:
+            result = await connection.execute(
+                update(scans)
+                .where(scans.c.id == scan_id, scans.c.worker == worker, scans.c.status == "running")
+                .values(lease_until=now() + lease)
+            )
+        return result.rowcount == 1
+
+    async def is_cancel_requested(self, scan_id: str) -> bool:
+        async with self._read() as connection:
+            value = (
+                await connection.execute(
+                    select(scans.c.cancel_requested).where(scans.c.id == scan_id)
+                )
+            ).scalar_one_or_none()
+        return bool(value)
+
+    async def finish_scan(
+        self,
+        scan_id: str,
+        worker: str,
+        *,
+        status: str,
+        summary: dict[str, Any] | None,
+        results: Sequence[dict[str, Any]],
+        error: str | None = None,
+    ) -> bool:
+        """Replaces the scan's findings and closes it, only if `worker` still holds it."""
+        async with self._write() as connection:
+            owned = await connection.execute(
+                update(scans)
+                .where(scans.c.id == scan_id, scans.c.worker == worker, scans.c.status == "running")
+                .values(
+                    status=status,
+                    summary=summary,
+                    error=error,
+                    finished_at=now(),
+                    lease_until=None,
+                    version=scans.c.version + 1,
+                )
+            )
+            if owned.rowcount != 1:
+                return False
+            await connection.execute(delete(findings).where(findings.c.scan_id == scan_id))
+            for start in range(0, len(results), FINDINGS_BATCH):
+                batch = results[start : start + FINDINGS_BATCH]
+                await connection.execute(
+                    insert(findings),
+                    [
+                        {
+                            "scan_id": scan_id,
+                            "fingerprint": f["fingerprint"],
+                            "rule_id": f["rule_id"],
+                            "severity": f["severity"],
+                            "path": f["path"],
+                            "start_line": f["start_line"],
+                            "data": f,
+                        }
+                        for f in batch
+                    ],
+                )
+        return True
+
+    # --- idempotency ------------------------------------------------------------------
+
+    async def create_scans(
+        self,
+        org_id: str,
+        news: Sequence[NewScan],
+        idempotency: tuple[str, str] | None = None,
+        response: dict[str, Any] | None = None,
+    ) -> CreatedScans:
+        """Creates scans, at most once per idempotency key: the scans and the key are written
+        in one transaction, so a retried or concurrent duplicate gets the first scans back."""
+        if idempotency is not None:
+            replay = await self.idempotent_scans(org_id, idempotency[0])
+            if replay is not None:
+                return replay
+        try:
+            async with self._write() as connection:
+                created = [await self._insert_scan(connection, new) for new in news]
+                if idempotency is not None:
+                    await connection.execute(
+                        insert(idempotency_keys).values(
+                            org_id=org_id,
+                            key=idempotency[0],
+                            request_hash=idempotency[1],
+                            status_code=202,
+                            response={**(response or {}), "scan_ids": [s.id for s in created]},
+                            created_at=now(),
+                        )
+                    )
+        except IntegrityError:
+            if idempotency is None:
+                raise
+            replay = await self.idempotent_scans(org_id, idempotency[0])
+            assert replay is not None
+            return replay
+        return CreatedScans(
+            created,
+            replayed=False,
+            request_hash=idempotency[1] if idempotency else "",
+            response=response or {},
+        )
+
+    async def idempotent_scans(self, org_id: str, key: str) -> CreatedScans | None:
+        async with self._read() as connection:
+            row = (
+                await connection.execute(
+                    select(idempotency_keys).where(
+                        idempotency_keys.c.org_id == org_id, idempotency_keys.c.key == key
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        ids = list(row.response.get("scan_ids", []))
+        by_id = {scan.id: scan for scan in await self.get_scans(org_id, ids)}
+        return CreatedScans(
+            [by_id[i] for i in ids if i in by_id],
+            replayed=True,
+            request_hash=row.request_hash,
+            response=row.response,
+        )
+
+    # --- repositories -----------------------------------------------------------------
+
+    async def upsert_repository(
+        self, org_id: str, url: str, name: str, default_branch: str | None = None
+    ) -> Repository:
+        mine = and_(repositories.c.org_id == org_id, repositories.c.url == url)
+        try:
+            async with self._write() as connection:
+                row = (await connection.execute(select(repositories).where(mine))).first()
+                if row is not None:
+                    return Repository(**row._mapping)
+                values = {
+                    "id": new_id("repo"),
+                    "org_id": org_id,
+                    "url": url,
+                    "name": name,
+                    "default_branch": default_branch,
+                    "created_at": now(),
+                }
+                await connection.execute(insert(repositories).values(**values))
+                return Repository(**values)
+        except IntegrityError:
+            async with self._read() as connection:
+                row = (await connection.execute(select(repositories).where(mine))).one()
+            return Repository(**row._mapping)
+
+    async def get_repository(self, org_id: str, id_or_url: str) -> Repository | None:
+        async with self._read() as connection:
+            row = (
+                await connection.execute(
+                    select(repositories).where(
+                        repositories.c.org_id == org_id,
+                        or_(repositories.c.id == id_or_url, repositories.c.url == id_or_url),
+                    )
+                )
+            ).first()
+        return Repository(**row._mapping) if row else None
+
+    async def list_repositories(self, org_id: str, *, offset: int, limit: int) -> Page:
+        condition = repositories.c.org_id == org_id
+        async with self._read() as connection:
+            total = (
+                await connection.execute(
+                    select(func.count()).select_from(repositories).where(condition)
+                )
+            ).scalar_one()
+            rows = (
+                await connection.execute(
+                    select(repositories)
+                    .where(condition)
+                    .order_by(repositories.c.created_at, repositories.c.id)
+                    .offset(offset)
+                    .limit(limit)
+                )
+            ).all()
+        return Page([Repository(**row._mapping) for row in rows], int(total))
+
+    async def repository_scans(self, org_id: str, repository_id: str, limit: int) -> list[Scan]:
+        async with self._read() as connection:
+            rows = (
+                await connection.execute(
+                    select(scans)
+                    .where(scans.c.org_id == org_id, scans.c.repository_id == repository_id)
+                    .order_by(scans.c.created_at.desc())
+                    .limit(limit)
+                )
+            ).all()
+        return [_scan(row) for row in rows]
+
+    # --- custom rules -----------------------------------------------------------------
+
+    async def save_rule_file(
+        self, org_id: str, name: str, content: str, rule_ids: list[str]
+    ) -> CustomRuleFile:
+        values = {
+            "id": new_id("rules"),
+            "org_id": org_id,
+            "name": name,
+            "content": content,
+            "rule_ids": rule_ids,
+            "created_at": now(),
+        }
+        async with self._write() as connection:
+            await connection.execute(
+                delete(custom_rule_files).where(
+                    custom_rule_files.c.org_id == org_id, custom_rule_files.c.name == name
+                )
+            )
+            await connection.execute(insert(custom_rule_files).values(**values))
+        return CustomRuleFile(**values)
+
+    async def list_rule_files(self, org_id: str) -> list[CustomRuleFile]:
+        async with self._read() as connection:
+            rows = (
+                await connection.execute(
+                    select(custom_rule_files)
+                    .where(custom_rule_files.c.org_id == org_id)
+                    .order_by(custom_rule_files.c.name)
+                )
+            ).all()
+        return [CustomRuleFile(**row._mapping) for row in rows]
+
+    async def delete_rule_file(self, org_id: str, file_id: str) -> bool:
+        async with self._write() as connection:
+            result = await connection.execute(
+                delete(custom_rule_files).where(
+                    custom_rule_files.c.org_id == org_id, custom_rule_files.c.id == file_id
+                )
+            )
+        return result.rowcount == 1
+
+
+def _scan(row: Row[Any]) -> Scan:
+    return Scan(**row._mapping)
