@@ -7,12 +7,14 @@ import sys
 from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.main
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from tavo import Severity
+from typer.core import TyperGroup
 
 from tavo_platform import __version__
 from tavo_platform.engine.scanner import scan_path
@@ -25,7 +27,36 @@ from tavo_platform.rules.testing import test_rules
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 PROGRESS_MIN_FILES = 50
 
+
+class _LazyPlatformCommands(TyperGroup):
+    """`serve`, `keys` and `db` need the web server and database stack, seconds of imports;
+    they are loaded only when one of them runs (or help lists them), so `tavo scan` and
+    `tavo rules` start fast."""
+
+    LAZY = ("serve", "keys", "db")
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in self.LAZY if n not in self.commands)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.LAZY and cmd_name not in self.commands:
+            for name, command in _platform_commands().items():
+                self.add_command(command, name)
+        return super().get_command(ctx, cmd_name)
+
+
+def _platform_commands() -> dict[str, Any]:
+    from tavo_platform.platform_cli import db_app, keys_app, serve
+
+    platform = typer.Typer()
+    platform.command()(serve)
+    platform.add_typer(keys_app, name="keys")
+    platform.add_typer(db_app, name="db")
+    return dict(typer.main.get_group(platform).commands)
+
+
 app = typer.Typer(
+    cls=_LazyPlatformCommands,
     name="tavo",
     help="Tavo: find security problems in code that uses LLMs and ML models.",
     no_args_is_help=True,
@@ -263,13 +294,3 @@ def rules_test(
 def main() -> None:
     app()
 
-
-def _register_platform_commands() -> None:
-    from tavo_platform.platform_cli import db_app, keys_app, serve
-
-    app.command()(serve)
-    app.add_typer(keys_app, name="keys")
-    app.add_typer(db_app, name="db")
-
-
-_register_platform_commands()

@@ -21,7 +21,7 @@ from tavo_platform.server.middleware import (
 )
 from tavo_platform.server.ratelimit import RateLimiter
 from tavo_platform.server.responses import JSONResponse
-from tavo_platform.server.routes import admin, health, scans
+from tavo_platform.server.routes import admin, bulk, health, repositories, rules, scans
 from tavo_platform.server.state import AppState
 from tavo_platform.settings import Settings, load_settings
 from tavo_platform.store.migrate import check_schema
@@ -66,7 +66,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (health.router, scans.router, admin.router):
+    for router in (
+        health.router,
+        bulk.router,  # before scans: /scans/bulk is not a scan id
+        scans.router,
+        repositories.router,
+        rules.router,
+        admin.router,
+    ):
         app.include_router(router)
     # Outermost last: ids and metrics see everything; gzip wraps the final body.
     app.add_middleware(RateLimitHeadersMiddleware)

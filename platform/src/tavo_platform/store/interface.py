@@ -93,6 +93,14 @@ class Store(Protocol):
     async def get_repository(self, org_id: str, id_or_url: str) -> Repository | None: ...
     async def list_repositories(self, org_id: str, *, offset: int, limit: int) -> Page: ...
     async def repository_scans(self, org_id: str, repository_id: str, limit: int) -> list[Scan]: ...
+    async def recent_repository_scans(
+        self,
+        org_id: str,
+        repository_ids: Sequence[str],
+        *,
+        per_repository: int,
+        status: str | None = None,
+    ) -> dict[str, list[Scan]]: ...
 
     # custom rules
     async def save_rule_file(

@@ -109,6 +109,8 @@ scans = Table(
     Column("version", Integer, nullable=False, default=0),
     Index("ix_scans_org_created", "org_id", "created_at"),
     Index("ix_scans_status", "status"),
+    # A repository's latest scans and finding trend (repositories API).
+    Index("ix_scans_repository_created", "repository_id", "created_at"),
 )
 
 findings = Table(

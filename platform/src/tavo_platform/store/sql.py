@@ -554,6 +554,44 @@ class SqlStore:
             ).all()
         return [_scan(row) for row in rows]
 
+    async def recent_repository_scans(
+        self,
+        org_id: str,
+        repository_ids: Sequence[str],
+        *,
+        per_repository: int,
+        status: str | None = None,
+    ) -> dict[str, list[Scan]]:
+        """The newest `per_repository` scans (optionally of one status) of each repository,
+        newest first, in one query: a page of repositories costs one round trip, not one
+        per repository."""
+        if not repository_ids or per_repository < 1:
+            return {}
+        condition = and_(scans.c.org_id == org_id, scans.c.repository_id.in_(list(repository_ids)))
+        if status is not None:
+            condition = and_(condition, scans.c.status == status)
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=scans.c.repository_id,
+                order_by=(scans.c.created_at.desc(), scans.c.id.desc()),
+            )
+            .label("recency_rank")
+        )
+        ranked = select(scans, rank).where(condition).subquery()
+        query = (
+            select(*(ranked.c[column.name] for column in scans.columns))
+            .where(ranked.c.recency_rank <= per_repository)
+            .order_by(ranked.c.repository_id, ranked.c.recency_rank)
+        )
+        async with self._read() as connection:
+            rows = (await connection.execute(query)).all()
+        grouped: dict[str, list[Scan]] = {}
+        for row in rows:
+            scan = _scan(row)
+            grouped.setdefault(scan.repository_id or "", []).append(scan)
+        return grouped
+
     # --- custom rules -----------------------------------------------------------------
 
     async def save_rule_file(
