@@ -64,7 +64,9 @@ RULES_YAML = textwrap.dedent(
           negative: ['token = os.environ["TOKEN"]']
       - id: fmt-pickle-system
         title: Model file runs a shell command
-        message: The pickle stream imports os.system, which runs a shell command when the file is loaded.
+        message: >-
+          The pickle stream imports os.system, which runs a shell command when the file is
+          loaded.
         severity: CRITICAL
         confidence: HIGH
         category: unsafe-deserialization

@@ -21,7 +21,6 @@ from urllib.request import url2pathname
 
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
-
 from tavo_platform.formats import sarif as sarif_format
 
 from .conftest import SECRET, Scan, load

@@ -7,12 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
-from tavo_platform.server.app import create_app
 from tavo_platform.settings import Settings
 from tavo_platform.store.migrate import upgrade
 
-from tests.server.inprocess import InProcessApi
+from tests.server.inprocess import ApiClient, InProcessApi, running_api
 from tests.server.live import LiveServer, server_env
 
 
@@ -47,12 +45,12 @@ def api_settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def api(api_settings: Settings) -> Iterator[InProcessApi]:
-    with TestClient(create_app(api_settings)) as client:
-        yield InProcessApi(api_settings, client)
+    with running_api(api_settings) as running:
+        yield running
 
 
 @pytest.fixture
-def api_client(api: InProcessApi) -> TestClient:
+def api_client(api: InProcessApi) -> ApiClient:
     return api.client
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from tavo_platform.engine.artifacts import artifact_note, looks_like_artifact
 from tavo_platform.engine.findings import Finding, fingerprint, normalise_matched_text
 from tavo_platform.engine.languages import STRUCTURAL_LANGUAGES, Language
 from tavo_platform.engine.matchers.artifact import ArtifactProgram
@@ -127,10 +128,13 @@ def scan_source(
 
 def scan_bytes(data: bytes, path: str, language: Language, compiled: CompiledRules) -> FileOutcome:
     if language is Language.ARTIFACT:
-        if not _looks_like_artifact(data):
+        if not looks_like_artifact(data[:SNIFF_BYTES], path):
             language = Language.GENERIC
         else:
-            return _outcome(list(compiled.artifact.run(data, path)), "", path, language, compiled)
+            inspection, matches = compiled.artifact.evaluate(data, path)
+            outcome = _outcome(matches, "", path, language, compiled)
+            outcome.note = artifact_note(inspection)
+            return outcome
     if looks_binary(data):
         return FileOutcome(path, skip_reason=SkipReason.BINARY)
     # Checked on the raw bytes, so a huge minified bundle is never decoded.
@@ -149,12 +153,6 @@ def scan_bytes(data: bytes, path: str, language: Language, compiled: CompiledRul
     return outcome
 
 
-def _looks_like_artifact(data: bytes) -> bool:
-    # Pickle protocol 2+ starts with PROTO (0x80); zip archives (torch) with PK; protocol 0/1
-    # pickles with an opcode such as '(' or ']' or 'c'. joblib may compress with zlib (0x78).
-    return data[:1] in (b"\x80", b"(", b"]", b"}", b"c", b"x") or data[:2] == b"PK"
-
-
 def scan_task(task: FileTask, compiled: CompiledRules) -> FileOutcome:
     try:
         with open(task.absolute, "rb") as handle:
@@ -162,7 +160,7 @@ def scan_task(task: FileTask, compiled: CompiledRules) -> FileOutcome:
             # their first kilobytes: skip them without reading the rest into memory.
             head = handle.read(SNIFF_BYTES)
             if looks_binary(head) and not (
-                task.language is Language.ARTIFACT and _looks_like_artifact(head)
+                task.language is Language.ARTIFACT and looks_like_artifact(head, task.path)
             ):
                 return FileOutcome(task.path, skip_reason=SkipReason.BINARY)
             if task.language in MINIFIABLE_LANGUAGES and looks_minified(head):

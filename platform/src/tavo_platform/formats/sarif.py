@@ -120,7 +120,7 @@ def sarif_log(result: ScanResult) -> dict[str, Any]:
                         "notifications": [_notification_descriptor(n) for n in NOTIFICATIONS],
                     }
                 },
-                "originalUriBaseIds": {SOURCE_ROOT: {"uri": source_root.as_uri().rstrip("/") + "/"}},
+                "originalUriBaseIds": {SOURCE_ROOT: {"uri": _directory_uri(source_root)}},
                 "columnKind": "unicodeCodePoints",
                 "results": [_result(f, index, by_id[f.rule_id], prefix) for f in findings],
                 "invocations": [
@@ -129,6 +129,11 @@ def sarif_log(result: ScanResult) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _directory_uri(directory: Path) -> str:
+    # A trailing slash, or relative references would resolve against the parent directory.
+    return directory.as_uri().rstrip("/") + "/"
 
 
 def source_root_of(scan_root: Path) -> tuple[Path, str]:

@@ -23,9 +23,11 @@ _STYLES = {
 
 def render_text(result: ScanResult, colour: bool) -> str:
     buffer = io.StringIO()
+    # On a terminal, `no_color=None` lets rich honour the NO_COLOR convention (styles such as
+    # bold stay, colours go); anywhere else no escape codes are written at all.
     console = Console(
-        file=buffer, force_terminal=colour, no_color=not colour, width=120, highlight=False,
-        soft_wrap=True,
+        file=buffer, force_terminal=colour, no_color=None if colour else True, width=120,
+        highlight=False, soft_wrap=True,
     )
     for path, group in groupby(result.findings, key=lambda f: f.path):
         console.print(Text(path, style="bold underline"))
@@ -53,7 +55,9 @@ def render_text(result: ScanResult, colour: bool) -> str:
 
 def _summary_line(result: ScanResult) -> str:
     counts = ", ".join(
-        f"{count} {severity.lower()}" for severity, count in severity_counts(result).items() if count
+        f"{count} {severity.lower()}"
+        for severity, count in severity_counts(result).items()
+        if count
     )
     found = f"{len(result.findings)} finding(s)" + (f" ({counts})" if counts else "")
     parts = [

@@ -21,7 +21,15 @@ from tavo_platform.server.middleware import (
 )
 from tavo_platform.server.ratelimit import RateLimiter
 from tavo_platform.server.responses import JSONResponse
-from tavo_platform.server.routes import admin, bulk, health, repositories, rules, scans
+from tavo_platform.server.routes import (
+    admin,
+    bulk,
+    health,
+    repositories,
+    rules,
+    scans,
+    uploads,
+)
 from tavo_platform.server.state import AppState
 from tavo_platform.settings import Settings, load_settings
 from tavo_platform.store.migrate import check_schema
@@ -70,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health.router,
         bulk.router,  # before scans: /scans/bulk is not a scan id
         scans.router,
+        uploads.router,
         repositories.router,
         rules.router,
         admin.router,

@@ -45,7 +45,7 @@ router = APIRouter(prefix="/api/v1/rules", tags=["rules"])
 PUBLIC_CACHE = "public, max-age=3600"
 PRIVATE_CACHE = "private, no-cache"
 # The answer depends on whose key asks (their custom rules), so caches must key on it.
-VARY_PER_ORG = "Accept-Encoding, Authorization, X-API-Key"
+VARY_PER_ORG = "Authorization, X-API-Key"
 CUSTOM_PACK = "custom"
 MAX_CUSTOM_RULE_FILE_BYTES = 1024 * 1024
 MAX_CUSTOM_RULE_FILES = 100
@@ -164,7 +164,7 @@ def _cached(request: Request, content: Any, *, custom: bool, per_org: bool) -> R
     """`per_org`: the answer depends on the caller's organisation (its custom rules)."""
     response = cached_json(request, content, PRIVATE_CACHE if custom else PUBLIC_CACHE)
     if per_org:
-        response.headers["Vary"] = VARY_PER_ORG
+        response.headers["Vary"] = f"{response.headers['Vary']}, {VARY_PER_ORG}"
     return response
 
 

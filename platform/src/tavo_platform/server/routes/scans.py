@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
@@ -247,6 +249,11 @@ async def delete_scan(scan_id: str, caller: Caller, state: State) -> Response:
     if scan.status == "running":
         raise APIError(409, "SCAN_RUNNING", "cancel the scan before deleting it")
     await state.store.delete_scan(caller.org_id, scan_id)
+    if scan.upload_path:
+        uploads = state.settings.uploads_dir.resolve()
+        upload = Path(scan.upload_path).resolve()
+        if upload.is_relative_to(uploads):
+            await asyncio.to_thread(shutil.rmtree, upload, True)
     return Response(status_code=204)
 
 
