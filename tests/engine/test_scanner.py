@@ -185,7 +185,7 @@ def test_invalid_utf8_is_scanned_and_noted(make_tree: MakeTree, scan: Callable[.
         ("broken.py", "def f(:\n    return ((\nclass\neval(after_error)\n", 4),
         ("broken.js", "function f( {\n  return [1, 2;\n}}}\neval(afterError);\n", 4),
         ("broken.ts", "let x: = ;\ninterface {\neval(afterError);\n", 3),
-        ("broken.tsx", "const a = <div><span></div>;\neval(afterError);\n", 2),
+        ("broken.tsx", "function f(: string) { <b>x</b> }\neval(afterError);\n", 2),
     ],
 )
 def test_what_parses_after_a_syntax_error_is_still_scanned(
