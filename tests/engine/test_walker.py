@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from tavo_platform.engine.scanner import ScanResult, scan_path
 from tavo_platform.engine.walker import (
     MINIFIED_LINE_LENGTH,
@@ -18,6 +17,7 @@ from tavo_platform.engine.walker import (
     walk,
 )
 from tavo_platform.rules.loader import load_rules
+
 from tests.engine.rulefiles import write_rules
 
 MakeTree = Callable[[dict[str, str | bytes]], Path]
@@ -82,7 +82,13 @@ def test_gitignore_negation_at_root_and_in_a_nested_file(make_tree: MakeTree) ->
             "sub/keep.py": "x",
         }
     )
-    assert walked(root) == [".gitignore", "keep.py", "sub/.gitignore", "sub/keep.py", "sub/wanted.py"]
+    assert walked(root) == [
+        ".gitignore",
+        "keep.py",
+        "sub/.gitignore",
+        "sub/keep.py",
+        "sub/wanted.py",
+    ]
 
 
 def test_a_file_in_an_ignored_directory_cannot_be_re_included(make_tree: MakeTree) -> None:
@@ -147,7 +153,10 @@ def test_no_default_excludes_still_never_reads_version_control_metadata(
             "static/app.min.js": "x",
         }
     )
-    assert walked(root, default_excludes=False) == ["node_modules/lib/index.js", "static/app.min.js"]
+    assert walked(root, default_excludes=False) == [
+        "node_modules/lib/index.js",
+        "static/app.min.js",
+    ]
 
 
 def test_javascript_with_very_long_lines_is_skipped_as_minified(
@@ -240,7 +249,9 @@ def test_binary_and_oversized_files_are_skipped_and_counted(
     assert result.files_scanned == 2
 
 
-def test_fifo_is_skipped_without_blocking(make_tree: MakeTree, scan: Callable[..., ScanResult]) -> None:
+def test_fifo_is_skipped_without_blocking(
+    make_tree: MakeTree, scan: Callable[..., ScanResult]
+) -> None:
     root = make_tree({"app.py": "eval(x)\n"})
     os.mkfifo(root / "pipe.py")
     result = scan(root)

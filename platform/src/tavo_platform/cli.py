@@ -108,9 +108,10 @@ def _gather_rules(
     rules = load_builtin_rules() if builtin else RuleSet()
     for path in extra or []:
         rules.extend(load_rules(path))
-    for error in rules.errors:
+    selected = rules.select(only or [], skip or [])
+    for error in selected.errors:
         stderr.print(f"[bold yellow]rule error:[/] {error}", markup=True, highlight=False)
-    return rules.select(only or [], skip or [])
+    return selected
 
 
 def _version(value: bool) -> None:

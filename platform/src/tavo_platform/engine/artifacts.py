@@ -58,7 +58,11 @@ HIGHEST_KNOWN_PROTOCOL = 5
 # spares decoding hundreds of megabytes.
 _MAX_TEXT_VALUE = 1 << 20
 _MAX_NESTED_CANDIDATES = 64
-_DECOMPRESS_CHUNK = 1 << 16
+_OPCODE_BATCH = 4096
+# Compressed input is fed in blocks this small: a block that turns out corrupt loses its
+# output, and loaders read bigger blocks (joblib: 8 KiB), so nothing they would act on
+# before the damage is missed here.
+_DECOMPRESS_CHUNK = 4096
 _SAFETENSORS_MAX_HEADER = 100 * 1024 * 1024
 _NPY_MAX_HEADER = 1 << 20
 
@@ -154,6 +158,8 @@ def inspect_artifact(
         session.incomplete(None, "nested too deeply to inspect")
     except MemoryError:
         session.incomplete(None, "ran out of memory while inspecting")
+    except Exception as error:  # a bug here must cost a verdict, never the caller
+        session.incomplete(None, f"inspection failed: {_describe(error)}")
     session.inspection.opcodes = limits.max_opcodes - session.opcodes_left
     return session.inspection
 
@@ -197,9 +203,12 @@ def looks_like_artifact(head: bytes, path: str) -> bool:
     is left to the text scanners or skipped as binary."""
     if sniff_format(head) is not None:
         return True
-    if PurePosixPath(path).suffix.lower() not in PICKLE_SUFFIXES or not head:
+    if not head:
         return False
-    return _OPCODES[head[0]] is not None or b"\x00" in head[:8192]
+    if PurePosixPath(path).suffix.lower() in PICKLE_SUFFIXES:
+        return True
+    # A `.bin` may be a headerless pickle, or raw tensors: try the head as a pickle.
+    return _OPCODES[head[0]] is not None and _unlabelled_pickle(head, head_only=True)
 
 
 # --- containers -------------------------------------------------------------------------
@@ -232,9 +241,12 @@ def _inspect_blob(
     """Inspects one file or archive member by its format; returns the format's name."""
     kind = sniff_format(data[:64])
     if kind is None:
-        if suffix not in PICKLE_SUFFIXES:
+        if suffix in PICKLE_SUFFIXES:
+            kind = "pickle"  # the name says pickle: inspect it, and report why it is not one
+        elif data and _OPCODES[data[0]] is not None:
+            return _inspect_unlabelled(data, where, session, depth)
+        else:
             return "raw"  # raw tensors and the like: nothing a loader would execute
-        kind = "pickle"  # the name says pickle: inspect it, and report why it is not one
     if depth > session.limits.max_depth and kind not in ("safetensors", "gguf"):
         session.incomplete(where, f"{kind} nested more than {session.limits.max_depth} deep")
         return kind
@@ -257,6 +269,34 @@ def _inspect_blob(
     elif kind == "lz4":
         session.incomplete(where, "lz4-compressed content is not supported; not inspected")
     return kind
+
+
+def _inspect_unlabelled(data: bytes, where: str | None, session: _Session, depth: int) -> str:
+    """A file with neither a header nor a pickle's name (a `.bin`): a pickle if inspecting
+    it as one finds an import; otherwise raw data, and the attempt leaves no trace."""
+    inspection = session.inspection
+    before = (len(inspection.imports), len(inspection.problems), inspection.complete,
+              inspection.pickle_streams, set(inspection.protocols))
+    _inspect_pickles(data, where, session, depth)
+    if len(inspection.imports) > before[0]:
+        return "pickle"
+    del inspection.problems[before[1] :]
+    inspection.complete, inspection.pickle_streams, inspection.protocols = before[2:]
+    return "raw"
+
+
+def _unlabelled_pickle(head: bytes, head_only: bool) -> bool:
+    """Whether a headerless file's first bytes read as a pickle: one that imports
+    something, or that does not break before the bytes run out."""
+    session = _Session(ArtifactInspection(), DEFAULT_LIMITS)
+    machine = _PickleMachine(head, memoryview(head), 0, None, session, 0)
+    finished = machine.run()
+    if session.inspection.imports or finished:
+        return True
+    ran_out = machine.position >= len(head) or any(
+        "truncated" in problem for problem in session.inspection.problems
+    )
+    return head_only and ran_out
 
 
 def _inspect_zip(data: bytes, where: str | None, session: _Session, depth: int) -> str:
@@ -319,14 +359,24 @@ def _read_member(
             session.incomplete(label, f"unreadable archive member: {_describe(error)}")
             return None
         session.problem(label, f"archive member corrupt after {total} bytes: {_describe(error)}")
-    payload = b"".join(chunks)
-    if len(payload) > budget:
-        payload = payload[:budget]
+    if total > budget:
+        _trim(chunks, total - budget)
         session.incomplete(
             label, f"larger than the decompression budget; inspected the first {budget} bytes"
         )
+    payload = b"".join(chunks)
     session.bytes_left -= len(payload)
     return payload
+
+
+def _trim(chunks: list[bytes], excess: int) -> None:
+    """Drops `excess` bytes from the end of `chunks` before they are joined (joining first
+    and slicing after would copy hundreds of megabytes twice)."""
+    while excess > 0 and chunks:
+        last = chunks.pop()
+        if len(last) > excess:
+            chunks.append(last[: len(last) - excess])
+        excess -= len(last)
 
 
 def _zip_declared_entries(data: bytes) -> int | None:
@@ -381,13 +431,13 @@ def _decompress(kind: str, data: bytes, where: str | None, session: _Session) ->
     else:
         if total <= budget and not decompressor.eof:
             session.problem(where, f"{kind} stream ends early (truncated file)")
-    payload = b"".join(out)
     if total > budget:
-        payload = payload[:budget]
+        _trim(out, total - budget)
         session.incomplete(
             where, f"{kind} content exceeds the decompression budget; "
             f"inspected the first {budget} bytes"
         )
+    payload = b"".join(out)
     session.bytes_left -= len(payload)
     return payload or None
 
@@ -448,6 +498,9 @@ def _inspect_pickles(data: bytes, where: str | None, session: _Session, depth: i
     """Inspects the pickles in `data` one after another: files may hold several (legacy
     PyTorch, repeated pickle.dump). Returns "pickle" or "torch-legacy"."""
     kind = "pickle"
+    if not data:
+        session.problem(where, "empty: no pickle to inspect")
+        return kind
     view = memoryview(data)
     position = 0
     count = 0
@@ -525,20 +578,21 @@ class _Dict:
         return None
 
 
-class _Set:
-    __slots__ = ("items",)
+class _Opaque:
+    """A value the inspector does not model: persistent ids, buffers, very long text, and
+    lists and sets (nothing about an import or a joblib array depends on their items, and
+    not allocating them keeps a hostile stream of millions of `]` opcodes cheap)."""
 
-    def __init__(self, items: list[object]) -> None:
-        self.items = items
+    __slots__ = ("kind",)
 
-
-class _Unknown:
-    """A value the inspector does not model (persistent ids, buffers, very long text)."""
-
-    __slots__ = ()
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
 
 
-UNKNOWN = _Unknown()
+UNKNOWN = _Opaque("unknown")
+_MISSING = _Opaque("missing")
+LIST = _Opaque("list")
+SET = _Opaque("set")
 
 
 class _Truncated(Exception):
@@ -561,6 +615,9 @@ _F8 = struct.Struct(">d")
 _IDENTIFIER_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _NUMPY_TYPESTR = re.compile(r"[<>|=]?[a-zA-Z](\d+)")
 _PADDING = re.compile(rb"[\x00 \t\r\n]*")
+# A backslash followed by what Python's escape decoding does not know; `\\\\` pairs are
+# consumed first so the second backslash of a pair is never taken for an escape.
+_UNKNOWN_ESCAPE = re.compile(rb"\\\\|\\([^\\'\"abfnrtv\n0-7x])")
 
 
 class _PickleMachine:
@@ -587,7 +644,7 @@ class _PickleMachine:
         self.result: object = None
         self.opcode_offset = start
         self.stack_underflowed = False
-        self.nested_candidates: list[tuple[int, bytes]] = []
+        self.nested_candidates: list[tuple[int, bytes | memoryview]] = []
         self.loads_nested = False
 
     # The unpickler's primitives, made total: a loader would fail where these fall back to
@@ -665,11 +722,11 @@ class _PickleMachine:
             except UnicodeEncodeError:
                 return
         if value[-1] == 0x2E and value[0] in b"\x80(]}c":
-            self.nested_candidates.append((start, bytes(value)))
+            self.nested_candidates.append((start, value))  # copied only if inspected
 
     # --- imports --------------------------------------------------------------------------
 
-    def record_import(self, module: str, name: str, opcode: str) -> _Global | _Unknown:
+    def record_import(self, module: str, name: str, opcode: str) -> _Global | _Opaque:
         """Records an import; names a real import could never resolve (not dotted
         identifiers) are problems rather than imports."""
         if module != UNRESOLVED and name != UNRESOLVED:
@@ -693,19 +750,29 @@ class _PickleMachine:
     def run(self) -> bool:
         """Runs to STOP; False when the stream ended otherwise (recorded as a problem)."""
         data = self.data
+        size = len(data)
         session = self.session
         handlers = _OPCODES
+        # The opcode budget is shared with nested streams (which run inside a handler), so
+        # it is settled in batches rather than per opcode, which would cost a quarter of
+        # the loop; a batch is the most the budget can be overrun by.
+        batch = 0
+        threshold = min(_OPCODE_BATCH, session.opcodes_left + 1)
         try:
             while True:
-                if self.position >= len(data):
+                position = self.position
+                if position >= size:
                     raise _Truncated("ends before its STOP opcode")
-                session.opcodes_left -= 1
-                if session.opcodes_left < 0:
-                    session.opcodes_left = 0
-                    raise _OutOfOpcodes
-                self.opcode_offset = self.position
-                handler = handlers[data[self.position]]
-                self.position += 1
+                batch += 1
+                if batch >= threshold:
+                    session.opcodes_left -= batch
+                    batch = 0
+                    if session.opcodes_left < 0:
+                        raise _OutOfOpcodes
+                    threshold = min(_OPCODE_BATCH, session.opcodes_left + 1)
+                self.opcode_offset = position
+                handler = handlers[data[position]]
+                self.position = position + 1
                 if handler is None:
                     self.session.problem(
                         self.where, f"invalid opcode 0x{data[self.opcode_offset]:02x} at byte "
@@ -730,6 +797,7 @@ class _PickleMachine:
                                     "inspected")
             return False
         finally:
+            session.opcodes_left = max(0, session.opcodes_left - batch)
             self._inspect_nested()
 
     def _inspect_nested(self) -> None:
@@ -740,7 +808,7 @@ class _PickleMachine:
             if self.depth + 1 > self.session.limits.max_depth:
                 self.session.incomplete(label, "nested pickle too deep; not inspected")
                 return
-            _inspect_pickles(payload, label, self.session, self.depth + 1)
+            _inspect_pickles(bytes(payload), label, self.session, self.depth + 1)
 
     # --- joblib ---------------------------------------------------------------------------
 
@@ -925,6 +993,10 @@ def _op_string(m: _PickleMachine) -> None:
     line = m.line()
     if len(line) >= 2 and line[0] == line[-1] and line[:1] in (b"'", b'"'):
         line = line[1:-1]
+    if b"\\" in line:
+        # escape_decode keeps an unknown escape (\*) as it is but warns about it, and a
+        # warning turned into an error must not escape the inspector: escape those first.
+        line = _UNKNOWN_ESCAPE.sub(rb"\\\\\1", line)
     try:
         value: object = codecs.escape_decode(line)[0].decode("latin-1")  # type: ignore[attr-defined]
     except ValueError:
@@ -958,38 +1030,49 @@ def _op_unicode(m: _PickleMachine) -> None:
         m.stack.append(UNKNOWN)
 
 
-def _unicode(m: _PickleMachine, size: int) -> None:
-    start = m.take(size)
-    value = m.text(start, size, "utf-8")
-    if isinstance(value, str) and value[-1:] == ".":
+def _unicode(m: _PickleMachine, start: int, end: int) -> None:
+    # Hot: strings are most of a typical pickle's opcodes, so this avoids helper calls.
+    if end > len(m.data):
+        raise _Truncated(f"string of {end - start} bytes runs past the end")
+    m.position = end
+    if end - start > _MAX_TEXT_VALUE:
+        m.stack.append(UNKNOWN)
+        return
+    try:
+        value = m.data[start:end].decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        m.stack.append(UNKNOWN)
+        return
+    if value[-1:] == ".":
         m.maybe_nested(start, value)
     m.stack.append(value)
 
 
 def _op_binunicode(m: _PickleMachine) -> None:
-    _unicode(m, _U4.unpack_from(m.data, m.take(4))[0])
+    start = m.take(4) + 4
+    _unicode(m, start, start + _U4.unpack_from(m.data, start - 4)[0])
 
 
 def _op_short_binunicode(m: _PickleMachine) -> None:
-    _unicode(m, m.data[m.take(1)])
+    start = m.position + 1
+    if start > len(m.data):
+        raise _Truncated("missing string length")
+    _unicode(m, start, start + m.data[start - 1])
 
 
 def _op_binunicode8(m: _PickleMachine) -> None:
-    _unicode(m, _U8.unpack_from(m.data, m.take(8))[0])
+    start = m.take(8) + 8
+    _unicode(m, start, start + _U8.unpack_from(m.data, start - 8)[0])
 
 
 def _op_append(m: _PickleMachine) -> None:
-    value = m.pop()
-    target = m.top()
-    if isinstance(target, list):
-        target.append(value)
+    m.pop()
+    m.top()
 
 
 def _op_appends(m: _PickleMachine) -> None:
-    items = m.pop_mark()
-    target = m.top()
-    if isinstance(target, list):
-        target.extend(items)
+    m.pop_mark()
+    m.top()
 
 
 def _op_build(m: _PickleMachine) -> None:
@@ -1014,7 +1097,8 @@ def _op_global(m: _PickleMachine) -> None:
 def _op_inst(m: _PickleMachine) -> None:
     module, name = _global_names(m, "ascii")
     imported = m.record_import(module, name, "INST")
-    m.stack.append(_Object(imported, tuple(m.pop_mark())))
+    args = tuple(m.pop_mark())
+    m.stack.append(_Object(imported, args))
 
 
 def _op_obj(m: _PickleMachine) -> None:
@@ -1047,16 +1131,18 @@ def _op_setitems(m: _PickleMachine) -> None:
 
 
 def _get(m: _PickleMachine, index: int) -> None:
-    value = m.memo.get(index, UNKNOWN)
-    if value is UNKNOWN and index not in m.memo:
+    value = m.memo.get(index, _MISSING)
+    if value is _MISSING:
         m.session.problem(
             m.where, f"memo key {index} read before it is set, at byte {m.opcode_offset}"
         )
+        value = UNKNOWN
     m.stack.append(value)
 
 
 def _put(m: _PickleMachine, index: int) -> None:
-    m.memo[index] = m.top()
+    stack = m.stack
+    m.memo[index] = stack[-1] if stack else m.top()
 
 
 def _decimal_index(m: _PickleMachine) -> int:
@@ -1072,7 +1158,11 @@ def _op_get(m: _PickleMachine) -> None:
 
 
 def _op_binget(m: _PickleMachine) -> None:
-    _get(m, m.data[m.take(1)])
+    position = m.position
+    if position >= len(m.data):
+        raise _Truncated("missing memo key")
+    m.position = position + 1
+    _get(m, m.data[position])
 
 
 def _op_long_binget(m: _PickleMachine) -> None:
@@ -1084,7 +1174,11 @@ def _op_put(m: _PickleMachine) -> None:
 
 
 def _op_binput(m: _PickleMachine) -> None:
-    _put(m, m.data[m.take(1)])
+    position = m.position
+    if position >= len(m.data):
+        raise _Truncated("missing memo key")
+    m.position = position + 1
+    _put(m, m.data[position])
 
 
 def _op_long_binput(m: _PickleMachine) -> None:
@@ -1092,19 +1186,22 @@ def _op_long_binput(m: _PickleMachine) -> None:
 
 
 def _op_memoize(m: _PickleMachine) -> None:
-    m.memo[len(m.memo)] = m.top()
+    stack = m.stack
+    m.memo[len(m.memo)] = stack[-1] if stack else m.top()
 
 
 def _op_list(m: _PickleMachine) -> None:
-    m.stack.append(m.pop_mark())
+    m.pop_mark()  # before touching m.stack: popping the mark replaces it
+    m.stack.append(LIST)
 
 
 def _op_empty_list(m: _PickleMachine) -> None:
-    m.stack.append([])
+    m.stack.append(LIST)
 
 
 def _op_tuple(m: _PickleMachine) -> None:
-    m.stack.append(tuple(m.pop_mark()))
+    items = tuple(m.pop_mark())
+    m.stack.append(items)
 
 
 def _op_empty_tuple(m: _PickleMachine) -> None:
@@ -1197,35 +1294,50 @@ def _op_binbytes8(m: _PickleMachine) -> None:
 
 
 def _op_empty_set(m: _PickleMachine) -> None:
-    m.stack.append(_Set([]))
+    m.stack.append(SET)
 
 
 def _op_additems(m: _PickleMachine) -> None:
-    items = m.pop_mark()
-    target = m.top()
-    if isinstance(target, _Set):
-        target.items.extend(items)
+    m.pop_mark()
+    m.top()
 
 
 def _op_frozenset(m: _PickleMachine) -> None:
-    m.stack.append(_Set(m.pop_mark()))
+    m.pop_mark()
+    m.stack.append(SET)
 
 
 def _op_stack_global(m: _PickleMachine) -> None:
-    name = m.pop()
-    module = m.pop()
-    m.stack.append(
-        m.record_import(_constant_name(module), _constant_name(name), "STACK_GLOBAL")
-    )
+    if len(m.stack) < 2:  # a loader fails here, before importing anything
+        m.stack.clear()
+        m._underflow()
+        m.stack.append(UNKNOWN)
+        return
+    name = _constant_name(m.pop())
+    module = _constant_name(m.pop())
+    if module is None or name is None:
+        m.session.problem(
+            m.where, f"STACK_GLOBAL at byte {m.opcode_offset} pops something that cannot be a "
+            "name (a loader fails here)"
+        )
+        m.stack.append(UNKNOWN)
+        return
+    m.stack.append(m.record_import(module, name, "STACK_GLOBAL"))
 
 
-def _constant_name(value: object) -> str:
+def _constant_name(value: object) -> str | None:
+    """The module or attribute name a STACK_GLOBAL operand gives: the string itself;
+    UNRESOLVED for values only known at load time (a call's result, an imported
+    attribute, an out-of-band object); None for values that are never strings, which a
+    loader refuses."""
     if isinstance(value, str):
         return value
     if isinstance(value, bytes | memoryview):
-        # A loader refuses bytes here; decoding them reports the more dangerous reading.
+        # A loader refuses bytes here too; decoding them reports the more dangerous reading.
         return bytes(value).decode("latin-1")
-    return UNRESOLVED
+    if isinstance(value, _Object | _Global) or value is UNKNOWN:
+        return UNRESOLVED
+    return None
 
 
 def _op_frame(m: _PickleMachine) -> None:
@@ -1299,8 +1411,9 @@ def _looks_like_text_pickle(head: bytes) -> bool:
     )
 
 
-ARTIFACT_INCOMPLETE_NOTE = "model files not fully inspected (over a limit or unsupported)"
-ARTIFACT_MALFORMED_NOTE = "model files malformed (inspected up to the damage)"
+# Read as "N file(s) <note>" in the scan summary.
+ARTIFACT_INCOMPLETE_NOTE = "model file only partly inspected (over a limit, or unsupported)"
+ARTIFACT_MALFORMED_NOTE = "malformed model file (inspected up to the damage)"
 
 
 def artifact_note(inspection: ArtifactInspection) -> str | None:

@@ -209,7 +209,11 @@ def _finding(
     match: Match, path: str, lines: list[str], occurrence: int, redactor: Redactor
 ) -> Finding:
     rule = match.rule
-    snippet = match.snippet if match.snippet is not None else _snippet(lines, match)
+    snippet = (
+        redactor.redact(match.snippet)
+        if match.snippet is not None
+        else _snippet(lines, match, redactor)
+    )
     autofix = match.autofix
     if autofix is not None:
         redacted = redactor.redact(autofix.replacement)
@@ -226,7 +230,7 @@ def _finding(
         owasp_llm=rule.owasp_llm,
         path=path,
         span=match.span,
-        snippet=redactor.redact(snippet),
+        snippet=snippet,
         fingerprint=fingerprint(rule.id, path, match.matched_text, occurrence),
         fix=rule.fix,
         pack=rule.pack,
@@ -235,11 +239,13 @@ def _finding(
     )
 
 
-def _snippet(lines: list[str], match: Match) -> str:
+def _snippet(lines: list[str], match: Match, redactor: Redactor) -> str:
     first = match.span.start_line - 1
     last = min(match.span.end_line, first + SNIPPET_MAX_LINES)
-    shown = [line.rstrip()[:SNIPPET_MAX_LINE_CHARS] for line in lines[first:last]]
-    return "\n".join(shown)
+    # Redact the whole lines before cutting them short: a secret that straddles the cut
+    # would no longer be recognisable afterwards, and its first half would be shown.
+    redacted = redactor.redact("\n".join(lines[first:last]))
+    return "\n".join(line.rstrip()[:SNIPPET_MAX_LINE_CHARS] for line in redacted.split("\n"))
 
 
 # --- running many files ---------------------------------------------------------------

@@ -117,9 +117,9 @@ def walk(root: Path, options: WalkOptions, skipped: SkipReport) -> list[FileTask
 
 
 def _candidate_paths(
-    root: Path, options: WalkOptions, excludes: pathspec.PathSpec, skipped: SkipReport
+    root: Path, options: WalkOptions, excludes: pathspec.GitIgnoreSpec, skipped: SkipReport
 ) -> Iterator[str]:
-    ignore_specs: dict[str, pathspec.PathSpec] = {}
+    ignore_specs: dict[str, pathspec.GitIgnoreSpec] = {}
 
     def on_error(error: OSError) -> None:
         skipped.add(SkipReason.UNREADABLE, _relative(root, Path(error.filename or root)))
@@ -191,7 +191,7 @@ def _task_for(
 
 
 def _ignored(
-    rel: str, excludes: pathspec.PathSpec, ignore_specs: dict[str, pathspec.PathSpec]
+    rel: str, excludes: pathspec.GitIgnoreSpec, ignore_specs: dict[str, pathspec.GitIgnoreSpec]
 ) -> bool:
     """`rel` ends with '/' for a directory. As in git, the .gitignore nearest to the path
     decides when one of its patterns matches (a nested `!keep.py` re-includes a file the
@@ -210,7 +210,7 @@ def _ignored(
     return False
 
 
-def _load_gitignore(path: Path) -> pathspec.PathSpec | None:
+def _load_gitignore(path: Path) -> pathspec.GitIgnoreSpec | None:
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             return pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())

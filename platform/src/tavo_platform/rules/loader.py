@@ -6,6 +6,7 @@ import fnmatch
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from tavo_platform.rules.model import Rule
 BUILTIN_PACKS_DIR = Path(__file__).parent / "packs"
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
 MAX_RULE_FILE_BYTES = 2 * 1024 * 1024
+# libyaml's parser when PyYAML was built with it: several times faster than pure Python.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # YAML aliases let a small file expand into a huge (or self-referencing) document; a rule
 # file never needs more nodes than this.
 MAX_RULE_DOCUMENT_NODES = 500_000
@@ -88,11 +91,19 @@ def builtin_pack_names() -> list[str]:
 
 
 def load_builtin_rules() -> RuleSet:
+    """The packs shipped with Tavo, parsed and validated once per process (rules are
+    immutable, so every caller gets the same rule objects in its own RuleSet)."""
+    rules, errors = _builtin_rules()
+    return RuleSet(list(rules), list(errors))
+
+
+@lru_cache(maxsize=1)
+def _builtin_rules() -> tuple[tuple[Rule, ...], tuple[RuleLoadError, ...]]:
     rules = RuleSet()
     for pack in builtin_pack_names():
         if any((BUILTIN_PACKS_DIR / pack).rglob("*.y*ml")):  # an empty pack is not an error
             rules.extend(load_rules(BUILTIN_PACKS_DIR / pack, pack=pack))
-    return rules
+    return tuple(rules.rules), tuple(rules.errors)
 
 
 def load_rules(path: Path, pack: str | None = None) -> RuleSet:
@@ -127,7 +138,7 @@ def load_rule_text(text: str, name: str, pack: str = "custom") -> RuleSet:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_RULE_FILE_BYTES:
         return _failed(file, f"larger than {MAX_RULE_FILE_BYTES} bytes", pack)
     try:
-        document = yaml.safe_load(text)
+        document = _safe_load(text)
     except yaml.YAMLError as error:
         # One rule's broken YAML should not cost the file's other rules: parse them one by one.
         recovered = _load_items_separately(text, file, pack)
@@ -144,11 +155,11 @@ def load_rule_text(text: str, name: str, pack: str = "custom") -> RuleSet:
         return _failed(file, "expected a mapping with a `rules:` list", pack)
     result = RuleSet()
     for index, raw in enumerate(document["rules"]):
-        rule, error = _parse_rule(file, pack, index, raw)
+        rule, rule_error = _parse_rule(file, pack, index, raw)
         if rule is not None:
             result.rules.append(rule)
-        if error is not None:
-            result.errors.append(error)
+        if rule_error is not None:
+            result.errors.append(rule_error)
     return result
 
 
@@ -182,7 +193,7 @@ def _load_items_separately(text: str, file: Path, pack: str) -> RuleSet | None:
     for index, (first_line, item_lines) in enumerate(items):
         item_text = "\n".join(line[len(indent or "") + 2 :] for line in item_lines)
         try:
-            raw = yaml.safe_load(item_text)
+            raw = _safe_load(item_text)
         except (yaml.YAMLError, RecursionError) as error:
             found = _ITEM_ID.search(item_text)
             label = found.group(1) if found else f"#{index + 1}"
@@ -244,9 +255,10 @@ def _structural_problem(rule: Rule) -> str | None:
     """ast-grep only reports a bad rule when it runs it, so run it once on empty code."""
     if rule.structural is None:
         return None
+    config: Any = rule.structural.config()  # checked by ast-grep itself, just below
     for language in rule.languages:
         try:
-            SgRoot("", language.value).root().find_all(rule.structural.config())
+            SgRoot("", language.value).root().find_all(config)
         except BaseException as error:  # the Rust binding raises plain Exception subclasses
             if isinstance(error, KeyboardInterrupt):
                 raise
@@ -270,3 +282,7 @@ def _one_line(text: str) -> str:
 
 def _failed(file: Path, message: str, pack: str | None = None) -> RuleSet:
     return RuleSet(errors=[RuleLoadError(str(file), None, message, pack)])
+
+
+def _safe_load(text: str) -> Any:
+    return yaml.load(text, Loader=_YAML_LOADER)  # a safe loader, C or pure Python

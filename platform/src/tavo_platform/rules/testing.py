@@ -46,6 +46,12 @@ def test_rules(rules: Sequence[Rule]) -> list[ExampleResult]:
     return [result for rule in rules for result in test_rule(rule)]
 
 
+# These are helpers, not tests: pytest would otherwise collect them wherever they are
+# imported into a test module (and rejects test_rule, a generator, as an error).
+test_rule.__test__ = False  # type: ignore[attr-defined]
+test_rules.__test__ = False  # type: ignore[attr-defined]
+
+
 def _languages_for(rule: Rule, example: Example) -> list[Language]:
     if example.language is not None:
         return [example.language]

@@ -127,6 +127,15 @@ def _mask_match(found: re.Match[str], compiled: _CompiledRegex) -> str:
 
 
 def mask(secret: str) -> str:
-    """Keeps a short prefix so a person can tell which credential it was."""
-    visible = min(4, len(secret) // 4)
-    return secret[:visible] + "*" * 8
+    """Keeps a short prefix so a person can tell which credential it was. A secret that
+    spans lines (a PEM key body) keeps its line breaks, fully masking the lines after the
+    first, so a snippet keeps its line count and still lines up with the source."""
+    if "\n" not in secret:
+        visible = min(4, len(secret) // 4)
+        return secret[:visible] + "*" * 8
+    lines = secret.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    return "\n".join(
+        mask(line) if i == first else ("*" * 8 if line.strip() else line)
+        for i, line in enumerate(lines)
+    )

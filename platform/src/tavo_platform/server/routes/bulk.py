@@ -33,7 +33,7 @@ from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.routes.scans import IdempotencyKey, ScanCreate, repository_name
 from tavo_platform.server.state import AppState
 from tavo_platform.server.views import scan_status_view, scan_view
-from tavo_platform.store.records import NewScan, Scan
+from tavo_platform.store.records import NewScan, Repository, Scan
 
 router = APIRouter(prefix="/api/v1/scans/bulk", tags=["bulk"])
 
@@ -169,6 +169,7 @@ async def _plan(
         else set()
     )
     refused: Decision | None = None
+    repositories: dict[str, Repository] = {}  # several items often scan one repository
     news: list[NewScan] = []
     for index, body in valid.items():
         outcome = outcomes[index]
@@ -196,9 +197,11 @@ async def _plan(
                 rate_limit_details(decision),
             )
             continue
-        repository = await state.store.upsert_repository(
-            caller.org_id, body.repository_url, repository_name(body.repository_url)
-        )
+        repository = repositories.get(body.repository_url)
+        if repository is None:
+            repository = repositories[body.repository_url] = await state.store.upsert_repository(
+                caller.org_id, body.repository_url, repository_name(body.repository_url)
+            )
         outcome.new = NewScan(
             org_id=caller.org_id,
             source="git",

@@ -1,0 +1,314 @@
+"""API throughput over loopback: `tavo serve` against a bare ASGI app on the same server.
+
+Starts everything as a user would (the `tavo` CLI, the `granian` CLI for the baseline) and
+loads it with wrk (Debian package `wrk`, installed with apt-get when missing):
+
+  (1) baseline: a bare ASGI hello-world app on granian, same worker count, ASGI interface;
+  (2) authenticated, rate-limited `GET /api/v1/scans/{id}` (limits raised: nothing is 429);
+  (3) a 50-item results page `GET /api/v1/scans/{id}/results?limit=50` of a finished scan.
+
+Prints requests/s and p50/p99 latency of each, the ratios (2)/(1) and (3)/(1), and, as its
+last line, one JSON object with every figure.
+
+    .venv/bin/python bench/api_throughput.py [--workers N] [--duration 10] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent
+TAVO = str(BIN / "tavo")
+GRANIAN = str(BIN / "granian")
+START_TIMEOUT = 60.0
+SCAN_TIMEOUT = 300.0
+MIN_FINDINGS = 50
+GOAL_RATIO_GET_SCAN = 0.30
+
+HELLO_APP = '''
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    await send({
+        "type": "http.response.start",
+        "status": 200,
+        "headers": [(b"content-type", b"text/plain"), (b"content-length", b"13")],
+    })
+    await send({"type": "http.response.body", "body": b"Hello, world!"})
+'''
+
+@dataclass
+class Run:
+    name: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx: int
+    socket_errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    apt = shutil.which("apt-get")
+    if apt is None:
+        sys.exit("error: wrk is not installed and apt-get is unavailable; install wrk first")
+    print("wrk not found: installing the Debian package with apt-get ...", flush=True)
+    install = [apt, "install", "-y", "wrk"]
+    if subprocess.run(install, capture_output=True).returncode != 0:
+        subprocess.run([apt, "update"], capture_output=True)
+        result = subprocess.run(install, capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit(f"error: could not install wrk (apt-get install -y wrk):\n{result.stderr}")
+    found = shutil.which("wrk")
+    if found is None:
+        sys.exit("error: wrk is still missing after apt-get install")
+    return found
+
+
+class Process:
+    """A server process in its own session, so its workers stop with it."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in stop()
+        self.popen = subprocess.Popen(
+            args, env=env, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read()
+
+    def wait_http(self, url: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                sys.exit(f"error: server exited early:\n{self.output()}")
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        sys.exit(f"error: server did not answer {url}:\n{self.output()}")
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(10)
+        self.log.close()
+
+
+def parse_duration_ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def parse_wrk(name: str, output: str) -> Run:
+    def percentile(label: str) -> float:
+        match = re.search(rf"^\s*{label}%\s+(\S+)", output, re.MULTILINE)
+        if match is None:
+            sys.exit(f"error: no {label}th percentile in wrk output:\n{output}")
+        return parse_duration_ms(match.group(1))
+
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    total = re.search(r"^\s*(\d+) requests in", output, re.MULTILINE)
+    if rate is None or total is None:
+        sys.exit(f"error: unexpected wrk output:\n{output}")
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    # wrk reports answers outside 2xx/3xx: a rate-limited or failing run must not pass
+    # for a fast one.
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return Run(
+        name=name,
+        requests_per_second=float(rate.group(1)),
+        p50_ms=percentile("50"),
+        p99_ms=percentile("99"),
+        requests=int(total.group(1)),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+    )
+
+
+def load(wrk: str, name: str, url: str, args: argparse.Namespace, key: str = "") -> Run:
+    common = [wrk, "-t", str(args.threads), "-c", str(args.connections)]
+    if key:
+        common += ["-H", f"X-API-Key: {key}"]
+    subprocess.run([*common, "-d", f"{args.warmup}s", url], capture_output=True, check=True)
+    result = subprocess.run(
+        [*common, "-d", f"{args.duration}s", "--latency", url],
+        capture_output=True, text=True, check=True,
+    )
+    run = parse_wrk(name, result.stdout)
+    print(
+        f"{name:<14} {run.requests_per_second:>10,.0f} req/s   p50 {run.p50_ms:7.2f} ms   "
+        f"p99 {run.p99_ms:7.2f} ms   ({run.requests:,} requests, {run.non_2xx} non-2xx, "
+        f"{run.socket_errors} socket errors)",
+        flush=True,
+    )
+    if run.non_2xx:
+        sys.exit(f"error: {name}: {run.non_2xx} responses were errors (limits not raised?)")
+    return run
+
+
+def make_vulnerable_repo(path: Path, files: int = 12, calls_per_file: int = 10) -> Path:
+    """A git repository whose every file calls eval() several times: plenty of findings."""
+    path.mkdir(parents=True)
+    for number in range(files):
+        body = "".join(
+            f"def handler_{i}(expression):\n    return eval(expression + {i!r})\n\n\n"
+            for i in range(calls_per_file)
+        )
+        (path / f"module_{number}.py").write_text(body, encoding="utf-8")
+    git = ["git", "-c", "user.email=bench@tavo.invalid", "-c", "user.name=bench"]
+    for step in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "bench"]):
+        subprocess.run([*git, *step], cwd=path, check=True)
+    return path
+
+
+def create_key(env: dict[str, str], data_dir: Path) -> str:
+    result = subprocess.run(
+        [TAVO, "keys", "create", "--json", "--tier", "pro", "--org", "bench",
+         "--limits", "requests_per_hour=100000000", "--limits", "requests_per_day=1000000000",
+         "--data-dir", str(data_dir)],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    return str(json.loads(result.stdout)["key"])
+
+
+def finished_scan(base_url: str, key: str, repository: Path) -> tuple[str, int]:
+    with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=30) as client:
+        created = client.post(
+            "/api/v1/scans",
+            json={"repository_url": repository.as_uri(), "scan_type": "code"},
+        )
+        created.raise_for_status()
+        scan_id = created.json()["id"]
+        deadline = time.monotonic() + SCAN_TIMEOUT
+        while time.monotonic() < deadline:
+            scan = client.get(f"/api/v1/scans/{scan_id}").json()
+            if scan["status"] in ("completed", "failed", "cancelled"):
+                break
+            time.sleep(0.3)
+        else:
+            sys.exit(f"error: scan {scan_id} did not finish in {SCAN_TIMEOUT:.0f}s")
+        if scan["status"] != "completed":
+            sys.exit(f"error: the benchmark scan ended {scan['status']}: {scan.get('error')}")
+        total = client.get(f"/api/v1/scans/{scan_id}/results?limit=1").json()["total"]
+    if total < MIN_FINDINGS:
+        sys.exit(f"error: the benchmark scan found {total} findings, fewer than {MIN_FINDINGS}")
+    return scan_id, int(total)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measured run")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    args = parser.parse_args()
+    wrk = ensure_wrk()
+
+    with tempfile.TemporaryDirectory(prefix="tavo-bench-") as scratch:
+        root = Path(scratch)
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith("TAVO_")}
+
+        # (1) the baseline: the same server, worker count and interface, no framework.
+        (root / "hello_app.py").write_text(HELLO_APP, encoding="utf-8")
+        port = free_port()
+        hello = Process(
+            [GRANIAN, "--interface", "asgi", "--http", "auto", "--host", "127.0.0.1",
+             "--port", str(port), "--workers", str(args.workers), "hello_app:app"],
+            env=base_env, cwd=root,
+        )
+        try:
+            hello.wait_http(f"http://127.0.0.1:{port}/")
+            baseline = load(wrk, "bare ASGI", f"http://127.0.0.1:{port}/", args)
+        finally:
+            hello.stop()
+
+        # (2) and (3): `tavo serve` as a user starts it.
+        data_dir = root / "data"
+        env = {**base_env, "TAVO_FETCH_ALLOW_FILE_URLS": "true"}
+        port = free_port()
+        server = Process(
+            [TAVO, "serve", "--port", str(port), "--workers", str(args.workers),
+             "--data-dir", str(data_dir)],
+            env=env,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            server.wait_http(base_url + "/health")
+            key = create_key(env, data_dir)
+            repository = make_vulnerable_repo(root / "repository")
+            scan_id, findings = finished_scan(base_url, key, repository)
+            get_scan = load(
+                wrk, "GET scan", f"{base_url}/api/v1/scans/{scan_id}", args, key
+            )
+            results = load(
+                wrk, "results page", f"{base_url}/api/v1/scans/{scan_id}/results?limit=50",
+                args, key,
+            )
+        finally:
+            server.stop()
+
+    ratio_get_scan = get_scan.requests_per_second / baseline.requests_per_second
+    ratio_results = results.requests_per_second / baseline.requests_per_second
+    goal = "meets" if ratio_get_scan >= GOAL_RATIO_GET_SCAN else "misses"
+    print(f"ratio GET scan / bare ASGI:     {ratio_get_scan:.3f} ({goal} the "
+          f"{GOAL_RATIO_GET_SCAN:.2f} goal)")
+    print(f"ratio results page / bare ASGI: {ratio_results:.3f}")
+    print(json.dumps({
+        "workers": args.workers,
+        "connections": args.connections,
+        "threads": args.threads,
+        "duration_seconds": args.duration,
+        "scan_findings": findings,
+        "baseline": asdict(baseline),
+        "get_scan": asdict(get_scan),
+        "results_page": asdict(results),
+        "ratio_get_scan": round(ratio_get_scan, 4),
+        "ratio_results_page": round(ratio_results, 4),
+        "goal_ratio_get_scan": GOAL_RATIO_GET_SCAN,
+    }))
+
+
+if __name__ == "__main__":
+    main()
