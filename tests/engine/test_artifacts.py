@@ -25,7 +25,6 @@ from collections import OrderedDict
 from pathlib import Path, PurePosixPath
 
 import pytest
-
 from tavo_platform.engine.artifacts import (
     ARTIFACT_INCOMPLETE_NOTE,
     ARTIFACT_MALFORMED_NOTE,
@@ -387,7 +386,9 @@ def test_sniffing() -> None:
     assert sniff_format(b"\x80\x09garbage") is None  # no such protocol
     assert sniff_format(b"hello world") is None
     assert looks_like_artifact(b"\x80\x09garbage", "model.pkl")  # named a pickle: inspect
-    assert not looks_like_artifact(b"\x80\x09garbage", "model.bin")
+    # Unnamed and unrecognised: only the attempt as a pickle can tell, and it finds nothing.
+    garbage = inspect_artifact(b"\x80\x09garbage", "model.bin")
+    assert (garbage.format, garbage.imports, garbage.problems) == ("raw", [], [])
     assert not looks_like_artifact(b"\x01\x02\x03" * 100, "model.bin")
     # A headerless protocol 0 pickle in a `.bin` is still found.
     sneaky = b"S'x'\n0" + global_op("os", "system") + b"(S'id'\ntR."
@@ -463,12 +464,14 @@ def test_opcode_limit() -> None:
 
 def test_zip_bomb_member_is_read_within_the_budget() -> None:
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("archive/data.pkl", "w", force_zip64=True) as member:
-            member.write(evil(2)[:-1])
-            for _ in range(64):
-                member.write(b"N" * (1 << 20))  # 64 MiB of NONE opcodes
-            member.write(b".")
+    with (
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("archive/data.pkl", "w", force_zip64=True) as member,
+    ):
+        member.write(evil(2)[:-1])
+        for _ in range(64):
+            member.write(b"N" * (1 << 20))  # 64 MiB of NONE opcodes
+        member.write(b".")
     bomb = buffer.getvalue()
     assert len(bomb) < 1 << 20
     limits = InspectionLimits(max_decompressed_bytes=4 << 20)

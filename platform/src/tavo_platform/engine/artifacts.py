@@ -127,11 +127,6 @@ class ArtifactInspection:
     protocols: set[int] = field(default_factory=set)
     members: list[str] = field(default_factory=list)  # archive members that were inspected
 
-    @property
-    def has_code_paths(self) -> bool:
-        """Whether loading the file would import anything at all."""
-        return bool(self.imports)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": self.format,
@@ -197,10 +192,11 @@ def sniff_format(head: bytes) -> str | None:
 
 
 def looks_like_artifact(head: bytes, path: str) -> bool:
-    """Whether a file classed as a model artefact by its name should be inspected as one:
-    a recognised header, or a pickle-named file that is binary or starts with an opcode.
-    Anything else (a text file that happens to be called `notes.pkl`, a raw tensor `.bin`)
-    is left to the text scanners or skipped as binary."""
+    """Whether a file classed as a model artefact by its name should be inspected as one,
+    judged by its first bytes: a recognised header; any content for a name that says
+    pickle (`.pkl`, `.pt`...: headerless protocol 0 pickles look like text); and for other
+    names (`.bin`), first bytes that read as the start of a pickle. Raw tensors in a `.bin`
+    fail that at once and are left to be skipped as binary."""
     if sniff_format(head) is not None:
         return True
     if not head:
@@ -208,7 +204,7 @@ def looks_like_artifact(head: bytes, path: str) -> bool:
     if PurePosixPath(path).suffix.lower() in PICKLE_SUFFIXES:
         return True
     # A `.bin` may be a headerless pickle, or raw tensors: try the head as a pickle.
-    return _OPCODES[head[0]] is not None and _unlabelled_pickle(head, head_only=True)
+    return _OPCODES[head[0]] is not None and _pickle_start(head)
 
 
 # --- containers -------------------------------------------------------------------------
@@ -285,18 +281,14 @@ def _inspect_unlabelled(data: bytes, where: str | None, session: _Session, depth
     return "raw"
 
 
-def _unlabelled_pickle(head: bytes, head_only: bool) -> bool:
+def _pickle_start(head: bytes) -> bool:
     """Whether a headerless file's first bytes read as a pickle: one that imports
-    something, or that does not break before the bytes run out."""
+    something, finishes, or does not break before the bytes run out."""
     session = _Session(ArtifactInspection(), DEFAULT_LIMITS)
     machine = _PickleMachine(head, memoryview(head), 0, None, session, 0)
-    finished = machine.run()
-    if session.inspection.imports or finished:
+    if machine.run() or session.inspection.imports:
         return True
-    ran_out = machine.position >= len(head) or any(
-        "truncated" in problem for problem in session.inspection.problems
-    )
-    return head_only and ran_out
+    return any("truncated" in problem for problem in session.inspection.problems)
 
 
 def _inspect_zip(data: bytes, where: str | None, session: _Session, depth: int) -> str:
@@ -462,7 +454,7 @@ def _inspect_npy(data: bytes, where: str | None, session: _Session, depth: int) 
 def _looks_like_safetensors(head: bytes) -> bool:
     if len(head) < 10 or head[8:9] != b"{":
         return False
-    (length,) = struct.unpack_from("<Q", head)
+    length: int = struct.unpack_from("<Q", head)[0]
     return 2 <= length <= _SAFETENSORS_MAX_HEADER
 
 
@@ -832,7 +824,7 @@ class _PickleMachine:
         dtype = state.get("dtype")
         alignment = state.get("numpy_array_alignment_bytes")
         if not isinstance(shape, tuple) or not all(
-            _is_int(n) and n >= 0 for n in shape  # type: ignore[operator]
+            _is_int(n) and n >= 0 for n in shape
         ):
             raise _Unsupported("joblib array of unreadable shape")
         typestr, itemsize, has_objects = _numpy_dtype(dtype)
@@ -855,8 +847,8 @@ class _PickleMachine:
             padding = self.data[self.take(1)]
             self.take(padding)
         count = 1
-        for n in shape:  # type: ignore[union-attr]
-            count *= n  # type: ignore[operator]
+        for n in shape:
+            count *= n
         self.take(count * itemsize)
 
 
@@ -869,10 +861,10 @@ def _numpy_dtype(dtype: object) -> tuple[str, int | None, bool]:
         return "?", None, False
     state = dtype.state if isinstance(dtype.state, tuple) else ()
     flags = state[7] if len(state) > 7 and _is_int(state[7]) else 0
-    has_objects = typestr.lstrip("<>|=").startswith("O") or bool(flags & 1)  # type: ignore[operator]
+    has_objects = typestr.lstrip("<>|=").startswith("O") or bool(flags & 1)
     elsize = state[5] if len(state) > 5 and _is_int(state[5]) else -1
-    if elsize > 0:  # type: ignore[operator]
-        return typestr, elsize, has_objects  # type: ignore[return-value]
+    if elsize > 0:
+        return typestr, elsize, has_objects
     fixed = _NUMPY_TYPESTR.fullmatch(typestr)
     return typestr, int(fixed.group(1)) if fixed else None, has_objects
 
@@ -998,7 +990,7 @@ def _op_string(m: _PickleMachine) -> None:
         # warning turned into an error must not escape the inspector: escape those first.
         line = _UNKNOWN_ESCAPE.sub(rb"\\\\\1", line)
     try:
-        value: object = codecs.escape_decode(line)[0].decode("latin-1")  # type: ignore[attr-defined]
+        value: object = codecs.escape_decode(line)[0].decode("latin-1")
     except ValueError:
         value = UNKNOWN
     if isinstance(value, str):

@@ -53,6 +53,12 @@ async def admin(principal: Annotated[Principal, Depends(authenticated)]) -> Prin
     return principal
 
 
+async def current_state(request: Request) -> AppState:
+    # A coroutine on purpose: FastAPI runs a plain `def` dependency in a worker thread,
+    # which would cost every request a thread hop.
+    return app_state(request)
+
+
 Caller = Annotated[Principal, Depends(authenticated)]
 Admin = Annotated[Principal, Depends(admin)]
-State = Annotated[AppState, Depends(app_state)]
+State = Annotated[AppState, Depends(current_state)]

@@ -3,6 +3,13 @@
 SQLite specifics: WAL so readers never block the writer, and write transactions start with
 BEGIN IMMEDIATE on a dedicated engine, because a deferred transaction that later needs the
 write lock fails instantly under contention instead of waiting on busy_timeout.
+
+SQLite reads run synchronously on the calling (event-loop) thread. Under WAL a read never
+waits for a writer, and an indexed lookup takes tens of microseconds, whereas aiosqlite hands
+every statement, fetch and rollback to its own thread: under load each of those hops waits
+for the GIL (up to the interpreter's 5 ms switch interval), which made a one-row read cost
+milliseconds. Writes stay on aiosqlite, because they can wait on busy_timeout for another
+process's write lock, and that wait must not block the event loop.
 """
 
 from __future__ import annotations
@@ -11,12 +18,13 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import and_, delete, event, func, insert, or_, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy import and_, create_engine, delete, event, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, Engine, Result, Row, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql import Executable
 
 from tavo_platform.store.interface import StoreUnavailable
 from tavo_platform.store.records import (
@@ -78,22 +86,62 @@ def _engine(url: str, *, immediate: bool) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+def _inline_sqlite_reader(url: str) -> Engine:
+    """A synchronous (pysqlite) engine on the same database file, for reads on the loop."""
+    sync_url = make_url(url).set(drivername="sqlite+pysqlite")
+    # Nested checkouts never wait: a wait here would block the event loop itself.
+    engine = create_engine(
+        sync_url,
+        pool_size=2,
+        max_overflow=16,
+        connect_args={"check_same_thread": False},
+    )
+    on_connect, on_begin = _sqlite_pragmas(immediate=False)
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "begin", on_begin)
+    return engine
+
+
+class _ReadConnection(Protocol):
+    async def execute(self, statement: Executable) -> Result[Any]: ...
+
+
+class _InlineConnection:
+    """AsyncConnection's `execute` over a synchronous connection: runs without a thread hop.
+    Results come back buffered, as AsyncConnection.execute returns them."""
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, statement: Executable) -> Result[Any]:
+        return self._connection.execute(statement)
+
+
 class SqlStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self._writer = _engine(url, immediate=True)
-        self._reader = _engine(url, immediate=False) if url.startswith("sqlite") else self._writer
+        self._reader = self._writer
+        self._inline_reader: Engine | None = None
+        if url.startswith("sqlite"):
+            self._inline_reader = _inline_sqlite_reader(url)
 
     async def close(self) -> None:
         await self._writer.dispose()
-        if self._reader is not self._writer:
-            await self._reader.dispose()
+        if self._inline_reader is not None:
+            self._inline_reader.dispose()
 
     @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncConnection]:
+    async def _read(self) -> AsyncIterator[_ReadConnection]:
         try:
-            async with self._reader.connect() as connection:
-                yield connection
+            if self._inline_reader is not None:
+                with self._inline_reader.connect() as connection:
+                    yield _InlineConnection(connection)
+            else:
+                async with self._reader.connect() as connection:
+                    yield connection
         except (OperationalError, DBAPIError, OSError, ConnectionError) as error:
             if isinstance(error, IntegrityError):
                 raise
