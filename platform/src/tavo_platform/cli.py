@@ -29,11 +29,11 @@ PROGRESS_MIN_FILES = 50
 
 
 class _LazyPlatformCommands(TyperGroup):
-    """`serve`, `keys` and `db` need the web server and database stack, seconds of imports;
-    they are loaded only when one of them runs (or help lists them), so `tavo scan` and
-    `tavo rules` start fast."""
+    """`serve`, `worker`, `cluster`, `keys` and `db` need the web server, database and queue
+    stacks, seconds of imports; they are loaded only when one of them runs (or help lists
+    them), so `tavo scan` and `tavo rules` start fast."""
 
-    LAZY = ("serve", "keys", "db")
+    LAZY = ("serve", "worker", "cluster", "keys", "db")
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in self.LAZY if n not in self.commands)]
@@ -46,10 +46,12 @@ class _LazyPlatformCommands(TyperGroup):
 
 
 def _platform_commands() -> dict[str, Any]:
-    from tavo_platform.platform_cli import db_app, keys_app, serve
+    from tavo_platform.platform_cli import cluster, db_app, keys_app, serve, worker
 
     platform = typer.Typer()
     platform.command()(serve)
+    platform.command()(worker)
+    platform.command()(cluster)
     platform.add_typer(keys_app, name="keys")
     platform.add_typer(db_app, name="db")
     return dict(typer.main.get_group(platform).commands)

@@ -22,7 +22,8 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
 DataDirOption = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data directory (default: TAVO_DATA_DIR or .tavo-data).")
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (default: TAVO_DATA_DIR or .tavo-data)."),
 ]
 DatabaseOption = Annotated[
     str | None, typer.Option("--database-url", help="Database URL (default: TAVO_DATABASE_URL).")
@@ -163,7 +164,9 @@ def keys_create(
         try:
             organization = await store.ensure_organization(org)
             key = generate_key()
-            expires = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+            expires = (
+                datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
+            )
             record = await store.add_api_key(
                 organization.id, hash_key(key), display_prefix(key), tier, name=name,
                 is_admin=admin, limits=custom, expires_at=expires,
@@ -247,3 +250,92 @@ def db_downgrade(
     settings = _settings(data_dir=data_dir, database_url=database_url)
     migrate.downgrade(settings.resolved_database_url, revision)
     typer.echo(f"database at {revision}")
+
+
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Scans run at once by this worker (default: number of CPUs)."),
+    ] = None,
+    pool: Annotated[
+        str,
+        typer.Option(help="prefork: a child process per concurrent scan; solo: one scan at a "
+                          "time in this process."),
+    ] = "prefork",
+    loglevel: Annotated[
+        str | None, typer.Option(help="Log level (default: TAVO_LOG_LEVEL).")
+    ] = None,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Run a Celery worker that runs scans queued through TAVO_QUEUE_URL."""
+    import socket
+
+    from tavo_platform.jobs.celery_app import create_celery_app
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    if not settings.queue_url:
+        typer.echo("error: set TAVO_QUEUE_URL (redis://… or amqp://…) to run scan workers",
+                   err=True)
+        raise typer.Exit(2)
+    if pool not in ("prefork", "solo"):
+        typer.echo("error: --pool must be prefork or solo", err=True)
+        raise typer.Exit(2)
+    try:
+        migrate.check_schema_sync(settings.resolved_database_url)
+    except migrate.SchemaMismatch as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    argv = [
+        "worker",
+        f"--pool={pool}",
+        f"--concurrency={concurrency or os.cpu_count() or 1}",
+        f"--loglevel={(loglevel or settings.log_level).upper()}",
+        # Unique per process, so several workers on one host are told apart.
+        f"--hostname=tavo-{os.getpid()}@{socket.gethostname()}",
+        # Worker-to-worker chatter (clock sync, event heartbeats) is not needed by scans
+        # and slows every start by seconds.
+        "--without-mingle",
+        "--without-gossip",
+        "--without-heartbeat",
+    ]
+    create_celery_app(settings).worker_main(argv=argv)
+
+
+def cluster(
+    api_processes: Annotated[int, typer.Option(min=1, help="API processes (`tavo serve`).")] = 2,
+    workers: Annotated[int, typer.Option(min=0, help="Scan worker processes.")] = 2,
+    worker_concurrency: Annotated[int, typer.Option(min=1, help="Scans per worker.")] = 1,
+    host: Annotated[str | None, typer.Option(help="Address the APIs listen on.")] = None,
+    base_port: Annotated[
+        int | None, typer.Option(help="Port of the first API process; the others follow.")
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run the scaled-out platform on this machine: migrate, then API processes and workers.
+
+    Settings come from TAVO_* variables (TAVO_DATABASE_URL, TAVO_REDIS_URL, TAVO_QUEUE_URL
+    at least); see docs/configuration.md.
+    """
+    from tavo_platform.cluster import Cluster, run_forever
+
+    settings = _settings(data_dir=data_dir, host=host, port=base_port)
+    missing = [name for name, value in (("TAVO_DATABASE_URL", settings.database_url),
+                                        ("TAVO_REDIS_URL", settings.redis_url),
+                                        ("TAVO_QUEUE_URL", settings.queue_url)) if not value]
+    if missing:
+        typer.echo(f"error: a cluster needs shared services; set {', '.join(missing)}", err=True)
+        raise typer.Exit(2)
+    env = {k: v for k, v in os.environ.items() if k != "TAVO_PORT"}
+    group = Cluster(
+        data_dir=settings.data_dir.resolve(),
+        env=env,
+        api_processes=api_processes,
+        workers=workers,
+        worker_concurrency=worker_concurrency,
+        host=settings.host,
+        base_port=settings.port,
+    )
+    raise typer.Exit(run_forever(group, lambda: asyncio.run(_bootstrap_admin(settings)),
+                                 typer.echo))

@@ -24,8 +24,16 @@ class Settings(BaseSettings):
     data_dir: Path = DEFAULT_DATA_DIR
     # sqlite+aiosqlite:///<data_dir>/tavo.db unless set.
     database_url: str | None = None
-    # Shared rate-limit/idempotency store; in memory when unset (see the scale-out docs).
+    # Shared rate-limit store (redis://host:port/db); in memory when unset.
     redis_url: str | None = None
+    # Celery broker (redis://… or amqp://…): scans then run on `tavo worker` processes
+    # instead of in the API process.
+    queue_url: str | None = None
+    # The broker queue's name: deployments sharing one broker keep their scans apart.
+    queue_name: str = Field(default="tavo-scans", min_length=1, max_length=200)
+    # A scan still queued this long after it was handed to the broker is handed over again
+    # (its message may have died with a broker that keeps no data); a duplicate is harmless.
+    queue_resend_seconds: float = Field(default=60.0, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8700, ge=0, le=65535)
     workers: int = Field(default=1, ge=1, le=64)

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from tavo_platform import __version__
+from tavo_platform.jobs.interface import JobDispatcher
 from tavo_platform.jobs.pool import InProcessPool
 from tavo_platform.server.auth import Authenticator
 from tavo_platform.server.errors import install_error_handlers
@@ -32,11 +33,22 @@ from tavo_platform.server.routes import (
 )
 from tavo_platform.server.state import AppState
 from tavo_platform.settings import Settings, load_settings
+from tavo_platform.store.interface import Store
 from tavo_platform.store.migrate import check_schema
 from tavo_platform.store.sql import SqlStore
 
 log = logging.getLogger("tavo.server")
 UPLOAD_PATHS = ("/api/v1/uploads", "/api/v1/ai/analyze")
+
+
+def job_dispatcher(store: Store, settings: Settings) -> JobDispatcher:
+    """Scans run on Celery workers when a broker is configured, else in this process."""
+    if settings.queue_url:
+        # Imported only here: the embedded default does not load Celery at all.
+        from tavo_platform.jobs.celery_dispatcher import CeleryDispatcher
+
+        return CeleryDispatcher(store, settings)
+    return InProcessPool(store, settings)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         url = settings.resolved_database_url
         await check_schema(url)
         store = SqlStore(url)
-        jobs = InProcessPool(store, settings)
+        jobs = job_dispatcher(store, settings)
         app.state.tavo = AppState(
             settings=settings,
             store=store,

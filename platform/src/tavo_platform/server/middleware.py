@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 import zlib
 from typing import Any
@@ -10,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tavo_platform.server.deps import DEFERRED_HIT_STATE, RATE_LIMIT_STATE
 from tavo_platform.server.errors import APIError, error_response
-from tavo_platform.server.ratelimit import rate_limit_headers
+from tavo_platform.server.ratelimit import RateLimitStoreUnavailable, rate_limit_headers
 
 REQUEST_ID_HEADER = b"x-request-id"
 
@@ -185,7 +186,10 @@ class RateLimitHeadersMiddleware:
                     and decision.allowed
                 ):
                     limiter, principal = deferred
-                    decision = await limiter.hit_request(principal)
+                    # The request already passed the check; if the store failed since,
+                    # it goes uncounted rather than turning a finished response into an error.
+                    with contextlib.suppress(RateLimitStoreUnavailable):
+                        decision = await limiter.hit_request(principal)
                 if decision is not None:
                     existing = {k.lower() for k, _ in message.get("headers", [])}
                     extra = [

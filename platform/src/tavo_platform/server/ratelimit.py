@@ -1,23 +1,63 @@
 """Per-key rate limits by tier, through the `limits` library (memory or Redis storage).
 
 Fixed windows (an hour and a day from the first request in each) give the seed's
-`X-RateLimit-Reset` its meaning (when the window resets). Each counter is incremented atomically by the storage,
-so N concurrent requests against a budget of K get exactly K successes.
+`X-RateLimit-Reset` its meaning (when the window resets). Each counter is incremented
+atomically by the storage, so N concurrent requests against a budget of K get exactly K
+successes.
+
+With `TAVO_REDIS_URL` the counters live in Redis (the redis-py asyncio client): the increment
+is one Lua script (INCR, and EXPIRE on the first hit), atomic on the server, so any number of
+API processes share one exact limit per key. While Redis is unreachable, requests are
+answered 503 SERVICE_UNAVAILABLE (never let through uncounted); pooled connections
+reconnect by themselves when it is back.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerHour
 from limits.aio.strategies import FixedWindowRateLimiter
+from limits.errors import StorageError
 from limits.storage import storage_from_string
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from tavo_platform.server.auth import Principal
+from tavo_platform.server.errors import APIError
 
 _NAMESPACE = "tavo"
+# Redis answers in well under a millisecond on a healthy network: fail fast rather than
+# hold requests when it does not. One immediate retry replaces a pooled connection that
+# went stale (e.g. Redis restarted) without failing the request.
+REDIS_CONNECT_TIMEOUT = 1.0
+REDIS_COMMAND_TIMEOUT = 2.0
+
+
+class RateLimitStoreUnavailable(APIError):
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "SERVICE_UNAVAILABLE",
+            "the rate-limit store is unavailable; retry shortly",
+            headers={"Retry-After": "1"},
+        )
+
+
+def _storage_options(uri: str) -> dict[str, Any]:
+    if not uri.removeprefix("async+").startswith(("redis", "rediss")):
+        return {}
+    return {
+        "implementation": "redispy",  # the client Celery's Redis broker uses too
+        "wrap_exceptions": True,  # every client failure arrives as limits' StorageError
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "socket_timeout": REDIS_COMMAND_TIMEOUT,
+        "retry": Retry(NoBackoff(), 1),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +83,7 @@ class Decision:
 class RateLimiter:
     def __init__(self, storage_uri: str = "memory://") -> None:
         uri = storage_uri if storage_uri.startswith("async+") else "async+" + storage_uri
-        self.storage = storage_from_string(uri)
+        self.storage = storage_from_string(uri, **_storage_options(uri))
         self._strategy = FixedWindowRateLimiter(self.storage)
 
     async def hit_request(self, principal: Principal, *, consume: bool = True) -> Decision:
@@ -69,7 +109,15 @@ class RateLimiter:
         return await self._apply(principal, items, True)
 
     async def _apply(
-        self, principal: Principal, items: list[tuple[str, RateLimitItem]], consume: bool
+        self, principal: Principal, items: Sequence[tuple[str, RateLimitItem]], consume: bool
+    ) -> Decision:
+        try:
+            return await self._count(principal, items, consume)
+        except (StorageError, OSError) as error:
+            raise RateLimitStoreUnavailable() from error
+
+    async def _count(
+        self, principal: Principal, items: Sequence[tuple[str, RateLimitItem]], consume: bool
     ) -> Decision:
         states = []
         for name, item in items:

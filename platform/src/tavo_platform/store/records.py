@@ -55,6 +55,7 @@ class Scan:
     lease_until: datetime | None
     cancel_requested: bool
     version: int
+    dispatched_at: datetime | None = None
 
     @property
     def finished(self) -> bool:

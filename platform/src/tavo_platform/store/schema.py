@@ -107,6 +107,9 @@ scans = Table(
     Column("lease_until", UTCDateTime(), nullable=True),
     Column("cancel_requested", Boolean, nullable=False, default=False),
     Column("version", Integer, nullable=False, default=0),
+    # When the scan was last handed to the task queue (Celery dispatch); the sweeper
+    # re-sends a queued scan whose message may have been lost (NULL: since created_at).
+    Column("dispatched_at", UTCDateTime(), nullable=True),
     Index("ix_scans_org_created", "org_id", "created_at"),
     Index("ix_scans_status", "status"),
     # A repository's latest scans and finding trend (repositories API).

@@ -22,7 +22,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import and_, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, Engine, Result, Row, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
 
@@ -49,6 +50,34 @@ from tavo_platform.store.schema import (
 )
 
 FINDINGS_BATCH = 500
+
+# SQLSTATE classes that mean "the database cannot serve us right now" rather than "this
+# statement is wrong": connection exceptions (08), insufficient resources (53), operator
+# intervention such as a terminated backend or a shutdown (57), and serialization
+# failures/deadlocks (40), which a retry resolves.
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether a database error means "unavailable, retry later" (the API's 503) as opposed
+    to a bug or bad data, which must not be disguised as an outage."""
+    if isinstance(error, IntegrityError):
+        return False
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeout | OSError):
+        return True  # OSError covers refused/reset connections and timeouts
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        original = error.orig
+        sqlstate = getattr(original, "sqlstate", None) or getattr(
+            getattr(original, "__cause__", None), "sqlstate", None
+        )
+        return isinstance(sqlstate, str) and sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
+    return False
+
+
+def _unavailable(error: BaseException) -> StoreUnavailable:
+    return StoreUnavailable(str(error).splitlines()[0] if str(error) else type(error).__name__)
 
 
 def now() -> datetime:
@@ -83,7 +112,17 @@ def _engine(url: str, *, immediate: bool) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", on_connect)
         event.listen(engine.sync_engine, "begin", on_begin)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # pre-ping: a pooled connection whose backend was terminated (server restart, failover,
+    # pg_terminate_backend) is replaced at checkout instead of failing the next request.
+    # A short connect timeout lets requests fail fast (503) while the server is unreachable.
+    return create_async_engine(
+        url,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        connect_args={"timeout": 5} if url.startswith("postgresql+asyncpg") else {},
+    )
 
 
 def _inline_sqlite_reader(url: str) -> Engine:
@@ -142,20 +181,20 @@ class SqlStore:
             else:
                 async with self._reader.connect() as connection:
                     yield connection
-        except (OperationalError, DBAPIError, OSError, ConnectionError) as error:
-            if isinstance(error, IntegrityError):
+        except (DBAPIError, PoolTimeout, OSError) as error:
+            if not is_unavailable(error):
                 raise
-            raise StoreUnavailable(str(error).splitlines()[0]) from error
+            raise _unavailable(error) from error
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
         try:
             async with self._writer.begin() as connection:
                 yield connection
-        except IntegrityError:
-            raise
-        except (OperationalError, DBAPIError, OSError, ConnectionError) as error:
-            raise StoreUnavailable(str(error).splitlines()[0]) from error
+        except (DBAPIError, PoolTimeout, OSError) as error:
+            if not is_unavailable(error):
+                raise
+            raise _unavailable(error) from error
 
     async def ping(self) -> None:
         async with self._read() as connection:
@@ -164,14 +203,23 @@ class SqlStore:
     # --- organisations and keys -------------------------------------------------------
 
     async def ensure_organization(self, name: str) -> Organization:
-        async with self._write() as connection:
-            row = (
-                await connection.execute(select(organizations).where(organizations.c.name == name))
-            ).first()
-            if row is None:
-                values = {"id": new_id("org"), "name": name, "created_at": now()}
-                await connection.execute(insert(organizations).values(**values))
-                return Organization(**values)
+        try:
+            async with self._write() as connection:
+                row = (
+                    await connection.execute(
+                        select(organizations).where(organizations.c.name == name)
+                    )
+                ).first()
+                if row is None:
+                    values = {"id": new_id("org"), "name": name, "created_at": now()}
+                    await connection.execute(insert(organizations).values(**values))
+                    return Organization(**values)
+                return Organization(**row._mapping)
+        except IntegrityError:  # created concurrently (another process): use that one
+            async with self._read() as reader:
+                row = (
+                    await reader.execute(select(organizations).where(organizations.c.name == name))
+                ).one()
             return Organization(**row._mapping)
 
     async def add_api_key(
@@ -262,6 +310,7 @@ class SqlStore:
             "lease_until": None,
             "cancel_requested": False,
             "version": 0,
+            "dispatched_at": None,
         }
         await connection.execute(insert(scans).values(**values))
         return Scan(**values)
@@ -406,6 +455,69 @@ class SqlStore:
                 return None
             row = (await connection.execute(select(scans).where(scans.c.id == candidate.id))).one()
         return _scan(row)
+
+    async def claim_scan_id(self, scan_id: str, worker: str, lease: timedelta) -> Scan | None:
+        """Atomically takes one given scan if it is claimable (queued, or running with an
+        expired lease): the claim is a single conditional UPDATE, so of any number of
+        workers handed the same scan exactly one gets it."""
+        moment = now()
+        claimable = or_(
+            scans.c.status == "queued",
+            and_(scans.c.status == "running", scans.c.lease_until < moment),
+        )
+        async with self._write() as connection:
+            claimed = await connection.execute(
+                update(scans)
+                .where(scans.c.id == scan_id, claimable)
+                .values(
+                    status="running",
+                    worker=worker,
+                    lease_until=moment + lease,
+                    started_at=func.coalesce(scans.c.started_at, moment),
+                    attempts=scans.c.attempts + 1,
+                    version=scans.c.version + 1,
+                )
+            )
+            if claimed.rowcount != 1:
+                return None
+            row = (await connection.execute(select(scans).where(scans.c.id == scan_id))).one()
+        return _scan(row)
+
+    async def take_undispatched(self, resend_after: timedelta, limit: int) -> list[str]:
+        """Scans to (re)send to the task queue, oldest first: queued ones whose last dispatch
+        is older than `resend_after` (the message may have been lost with the broker), and
+        running ones whose lease expired (their worker died) that were not re-sent since.
+        Their dispatch time is set to now in the same transaction, so several API processes
+        sweeping at once never send the same scan twice."""
+        moment = now()
+        last_sent = func.coalesce(scans.c.dispatched_at, scans.c.created_at)
+        stale = or_(
+            and_(scans.c.status == "queued", last_sent < moment - resend_after),
+            and_(
+                scans.c.status == "running",
+                scans.c.lease_until < moment,
+                or_(last_sent < scans.c.lease_until, last_sent < moment - resend_after),
+            ),
+        )
+        async with self._write() as connection:
+            candidates = (
+                await connection.execute(
+                    select(scans.c.id)
+                    .where(stale)
+                    .order_by(scans.c.created_at)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not candidates:
+                return []
+            taken = await connection.execute(
+                update(scans)
+                .where(scans.c.id.in_([c.id for c in candidates]), stale)
+                .values(dispatched_at=moment)
+                .returning(scans.c.id)
+            )
+            return [row.id for row in taken]
 
     async def renew_lease(self, scan_id: str, worker: str, lease: timedelta) -> bool:
         async with self._write() as connection:

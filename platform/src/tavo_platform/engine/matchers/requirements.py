@@ -1,56 +1,82 @@
 """Cheap text pre-filters for structural rules.
 
 Before a file is parsed, each structural rule is asked whether it could possibly match:
-a pattern such as `pickle.loads($DATA)` cannot match a file that never mentions `loads`.
+a pattern such as `pickle.loads($DATA)` cannot match a file that never mentions `loads`,
+and `regex: ^trust_remote_code$` cannot match one that never mentions `trust_remote_code`.
 The requirement is derived from the rule itself (never written by hand), conservatively:
-anything it cannot reason about (kinds, regexes, utilities, negations) requires nothing.
+anything it cannot reason about (kinds, most regex syntax, utilities, negations) requires
+nothing. Skipping a rule matters because ast-grep compiles a rule again on every call, and
+compiling a large rule (hundreds of patterns and regexes) can cost more than parsing a file.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import re._constants as sre
+import re._parser as sre_parser
+import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 _WORD = re.compile(r"\$\$\$[A-Z_][A-Z0-9_]*|\$[A-Z_][A-Z0-9_]*|\$\$\$|[A-Za-z_][A-Za-z0-9_]*")
 _RELATIONAL_KEYS = ("inside", "has", "follows", "precedes")
-
-HasWord = Callable[[str], bool]
+# A comment inside a pattern may not have to match anything, so its words prove nothing.
+_COMMENT_MARKERS = ("#", "//", "/*")
+_WORD_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+# Shorter literals rule out almost no file and still cost a look-up each.
+_MIN_REGEX_WORD = 3
+# Rust regex syntax (ast-grep's) that Python's parser would read as literal text.
+_RUST_ONLY_SYNTAX = re.compile(r"\\[bB]\{")
 
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """All of `words` must appear, and for each group in `any_of`, one of its options."""
+    """All of `words` must appear (and all of `folded_words`, ignoring case), and for each
+    group in `any_of`, one of its options."""
 
     words: frozenset[str] = frozenset()
+    folded_words: frozenset[str] = frozenset()
     any_of: tuple[tuple[Requirement, ...], ...] = ()
 
-    def satisfied(self, has: HasWord) -> bool:
-        return all(has(word) for word in self.words) and all(
-            any(option.satisfied(has) for option in group) for group in self.any_of
+    def satisfied(self, has: WordCache) -> bool:
+        return (
+            all(has(word) for word in self.words)
+            and all(has.ignoring_case(word) for word in self.folded_words)
+            and all(any(option.satisfied(has) for option in group) for group in self.any_of)
         )
 
+    def __bool__(self) -> bool:
+        return bool(self.words or self.folded_words or self.any_of)
+
     def __and__(self, other: Requirement) -> Requirement:
-        return Requirement(self.words | other.words, self.any_of + other.any_of)
+        return Requirement(
+            self.words | other.words,
+            self.folded_words | other.folded_words,
+            self.any_of + other.any_of,
+        )
 
 
 NOTHING = Requirement()
 
 
+def one_of(options: Iterable[Requirement]) -> Requirement:
+    """At least one of `options`; nothing at all when any option requires nothing."""
+    alternatives = tuple(options)
+    if not alternatives or not all(alternatives):
+        return NOTHING
+    return Requirement(any_of=(alternatives,))
+
+
 def requirement_of(rule: dict[str, Any]) -> Requirement:
-    requirement = NOTHING
-    pattern = rule.get("pattern")
-    if isinstance(pattern, str):
-        requirement &= Requirement(frozenset(_pattern_words(pattern)))
+    """What the file must contain for `rule` (an ast-grep rule object) to match anywhere."""
+    requirement = _own_requirement(rule)
     for item in rule.get("all") or ():
         if isinstance(item, dict):
             requirement &= requirement_of(item)
     options = rule.get("any")
     if options:
-        alternatives = tuple(requirement_of(o) if isinstance(o, dict) else NOTHING for o in options)
-        if all(alt.words or alt.any_of for alt in alternatives):
-            requirement &= Requirement(any_of=(alternatives,))
+        requirement &= one_of(requirement_of(o) if isinstance(o, dict) else NOTHING for o in options)
     for key in _RELATIONAL_KEYS:
         related = rule.get(key)
         if isinstance(related, dict):
@@ -58,19 +84,144 @@ def requirement_of(rule: dict[str, Any]) -> Requirement:
     return requirement
 
 
-def _pattern_words(pattern: str) -> list[str]:
+def node_requirement_of(rule: dict[str, Any]) -> Requirement:
+    """What the text of a node must contain for `rule` to match that very node: only the
+    parts that look at the node itself (pattern, regex, all, any), not at its relatives."""
+    requirement = _own_requirement(rule)
+    for item in rule.get("all") or ():
+        if isinstance(item, dict):
+            requirement &= node_requirement_of(item)
+    options = rule.get("any")
+    if options:
+        requirement &= one_of(
+            node_requirement_of(o) if isinstance(o, dict) else NOTHING for o in options
+        )
+    return requirement
+
+
+def _own_requirement(rule: dict[str, Any]) -> Requirement:
+    """What the rule's own pattern and regex require of the text of the node they match."""
+    requirement = NOTHING
+    pattern = rule.get("pattern")
+    if isinstance(pattern, str):
+        requirement &= Requirement(frozenset(pattern_words(pattern)))
+    regex = rule.get("regex")
+    if isinstance(regex, str):
+        requirement &= regex_requirement(regex)
+    return requirement
+
+
+def node_kinds_of(rule: dict[str, Any]) -> frozenset[str] | None:
+    """The node kinds `rule` can match, or None when it cannot tell (any kind)."""
+    kinds: frozenset[str] | None = None
+    kind = rule.get("kind")
+    if isinstance(kind, str):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", kind):
+            return None
+        kinds = frozenset({kind})
+    for item in rule.get("all") or ():
+        if isinstance(item, dict):
+            kinds = _intersect(kinds, node_kinds_of(item))
+    options = rule.get("any")
+    if options:
+        branches = [node_kinds_of(o) if isinstance(o, dict) else None for o in options]
+        if all(branch is not None for branch in branches):
+            kinds = _intersect(kinds, frozenset().union(*branches))  # type: ignore[arg-type]
+    return kinds
+
+
+def _intersect(first: frozenset[str] | None, second: frozenset[str] | None) -> frozenset[str] | None:
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return first & second
+
+
+def pattern_words(pattern: str) -> list[str]:
+    if any(marker in pattern for marker in _COMMENT_MARKERS):
+        return []
     return [token for token in _WORD.findall(pattern) if not token.startswith("$")]
 
 
+def regex_requirement(regex: str) -> Requirement:
+    """The literal words any match of `regex` contains, read from its parse tree.
+
+    ast-grep's regexes are Rust's; they are parsed here with Python's parser, which reads
+    the common syntax the same way and rejects most of what it does not know. Only runs of
+    ASCII letters, digits and `_` become words, so punctuation escapes never matter.
+    """
+    if _RUST_ONLY_SYNTAX.search(regex):
+        return NOTHING
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = sre_parser.parse(regex)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return NOTHING
+    return _sequence(list(parsed), bool(parsed.state.flags & sre.SRE_FLAG_IGNORECASE))
+
+
+def _sequence(items: list[Any], ignore_case: bool) -> Requirement:
+    requirement = NOTHING
+    run: list[str] = []
+
+    def flush() -> None:
+        nonlocal requirement
+        if len(run) >= _MIN_REGEX_WORD:
+            word = "".join(run)
+            requirement &= (
+                Requirement(folded_words=frozenset({word.lower()}))
+                if ignore_case
+                else Requirement(words=frozenset({word}))
+            )
+        run.clear()
+
+    for op, argument in items:
+        if op is sre.LITERAL and chr(argument) in _WORD_CHARACTERS:
+            run.append(chr(argument))
+            continue
+        flush()
+        if op is sre.SUBPATTERN:
+            _group, add_flags, del_flags, inner = argument
+            inner_ignore_case = bool(
+                (ignore_case or add_flags & sre.SRE_FLAG_IGNORECASE)
+                and not del_flags & sre.SRE_FLAG_IGNORECASE
+            )
+            requirement &= _sequence(list(inner), inner_ignore_case)
+        elif op is sre.BRANCH:
+            requirement &= one_of(_sequence(list(branch), ignore_case) for branch in argument[1])
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            minimum, _maximum, inner = argument
+            if minimum >= 1:
+                requirement &= _sequence(list(inner), ignore_case)
+        elif op is sre.ATOMIC_GROUP:
+            requirement &= _sequence(list(argument), ignore_case)
+        # Anything else (classes, anchors, look-arounds, back-references) requires nothing
+        # and ends the current run of literal characters.
+    flush()
+    return requirement
+
+
 class WordCache:
-    """Memoised `word in text` for one file."""
+    """Memoised `word in text` (and its case-insensitive twin) for one text."""
 
     def __init__(self, text: str) -> None:
         self._text = text
         self._seen: dict[str, bool] = {}
+        self._seen_folded: dict[str, bool] = {}
 
     def __call__(self, word: str) -> bool:
         found = self._seen.get(word)
         if found is None:
             found = self._seen[word] = word in self._text
+        return found
+
+    def ignoring_case(self, word: str) -> bool:
+        found = self._seen_folded.get(word)
+        if found is None:
+            # re's own case-insensitive matching, as the regex the word came from uses it
+            # (it also equates 'k' with the Kelvin sign and 's' with the long s).
+            found = re.search(re.escape(word), self._text, re.IGNORECASE) is not None
+            self._seen_folded[word] = found
         return found

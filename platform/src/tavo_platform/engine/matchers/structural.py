@@ -4,6 +4,10 @@ Rules that ast-grep can evaluate node by node are folded into a single `any` que
 tree is walked once whatever the number of rules; each node that query returns is then
 attributed to the rules it matches. Rules needing per-config features (constraints,
 utilities, transforms) or metavariable bindings (autofix) get a traversal of their own.
+
+Attribution avoids `node.matches()` where it can, since ast-grep compiles the rule again on
+each call: a rule whose node kinds or words rule the node out is skipped, and when a single
+rule is left, the node matched it (the combined query matched some rule).
 """
 
 from __future__ import annotations
@@ -18,7 +22,13 @@ from ast_grep_py import SgNode, SgRoot
 from tavo_platform.engine.findings import Autofix, Span
 from tavo_platform.engine.languages import Language
 from tavo_platform.engine.matchers.interface import Match
-from tavo_platform.engine.matchers.requirements import Requirement, WordCache, requirement_of
+from tavo_platform.engine.matchers.requirements import (
+    Requirement,
+    WordCache,
+    node_kinds_of,
+    node_requirement_of,
+    requirement_of,
+)
 from tavo_platform.rules.model import Rule
 
 _FIX_METAVARIABLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")
@@ -31,6 +41,30 @@ class _CompiledRule:
     config: dict[str, Any]  # the full ast-grep config
     requirement: Requirement
     own_pass: bool
+    # Necessary conditions on a node that matches `pattern`: its kind (None: any kind) and
+    # the words its text contains.
+    node_kinds: frozenset[str] | None
+    node_requirement: Requirement
+
+    def may_match(self, kind: str, text: _NodeText) -> bool:
+        if self.node_kinds is not None and kind not in self.node_kinds:
+            return False
+        return not self.node_requirement or self.node_requirement.satisfied(text.words())
+
+
+class _NodeText:
+    """A node's text, fetched from ast-grep only if a word test needs it."""
+
+    __slots__ = ("_node", "_words")
+
+    def __init__(self, node: SgNode) -> None:
+        self._node = node
+        self._words: WordCache | None = None
+
+    def words(self) -> WordCache:
+        if self._words is None:
+            self._words = WordCache(self._node.text())
+        return self._words
 
 
 class StructuralProgram:
@@ -64,9 +98,26 @@ class StructuralProgram:
         elif shared:
             combined = {"rule": {"any": [rule.pattern for rule in shared]}}
             for node in root.find_all(combined):
-                for rule in shared:
-                    if node.matches(**rule.pattern):
-                        yield _match(rule, node)
+                for rule in _attribute(node, shared):
+                    yield _match(rule, node)
+
+
+def _attribute(node: SgNode, shared: list[_CompiledRule]) -> list[_CompiledRule]:
+    """The rules among `shared` that `node` (returned by their combined query) matches."""
+    kind = node.kind()
+    text = _NodeText(node)
+    possible = [rule for rule in shared if rule.may_match(kind, text)]
+    if not possible:
+        # The pre-conditions are necessary ones, so this cannot happen; should it ever,
+        # asking ast-grep about every rule keeps the result right.
+        possible = shared
+    matched = []
+    for index, rule in enumerate(possible):
+        is_last = index == len(possible) - 1
+        # The node matched at least one rule: if none of the others did, the last one did.
+        if (is_last and not matched) or node.matches(**rule.pattern):
+            matched.append(rule)
+    return matched
 
 
 def parse(text: str, language: Language) -> SgNode:
@@ -81,6 +132,8 @@ def _compile(rule: Rule) -> _CompiledRule:
         config=rule.structural.config(),
         requirement=requirement_of(rule.structural.rule),
         own_pass=rule.structural.needs_own_pass or rule.autofix is not None,
+        node_kinds=node_kinds_of(rule.structural.rule),
+        node_requirement=node_requirement_of(rule.structural.rule),
     )
 
 

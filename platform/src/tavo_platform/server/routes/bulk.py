@@ -302,7 +302,7 @@ async def create_bulk_scans(
     if created.replayed:  # a concurrent request with the same key got there first
         return _replay(created.request_hash, fingerprint, created.response, created.scans)
     if news:
-        state.jobs.notify()
+        state.jobs.notify(*(scan.id for scan in created.scans))
     return _bulk_response(
         stored, [scan.id for scan in created.scans], created.scans, replayed=False
     )

@@ -133,7 +133,7 @@ async def create_scan(
     )
     if created.replayed:
         return replay_response(created.scans, created.request_hash, fingerprint)
-    state.jobs.notify()
+    state.jobs.notify(*(scan.id for scan in created.scans))
     return JSONResponse(
         scan_view(created.scans[0]),
         status_code=202,

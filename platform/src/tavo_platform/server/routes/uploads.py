@@ -101,7 +101,7 @@ async def upload_and_scan(
     )
     if created.replayed:
         return replay_response(created.scans, created.request_hash, fingerprint)
-    state.jobs.notify()
+    state.jobs.notify(*(scan.id for scan in created.scans))
     scan = created.scans[0]
     return JSONResponse(
         {

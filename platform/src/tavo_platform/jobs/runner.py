@@ -1,0 +1,159 @@
+"""Runs one claimed scan to its end, for every kind of worker (in-process pool, Celery task).
+
+fetch the source → run the engine → record findings and the final status. While the engine
+works, a lease keeper renews the claim and relays a cancel request (or the loss of the claim
+to another worker) to the engine through a flag file the engine checks. The result is
+written only if this worker still holds the claim, and a re-run replaces the scan's
+findings rather than adding to them (see SqlStore.finish_scan).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tavo_platform.fetch import FetchError
+from tavo_platform.fetch.git import clone
+from tavo_platform.fetch.urls import check_repository_url
+from tavo_platform.jobs.execution import ScanCancelled, ScanJob
+from tavo_platform.settings import Settings
+from tavo_platform.store.interface import Store, StoreUnavailable
+from tavo_platform.store.records import Scan
+
+log = logging.getLogger("tavo.jobs")
+
+# Runs the engine for a job somewhere (a process pool, a thread) and returns its outcome.
+EngineCall = Callable[[ScanJob], Awaitable[dict[str, Any]]]
+
+_NOTHING: dict[str, Any] = {"summary": None, "findings": []}
+
+
+class ScanRunner:
+    def __init__(self, store: Store, settings: Settings, run_engine: EngineCall) -> None:
+        self._store = store
+        self._settings = settings
+        self._run_engine = run_engine
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self._settings.scan_lease_seconds)
+
+    async def run(self, scan: Scan, worker: str) -> str | None:
+        """Runs a scan `worker` has just claimed; returns the status recorded, or None when
+        nothing could be recorded (the claim was lost, or the database is unreachable: the
+        lease then lapses and the scan runs again)."""
+        # One directory per claim: a worker that lost its claim but is still finishing up
+        # never shares (or deletes) the directory of the worker that took the scan over.
+        work = self._settings.work_dir / f"{scan.id}.{scan.attempts}"
+        cancel_flag = work / "cancel"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True, exist_ok=True)
+        if scan.cancel_requested:
+            cancel_flag.touch()
+        keeper = asyncio.create_task(self._keep_lease(scan.id, worker, cancel_flag))
+        error: str | None = None
+        try:
+            if cancel_flag.exists():
+                raise ScanCancelled()
+            outcome = await self._perform(scan, work, cancel_flag)
+            status = "completed"
+        except ScanCancelled:
+            outcome, status = _NOTHING, "cancelled"
+        except FetchError as failure:
+            outcome, status, error = _NOTHING, "failed", str(failure)
+        except Exception:
+            log.exception("scan %s failed", scan.id)
+            outcome, status, error = _NOTHING, "failed", "internal error while scanning"
+        finally:
+            keeper.cancel()
+        if status == "completed" and cancel_flag.exists():
+            outcome, status = _NOTHING, "cancelled"
+        try:
+            return await self._finish(scan.id, worker, status, outcome, error)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    async def _finish(
+        self, scan_id: str, worker: str, status: str, outcome: dict[str, Any], error: str | None
+    ) -> str | None:
+        try:
+            kept = await self._store.finish_scan(
+                scan_id,
+                worker,
+                status=status,
+                summary=outcome["summary"],
+                results=outcome["findings"],
+                error=error,
+            )
+        except StoreUnavailable as failure:
+            log.warning("could not record scan %s (it will run again): %s", scan_id, failure)
+            return None
+        except Exception:
+            # The results themselves cannot be stored: running the scan again would fail the
+            # same way forever, so close it as failed instead.
+            log.exception("could not store the results of scan %s", scan_id)
+            status, error = "failed", "internal error while storing the results"
+            try:
+                kept = await self._store.finish_scan(
+                    scan_id, worker, status=status, summary=None, results=[], error=error
+                )
+            except StoreUnavailable as failure:
+                log.warning("could not record scan %s (it will run again): %s", scan_id, failure)
+                return None
+        if not kept:
+            log.warning("scan %s was taken over by another worker; result dropped", scan_id)
+            return None
+        return status
+
+    async def _perform(self, scan: Scan, work: Path, cancel_flag: Path) -> dict[str, Any]:
+        source = await self._source(scan, work)
+        custom = tuple((f.name, f.content) for f in await self._store.list_rule_files(scan.org_id))
+        job = ScanJob(
+            source_dir=str(source),
+            scan_type=scan.scan_type,
+            selectors=tuple(scan.rules),
+            exclusions=tuple(scan.exclusions),
+            custom_rule_files=custom,
+            cancel_flag=str(cancel_flag),
+        )
+        return await self._run_engine(job)
+
+    async def _source(self, scan: Scan, work: Path) -> Path:
+        if scan.source == "upload":
+            if not scan.upload_path or not Path(scan.upload_path).is_dir():
+                raise FetchError("the uploaded code is no longer available")
+            return Path(scan.upload_path)
+        assert scan.repository_url is not None
+        checked = await asyncio.to_thread(
+            check_repository_url,
+            scan.repository_url,
+            self._settings.fetch_allow_hosts,
+            self._settings.fetch_allow_file_urls,
+        )
+        destination = work / "src"
+        await clone(
+            checked,
+            destination,
+            branch=scan.branch,
+            timeout=self._settings.clone_timeout_seconds,
+            max_bytes=self._settings.clone_max_bytes,
+        )
+        return destination
+
+    async def _keep_lease(self, scan_id: str, worker: str, cancel_flag: Path) -> None:
+        """Renews the claim; a cancel request, or a claim lost to another worker, stops the
+        engine at its next check of the flag file."""
+        interval = max(0.2, self._settings.scan_lease_seconds / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                held = await self._store.renew_lease(scan_id, worker, self.lease)
+                if not held or await self._store.is_cancel_requested(scan_id):
+                    cancel_flag.touch()
+            except StoreUnavailable as error:
+                log.warning("lease renewal for %s failed: %s", scan_id, error)
