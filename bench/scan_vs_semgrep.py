@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import statistics
 import subprocess
@@ -45,7 +44,6 @@ from typing import Any
 
 import yaml
 from ast_grep_py import SgRoot
-
 from tavo_platform.engine.languages import Language
 from tavo_platform.engine.scanner import CompiledRules, default_jobs, scan_path
 from tavo_platform.engine.walker import (
@@ -134,7 +132,8 @@ def ensure_corpus() -> str:
     """Django's source tree from PyPI, unpacked (not installed anywhere importable)."""
     if not (CORPUS / "__init__.py").exists():
         python = ensure_venv()
-        say(f"downloading {DJANGO_REQUIREMENT} into {CORPUS_PARENT.relative_to(BENCH_DIR.parent)} ...")
+        where = CORPUS_PARENT.relative_to(BENCH_DIR.parent)
+        say(f"downloading {DJANGO_REQUIREMENT} into {where} ...")
         _run_quietly(
             [
                 str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
@@ -527,7 +526,9 @@ def rule_costs(jobs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="timings per figure (default 3)")
-    parser.add_argument("--jobs", type=int, default=default_jobs(), help="processes (default: cores)")
+    parser.add_argument(
+        "--jobs", type=int, default=default_jobs(), help="processes (default: cores)"
+    )
     parser.add_argument("--no-semgrep", action="store_true", help="skip the Semgrep runs")
     parser.add_argument("--rule-costs", action="store_true", help="also list the costliest rules")
     parser.add_argument("--child-full-scan", action="store_true", help=argparse.SUPPRESS)

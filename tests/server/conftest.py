@@ -1,4 +1,4 @@
-"""Server test fixtures. `live_server`: a real `tavo serve` process over loopback.
+"""Server test fixtures. `live_server`: a real server over loopback, in both configurations.
 `api`/`api_client`/`org_key`/`other_org_key`: the app in-process (see inprocess.py)."""
 
 from __future__ import annotations
@@ -10,20 +10,30 @@ import pytest
 from tavo_platform.settings import Settings
 from tavo_platform.store.migrate import upgrade
 
+from tests.scale.cluster import ScaledServer
+from tests.scale.services import scale_services
+from tests.server.configurations import CONFIGURATIONS, serving
 from tests.server.inprocess import ApiClient, InProcessApi, running_api
-from tests.server.live import LiveServer, server_env
+from tests.server.live import LiveServer
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    server = LiveServer(
-        tmp_path / "data",
-        server_env(fetch_allow_file_urls="true", scan_lease_seconds="3"),
-    ).start()
-    try:
+@pytest.fixture(scope="module", params=CONFIGURATIONS)
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer | ScaledServer]:
+    """A real server over loopback, shared by a module's tests (each test's keys live in an
+    organisation of their own), in each configuration: "embedded" (one `tavo serve`) and
+    "scaled" (PostgreSQL + Redis + a Celery worker; see configurations.py)."""
+    configuration: str = request.param
+    if configuration == "scaled":
+        request.getfixturevalue("scale_services")
+    directory = tmp_path_factory.mktemp(f"live-{configuration}")
+    with serving(configuration, directory, fetch_allow_file_urls="true",
+                 scan_lease_seconds="3") as server:
         yield server
-    finally:
-        server.stop()
+
+
+__all__ = ["scale_services"]  # a fixture (tests/scale/services.py)
 
 
 # --- in-process API (no server process, no job runner): `api`, `api_client`, keys --------

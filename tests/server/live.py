@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,12 +92,15 @@ class LiveServer:
         self._close()
 
     def _close(self) -> None:
-        if self.process is not None and self.process.stdout is not None:
-            if not self.process.stdout.closed:
-                self._drain()
-                self.process.stdout.close()
+        stdout = self.process.stdout if self.process is not None else None
+        if stdout is not None and not stdout.closed:
+            self._drain()
+            stdout.close()
 
-    def create_key(self, tier: str = "free", org: str = "acme", **limits: int) -> str:
+    def create_key(self, tier: str = "free", org: str | None = None, **limits: int) -> str:
+        """A new key, in an organisation of its own unless `org` is given (so tests sharing
+        a server do not see each other's scans)."""
+        org = org or f"org-{uuid.uuid4().hex[:12]}"
         args = [TAVO, "keys", "create", "--json", "--tier", tier, "--org", org,
                 "--data-dir", str(self.data_dir)]
         for name, value in limits.items():

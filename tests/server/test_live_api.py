@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.scale.cluster import ScaledServer
+from tests.server.configurations import CONFIGURATIONS, restartable
 from tests.server.live import LiveServer, make_git_repo
 
 VULNERABLE_APP = {
@@ -29,7 +31,7 @@ def wait_finished(client: httpx.Client, scan_id: str, timeout: float = 60) -> di
     raise AssertionError(f"scan {scan_id} did not finish")
 
 
-def client_for(server: LiveServer, key: str, **kwargs) -> httpx.Client:  # type: ignore[no-untyped-def]
+def client_for(server: LiveServer | ScaledServer, key: str, **kwargs) -> httpx.Client:  # type: ignore[no-untyped-def]
     return httpx.Client(base_url=server.base_url, headers={"X-API-Key": key}, timeout=30, **kwargs)
 
 
@@ -101,7 +103,8 @@ def test_scan_of_a_real_git_repository_end_to_end(live_server: LiveServer, tmp_p
         assert page["total"] == scan["summary"]["total"]
         assert len(page["vulnerabilities"]) == 1
         finding = page["vulnerabilities"][0]
-        assert {"rule_id", "severity", "path", "start_line", "fingerprint", "snippet"} <= set(finding)
+        expected = {"rule_id", "severity", "path", "start_line", "fingerprint", "snippet"}
+        assert expected <= set(finding)
         etag = results.headers["ETag"]
         again = client.get(f"/api/v1/scans/{scan['id']}/results", params={"limit": 1},
                            headers={"If-None-Match": etag})
@@ -185,7 +188,8 @@ def test_compression_both_ways_and_bombs_refused(live_server: LiveServer, tmp_pa
 
 @pytest.mark.parametrize(
     "body",
-    [b"{", b"[]", b'{"repository_url": 5}', b'{"repository_url": "https://x.invalid/r", "bogus": 1}',
+    [b"{", b"[]", b'{"repository_url": 5}',
+     b'{"repository_url": "https://x.invalid/r", "bogus": 1}',
      b'{"repository_url": "https://x.invalid/r", "scan_type": "nope"}', b"\xff\xfe"],
 )
 def test_malformed_requests_are_4xx_envelopes(live_server: LiveServer, body: bytes) -> None:
@@ -239,16 +243,20 @@ def test_cancel_and_delete(live_server: LiveServer, tmp_path: Path) -> None:
         assert client.get(f"/api/v1/scans/{created['id']}").status_code == 404
 
 
-def test_accepted_scans_survive_sigkill(tmp_path: Path) -> None:
-    """Scans answered 202 finish after the server is SIGKILLed and started again."""
-    from tests.server.live import server_env
-
+@pytest.mark.parametrize("configuration", CONFIGURATIONS)
+def test_accepted_scans_survive_sigkill(
+    configuration: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Scans answered 202 finish after every server process (API and, scaled, the worker)
+    is SIGKILLed with scans queued and running, and everything is started again."""
+    if configuration == "scaled":
+        request.getfixturevalue("scale_services")
     repo = make_git_repo(tmp_path / "repo", {
         f"pkg/m{n}.py": "def f(x):\n    return eval(x)\n" * 20 for n in range(200)})
-    env = server_env(fetch_allow_file_urls="true", scan_lease_seconds="2", scan_concurrency="1")
-    server = LiveServer(tmp_path / "data", env).start()
-    key = server.create_key("pro")
-    try:
+    with restartable(configuration, tmp_path, fetch_allow_file_urls="true",
+                     scan_lease_seconds="2", scan_concurrency="1") as servers:
+        server = servers.start()
+        key = server.create_key("pro")
         with client_for(server, key) as client:
             ids = [client.post("/api/v1/scans", json={"repository_url": repo.as_uri(),
                                                       "scan_type": "code"}).json()["id"]
@@ -259,11 +267,8 @@ def test_accepted_scans_survive_sigkill(tmp_path: Path) -> None:
                        for i in ids):
                     break
                 time.sleep(0.05)
-        server.kill()
-    finally:
-        server.stop()
-    restarted = LiveServer(tmp_path / "data", env, port=server.port).start()
-    try:
+        servers.kill()
+        restarted = servers.start()
         with client_for(restarted, key) as client:
             finals = [wait_finished(client, i, timeout=120) for i in ids]
             assert [f["status"] for f in finals] == ["completed"] * 4
@@ -272,5 +277,3 @@ def test_accepted_scans_survive_sigkill(tmp_path: Path) -> None:
             for scan_id in ids:
                 page = client.get(f"/api/v1/scans/{scan_id}/results", params={"limit": 1}).json()
                 assert page["total"] == 4000
-    finally:
-        restarted.stop()

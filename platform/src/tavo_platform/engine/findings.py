@@ -31,6 +31,29 @@ class Autofix:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeContext:
+    """What the syntax tree says about the code around a finding, worked out at scan time
+    (engine/context.py) because scans keep no source once they finish."""
+
+    function: str | None = None  # the innermost named function around the finding
+    # How that code is reached from outside: web_handler, llm_tool, cli, or None.
+    entrypoint: str | None = None
+    # Untrusted input seen reaching the flagged code within the same function: request,
+    # handler_parameter, llm_output, user_input.
+    untrusted_sources: tuple[str, ...] = ()
+    # A parameter of the enclosing (not entry-point) function reaches it: callers decide.
+    from_parameters: bool = False
+    # Only literals and constants reach the flagged call's arguments (None: no arguments).
+    constant_input: bool | None = None
+    dead_code: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["untrusted_sources"] = list(self.untrusted_sources)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
     title: str
@@ -48,6 +71,7 @@ class Finding:
     pack: str
     autofix: Autofix | None = None
     references: tuple[str, ...] = field(default=())
+    context: CodeContext | None = None
 
     @property
     def id(self) -> str:
@@ -75,6 +99,7 @@ class Finding:
             "fix": self.fix,
             "references": list(self.references),
             "autofix": None,
+            "context": self.context.to_dict() if self.context is not None else None,
         }
         if self.autofix is not None:
             data["autofix"] = {

@@ -8,11 +8,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from tavo_platform.engine.artifacts import artifact_note, looks_like_artifact
+from tavo_platform.engine.context import contexts_for
 from tavo_platform.engine.findings import Finding, fingerprint, normalise_matched_text
 from tavo_platform.engine.languages import STRUCTURAL_LANGUAGES, Language
 from tavo_platform.engine.matchers.artifact import ArtifactProgram
@@ -202,6 +203,12 @@ def _outcome(
             outcome.suppressed += 1
         else:
             outcome.findings.append(finding)
+    if outcome.findings and language.is_structural:
+        contexts = contexts_for(text, language, [f.span for f in outcome.findings])
+        outcome.findings = [
+            replace(finding, context=context)
+            for finding, context in zip(outcome.findings, contexts, strict=True)
+        ]
     return outcome
 
 

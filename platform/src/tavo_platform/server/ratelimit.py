@@ -18,10 +18,10 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerHour
-from limits.aio.strategies import FixedWindowRateLimiter
+from limits.aio.storage import Storage as AsyncStorage
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from redis.asyncio.retry import Retry
@@ -83,8 +83,8 @@ class Decision:
 class RateLimiter:
     def __init__(self, storage_uri: str = "memory://") -> None:
         uri = storage_uri if storage_uri.startswith("async+") else "async+" + storage_uri
-        self.storage = storage_from_string(uri, **_storage_options(uri))
-        self._strategy = FixedWindowRateLimiter(self.storage)
+        # The "async+" scheme always gives one of limits' asyncio storages.
+        self.storage = cast(AsyncStorage, storage_from_string(uri, **_storage_options(uri)))
 
     async def hit_request(self, principal: Principal, *, consume: bool = True) -> Decision:
         """Counts one API request against the hourly and daily windows (in that order)."""
@@ -119,29 +119,31 @@ class RateLimiter:
     async def _count(
         self, principal: Principal, items: Sequence[tuple[str, RateLimitItem]], consume: bool
     ) -> Decision:
+        """Two storage calls per window: the increment (or, for a check, the read) whose count
+        decides, exactly as the fixed-window strategy's hit/test do, and the window's expiry.
+        The remaining budget shown is the one this request's own increment produced."""
         states = []
         for name, item in items:
-            allowed = (
-                await self._strategy.hit(item, principal.key_id)
-                if consume
-                else await self._strategy.test(item, principal.key_id)
+            key = item.key_for(principal.key_id)
+            window_seconds = item.get_expiry()
+            if consume:
+                count = await self.storage.incr(key, window_seconds, amount=1)
+                allowed = count <= item.amount
+            else:
+                count = await self.storage.get(key)
+                allowed = count < item.amount
+            state = WindowState(
+                name=name,
+                limit=item.amount,
+                remaining=max(0, item.amount - count),
+                reset=math.ceil(await self.storage.get_expiry(key)),
+                window_seconds=window_seconds,
             )
-            state = await self._state(name, item, principal.key_id)
             states.append(state)
             if not allowed:
                 return Decision(False, state, tuple(states))
         binding = min(states, key=lambda s: (s.remaining, s.window_seconds))
         return Decision(True, binding, tuple(states))
-
-    async def _state(self, name: str, item: RateLimitItem, key_id: str) -> WindowState:
-        stats = await self._strategy.get_window_stats(item, key_id)
-        return WindowState(
-            name=name,
-            limit=item.amount,
-            remaining=max(0, stats.remaining),
-            reset=math.ceil(stats.reset_time),
-            window_seconds=item.get_expiry(),
-        )
 
 
 def rate_limit_headers(decision: Decision) -> dict[str, str]:

@@ -86,4 +86,5 @@ async def check_schema(url: str) -> None:
 
 
 def check_schema_sync(url: str) -> None:
-    asyncio.run(check_schema(url))
+    """check_schema for synchronous callers, also those inside a running event loop."""
+    _in_thread(asyncio.run, check_schema(url))

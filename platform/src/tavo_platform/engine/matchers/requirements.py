@@ -76,7 +76,9 @@ def requirement_of(rule: dict[str, Any]) -> Requirement:
             requirement &= requirement_of(item)
     options = rule.get("any")
     if options:
-        requirement &= one_of(requirement_of(o) if isinstance(o, dict) else NOTHING for o in options)
+        requirement &= one_of(
+            requirement_of(o) if isinstance(o, dict) else NOTHING for o in options
+        )
     for key in _RELATIONAL_KEYS:
         related = rule.get(key)
         if isinstance(related, dict):
@@ -130,7 +132,9 @@ def node_kinds_of(rule: dict[str, Any]) -> frozenset[str] | None:
     return kinds
 
 
-def _intersect(first: frozenset[str] | None, second: frozenset[str] | None) -> frozenset[str] | None:
+def _intersect(
+    first: frozenset[str] | None, second: frozenset[str] | None
+) -> frozenset[str] | None:
     if first is None:
         return second
     if second is None:

@@ -1,0 +1,187 @@
+"""The risk score of a finding, 0-100, with every factor that went into it shown.
+
+risk = 100 x base x data flow x file context x exposure, where
+
+- base is the weighted mean of three properties of the rule: severity (weight 40), how
+  exploitable the kind of sink is (40) and the rule's confidence (20);
+- data flow is how strongly untrusted input was seen reaching the flagged code inside the
+  same function (request data or an LLM's reply: x1.0; only constants: x0.15);
+- file context discounts code that does not ship (tests, docs, examples);
+- exposure is how the code is reached (a web handler or an LLM tool: x1.0; dead code: x0.1).
+
+Each factor reports its value, its weight or multiplier, the points it moved the score and
+a sentence saying why, so a reader can check the arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tavo_platform.analysis.facts import FindingFacts
+from tavo_platform.analysis.filecontext import FileKind
+
+SEVERITY_VALUE = {"CRITICAL": 1.0, "HIGH": 0.8, "MEDIUM": 0.55, "LOW": 0.3, "INFO": 0.1}
+CONFIDENCE_VALUE = {"HIGH": 1.0, "MEDIUM": 0.75, "LOW": 0.45}
+BASE_WEIGHTS = {"severity": 40, "exploitability": 40, "confidence": 20}
+
+# How bad the sink is once reached, by rule category, and what an attacker gets.
+EXPLOITABILITY: dict[str, tuple[float, str]] = {
+    "code-injection": (1.0, "runs attacker-chosen code in the process"),
+    "command-injection": (1.0, "runs attacker-chosen shell commands"),
+    "insecure-deserialization": (0.95, "deserialising attacker data can run code"),
+    "unsafe-deserialization": (0.95, "loading the model file runs the code it carries"),
+    "improper-output-handling": (0.9, "model output reaches an interpreter, shell or page"),
+    "sql-injection": (0.9, "attacker-chosen SQL reads or changes the database"),
+    "hardcoded-secret": (0.9, "anyone with the code holds the credential"),
+    "ssrf": (0.8, "the server fetches attacker-chosen URLs, internal ones included"),
+    "excessive-agency": (0.8, "a model can take actions with the application's rights"),
+    "model-poisoning": (0.75, "a tampered model can run code or misbehave on trigger"),
+    "prompt-injection": (0.7, "input can override the model's instructions"),
+    "supply-chain": (0.65, "third-party code or models run unpinned or unchecked"),
+    "vector-embedding-weakness": (0.65, "retrieval can cross tenants or load unsafe data"),
+    "tls-verification-disabled": (0.6, "traffic can be intercepted and altered"),
+    "sensitive-information-disclosure": (0.6, "sensitive data reaches a model or its logs"),
+    "system-prompt-leakage": (0.6, "secrets or rules in a prompt can be extracted"),
+    "debug-enabled": (0.55, "debug pages leak internals and may run code"),
+    "data-poisoning": (0.5, "untrusted data shapes what the model learns or retrieves"),
+    "unbounded-consumption": (0.45, "requests can run up cost or exhaust resources"),
+    "misinformation": (0.35, "unvalidated model output is trusted"),
+    "weak-cryptography": (0.3, "a broken hash is easier to forge or reverse"),
+}
+DEFAULT_EXPLOITABILITY = (0.5, "impact depends on how the code is used")
+
+# Categories whose danger does not depend on where a value comes from: a committed key, a
+# disabled certificate check or a model file is a problem whatever flows where.
+FLOW_INDEPENDENT_CATEGORIES = frozenset(
+    {"hardcoded-secret", "tls-verification-disabled", "debug-enabled", "weak-cryptography",
+     "unsafe-deserialization"}
+)
+SECRET_CATEGORIES = frozenset({"hardcoded-secret"})
+
+FILE_MULTIPLIER = {
+    FileKind.PRODUCTION: (1.0, "production code"),
+    FileKind.TOOLING: (0.7, "developer tooling (scripts, migrations, benchmarks)"),
+    FileKind.VENDORED: (0.6, "vendored third-party code: fix by updating it"),
+    FileKind.EXAMPLE: (0.4, "example or demo code"),
+    FileKind.DOCS: (0.3, "documentation"),
+    FileKind.TEST: (0.25, "test code, not shipped"),
+}
+# A committed credential leaks wherever it sits; tests and docs mostly hold fake ones.
+SECRET_FILE_MULTIPLIER = {
+    FileKind.PRODUCTION: 1.0, FileKind.TOOLING: 1.0, FileKind.VENDORED: 0.8,
+    FileKind.EXAMPLE: 0.6, FileKind.DOCS: 0.6, FileKind.TEST: 0.6,
+}
+EXPOSURE_MULTIPLIER = {
+    "web_handler": (1.0, "in a web request handler: reachable over the network"),
+    "llm_tool": (1.0, "in a tool an LLM agent calls with arguments the model chooses"),
+    None: (0.85, "in library or application code (no entry point seen)"),
+    "cli": (0.75, "in a command-line entry point: run by its operator"),
+}
+DEAD_CODE_MULTIPLIER = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    name: str
+    value: str
+    effect: str  # "weight" (part of the base) or "multiplier"
+    amount: float  # the weight, or the multiplier
+    points: float  # how far this factor moved the final score
+    explanation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "factor": self.name,
+            "value": self.value,
+            "effect": self.effect,
+            ("weight" if self.effect == "weight" else "multiplier"): self.amount,
+            "points": round(self.points, 1),
+            "explanation": self.explanation,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    score: int
+    factors: tuple[Factor, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"score": self.score, "factors": [f.to_dict() for f in self.factors]}
+
+
+def data_flow(category: str, rule_id: str, facts: FindingFacts) -> tuple[float, str, str]:
+    """(multiplier, value, explanation) of the data-flow factor."""
+    sources = set(facts.untrusted_sources)
+    if category in FLOW_INDEPENDENT_CATEGORIES:
+        return 1.0, "not applicable", "the risk does not depend on where input comes from"
+    if sources & {"request", "handler_parameter"}:
+        return 1.0, "request data", "web request data reaches it in the same function"
+    if "llm_output" in sources:
+        return 1.0, "llm output", "an LLM's reply (attacker-steerable) reaches it"
+    if facts.constant_input:
+        return 0.15, "constants only", "only literals and constants reach it"
+    if "user_input" in sources:
+        return 0.75, "command-line input", "command-line or console input reaches it"
+    if "request" in rule_id or "handler-param" in rule_id:
+        # The rule itself only matches request data flowing into the sink.
+        return 0.9, "request data (by rule)", "the rule matches request data reaching it"
+    if facts.from_parameters:
+        return 0.7, "function parameter", "a parameter reaches it: its callers decide"
+    if facts.source == "none":
+        return 0.6, "unknown", "no code context to follow"
+    return 0.6, "unknown", "no untrusted input seen reaching it in the same function"
+
+
+def score_risk(finding: dict[str, Any], facts: FindingFacts) -> Risk:
+    severity = str(finding.get("severity", "MEDIUM")).upper()
+    confidence = str(finding.get("confidence", "MEDIUM")).upper()
+    category = str(finding.get("category", ""))
+    rule_id = str(finding.get("rule_id", ""))
+    exploitability, impact = EXPLOITABILITY.get(category, DEFAULT_EXPLOITABILITY)
+    parts = [
+        ("severity", severity, SEVERITY_VALUE.get(severity, 0.5), f"rule severity {severity}"),
+        ("exploitability", category or "unknown", exploitability, impact),
+        ("confidence", confidence, CONFIDENCE_VALUE.get(confidence, 0.6),
+         f"rule confidence {confidence}"),
+    ]
+    total_weight = sum(BASE_WEIGHTS.values())
+    factors = [
+        Factor(name, value, "weight", BASE_WEIGHTS[name],
+               100 * BASE_WEIGHTS[name] * amount / total_weight, explanation)
+        for name, value, amount, explanation in parts
+    ]
+    score = sum(f.points for f in factors)
+    for name, multiplier, value, explanation in _multipliers(category, rule_id, facts):
+        before = score
+        score *= multiplier
+        factors.append(Factor(name, value, "multiplier", multiplier, score - before, explanation))
+    return Risk(max(0, min(100, round(score))), tuple(factors))
+
+
+def _multipliers(
+    category: str, rule_id: str, facts: FindingFacts
+) -> list[tuple[str, float, str, str]]:
+    flow, flow_value, flow_why = data_flow(category, rule_id, facts)
+    if category in SECRET_CATEGORIES:
+        file_multiplier = SECRET_FILE_MULTIPLIER[facts.file_kind]
+        file_why = f"{FILE_MULTIPLIER[facts.file_kind][1]}; a committed credential leaks anyway"
+    else:
+        file_multiplier, file_why = FILE_MULTIPLIER[facts.file_kind]
+    if facts.dead_code:
+        exposure, exposure_value, exposure_why = (
+            DEAD_CODE_MULTIPLIER, "dead code", "unreachable (under a false condition or after "
+            "a return)"
+        )
+    elif category in FLOW_INDEPENDENT_CATEGORIES:
+        exposure, exposure_value, exposure_why = 1.0, "not applicable", "exposed wherever it is"
+    else:
+        exposure, exposure_why = EXPOSURE_MULTIPLIER.get(
+            facts.entrypoint, EXPOSURE_MULTIPLIER[None]
+        )
+        exposure_value = facts.entrypoint or "internal"
+    return [
+        ("untrusted_input", flow, flow_value, flow_why),
+        ("file_context", file_multiplier, facts.file_kind.value, file_why),
+        ("exposure", exposure, exposure_value, exposure_why),
+    ]

@@ -1,0 +1,69 @@
+"""Fixtures of the scale-out tests: the real services (a failure when one is down), fresh
+migrated databases of both kinds."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from tavo_platform.store.migrate import upgrade
+
+from tests.scale import services
+from tests.scale.services import scale_services
+
+__all__ = ["scale_services"]  # a fixture, shared with tests/server
+
+DATABASE_KINDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="module")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One migrated database of each kind per module, copied for every test that needs a
+    fresh one (copying beats migrating each time)."""
+    sqlite_path = tmp_path_factory.mktemp("template") / "tavo.db"
+    sqlite_url = f"sqlite+aiosqlite:///{sqlite_path}"
+    upgrade(sqlite_url)
+    postgres_url = services.create_database("tavo_tpl")
+    try:
+        upgrade(postgres_url)
+        yield {"sqlite": sqlite_url, "postgresql": postgres_url}
+    finally:
+        services.drop_database(postgres_url)
+
+
+@contextmanager
+def _copy(template: str, directory: Path) -> Iterator[str]:
+    if template.startswith("sqlite"):
+        target = directory / "tavo.db"
+        shutil.copyfile(template.split("///", 1)[1], target)
+        yield f"sqlite+aiosqlite:///{target}"
+        return
+    name = f"tavo_test_{uuid.uuid4().hex[:12]}"
+    template_name = template.rsplit("/", 1)[1]
+    asyncio.run(services.admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
+    url = template.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        services.drop_database(url)
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+def database_url(
+    request: pytest.FixtureRequest, migrated_templates: dict[str, str], tmp_path: Path
+) -> Iterator[str]:
+    """A fresh, migrated database of each kind."""
+    with _copy(migrated_templates[request.param], tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(migrated_templates: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database."""
+    with _copy(migrated_templates["postgresql"], tmp_path) as url:
+        yield url
