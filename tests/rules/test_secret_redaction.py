@@ -227,6 +227,13 @@ def test_every_secret_and_every_snippet_rule_was_reported(
     rule_ids = {f["rule_id"] for f in findings}
     assert rule_ids >= EXPECTED_SECRET_RULES
     assert rule_ids >= EXPECTED_OTHER_RULES
+    # One secret, one finding: the generic rule leaves provider-shaped values to their rules.
+    secret_spots = [
+        (f["path"], f["start_line"], f["start_column"])
+        for f in findings
+        if f["rule_id"].startswith("secret-")
+    ]
+    assert len(secret_spots) == len(set(secret_spots))
     by_rule = {f["rule_id"]: f for f in findings if f["path"] == "agent/prompt.py"}
     assert "sk-a" + "********" in by_rule["test-prompt-call"]["snippet"]
     assert "-----BEGIN PRIVATE KEY-----" in by_rule["test-pem-load"]["snippet"]

@@ -5,6 +5,7 @@ worker` refusing a database whose schema is missing, older or newer."""
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,14 +15,17 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from click.testing import Result
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from tavo_platform.cli import app
 from tavo_platform.cluster import TAVO
 from tavo_platform.store import migrate
 from tavo_platform.store.records import NewScan
 from tavo_platform.store.schema import metadata
 from tavo_platform.store.sql import SqlStore
+from typer.testing import CliRunner
 
 from tests.scale import services
 from tests.scale.cluster import scaled_env
@@ -111,45 +115,54 @@ def test_downgrade_and_upgrade_round_trip_keeps_the_data(empty_database: str) ->
     assert on_connection(empty_database, schema_differences) == []
 
 
-def run_tavo(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([TAVO, *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+def serve(data: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`tavo serve` as a process (should it start, it would serve until the timeout)."""
+    return subprocess.run([TAVO, "serve", "--port", str(services.free_port()), *data],
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def tavo(*args: str, env: dict[str, str | None]) -> Result:
+    """Other commands in-process: they load the same code much faster."""
+    return CliRunner().invoke(app, list(args), env=env)
 
 
 def test_tavo_db_upgrade_with_database_url_and_refusals_on_postgresql(tmp_path: Path) -> None:
     with services.fresh_database() as url:
-        env = scaled_env(url)
-        del env["TAVO_DATABASE_URL"]  # given on the command line instead
+        # CliRunner's env: None removes a variable.
+        env: dict[str, str | None] = {n: None for n in os.environ if n.startswith("TAVO_")}
+        env |= {k: v for k, v in scaled_env(url).items() if k.startswith("TAVO_")}
+        env_without_url = {**env, "TAVO_DATABASE_URL": None}
         data = ["--data-dir", str(tmp_path / "data")]
-        env_with_url = {**env, "TAVO_DATABASE_URL": url}
+        process_env = scaled_env(url)
 
-        refused = run_tavo("serve", "--port", str(services.free_port()), *data, env=env_with_url)
+        refused = serve(data, process_env)
         assert refused.returncode == 2
         assert "no Tavo schema yet: run `tavo db upgrade`" in refused.stderr
-        worker = run_tavo("worker", *data, env=env_with_url)
-        assert worker.returncode == 2
-        assert "no Tavo schema yet" in worker.stderr
+        worker = tavo("worker", *data, env=env)
+        assert worker.exit_code == 2 and "no Tavo schema yet" in worker.output
 
         older = revisions()[-2]
-        upgraded = run_tavo("db", "upgrade", older, "--database-url", url, *data, env=env)
-        assert upgraded.returncode == 0, upgraded.stderr
-        refused = run_tavo("serve", "--port", str(services.free_port()), *data, env=env_with_url)
+        upgraded = tavo("db", "upgrade", older, "--database-url", url, *data,
+                        env=env_without_url)
+        assert upgraded.exit_code == 0, upgraded.output
+        refused = serve(data, process_env)
         assert refused.returncode == 2
         assert f"schema is at {older}, not {migrate.head_revision()}" in refused.stderr
 
-        upgraded = run_tavo("db", "upgrade", "--database-url", url, *data, env=env)
-        assert upgraded.returncode == 0, upgraded.stderr
-        assert f"database at {migrate.head_revision()}" in upgraded.stdout
-        key = run_tavo("keys", "create", "--json", "--database-url", url, *data, env=env)
-        assert key.returncode == 0, key.stderr
+        upgraded = tavo("db", "upgrade", "--database-url", url, *data, env=env_without_url)
+        assert upgraded.exit_code == 0, upgraded.output
+        assert f"database at {migrate.head_revision()}" in upgraded.output
+        key = tavo("keys", "create", "--json", "--database-url", url, *data,
+                   env=env_without_url)
+        assert key.exit_code == 0, key.output
 
         def from_the_future(connection: Connection) -> None:
             connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
             connection.commit()
 
         on_connection(url, from_the_future)
-        refused = run_tavo("serve", "--port", str(services.free_port()), *data, env=env_with_url)
+        refused = serve(data, process_env)
         assert refused.returncode == 2
         assert "is newer than this Tavo" in refused.stderr
-        worker = run_tavo("worker", *data, env=env_with_url)
-        assert worker.returncode == 2 and "is newer than this Tavo" in worker.stderr
+        worker = tavo("worker", *data, env=env)
+        assert worker.exit_code == 2 and "is newer than this Tavo" in worker.output

@@ -8,14 +8,45 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tavo_platform.tiers import DEFAULT_TIERS, TierLimits
 
 DEFAULT_DATA_DIR = Path(".tavo-data")
+
+
+class AIProvider(BaseModel):
+    """An LLM the analysis may use (docs/configuration.md, "AI analysis providers")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # openai: any OpenAI-compatible chat-completions API (OpenAI, vLLM, Ollama, llama.cpp
+    # server...); anthropic: Anthropic's messages API.
+    kind: Literal["openai", "anthropic"]
+    model: str = Field(min_length=1, max_length=200)
+    # The id clients pass as `model`; defaults to "<kind>:<model>".
+    id: str | None = Field(default=None, min_length=1, max_length=200)
+    base_url: str | None = None  # default: the vendor's public API
+    api_key: SecretStr | None = None
+    api_key_env: str | None = None  # or: the name of an environment variable holding it
+    local: bool = False  # shown in the model list: true for a server on your own hardware
+    max_concurrency: int = Field(default=4, ge=1, le=256)
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    max_retry_wait_seconds: float = Field(default=60.0, gt=0)
+    invalid_output_retries: int = Field(default=2, ge=0, le=10)
+    token_budget: int = Field(default=200_000, ge=1)  # per analysis
+    max_output_tokens: int = Field(default=700, ge=64, le=32_000)
+    max_findings: int = Field(default=200, ge=0)  # per analysis
+    # How structured output is asked of an OpenAI-compatible server.
+    response_format: Literal["json_schema", "json_object", "none"] = "json_schema"
+
+    @property
+    def model_id(self) -> str:
+        return self.id or f"{self.kind}:{self.model}"
 
 
 class Settings(BaseSettings):
@@ -55,6 +86,12 @@ class Settings(BaseSettings):
     fetch_allow_file_urls: bool = False
     tiers: dict[str, TierLimits] = Field(default_factory=lambda: dict(DEFAULT_TIERS))
     log_level: str = "info"
+    # AI analysis: analyses run at once per API process, and the LLM providers offered
+    # besides the built-in model (a JSON list in TAVO_AI_PROVIDERS).
+    ai_analysis_concurrency: int = Field(default=2, ge=1, le=64)
+    ai_providers: list[AIProvider] = []
+    # Largest model file POST /api/v1/ai/analyze inspects (also capped by max_upload_bytes).
+    ai_max_model_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
 
     @field_validator("tiers")
     @classmethod

@@ -21,11 +21,67 @@ from typing import Any
 # A variable: an identifier not called and not an attribute (those say what is done).
 _VARIABLE = re.compile(r"(?<![\w.$])[A-Za-z_$][\w$]*(?!\s*\()(?![\w$])")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
+# Keywords and string prefixes stay: they are the code's shape, not its names.
 _KEYWORDS = frozenset(
-    """and as assert async await break case class const continue def del elif else except
-    export false False finally for from function global if import in is lambda let new
-    nonlocal None not null or pass raise return self this throw true True try typeof
-    undefined var while with yield f rb br fr rf b u""".split()
+    {
+        "and",
+        "as",
+        "assert",
+        "async",
+        "await",
+        "break",
+        "case",
+        "class",
+        "const",
+        "continue",
+        "def",
+        "del",
+        "elif",
+        "else",
+        "except",
+        "export",
+        "false",
+        "False",
+        "finally",
+        "for",
+        "from",
+        "function",
+        "global",
+        "if",
+        "import",
+        "in",
+        "is",
+        "lambda",
+        "let",
+        "new",
+        "nonlocal",
+        "None",
+        "not",
+        "null",
+        "or",
+        "pass",
+        "raise",
+        "return",
+        "self",
+        "this",
+        "throw",
+        "true",
+        "True",
+        "try",
+        "typeof",
+        "undefined",
+        "var",
+        "while",
+        "with",
+        "yield",
+        "f",
+        "rb",
+        "br",
+        "fr",
+        "rf",
+        "b",
+        "u",
+    }
 )
 
 
@@ -60,6 +116,7 @@ def normalised(snippet: str) -> str:
 
 def shape(snippet: str) -> str:
     """The snippet with variable names and numbers replaced by placeholders."""
+
     def variable(found: re.Match[str]) -> str:
         word = found.group(0)
         return word if word in _KEYWORDS else "_"
@@ -67,8 +124,13 @@ def shape(snippet: str) -> str:
     return _NUMBER.sub("0", _VARIABLE.sub(variable, normalised(snippet)))
 
 
-def find_clusters(findings: Sequence[dict[str, Any]]) -> list[Cluster]:
-    by_shape: dict[tuple[str, str], list[int]] = defaultdict(list)
+def find_clusters(
+    findings: Sequence[dict[str, Any]], situations: Sequence[str] | None = None
+) -> list[Cluster]:
+    """Clusters of two or more findings. `situations` (one per finding) must match too:
+    the same code fed by request data in one place and by a constant in another is not
+    the same root cause."""
+    by_shape: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for index, finding in enumerate(findings):
         snippet = str(finding.get("snippet") or "")
         if not snippet.strip():
@@ -76,15 +138,16 @@ def find_clusters(findings: Sequence[dict[str, Any]]) -> list[Cluster]:
         # Two credentials differ in what the mask hides: only identical text is a duplicate.
         exact = finding.get("category") == "hardcoded-secret"
         signature = normalised(snippet) if exact else shape(snippet)
-        by_shape[(str(finding.get("rule_id", "")), signature)].append(index)
+        situation = situations[index] if situations is not None else ""
+        by_shape[(str(finding.get("rule_id", "")), signature, situation)].append(index)
     clusters = []
-    for (rule_id, signature), members in by_shape.items():
+    for (rule_id, signature, situation), members in by_shape.items():
         if len(members) < 2:
             continue
         texts = {normalised(str(findings[i].get("snippet") or "")) for i in members}
         kind = "duplicate" if len(texts) == 1 else "near_duplicate"
         digest = hashlib.blake2b(
-            f"{rule_id}\0{signature}".encode(), digest_size=8
+            f"{rule_id}\0{signature}\0{situation}".encode(), digest_size=8
         ).hexdigest()
         files = len({findings[i].get("path") for i in members})
         clusters.append(Cluster(f"cl_{digest}", kind, rule_id, tuple(members), files))

@@ -45,6 +45,18 @@ class FindingFacts:
     # snippet; "none": nothing to go on (model files, non-code files).
     source: str
 
+    @property
+    def situation(self) -> str:
+        """What decides whether two findings of the same code share a root cause."""
+        return "|".join(
+            (
+                ",".join(sorted(self.untrusted_sources)),
+                str(self.constant_input),
+                str(self.dead_code),
+                self.file_kind.value,
+            )
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "file_kind": self.file_kind.value,

@@ -20,21 +20,71 @@ class FileKind(StrEnum):
 
 
 _TEST_DIRECTORIES = frozenset(
-    {"test", "tests", "__tests__", "__mocks__", "spec", "specs", "testing", "testdata",
-     "test_data", "fixtures", "__fixtures__", "e2e", "cypress", "mocks"}
+    {
+        "test",
+        "tests",
+        "__tests__",
+        "__mocks__",
+        "spec",
+        "specs",
+        "testing",
+        "testdata",
+        "test_data",
+        "fixtures",
+        "__fixtures__",
+        "e2e",
+        "cypress",
+        "mocks",
+    }
 )
 _EXAMPLE_DIRECTORIES = frozenset(
-    {"example", "examples", "sample", "samples", "demo", "demos", "tutorial", "tutorials",
-     "playground", "cookbook", "notebooks", "quickstart"}
+    {
+        "example",
+        "examples",
+        "sample",
+        "samples",
+        "demo",
+        "demos",
+        "tutorial",
+        "tutorials",
+        "playground",
+        "cookbook",
+        "notebooks",
+        "quickstart",
+    }
 )
 _DOCS_DIRECTORIES = frozenset({"doc", "docs", "documentation", "site", "mkdocs", "sphinx"})
 _TOOLING_DIRECTORIES = frozenset(
-    {"scripts", "script", "tools", "tooling", "bin", "migrations", "bench", "benchmarks",
-     "benchmark", ".github", "ci", "devtools", "hack"}
+    {
+        "scripts",
+        "script",
+        "tools",
+        "tooling",
+        "bin",
+        "migrations",
+        "bench",
+        "benchmarks",
+        "benchmark",
+        ".github",
+        "ci",
+        "devtools",
+        "hack",
+    }
 )
 _VENDORED_DIRECTORIES = frozenset(
-    {"node_modules", "vendor", "vendored", "third_party", "third-party", "thirdparty",
-     "site-packages", ".venv", "venv", "bower_components", "external"}
+    {
+        "node_modules",
+        "vendor",
+        "vendored",
+        "third_party",
+        "third-party",
+        "thirdparty",
+        "site-packages",
+        ".venv",
+        "venv",
+        "bower_components",
+        "external",
+    }
 )
 _TEST_FILE = re.compile(
     r"(?:^test_.*\.py$|_test\.py$|^conftest\.py$|\.(?:test|spec)\.[cm]?[jt]sx?$|_spec\.rb$"

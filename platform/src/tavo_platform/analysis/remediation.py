@@ -64,25 +64,38 @@ CWE_NAMES = {
 }
 
 
-def remediation(finding: dict[str, Any]) -> dict[str, Any]:
+def rule_remediation(finding: dict[str, Any]) -> dict[str, Any]:
+    """What every finding of the finding's rule shares: why it matters, how to fix it."""
     category = str(finding.get("category", ""))
     impact = EXPLOITABILITY.get(category, (0.0, ""))[1]
     why = str(finding.get("message", "")).strip()
     if impact:
         why = f"{why} Impact: {impact}." if why else f"Impact: {impact}."
-    autofix = finding.get("autofix") if isinstance(finding.get("autofix"), dict) else None
     return {
+        "title": str(finding.get("title", "")),
         "why": why,
         "how": str(finding.get("fix", "")).strip(),
-        "cwe": [
-            {"id": cwe, "name": CWE_NAMES.get(cwe)} for cwe in finding.get("cwe") or ()
-        ],
+        "cwe": [{"id": cwe, "name": CWE_NAMES.get(cwe)} for cwe in finding.get("cwe") or ()],
         "references": list(finding.get("references") or ()),
-        "autofix": (
-            {"replacement": autofix.get("replacement"), "patch": unified_patch(finding)}
-            if autofix is not None
-            else None
-        ),
+    }
+
+
+def autofix_of(finding: dict[str, Any]) -> dict[str, Any] | None:
+    """The rule's autofix for this finding: the replacement, and a patch when possible."""
+    autofix = finding.get("autofix")
+    if not isinstance(autofix, dict):
+        return None
+    return {"replacement": autofix.get("replacement"), "patch": unified_patch(finding)}
+
+
+def remediation(finding: dict[str, Any]) -> dict[str, Any]:
+    shared = rule_remediation(finding)
+    return {
+        "why": shared["why"],
+        "how": shared["how"],
+        "cwe": shared["cwe"],
+        "references": shared["references"],
+        "autofix": autofix_of(finding),
     }
 
 

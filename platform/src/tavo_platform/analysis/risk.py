@@ -54,8 +54,28 @@ DEFAULT_EXPLOITABILITY = (0.5, "impact depends on how the code is used")
 # Categories whose danger does not depend on where a value comes from: a committed key, a
 # disabled certificate check or a model file is a problem whatever flows where.
 FLOW_INDEPENDENT_CATEGORIES = frozenset(
-    {"hardcoded-secret", "tls-verification-disabled", "debug-enabled", "weak-cryptography",
-     "unsafe-deserialization"}
+    {
+        "hardcoded-secret",
+        "tls-verification-disabled",
+        "debug-enabled",
+        "weak-cryptography",
+        "unsafe-deserialization",
+    }
+)
+# Categories that are about a value reaching a sink: only constants reaching it means the
+# finding cannot be exploited. The remaining categories flag how code is configured (no
+# output limit, an unpinned model, a dangerous tool): untrusted input reaching them makes
+# them worse, constants do not make them harmless.
+INJECTION_CATEGORIES = frozenset(
+    {
+        "code-injection",
+        "command-injection",
+        "sql-injection",
+        "ssrf",
+        "insecure-deserialization",
+        "improper-output-handling",
+        "prompt-injection",
+    }
 )
 SECRET_CATEGORIES = frozenset({"hardcoded-secret"})
 
@@ -69,8 +89,12 @@ FILE_MULTIPLIER = {
 }
 # A committed credential leaks wherever it sits; tests and docs mostly hold fake ones.
 SECRET_FILE_MULTIPLIER = {
-    FileKind.PRODUCTION: 1.0, FileKind.TOOLING: 1.0, FileKind.VENDORED: 0.8,
-    FileKind.EXAMPLE: 0.6, FileKind.DOCS: 0.6, FileKind.TEST: 0.6,
+    FileKind.PRODUCTION: 1.0,
+    FileKind.TOOLING: 1.0,
+    FileKind.VENDORED: 0.8,
+    FileKind.EXAMPLE: 0.6,
+    FileKind.DOCS: 0.6,
+    FileKind.TEST: 0.6,
 }
 EXPOSURE_MULTIPLIER = {
     "web_handler": (1.0, "in a web request handler: reachable over the network"),
@@ -119,13 +143,20 @@ def data_flow(category: str, rule_id: str, facts: FindingFacts) -> tuple[float, 
         return 1.0, "request data", "web request data reaches it in the same function"
     if "llm_output" in sources:
         return 1.0, "llm output", "an LLM's reply (attacker-steerable) reaches it"
-    if facts.constant_input:
+    injection = category in INJECTION_CATEGORIES
+    if facts.constant_input and injection:
         return 0.15, "constants only", "only literals and constants reach it"
     if "user_input" in sources:
         return 0.75, "command-line input", "command-line or console input reaches it"
     if "request" in rule_id or "handler-param" in rule_id:
         # The rule itself only matches request data flowing into the sink.
         return 0.9, "request data (by rule)", "the rule matches request data reaching it"
+    if not injection:
+        return (
+            0.8,
+            "secondary",
+            "the rule flags how the code is configured; no untrusted input seen",
+        )
     if facts.from_parameters:
         return 0.7, "function parameter", "a parameter reaches it: its callers decide"
     if facts.source == "none":
@@ -142,13 +173,23 @@ def score_risk(finding: dict[str, Any], facts: FindingFacts) -> Risk:
     parts = [
         ("severity", severity, SEVERITY_VALUE.get(severity, 0.5), f"rule severity {severity}"),
         ("exploitability", category or "unknown", exploitability, impact),
-        ("confidence", confidence, CONFIDENCE_VALUE.get(confidence, 0.6),
-         f"rule confidence {confidence}"),
+        (
+            "confidence",
+            confidence,
+            CONFIDENCE_VALUE.get(confidence, 0.6),
+            f"rule confidence {confidence}",
+        ),
     ]
     total_weight = sum(BASE_WEIGHTS.values())
     factors = [
-        Factor(name, value, "weight", BASE_WEIGHTS[name],
-               100 * BASE_WEIGHTS[name] * amount / total_weight, explanation)
+        Factor(
+            name,
+            value,
+            "weight",
+            BASE_WEIGHTS[name],
+            100 * BASE_WEIGHTS[name] * amount / total_weight,
+            explanation,
+        )
         for name, value, amount, explanation in parts
     ]
     score = sum(f.points for f in factors)
@@ -170,8 +211,9 @@ def _multipliers(
         file_multiplier, file_why = FILE_MULTIPLIER[facts.file_kind]
     if facts.dead_code:
         exposure, exposure_value, exposure_why = (
-            DEAD_CODE_MULTIPLIER, "dead code", "unreachable (under a false condition or after "
-            "a return)"
+            DEAD_CODE_MULTIPLIER,
+            "dead code",
+            "unreachable (under a false condition or after a return)",
         )
     elif category in FLOW_INDEPENDENT_CATEGORIES:
         exposure, exposure_value, exposure_why = 1.0, "not applicable", "exposed wherever it is"

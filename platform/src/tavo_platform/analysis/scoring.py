@@ -19,7 +19,11 @@ from typing import Any
 from tavo_platform.analysis.triage import VERDICT_ORDER, Verdict
 
 SEVERITY_RANK = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3, "INFO": 4}
-VERDICT_WEIGHT = {Verdict.TRUE_POSITIVE: 1.0, Verdict.NEEDS_REVIEW: 0.6, Verdict.FALSE_POSITIVE: 0.0}
+VERDICT_WEIGHT = {
+    Verdict.TRUE_POSITIVE: 1.0,
+    Verdict.NEEDS_REVIEW: 0.6,
+    Verdict.FALSE_POSITIVE: 0.0,
+}
 CLUSTER_FOLLOWER_WEIGHT = 0.2
 PENALTY_SCALE = 3.0
 GRADES = ((90, "A"), (75, "B"), (60, "C"), (40, "D"), (0, "F"))

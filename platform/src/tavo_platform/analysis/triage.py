@@ -24,7 +24,12 @@ from typing import Any
 
 from tavo_platform.analysis.facts import FindingFacts
 from tavo_platform.analysis.filecontext import FileKind
-from tavo_platform.analysis.risk import FLOW_INDEPENDENT_CATEGORIES, SECRET_CATEGORIES, Risk
+from tavo_platform.analysis.risk import (
+    FLOW_INDEPENDENT_CATEGORIES,
+    INJECTION_CATEGORIES,
+    SECRET_CATEGORIES,
+    Risk,
+)
 
 
 class Verdict(StrEnum):
@@ -103,11 +108,7 @@ def _false_positive_reasons(
     reasons = []
     if facts.dead_code:
         reasons.append("the flagged code is unreachable (false condition or after a return)")
-    if (
-        facts.constant_input
-        and category not in FLOW_INDEPENDENT_CATEGORIES
-        and not set(facts.untrusted_sources)
-    ):
+    if facts.constant_input and category in INJECTION_CATEGORIES and not facts.untrusted_sources:
         reasons.append("only literals and constants reach the flagged call")
     where = _NON_SHIPPING.get(facts.file_kind)
     if where is not None:
@@ -123,7 +124,7 @@ def _review_reasons(
     finding: dict[str, Any], facts: FindingFacts, category: str, confidence: str
 ) -> list[str]:
     reasons = []
-    if category not in FLOW_INDEPENDENT_CATEGORIES:
+    if category in INJECTION_CATEGORIES:
         if facts.from_parameters:
             reasons.append(
                 f"a parameter of {facts.function or 'the enclosing function'} reaches it: "

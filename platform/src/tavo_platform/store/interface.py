@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from tavo_platform.store.records import (
+    Analysis,
     ApiKey,
     CreatedScans,
     CustomRuleFile,
@@ -110,6 +111,38 @@ class Store(Protocol):
     ) -> CustomRuleFile: ...
     async def list_rule_files(self, org_id: str) -> list[CustomRuleFile]: ...
     async def delete_rule_file(self, org_id: str, file_id: str) -> bool: ...
+
+    # AI analyses (analysis/service.py runs them)
+    async def create_analysis(
+        self, org_id: str, scan_id: str, model: str, options: dict[str, Any]
+    ) -> Analysis: ...
+    async def get_analysis(self, org_id: str, analysis_id: str) -> Analysis | None: ...
+    async def analysis_result(self, org_id: str, analysis_id: str) -> dict[str, Any] | None: ...
+    async def list_analyses(
+        self, org_id: str, *, scan_id: str | None, offset: int, limit: int
+    ) -> Page: ...
+    async def claim_analysis(
+        self, worker: str, lease: timedelta, analysis_id: str | None = None
+    ) -> Analysis | None: ...
+    async def renew_analysis_lease(
+        self, analysis_id: str, worker: str, lease: timedelta
+    ) -> bool: ...
+    async def finish_analysis(
+        self,
+        analysis_id: str,
+        worker: str,
+        *,
+        status: str,
+        summary: dict[str, Any] | None,
+        result: dict[str, Any] | None,
+        error: str | None = None,
+    ) -> bool: ...
+    async def cached_answers(
+        self, org_id: str, model: str, fingerprints: Sequence[str]
+    ) -> dict[str, dict[str, Any]]: ...
+    async def store_answers(
+        self, org_id: str, model: str, answers: dict[str, dict[str, Any]]
+    ) -> None: ...
 
 
 def lease_deadline(now: datetime, lease: timedelta) -> datetime:

@@ -114,3 +114,28 @@ class FindingFilter:
     severity: list[str] = field(default_factory=list)
     rule_id: list[str] = field(default_factory=list)
     path_prefix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """An AI analysis job of a scan (its result is fetched separately: it can be large)."""
+
+    id: str
+    org_id: str
+    scan_id: str
+    model: str
+    options: dict[str, Any]
+    status: str
+    error: str | None
+    summary: dict[str, Any] | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int
+    worker: str | None
+    lease_until: datetime | None
+    version: int
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED_STATUSES

@@ -155,3 +155,40 @@ custom_rule_files = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("org_id", "name", name="uq_custom_rules_org_name"),
 )
+
+# AI analyses of finished scans: jobs like scans (status, claim, lease), run in the API
+# process; the result is one JSON document (see analysis/builtin.py for its shape).
+analyses = Table(
+    "analyses",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("org_id", String(40), ForeignKey("organizations.id"), nullable=False),
+    Column("scan_id", String(40), ForeignKey("scans.id", ondelete="CASCADE"), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("summary", JSON, nullable=True),
+    Column("result", JSON, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=True),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("worker", String(200), nullable=True),
+    Column("lease_until", UTCDateTime(), nullable=True),
+    Column("version", Integer, nullable=False, default=0),
+    Index("ix_analyses_org_created", "org_id", "created_at"),
+    Index("ix_analyses_scan", "scan_id"),
+    Index("ix_analyses_status", "status"),
+)
+
+# LLM answers per organisation, model and finding fingerprint: re-analysis costs nothing.
+analysis_cache = Table(
+    "analysis_cache",
+    metadata,
+    Column("org_id", String(40), ForeignKey("organizations.id"), primary_key=True),
+    Column("model", String(200), primary_key=True),
+    Column("fingerprint", String(64), primary_key=True),
+    Column("answer", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)

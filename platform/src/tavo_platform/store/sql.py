@@ -48,6 +48,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from tavo_platform.store.interface import StoreUnavailable
 from tavo_platform.store.records import (
+    Analysis,
     ApiKey,
     CreatedScans,
     CustomRuleFile,
@@ -59,6 +60,8 @@ from tavo_platform.store.records import (
     Scan,
 )
 from tavo_platform.store.schema import (
+    analyses,
+    analysis_cache,
     api_keys,
     custom_rule_files,
     findings,
@@ -966,6 +969,220 @@ class SqlStore:
                 )
             )
         return result.rowcount == 1
+
+
+    # --- AI analyses ------------------------------------------------------------------
+
+    async def create_analysis(
+        self, org_id: str, scan_id: str, model: str, options: dict[str, Any]
+    ) -> Analysis:
+        values = {
+            "id": new_id("ana"),
+            "org_id": org_id,
+            "scan_id": scan_id,
+            "model": model,
+            "options": options,
+            "status": "queued",
+            "error": None,
+            "summary": None,
+            "created_at": now(),
+            "started_at": None,
+            "finished_at": None,
+            "attempts": 0,
+            "worker": None,
+            "lease_until": None,
+            "version": 0,
+        }
+        async with self._write() as connection:
+            await connection.execute(insert(analyses).values(**values, result=None))
+        return Analysis(**values)
+
+    async def get_analysis(self, org_id: str, analysis_id: str) -> Analysis | None:
+        async with self._read() as connection:
+            row = (
+                await connection.execute(
+                    select(*_ANALYSIS_COLUMNS).where(
+                        analyses.c.id == analysis_id, analyses.c.org_id == org_id
+                    )
+                )
+            ).first()
+        return Analysis(**row._mapping) if row else None
+
+    async def analysis_result(self, org_id: str, analysis_id: str) -> dict[str, Any] | None:
+        async with self._read() as connection:
+            value = (
+                await connection.execute(
+                    select(analyses.c.result).where(
+                        analyses.c.id == analysis_id, analyses.c.org_id == org_id
+                    )
+                )
+            ).scalar_one_or_none()
+        return value if isinstance(value, dict) else None
+
+    async def list_analyses(
+        self, org_id: str, *, scan_id: str | None, offset: int, limit: int
+    ) -> Page:
+        condition = analyses.c.org_id == org_id
+        if scan_id is not None:
+            condition = and_(condition, analyses.c.scan_id == scan_id)
+        async with self._read() as connection:
+            total = (
+                await connection.execute(
+                    select(func.count()).select_from(analyses).where(condition)
+                )
+            ).scalar_one()
+            rows = (
+                await connection.execute(
+                    select(*_ANALYSIS_COLUMNS)
+                    .where(condition)
+                    .order_by(analyses.c.created_at.desc(), analyses.c.id)
+                    .offset(offset)
+                    .limit(limit)
+                )
+            ).all()
+        return Page([Analysis(**row._mapping) for row in rows], int(total))
+
+    async def claim_analysis(
+        self, worker: str, lease: timedelta, analysis_id: str | None = None
+    ) -> Analysis | None:
+        """Atomically takes a queued analysis, or a running one whose lease ran out (its
+        process died): the given one, or else the oldest."""
+        moment = now()
+        claimable = or_(
+            analyses.c.status == "queued",
+            and_(analyses.c.status == "running", analyses.c.lease_until < moment),
+        )
+        async with self._write() as connection:
+            if analysis_id is None:
+                candidate = (
+                    await connection.execute(
+                        select(analyses.c.id)
+                        .where(claimable)
+                        .order_by(analyses.c.created_at)
+                        .limit(1)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).first()
+                if candidate is None:
+                    return None
+                analysis_id = candidate.id
+            claimed = await connection.execute(
+                update(analyses)
+                .where(analyses.c.id == analysis_id, claimable)
+                .values(
+                    status="running",
+                    worker=worker,
+                    lease_until=moment + lease,
+                    started_at=func.coalesce(analyses.c.started_at, moment),
+                    attempts=analyses.c.attempts + 1,
+                    version=analyses.c.version + 1,
+                )
+            )
+            if claimed.rowcount != 1:
+                return None
+            row = (
+                await connection.execute(
+                    select(*_ANALYSIS_COLUMNS).where(analyses.c.id == analysis_id)
+                )
+            ).one()
+        return Analysis(**row._mapping)
+
+    async def renew_analysis_lease(self, analysis_id: str, worker: str, lease: timedelta) -> bool:
+        async with self._write() as connection:
+            result = await connection.execute(
+                update(analyses)
+                .where(
+                    analyses.c.id == analysis_id,
+                    analyses.c.worker == worker,
+                    analyses.c.status == "running",
+                )
+                .values(lease_until=now() + lease)
+            )
+        return result.rowcount == 1
+
+    async def finish_analysis(
+        self,
+        analysis_id: str,
+        worker: str,
+        *,
+        status: str,
+        summary: dict[str, Any] | None,
+        result: dict[str, Any] | None,
+        error: str | None = None,
+    ) -> bool:
+        """Records the outcome, only if `worker` still holds the analysis."""
+        async with self._write() as connection:
+            owned = await connection.execute(
+                update(analyses)
+                .where(
+                    analyses.c.id == analysis_id,
+                    analyses.c.worker == worker,
+                    analyses.c.status == "running",
+                )
+                .values(
+                    status=status,
+                    summary=summary,
+                    result=result,
+                    error=error,
+                    finished_at=now(),
+                    lease_until=None,
+                    version=analyses.c.version + 1,
+                )
+            )
+        return owned.rowcount == 1
+
+    async def cached_answers(
+        self, org_id: str, model: str, fingerprints: Sequence[str]
+    ) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        wanted = list(dict.fromkeys(fingerprints))
+        async with self._read() as connection:
+            for start in range(0, len(wanted), FINDINGS_BATCH):
+                batch = wanted[start : start + FINDINGS_BATCH]
+                rows = (
+                    await connection.execute(
+                        select(analysis_cache.c.fingerprint, analysis_cache.c.answer).where(
+                            analysis_cache.c.org_id == org_id,
+                            analysis_cache.c.model == model,
+                            analysis_cache.c.fingerprint.in_(batch),
+                        )
+                    )
+                ).all()
+                found.update({row.fingerprint: row.answer for row in rows})
+        return found
+
+    async def store_answers(
+        self, org_id: str, model: str, answers: dict[str, dict[str, Any]]
+    ) -> None:
+        if not answers:
+            return
+        moment = now()
+        async with self._write() as connection:
+            # Replace: a newer answer for the same fingerprint and model wins.
+            await connection.execute(
+                delete(analysis_cache).where(
+                    analysis_cache.c.org_id == org_id,
+                    analysis_cache.c.model == model,
+                    analysis_cache.c.fingerprint.in_(list(answers)),
+                )
+            )
+            await connection.execute(
+                insert(analysis_cache),
+                [
+                    {
+                        "org_id": org_id,
+                        "model": model,
+                        "fingerprint": fingerprint,
+                        "answer": answer,
+                        "created_at": moment,
+                    }
+                    for fingerprint, answer in answers.items()
+                ],
+            )
+
+
+# Every column but the (possibly large) result document.
+_ANALYSIS_COLUMNS = tuple(column for column in analyses.columns if column.name != "result")
 
 
 def _scan(row: Row[Any]) -> Scan:

@@ -111,7 +111,7 @@ def _attribute(node: SgNode, shared: list[_CompiledRule]) -> list[_CompiledRule]
         # The pre-conditions are necessary ones, so this cannot happen; should it ever,
         # asking ast-grep about every rule keeps the result right.
         possible = shared
-    matched = []
+    matched: list[_CompiledRule] = []
     for index, rule in enumerate(possible):
         is_last = index == len(possible) - 1
         # The node matched at least one rule: if none of the others did, the last one did.

@@ -1,0 +1,116 @@
+"""The base of every response model: typed attributes, and read access like the JSON it came
+from (`scan.status` and `scan["status"]` alike), so code written against plain dicts works.
+
+Fields the server sends that a model does not declare (a newer server) are kept and readable
+by key; `to_dict()` gives the JSON form back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar, Self
+
+__all__ = ["Model"]
+
+Converter = Callable[[Any], Any]
+
+
+class Model(Mapping[str, Any]):
+    """Subclasses are frozen dataclasses: `@dataclass(frozen=True, slots=True, kw_only=True)`."""
+
+    __slots__ = ("_extra",)
+    _fields: ClassVar[tuple[tuple[str, Converter | None], ...] | None] = None
+    _names: ClassVar[frozenset[str]] = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_extra", {})
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Self:
+        """The model for a JSON object; unknown keys are kept, nested models are built."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"{cls.__name__} expects a JSON object, got {type(data).__name__}")
+        fields = cls._fields if cls.__dict__.get("_fields") is not None else cls._prepare()
+        values: dict[str, Any] = {}
+        for name, convert in fields:
+            if name in data:
+                value = data[name]
+                values[name] = convert(value) if convert is not None and value is not None else value
+        instance = cls(**values)
+        if len(values) != len(data):
+            names = cls._names
+            extra = {key: value for key, value in data.items() if key not in names}
+            object.__setattr__(instance, "_extra", extra)
+        return instance
+
+    @classmethod
+    def _prepare(cls) -> tuple[tuple[str, Converter | None], ...]:
+        hints = typing.get_type_hints(cls)
+        fields = tuple(
+            (field.name, _converter(hints[field.name])) for field in dataclasses.fields(cls)  # type: ignore[arg-type]
+        )
+        cls._fields = fields
+        cls._names = frozenset(name for name, _ in fields)
+        return fields
+
+    # --- read access by key, as for the JSON object --------------------------------------
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._field_names():
+            return getattr(self, key)
+        return self._extra[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._field_names()
+        yield from self._extra
+
+    def __len__(self) -> int:
+        return len(self._field_names()) + len(self._extra)
+
+    def _field_names(self) -> frozenset[str]:
+        cls = type(self)
+        if cls.__dict__.get("_fields") is None:
+            cls._prepare()
+        return cls._names
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """Fields the server sent that this model does not declare."""
+        return dict(self._extra)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: declared and extra fields, nested models as dicts."""
+        return {key: _plain(self[key]) for key in self}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Model):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def _converter(hint: Any) -> Converter | None:
+    """How to build a field's value from JSON, or None when the JSON value is used as is."""
+    if isinstance(hint, type) and issubclass(hint, Model):
+        return hint.from_json
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [arg for arg in args if arg is not type(None)]
+        return _converter(options[0]) if len(options) == 1 else None
+    if origin is list and args:
+        item = _converter(args[0])
+        if item is not None:
+            return lambda values: [item(value) for value in values]
+    if origin is dict and len(args) == 2:
+        item = _converter(args[1])
+        if item is not None:
+            return lambda values: {key: item(value) for key, value in values.items()}
+    return None
