@@ -1,10 +1,68 @@
 """Tavo SDK: the Python client for the Tavo AI-security platform.
 
-The client itself arrives with the SDK issue; today this distribution carries the shared,
-dependency-free vocabulary (severities) that the platform and the SDK agree on.
+    from tavo import TavoClient
+
+    async with TavoClient(api_key="...") as client:
+        scan = await client.scan_management.create_scan(repository_url="https://...")
+        status = await client.scan_management.wait_for_scan(scan.id)
+        async for finding in client.scan_management.iter_results(scan.id):
+            print(finding.severity, finding.path, finding.title)
+
+Everything public is importable from here; modules with a leading underscore are private.
 """
 
+from tavo._cache import AsyncMemoryStorage, MemoryStorage
+from tavo._circuit import CircuitBreaker
+from tavo._client import SyncTavoClient, TavoClient
+from tavo._config import NOT_GIVEN, Limits, NotGiven, Timeout
+from tavo._exceptions import (
+    CircuitBreakerOpenError,
+    CircuitOpenError,
+    TavoAPIError,
+    TavoAuthError,
+    TavoConflictError,
+    TavoConnectionError,
+    TavoError,
+    TavoNotFoundError,
+    TavoRateLimitError,
+    TavoServerError,
+    TavoTimeoutError,
+    TavoValidationError,
+)
+from tavo._metrics import Metrics
+from tavo._transport import Request, Response
 from tavo._version import __version__
+from tavo.pagination import AsyncPager, SyncPager
 from tavo.types.severity import SEVERITY_ORDER, Severity
 
-__all__ = ["SEVERITY_ORDER", "Severity", "__version__"]
+__all__ = [
+    "NOT_GIVEN",
+    "SEVERITY_ORDER",
+    "AsyncMemoryStorage",
+    "AsyncPager",
+    "CircuitBreaker",
+    "CircuitBreakerOpenError",
+    "CircuitOpenError",
+    "Limits",
+    "MemoryStorage",
+    "Metrics",
+    "NotGiven",
+    "Request",
+    "Response",
+    "Severity",
+    "SyncPager",
+    "SyncTavoClient",
+    "TavoAPIError",
+    "TavoAuthError",
+    "TavoClient",
+    "TavoConflictError",
+    "TavoConnectionError",
+    "TavoError",
+    "TavoNotFoundError",
+    "TavoRateLimitError",
+    "TavoServerError",
+    "TavoTimeoutError",
+    "TavoValidationError",
+    "Timeout",
+    "__version__",
+]

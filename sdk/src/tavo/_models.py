@@ -1,8 +1,12 @@
 """The base of every response model: typed attributes, and read access like the JSON it came
-from (`scan.status` and `scan["status"]` alike), so code written against plain dicts works.
+from (`scan.status` and `scan["status"]` alike), so code written against plain dicts works:
+`model[key]`, `model.get(key)`, `key in model`, `model.keys()`, `dict(model)`.
 
-Fields the server sends that a model does not declare (a newer server) are kept and readable
-by key; `to_dict()` gives the JSON form back.
+(Not a full Mapping: list responses have a field named `items`, which a Mapping's `items()`
+method would clash with; `to_dict()` gives the JSON form.)
+
+Fields the server sends that a model does not declare (a newer server) are kept and are
+readable by key.
 """
 
 from __future__ import annotations
@@ -10,20 +14,22 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, KeysView, Mapping
 from typing import Any, ClassVar, Self
 
 __all__ = ["Model"]
 
 Converter = Callable[[Any], Any]
+FieldPlan = tuple[tuple[str, Converter | None], ...]
 
 
-class Model(Mapping[str, Any]):
+class Model:
     """Subclasses are frozen dataclasses: `@dataclass(frozen=True, slots=True, kw_only=True)`."""
 
     __slots__ = ("_extra",)
-    _fields: ClassVar[tuple[tuple[str, Converter | None], ...] | None] = None
+    _plan: ClassVar[FieldPlan | None] = None
     _names: ClassVar[frozenset[str]] = frozenset()
+    _extra: dict[str, Any]
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_extra", {})
@@ -33,12 +39,13 @@ class Model(Mapping[str, Any]):
         """The model for a JSON object; unknown keys are kept, nested models are built."""
         if not isinstance(data, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(data).__name__}")
-        fields = cls._fields if cls.__dict__.get("_fields") is not None else cls._prepare()
         values: dict[str, Any] = {}
-        for name, convert in fields:
+        for name, convert in cls._field_plan():
             if name in data:
                 value = data[name]
-                values[name] = convert(value) if convert is not None and value is not None else value
+                if convert is not None and value is not None:
+                    value = convert(value)
+                values[name] = value
         instance = cls(**values)
         if len(values) != len(data):
             names = cls._names
@@ -47,34 +54,43 @@ class Model(Mapping[str, Any]):
         return instance
 
     @classmethod
-    def _prepare(cls) -> tuple[tuple[str, Converter | None], ...]:
-        hints = typing.get_type_hints(cls)
-        fields = tuple(
-            (field.name, _converter(hints[field.name])) for field in dataclasses.fields(cls)  # type: ignore[arg-type]
-        )
-        cls._fields = fields
-        cls._names = frozenset(name for name, _ in fields)
-        return fields
+    def _field_plan(cls) -> FieldPlan:
+        plan = cls.__dict__.get("_plan")
+        if plan is None:
+            hints = typing.get_type_hints(cls)
+            plan = tuple(
+                (field.name, _converter(hints[field.name]))
+                for field in dataclasses.fields(cls)  # type: ignore[arg-type]
+            )
+            cls._plan = plan
+            cls._names = frozenset(name for name, _ in plan)
+        return plan
 
-    # --- read access by key, as for the JSON object --------------------------------------
+    # --- read access by key, as for the JSON object ------------------------------------------
 
     def __getitem__(self, key: str) -> Any:
-        if key in self._field_names():
+        self._field_plan()
+        if key in self._names:
             return getattr(self, key)
         return self._extra[key]
 
-    def __iter__(self) -> Iterator[str]:
-        yield from self._field_names()
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        self._field_plan()
+        return key in self._names or key in self._extra
+
+    def keys(self) -> KeysView[str]:
+        """The declared fields, then the extra ones."""
+        return {name: None for name in self._iter_keys()}.keys()
+
+    def _iter_keys(self) -> Iterator[str]:
+        yield from (name for name, _ in self._field_plan())
         yield from self._extra
-
-    def __len__(self) -> int:
-        return len(self._field_names()) + len(self._extra)
-
-    def _field_names(self) -> frozenset[str]:
-        cls = type(self)
-        if cls.__dict__.get("_fields") is None:
-            cls._prepare()
-        return cls._names
 
     @property
     def extra(self) -> dict[str, Any]:
@@ -83,7 +99,7 @@ class Model(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: declared and extra fields, nested models as dicts."""
-        return {key: _plain(self[key]) for key in self}
+        return {key: _plain(self[key]) for key in self._iter_keys()}
 
 
 def _plain(value: Any) -> Any:
@@ -110,7 +126,7 @@ def _converter(hint: Any) -> Converter | None:
         if item is not None:
             return lambda values: [item(value) for value in values]
     if origin is dict and len(args) == 2:
-        item = _converter(args[1])
-        if item is not None:
-            return lambda values: {key: item(value) for key, value in values.items()}
+        entry = _converter(args[1])
+        if entry is not None:
+            return lambda values: {key: entry(value) for key, value in values.items()}
     return None

@@ -41,6 +41,7 @@ class FindingFacts:
     from_parameters: bool
     constant_input: bool | None
     dead_code: bool
+    sanitizers: tuple[str, ...]
     # "engine": worked out from the syntax tree at scan time; "snippet": guessed from the
     # snippet; "none": nothing to go on (model files, non-code files).
     source: str
@@ -53,6 +54,7 @@ class FindingFacts:
                 ",".join(sorted(self.untrusted_sources)),
                 str(self.constant_input),
                 str(self.dead_code),
+                ",".join(self.sanitizers),
                 self.file_kind.value,
             )
         )
@@ -66,6 +68,7 @@ class FindingFacts:
             "from_parameters": self.from_parameters,
             "constant_input": self.constant_input,
             "dead_code": self.dead_code,
+            "sanitizers": list(self.sanitizers),
             "source": self.source,
         }
 
@@ -84,11 +87,12 @@ def facts_of(finding: dict[str, Any]) -> FindingFacts:
             from_parameters=bool(context.get("from_parameters")),
             constant_input=_bool_or_none(context.get("constant_input")),
             dead_code=bool(context.get("dead_code")),
+            sanitizers=tuple(str(s) for s in context.get("sanitizers") or () if isinstance(s, str)),
             source="engine",
         )
     snippet = str(finding.get("snippet") or "")
     if finding.get("pack") == "model-artifacts" or not snippet:
-        return FindingFacts(kind, None, None, (), False, None, False, "none")
+        return FindingFacts(kind, None, None, (), False, None, False, (), "none")
     return FindingFacts(
         file_kind=kind,
         function=None,
@@ -97,6 +101,7 @@ def facts_of(finding: dict[str, Any]) -> FindingFacts:
         from_parameters=False,
         constant_input=_constant_call_in_snippet(snippet),
         dead_code=False,
+        sanitizers=(),
         source="snippet",
     )
 

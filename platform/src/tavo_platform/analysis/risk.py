@@ -79,6 +79,39 @@ INJECTION_CATEGORIES = frozenset(
 )
 SECRET_CATEGORIES = frozenset({"hardcoded-secret"})
 
+# Which sanitising calls make which sinks safe. No call makes a prompt safe from injection,
+# and none makes deserialising untrusted data safe.
+_NUMERIC = frozenset(
+    {"int", "float", "bool", "Decimal", "UUID", "uuid.UUID", "parseInt", "parseFloat", "Number"}
+)
+_HTML = frozenset(
+    {
+        "html.escape",
+        "markupsafe.escape",
+        "cgi.escape",
+        "escape",
+        "bleach.clean",
+        "DOMPurify.sanitize",
+        "sanitizeHtml",
+        "escapeHtml",
+        "validator.escape",
+    }
+)
+SANITIZERS_PROTECTING = {
+    "command-injection": _NUMERIC | {"shlex.quote", "pipes.quote", "shlex.join"},
+    "code-injection": _NUMERIC,
+    "sql-injection": _NUMERIC,
+    "ssrf": _NUMERIC,
+    "improper-output-handling": _NUMERIC | _HTML,
+}
+
+
+def protecting_sanitizers(category: str, facts: FindingFacts) -> list[str]:
+    """The sanitisers applied on the way to the sink that protect this kind of sink."""
+    protecting = SANITIZERS_PROTECTING.get(category, frozenset())
+    return [name for name in facts.sanitizers if name in protecting]
+
+
 FILE_MULTIPLIER = {
     FileKind.PRODUCTION: (1.0, "production code"),
     FileKind.TOOLING: (0.7, "developer tooling (scripts, migrations, benchmarks)"),
@@ -144,6 +177,9 @@ def data_flow(category: str, rule_id: str, facts: FindingFacts) -> tuple[float, 
     if "llm_output" in sources:
         return 1.0, "llm output", "an LLM's reply (attacker-steerable) reaches it"
     injection = category in INJECTION_CATEGORIES
+    cleaned = protecting_sanitizers(category, facts)
+    if cleaned and not sources & {"request", "handler_parameter", "llm_output", "user_input"}:
+        return 0.2, "sanitised", "untrusted input passes " + ", ".join(cleaned) + "() first"
     if facts.constant_input and injection:
         return 0.15, "constants only", "only literals and constants reach it"
     if "user_input" in sources:

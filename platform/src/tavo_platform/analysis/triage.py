@@ -29,6 +29,7 @@ from tavo_platform.analysis.risk import (
     INJECTION_CATEGORIES,
     SECRET_CATEGORIES,
     Risk,
+    protecting_sanitizers,
 )
 
 
@@ -110,6 +111,11 @@ def _false_positive_reasons(
         reasons.append("the flagged code is unreachable (false condition or after a return)")
     if facts.constant_input and category in INJECTION_CATEGORIES and not facts.untrusted_sources:
         reasons.append("only literals and constants reach the flagged call")
+    cleaned = protecting_sanitizers(category, facts)
+    if cleaned and not facts.untrusted_sources:
+        reasons.append(
+            "the untrusted input is sanitised by " + ", ".join(cleaned) + "() before the call"
+        )
     where = _NON_SHIPPING.get(facts.file_kind)
     if where is not None:
         real_format_secret = is_secret and confidence == "HIGH"

@@ -46,6 +46,15 @@ _USER_INPUT = re.compile(
     r"\binput\s*\(|\bsys\.(?:argv|stdin)\b|\bprocess\.(?:argv|stdin)\b|\bprompt\s*\("
 )
 _UPPER_CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
+# Calls whose result is safe for some sinks whatever goes in: numeric conversions, shell
+# quoting, HTML escaping, file-name cleaning. Which sink each protects is the analysis's
+# business; the engine only records which were applied.
+_SANITISER = re.compile(
+    r"^(?:int|float|bool|Decimal|(?:uuid\.)?UUID|(?:shlex|pipes)\.quote|shlex\.join"
+    r"|(?:html|markupsafe|cgi)\.escape|escape|bleach\.clean|secure_filename"
+    r"|(?:os\.path\.)?basename|parseInt|parseFloat|Number|encodeURIComponent"
+    r"|DOMPurify\.sanitize|sanitizeHtml|escapeHtml|validator\.escape)$"
+)
 
 _PY_ROUTE_DECORATOR = re.compile(
     r"^@\s*[\w.]+\.(?:route|get|post|put|patch|delete|head|options|websocket|api_route)\s*\("
@@ -223,9 +232,12 @@ class _Names:
     names: list[str] = field(default_factory=list)
 
     def within(self, start: _Position, end: _Position) -> list[str]:
+        return [name for _, name in self.placed_within(start, end)]
+
+    def placed_within(self, start: _Position, end: _Position) -> list[tuple[_Position, str]]:
         first = bisect.bisect_left(self.starts, start)
         return [
-            self.names[i]
+            (self.starts[i], self.names[i])
             for i in range(first, len(self.starts))
             if self.starts[i] < end and self.ends[i] <= end
         ]
@@ -238,6 +250,8 @@ class _Flow:
     sources: dict[str, set[str]] = field(default_factory=dict)
     constants: set[str] = field(default_factory=set)
     variables: set[str] = field(default_factory=set)
+    # name -> sanitisers its untrusted value went through (and lost its sources)
+    sanitised: dict[str, set[str]] = field(default_factory=dict)
 
 
 class _FileFacts:
@@ -336,6 +350,16 @@ class _FileFacts:
         for _ in range(2):
             for _, targets, value in steps:
                 kinds = self.sources_in(value, names, flow)
+                sanitiser = self._sanitiser(value)
+                if sanitiser is not None and (
+                    kinds
+                    or any(n in flow.sanitised for n in names.within(_start(value), _end(value)))
+                ):
+                    for target in targets:
+                        flow.sources.pop(target, None)
+                        flow.sanitised.setdefault(target, set()).add(sanitiser)
+                        flow.variables.add(target)
+                    continue
                 literal = not kinds and self.is_literal(value)
                 for target in targets:
                     if kinds:
@@ -346,6 +370,21 @@ class _FileFacts:
                         flow.variables.add(target)
                         flow.constants.discard(target)
         return flow
+
+    def _sanitiser(self, node: SgNode) -> str | None:
+        """The sanitiser `node` calls at its top, if it is such a call."""
+        while node.kind() in ("parenthesized_expression", "await", "await_expression"):
+            inner = next((c for c in node.children() if c.is_named()), None)
+            if inner is None:
+                return None
+            node = inner
+        if node.kind() not in ("call", "call_expression"):
+            return None
+        callee = node.field("function")
+        if callee is None:
+            return None
+        text = callee.text()
+        return text if _SANITISER.match(text) else None
 
     def _is_top_level(self, node: SgNode) -> bool:
         parent = node.parent()
@@ -518,11 +557,26 @@ class _FileFacts:
         data_start, data_end = (
             (_start(arguments), _end(arguments)) if arguments is not None else (start, end)
         )
+        # Sanitiser calls inside the flagged code clean what they wrap.
+        cleaned: list[tuple[_Position, _Position, str]] = []
+        if arguments is not None:
+            call_kind = "call" if self.language is Language.PYTHON else "call_expression"
+            for call in arguments.find_all(kind=call_kind):
+                sanitiser = self._sanitiser(call)
+                if sanitiser is not None:
+                    cleaned.append((_start(call), _end(call), sanitiser))
         reaching: set[str] = set()
-        for name in names.within(data_start, data_end):
+        sanitisers: set[str] = set()
+        for position, name in names.placed_within(data_start, data_end):
+            kinds = set(flow.sources.get(name, ()))
             if name in REQUEST_ROOTS:
-                reaching.add("request")
-            reaching.update(flow.sources.get(name, ()))
+                kinds.add("request")
+            wrapper = next((w for s, e, w in cleaned if s <= position < e), None)
+            if wrapper is not None and kinds:
+                sanitisers.add(wrapper)
+                continue
+            reaching.update(kinds)
+            sanitisers.update(flow.sanitised.get(name, ()))
         flagged_text = self._text_of(data_start, data_end)
         if _LLM_CALL.search(flagged_text):
             reaching.add("llm_output")
@@ -541,6 +595,7 @@ class _FileFacts:
                 else not reaching and self._only_constants(arguments, names, flow, bool(chain))
             ),
             dead_code=self._is_dead(start, end, chain),
+            sanitizers=tuple(sorted(sanitisers)),
         )
 
     def _innermost_name(self, chain: list[SgNode]) -> str | None:

@@ -46,10 +46,14 @@ class CodeContext:
     # Only literals and constants reach the flagged call's arguments (None: no arguments).
     constant_input: bool | None = None
     dead_code: bool = False
+    # Sanitising calls (int(), shlex.quote(), html.escape()...) that untrusted input reaching
+    # it went through; whether they protect this sink is for the analysis to judge.
+    sanitizers: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["untrusted_sources"] = list(self.untrusted_sources)
+        data["sanitizers"] = list(self.sanitizers)
         return data
 
 

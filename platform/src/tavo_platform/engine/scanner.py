@@ -265,6 +265,12 @@ def _init_worker(rules: list[Rule], redaction_rules: list[Rule]) -> None:
     _worker_rules = CompiledRules(rules, redaction_rules)
 
 
+def _adopt_rules(compiled: CompiledRules) -> None:
+    # Under fork the argument is inherited, not pickled: workers skip compiling the rules.
+    global _worker_rules
+    _worker_rules = compiled
+
+
 def _scan_chunk(tasks: list[FileTask]) -> list[FileOutcome]:
     assert _worker_rules is not None
     return [scan_task(task, _worker_rules) for task in tasks]
@@ -291,12 +297,13 @@ def scan_tasks(
                 on_progress(1)
         return outcomes
     by_path: dict[str, FileOutcome] = {}
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    fork = os.name == "posix"
+    context = multiprocessing.get_context("fork" if fork else "spawn")
     with ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=context,
-        initializer=_init_worker,
-        initargs=(compiled.rules, compiled.redaction_rules),
+        initializer=_adopt_rules if fork else _init_worker,
+        initargs=(compiled,) if fork else (compiled.rules, compiled.redaction_rules),
     ) as pool:
         futures = [pool.submit(_scan_chunk, chunk) for chunk in _balanced_chunks(tasks, jobs)]
         for future in as_completed(futures):

@@ -10,10 +10,13 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from tavo_platform import __version__
+from tavo_platform.analysis.registry import ModelRegistry
+from tavo_platform.analysis.service import AnalysisService
 from tavo_platform.jobs.interface import JobDispatcher
 from tavo_platform.jobs.pool import InProcessPool
 from tavo_platform.server.auth import Authenticator
 from tavo_platform.server.errors import install_error_handlers
+from tavo_platform.server.fast_reads import FastReads
 from tavo_platform.server.metrics import MetricsMiddleware
 from tavo_platform.server.middleware import (
     RateLimitHeadersMiddleware,
@@ -24,6 +27,7 @@ from tavo_platform.server.ratelimit import RateLimiter
 from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.routes import (
     admin,
+    ai,
     bulk,
     health,
     repositories,
@@ -61,18 +65,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await check_schema(url)
         store = SqlStore(url)
         jobs = job_dispatcher(store, settings)
+        limiter = RateLimiter(settings.redis_url or "memory://")
         app.state.tavo = AppState(
             settings=settings,
             store=store,
             auth=Authenticator(store, settings.tiers),
-            limiter=RateLimiter(settings.redis_url or "memory://"),
+            limiter=limiter,
             jobs=jobs,
         )
+        # AI analyses run in this process (they are cheap); see analysis/service.py.
+        analysis = AnalysisService(store, settings, ModelRegistry(settings))
+        app.state.tavo_analysis = analysis
         await jobs.start()
+        await analysis.start()
         try:
             yield
         finally:
+            await analysis.stop()
             await jobs.stop()
+            await limiter.close()
             await store.close()
 
     app = FastAPI(
@@ -94,9 +105,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         repositories.router,
         rules.router,
         admin.router,
+        ai.router,
     ):
         app.include_router(router)
     # Outermost last: ids and metrics see everything; gzip wraps the final body.
+    # Innermost: the hottest reads without FastAPI's dispatch (see fast_reads.py).
+    app.add_middleware(FastReads, exception_handlers=app.exception_handlers)
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=6)
     app.add_middleware(

@@ -5,10 +5,11 @@ Fixed windows (an hour and a day from the first request in each) give the seed's
 atomically by the storage, so N concurrent requests against a budget of K get exactly K
 successes.
 
-With `TAVO_REDIS_URL` the counters live in Redis (the redis-py asyncio client): the increment
-is one Lua script (INCR, and EXPIRE on the first hit), atomic on the server, so any number of
-API processes share one exact limit per key. While Redis is unreachable, requests are
-answered 503 SERVICE_UNAVAILABLE (never let through uncounted); pooled connections
+With `TAVO_REDIS_URL` the counters live in Redis (limits' Redis storage over the redis-py
+asyncio client): all of a request's windows are counted by one Lua script, in one round trip
+and atomically on the server (INCR, EXPIRE on a window's first hit, TTL for its reset), so any
+number of API processes share one exact limit per key. While Redis is unreachable, requests
+are answered 503 SERVICE_UNAVAILABLE (never let through uncounted); pooled connections
 reconnect by themselves when it is back.
 """
 
@@ -26,6 +27,7 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 
 from tavo_platform.server.auth import Principal
 from tavo_platform.server.errors import APIError
@@ -36,6 +38,34 @@ _NAMESPACE = "tavo"
 # went stale (e.g. Redis restarted) without failing the request.
 REDIS_CONNECT_TIMEOUT = 1.0
 REDIS_COMMAND_TIMEOUT = 2.0
+
+
+# KEYS: one counter per window, in order. ARGV: limit and window seconds per window, then
+# 1 to count this request (a hit) or 0 to only look (a check). Returns count and TTL per
+# window, stopping after the first window a hit exhausts: as with the strategy's hits one by
+# one, a request refused by its hourly window does not count against the daily one.
+_WINDOWS_SCRIPT = """
+local consume = ARGV[#ARGV] == '1'
+local result = {}
+for i, key in ipairs(KEYS) do
+    local limit = tonumber(ARGV[2 * i - 1])
+    local count
+    if consume then
+        count = redis.call('INCR', key)
+        if count == 1 then
+            redis.call('EXPIRE', key, ARGV[2 * i])
+        end
+    else
+        count = tonumber(redis.call('GET', key) or '0')
+    end
+    result[#result + 1] = count
+    result[#result + 1] = redis.call('TTL', key)
+    if consume and count > limit then
+        break
+    end
+end
+return result
+"""
 
 
 class RateLimitStoreUnavailable(APIError):
@@ -85,6 +115,17 @@ class RateLimiter:
         uri = storage_uri if storage_uri.startswith("async+") else "async+" + storage_uri
         # The "async+" scheme always gives one of limits' asyncio storages.
         self.storage = cast(AsyncStorage, storage_from_string(uri, **_storage_options(uri)))
+        self._redis_windows = None
+        bridge = getattr(self.storage, "bridge", None)
+        if bridge is not None:  # limits' Redis storage: count a request in one round trip
+            self._redis_windows = bridge.get_connection().register_script(_WINDOWS_SCRIPT)
+            self._redis_key = bridge.prefixed_key
+
+    async def close(self) -> None:
+        """Closes the Redis connections, if any (the memory storage holds none)."""
+        bridge = getattr(self.storage, "bridge", None)
+        if bridge is not None:
+            await bridge.get_connection().aclose()
 
     async def hit_request(self, principal: Principal, *, consume: bool = True) -> Decision:
         """Counts one API request against the hourly and daily windows (in that order)."""
@@ -113,12 +154,39 @@ class RateLimiter:
     ) -> Decision:
         try:
             return await self._count(principal, items, consume)
-        except (StorageError, OSError) as error:
+        except (StorageError, RedisError, OSError) as error:
             raise RateLimitStoreUnavailable() from error
+
+    async def _count_in_redis(
+        self, principal: Principal, items: Sequence[tuple[str, RateLimitItem]], consume: bool
+    ) -> Decision:
+        """The same decision as `_count`, from one script run (see _WINDOWS_SCRIPT)."""
+        assert self._redis_windows is not None
+        keys = [self._redis_key(item.key_for(principal.key_id)) for _, item in items]
+        args = [value for _, item in items for value in (item.amount, item.get_expiry())]
+        counted = await self._redis_windows(keys=keys, args=[*args, 1 if consume else 0])
+        now = time.time()
+        states = []
+        for index, (name, item) in enumerate(items[: len(counted) // 2]):
+            count, ttl = int(counted[2 * index]), int(counted[2 * index + 1])
+            state = WindowState(
+                name=name,
+                limit=item.amount,
+                remaining=max(0, item.amount - count),
+                reset=math.ceil(now + max(ttl, 0)),
+                window_seconds=item.get_expiry(),
+            )
+            states.append(state)
+            if not (count <= item.amount if consume else count < item.amount):
+                return Decision(False, state, tuple(states))
+        binding = min(states, key=lambda s: (s.remaining, s.window_seconds))
+        return Decision(True, binding, tuple(states))
 
     async def _count(
         self, principal: Principal, items: Sequence[tuple[str, RateLimitItem]], consume: bool
     ) -> Decision:
+        if self._redis_windows is not None:
+            return await self._count_in_redis(principal, items, consume)
         """Two storage calls per window: the increment (or, for a check, the read) whose count
         decides, exactly as the fixed-window strategy's hit/test do, and the window's expiry.
         The remaining budget shown is the one this request's own increment produced."""

@@ -1,1 +1,91 @@
-"""Response and request models shared by the SDK's resources."""
+"""Response models (typed attributes, and read access by key like the JSON) and the
+TypedDicts of request parameters."""
+
+from tavo.types.ai import (
+    AIModel,
+    AIModelList,
+    Analysis,
+    AnalysisList,
+    AnalysisOptions,
+    AnalysisResult,
+    AnalyzedFinding,
+    FixFirstItem,
+    ModelFileVerdict,
+    RiskScore,
+    SecurityScore,
+)
+from tavo.types.bulk import BulkScanItem, BulkScanResult, BulkStatusItem, BulkStatusResult
+from tavo.types.common import ErrorInfo, PageInfo
+from tavo.types.repositories import (
+    ListRepositoriesParams,
+    Repository,
+    RepositoryList,
+    TrendPoint,
+)
+from tavo.types.rules import (
+    CustomRuleFile,
+    CustomRuleFileList,
+    ListRulesParams,
+    Rule,
+    RuleDetail,
+    RuleList,
+    RulePack,
+    RulePackList,
+)
+from tavo.types.scans import (
+    CreateScanParams,
+    FindingContext,
+    ListScansParams,
+    Scan,
+    ScanList,
+    ScanResults,
+    ScanResultsParams,
+    ScanStatus,
+    ScanSummary,
+    Vulnerability,
+)
+from tavo.types.severity import SEVERITY_ORDER, Severity
+
+__all__ = [
+    "SEVERITY_ORDER",
+    "AIModel",
+    "AIModelList",
+    "Analysis",
+    "AnalysisList",
+    "AnalysisOptions",
+    "AnalysisResult",
+    "AnalyzedFinding",
+    "BulkScanItem",
+    "BulkScanResult",
+    "BulkStatusItem",
+    "BulkStatusResult",
+    "CreateScanParams",
+    "CustomRuleFile",
+    "CustomRuleFileList",
+    "ErrorInfo",
+    "FindingContext",
+    "FixFirstItem",
+    "ListRepositoriesParams",
+    "ListRulesParams",
+    "ListScansParams",
+    "ModelFileVerdict",
+    "PageInfo",
+    "Repository",
+    "RepositoryList",
+    "RiskScore",
+    "Rule",
+    "RuleDetail",
+    "RuleList",
+    "RulePack",
+    "RulePackList",
+    "Scan",
+    "ScanList",
+    "ScanResults",
+    "ScanResultsParams",
+    "ScanStatus",
+    "ScanSummary",
+    "SecurityScore",
+    "Severity",
+    "TrendPoint",
+    "Vulnerability",
+]

@@ -17,6 +17,7 @@ import re._parser as sre_parser
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _WORD = re.compile(r"\$\$\$[A-Z_][A-Z0-9_]*|\$[A-Z_][A-Z0-9_]*|\$\$\$|[A-Za-z_][A-Za-z0-9_]*")
@@ -70,19 +71,28 @@ def one_of(options: Iterable[Requirement]) -> Requirement:
 
 def requirement_of(rule: dict[str, Any]) -> Requirement:
     """What the file must contain for `rule` (an ast-grep rule object) to match anywhere."""
+    return _requirement(rule, {})
+
+
+def _requirement(rule: dict[str, Any], memo: dict[int, Requirement]) -> Requirement:
+    # YAML anchors make one sub-rule object appear many times in a rule: work it out once.
+    known = memo.get(id(rule))
+    if known is not None:
+        return known
     requirement = _own_requirement(rule)
     for item in rule.get("all") or ():
         if isinstance(item, dict):
-            requirement &= requirement_of(item)
+            requirement &= _requirement(item, memo)
     options = rule.get("any")
     if options:
         requirement &= one_of(
-            requirement_of(o) if isinstance(o, dict) else NOTHING for o in options
+            _requirement(o, memo) if isinstance(o, dict) else NOTHING for o in options
         )
     for key in _RELATIONAL_KEYS:
         related = rule.get(key)
         if isinstance(related, dict):
-            requirement &= requirement_of(related)
+            requirement &= _requirement(related, memo)
+    memo[id(rule)] = requirement
     return requirement
 
 
@@ -148,6 +158,8 @@ def pattern_words(pattern: str) -> list[str]:
     return [token for token in _WORD.findall(pattern) if not token.startswith("$")]
 
 
+# Rules repeat the same regexes (YAML anchors copy sub-rules), and parsing is not free.
+@lru_cache(maxsize=4096)
 def regex_requirement(regex: str) -> Requirement:
     """The literal words any match of `regex` contains, read from its parse tree.
 

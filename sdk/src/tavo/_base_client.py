@@ -1,0 +1,471 @@
+"""The one request loop, in an async and a sync twin over shared pure decisions.
+
+A call goes: prepare (URL, JSON body gzip-compressed when large, an Idempotency-Key for
+every POST) -> [HTTP cache for GETs] -> pick an API key with budget (or wait / raise) ->
+circuit breaker -> hooks -> transport -> budgets, breaker, metrics, hooks -> retry or
+return. Retries happen for connection errors, timeouts, 429 and 502/503/504, and only for
+requests that may be sent twice: safe methods, and POSTs with their idempotency key (the
+same key on every attempt, so the server does the work once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import inspect
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from tavo import _constants as C
+from tavo._cache import AsyncHTTPCache, SyncHTTPCache
+from tavo._circuit import CircuitBreaker
+from tavo._config import Timeout
+from tavo._exceptions import (
+    TavoAPIError,
+    TavoConnectionError,
+    TavoError,
+    TavoTimeoutError,
+    error_for_status,
+)
+from tavo._metrics import Metrics
+from tavo._ratelimit import KeyPool
+from tavo._retry import RetryPolicy, server_wait
+from tavo._sse import ServerSentEvent, SSEDecoder
+from tavo._transport import AsyncTransport, Request, Response, SyncTransport
+from tavo._version import __version__
+
+__all__ = ["APIRequest", "AsyncAPIClient", "ClientCore", "EventHooks", "SyncAPIClient", "path"]
+
+EventHooks = Mapping[str, Sequence[Callable[[Any], Any]]]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+SCAN_CREATION = "scan creation"
+
+
+def path(*segments: str) -> str:
+    """An API path from segments, each percent-encoded (ids and URLs are safe in it)."""
+    return C.API_PREFIX + "".join("/" + quote(segment, safe="") for segment in segments)
+
+
+@dataclass(frozen=True, slots=True)
+class APIRequest:
+    """What a resource method asks for; the client turns it into HTTP."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    content: bytes | None = None
+    content_type: str | None = None
+    idempotency_key: str | None = None
+    # Rate-limit kind beyond the general budget (e.g. scan creations), or None.
+    scope: str | None = None
+    cacheable: bool = True
+    timeout: Timeout | None = None
+
+
+@dataclass(slots=True)
+class Prepared:
+    method: str
+    url: str
+    headers: dict[str, str]
+    content: bytes | None
+    scope: str | None
+    cacheable: bool
+    replay_safe: bool
+    timeout: Timeout
+
+
+@dataclass
+class ClientCore:
+    """Settings and the shared state of one client; everything here is pure (no I/O)."""
+
+    api_keys: Sequence[str]
+    base_url: str
+    timeout: Timeout = field(default_factory=Timeout)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    wait_for_rate_limit: bool = True
+    max_rate_limit_wait: float = C.MAX_RATE_LIMIT_WAIT
+    circuit_breaker: CircuitBreaker | None = None
+    gzip_min_bytes: int | None = C.GZIP_MIN_BYTES
+    default_headers: Mapping[str, str] = field(default_factory=dict)
+    event_hooks: EventHooks = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
+
+    def __post_init__(self) -> None:
+        self.keys = KeyPool(self.api_keys)
+        self.base_url = normalise_base_url(self.base_url)
+        self._headers = {
+            "User-Agent": f"tavo-python/{__version__}",
+            "Accept": "application/json",
+            **self.default_headers,
+        }
+        self.request_hooks = list(self.event_hooks.get("request", ()))
+        self.response_hooks = list(self.event_hooks.get("response", ()))
+
+    # --- building requests -----------------------------------------------------------------
+
+    def prepare(self, request: APIRequest) -> Prepared:
+        url = self.base_url + request.path
+        if request.params:
+            query = _query(request.params)
+            if query:
+                url = f"{url}?{query}"
+        headers = dict(self._headers)
+        content = request.content
+        if request.json is not None:
+            content = json.dumps(request.json, separators=(",", ":")).encode()
+            headers["Content-Type"] = "application/json"
+        elif request.content_type is not None:
+            headers["Content-Type"] = request.content_type
+        if (
+            content is not None
+            and self.gzip_min_bytes is not None
+            and len(content) >= self.gzip_min_bytes
+        ):
+            content = gzip.compress(content, C.GZIP_LEVEL)
+            headers["Content-Encoding"] = "gzip"
+        method = request.method.upper()
+        if method == "POST":
+            # One key for every attempt of this call: a retried POST is done once.
+            headers["Idempotency-Key"] = request.idempotency_key or uuid.uuid4().hex
+        return Prepared(
+            method,
+            url,
+            headers,
+            content,
+            request.scope,
+            request.cacheable and method == "GET",
+            method in SAFE_METHODS or "Idempotency-Key" in headers,
+            request.timeout or self.timeout,
+        )
+
+    def wire(self, prepared: Prepared, key: str, extra: Mapping[str, str] | None) -> Request:
+        headers = dict(prepared.headers)
+        headers["Authorization"] = f"Bearer {key}"
+        if extra:
+            headers.update(extra)
+        return Request(prepared.method, prepared.url, headers, prepared.content, prepared.timeout)
+
+    # --- reading responses -----------------------------------------------------------------
+
+    def decode(self, response: Response) -> Any:
+        if not response.content:
+            return None
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise TavoError(
+                f"the server answered HTTP {response.status_code} with a body that is not JSON"
+            ) from None
+
+    def error_for(self, response: Response) -> TavoAPIError:
+        try:
+            body = json.loads(response.content) if response.content else None
+        except ValueError:
+            body = None
+        return error_for_status(
+            response.status_code, body, response.headers, retry_after=server_wait(response.headers)
+        )
+
+    # --- decisions ---------------------------------------------------------------------------
+
+    def retry_delay(self, prepared: Prepared, retries: int, response: Response) -> float | None:
+        """Seconds before retrying this response, or None to raise its error."""
+        if not self.retry.can_retry(retries, replay_safe=prepared.replay_safe):
+            return None
+        if response.status_code == 429:
+            # The pool now knows this key is spent: another key goes at once, else the next
+            # attempt waits for the reset, if waiting is allowed and not too long.
+            wait = self.keys.available_in(prepared.scope)
+            if wait == 0:
+                return 0.0
+            if not self.wait_for_rate_limit or wait > self.max_rate_limit_wait:
+                return None
+            return 0.0
+        return self.retry.delay_for_status(retries, response.status_code, response.headers)
+
+    def key_wait_allowed(self, wait: float) -> bool:
+        return self.wait_for_rate_limit and wait <= self.max_rate_limit_wait
+
+    def observe(self, key: str, prepared: Prepared, response: Response | None) -> None:
+        """After an attempt: budgets, breaker and metrics learn how it went."""
+        status = response.status_code if response is not None else None
+        self.keys.release(key, status, response.headers if response is not None else None,
+                          prepared.scope)
+        breaker = self.circuit_breaker
+        if breaker is not None:
+            if status is None or status >= 500:
+                breaker.record_failure()
+            else:
+                breaker.record_success()
+        self.metrics.record_attempt(
+            len(prepared.content or b""), len(response.content) if response else 0, status
+        )
+
+
+def normalise_base_url(base_url: str) -> str:
+    url = base_url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"base_url must start with http:// or https:// (got {base_url!r})")
+    return url.removesuffix(C.API_PREFIX)
+
+
+def _query(params: Mapping[str, Any]) -> str:
+    pairs: list[tuple[str, str]] = []
+    for name, value in params.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            if item is None:
+                continue
+            text = ("true" if item else "false") if isinstance(item, bool) else str(item)
+            pairs.append((name, text))
+    return urlencode(pairs)
+
+
+class AsyncAPIClient:
+    """The async request loop."""
+
+    def __init__(self, core: ClientCore, transport: AsyncTransport, cache: AsyncHTTPCache | None):
+        self.core = core
+        self.transport = transport
+        self.cache = cache
+
+    async def request(self, request: APIRequest) -> Any:
+        """The decoded JSON of a successful call; raises TavoError subclasses otherwise."""
+        core = self.core
+        prepared = core.prepare(request)
+        started = time.perf_counter()
+        failed = True
+        try:
+            response = await self._with_retries(prepared)
+            decoded = core.decode(response)
+            failed = False
+            return decoded
+        finally:
+            core.metrics.record_call(time.perf_counter() - started, failed=failed)
+
+    async def _with_retries(self, prepared: Prepared) -> Response:
+        core = self.core
+        retries = 0
+        while True:
+            try:
+                response = await self._attempt(prepared)
+            except (TavoConnectionError, TavoTimeoutError):
+                if not core.retry.can_retry(retries, replay_safe=prepared.replay_safe):
+                    raise
+                delay = core.retry.backoff(retries)
+            else:
+                if response.is_success:
+                    return response
+                retry_in = core.retry_delay(prepared, retries, response)
+                if retry_in is None:
+                    raise core.error_for(response)
+                delay = retry_in
+            retries += 1
+            core.metrics.record_retry()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    async def _attempt(self, prepared: Prepared) -> Response:
+        if prepared.cacheable and self.cache is not None:
+            outcome = await self.cache.fetch(
+                prepared.url, {}, lambda extra: self._send(prepared, extra)
+            )
+            if outcome.hit or outcome.revalidated:
+                self.core.metrics.record_cache(hit=outcome.hit, revalidated=outcome.revalidated)
+            return outcome.response
+        return await self._send(prepared, None)
+
+    async def _acquire_key(self, scope: str | None) -> str:
+        core = self.core
+        waited = False
+        while True:
+            key, wait = core.keys.acquire(scope)
+            if key is not None:
+                return key
+            if not core.key_wait_allowed(wait):
+                raise core.keys.exhausted_error(scope, wait)
+            if not waited:
+                core.metrics.record_rate_limit_wait()
+                waited = True
+            await asyncio.sleep(wait)
+
+    async def _send(self, prepared: Prepared, extra: Mapping[str, str] | None) -> Response:
+        core = self.core
+        key = await self._acquire_key(prepared.scope)
+        response: Response | None = None
+        try:
+            if core.circuit_breaker is not None:
+                core.circuit_breaker.before_request()
+            request = core.wire(prepared, key, extra)
+            for hook in core.request_hooks:
+                await _call_hook(hook, request)
+            response = await self.transport.send(request)
+        except BaseException as error:
+            if isinstance(error, (TavoConnectionError, TavoTimeoutError)):
+                core.observe(key, prepared, None)
+            else:
+                core.keys.release(key, None, None, prepared.scope)
+            raise
+        core.observe(key, prepared, response)
+        for hook in core.response_hooks:
+            await _call_hook(hook, response)
+        return response
+
+    async def events(self, request: APIRequest) -> AsyncIterator[ServerSentEvent | None]:
+        """The Server-Sent Events of a streamed GET, and None for each line that completes
+        no event (so a caller can check its deadline). No cache and no retries: callers
+        fall back to polling when the stream fails."""
+        core = self.core
+        prepared = core.prepare(request)
+        key = await self._acquire_key(prepared.scope)
+        observed = False
+        try:
+            if core.circuit_breaker is not None:
+                core.circuit_breaker.before_request()
+            async with self.transport.stream(core.wire(prepared, key, None)) as stream:
+                head = Response(stream.status_code, stream.headers, b"")
+                if not head.is_success:
+                    head.content = await stream.read()
+                core.observe(key, prepared, head)
+                observed = True
+                if not head.is_success:
+                    raise core.error_for(head)
+                decoder = SSEDecoder()
+                async for line in stream.lines():
+                    yield decoder.feed(line)
+        except (TavoConnectionError, TavoTimeoutError):
+            if not observed:
+                core.observe(key, prepared, None)
+                observed = True
+            raise
+        finally:
+            if not observed:
+                core.keys.release(key, None, None, prepared.scope)
+
+
+class SyncAPIClient:
+    """The sync request loop (the same steps as AsyncAPIClient, blocking)."""
+
+    def __init__(self, core: ClientCore, transport: SyncTransport, cache: SyncHTTPCache | None):
+        self.core = core
+        self.transport = transport
+        self.cache = cache
+
+    def request(self, request: APIRequest) -> Any:
+        core = self.core
+        prepared = core.prepare(request)
+        started = time.perf_counter()
+        failed = True
+        try:
+            response = self._with_retries(prepared)
+            decoded = core.decode(response)
+            failed = False
+            return decoded
+        finally:
+            core.metrics.record_call(time.perf_counter() - started, failed=failed)
+
+    def _with_retries(self, prepared: Prepared) -> Response:
+        core = self.core
+        retries = 0
+        while True:
+            try:
+                response = self._attempt(prepared)
+            except (TavoConnectionError, TavoTimeoutError):
+                if not core.retry.can_retry(retries, replay_safe=prepared.replay_safe):
+                    raise
+                delay = core.retry.backoff(retries)
+            else:
+                if response.is_success:
+                    return response
+                retry_in = core.retry_delay(prepared, retries, response)
+                if retry_in is None:
+                    raise core.error_for(response)
+                delay = retry_in
+            retries += 1
+            core.metrics.record_retry()
+            if delay > 0:
+                time.sleep(delay)
+
+    def _attempt(self, prepared: Prepared) -> Response:
+        if prepared.cacheable and self.cache is not None:
+            outcome = self.cache.fetch(prepared.url, {}, lambda extra: self._send(prepared, extra))
+            if outcome.hit or outcome.revalidated:
+                self.core.metrics.record_cache(hit=outcome.hit, revalidated=outcome.revalidated)
+            return outcome.response
+        return self._send(prepared, None)
+
+    def _acquire_key(self, scope: str | None) -> str:
+        core = self.core
+        waited = False
+        while True:
+            key, wait = core.keys.acquire(scope)
+            if key is not None:
+                return key
+            if not core.key_wait_allowed(wait):
+                raise core.keys.exhausted_error(scope, wait)
+            if not waited:
+                core.metrics.record_rate_limit_wait()
+                waited = True
+            time.sleep(wait)
+
+    def _send(self, prepared: Prepared, extra: Mapping[str, str] | None) -> Response:
+        core = self.core
+        key = self._acquire_key(prepared.scope)
+        response: Response | None = None
+        try:
+            if core.circuit_breaker is not None:
+                core.circuit_breaker.before_request()
+            request = core.wire(prepared, key, extra)
+            for hook in core.request_hooks:
+                hook(request)
+            response = self.transport.send(request)
+        except BaseException as error:
+            if isinstance(error, (TavoConnectionError, TavoTimeoutError)):
+                core.observe(key, prepared, None)
+            else:
+                core.keys.release(key, None, None, prepared.scope)
+            raise
+        core.observe(key, prepared, response)
+        for hook in core.response_hooks:
+            hook(response)
+        return response
+
+    def events(self, request: APIRequest) -> Iterator[ServerSentEvent | None]:
+        core = self.core
+        prepared = core.prepare(request)
+        key = self._acquire_key(prepared.scope)
+        observed = False
+        try:
+            if core.circuit_breaker is not None:
+                core.circuit_breaker.before_request()
+            with self.transport.stream(core.wire(prepared, key, None)) as stream:
+                head = Response(stream.status_code, stream.headers, b"")
+                if not head.is_success:
+                    head.content = stream.read()
+                core.observe(key, prepared, head)
+                observed = True
+                if not head.is_success:
+                    raise core.error_for(head)
+                decoder = SSEDecoder()
+                for line in stream.lines():
+                    yield decoder.feed(line)
+        except (TavoConnectionError, TavoTimeoutError):
+            if not observed:
+                core.observe(key, prepared, None)
+                observed = True
+            raise
+        finally:
+            if not observed:
+                core.keys.release(key, None, None, prepared.scope)
+
+
+async def _call_hook(hook: Callable[[Any], Any], value: Any) -> None:
+    result = hook(value)
+    if inspect.isawaitable(result):
+        await result

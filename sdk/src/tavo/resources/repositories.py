@@ -1,0 +1,147 @@
+"""Repositories: register, list, and get by id or by URL (with last scan and trend)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
+from tavo import _constants as C
+from tavo._base_client import APIRequest, path
+from tavo._config import NOT_GIVEN, NotGiven
+from tavo.pagination import AsyncPager, SyncPager
+from tavo.resources._base import AsyncResource, SyncResource, merged, parse
+from tavo.types.repositories import ListRepositoriesParams, Repository, RepositoryList
+
+__all__ = ["AsyncRepositories", "CreateRepositoryParams", "SyncRepositories"]
+
+
+class CreateRepositoryParams(TypedDict, total=False):
+    url: str
+    name: str
+    default_branch: str
+
+
+def _list(query: Mapping[str, Any]) -> APIRequest:
+    return APIRequest("GET", path("repositories"), params=query)
+
+
+def _get(reference: str, trend_size: int | None) -> APIRequest:
+    query = {"trend_size": trend_size} if trend_size is not None else {}
+    if reference.startswith("repo_") and "/" not in reference and ":" not in reference:
+        return APIRequest("GET", path("repositories", reference), params=query)
+    # A URL: looked up by query parameter, which keeps every character of it intact.
+    return APIRequest("GET", path("repositories", "lookup"), params={"url": reference, **query})
+
+
+def _create(body: Mapping[str, Any]) -> APIRequest:
+    if "url" not in body:
+        raise ValueError("create_repository needs a url")
+    return APIRequest("POST", path("repositories"), json=body)
+
+
+class AsyncRepositories(AsyncResource):
+    """`client.repositories` of the async client."""
+
+    async def list_repositories(
+        self,
+        params: ListRepositoriesParams | Mapping[str, Any] | None = None,
+        /,
+        *,
+        page: int | NotGiven | None = NOT_GIVEN,
+        page_size: int | NotGiven | None = NOT_GIVEN,
+        offset: int | NotGiven | None = NOT_GIVEN,
+        limit: int | NotGiven | None = NOT_GIVEN,
+        trend_size: int | NotGiven | None = NOT_GIVEN,
+    ) -> RepositoryList:
+        """One page of the organisation's repositories with their last scan and trend."""
+        query = merged(
+            params,
+            page=page,
+            page_size=page_size,
+            offset=offset,
+            limit=limit,
+            trend_size=trend_size,
+        )
+        return parse(RepositoryList, await self._client.request(_list(query)))
+
+    def iter_repositories(
+        self, *, page_size: int = C.DEFAULT_PAGE_SIZE
+    ) -> AsyncPager[RepositoryList, Repository]:
+        """Every repository, fetched a page at a time as iteration goes."""
+
+        async def fetch(offset: int, limit: int) -> RepositoryList:
+            return await self.list_repositories(offset=offset, limit=limit)
+
+        return AsyncPager(fetch, lambda page: page.items, page_size=page_size)
+
+    async def get_repository(
+        self, repository: str, *, trend_size: int | None = None
+    ) -> Repository:
+        """A repository by id (`repo_...`) or by URL (trailing slash and `.git` ignored)."""
+        return parse(Repository, await self._client.request(_get(repository, trend_size)))
+
+    async def create_repository(
+        self,
+        params: CreateRepositoryParams | Mapping[str, Any] | None = None,
+        /,
+        *,
+        url: str | NotGiven = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        default_branch: str | NotGiven | None = NOT_GIVEN,
+    ) -> Repository:
+        """Registers a repository (returns the existing one for a known URL)."""
+        body = merged(params, url=url, name=name, default_branch=default_branch)
+        return parse(Repository, await self._client.request(_create(body)))
+
+
+class SyncRepositories(SyncResource):
+    """`client.repositories` of the sync client."""
+
+    def list_repositories(
+        self,
+        params: ListRepositoriesParams | Mapping[str, Any] | None = None,
+        /,
+        *,
+        page: int | NotGiven | None = NOT_GIVEN,
+        page_size: int | NotGiven | None = NOT_GIVEN,
+        offset: int | NotGiven | None = NOT_GIVEN,
+        limit: int | NotGiven | None = NOT_GIVEN,
+        trend_size: int | NotGiven | None = NOT_GIVEN,
+    ) -> RepositoryList:
+        """One page of the organisation's repositories with their last scan and trend."""
+        query = merged(
+            params,
+            page=page,
+            page_size=page_size,
+            offset=offset,
+            limit=limit,
+            trend_size=trend_size,
+        )
+        return parse(RepositoryList, self._client.request(_list(query)))
+
+    def iter_repositories(
+        self, *, page_size: int = C.DEFAULT_PAGE_SIZE
+    ) -> SyncPager[RepositoryList, Repository]:
+        """Every repository, fetched a page at a time as iteration goes."""
+
+        def fetch(offset: int, limit: int) -> RepositoryList:
+            return self.list_repositories(offset=offset, limit=limit)
+
+        return SyncPager(fetch, lambda page: page.items, page_size=page_size)
+
+    def get_repository(self, repository: str, *, trend_size: int | None = None) -> Repository:
+        """A repository by id (`repo_...`) or by URL."""
+        return parse(Repository, self._client.request(_get(repository, trend_size)))
+
+    def create_repository(
+        self,
+        params: CreateRepositoryParams | Mapping[str, Any] | None = None,
+        /,
+        *,
+        url: str | NotGiven = NOT_GIVEN,
+        name: str | NotGiven | None = NOT_GIVEN,
+        default_branch: str | NotGiven | None = NOT_GIVEN,
+    ) -> Repository:
+        """Registers a repository (returns the existing one for a known URL)."""
+        body = merged(params, url=url, name=name, default_branch=default_branch)
+        return parse(Repository, self._client.request(_create(body)))
