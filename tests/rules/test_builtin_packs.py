@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tavo_platform.rules.loader import builtin_pack_names, load_builtin_rules
 from tavo_platform.rules.model import OWASP_LLM_IDS
 from tavo_platform.rules.testing import test_rule

@@ -30,6 +30,7 @@ from tavo._exceptions import (
     TavoValidationError,
 )
 from tavo._metrics import Metrics
+from tavo._retry import RetryPolicy
 from tavo._transport import Request, Response
 from tavo._version import __version__
 from tavo.pagination import AsyncPager, SyncPager
@@ -49,6 +50,7 @@ __all__ = [
     "NotGiven",
     "Request",
     "Response",
+    "RetryPolicy",
     "Severity",
     "SyncPager",
     "SyncTavoClient",

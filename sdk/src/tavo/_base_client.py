@@ -14,9 +14,10 @@ import asyncio
 import gzip
 import inspect
 import json
+import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -46,9 +47,21 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 SCAN_CREATION = "scan creation"
 
 
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
 def path(*segments: str) -> str:
     """An API path from segments, each percent-encoded (ids and URLs are safe in it)."""
-    return C.API_PREFIX + "".join("/" + quote(segment, safe="") for segment in segments)
+    return C.API_PREFIX + "".join("/" + _segment(segment) for segment in segments)
+
+
+def _segment(segment: str) -> str:
+    if not segment:
+        raise ValueError("an id in the path must not be empty")
+    if not segment.strip("."):
+        # "." and ".." would be read as relative path steps.
+        return segment.replace(".", "%2E")
+    return segment if _PLAIN_SEGMENT.fullmatch(segment) else quote(segment, safe="")
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +330,7 @@ class AsyncAPIClient:
             await _call_hook(hook, response)
         return response
 
-    async def events(self, request: APIRequest) -> AsyncIterator[ServerSentEvent | None]:
+    async def events(self, request: APIRequest) -> AsyncGenerator[ServerSentEvent | None, None]:
         """The Server-Sent Events of a streamed GET, and None for each line that completes
         no event (so a caller can check its deadline). No cache and no retries: callers
         fall back to polling when the stream fails."""
@@ -436,7 +449,7 @@ class SyncAPIClient:
             hook(response)
         return response
 
-    def events(self, request: APIRequest) -> Iterator[ServerSentEvent | None]:
+    def events(self, request: APIRequest) -> Generator[ServerSentEvent | None, None, None]:
         core = self.core
         prepared = core.prepare(request)
         key = self._acquire_key(prepared.scope)

@@ -92,10 +92,18 @@ class AsyncHTTPCache:
     ) -> CacheOutcome:
         """A GET of `url`: from the cache when allowed, else through `send(extra headers)`."""
         request = hishel.Request("GET", url, hishel.Headers(dict(vary_headers)))
-        state: hishel.AnyState = hishel.IdleClient(options=_OPTIONS).next(
-            request, await self.storage.get_entries(url)
-        )
+        entries = await self.storage.get_entries(url)
         upstream: Response | None = None
+        state: hishel.AnyState
+        if entries:
+            state = hishel.IdleClient(options=_OPTIONS).next(request, entries)
+        else:
+            # Nothing stored: ask the server, and involve the cache only if the answer
+            # could be reused (most API responses cannot).
+            upstream = await send({})
+            if not worth_storing(upstream):
+                return CacheOutcome(upstream, False, False)
+            state = hishel.CacheMiss(request=request, options=_OPTIONS).next(_to_hishel(upstream))
         revalidated = False
         while True:
             if isinstance(state, (hishel.CacheMiss, hishel.NeedRevalidation)):
@@ -143,10 +151,18 @@ class SyncHTTPCache:
     ) -> CacheOutcome:
         """A GET of `url`: from the cache when allowed, else through `send(extra headers)`."""
         request = hishel.Request("GET", url, hishel.Headers(dict(vary_headers)))
-        state: hishel.AnyState = hishel.IdleClient(options=_OPTIONS).next(
-            request, self.storage.get_entries(url)
-        )
+        entries = self.storage.get_entries(url)
         upstream: Response | None = None
+        state: hishel.AnyState
+        if entries:
+            state = hishel.IdleClient(options=_OPTIONS).next(request, entries)
+        else:
+            # Nothing stored: ask the server, and involve the cache only if the answer
+            # could be reused (most API responses cannot).
+            upstream = send({})
+            if not worth_storing(upstream):
+                return CacheOutcome(upstream, False, False)
+            state = hishel.CacheMiss(request=request, options=_OPTIONS).next(_to_hishel(upstream))
         revalidated = False
         while True:
             if isinstance(state, (hishel.CacheMiss, hishel.NeedRevalidation)):

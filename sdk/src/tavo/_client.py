@@ -67,7 +67,7 @@ def _core(
     api_key: str | Sequence[str] | None,
     base_url: str | None,
     timeout: Timeout | float | None,
-    max_retries: int,
+    max_retries: int | RetryPolicy,
     wait_for_rate_limit: bool,
     max_rate_limit_wait: float,
     circuit_breaker: CircuitBreaker | bool | None,
@@ -79,7 +79,11 @@ def _core(
         api_keys=_api_keys(api_key),
         base_url=_base_url(base_url),
         timeout=Timeout.of(timeout),
-        retry=RetryPolicy(max_retries=max_retries, max_server_wait=max_rate_limit_wait),
+        retry=(
+            max_retries
+            if isinstance(max_retries, RetryPolicy)
+            else RetryPolicy(max_retries=max_retries, max_server_wait=max_rate_limit_wait)
+        ),
         wait_for_rate_limit=wait_for_rate_limit,
         max_rate_limit_wait=max_rate_limit_wait,
         circuit_breaker=_breaker(circuit_breaker),
@@ -133,7 +137,8 @@ class TavoClient(_ClientBase):
       default: TAVO_API_KEY.
     - `base_url`: default TAVO_BASE_URL, else http://127.0.0.1:8700.
     - `timeout`: a Timeout (connect, read, write, pool) or one number for all.
-    - `max_retries`: retries of connection errors, timeouts, 429 and 502/503/504.
+    - `max_retries`: retries of connection errors, timeouts, 429 and 502/503/504; or a
+      RetryPolicy to set the backoff too.
     - `limits`: connection pool size, per-host bound and keep-alive expiry.
     - `http2`: HTTP/2 through httpx (ALPN over TLS, prior knowledge over plain http);
       HTTP/1.1 through aiohttp otherwise (the faster one, measured).
@@ -160,7 +165,7 @@ class TavoClient(_ClientBase):
         *,
         base_url: str | None = None,
         timeout: Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = C.DEFAULT_MAX_RETRIES,
+        max_retries: int | RetryPolicy = C.DEFAULT_MAX_RETRIES,
         limits: Limits | None = None,
         http2: bool = False,
         connector: aiohttp.BaseConnector | None = None,
@@ -271,7 +276,7 @@ class SyncTavoClient(_ClientBase):
         *,
         base_url: str | None = None,
         timeout: Timeout | float | None = DEFAULT_TIMEOUT,
-        max_retries: int = C.DEFAULT_MAX_RETRIES,
+        max_retries: int | RetryPolicy = C.DEFAULT_MAX_RETRIES,
         limits: Limits | None = None,
         http2: bool = False,
         cache: bool | hishel.BaseStorage = True,

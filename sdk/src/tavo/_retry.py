@@ -28,7 +28,8 @@ class RetryPolicy:
     max_delay: float = C.MAX_RETRY_DELAY
     max_server_wait: float = C.MAX_RATE_LIMIT_WAIT
     retry_statuses: frozenset[int] = C.RETRY_STATUSES
-    random: Callable[[], float] = field(default=random.random, compare=False)
+    # A number in [0, 1): the jitter's source (replaceable for tests).
+    jitter: Callable[[], float] = field(default=random.random, compare=False)
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
@@ -40,8 +41,8 @@ class RetryPolicy:
         return replay_safe and retries_done < self.max_retries
 
     def backoff(self, retries_done: int) -> float:
-        ceiling = min(self.max_delay, self.initial_delay * (2**retries_done))
-        return ceiling * self.random()
+        ceiling = min(self.max_delay, self.initial_delay * 2.0**retries_done)
+        return ceiling * self.jitter()
 
     def delay_for_status(
         self, retries_done: int, status_code: int, headers: Mapping[str, str]

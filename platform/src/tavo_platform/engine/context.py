@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -254,6 +254,17 @@ class _Flow:
     sanitised: dict[str, set[str]] = field(default_factory=dict)
 
 
+class _Union:
+    """Membership in a scope's constants or the module's, without copying either."""
+
+    def __init__(self, first: set[str], module: _Flow) -> None:
+        self._first = first
+        self._module = module
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._first or name in self._module.constants
+
+
 class _FileFacts:
     def __init__(self, text: str, language: Language) -> None:
         self.syntax = _SYNTAX[language]
@@ -331,6 +342,8 @@ class _FileFacts:
         top_level_only: bool = False,
     ) -> _Flow:
         flow = _Flow(sources={name: set(kinds) for name, kinds in seeds.items()})
+        # Names holding constants: this scope's, and the module's for a function.
+        known = flow.constants if top_level_only else _Union(flow.constants, self.module_flow())
         steps = []
         for kind, (target_field, value_field) in self.syntax.assignments.items():
             for node in scope.find_all(kind=kind):
@@ -360,7 +373,7 @@ class _FileFacts:
                         flow.sanitised.setdefault(target, set()).add(sanitiser)
                         flow.variables.add(target)
                     continue
-                literal = not kinds and self.is_literal(value)
+                literal = not kinds and self.is_literal(value, known)
                 for target in targets:
                     if kinds:
                         flow.sources.setdefault(target, set()).update(kinds)
@@ -406,17 +419,23 @@ class _FileFacts:
             kinds.add("user_input")
         return kinds
 
-    def is_literal(self, node: SgNode) -> bool:
-        """A literal, or a collection or concatenation of literals, with no interpolation."""
+    def is_literal(self, node: SgNode, known: Container[str] = ()) -> bool:
+        """A literal, or a collection or concatenation of literals and `known` constants
+        (and UPPER_CASE names), with no interpolation."""
         kind = node.kind()
         if kind in self.syntax.interpolations:
             return False
+        if kind == "identifier":
+            text = node.text()
+            return bool(_UPPER_CONSTANT.match(text)) or text in known
         if kind in self.syntax.literal_leaves:
             return not any(
                 node.find(kind=interpolation) for interpolation in self.syntax.interpolations
             )
         if kind in self.syntax.literal_containers:
-            return all(self.is_literal(child) for child in node.children() if child.is_named())
+            return all(
+                self.is_literal(child, known) for child in node.children() if child.is_named()
+            )
         return False
 
     # --- functions ---------------------------------------------------------------------

@@ -63,7 +63,7 @@ def _safe_relative(name: str) -> PurePosixPath:
 
 def _unpack_tar(data: bytes, destination: Path, limits: ArchiveLimits) -> Unpacked:
     try:
-        archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:*")
+        archive = tarfile.open(fileobj=io.BytesIO(data), mode="r:*")  # noqa: SIM115 - closed below
     except (tarfile.TarError, EOFError, OSError) as error:
         raise FetchError(f"not a readable .tar.gz, .tar or .zip archive: {error}") from None
     files = written = links = declared = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -116,18 +117,14 @@ def _tree_size(path: Path) -> int:
     total = 0
     for directory, _dirs, files in os.walk(path):
         for name in files:
-            try:
+            with contextlib.suppress(OSError):
                 total += os.lstat(os.path.join(directory, name)).st_size
-            except OSError:
-                pass
     return total
 
 
 def _kill(process: asyncio.subprocess.Process) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, 9)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _last_line(stderr: bytes) -> str:

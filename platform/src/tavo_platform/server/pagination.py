@@ -38,10 +38,7 @@ def window(
     size = limit if limit is not None else page_size if page_size is not None else DEFAULT_PAGE_SIZE
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise APIError(422, "VALIDATION_ERROR", f"page size must be between 1 and {MAX_PAGE_SIZE}")
-    if offset is not None:
-        start = offset
-    else:
-        start = (page or 0) * size
+    start = offset if offset is not None else (page or 0) * size
     if start < 0 or (page is not None and page < 0):
         raise APIError(422, "VALIDATION_ERROR", "offset and page must not be negative")
     return Window(start, size)

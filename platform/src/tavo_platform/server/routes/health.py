@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
@@ -34,8 +36,6 @@ async def ready(state: State) -> Response:
 
 @router.get("/metrics", summary="Prometheus metrics")
 async def metrics(state: State) -> Response:
-    try:
+    with contextlib.suppress(StoreUnavailable):
         QUEUE_DEPTH.set(await state.store.count_queued())
-    except StoreUnavailable:
-        pass
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -18,8 +18,8 @@ from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.routes.scans import (
     IdempotencyKey,
     ScanType,
-    replay_single,
     replay_response,
+    replay_single,
     request_hash,
     unknown_rule_selectors,
 )
