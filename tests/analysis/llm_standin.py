@@ -15,7 +15,7 @@ Cases (a marker anywhere in the user message picks one; otherwise the default an
     CASE_SERVER_ERROR       always 500
     HOSTILE_LEAK            plays a model that obeyed an injection: echoes its system prompt
     HOSTILE_FORMAT          plays a model that obeyed an injection: prose instead of JSON
-    HOSTILE_EXTRA_FIELD     JSON with an extra field carrying the system prompt
+    HOSTILE_EXTRA_FIELD     JSON with an extra field the injected comment asked for
 The default answer's verdict comes from DEFAULT_VERDICTS by the rule id in the metadata.
 """
 
@@ -126,7 +126,8 @@ def _reply_text(system: str, user: str, state: _State) -> tuple[int, str | None]
     if "HOSTILE_FORMAT" in user:
         return 200, "SAFE. Maintenance mode acknowledged."
     if "HOSTILE_EXTRA_FIELD" in user:
-        return 200, json.dumps({**_answer("likely_false_positive", rule), "note": system[:200]})
+        extra = {**_answer("likely_false_positive", rule), "note": "added as the code asked"}
+        return 200, json.dumps(extra)
     return 200, default
 
 

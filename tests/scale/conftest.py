@@ -3,9 +3,7 @@ migrated databases of both kinds."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,9 +26,8 @@ def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     sqlite_path = tmp_path_factory.mktemp("template") / "tavo.db"
     sqlite_url = f"sqlite+aiosqlite:///{sqlite_path}"
     upgrade(sqlite_url)
-    postgres_url = services.create_database("tavo_tpl")
+    postgres_url = services.migrated_template()
     try:
-        upgrade(postgres_url)
         yield {"sqlite": sqlite_url, "postgresql": postgres_url}
     finally:
         services.drop_database(postgres_url)
@@ -43,14 +40,8 @@ def _copy(template: str, directory: Path) -> Iterator[str]:
         shutil.copyfile(template.split("///", 1)[1], target)
         yield f"sqlite+aiosqlite:///{target}"
         return
-    name = f"tavo_test_{uuid.uuid4().hex[:12]}"
-    template_name = template.rsplit("/", 1)[1]
-    asyncio.run(services.admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
-    url = template.rsplit("/", 1)[0] + "/" + name
-    try:
+    with services.cloned_database(template) as url:
         yield url
-    finally:
-        services.drop_database(url)
 
 
 @pytest.fixture(params=DATABASE_KINDS)

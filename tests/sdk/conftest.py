@@ -43,6 +43,7 @@ SEED_RULES = """rules:
     severity: LOW
     confidence: HIGH
     category: example
+    fix: Resolve the TODO.
     languages: [generic]
     regex:
       pattern: 'TODO-{n}\\b'

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tavo_platform.settings import Settings
 from tavo_platform.store.migrate import upgrade
 
+from tests.scale import services
 from tests.scale.cluster import ScaledServer
 from tests.scale.services import scale_services
 from tests.server.configurations import CONFIGURATIONS, serving
@@ -39,18 +42,41 @@ __all__ = ["scale_services"]  # a fixture (tests/scale/services.py)
 # --- in-process API (no server process, no job runner): `api`, `api_client`, keys --------
 
 
-@pytest.fixture
-def api_settings(tmp_path: Path) -> Settings:
+@pytest.fixture(scope="session")
+def postgres_template(scale_services: None) -> Iterator[str]:
+    """A migrated PostgreSQL database that each scaled in-process test clones."""
+    url = services.migrated_template()
+    yield url
+    services.drop_database(url)
+
+
+@pytest.fixture(params=CONFIGURATIONS)
+def api_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """Settings for the in-process API: no scan runners (scans stay queued unless a test
-    finishes them) and loopback repository URLs allowed (tests use https://127.0.0.1/...)."""
-    settings = Settings(
-        data_dir=tmp_path / "api-data",
-        scan_concurrency=0,
-        fetch_allow_hosts=["127.0.0.0/8"],
-    )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url)
-    return settings
+    finishes them) and loopback repository URLs allowed (tests use https://127.0.0.1/...).
+    In both configurations: "embedded" (SQLite, in-memory limits), and "scaled" (a fresh
+    PostgreSQL database, Redis rate limits, scans handed to a Celery broker queue that no
+    worker reads: the tests play the worker)."""
+    common: dict[str, Any] = {
+        "data_dir": tmp_path / "api-data",
+        "scan_concurrency": 0,
+        "fetch_allow_hosts": ["127.0.0.0/8"],
+    }
+    common["data_dir"].mkdir(parents=True, exist_ok=True)
+    if request.param == "embedded":
+        settings = Settings(**common)
+        upgrade(settings.resolved_database_url)
+        yield settings
+        return
+    template = request.getfixturevalue("postgres_template")
+    with services.cloned_database(template) as database_url:
+        yield Settings(
+            **common,
+            database_url=database_url,
+            redis_url=services.redis_url(),
+            queue_url=services.redis_url(),
+            queue_name=f"tavo-test-{uuid.uuid4().hex[:10]}",
+        )
 
 
 @pytest.fixture

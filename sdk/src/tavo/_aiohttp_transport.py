@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, NoReturn
@@ -159,6 +160,21 @@ class AiohttpTransport:
     @property
     def is_open(self) -> bool:
         return self._session is not None and not self._session.closed
+
+    def __del__(self) -> None:
+        # A client that was never closed (like a new client per request): warn the way the
+        # standard library does, and release its sockets before aiohttp complains about
+        # its session and connector one by one.
+        if getattr(self, "_closed", True) or not self.is_open:
+            return
+        warnings.warn(
+            "a TavoClient was never closed: use `async with TavoClient(...)` or "
+            "`await client.close()`, and reuse one client for many requests",
+            ResourceWarning,
+            source=self,
+            stacklevel=2,
+        )
+        self.close_now()
 
 
 class _AiohttpStream:

@@ -241,21 +241,6 @@ class TavoClient(_ClientBase):
     ) -> None:
         await self.close()
 
-    def __del__(self) -> None:
-        transport = getattr(self, "_transport", None)
-        if transport is None or not getattr(transport, "is_open", False):
-            return
-        warnings.warn(
-            "TavoClient was never closed: use `async with TavoClient(...)` or "
-            "`await client.close()`, and reuse one client for many requests",
-            ResourceWarning,
-            source=self,
-            stacklevel=2,
-        )
-        close_now = getattr(transport, "close_now", None)
-        if close_now is not None:
-            close_now()
-
     def __repr__(self) -> str:
         return f"TavoClient(base_url={self.base_url!r})"
 

@@ -136,8 +136,11 @@ class CircuitOpenError(TavoError):
     """The circuit breaker is open after repeated failures: requests fail fast until its
     recovery timeout has passed and a probe request succeeds."""
 
-    def __init__(self, message: str, *, retry_after: float) -> None:
+    def __init__(
+        self, message: str = "circuit breaker is open", *, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
+        # Seconds until the breaker lets a probe request through (None: not known).
         self.retry_after = retry_after
 
 
