@@ -1,5 +1,6 @@
 """Analysis test fixtures: the in-process API of tests/server (an app with its lifespan,
-no scan runners) and helpers that give it completed scans holding real engine findings."""
+no scan runners, in both the embedded and the scaled configuration) and helpers that give
+it completed scans holding real engine findings."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ import pytest
 from tavo_platform.engine.scanner import scan_path
 from tavo_platform.jobs.execution import select_rules, summarise
 
+from tests.scale.services import scale_services  # noqa: F401  (a fixture)
 from tests.server.conftest import (  # noqa: F401  (fixtures, used by name)
     api,
     api_client,
     api_settings,
     org_key,
     other_org_key,
+    postgres_template,
 )
 from tests.server.inprocess import InProcessApi, auth
 
@@ -30,19 +33,19 @@ def scan_findings(root: Path, scan_type: str = "security") -> list[dict[str, Any
     return [finding.to_dict() for finding in result.findings]
 
 
-def completed_scan(api: InProcessApi, key: str, findings: list[dict[str, Any]]) -> str:
+def completed_scan(running: InProcessApi, key: str, findings: list[dict[str, Any]]) -> str:
     """Creates a scan through the API and completes it with `findings`, as a worker would."""
-    created = api.client.post(
+    created = running.client.post(
         "/api/v1/scans",
         json={"repository_url": "https://127.0.0.1/org/app.git", "scan_type": "security"},
         headers=auth(key),
     )
     assert created.status_code == 202, created.text
     scan_id = created.json()["id"]
-    store = api.state.store
-    claimed = api.run(store.claim_scan_id, scan_id, "tests-worker", timedelta(minutes=5))
+    store = running.state.store
+    claimed = running.run(store.claim_scan_id, scan_id, "tests-worker", timedelta(minutes=5))
     assert claimed is not None
-    finished = api.run(
+    finished = running.run(
         store.finish_scan,
         scan_id,
         "tests-worker",
@@ -55,7 +58,7 @@ def completed_scan(api: InProcessApi, key: str, findings: list[dict[str, Any]]) 
 
 
 def run_analysis(
-    api: InProcessApi, key: str, scan_id: str, model: str | None = None, **options: Any
+    running: InProcessApi, key: str, scan_id: str, model: str | None = None, **options: Any
 ) -> dict[str, Any]:
     """Creates an analysis, waits for it, and returns its finished job view."""
     body: dict[str, Any] = {"scan_id": scan_id}
@@ -63,11 +66,11 @@ def run_analysis(
         body["model"] = model
     if options:
         body["options"] = options
-    created = api.client.post(ANALYSES, json=body, headers=auth(key))
+    created = running.client.post(ANALYSES, json=body, headers=auth(key))
     assert created.status_code == 202, created.text
     analysis_id = created.json()["id"]
-    api.run(api.client.app.state.tavo_analysis.wait_idle)
-    job = api.client.get(f"{ANALYSES}/{analysis_id}", params={"wait": 30}, headers=auth(key))
+    running.run(running.client.app.state.tavo_analysis.wait_idle)
+    job = running.client.get(f"{ANALYSES}/{analysis_id}", params={"wait": 30}, headers=auth(key))
     assert job.status_code == 200, job.text
     return dict(job.json())
 

@@ -27,7 +27,7 @@ class _RunsCommand:
 
 
 FILES: dict[str, str | bytes] = {
-    "app/routes.py": '''\
+    "app/routes.py": """\
 import os
 import re
 import shlex
@@ -129,8 +129,8 @@ def probe():
         return "bad host", 400
     os.system(f"ping -c 1 {host}")  # expect: fp tier=4
     return "ok"
-''',
-    "app/assistant.py": '''\
+""",
+    "app/assistant.py": """\
 import json
 import subprocess
 
@@ -145,7 +145,7 @@ client = OpenAI()
 def ask(question: str):
     reply = client.chat.completions.create(  # expect: tp tier=3
         model="gpt-4o-mini",
-        messages=[{"role": "system", "content": f"Answer as {question} wants."}],  # expect: tp tier=2
+        messages=[{"role": "system", "content": f"Act as {question}."}],  # expect: tp tier=2
     )
     code = reply.choices[0].message.content
     exec(code)  # expect: tp tier=1
@@ -158,18 +158,18 @@ def plan(task):
     )
     command = answer.choices[0].message.content
     subprocess.run(command, shell=True)  # expect: tp tier=1
-''',
-    "app/http_client.py": '''\
+""",
+    "app/http_client.py": """\
 import requests
 
 
 def download(url):
     return requests.get(url, verify=False)  # expect: tp tier=2
-''',
-    "app/config.py": '''\
+""",
+    "app/config.py": """\
 AWS_ACCESS_KEY_ID = "AKIAZ3MXQ7VLR2TW5HNE"  # expect: tp tier=1
-''',
-    "server/index.js": '''\
+""",
+    "server/index.js": """\
 const express = require("express");
 const { exec } = require("child_process");
 const app = express();
@@ -189,8 +189,8 @@ function nightly() {
   const table = "reports";
   return db.query(`DELETE FROM ${table} WHERE age > 30`); // expect: fp tier=4
 }
-''',
-    "tests/test_routes.py": '''\
+""",
+    "tests/test_routes.py": """\
 import os
 
 
@@ -201,19 +201,19 @@ def test_ping(client, request):
 
 def test_calc(expr):
     assert eval(expr) == 2  # expect: fp tier=4
-''',
-    "tests/fixtures/keys.py": '''\
+""",
+    "tests/fixtures/keys.py": """\
 GITHUB_TOKEN = "ghp_Q8mZ2rT5vX9kL3nB7cW1yH4dF6gJ0sA2eR5t"  # expect: review tier=3
-''',
-    "docs/setup.md": '''\
+""",
+    "docs/setup.md": """\
 Set your key in the environment:
 
     api_key = "Vq83kLm2Zx91TpRw4Yd7"  # expect: fp tier=4
-''',
-    "examples/calculator.py": '''\
+""",
+    "examples/calculator.py": """\
 def main():
     print(eval(input("expression: ")))  # expect: review tier=3
-''',
+""",
     "models/classifier.pkl": pickle.dumps(_RunsCommand(), protocol=4),
 }
 

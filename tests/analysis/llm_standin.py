@@ -22,6 +22,7 @@ The default answer's verdict comes from DEFAULT_VERDICTS by the rule id in the m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -187,28 +188,46 @@ class _Handler(BaseHTTPRequestHandler):
             return
         usage_in, usage_out = (len(system) + len(user)) // 4, len(text) // 4
         if self.path == "/v1/chat/completions":
-            self._send(200, {
-                "id": "chatcmpl-standin",
-                "object": "chat.completion",
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}],
-                "usage": {"prompt_tokens": usage_in, "completion_tokens": usage_out},
-            })
+            self._send(
+                200,
+                {
+                    "id": "chatcmpl-standin",
+                    "object": "chat.completion",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": text},
+                        }
+                    ],
+                    "usage": {"prompt_tokens": usage_in, "completion_tokens": usage_out},
+                },
+            )
             return
         try:
             block: dict[str, Any] = {
-                "type": "tool_use", "id": "toolu_standin", "name": body["tool_choice"]["name"],
+                "type": "tool_use",
+                "id": "toolu_standin",
+                "name": body["tool_choice"]["name"],
                 "input": json.loads(text),
             }
         except ValueError:
             block = {"type": "text", "text": text}
-        self._send(200, {
-            "id": "msg_standin", "type": "message", "role": "assistant",
-            "content": [block], "stop_reason": "tool_use",
-            "usage": {"input_tokens": usage_in, "output_tokens": usage_out},
-        })
+        self._send(
+            200,
+            {
+                "id": "msg_standin",
+                "type": "message",
+                "role": "assistant",
+                "content": [block],
+                "stop_reason": "tool_use",
+                "usage": {"input_tokens": usage_in, "output_tokens": usage_out},
+            },
+        )
 
-    def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -227,10 +246,8 @@ def main() -> None:
     _Handler.state = _State(arguments.log, arguments.delay)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     print(f"PORT {server.server_address[1]}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -98,9 +98,7 @@ def test_result_pages_and_filters(
     assert [item["id"] for item in listed["items"]] == [job["id"]]
 
 
-def test_bad_requests_get_clear_errors(
-    api: InProcessApi, org_key: str, other_org_key: str
-) -> None:
+def test_bad_requests_get_clear_errors(api: InProcessApi, org_key: str, other_org_key: str) -> None:
     done = completed_scan(api, org_key, [])
     queued = api.client.post(
         "/api/v1/scans",

@@ -17,7 +17,7 @@ from tests.analysis.conftest import scan_findings
 
 Tree = Callable[[dict[str, str | bytes]], Path]
 
-HANDLER = '''\
+HANDLER = """\
 from flask import Flask, request
 import os
 
@@ -27,7 +27,7 @@ app = Flask(__name__)
 @app.route("/run")
 def run():
     os.system("echo " + request.args["name"])
-'''
+"""
 
 
 def analyse(
@@ -49,7 +49,11 @@ def test_risk_factors_add_up_to_the_score(write_tree: Tree) -> None:
     for finding in result["findings"]:
         factors = finding["risk"]["factors"]
         assert [f["factor"] for f in factors] == [
-            "severity", "exploitability", "confidence", "untrusted_input", "file_context",
+            "severity",
+            "exploitability",
+            "confidence",
+            "untrusted_input",
+            "file_context",
             "exposure",
         ]
         assert all(f["explanation"] for f in factors)
@@ -77,8 +81,12 @@ def test_duplicates_and_near_duplicates_cluster_by_root_cause(write_tree: Tree) 
     result = analyse(
         scan_findings(
             write_tree(
-                {"a/app.py": HANDLER, "b/app.py": HANDLER, "c/app.py": renamed,
-                 "d/app.py": constant}
+                {
+                    "a/app.py": HANDLER,
+                    "b/app.py": HANDLER,
+                    "c/app.py": renamed,
+                    "d/app.py": constant,
+                }
             )
         )
     )
@@ -99,10 +107,14 @@ def test_duplicates_and_near_duplicates_cluster_by_root_cause(write_tree: Tree) 
 
 
 def test_autofix_becomes_a_patch_that_applies(write_tree: Tree, tmp_path: Path) -> None:
-    source = "import yaml\n\n\ndef load(path):\n    with open(path) as handle:\n        return yaml.load(handle.read())\n"
+    source = (
+        "import yaml\n\n\ndef load(path):\n"
+        "    with open(path) as handle:\n        return yaml.load(handle.read())\n"
+    )
     root = write_tree({"cfg/loader.py": source})
     finding = next(
-        f for f in analyse(scan_findings(root))["findings"]
+        f
+        for f in analyse(scan_findings(root))["findings"]
         if f["rule_id"] == "py-yaml-load-default-loader"
     )
 
@@ -113,7 +125,10 @@ def test_autofix_becomes_a_patch_that_applies(write_tree: Tree, tmp_path: Path) 
     (tmp_path / "fix.patch").write_text(patch)
     applied = subprocess.run(
         ["patch", "-p1", "-i", str(tmp_path / "fix.patch")],
-        cwd=root, capture_output=True, text=True, check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert (root / "cfg/loader.py").read_text() == source.replace(
@@ -125,12 +140,19 @@ def test_no_patch_from_a_redacted_or_cut_snippet() -> None:
     from tavo_platform.analysis.remediation import unified_patch
 
     base = {
-        "path": "a.py", "start_line": 3, "snippet": "x = yaml.load(data)",
-        "autofix": {"replacement": "yaml.safe_load(data)", "start_line": 3,
-                    "start_column": 5, "end_line": 3, "end_column": 20},
+        "path": "a.py",
+        "start_line": 3,
+        "snippet": "x = yaml.load(data)",
+        "autofix": {
+            "replacement": "yaml.safe_load(data)",
+            "start_line": 3,
+            "start_column": 5,
+            "end_line": 3,
+            "end_column": 20,
+        },
     }
     assert unified_patch(base) is not None
-    assert unified_patch({**base, "snippet": 'x = yaml.load(data)  # AKIA********'}) is None
+    assert unified_patch({**base, "snippet": "x = yaml.load(data)  # AKIA********"}) is None
     assert unified_patch({**base, "snippet": "x" * 240}) is None
     assert unified_patch({**base, "start_line": 9}) is None
 
@@ -199,9 +221,16 @@ def test_owasp_coverage_says_what_was_checked_and_found(write_tree: Tree) -> Non
 
 def test_findings_without_engine_context_use_their_snippet() -> None:
     base = {
-        "id": "f1", "rule_id": "py-eval-dynamic", "severity": "HIGH", "confidence": "MEDIUM",
-        "category": "code-injection", "path": "app/views.py", "start_line": 3,
-        "message": "eval", "fix": "do not", "fingerprint": "a" * 32,
+        "id": "f1",
+        "rule_id": "py-eval-dynamic",
+        "severity": "HIGH",
+        "confidence": "MEDIUM",
+        "category": "code-injection",
+        "path": "app/views.py",
+        "start_line": 3,
+        "message": "eval",
+        "fix": "do not",
+        "fingerprint": "a" * 32,
     }
     from_request = {**base, "snippet": 'eval(request.form["expr"])'}
     constant = {**base, "id": "f2", "fingerprint": "b" * 32, "snippet": 'eval("1 + 2")'}

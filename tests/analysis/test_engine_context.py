@@ -25,7 +25,7 @@ def context_at(source: str, marker: str, language: Language = Language.PYTHON) -
 
 
 def test_flask_route_with_request_data() -> None:
-    source = '''
+    source = """
 from flask import request
 
 @app.route("/x")
@@ -33,7 +33,7 @@ def view():
     name = request.args["name"]
     greeting = "hi " + name
     os.system(greeting)  # sink
-'''
+"""
     found = context_at(source, "os.system")
     assert (found.function, found.entrypoint) == ("view", "web_handler")
     assert found.untrusted_sources == ("request",)
@@ -41,21 +41,21 @@ def view():
 
 
 def test_fastapi_handler_parameters_and_typed_request() -> None:
-    source = '''
+    source = """
 @router.get("/items/{item_id}")
 async def item(item_id: str, db=Depends(get_db)):
     return db.execute(f"SELECT * FROM items WHERE id = {item_id}")
 
 async def hook(req: Request):
     eval(await req.body())
-'''
+"""
     assert context_at(source, "db.execute").untrusted_sources == ("handler_parameter",)
     hook = context_at(source, "eval(")
     assert hook.entrypoint == "web_handler" and "request" in hook.untrusted_sources
 
 
 def test_llm_reply_and_llm_tools() -> None:
-    source = '''
+    source = """
 def answer(client, question):
     reply = client.chat.completions.create(model="m", messages=[])
     text = reply.choices[0].message.content
@@ -64,14 +64,14 @@ def answer(client, question):
 @tool
 def shell(command: str) -> str:
     return subprocess.check_output(command, shell=True)
-'''
+"""
     assert "llm_output" in context_at(source, "subprocess.run").untrusted_sources
     tool = context_at(source, "check_output")
     assert tool.entrypoint == "llm_tool" and tool.untrusted_sources == ("llm_output",)
 
 
 def test_constants_parameters_and_sanitisers() -> None:
-    source = '''
+    source = """
 BASE = "ls"
 
 def listing():
@@ -87,7 +87,7 @@ def ping():
     os.system("ping " + host)
     count = int(request.form["count"])
     os.system(f"ping -c {count} localhost")
-'''
+"""
     assert context_at(source, "os.system(command)").constant_input is True
     helper = context_at(source, 'os.system("cat')
     assert helper.from_parameters and not helper.untrusted_sources
@@ -99,7 +99,7 @@ def ping():
 
 
 def test_dead_code() -> None:
-    source = '''
+    source = """
 def old(x):
     if False:
         eval(x)
@@ -110,7 +110,7 @@ def live(x):
     if x:
         return 1
     eval(x)
-'''
+"""
     assert context_at(source, "eval(x)").dead_code
     assert context_at(source, "exec(x)").dead_code
     lines = source.splitlines()
@@ -120,7 +120,7 @@ def live(x):
 
 
 def test_command_line_entry_points() -> None:
-    source = '''
+    source = """
 import sys
 
 def main():
@@ -128,7 +128,7 @@ def main():
 
 if __name__ == "__main__":
     exec(input())
-'''
+"""
     inside = context_at(source, "eval(")
     assert inside.entrypoint == "cli" and inside.untrusted_sources == ("user_input",)
     guarded = context_at(source, "exec(")
@@ -136,7 +136,7 @@ if __name__ == "__main__":
 
 
 def test_express_and_nextjs_handlers() -> None:
-    source = '''
+    source = """
 app.post("/q", async (req, res) => {
   const { id } = req.params;
   items.forEach((item) => {
@@ -151,7 +151,7 @@ export async function POST(request: Request) {
   const body = await request.json();
   return eval(body.code);
 }
-'''
+"""
     nested = context_at(source, "db.query(`SELECT * FROM t", Language.TYPESCRIPT)
     assert nested.entrypoint == "web_handler" and "request" in nested.untrusted_sources
     constant = context_at(source, "db.query(`SELECT * FROM ${table}", Language.TYPESCRIPT)

@@ -50,9 +50,18 @@ class StandIn:
 def start_standin(tmp_path: Path, delay: float = 0.0) -> StandIn:
     log = tmp_path / f"standin-{delay}.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.analysis.llm_standin", "--log", str(log),
-         "--delay", str(delay)],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.analysis.llm_standin",
+            "--log",
+            str(log),
+            "--delay",
+            str(delay),
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -84,8 +93,13 @@ class MemoryCache:
 
 def provider(url: str, **overrides: Any) -> AIProvider:
     settings: dict[str, Any] = {
-        "kind": "openai", "model": "standin-model", "base_url": url, "api_key": "test-key",
-        "max_retries": 2, "max_retry_wait_seconds": 5, "timeout_seconds": 5,
+        "kind": "openai",
+        "model": "standin-model",
+        "base_url": url,
+        "api_key": "test-key",
+        "max_retries": 2,
+        "max_retry_wait_seconds": 5,
+        "timeout_seconds": 5,
         "invalid_output_retries": 2,
     }
     return AIProvider(**{**settings, **overrides})
@@ -138,11 +152,17 @@ def outcome_of(result: dict[str, Any], path: str) -> dict[str, Any]:
 # --- the tests ----------------------------------------------------------------------------
 
 
-def test_llm_verdicts_with_well_formed_delimited_requests(standin: StandIn, write_tree: Tree) -> None:
-    findings = scan_findings(write_tree({
-        "shell.py": handler("a", '    os.system("echo " + request.args["x"])'),
-        "calc.py": handler("b", '    return eval(request.args["expr"])'),
-    }))
+def test_llm_verdicts_with_well_formed_delimited_requests(
+    standin: StandIn, write_tree: Tree
+) -> None:
+    findings = scan_findings(
+        write_tree(
+            {
+                "shell.py": handler("a", '    os.system("echo " + request.args["x"])'),
+                "calc.py": handler("b", '    return eval(request.args["expr"])'),
+            }
+        )
+    )
 
     result = analyse(provider(standin.openai_url), findings)
 
@@ -165,8 +185,10 @@ def test_llm_verdicts_with_well_formed_delimited_requests(standin: StandIn, writ
         assert message.count(f"-----BEGIN UNTRUSTED CODE {token}-----") == 1
         assert message.count(f"-----END UNTRUSTED CODE {token}-----") == 1
         code = message.split(f"-----BEGIN UNTRUSTED CODE {token}-----\n")[1]
-        assert code.split(f"\n-----END UNTRUSTED CODE {token}-----")[0].lstrip().startswith(
-            ("os.system", "return eval")
+        assert (
+            code.split(f"\n-----END UNTRUSTED CODE {token}-----")[0]
+            .lstrip()
+            .startswith(("os.system", "return eval"))
         )
 
 
@@ -191,7 +213,9 @@ HOSTILE_LINES = {
 }
 
 
-def test_hostile_code_changes_neither_format_nor_verdict(standin: StandIn, write_tree: Tree) -> None:
+def test_hostile_code_changes_neither_format_nor_verdict(
+    standin: StandIn, write_tree: Tree
+) -> None:
     findings = scan_findings(write_tree(HOSTILE_LINES))
     baseline = {
         f["path"]: f["verdict"]
@@ -222,10 +246,16 @@ def test_hostile_code_changes_neither_format_nor_verdict(standin: StandIn, write
 
 
 def test_invalid_output_is_retried_then_reported(standin: StandIn, write_tree: Tree) -> None:
-    findings = scan_findings(write_tree({
-        "never.py": handler("n", '    os.system("a " + request.args["x"])  # CASE_INVALID_ALWAYS'),
-        "once.py": handler("o", '    return eval(request.args["e"])  # CASE_INVALID_ONCE'),
-    }))
+    findings = scan_findings(
+        write_tree(
+            {
+                "never.py": handler(
+                    "n", '    os.system("a " + request.args["x"])  # CASE_INVALID_ALWAYS'
+                ),
+                "once.py": handler("o", '    return eval(request.args["e"])  # CASE_INVALID_ONCE'),
+            }
+        )
+    )
 
     result = analyse(provider(standin.openai_url, invalid_output_retries=2), findings)
 
@@ -241,9 +271,15 @@ def test_invalid_output_is_retried_then_reported(standin: StandIn, write_tree: T
 
 
 def test_rate_limit_retry_after_is_honoured(standin: StandIn, write_tree: Tree) -> None:
-    findings = scan_findings(write_tree({
-        "r.py": handler("r", '    os.system("a " + request.args["x"])  # CASE_RATE_LIMITED'),
-    }))
+    findings = scan_findings(
+        write_tree(
+            {
+                "r.py": handler(
+                    "r", '    os.system("a " + request.args["x"])  # CASE_RATE_LIMITED'
+                ),
+            }
+        )
+    )
 
     result = analyse(provider(standin.openai_url), findings)
 
@@ -255,9 +291,15 @@ def test_rate_limit_retry_after_is_honoured(standin: StandIn, write_tree: Tree) 
 def test_a_wait_longer_than_allowed_is_reported_not_hammered(
     standin: StandIn, write_tree: Tree
 ) -> None:
-    findings = scan_findings(write_tree({
-        "r.py": handler("r", '    os.system("a " + request.args["x"])  # CASE_RATE_LIMITED'),
-    }))
+    findings = scan_findings(
+        write_tree(
+            {
+                "r.py": handler(
+                    "r", '    os.system("a " + request.args["x"])  # CASE_RATE_LIMITED'
+                ),
+            }
+        )
+    )
 
     result = analyse(provider(standin.openai_url, max_retry_wait_seconds=0.5), findings)
 
@@ -267,9 +309,13 @@ def test_a_wait_longer_than_allowed_is_reported_not_hammered(
 
 
 def test_secrets_are_redacted_before_sending(standin: StandIn, write_tree: Tree) -> None:
-    [finding] = scan_findings(write_tree({
-        "s.py": handler("s", '    os.system("deploy " + request.args["env"])'),
-    }))
+    [finding] = scan_findings(
+        write_tree(
+            {
+                "s.py": handler("s", '    os.system("deploy " + request.args["env"])'),
+            }
+        )
+    )
     # As from an old scan or a custom rule: raw credentials in the finding's text.
     finding = {
         **finding,
@@ -281,17 +327,20 @@ def test_secrets_are_redacted_before_sending(standin: StandIn, write_tree: Tree)
     analyse(provider(standin.openai_url), [finding])
 
     [request] = standin.requests()
-    for secret in ("Xq9!vR2#mK8$pL5wZ", "Q8mZ2rT5vX9kL3nB7cW1yH4dF6gJ0sA2eR5t",
-                   "Z3MXQ7VLR2TW5HNE", "hunter2pass"):
+    for secret in (
+        "Xq9!vR2#mK8$pL5wZ",
+        "Q8mZ2rT5vX9kL3nB7cW1yH4dF6gJ0sA2eR5t",
+        "Z3MXQ7VLR2TW5HNE",
+        "hunter2pass",
+    ):
         assert secret not in request["raw"]
     assert "db_password" in request["raw"]  # the code around it is still there
 
 
 def test_token_budget_per_analysis(standin: StandIn, write_tree: Tree) -> None:
-    findings = scan_findings(write_tree({
-        f"m{n}.py": handler(f"h{n}", distinct_line(n))
-        for n in range(6)
-    }))
+    findings = scan_findings(
+        write_tree({f"m{n}.py": handler(f"h{n}", distinct_line(n)) for n in range(6)})
+    )
     config = provider(standin.openai_url, max_output_tokens=200)
 
     result = analyse(config, findings, token_budget=2500)
@@ -306,10 +355,14 @@ def test_token_budget_per_analysis(standin: StandIn, write_tree: Tree) -> None:
 
 
 def test_reanalysis_is_served_from_the_cache(standin: StandIn, write_tree: Tree) -> None:
-    findings = scan_findings(write_tree({
-        "a.py": handler("a", '    os.system("echo " + request.args["x"])'),
-        "b.py": handler("b", '    return eval(request.args["expr"])'),
-    }))
+    findings = scan_findings(
+        write_tree(
+            {
+                "a.py": handler("a", '    os.system("echo " + request.args["x"])'),
+                "b.py": handler("b", '    return eval(request.args["expr"])'),
+            }
+        )
+    )
     cache = MemoryCache()
 
     first = analyse(provider(standin.openai_url), findings, cache)
@@ -324,10 +377,9 @@ def test_reanalysis_is_served_from_the_cache(standin: StandIn, write_tree: Tree)
 def test_concurrency_is_bounded(tmp_path: Path, write_tree: Tree) -> None:
     server = start_standin(tmp_path, delay=0.15)
     try:
-        findings = scan_findings(write_tree({
-            f"c{n}.py": handler(f"c{n}", distinct_line(n))
-            for n in range(6)
-        }))
+        findings = scan_findings(
+            write_tree({f"c{n}.py": handler(f"c{n}", distinct_line(n)) for n in range(6)})
+        )
         analyse(provider(server.openai_url, max_concurrency=2), findings)
         peaks = [r["in_flight"] for r in server.requests()]
     finally:
@@ -338,9 +390,13 @@ def test_concurrency_is_bounded(tmp_path: Path, write_tree: Tree) -> None:
 
 
 def test_anthropic_messages_api(standin: StandIn, write_tree: Tree) -> None:
-    findings = scan_findings(write_tree({
-        "a.py": handler("a", '    os.system("echo " + request.args["x"])'),
-    }))
+    findings = scan_findings(
+        write_tree(
+            {
+                "a.py": handler("a", '    os.system("echo " + request.args["x"])'),
+            }
+        )
+    )
     config = provider(standin.anthropic_url, kind="anthropic", model="claude-standin")
 
     result = analyse(config, findings)
@@ -357,10 +413,9 @@ def test_provider_down_leaves_the_built_in_analysis(write_tree: Tree) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    findings = scan_findings(write_tree({
-        f"d{n}.py": handler(f"d{n}", distinct_line(n))
-        for n in range(5)
-    }))
+    findings = scan_findings(
+        write_tree({f"d{n}.py": handler(f"d{n}", distinct_line(n)) for n in range(5)})
+    )
     config = provider(f"http://127.0.0.1:{closed_port}/v1", max_retries=0, max_concurrency=1)
 
     result = analyse(config, findings)
@@ -385,10 +440,14 @@ def test_configured_provider_through_the_api(
     )
     settings.data_dir.mkdir(parents=True)
     upgrade(settings.resolved_database_url)
-    findings = scan_findings(write_tree({
-        "a.py": handler("a", '    os.system("echo " + request.args["x"])'),
-        "b.py": handler("b", '    return eval(request.args["expr"])'),
-    }))
+    findings = scan_findings(
+        write_tree(
+            {
+                "a.py": handler("a", '    os.system("echo " + request.args["x"])'),
+                "b.py": handler("b", '    return eval(request.args["expr"])'),
+            }
+        )
+    )
     with running_api(settings) as api:
         key = api.create_key()
         models = api.client.get("/api/v1/ai/models", headers=auth(key)).json()["items"]

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from tavo_platform.analysis.model_files import analyze_model_file
+from tavo_platform.engine.artifacts import InspectionLimits
 from tavo_platform.settings import Settings
 from tavo_platform.store.migrate import upgrade
 
@@ -117,8 +118,10 @@ def test_plain_weights_are_safe() -> None:
     weights = pickle.dumps({"layer.weight": [0.1, 0.2], "layer.bias": [0.0]}, protocol=4)
     tensors = safetensors({"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}})
 
-    for data, name, kind in ((weights, "w.pkl", "pickle"), (tensors, "w.safetensors",
-                                                             "safetensors")):
+    for data, name, kind in (
+        (weights, "w.pkl", "pickle"),
+        (tensors, "w.safetensors", "safetensors"),
+    ):
         verdict = analyze_model_file(data, name)
         assert verdict["safe"] is True, verdict
         assert verdict["risks"] == []
@@ -136,28 +139,51 @@ def test_pytorch_zip_with_a_payload() -> None:
 
 def test_keras_lambda_layers_and_system_modules() -> None:
     config = {
-        "module": "keras", "class_name": "Functional",
-        "config": {"layers": [
-            {"module": "keras.layers", "class_name": "Dense", "config": {"units": 4}},
-            {"module": "keras.layers", "class_name": "Lambda",
-             "config": {"name": "backdoor", "function": {"class_name": "__lambda__",
-                                                          "config": {"code": "4wEAAAA="}}}},
-            {"module": "os", "class_name": "system", "config": {"command": "id"}},
-            {"module": "acme_layers", "class_name": "Fancy", "config": {}},
-        ]},
+        "module": "keras",
+        "class_name": "Functional",
+        "config": {
+            "layers": [
+                {"module": "keras.layers", "class_name": "Dense", "config": {"units": 4}},
+                {
+                    "module": "keras.layers",
+                    "class_name": "Lambda",
+                    "config": {
+                        "name": "backdoor",
+                        "function": {"class_name": "__lambda__", "config": {"code": "4wEAAAA="}},
+                    },
+                },
+                {"module": "os", "class_name": "system", "config": {"command": "id"}},
+                {"module": "acme_layers", "class_name": "Fancy", "config": {}},
+            ]
+        },
     }
     verdict = analyze_model_file(keras_zip(config), "model.keras")
 
     assert verdict["analysis"]["model_type"] == "keras"
     assert risk_ids(verdict) >= {
-        "keras-lambda-layer", "keras-dangerous-module", "keras-custom-objects"
+        "keras-lambda-layer",
+        "keras-dangerous-module",
+        "keras-custom-objects",
     }
     assert verdict["risks"][0]["severity"] == "CRITICAL"  # worst first
-    legacy = b"\x89HDF\r\n\x1a\n" + b"\0" * 200 + json.dumps(
-        {"class_name": "Sequential", "config": {"layers": [
-            {"class_name": "Lambda", "config": {"name": "l", "function": ["4wEA", None, None]}}
-        ]}}
-    ).encode() + b"\0" * 100
+    legacy = (
+        b"\x89HDF\r\n\x1a\n"
+        + b"\0" * 200
+        + json.dumps(
+            {
+                "class_name": "Sequential",
+                "config": {
+                    "layers": [
+                        {
+                            "class_name": "Lambda",
+                            "config": {"name": "l", "function": ["4wEA", None, None]},
+                        }
+                    ]
+                },
+            }
+        ).encode()
+        + b"\0" * 100
+    )
     h5 = analyze_model_file(legacy, "model.h5")
     assert h5["analysis"]["model_type"] == "keras-h5" and not h5["safe"]
     assert risk_ids(h5) == {"keras-lambda-layer"}
@@ -167,9 +193,7 @@ def test_onnx_external_data_and_custom_operators() -> None:
     verdict = analyze_model_file(onnx_model("../../../etc/passwd", "com.evil.ops"), "m.onnx")
 
     assert verdict["analysis"]["model_type"] == "onnx"
-    assert risk_ids(verdict) == {
-        "onnx-external-data-path-traversal", "onnx-custom-operator-domain"
-    }
+    assert risk_ids(verdict) == {"onnx-external-data-path-traversal", "onnx-custom-operator-domain"}
     assert verdict["analysis"]["details"]["operators"] == 1
     clean = analyze_model_file(onnx_model("weights.bin", ""), "m.onnx")
     assert clean["safe"] is True and clean["risks"] == []
@@ -180,12 +204,17 @@ def test_gguf_chat_template_that_reaches_python_internals() -> None:
     benign = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
 
     bad = analyze_model_file(
-        gguf([("general.architecture", 8, gguf_string("llama")),
-              ("tokenizer.chat_template", 8, gguf_string(hostile))]),
+        gguf(
+            [
+                ("general.architecture", 8, gguf_string("llama")),
+                ("tokenizer.chat_template", 8, gguf_string(hostile)),
+            ]
+        ),
         "model.gguf",
     )
-    good = analyze_model_file(gguf([("tokenizer.chat_template", 8, gguf_string(benign))]),
-                              "model.gguf")
+    good = analyze_model_file(
+        gguf([("tokenizer.chat_template", 8, gguf_string(benign))]), "model.gguf"
+    )
 
     assert risk_ids(bad) == {"gguf-chat-template-code"} and not bad["safe"]
     assert good["safe"] is True and good["analysis"]["model_type"] == "gguf"
@@ -196,11 +225,13 @@ HOSTILE = {
     "truncated payload": evil_pickle()[: len(evil_pickle()) // 2 + 8],
     "empty file": b"",
     "only a protocol header": b"\x80\x05",
-    "deep nesting": b"\x80\x04" + b"(" * 200_000 + b"." ,
+    "deep nesting": b"\x80\x04" + b"(" * 20_000 + b"]" * 20_000 + b".",
     "zip with a broken directory": b"PK\x03\x04" + os.urandom(300) + b"PK\x05\x06" + b"\xff" * 18,
     "gguf claiming 2**63 entries": gguf([], count=2**63),
-    "gguf string longer than the file": b"GGUF" + struct.pack("<IQQ", 3, 0, 1)
-    + struct.pack("<Q", 2**40) + b"key",
+    "gguf string longer than the file": b"GGUF"
+    + struct.pack("<IQQ", 3, 0, 1)
+    + struct.pack("<Q", 2**40)
+    + b"key",
     "gguf unknown value type": gguf([("general.name", 99, b"")]),
     "onnx garbage": b"\x08\x07" + os.urandom(2000),
     "onnx length past the end": varint(1 << 3) + varint(7) + varint(7 << 3 | 2) + varint(10**9),
@@ -227,8 +258,10 @@ def test_hostile_files_get_a_verdict(name: str) -> None:
 def test_a_decompression_bomb_is_not_called_safe() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("archive/data.pkl", b"\x80\x02" + b"N" * (300 * 1024 * 1024))
-    verdict = analyze_model_file(buffer.getvalue(), "bomb.pt")
+        archive.writestr("archive/data.pkl", b"\x80\x02" + b"N" * (8 * 1024 * 1024))
+    # The server's limit is 256 MiB; a small one keeps the test fast.
+    limits = InspectionLimits(max_decompressed_bytes=1024 * 1024)
+    verdict = analyze_model_file(buffer.getvalue(), "bomb.pt", limits)
 
     assert verdict["safe"] is False
     assert verdict["analysis"]["complete"] is False
@@ -241,7 +274,9 @@ def test_a_decompression_bomb_is_not_called_safe() -> None:
 
 def test_upload_raw_and_multipart(api: InProcessApi, org_key: str) -> None:
     raw = api.client.post(
-        ANALYZE, params={"filename": "model.pkl"}, content=evil_pickle(),
+        ANALYZE,
+        params={"filename": "model.pkl"},
+        content=evil_pickle(),
         headers={**auth(org_key), "Content-Type": "application/octet-stream"},
     )
     form = api.client.post(

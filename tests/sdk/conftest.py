@@ -1,7 +1,8 @@
 """SDK contract tests: the SDK against a real `tavo serve` over loopback.
 
-One server per test module (starting one costs seconds); every test gets API keys of an
-organisation of its own, made through the admin API, so tests never see each other's data.
+One server for all SDK tests (per pytest-xdist worker; starting one costs seconds); every
+test gets API keys of an organisation of its own, made through the admin API, so tests
+never see each other's data.
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def start_server(directory: Path) -> LiveServer:
     return LiveServer(directory, server_env(fetch_allow_file_urls="true")).start()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live = start_server(tmp_path_factory.mktemp("sdk-server"))
     try:
@@ -120,7 +121,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         live.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def keys(server: LiveServer) -> Keys:
     return Keys(server)
 
@@ -132,7 +133,7 @@ def api_key(keys: Keys) -> str:
 
 @pytest.fixture(scope="module")
 def proxy(server: LiveServer) -> Iterator[FaultProxy]:
-    """The fault-injecting proxy in front of this module's server."""
+    """The fault-injecting proxy in front of the server."""
     fault_proxy = FaultProxy(upstream_port=server.port).start()
     try:
         yield fault_proxy

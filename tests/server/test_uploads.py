@@ -10,6 +10,7 @@ import zipfile
 import httpx
 import pytest
 
+from tests.server.configurations import CONFIGURATIONS, serving
 from tests.server.live import LiveServer
 
 CODE = {"app/main.py": "def run(x):\n    return eval(x)\n", "README.md": "hello\n"}
@@ -38,15 +39,16 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from tests.server.live import server_env
-
-    live = LiveServer(tmp_path_factory.mktemp("uploads") / "data",
-                      server_env(max_upload_unpacked_bytes=str(5 * 1024 * 1024),
-                                 max_upload_files="100")).start()
-    yield live
-    live.stop()
+@pytest.fixture(scope="module", params=CONFIGURATIONS)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A server in each configuration (scaled: the worker reads the upload from the shared
+    data directory)."""
+    if request.param == "scaled":
+        request.getfixturevalue("scale_services")
+    with serving(request.param, tmp_path_factory.mktemp(f"uploads-{request.param}"),
+                 max_upload_unpacked_bytes=str(5 * 1024 * 1024),
+                 max_upload_files="100") as live:
+        yield live
 
 
 def upload(server: LiveServer, data: bytes, **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]

@@ -27,6 +27,7 @@ import httpx
 TAVO = str(Path(sys.executable).parent / "tavo")
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
+WORKER_READY = "tavo worker ready"
 
 
 @dataclass
@@ -187,8 +188,8 @@ class Cluster:
 
     def _ready(self, process: ManagedProcess) -> bool:
         if process in self.scan_workers:
-            # Celery logs "<node> ready." once it consumes from the broker.
-            return " ready." in process.output()
+            # `tavo worker` prints this once it consumes from the broker.
+            return WORKER_READY in process.output()
         url = self.base_urls[self.apis.index(process)]
         try:
             return httpx.get(url + "/health", timeout=1).status_code == 200

@@ -300,6 +300,13 @@ def worker(
         "--without-gossip",
         "--without-heartbeat",
     ]
+    from celery.signals import worker_ready
+
+    def announce(**_: Any) -> None:
+        # Whatever the log level: supervisors (tavo cluster) wait for this line.
+        typer.echo(f"tavo worker ready: consuming {settings.queue_name}")
+
+    worker_ready.connect(announce, weak=False)
     create_celery_app(settings).worker_main(argv=argv)
 
 

@@ -341,12 +341,17 @@ class AsyncAPIClient:
         try:
             if core.circuit_breaker is not None:
                 core.circuit_breaker.before_request()
-            async with self.transport.stream(core.wire(prepared, key, None)) as stream:
+            wired = core.wire(prepared, key, None)
+            for hook in core.request_hooks:
+                await _call_hook(hook, wired)
+            async with self.transport.stream(wired) as stream:
                 head = Response(stream.status_code, stream.headers, b"")
                 if not head.is_success:
                     head.content = await stream.read()
                 core.observe(key, prepared, head)
                 observed = True
+                for hook in core.response_hooks:
+                    await _call_hook(hook, head)
                 if not head.is_success:
                     raise core.error_for(head)
                 decoder = SSEDecoder()
@@ -457,12 +462,17 @@ class SyncAPIClient:
         try:
             if core.circuit_breaker is not None:
                 core.circuit_breaker.before_request()
-            with self.transport.stream(core.wire(prepared, key, None)) as stream:
+            wired = core.wire(prepared, key, None)
+            for hook in core.request_hooks:
+                hook(wired)
+            with self.transport.stream(wired) as stream:
                 head = Response(stream.status_code, stream.headers, b"")
                 if not head.is_success:
                     head.content = stream.read()
                 core.observe(key, prepared, head)
                 observed = True
+                for hook in core.response_hooks:
+                    hook(head)
                 if not head.is_success:
                     raise core.error_for(head)
                 decoder = SSEDecoder()

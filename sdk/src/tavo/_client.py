@@ -17,17 +17,14 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
-import aiohttp
 import hishel
 
 from tavo import _constants as C
-from tavo._aiohttp_transport import AiohttpTransport
 from tavo._base_client import AsyncAPIClient, ClientCore, EventHooks, SyncAPIClient
 from tavo._cache import AsyncHTTPCache, SyncHTTPCache
 from tavo._circuit import CircuitBreaker
 from tavo._config import Limits, Timeout
 from tavo._exceptions import TavoError
-from tavo._httpx_transport import HttpxAsyncTransport, HttpxSyncTransport
 from tavo._metrics import Metrics
 from tavo._ratelimit import KeyBudget
 from tavo._retry import RetryPolicy
@@ -37,6 +34,9 @@ from tavo.resources.repositories import AsyncRepositories, SyncRepositories
 from tavo.resources.scan_bulk_operations import AsyncScanBulkOperations, SyncScanBulkOperations
 from tavo.resources.scan_management import AsyncScanManagement, SyncScanManagement
 from tavo.resources.scan_rules import AsyncScanRules, SyncScanRules
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = ["SyncTavoClient", "TavoClient"]
 
@@ -196,11 +196,16 @@ class TavoClient(_ClientBase):
         if http2 and connector is not None:
             raise ValueError("an aiohttp connector speaks HTTP/1.1 only: pass http2 or connector")
         if transport is None:
+            # Imported here: a program pays only for the HTTP stack it uses.
             if http2:
+                from tavo._httpx_transport import HttpxAsyncTransport
+
                 transport = HttpxAsyncTransport(
                     base_url=core.base_url, limits=limits, http2=True, verify=verify
                 )
             else:
+                from tavo._aiohttp_transport import AiohttpTransport
+
                 transport = AiohttpTransport(
                     limits=limits, connector=connector, connector_owner=connector_owner,
                     verify=verify,
@@ -288,6 +293,8 @@ class SyncTavoClient(_ClientBase):
             event_hooks,
         )
         if transport is None:
+            from tavo._httpx_transport import HttpxSyncTransport
+
             transport = HttpxSyncTransport(
                 base_url=core.base_url, limits=limits, http2=http2, verify=verify
             )

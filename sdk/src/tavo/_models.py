@@ -1,6 +1,6 @@
 """The base of every response model: typed attributes, and read access like the JSON it came
 from (`scan.status` and `scan["status"]` alike), so code written against plain dicts works:
-`model[key]`, `model.get(key)`, `key in model`, `model.keys()`, `dict(model)`.
+`model[key]`, `model.get(key)`, `key in model`, `for key in model`, `dict(model)`.
 
 (Not a full Mapping: list responses have a field named `items`, which a Mapping's `items()`
 method would clash with; `to_dict()` gives the JSON form.)
@@ -83,6 +83,12 @@ class Model:
     def __contains__(self, key: object) -> bool:
         self._field_plan()
         return key in self._names or key in self._extra
+
+    def __iter__(self) -> Iterator[str]:
+        return self._iter_keys()
+
+    def __len__(self) -> int:
+        return len(self._field_plan()) + len(self._extra)
 
     def keys(self) -> KeysView[str]:
         """The declared fields, then the extra ones."""

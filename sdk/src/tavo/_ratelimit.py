@@ -35,13 +35,16 @@ class KeyBudget:
     reset_epoch: int | None = None
     reset_at: float | None = None  # on the pool's clock
     in_flight: int = 0
+    # A response has been seen: until then one request at a time finds out the budget, so
+    # a first burst cannot overrun a key that is nearly spent.
+    probed: bool = False
     # Request kind ("" for every request) -> clock time until which it is refused.
     blocked_until: dict[str, float] = field(default_factory=dict)
 
     @property
     def key_hint(self) -> str:
         """The key's first characters, enough to tell keys apart in logs."""
-        return self.key[:10] + "..."
+        return self.key[: min(10, len(self.key) // 3)] + "..."
 
     def __repr__(self) -> str:
         return (
@@ -51,7 +54,9 @@ class KeyBudget:
 
     def estimate(self, now: float) -> float:
         """Requests this key can still send now (inf when unknown or the window reset)."""
-        if self.remaining is None or (self.reset_at is not None and now >= self.reset_at):
+        if self.remaining is None:
+            return math.inf if self.probed or self.in_flight == 0 else 0.0
+        if self.reset_at is not None and now >= self.reset_at:
             return math.inf
         return self.remaining - self.in_flight
 
@@ -136,6 +141,7 @@ class KeyPool:
             budget = self._by_key[key]
             budget.in_flight = max(0, budget.in_flight - 1)
             if headers is not None and status_code is not None:
+                budget.probed = True
                 self._observe(budget, status_code, headers, scope)
 
     def _observe(

@@ -56,7 +56,9 @@ class AnthropicProvider:
             body=self.request_body(system, user, max_output_tokens),
             policy=self._policy,
         )
-        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        usage = data.get("usage")
+        if not isinstance(usage, dict):
+            usage = {}
         blocks = data.get("content")
         if not isinstance(blocks, list):
             raise InvalidOutput("the provider's response has no content")

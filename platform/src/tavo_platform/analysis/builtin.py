@@ -108,7 +108,7 @@ def report(
         for index, (finding, assessment) in enumerate(zip(findings, assessments, strict=True))
     ]
     sizes = {cluster.id: len(cluster.members) for cluster in clusters}
-    representative = {}
+    representative: dict[str, int] = {}
     for item in assessed:
         if item.cluster is not None:
             best = representative.get(item.cluster)

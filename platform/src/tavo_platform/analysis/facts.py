@@ -131,7 +131,9 @@ def _constant_call_in_snippet(snippet: str) -> bool | None:
 
 
 def _split_arguments(text: str) -> list[str]:
-    parts, depth, current, quote = [], 0, [], ""
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quote = 0, ""
     for char in text:
         if quote:
             quote = "" if char == quote else quote

@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from tavo_platform.analysis.model_formats import FormatFinding, inspect_other_formats
-from tavo_platform.engine.artifacts import inspect_artifact
+from tavo_platform.engine.artifacts import DEFAULT_LIMITS, InspectionLimits, inspect_artifact
 from tavo_platform.engine.matchers.artifact import ArtifactProgram
 
 SEVERITY_PENALTY = {"CRITICAL": 60, "HIGH": 40, "MEDIUM": 20, "LOW": 5, "INFO": 0}
@@ -52,8 +52,10 @@ def _artifact_program() -> ArtifactProgram:
     return ArtifactProgram([rule for rule in load_builtin_rules().rules if rule.artifact])
 
 
-def analyze_model_file(data: bytes, filename: str) -> dict[str, Any]:
-    inspection = inspect_artifact(data, filename)
+def analyze_model_file(
+    data: bytes, filename: str, limits: InspectionLimits = DEFAULT_LIMITS
+) -> dict[str, Any]:
+    inspection = inspect_artifact(data, filename, limits=limits)
     other = inspect_other_formats(data, filename, inspection.format)
     risks: list[dict[str, Any]] = []
     for match in _artifact_program().match(inspection):

@@ -55,7 +55,9 @@ class OpenAICompatibleProvider:
             body=self.request_body(system, user, max_output_tokens),
             policy=self._policy,
         )
-        usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        usage = data.get("usage")
+        if not isinstance(usage, dict):
+            usage = {}
         try:
             message = data["choices"][0]["message"]
         except (KeyError, IndexError, TypeError):

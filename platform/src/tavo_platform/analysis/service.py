@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from tavo_platform.analysis.interface import (
     AnalysisError,
     AnalysisOptions,
@@ -150,9 +151,17 @@ class AnalysisService:
         finally:
             keeper.cancel()
         summary = _summary(result) if result is not None else None
+        encoded = None
+        if result is not None:
+            encoded = (await asyncio.to_thread(orjson.dumps, result)).decode()
         try:
             await self.store.finish_analysis(
-                analysis.id, worker, status=status, summary=summary, result=result, error=error
+                analysis.id,
+                worker,
+                status=status,
+                summary=summary,
+                result_json=encoded,
+                error=error,
             )
         except StoreUnavailable as failure:
             log.warning("cannot record analysis %s: %s", analysis.id, failure)

@@ -54,11 +54,12 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, moment.timestamp() - time.time())
+    remaining: float = moment.timestamp() - time.time()
+    return max(0.0, remaining)
 
 
 def backoff_seconds(attempt: int) -> float:
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0**attempt)
     return ceiling * (0.5 + random.random() / 2)
 
 

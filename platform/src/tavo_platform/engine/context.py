@@ -26,7 +26,7 @@ import bisect
 import re
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ast_grep_py import SgNode, SgRoot
 
@@ -213,6 +213,11 @@ _SYNTAX = {
 _Position = tuple[int, int]  # (line, column), 0-based, as ast-grep reports them
 
 
+def _find_all(node: SgNode, config: dict[str, Any]) -> list[SgNode]:
+    """`node.find_all` with a rule config built here as a plain dict."""
+    return node.find_all(cast(Any, config))
+
+
 def _start(node: SgNode) -> _Position:
     position = node.range().start
     return (position.line, position.column)
@@ -302,10 +307,13 @@ class _FileFacts:
     def dead_regions(self) -> list[tuple[_Position, _Position]]:
         if self._dead_regions is None:
             regions = []
-            for node in self.root.find_all(
-                kind="if_statement",
-                has={"field": "condition", **self.syntax.false_conditions},
-            ):
+            dead_if = {
+                "rule": {
+                    "kind": "if_statement",
+                    "has": {"field": "condition", **self.syntax.false_conditions},
+                }
+            }
+            for node in _find_all(self.root, dead_if):
                 consequence = node.field("consequence")
                 if consequence is not None:
                     regions.append((_start(consequence), _end(consequence)))
@@ -327,7 +335,7 @@ class _FileFacts:
 
     def _names(self, node: SgNode) -> _Names:
         found = _Names()
-        for identifier in node.find_all(self.syntax.identifier_rule):
+        for identifier in _find_all(node, self.syntax.identifier_rule):
             found.starts.append(_start(identifier))
             found.ends.append(_end(identifier))
             found.names.append(identifier.text())
@@ -349,12 +357,12 @@ class _FileFacts:
             for node in scope.find_all(kind=kind):
                 if top_level_only and not self._is_top_level(node):
                     continue
-                target, value = node.field(target_field), node.field(value_field)
-                if target is None or value is None:
+                assigned, value = node.field(target_field), node.field(value_field)
+                if assigned is None or value is None:
                     continue
                 targets = [
                     name
-                    for name in names.within(_start(target), _end(target))
+                    for name in names.within(_start(assigned), _end(assigned))
                     if name not in ("self", "this")
                 ]
                 steps.append((_start(node), targets, value))

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.middleware.gzip import GZipMiddleware
 
 from tavo_platform import __version__
 from tavo_platform.analysis.registry import ModelRegistry
@@ -19,6 +18,7 @@ from tavo_platform.server.errors import install_error_handlers
 from tavo_platform.server.fast_reads import FastReads
 from tavo_platform.server.metrics import MetricsMiddleware
 from tavo_platform.server.middleware import (
+    GZipMiddleware,
     RateLimitHeadersMiddleware,
     RequestBodyMiddleware,
     RequestIdMiddleware,

@@ -71,7 +71,9 @@ class Authenticator:
     def __init__(self, store: Store, tiers: dict[str, TierLimits]) -> None:
         self._store = store
         self._tiers = tiers
-        self._cache: dict[str, tuple[float, ApiKey | None]] = {}
+        # digest -> (valid until, the key's record, its limits), so the hot path neither
+        # queries the database nor rebuilds the limits model on every request.
+        self._cache: dict[str, tuple[float, ApiKey | None, TierLimits | None]] = {}
 
     async def authenticate(self, request: Request) -> Principal:
         key = presented_key(request)
@@ -83,8 +85,8 @@ class Authenticator:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         digest = hash_key(key)
-        record = await self._lookup(digest)
-        if record is None or not hmac.compare_digest(record.key_hash, digest):
+        record, limits = await self._lookup(digest)
+        if record is None or limits is None or not hmac.compare_digest(record.key_hash, digest):
             raise APIError(
                 401,
                 "INVALID_API_KEY",
@@ -105,7 +107,7 @@ class Authenticator:
                 "the API key has expired",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        return Principal(record, self.limits_for(record))
+        return Principal(record, limits)
 
     def limits_for(self, record: ApiKey) -> TierLimits:
         base = self._tiers.get(record.tier, self._tiers["free"])
@@ -113,16 +115,17 @@ class Authenticator:
             return base.model_copy(update=record.limits)
         return base
 
-    async def _lookup(self, digest: str) -> ApiKey | None:
+    async def _lookup(self, digest: str) -> tuple[ApiKey | None, TierLimits | None]:
         cached = self._cache.get(digest)
         moment = time.monotonic()
         if cached is not None and cached[0] > moment:
-            return cached[1]
+            return cached[1], cached[2]
         record = await self._store.api_key_by_hash(digest)
+        limits = self.limits_for(record) if record is not None else None
         if len(self._cache) >= _AUTH_CACHE_MAX:
             self._cache.clear()
-        self._cache[digest] = (moment + AUTH_CACHE_SECONDS, record)
-        return record
+        self._cache[digest] = (moment + AUTH_CACHE_SECONDS, record, limits)
+        return record, limits
 
     def forget(self) -> None:
         self._cache.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,9 +30,15 @@ SCAN_DURATION = Histogram(
 )
 
 
+_MAX_CACHED_SERIES = 10_000
+
+
 class MetricsMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # (method, route, status) -> the two labelled series: `labels()` validates and
+        # locks on every call, a measurable share of a fast request.
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,7 +58,16 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
-            REQUESTS.labels(scope["method"], template, str(status)).inc()
-            LATENCY.labels(scope["method"], template).observe(time.perf_counter() - started)
+            series_key = (scope["method"], template, status)
+            series = self._series.get(series_key)
+            if series is None:
+                if len(self._series) >= _MAX_CACHED_SERIES:
+                    self._series.clear()
+                series = self._series[series_key] = (
+                    REQUESTS.labels(scope["method"], template, str(status)),
+                    LATENCY.labels(scope["method"], template),
+                )
+            series[0].inc()
+            series[1].observe(time.perf_counter() - started)
             if status == 429:
                 RATE_LIMITED.inc()

@@ -7,6 +7,8 @@ import uuid
 import zlib
 from typing import Any
 
+from starlette.middleware.gzip import GZipMiddleware as StarletteGZipMiddleware
+from starlette.middleware.gzip import GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tavo_platform.server.deps import DEFERRED_HIT_STATE, RATE_LIMIT_STATE
@@ -201,3 +203,55 @@ class RateLimitHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class _PreparedIdentityResponder(IdentityResponder):
+    def __init__(self, app: ASGIApp, minimum_size: int, excluded: tuple[str, ...]) -> None:
+        super().__init__(app, minimum_size, exclude_content_types=())
+        self.exclude_content_types = excluded
+
+
+class _PreparedGZipResponder(GZipResponder):
+    def __init__(
+        self,
+        app: ASGIApp,
+        minimum_size: int,
+        compresslevel: int,
+        thread_minimum_size: int,
+        excluded: tuple[str, ...],
+    ) -> None:
+        super().__init__(
+            app,
+            minimum_size,
+            compresslevel,
+            thread_minimum_size=thread_minimum_size,
+            exclude_content_types=(),
+        )
+        self.exclude_content_types = excluded
+
+
+class GZipMiddleware(StarletteGZipMiddleware):
+    """Starlette's gzip middleware, minus a per-request cost: its responders normalise the
+    excluded content types again in every constructor; these take the list the middleware
+    normalised once. Choosing and running the responder is unchanged."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # As Starlette's Headers.get: the first Accept-Encoding header.
+        accepted = next((v for k, v in scope["headers"] if k == b"accept-encoding"), b"")
+        responder: ASGIApp
+        if b"gzip" in accepted:
+            responder = _PreparedGZipResponder(
+                self.app,
+                self.minimum_size,
+                self.compresslevel,
+                self.thread_minimum_size,
+                self.exclude_content_types,
+            )
+        else:
+            responder = _PreparedIdentityResponder(
+                self.app, self.minimum_size, self.exclude_content_types
+            )
+        await responder(scope, receive, send)

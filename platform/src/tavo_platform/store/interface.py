@@ -117,7 +117,8 @@ class Store(Protocol):
         self, org_id: str, scan_id: str, model: str, options: dict[str, Any]
     ) -> Analysis: ...
     async def get_analysis(self, org_id: str, analysis_id: str) -> Analysis | None: ...
-    async def analysis_result(self, org_id: str, analysis_id: str) -> dict[str, Any] | None: ...
+    async def analysis_result(self, org_id: str, analysis_id: str) -> str | None:
+        """The result document as raw JSON text (parse it off the event loop)."""
     async def list_analyses(
         self, org_id: str, *, scan_id: str | None, offset: int, limit: int
     ) -> Page: ...
@@ -134,7 +135,7 @@ class Store(Protocol):
         *,
         status: str,
         summary: dict[str, Any] | None,
-        result: dict[str, Any] | None,
+        result_json: str | None,
         error: str | None = None,
     ) -> bool: ...
     async def cached_answers(

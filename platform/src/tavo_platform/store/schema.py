@@ -169,7 +169,9 @@ analyses = Table(
     Column("status", String(20), nullable=False),
     Column("error", Text, nullable=True),
     Column("summary", JSON, nullable=True),
-    Column("result", JSON, nullable=True),
+    # Raw JSON text: large (megabytes for 10,000 findings), so it is encoded and parsed
+    # with orjson off the event loop rather than by the JSON column type on it.
+    Column("result", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("started_at", UTCDateTime(), nullable=True),
     Column("finished_at", UTCDateTime(), nullable=True),

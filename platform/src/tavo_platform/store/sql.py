@@ -1008,7 +1008,7 @@ class SqlStore:
             ).first()
         return Analysis(**row._mapping) if row else None
 
-    async def analysis_result(self, org_id: str, analysis_id: str) -> dict[str, Any] | None:
+    async def analysis_result(self, org_id: str, analysis_id: str) -> str | None:
         async with self._read() as connection:
             value = (
                 await connection.execute(
@@ -1017,7 +1017,7 @@ class SqlStore:
                     )
                 )
             ).scalar_one_or_none()
-        return value if isinstance(value, dict) else None
+        return value if isinstance(value, str) else None
 
     async def list_analyses(
         self, org_id: str, *, scan_id: str | None, offset: int, limit: int
@@ -1107,10 +1107,11 @@ class SqlStore:
         *,
         status: str,
         summary: dict[str, Any] | None,
-        result: dict[str, Any] | None,
+        result_json: str | None,
         error: str | None = None,
     ) -> bool:
-        """Records the outcome, only if `worker` still holds the analysis."""
+        """Records the outcome (the result as JSON text), only if `worker` still holds the
+        analysis."""
         async with self._write() as connection:
             owned = await connection.execute(
                 update(analyses)
@@ -1122,7 +1123,7 @@ class SqlStore:
                 .values(
                     status=status,
                     summary=summary,
-                    result=result,
+                    result=result_json,
                     error=error,
                     finished_at=now(),
                     lease_until=None,

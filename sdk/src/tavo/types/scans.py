@@ -99,6 +99,7 @@ class FindingContext(Model):
     from_parameters: bool = False
     constant_input: bool = False
     dead_code: bool = False
+    sanitizers: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

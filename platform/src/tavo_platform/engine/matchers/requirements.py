@@ -40,12 +40,38 @@ class Requirement:
     folded_words: frozenset[str] = frozenset()
     any_of: tuple[tuple[Requirement, ...], ...] = ()
 
+    # Both checks run for every rule on every file (and node), hence the plain loops.
     def satisfied(self, has: WordCache) -> bool:
-        return (
-            all(has(word) for word in self.words)
-            and all(has.ignoring_case(word) for word in self.folded_words)
-            and all(any(option.satisfied(has) for option in group) for group in self.any_of)
-        )
+        """Checked against a whole file, with each word looked up once per file."""
+        for word in self.words:
+            if not has[word]:
+                return False
+        for word in self.folded_words:
+            if not has.ignoring_case(word):
+                return False
+        for group in self.any_of:
+            for option in group:
+                if option.satisfied(has):
+                    break
+            else:
+                return False
+        return True
+
+    def found_in(self, text: str) -> bool:
+        """Checked against a short text (a node's), looked up directly."""
+        for word in self.words:
+            if word not in text:
+                return False
+        for word in self.folded_words:
+            if _folded(word).search(text) is None:
+                return False
+        for group in self.any_of:
+            for option in group:
+                if option.found_in(text):
+                    break
+            else:
+                return False
+        return True
 
     def __bool__(self) -> bool:
         return bool(self.words or self.folded_words or self.any_of)
@@ -219,25 +245,30 @@ def _sequence(items: list[Any], ignore_case: bool) -> Requirement:
     return requirement
 
 
-class WordCache:
-    """Memoised `word in text` (and its case-insensitive twin) for one text."""
+@lru_cache(maxsize=4096)
+def _folded(word: str) -> re.Pattern[str]:
+    # re's own case-insensitive matching, as the regex the word came from uses it (it also
+    # equates 'k' with the Kelvin sign and 's' with the long s).
+    return re.compile(re.escape(word), re.IGNORECASE)
+
+
+class WordCache(dict[str, bool]):
+    """Memoised `word in text` (and its case-insensitive twin) for one text: `cache[word]`."""
 
     def __init__(self, text: str) -> None:
+        super().__init__()
         self._text = text
-        self._seen: dict[str, bool] = {}
-        self._seen_folded: dict[str, bool] = {}
+        self._folded: dict[str, bool] = {}
 
-    def __call__(self, word: str) -> bool:
-        found = self._seen.get(word)
-        if found is None:
-            found = self._seen[word] = word in self._text
+    def __missing__(self, word: str) -> bool:
+        found = self[word] = word in self._text
         return found
 
+    def __call__(self, word: str) -> bool:
+        return self[word]
+
     def ignoring_case(self, word: str) -> bool:
-        found = self._seen_folded.get(word)
+        found = self._folded.get(word)
         if found is None:
-            # re's own case-insensitive matching, as the regex the word came from uses it
-            # (it also equates 'k' with the Kelvin sign and 's' with the long s).
-            found = re.search(re.escape(word), self._text, re.IGNORECASE) is not None
-            self._seen_folded[word] = found
+            found = self._folded[word] = _folded(word).search(self._text) is not None
         return found

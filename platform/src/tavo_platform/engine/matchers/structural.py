@@ -42,29 +42,29 @@ class _CompiledRule:
     requirement: Requirement
     own_pass: bool
     # Necessary conditions on a node that matches `pattern`: its kind (None: any kind) and
-    # the words its text contains.
+    # the words its text contains (None: no word known).
     node_kinds: frozenset[str] | None
-    node_requirement: Requirement
+    node_requirement: Requirement | None
 
     def may_match(self, kind: str, text: _NodeText) -> bool:
         if self.node_kinds is not None and kind not in self.node_kinds:
             return False
-        return not self.node_requirement or self.node_requirement.satisfied(text.words())
+        return self.node_requirement is None or self.node_requirement.found_in(text.get())
 
 
 class _NodeText:
     """A node's text, fetched from ast-grep only if a word test needs it."""
 
-    __slots__ = ("_node", "_words")
+    __slots__ = ("_node", "_text")
 
     def __init__(self, node: SgNode) -> None:
         self._node = node
-        self._words: WordCache | None = None
+        self._text: str | None = None
 
-    def words(self) -> WordCache:
-        if self._words is None:
-            self._words = WordCache(self._node.text())
-        return self._words
+    def get(self) -> str:
+        if self._text is None:
+            self._text = self._node.text()
+        return self._text
 
 
 class StructuralProgram:
@@ -133,7 +133,7 @@ def _compile(rule: Rule) -> _CompiledRule:
         requirement=requirement_of(rule.structural.rule),
         own_pass=rule.structural.needs_own_pass or rule.autofix is not None,
         node_kinds=node_kinds_of(rule.structural.rule),
-        node_requirement=node_requirement_of(rule.structural.rule),
+        node_requirement=node_requirement_of(rule.structural.rule) or None,
     )
 
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
@@ -42,6 +44,8 @@ FINISHED_RESULT_CACHE = "private, max-age=300"
 MAX_WAIT_SECONDS = 60
 WAIT_POLL_SECONDS = 0.2
 VERDICT = Literal["likely_true_positive", "needs_review", "likely_false_positive"]
+PARSED_RESULTS_KEPT = 8
+_PARSED_RESULTS: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
 
 
 class AnalysisCreate(BaseModel):
@@ -201,9 +205,7 @@ async def get_analysis_result(
         raise APIError(
             409, "ANALYSIS_FAILED", analysis.error or "the analysis failed", {"status": "failed"}
         )
-    result = await state.store.analysis_result(caller.org_id, analysis_id)
-    if result is None:
-        raise not_found("analysis result")
+    result = await _parsed_result(state, caller.org_id, analysis.id)
     findings = result.get("findings") or []
     if verdict:
         findings = [f for f in findings if f.get("verdict") in verdict]
@@ -233,13 +235,33 @@ async def analyze_model(
     limit = state.settings.ai_max_model_bytes
     if len(data) > limit:
         raise APIError(
-            413, "PAYLOAD_TOO_LARGE", f"model files are limited to {limit} bytes",
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"model files are limited to {limit} bytes",
             {"max_bytes": limit},
         )
     if not data:
         raise APIError(422, "VALIDATION_ERROR", "the request body must be a model file")
     verdict = await asyncio.to_thread(analyze_model_file, data, name)
     return JSONResponse(verdict)
+
+
+async def _parsed_result(state: State, org_id: str, analysis_id: str) -> dict[str, Any]:
+    """A finished analysis's result document. It can be megabytes of JSON: parsed off the
+    event loop, and the last few kept parsed (finished results never change), so paging
+    through one costs one parse."""
+    cached = _PARSED_RESULTS.get(analysis_id)
+    if cached is not None and cached[0] == org_id:
+        _PARSED_RESULTS.move_to_end(analysis_id)
+        return cached[1]
+    raw = await state.store.analysis_result(org_id, analysis_id)
+    if raw is None:
+        raise not_found("analysis result")
+    result: dict[str, Any] = await asyncio.to_thread(orjson.loads, raw)
+    _PARSED_RESULTS[analysis_id] = (org_id, result)
+    while len(_PARSED_RESULTS) > PARSED_RESULTS_KEPT:
+        _PARSED_RESULTS.popitem(last=False)
+    return result
 
 
 async def _model_upload(request: Request, filename: str | None) -> tuple[str, bytes]:
