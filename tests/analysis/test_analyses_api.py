@@ -145,6 +145,28 @@ def test_result_of_an_unfinished_analysis_is_409(api: InProcessApi, org_key: str
     assert early.headers["retry-after"] == "1"
 
 
+def test_a_failed_analysis_says_why(api: InProcessApi, org_key: str) -> None:
+    scan_id = completed_scan(api, org_key, [])
+    org_id = api.run(api.state.store.get_scan, *_org_and_scan(api, org_key, scan_id)).org_id
+    # Accepted while a provider was configured that this server no longer has.
+    gone = api.run(api.state.store.create_analysis, org_id, scan_id, "openai:retired", {})
+    service = api.client.app.state.tavo_analysis
+
+    async def start_and_wait() -> None:
+        service.submit(gone.id)
+        await service.wait_idle()
+
+    api.run(start_and_wait)
+
+    job = api.client.get(f"{ANALYSES}/{gone.id}", headers=auth(org_key)).json()
+    result = api.client.get(f"{ANALYSES}/{gone.id}/result", headers=auth(org_key))
+
+    assert job["status"] == "failed"
+    assert job["error"] == "the model 'openai:retired' is not configured on this server"
+    assert result.status_code == 409
+    assert result.json()["error"]["code"] == "ANALYSIS_FAILED"
+
+
 def test_an_accepted_analysis_survives_a_restart(
     api_settings, org_key: str, api: InProcessApi, write_tree
 ) -> None:

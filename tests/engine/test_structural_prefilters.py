@@ -6,10 +6,13 @@ ast-grep itself: one `find_all` per rule.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from ast_grep_py import SgRoot
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tavo_platform.engine.languages import Language
 from tavo_platform.engine.matchers.requirements import (
     NOTHING,
@@ -18,6 +21,7 @@ from tavo_platform.engine.matchers.requirements import (
     node_kinds_of,
     regex_requirement,
     requirement_of,
+    simplified,
 )
 from tavo_platform.engine.matchers.structural import StructuralProgram
 from tavo_platform.rules.model import Rule
@@ -170,3 +174,53 @@ def test_overlapping_rules_each_report_the_shared_node() -> None:
     program = StructuralProgram(Language.PYTHON, OVERLAPPING_RULES)
     ids = sorted(m.rule.id for m in program.run("run(cmd, shell=True)\n"))
     assert ids == ["t-any-call", "t-kind-regex", "t-wordless"]
+
+
+# --- evaluating requirements --------------------------------------------------------------
+
+ALPHABET = ("abc", "abd", "xyz", "Key", "key")
+
+
+def _requirements() -> st.SearchStrategy[Requirement]:
+    leaf = st.builds(
+        Requirement,
+        st.frozensets(st.sampled_from(ALPHABET), max_size=2),
+        st.frozensets(st.sampled_from(("key", "abc")), max_size=1),
+    )
+    return st.recursive(
+        leaf,
+        lambda inner: st.builds(
+            Requirement,
+            st.frozensets(st.sampled_from(ALPHABET), max_size=1),
+            st.just(frozenset()),
+            st.lists(st.tuples(inner, inner) | st.tuples(inner), max_size=3).map(tuple),
+        ),
+        max_leaves=12,
+    )
+
+
+def _meaning(requirement: Requirement, text: str) -> bool:
+    """The definition, evaluated naively."""
+    return (
+        all(word in text for word in requirement.words)
+        and all(re.search(re.escape(w), text, re.IGNORECASE) for w in requirement.folded_words)
+        and all(any(_meaning(o, text) for o in group) for group in requirement.any_of)
+    )
+
+
+@given(_requirements(), st.lists(st.sampled_from([*ALPHABET, "KEY", " ", "\u017f"])))
+@settings(max_examples=300, deadline=None)
+def test_simplifying_and_both_checks_keep_the_meaning(
+    requirement: Requirement, pieces: list[str]
+) -> None:
+    text = "".join(pieces)
+    expected = _meaning(requirement, text)
+    assert requirement.satisfied(WordCache(text)) == expected
+    assert requirement.found_in(text) == expected
+    assert simplified(requirement).satisfied(WordCache(text)) == expected
+
+
+@pytest.mark.parametrize("text", ["SYSTEM_PROMPT", "\u017fystem_prompt", "system-prompt", ""])
+def test_ignoring_case_is_what_re_does_in_ascii_and_other_text(text: str) -> None:
+    expected = re.search("system_prompt", text, re.IGNORECASE) is not None
+    assert WordCache(text).ignoring_case("system_prompt") == expected

@@ -381,3 +381,12 @@ def test_a_client_never_closed_warns() -> None:
         issubclass(w.category, ResourceWarning) and "never closed" in str(w.message)
         for w in caught
     )
+
+
+def test_a_sync_client_never_closed_warns() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        client = SyncTavoClient("k", base_url="http://127.0.0.1:1")
+        del client
+        gc.collect()
+    assert any(issubclass(w.category, ResourceWarning) for w in caught)

@@ -62,7 +62,7 @@ def finished(server: LiveServer, key: str, scan_id: str) -> dict:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         scan = httpx.get(f"{server.base_url}/api/v1/scans/{scan_id}",
-                         headers={"X-API-Key": key}).json()
+                         headers={"X-API-Key": key}, timeout=30).json()
         if scan["status"] in ("completed", "failed", "cancelled"):
             return scan
         time.sleep(0.2)
@@ -74,7 +74,7 @@ def test_uploaded_archive_is_scanned(server: LiveServer, pack) -> None:  # type:
     key = server.create_key("pro")
     data = pack({name: content.encode() for name, content in CODE.items()})
     response = httpx.post(server.base_url + "/api/v1/uploads/scans", content=data,
-                          params={"scan_type": "code"}, headers={"X-API-Key": key})
+                          params={"scan_type": "code"}, headers={"X-API-Key": key}, timeout=60)
     assert response.status_code == 202, response.text
     assert response.json()["upload"]["files"] == 2
     scan = finished(server, key, response.json()["id"])
@@ -86,7 +86,7 @@ def test_multipart_upload(server: LiveServer) -> None:
     key = server.create_key("pro")
     data = tar_gz({name: content.encode() for name, content in CODE.items()})
     response = httpx.post(server.base_url + "/api/v1/uploads/scans", headers={"X-API-Key": key},
-                          files={"file": ("code.tgz", data, "application/gzip")})
+                          files={"file": ("code.tgz", data, "application/gzip")}, timeout=60)
     assert response.status_code == 202, response.text
 
 

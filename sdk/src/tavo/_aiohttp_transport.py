@@ -25,6 +25,8 @@ from tavo._transport import Request, Response, lower_headers
 
 __all__ = ["AiohttpTransport"]
 
+URL_CACHE_SIZE = 256
+
 
 class AiohttpTransport:
     """aiohttp behind the transport interface. The session is made on first use, inside
@@ -45,6 +47,8 @@ class AiohttpTransport:
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timeouts: dict[Timeout, aiohttp.ClientTimeout] = {}
+        # Parsed URLs of recent requests: the same few URLs come back again and again.
+        self._urls: dict[str, URL] = {}
         self._closed = False
 
     @property
@@ -101,12 +105,20 @@ class AiohttpTransport:
             self._timeouts[timeout] = converted
         return converted
 
+    def _url(self, url: str) -> URL:
+        parsed = self._urls.get(url)
+        if parsed is None:
+            if len(self._urls) >= URL_CACHE_SIZE:
+                self._urls.clear()
+            parsed = self._urls[url] = URL(url, encoded=True)
+        return parsed
+
     async def send(self, request: Request) -> Response:
         session = self._current_session()
         with _mapped_errors(request):
             async with session.request(
                 request.method,
-                URL(request.url, encoded=True),
+                self._url(request.url),
                 headers=request.headers,
                 data=request.content,
                 timeout=self._timeout(request.timeout),
@@ -127,7 +139,7 @@ class AiohttpTransport:
         with _mapped_errors(request):
             response = await session.request(
                 request.method,
-                URL(request.url, encoded=True),
+                self._url(request.url),
                 headers=request.headers,
                 data=request.content,
                 timeout=self._timeout(request.timeout),

@@ -11,15 +11,17 @@ same key on every attempt, so the server does the work once).
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
 import inspect
 import json
 import re
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, overload
 from urllib.parse import quote, urlencode
 
 from tavo import _constants as C
@@ -34,6 +36,7 @@ from tavo._exceptions import (
     error_for_status,
 )
 from tavo._metrics import Metrics
+from tavo._models import Model
 from tavo._ratelimit import KeyPool
 from tavo._retry import RetryPolicy, server_wait
 from tavo._sse import ServerSentEvent, SSEDecoder
@@ -43,6 +46,9 @@ from tavo._version import __version__
 __all__ = ["APIRequest", "AsyncAPIClient", "ClientCore", "EventHooks", "SyncAPIClient", "path"]
 
 EventHooks = Mapping[str, Sequence[Callable[[Any], Any]]]
+ModelT = TypeVar("ModelT", bound=Model)
+# Models decoded from cached responses, kept for reuse (see ClientCore.interpret).
+DECODED_MEMO_SIZE = 128
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 SCAN_CREATION = "scan creation"
 
@@ -50,6 +56,7 @@ SCAN_CREATION = "scan creation"
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_.~-]+")
 
 
+@functools.lru_cache(maxsize=4096)
 def path(*segments: str) -> str:
     """An API path from segments, each percent-encoded (ids and URLs are safe in it)."""
     return C.API_PREFIX + "".join("/" + _segment(segment) for segment in segments)
@@ -111,6 +118,7 @@ class ClientCore:
 
     def __post_init__(self) -> None:
         self.keys = KeyPool(self.api_keys)
+        self._decoded: OrderedDict[tuple[object, type[Model]], Model] = OrderedDict()
         self.base_url = normalise_base_url(self.base_url)
         self._headers = {
             "User-Agent": f"tavo-python/{__version__}",
@@ -166,11 +174,29 @@ class ClientCore:
 
     # --- reading responses -----------------------------------------------------------------
 
+    def interpret(self, response: Response, model: type[ModelT] | None) -> Any:
+        """The decoded body, as `model` when one is given. A cached response is decoded once
+        per stored entry: repeated calls answered from the cache return the same frozen
+        model (decoding a large body would cost more than the cache saves)."""
+        if model is None:
+            return self.decode(response)
+        if response.cache_entry is None:
+            return parse(model, self.decode(response))
+        key = (response.cache_entry, model)
+        known = self._decoded.get(key)
+        if known is None:
+            known = parse(model, self.decode(response))
+            self._decoded[key] = known
+            while len(self._decoded) > DECODED_MEMO_SIZE:
+                self._decoded.popitem(last=False)
+        return known
+
     def decode(self, response: Response) -> Any:
         if not response.content:
             return None
         try:
-            return json.loads(response.content)
+            # Decoding first skips json's encoding detection (pure Python, per call).
+            return json.loads(response.content.decode("utf-8"))
         except ValueError:
             raise TavoError(
                 f"the server answered HTTP {response.status_code} with a body that is not JSON"
@@ -221,6 +247,14 @@ class ClientCore:
         )
 
 
+def parse(model: type[ModelT], data: Any) -> ModelT:
+    """The model for a response body; a body of another shape is a TavoError."""
+    try:
+        return model.from_json(data)
+    except (TypeError, ValueError, KeyError) as error:
+        raise TavoError(f"unexpected response shape for {model.__name__}: {error}") from error
+
+
 def normalise_base_url(base_url: str) -> str:
     url = base_url.strip().rstrip("/")
     if not url.startswith(("http://", "https://")):
@@ -248,15 +282,22 @@ class AsyncAPIClient:
         self.transport = transport
         self.cache = cache
 
-    async def request(self, request: APIRequest) -> Any:
-        """The decoded JSON of a successful call; raises TavoError subclasses otherwise."""
+    @overload
+    async def request(self, request: APIRequest) -> Any: ...
+
+    @overload
+    async def request(self, request: APIRequest, model: type[ModelT]) -> ModelT: ...
+
+    async def request(self, request: APIRequest, model: type[ModelT] | None = None) -> Any:
+        """The body of a successful call (as `model`, or decoded JSON); raises TavoError
+        subclasses otherwise."""
         core = self.core
         prepared = core.prepare(request)
         started = time.perf_counter()
         failed = True
         try:
             response = await self._with_retries(prepared)
-            decoded = core.decode(response)
+            decoded = core.interpret(response, model)
             failed = False
             return decoded
         finally:
@@ -375,14 +416,20 @@ class SyncAPIClient:
         self.transport = transport
         self.cache = cache
 
-    def request(self, request: APIRequest) -> Any:
+    @overload
+    def request(self, request: APIRequest) -> Any: ...
+
+    @overload
+    def request(self, request: APIRequest, model: type[ModelT]) -> ModelT: ...
+
+    def request(self, request: APIRequest, model: type[ModelT] | None = None) -> Any:
         core = self.core
         prepared = core.prepare(request)
         started = time.perf_counter()
         failed = True
         try:
             response = self._with_retries(prepared)
-            decoded = core.decode(response)
+            decoded = core.interpret(response, model)
             failed = False
             return decoded
         finally:

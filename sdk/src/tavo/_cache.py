@@ -61,7 +61,7 @@ def _from_entry(entry: hishel.Entry, body: bytes, upstream: Response | None) -> 
         headers,
         body,
         upstream.http_version if upstream is not None else "HTTP/1.1",
-        from_cache=True,
+        cache_entry=entry.id,
     )
 
 
@@ -91,18 +91,19 @@ class AsyncHTTPCache:
         send: Callable[[dict[str, str]], Awaitable[Response]],
     ) -> CacheOutcome:
         """A GET of `url`: from the cache when allowed, else through `send(extra headers)`."""
-        request = hishel.Request("GET", url, hishel.Headers(dict(vary_headers)))
         entries = await self.storage.get_entries(url)
         upstream: Response | None = None
-        state: hishel.AnyState
-        if entries:
-            state = hishel.IdleClient(options=_OPTIONS).next(request, entries)
-        else:
+        if not entries:
             # Nothing stored: ask the server, and involve the cache only if the answer
             # could be reused (most API responses cannot).
             upstream = await send({})
             if not worth_storing(upstream):
                 return CacheOutcome(upstream, False, False)
+        request = hishel.Request("GET", url, hishel.Headers(dict(vary_headers)))
+        state: hishel.AnyState
+        if upstream is None:
+            state = hishel.IdleClient(options=_OPTIONS).next(request, entries)
+        else:
             state = hishel.CacheMiss(request=request, options=_OPTIONS).next(_to_hishel(upstream))
         revalidated = False
         while True:
@@ -150,18 +151,19 @@ class SyncHTTPCache:
         send: Callable[[dict[str, str]], Response],
     ) -> CacheOutcome:
         """A GET of `url`: from the cache when allowed, else through `send(extra headers)`."""
-        request = hishel.Request("GET", url, hishel.Headers(dict(vary_headers)))
         entries = self.storage.get_entries(url)
         upstream: Response | None = None
-        state: hishel.AnyState
-        if entries:
-            state = hishel.IdleClient(options=_OPTIONS).next(request, entries)
-        else:
+        if not entries:
             # Nothing stored: ask the server, and involve the cache only if the answer
             # could be reused (most API responses cannot).
             upstream = send({})
             if not worth_storing(upstream):
                 return CacheOutcome(upstream, False, False)
+        request = hishel.Request("GET", url, hishel.Headers(dict(vary_headers)))
+        state: hishel.AnyState
+        if upstream is None:
+            state = hishel.IdleClient(options=_OPTIONS).next(request, entries)
+        else:
             state = hishel.CacheMiss(request=request, options=_OPTIONS).next(_to_hishel(upstream))
         revalidated = False
         while True:

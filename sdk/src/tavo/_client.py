@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import ssl
-import warnings
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -333,18 +332,6 @@ class SyncTavoClient(_ClientBase):
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
-    def __del__(self) -> None:
-        transport = getattr(self, "_transport", None)
-        if transport is None or not getattr(transport, "is_open", False):
-            return
-        warnings.warn(
-            "SyncTavoClient was never closed: use `with SyncTavoClient(...)` or "
-            "`client.close()`",
-            ResourceWarning,
-            source=self,
-            stacklevel=2,
-        )
 
     def __repr__(self) -> str:
         return f"SyncTavoClient(base_url={self.base_url!r})"

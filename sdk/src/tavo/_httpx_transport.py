@@ -4,6 +4,7 @@ clients (negotiated by ALPN over TLS; with prior knowledge, "h2c", over plain ht
 from __future__ import annotations
 
 import ssl
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import NoReturn
@@ -101,6 +102,10 @@ class HttpxAsyncTransport:
     def is_open(self) -> bool:
         return not self._client.is_closed
 
+    def __del__(self) -> None:
+        if getattr(self, "_client", None) is not None and self.is_open:
+            _warn_unclosed(self, "TavoClient", "async with TavoClient(...)", "await client.close()")
+
 
 class HttpxSyncTransport:
     def __init__(
@@ -149,6 +154,10 @@ class HttpxSyncTransport:
     def is_open(self) -> bool:
         return not self._client.is_closed
 
+    def __del__(self) -> None:
+        if getattr(self, "_client", None) is not None and self.is_open:
+            _warn_unclosed(self, "SyncTavoClient", "with SyncTavoClient(...)", "client.close()")
+
 
 class _HttpxAsyncStream:
     def __init__(self, response: httpx.Response, request: Request) -> None:
@@ -192,6 +201,15 @@ class _HttpxSyncStream:
     def read(self) -> bytes:
         with _mapped_errors(self._request):
             return self._response.read()
+
+
+def _warn_unclosed(source: object, client: str, block: str, call: str) -> None:
+    warnings.warn(
+        f"a {client} was never closed: use `{block}` or `{call}`",
+        ResourceWarning,
+        source=source,
+        stacklevel=2,
+    )
 
 
 @contextmanager

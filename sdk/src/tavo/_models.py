@@ -37,10 +37,10 @@ class Model:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Self:
         """The model for a JSON object; unknown keys are kept, nested models are built."""
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise TypeError(f"{cls.__name__} expects a JSON object, got {type(data).__name__}")
         values: dict[str, Any] = {}
-        for name, convert in cls._field_plan():
+        for name, convert in cls.__dict__.get("_plan") or cls._field_plan():
             if name in data:
                 value = data[name]
                 if convert is not None and value is not None:

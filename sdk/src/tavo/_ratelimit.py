@@ -14,6 +14,7 @@ window the general responses never did; they hold back that kind of request alon
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -205,19 +206,18 @@ def _int(value: str | None) -> int | None:
         return None
 
 
+# The first (binding) item of `RateLimit: "hour";r=999;t=3599`: its name and `t`.
+_IETF_ITEM = re.compile(r'\s*"?([^";,]*)"?((?:;[^,]*)?)')
+_IETF_RESET = re.compile(r";\s*t=(\d+(?:\.\d+)?)")
+
+
 def _ietf_state(value: str | None) -> tuple[str | None, float | None]:
     """The window name and seconds to reset from `RateLimit: "hour";r=999;t=3599`
     (draft-ietf-httpapi-ratelimit-headers; the first item is the binding window)."""
     if not value:
         return None, None
-    first = value.split(",", 1)[0]
-    parts = [part.strip() for part in first.split(";")]
-    name = parts[0].strip('"') or None
-    seconds: float | None = None
-    for part in parts[1:]:
-        if part.startswith("t="):
-            try:
-                seconds = max(0.0, float(part[2:]))
-            except ValueError:
-                seconds = None
-    return name, seconds
+    item = _IETF_ITEM.match(value)
+    if item is None:
+        return None, None
+    reset = _IETF_RESET.search(item.group(2))
+    return item.group(1) or None, float(reset.group(1)) if reset else None

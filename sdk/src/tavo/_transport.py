@@ -45,8 +45,12 @@ class Response:
     headers: dict[str, str]
     content: bytes
     http_version: str = "HTTP/1.1"
-    # Answered from the HTTP cache (fresh, or revalidated with a 304).
-    from_cache: bool = False
+    # Answered from the HTTP cache (fresh, or revalidated with a 304): the stored entry.
+    cache_entry: object | None = None
+
+    @property
+    def from_cache(self) -> bool:
+        return self.cache_entry is not None
 
     @property
     def request_id(self) -> str | None:

@@ -25,6 +25,7 @@ from tavo_platform.analysis.interface import (
     AnalysisError,
     AnalysisOptions,
     ScanMaterial,
+    UnknownModel,
 )
 from tavo_platform.analysis.registry import ModelRegistry
 from tavo_platform.settings import Settings
@@ -180,7 +181,12 @@ class AnalysisService:
             raise AnalysisError("the scan no longer exists")
         if scan.status != "completed":
             raise AnalysisError(f"the scan is {scan.status}, not completed")
-        model = self.registry.get(analysis.model)
+        try:
+            model = self.registry.get(analysis.model)
+        except UnknownModel:
+            raise AnalysisError(
+                f"the model {analysis.model!r} is not configured on this server"
+            ) from None
         options = AnalysisOptions.model_validate(analysis.options)
         material = ScanMaterial(
             scan_id=scan.id,

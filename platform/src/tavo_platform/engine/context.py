@@ -236,6 +236,12 @@ class _Names:
     ends: list[_Position] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
 
+    def extend(self, other: _Names) -> None:
+        """Appends names that all come after these."""
+        self.starts.extend(other.starts)
+        self.ends.extend(other.ends)
+        self.names.extend(other.names)
+
     def within(self, start: _Position, end: _Position) -> list[str]:
         return [name for _, name in self.placed_within(start, end)]
 
@@ -260,14 +266,15 @@ class _Flow:
 
 
 class _Union:
-    """Membership in a scope's constants or the module's, without copying either."""
+    """Membership in a scope's constants or the module's, without copying either; the
+    module's are only worked out if asked about."""
 
-    def __init__(self, first: set[str], module: _Flow) -> None:
+    def __init__(self, first: set[str], facts: _FileFacts) -> None:
         self._first = first
-        self._module = module
+        self._facts = facts
 
     def __contains__(self, name: object) -> bool:
-        return name in self._first or name in self._module.constants
+        return name in self._first or name in self._facts.module_flow().constants
 
 
 class _FileFacts:
@@ -286,6 +293,8 @@ class _FileFacts:
         self._module_flow: _Flow | None = None
         self._imported: set[str] | None = None
         self._scopes: dict[_Position, tuple[_Names, _Flow]] = {}
+        self._argument_lists: dict[_Position, list[tuple[_Position, _Position, SgNode]]] = {}
+        self._exit_blocks: dict[_Position, list[tuple[_Position, _Position, _Position]]] = {}
 
     # --- the pieces, computed once per file or scope -----------------------------------
 
@@ -322,7 +331,9 @@ class _FileFacts:
 
     def module_flow(self) -> _Flow:
         if self._module_flow is None:
-            names = self._names(self.root)
+            names = _Names()
+            for node in self._top_level_assignments():
+                names.extend(self._names(node))
             self._module_flow = self._flow(self.root, names, {}, top_level_only=True)
         return self._module_flow
 
@@ -351,21 +362,26 @@ class _FileFacts:
     ) -> _Flow:
         flow = _Flow(sources={name: set(kinds) for name, kinds in seeds.items()})
         # Names holding constants: this scope's, and the module's for a function.
-        known = flow.constants if top_level_only else _Union(flow.constants, self.module_flow())
+        known = flow.constants if top_level_only else _Union(flow.constants, self)
         steps = []
-        for kind, (target_field, value_field) in self.syntax.assignments.items():
-            for node in scope.find_all(kind=kind):
-                if top_level_only and not self._is_top_level(node):
-                    continue
-                assigned, value = node.field(target_field), node.field(value_field)
-                if assigned is None or value is None:
-                    continue
-                targets = [
-                    name
-                    for name in names.within(_start(assigned), _end(assigned))
-                    if name not in ("self", "this")
-                ]
-                steps.append((_start(node), targets, value))
+        nodes = (
+            self._top_level_assignments()
+            if top_level_only
+            else _find_all(
+                scope, {"rule": {"any": [{"kind": kind} for kind in self.syntax.assignments]}}
+            )
+        )
+        for node in nodes:
+            target_field, value_field = self.syntax.assignments[node.kind()]
+            assigned, value = node.field(target_field), node.field(value_field)
+            if assigned is None or value is None:
+                continue
+            targets = [
+                name
+                for name in names.within(_start(assigned), _end(assigned))
+                if name not in ("self", "this")
+            ]
+            steps.append((_start(node), targets, value))
         steps.sort(key=lambda step: step[0])
         # Twice: a value assigned late in a loop body reaches uses earlier in it.
         for _ in range(2):
@@ -407,11 +423,25 @@ class _FileFacts:
         text = callee.text()
         return text if _SANITISER.match(text) else None
 
-    def _is_top_level(self, node: SgNode) -> bool:
-        parent = node.parent()
-        while parent is not None and parent.kind() in _STATEMENT_WRAPPERS:
-            parent = parent.parent()
-        return parent is not None and parent.kind() in ("module", "program")
+    def _statement_at(self, position: _Position) -> SgNode:
+        """The top-level statement holding a position (the root if none does)."""
+        for child in self.root.children():
+            if _start(child) <= position < _end(child):
+                return child
+        return self.root
+
+    def _top_level_assignments(self) -> list[SgNode]:
+        """The module's own assignments (not those inside functions or classes), found
+        among the root's children rather than by walking the whole tree."""
+        found = []
+        pending = [c for c in self.root.children() if c.is_named()]
+        while pending:
+            node = pending.pop(0)
+            if node.kind() in self.syntax.assignments:
+                found.append(node)
+            elif node.kind() in _STATEMENT_WRAPPERS:
+                pending[:0] = [c for c in node.children() if c.is_named()]
+        return found
 
     def sources_in(self, node: SgNode, names: _Names, flow: _Flow) -> set[str]:
         """Which untrusted inputs the expression `node` carries."""
@@ -575,7 +605,7 @@ class _FileFacts:
         if chain:
             names, flow = self.scope(chain[0], seeds)
         else:
-            names, flow = self._names(self.root), self.module_flow()
+            names, flow = self._names(self._statement_at(start)), self.module_flow()
             if self._under_main_guard(start):
                 entrypoint = "cli"
         # What flows into the flagged call is its arguments (not the receiver in
@@ -634,13 +664,20 @@ class _FileFacts:
 
     def _arguments(self, start: _Position, end: _Position, scope: SgNode) -> SgNode | None:
         """The first argument list inside the span: the flagged call's arguments."""
-        for kind in sorted(self.syntax.argument_lists):
-            for node in scope.find_all(kind=kind):
-                node_start = _start(node)
-                if node_start >= end:
-                    break
-                if node_start >= start and _end(node) <= end:
-                    return node
+        key = _start(scope)
+        if key not in self._argument_lists:
+            self._argument_lists[key] = [
+                (_start(node), _end(node), node)
+                for node in _find_all(
+                    scope,
+                    {"rule": {"any": [{"kind": k} for k in sorted(self.syntax.argument_lists)]}},
+                )
+            ]
+        for node_start, node_end, node in self._argument_lists[key]:
+            if node_start >= end:
+                break
+            if node_start >= start and node_end <= end:
+                return node
         return None
 
     def _only_constants(
@@ -672,18 +709,25 @@ class _FileFacts:
         scope = chain[-1] if chain else None
         if scope is None:
             return False
-        for kind in sorted(self.syntax.exits):
-            for exit_node in scope.find_all(kind=kind):
+        return any(
+            exit_end <= start and block_start <= start and end <= block_end
+            for exit_end, block_start, block_end in self._exits(scope)
+        )
+
+    def _exits(self, scope: SgNode) -> list[tuple[_Position, _Position, _Position]]:
+        """(end of the exit, start and end of its block) of each return/raise/throw that
+        belongs to `scope` itself (not to a function nested in it)."""
+        key = _start(scope)
+        if key not in self._exit_blocks:
+            found = []
+            for exit_node in _find_all(
+                scope, {"rule": {"any": [{"kind": k} for k in sorted(self.syntax.exits)]}}
+            ):
                 block = exit_node.parent()
-                if block is None or _end(exit_node) > start:
-                    continue
-                if (
-                    _start(block) <= start
-                    and end <= _end(block)
-                    and self._owner(block) == _start(scope)
-                ):
-                    return True
-        return False
+                if block is not None and self._owner(block) == key:
+                    found.append((_end(exit_node), _start(block), _end(block)))
+            self._exit_blocks[key] = found
+        return self._exit_blocks[key]
 
     def _owner(self, node: SgNode) -> _Position | None:
         """Where the function a node belongs to starts."""

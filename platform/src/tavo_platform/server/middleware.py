@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import uuid
+import itertools
+import os
+import secrets
 import zlib
 from typing import Any
 
@@ -18,6 +20,27 @@ from tavo_platform.server.ratelimit import RateLimitStoreUnavailable, rate_limit
 REQUEST_ID_HEADER = b"x-request-id"
 
 
+class _RequestIds:
+    """Unique request ids as 32 hex digits: a random prefix per process and a counter.
+    uuid4() cost more than all the rest of this middleware (it reads the OS's random
+    source every time); ids need to be unique, not unpredictable."""
+
+    def __init__(self) -> None:
+        self._reset()
+        # A forked worker must not repeat its parent's ids.
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        self._prefix = secrets.token_hex(8)
+        self._counter = itertools.count()
+
+    def next(self) -> bytes:
+        return f"{self._prefix}{next(self._counter) & 0xFFFFFFFFFFFFFFFF:016x}".encode()
+
+
+_request_ids = _RequestIds()
+
+
 class RequestIdMiddleware:
     """Echoes a sane caller-given X-Request-ID, or makes one, on every response."""
 
@@ -28,13 +51,16 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"")
+        given = b""
+        for name, value in scope["headers"]:
+            if name == REQUEST_ID_HEADER:
+                given = value  # the last one, as a dict of the headers would keep
         request_id = (
             given
             if 0 < len(given) <= 128
             and given.isascii()
             and given.replace(b"-", b"").replace(b"_", b"").isalnum()
-            else uuid.uuid4().hex.encode()
+            else _request_ids.next()
         )
         scope.setdefault("state", {})["request_id"] = request_id.decode()
 

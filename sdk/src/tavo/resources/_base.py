@@ -4,17 +4,12 @@ keywords, or both (keywords win)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
-from tavo._base_client import AsyncAPIClient, SyncAPIClient
+from tavo._base_client import AsyncAPIClient, SyncAPIClient, parse
 from tavo._config import NotGiven
-from tavo._exceptions import TavoError
-from tavo._models import Model
 
 __all__ = ["AsyncResource", "SyncResource", "merged", "parse"]
-
-ModelT = TypeVar("ModelT", bound=Model)
-
 
 class AsyncResource:
     def __init__(self, client: AsyncAPIClient) -> None:
@@ -34,11 +29,3 @@ def merged(given: Mapping[str, Any] | None, **named: Any) -> dict[str, Any]:
         if not isinstance(value, NotGiven):
             values[name] = value
     return {name: value for name, value in values.items() if value is not None}
-
-
-def parse(model: type[ModelT], data: Any) -> ModelT:
-    """The model for a response body; a body of another shape is a TavoError."""
-    try:
-        return model.from_json(data)
-    except (TypeError, ValueError, KeyError) as error:
-        raise TavoError(f"unexpected response shape for {model.__name__}: {error}") from error

@@ -99,7 +99,7 @@ class AsyncAIAnalysis(AsyncResource):
 
     async def get_models(self) -> AIModelList:
         """The analysis models this server offers (cached while fresh)."""
-        return parse(AIModelList, await self._client.request(_models()))
+        return await self._client.request(_models(), AIModelList)
 
     async def analyze_scan(
         self,
@@ -125,13 +125,13 @@ class AsyncAIAnalysis(AsyncResource):
     ) -> Analysis:
         """Starts an analysis of a completed scan (with the server's default model unless
         one is named) and returns the job."""
-        return parse(Analysis, await self._client.request(_create(scan_id, model, options)))
+        return await self._client.request(_create(scan_id, model, options), Analysis)
 
     async def get_analysis(self, analysis_id: str, *, wait: float = 0) -> Analysis:
         """An analysis job; with `wait`, the server answers when it finishes or after that
         many seconds (at most 60)."""
         request = _get(analysis_id, min(wait, MAX_SERVER_WAIT), self._client.core.timeout)
-        return parse(Analysis, await self._client.request(request))
+        return await self._client.request(request, Analysis)
 
     async def wait_for_analysis(
         self, analysis_id: str, *, timeout: float = C.DEFAULT_SCAN_WAIT_TIMEOUT
@@ -161,7 +161,7 @@ class AsyncAIAnalysis(AsyncResource):
         query = merged(
             params, scan_id=scan_id, page=page, page_size=page_size, offset=offset, limit=limit
         )
-        return parse(AnalysisList, await self._client.request(_list(query)))
+        return await self._client.request(_list(query), AnalysisList)
 
     async def get_analysis_result(
         self,
@@ -187,7 +187,7 @@ class AsyncAIAnalysis(AsyncResource):
             offset=offset,
             limit=limit,
         )
-        return parse(AnalysisResult, await self._client.request(_result(analysis_id, query)))
+        return await self._client.request(_result(analysis_id, query), AnalysisResult)
 
     def iter_findings(
         self,
@@ -212,9 +212,8 @@ class AsyncAIAnalysis(AsyncResource):
         """A verdict on a model file (pickle, PyTorch, joblib, Keras, safetensors, ONNX,
         GGUF) from its bytes or path; the server inspects it and never loads it."""
         data, name = _file_bytes(model_file)
-        return parse(
-            ModelFileVerdict, await self._client.request(_model_file(data, filename or name))
-        )
+        request = _model_file(data, filename or name)
+        return await self._client.request(request, ModelFileVerdict)
 
 
 class SyncAIAnalysis(SyncResource):
@@ -222,7 +221,7 @@ class SyncAIAnalysis(SyncResource):
 
     def get_models(self) -> AIModelList:
         """The analysis models this server offers (cached while fresh)."""
-        return parse(AIModelList, self._client.request(_models()))
+        return self._client.request(_models(), AIModelList)
 
     def analyze_scan(
         self,
@@ -245,13 +244,13 @@ class SyncAIAnalysis(SyncResource):
         options: AnalysisOptions | Mapping[str, Any] | None = None,
     ) -> Analysis:
         """Starts an analysis of a completed scan and returns the job."""
-        return parse(Analysis, self._client.request(_create(scan_id, model, options)))
+        return self._client.request(_create(scan_id, model, options), Analysis)
 
     def get_analysis(self, analysis_id: str, *, wait: float = 0) -> Analysis:
         """An analysis job; with `wait`, the server answers when it finishes or after that
         many seconds (at most 60)."""
         request = _get(analysis_id, min(wait, MAX_SERVER_WAIT), self._client.core.timeout)
-        return parse(Analysis, self._client.request(request))
+        return self._client.request(request, Analysis)
 
     def wait_for_analysis(
         self, analysis_id: str, *, timeout: float = C.DEFAULT_SCAN_WAIT_TIMEOUT
@@ -281,7 +280,7 @@ class SyncAIAnalysis(SyncResource):
         query = merged(
             params, scan_id=scan_id, page=page, page_size=page_size, offset=offset, limit=limit
         )
-        return parse(AnalysisList, self._client.request(_list(query)))
+        return self._client.request(_list(query), AnalysisList)
 
     def get_analysis_result(
         self,
@@ -306,7 +305,7 @@ class SyncAIAnalysis(SyncResource):
             offset=offset,
             limit=limit,
         )
-        return parse(AnalysisResult, self._client.request(_result(analysis_id, query)))
+        return self._client.request(_result(analysis_id, query), AnalysisResult)
 
     def iter_findings(
         self,
@@ -330,4 +329,4 @@ class SyncAIAnalysis(SyncResource):
     ) -> ModelFileVerdict:
         """A verdict on a model file from its bytes or path (inspected, never loaded)."""
         data, name = _file_bytes(model_file)
-        return parse(ModelFileVerdict, self._client.request(_model_file(data, filename or name)))
+        return self._client.request(_model_file(data, filename or name), ModelFileVerdict)

@@ -9,7 +9,7 @@ from tavo import _constants as C
 from tavo._base_client import APIRequest, path
 from tavo._config import NOT_GIVEN, NotGiven
 from tavo.pagination import AsyncPager, SyncPager
-from tavo.resources._base import AsyncResource, SyncResource, merged, parse
+from tavo.resources._base import AsyncResource, SyncResource, merged
 from tavo.types.repositories import ListRepositoriesParams, Repository, RepositoryList
 
 __all__ = ["AsyncRepositories", "CreateRepositoryParams", "SyncRepositories"]
@@ -62,7 +62,7 @@ class AsyncRepositories(AsyncResource):
             limit=limit,
             trend_size=trend_size,
         )
-        return parse(RepositoryList, await self._client.request(_list(query)))
+        return await self._client.request(_list(query), RepositoryList)
 
     def iter_repositories(
         self, *, page_size: int = C.DEFAULT_PAGE_SIZE
@@ -78,7 +78,7 @@ class AsyncRepositories(AsyncResource):
         self, repository: str, *, trend_size: int | None = None
     ) -> Repository:
         """A repository by id (`repo_...`) or by URL (trailing slash and `.git` ignored)."""
-        return parse(Repository, await self._client.request(_get(repository, trend_size)))
+        return await self._client.request(_get(repository, trend_size), Repository)
 
     async def create_repository(
         self,
@@ -91,7 +91,7 @@ class AsyncRepositories(AsyncResource):
     ) -> Repository:
         """Registers a repository (returns the existing one for a known URL)."""
         body = merged(params, url=url, name=name, default_branch=default_branch)
-        return parse(Repository, await self._client.request(_create(body)))
+        return await self._client.request(_create(body), Repository)
 
 
 class SyncRepositories(SyncResource):
@@ -117,7 +117,7 @@ class SyncRepositories(SyncResource):
             limit=limit,
             trend_size=trend_size,
         )
-        return parse(RepositoryList, self._client.request(_list(query)))
+        return self._client.request(_list(query), RepositoryList)
 
     def iter_repositories(
         self, *, page_size: int = C.DEFAULT_PAGE_SIZE
@@ -131,7 +131,7 @@ class SyncRepositories(SyncResource):
 
     def get_repository(self, repository: str, *, trend_size: int | None = None) -> Repository:
         """A repository by id (`repo_...`) or by URL."""
-        return parse(Repository, self._client.request(_get(repository, trend_size)))
+        return self._client.request(_get(repository, trend_size), Repository)
 
     def create_repository(
         self,
@@ -144,4 +144,4 @@ class SyncRepositories(SyncResource):
     ) -> Repository:
         """Registers a repository (returns the existing one for a known URL)."""
         body = merged(params, url=url, name=name, default_branch=default_branch)
-        return parse(Repository, self._client.request(_create(body)))
+        return self._client.request(_create(body), Repository)

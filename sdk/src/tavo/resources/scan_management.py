@@ -155,7 +155,7 @@ class AsyncScanManagement(AsyncResource):
         query = merged(
             params, status=status, page=page, page_size=page_size, offset=offset, limit=limit
         )
-        return parse(ScanList, await self._client.request(_list_scans(query)))
+        return await self._client.request(_list_scans(query), ScanList)
 
     def iter_scans(
         self,
@@ -192,7 +192,7 @@ class AsyncScanManagement(AsyncResource):
             rules=list(rules) if not isinstance(rules, NotGiven) else rules,
             exclusions=list(exclusions) if not isinstance(exclusions, NotGiven) else exclusions,
         )
-        return parse(Scan, await self._client.request(_create_scan(body, idempotency_key)))
+        return await self._client.request(_create_scan(body, idempotency_key), Scan)
 
     async def upload_scan(
         self,
@@ -206,15 +206,15 @@ class AsyncScanManagement(AsyncResource):
         """Uploads a .tar.gz/.tgz/.tar/.zip of code (bytes or a file path) and scans it."""
         query = {"scan_type": scan_type, "rules": list(rules), "exclusions": list(exclusions)}
         request = _upload_scan(_archive_bytes(archive), query, idempotency_key)
-        return parse(Scan, await self._client.request(request))
+        return await self._client.request(request, Scan)
 
     async def get_scan(self, scan_id: str) -> Scan:
         """A scan with its summary (once finished)."""
-        return parse(Scan, await self._client.request(_get_scan(scan_id)))
+        return await self._client.request(_get_scan(scan_id), Scan)
 
     async def get_scan_status(self, scan_id: str) -> ScanStatus:
         """A scan's status: small and cheap, for polling."""
-        return parse(ScanStatus, await self._client.request(_get_scan_status(scan_id)))
+        return await self._client.request(_get_scan_status(scan_id), ScanStatus)
 
     async def get_scan_results(
         self,
@@ -242,7 +242,7 @@ class AsyncScanManagement(AsyncResource):
             offset=offset,
             limit=limit,
         )
-        return parse(ScanResults, await self._client.request(_get_scan_results(scan_id, query)))
+        return await self._client.request(_get_scan_results(scan_id, query), ScanResults)
 
     def iter_results(
         self,
@@ -264,7 +264,7 @@ class AsyncScanManagement(AsyncResource):
 
     async def cancel_scan(self, scan_id: str) -> Scan:
         """Cancels a queued or running scan."""
-        return parse(Scan, await self._client.request(_cancel_scan(scan_id)))
+        return await self._client.request(_cancel_scan(scan_id), Scan)
 
     async def delete_scan(self, scan_id: str) -> None:
         """Deletes a scan and its findings (cancel a running scan first)."""
@@ -328,7 +328,7 @@ class SyncScanManagement(SyncResource):
         query = merged(
             params, status=status, page=page, page_size=page_size, offset=offset, limit=limit
         )
-        return parse(ScanList, self._client.request(_list_scans(query)))
+        return self._client.request(_list_scans(query), ScanList)
 
     def iter_scans(
         self,
@@ -364,7 +364,7 @@ class SyncScanManagement(SyncResource):
             rules=list(rules) if not isinstance(rules, NotGiven) else rules,
             exclusions=list(exclusions) if not isinstance(exclusions, NotGiven) else exclusions,
         )
-        return parse(Scan, self._client.request(_create_scan(body, idempotency_key)))
+        return self._client.request(_create_scan(body, idempotency_key), Scan)
 
     def upload_scan(
         self,
@@ -378,15 +378,15 @@ class SyncScanManagement(SyncResource):
         """Uploads a .tar.gz/.tgz/.tar/.zip of code (bytes or a file path) and scans it."""
         query = {"scan_type": scan_type, "rules": list(rules), "exclusions": list(exclusions)}
         request = _upload_scan(_archive_bytes(archive), query, idempotency_key)
-        return parse(Scan, self._client.request(request))
+        return self._client.request(request, Scan)
 
     def get_scan(self, scan_id: str) -> Scan:
         """A scan with its summary (once finished)."""
-        return parse(Scan, self._client.request(_get_scan(scan_id)))
+        return self._client.request(_get_scan(scan_id), Scan)
 
     def get_scan_status(self, scan_id: str) -> ScanStatus:
         """A scan's status: small and cheap, for polling."""
-        return parse(ScanStatus, self._client.request(_get_scan_status(scan_id)))
+        return self._client.request(_get_scan_status(scan_id), ScanStatus)
 
     def get_scan_results(
         self,
@@ -413,7 +413,7 @@ class SyncScanManagement(SyncResource):
             offset=offset,
             limit=limit,
         )
-        return parse(ScanResults, self._client.request(_get_scan_results(scan_id, query)))
+        return self._client.request(_get_scan_results(scan_id, query), ScanResults)
 
     def iter_results(
         self,
@@ -435,7 +435,7 @@ class SyncScanManagement(SyncResource):
 
     def cancel_scan(self, scan_id: str) -> Scan:
         """Cancels a queued or running scan."""
-        return parse(Scan, self._client.request(_cancel_scan(scan_id)))
+        return self._client.request(_cancel_scan(scan_id), Scan)
 
     def delete_scan(self, scan_id: str) -> None:
         """Deletes a scan and its findings (cancel a running scan first)."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from tavo._base_client import APIRequest, path
 from tavo._config import NOT_GIVEN, NotGiven
-from tavo.resources._base import AsyncResource, SyncResource, merged, parse
+from tavo.resources._base import AsyncResource, SyncResource, merged
 from tavo.types.rules import (
     CustomRuleFile,
     CustomRuleFileList,
@@ -75,28 +75,28 @@ class AsyncScanRules(AsyncResource):
             owasp_llm=owasp_llm,
             category=category,
         )
-        return parse(RuleList, await self._client.request(_list(query)))
+        return await self._client.request(_list(query), RuleList)
 
     async def get_rule(self, rule_id: str) -> RuleDetail:
         """One rule with its definition and examples."""
-        return parse(RuleDetail, await self._client.request(_get(rule_id)))
+        return await self._client.request(_get(rule_id), RuleDetail)
 
     async def list_packs(self) -> RulePackList:
         """The rule packs."""
-        return parse(RulePackList, await self._client.request(_packs()))
+        return await self._client.request(_packs(), RulePackList)
 
     async def upload_custom_rules(self, name: str, content: str) -> CustomRuleFile:
         """Uploads (or replaces, by name) a rule file of the organisation's own. The server
         checks every rule against its examples first."""
-        return parse(CustomRuleFile, await self._client.request(_upload(name, content)))
+        return await self._client.request(_upload(name, content), CustomRuleFile)
 
     async def list_custom_rule_files(self) -> CustomRuleFileList:
         """The organisation's custom rule files."""
-        return parse(CustomRuleFileList, await self._client.request(_custom_files()))
+        return await self._client.request(_custom_files(), CustomRuleFileList)
 
     async def get_custom_rule_file(self, file_id: str) -> CustomRuleFile:
         """One custom rule file with its content."""
-        return parse(CustomRuleFile, await self._client.request(_custom_file(file_id)))
+        return await self._client.request(_custom_file(file_id), CustomRuleFile)
 
     async def delete_custom_rule_file(self, file_id: str) -> None:
         """Deletes a custom rule file."""
@@ -126,27 +126,27 @@ class SyncScanRules(SyncResource):
             owasp_llm=owasp_llm,
             category=category,
         )
-        return parse(RuleList, self._client.request(_list(query)))
+        return self._client.request(_list(query), RuleList)
 
     def get_rule(self, rule_id: str) -> RuleDetail:
         """One rule with its definition and examples."""
-        return parse(RuleDetail, self._client.request(_get(rule_id)))
+        return self._client.request(_get(rule_id), RuleDetail)
 
     def list_packs(self) -> RulePackList:
         """The rule packs."""
-        return parse(RulePackList, self._client.request(_packs()))
+        return self._client.request(_packs(), RulePackList)
 
     def upload_custom_rules(self, name: str, content: str) -> CustomRuleFile:
         """Uploads (or replaces, by name) a rule file of the organisation's own."""
-        return parse(CustomRuleFile, self._client.request(_upload(name, content)))
+        return self._client.request(_upload(name, content), CustomRuleFile)
 
     def list_custom_rule_files(self) -> CustomRuleFileList:
         """The organisation's custom rule files."""
-        return parse(CustomRuleFileList, self._client.request(_custom_files()))
+        return self._client.request(_custom_files(), CustomRuleFileList)
 
     def get_custom_rule_file(self, file_id: str) -> CustomRuleFile:
         """One custom rule file with its content."""
-        return parse(CustomRuleFile, self._client.request(_custom_file(file_id)))
+        return self._client.request(_custom_file(file_id), CustomRuleFile)
 
     def delete_custom_rule_file(self, file_id: str) -> None:
         """Deletes a custom rule file."""

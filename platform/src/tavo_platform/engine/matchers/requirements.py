@@ -16,7 +16,7 @@ import re._constants as sre
 import re._parser as sre_parser
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -39,6 +39,24 @@ class Requirement:
     words: frozenset[str] = frozenset()
     folded_words: frozenset[str] = frozenset()
     any_of: tuple[tuple[Requirement, ...], ...] = ()
+    # Each group split into its single-word options and the rest, for the checks below.
+    _groups: tuple[tuple[tuple[str, ...], tuple[Requirement, ...]], ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        groups = []
+        for group in self.any_of:
+            single = tuple(
+                next(iter(o.words))
+                for o in group
+                if len(o.words) == 1 and not o.folded_words and not o.any_of
+            )
+            rest = tuple(
+                o for o in group if not (len(o.words) == 1 and not o.folded_words and not o.any_of)
+            )
+            groups.append((single, rest))
+        object.__setattr__(self, "_groups", tuple(groups))
 
     # Both checks run for every rule on every file (and node), hence the plain loops.
     def satisfied(self, has: WordCache) -> bool:
@@ -49,12 +67,16 @@ class Requirement:
         for word in self.folded_words:
             if not has.ignoring_case(word):
                 return False
-        for group in self.any_of:
-            for option in group:
-                if option.satisfied(has):
+        for single, rest in self._groups:
+            for word in single:
+                if has[word]:
                     break
             else:
-                return False
+                for option in rest:
+                    if option.satisfied(has):
+                        break
+                else:
+                    return False
         return True
 
     def found_in(self, text: str) -> bool:
@@ -65,12 +87,16 @@ class Requirement:
         for word in self.folded_words:
             if _folded(word).search(text) is None:
                 return False
-        for group in self.any_of:
-            for option in group:
-                if option.found_in(text):
+        for single, rest in self._groups:
+            for word in single:
+                if word in text:
                     break
             else:
-                return False
+                for option in rest:
+                    if option.found_in(text):
+                        break
+                else:
+                    return False
         return True
 
     def __bool__(self) -> bool:
@@ -97,7 +123,7 @@ def one_of(options: Iterable[Requirement]) -> Requirement:
 
 def requirement_of(rule: dict[str, Any]) -> Requirement:
     """What the file must contain for `rule` (an ast-grep rule object) to match anywhere."""
-    return _requirement(rule, {})
+    return simplified(_requirement(rule, {}))
 
 
 def _requirement(rule: dict[str, Any], memo: dict[int, Requirement]) -> Requirement:
@@ -125,16 +151,71 @@ def _requirement(rule: dict[str, Any], memo: dict[int, Requirement]) -> Requirem
 def node_requirement_of(rule: dict[str, Any]) -> Requirement:
     """What the text of a node must contain for `rule` to match that very node: only the
     parts that look at the node itself (pattern, regex, all, any), not at its relatives."""
+    return simplified(_node_requirement(rule))
+
+
+def _node_requirement(rule: dict[str, Any]) -> Requirement:
     requirement = _own_requirement(rule)
     for item in rule.get("all") or ():
         if isinstance(item, dict):
-            requirement &= node_requirement_of(item)
+            requirement &= _node_requirement(item)
     options = rule.get("any")
     if options:
         requirement &= one_of(
-            node_requirement_of(o) if isinstance(o, dict) else NOTHING for o in options
+            _node_requirement(o) if isinstance(o, dict) else NOTHING for o in options
         )
     return requirement
+
+
+def simplified(requirement: Requirement) -> Requirement:
+    """The same condition with less to evaluate. Large rules repeat sub-rules (YAML anchors),
+    so their raw requirement is a deep tree of the same few words, and it is evaluated for
+    every rule on every file."""
+    words, folded = set(requirement.words), set(requirement.folded_words)
+    groups: list[tuple[Requirement, ...]] = []
+    pending = [tuple(simplified(option) for option in group) for group in requirement.any_of]
+    while pending:
+        options: list[Requirement] = []
+        for option in pending.pop():
+            # An option that is itself just "one of these" joins the group.
+            if not option.words and not option.folded_words and len(option.any_of) == 1:
+                options.extend(option.any_of[0])
+            else:
+                options.append(option)
+        unique = list(dict.fromkeys(options))
+        if not all(unique):
+            continue  # an option that requires nothing: the group always holds
+        # An option that requires more than another adds nothing to "one of".
+        kept = [o for o in unique if not any(p is not o and _implies(o, p) for p in unique)]
+        if len(kept) == 1:
+            only = kept[0]
+            words |= only.words
+            folded |= only.folded_words
+            pending.extend(only.any_of)
+        else:
+            groups.append(tuple(kept))
+    implied = Requirement(frozenset(words), frozenset(folded))
+    groups = [g for g in dict.fromkeys(groups) if not any(_implies(implied, o) for o in g)]
+    # Cheap groups (single words) first, so a file fails fast.
+    groups.sort(key=lambda group: sum(_size(option) for option in group))
+    return Requirement(frozenset(words), frozenset(folded), tuple(groups))
+
+
+def _implies(first: Requirement, second: Requirement) -> bool:
+    """Whether `first` holding guarantees `second` (judged on their parts, conservatively)."""
+    return (
+        second.words <= first.words
+        and second.folded_words <= first.folded_words
+        and set(second.any_of) <= set(first.any_of)
+    )
+
+
+def _size(requirement: Requirement) -> int:
+    return (
+        len(requirement.words)
+        + len(requirement.folded_words)
+        + sum(_size(option) for group in requirement.any_of for option in group)
+    )
 
 
 def _own_requirement(rule: dict[str, Any]) -> Requirement:
@@ -258,6 +339,7 @@ class WordCache(dict[str, bool]):
     def __init__(self, text: str) -> None:
         super().__init__()
         self._text = text
+        self._lowered: str | None = None
         self._folded: dict[str, bool] = {}
 
     def __missing__(self, word: str) -> bool:
@@ -270,5 +352,12 @@ class WordCache(dict[str, bool]):
     def ignoring_case(self, word: str) -> bool:
         found = self._folded.get(word)
         if found is None:
-            found = self._folded[word] = _folded(word).search(self._text) is not None
+            if self._text.isascii():
+                # In ASCII text, ignoring case is lower-casing (folded words are lower case).
+                if self._lowered is None:
+                    self._lowered = self._text.lower()
+                found = word in self._lowered
+            else:
+                found = _folded(word).search(self._text) is not None
+            self._folded[word] = found
         return found
