@@ -11,6 +11,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, cast
 
 from tavo_platform.engine.artifacts import artifact_note, looks_like_artifact
 from tavo_platform.engine.context import contexts_for
@@ -121,7 +122,7 @@ def scan_source(
     structural = compiled.structural.get(language)
     if structural:
         matches.extend(structural.run(text))
-    regex = compiled.regex.get(language)
+    regex = compiled.regex.get(language)  # type: ignore[call-overload]
     if regex:
         matches.extend(regex.run(text, path))
     return _outcome(matches, text, path, language, compiled)
@@ -302,8 +303,8 @@ def scan_tasks(
     with ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=context,
-        initializer=_adopt_rules if fork else _init_worker,
-        initargs=(compiled,) if fork else (compiled.rules, compiled.redaction_rules),
+        initializer=cast(Any, _adopt_rules if fork else _init_worker),
+        initargs=cast(Any, (compiled,) if fork else (compiled.rules, compiled.redaction_rules)),
     ) as pool:
         futures = [pool.submit(_scan_chunk, chunk) for chunk in _balanced_chunks(tasks, jobs)]
         for future in as_completed(futures):

@@ -15,6 +15,7 @@ import tarfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any, cast
 
 from tavo_platform.fetch import FetchError
 
@@ -137,7 +138,7 @@ def _write(
     written = 0
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     with os.fdopen(os.open(target, flags, 0o644), "wb") as output:
-        while chunk := source.read(_COPY_CHUNK):  # type: ignore[attr-defined]
+        while chunk := cast(Any, source).read(_COPY_CHUNK):
             written += len(chunk)
             if already + written > limits.max_unpacked_bytes:
                 raise UnsafeArchive(

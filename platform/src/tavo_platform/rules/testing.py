@@ -37,7 +37,7 @@ class ExampleResult:
 def test_rule(rule: Rule) -> Iterator[ExampleResult]:
     compiled = CompiledRules([rule], redaction_rules=[])
     for kind in ("positive", "negative"):
-        for index, example in enumerate(rule.examples_of(kind)):  # type: ignore[arg-type]
+        for index, example in enumerate(rule.examples_of(kind)):
             for language in _languages_for(rule, example):
                 yield _run(rule, compiled, kind, index, example, language)
 

@@ -63,8 +63,8 @@ def presented_key(request: Request) -> str | None:
         scheme, _, value = header.partition(" ")
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()
-    value = request.headers.get("x-api-key")
-    return value.strip() if value and value.strip() else None
+    api_key = request.headers.get("x-api-key")
+    return api_key.strip() if api_key and api_key.strip() else None
 
 
 class Authenticator:

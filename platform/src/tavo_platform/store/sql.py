@@ -420,7 +420,11 @@ class SqlStore:
                     )
                 ).first()
                 if row is None:
-                    values = {"id": new_id("org"), "name": name, "created_at": now()}
+                    values: dict[str, Any] = {
+                        "id": new_id("org"),
+                        "name": name,
+                        "created_at": now(),
+                    }
                     await connection.execute(insert(organizations).values(**values))
                     return Organization(**values)
                 return Organization(**row._mapping)
@@ -443,7 +447,7 @@ class SqlStore:
         limits: dict[str, int] | None = None,
         expires_at: datetime | None = None,
     ) -> ApiKey:
-        values = {
+        values: dict[str, Any] = {
             "id": new_id("key"),
             "org_id": org_id,
             "name": name,
@@ -497,7 +501,7 @@ class SqlStore:
     # --- scans ------------------------------------------------------------------------
 
     async def _insert_scan(self, connection: AsyncConnection, new: NewScan) -> Scan:
-        values = {
+        values: dict[str, Any] = {
             "id": new_id("scan"),
             "org_id": new.org_id,
             "repository_id": new.repository_id,
@@ -855,7 +859,7 @@ class SqlStore:
                 row = (await connection.execute(select(repositories).where(mine))).first()
                 if row is not None:
                     return Repository(**row._mapping)
-                values = {
+                values: dict[str, Any] = {
                     "id": new_id("repo"),
                     "org_id": org_id,
                     "url": url,
@@ -956,7 +960,7 @@ class SqlStore:
     async def save_rule_file(
         self, org_id: str, name: str, content: str, rule_ids: list[str]
     ) -> CustomRuleFile:
-        values = {
+        values: dict[str, Any] = {
             "id": new_id("rules"),
             "org_id": org_id,
             "name": name,

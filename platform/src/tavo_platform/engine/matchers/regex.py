@@ -8,6 +8,8 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import pathspec
 
@@ -30,8 +32,8 @@ class _CompiledRegex:
     spec: RegexMatcher
     pattern: re.Pattern[str]
     allow: tuple[re.Pattern[str], ...]
-    include: pathspec.PathSpec | None
-    exclude: pathspec.PathSpec | None
+    include: Any
+    exclude: Any
 
     def applies_to(self, path: str) -> bool:
         if self.include is not None and not self.include.match_file(path):
@@ -55,9 +57,7 @@ def compile_regex_rule(rule: Rule) -> _CompiledRegex:
         allow=tuple(re.compile(a) for a in spec.allow),
         include=pathspec.GitIgnoreSpec.from_lines(spec.paths) if spec.paths else None,
         exclude=(
-            pathspec.GitIgnoreSpec.from_lines(spec.exclude_paths)
-            if spec.exclude_paths
-            else None
+            pathspec.GitIgnoreSpec.from_lines(spec.exclude_paths) if spec.exclude_paths else None
         ),
     )
 
@@ -111,7 +111,7 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         for compiled in self._rules:
-            text = compiled.pattern.sub(lambda m, c=compiled: _mask_match(m, c), text)
+            text = compiled.pattern.sub(partial(_mask_match, compiled=compiled), text)
         return text
 
 

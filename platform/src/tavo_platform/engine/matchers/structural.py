@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from ast_grep_py import SgNode, SgRoot
 
@@ -90,14 +90,14 @@ class StructuralProgram:
         shared = [rule for rule in candidates if not rule.own_pass]
         for rule in candidates:
             if rule.own_pass:
-                for node in root.find_all(rule.config):
+                for node in root.find_all(cast(Any, rule.config)):
                     yield _match(rule, node)
         if len(shared) == 1:
-            for node in root.find_all(shared[0].config):
+            for node in root.find_all(cast(Any, shared[0].config)):
                 yield _match(shared[0], node)
         elif shared:
             combined = {"rule": {"any": [rule.pattern for rule in shared]}}
-            for node in root.find_all(combined):
+            for node in root.find_all(cast(Any, combined)):
                 for rule in _attribute(node, shared):
                     yield _match(rule, node)
 

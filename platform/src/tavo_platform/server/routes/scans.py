@@ -219,7 +219,7 @@ async def get_scan_results(
     result = await state.store.scan_results(
         caller.org_id,
         scan.id,
-        FindingFilter(severity or [], rule or [], path),
+        FindingFilter(list(severity or []), rule or [], path),
         offset=span.offset,
         limit=span.limit,
     )
