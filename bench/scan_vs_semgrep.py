@@ -9,7 +9,9 @@ and noisy, so every timing is repeated and both the best and the median are prin
 1. the benchmark rule set (bench/rules/benchmark.tavo.yaml: 30+ structural patterns, the
    same patterns as bench/rules/benchmark.semgrep.yaml) run by Tavo (Python API and CLI),
    by Semgrep, and by a naive loop that runs one ast-grep rule at a time; the matches of
-   Tavo and Semgrep are compared as sets of (rule, path, start line) per rule;
+   Tavo and Semgrep are compared as sets of (rule, path, start line) per rule; Tavo's
+   scan is also timed without its per-finding code-context analysis (engine/context.py),
+   a diagnostic of what that analysis costs on a run with thousands of findings;
 2. the full built-in rule set against the floor: reading every file the scan reads and
    parsing every source file with tree-sitter once, on as many processes as the scan;
 3. the peak memory of the full scan: the scan runs in a child process, and the peak
@@ -19,7 +21,8 @@ and noisy, so every timing is repeated and both the best and the median are prin
 
 Semgrep is installed into its own virtual environment (bench/.cache/semgrep-venv) so it
 constrains none of the project's dependencies; Django is unpacked into bench/.cache too.
-The last line printed is one JSON object with every figure.
+The last line printed is one JSON object with every figure. --rule-costs adds a table of
+the costliest built-in rules (one process, rule by rule).
 """
 
 from __future__ import annotations

@@ -7,7 +7,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import re
+import subprocess
+import sys
+import tomllib
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -390,3 +395,44 @@ def test_a_sync_client_never_closed_warns() -> None:
         del client
         gc.collect()
     assert any(issubclass(w.category, ResourceWarning) for w in caught)
+
+
+def test_the_sdk_needs_nothing_from_the_server_side() -> None:
+    """Its dependencies are its HTTP stack and a cache library; using it loads nothing of
+    the platform's."""
+    sdk = Path(__file__).resolve().parents[2] / "sdk" / "pyproject.toml"
+    dependencies = tomllib.loads(sdk.read_text())["project"]["dependencies"]
+    assert {re.split(r"[<>=\[ ]", spec)[0] for spec in dependencies} == {
+        "aiohttp", "httpx", "hishel"}
+    code = (
+        "import sys, tavo\n"
+        "tavo.SyncTavoClient('k').close()\n"
+        "tavo.TavoClient('k', http2=True)\n"
+        "server_side = ('tavo_platform', 'fastapi', 'starlette', 'sqlalchemy', 'pydantic')\n"
+        "loaded = sorted({m.split('.')[0] for m in sys.modules} & set(server_side))\n"
+        "sys.exit(f'loaded: {loaded}' if loaded else 0)\n"
+    )
+    subprocess.run([sys.executable, "-W", "ignore", "-c", code], check=True)
+
+
+def test_pages_are_fetched_lazily_and_shifted_items_are_not_repeated() -> None:
+    """A scan created between two pages pushes the first page's last item onto the second:
+    iterating by item does not yield it twice."""
+    from tavo import SyncPager
+
+    data = [{"id": f"scan_{n}", "status": "queued"} for n in range(5)]
+    fetched: list[tuple[int, int]] = []
+
+    def fetch(offset: int, limit: int) -> ScanList:
+        fetched.append((offset, limit))
+        if len(fetched) == 2:
+            data.insert(0, {"id": "scan_new", "status": "queued"})
+        window = data[offset : offset + limit]
+        return ScanList.from_json(
+            {"items": window, "total": len(data), "has_more": offset + limit < len(data)})
+
+    pager = SyncPager(fetch, lambda page: page.items, page_size=2, key=lambda scan: scan.id)
+    iterator = iter(pager)
+    assert next(iterator).id == "scan_0" and fetched == [(0, 2)]  # one page so far
+    rest = [scan.id for scan in iterator]
+    assert rest == ["scan_1", "scan_2", "scan_3", "scan_4"]

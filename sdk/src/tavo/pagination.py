@@ -2,6 +2,9 @@
 iteration reaches it. A page type only says where its items are; whether another page
 follows comes from the envelope's `has_more` (offset/limit windows).
 
+Items are listed newest first, so one created during the iteration shifts the later pages
+by one: iterating by items skips what was already seen (by `key`, the item's id).
+
     async for scan in client.scan_management.iter_scans(status="completed"):
         ...
     async for page in client.scan_management.iter_scans().pages():
@@ -10,7 +13,7 @@ follows comes from the envelope's `has_more` (offset/limit windows).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
 from typing import Generic, TypeVar
 
 from tavo.types.common import PageInfo
@@ -31,6 +34,7 @@ class AsyncPager(Generic[PageT, ItemT]):
         *,
         page_size: int,
         offset: int = 0,
+        key: Callable[[ItemT], Hashable] | None = None,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -38,6 +42,7 @@ class AsyncPager(Generic[PageT, ItemT]):
         self._items = items
         self._page_size = page_size
         self._offset = offset
+        self._key = key
 
     async def pages(self) -> AsyncIterator[PageT]:
         """Each page in turn."""
@@ -51,8 +56,14 @@ class AsyncPager(Generic[PageT, ItemT]):
             offset += count
 
     async def __aiter__(self) -> AsyncIterator[ItemT]:
+        seen: set[Hashable] = set()
         async for page in self.pages():
             for item in self._items(page):
+                if self._key is not None:
+                    identity = self._key(item)
+                    if identity in seen:
+                        continue
+                    seen.add(identity)
                 yield item
 
     async def to_list(self) -> list[ItemT]:
@@ -70,6 +81,7 @@ class SyncPager(Generic[PageT, ItemT]):
         *,
         page_size: int,
         offset: int = 0,
+        key: Callable[[ItemT], Hashable] | None = None,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -77,6 +89,7 @@ class SyncPager(Generic[PageT, ItemT]):
         self._items = items
         self._page_size = page_size
         self._offset = offset
+        self._key = key
 
     def pages(self) -> Iterator[PageT]:
         offset = self._offset
@@ -89,8 +102,15 @@ class SyncPager(Generic[PageT, ItemT]):
             offset += count
 
     def __iter__(self) -> Iterator[ItemT]:
+        seen: set[Hashable] = set()
         for page in self.pages():
-            yield from self._items(page)
+            for item in self._items(page):
+                if self._key is not None:
+                    identity = self._key(item)
+                    if identity in seen:
+                        continue
+                    seen.add(identity)
+                yield item
 
     def to_list(self) -> list[ItemT]:
         return list(self)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import secrets
@@ -190,6 +191,11 @@ def _too_large(limit: int) -> Any:
     )
 
 
+@functools.cache
+def _raw_header_name(name: str) -> bytes:
+    return name.lower().encode()
+
+
 class RateLimitHeadersMiddleware:
     """Adds the X-RateLimit-*/RateLimit headers decided for this request to its response,
     and counts a deferred conditional request unless it was answered 304."""
@@ -219,13 +225,14 @@ class RateLimitHeadersMiddleware:
                     with contextlib.suppress(RateLimitStoreUnavailable):
                         decision = await limiter.hit_request(principal)
                 if decision is not None:
-                    existing = {k.lower() for k, _ in message.get("headers", [])}
-                    extra = [
-                        (name.lower().encode(), value.encode())
-                        for name, value in rate_limit_headers(decision).items()
-                        if name.lower().encode() not in existing
-                    ]
-                    message["headers"] = [*message.get("headers", []), *extra]
+                    headers = message.get("headers", [])
+                    existing = {k.lower() for k, _ in headers}
+                    extra = []
+                    for name, value in rate_limit_headers(decision).items():
+                        raw_name = _raw_header_name(name)
+                        if raw_name not in existing:
+                            extra.append((raw_name, value.encode()))
+                    message["headers"] = [*headers, *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -204,7 +204,12 @@ class AsyncAIAnalysis(AsyncResource):
                 analysis_id, verdict=verdict, min_risk=min_risk, offset=offset, limit=limit
             )
 
-        return AsyncPager(fetch, lambda page: page.findings, page_size=page_size)
+        return AsyncPager(
+            fetch,
+            lambda page: page.findings,
+            page_size=page_size,
+            key=lambda finding: finding.finding_id,
+        )
 
     async def analyze_model_file(
         self, model_file: bytes | str | Path, *, filename: str | None = None
@@ -322,7 +327,12 @@ class SyncAIAnalysis(SyncResource):
                 analysis_id, verdict=verdict, min_risk=min_risk, offset=offset, limit=limit
             )
 
-        return SyncPager(fetch, lambda page: page.findings, page_size=page_size)
+        return SyncPager(
+            fetch,
+            lambda page: page.findings,
+            page_size=page_size,
+            key=lambda finding: finding.finding_id,
+        )
 
     def analyze_model_file(
         self, model_file: bytes | str | Path, *, filename: str | None = None

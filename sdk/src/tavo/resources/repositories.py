@@ -72,7 +72,9 @@ class AsyncRepositories(AsyncResource):
         async def fetch(offset: int, limit: int) -> RepositoryList:
             return await self.list_repositories(offset=offset, limit=limit)
 
-        return AsyncPager(fetch, lambda page: page.items, page_size=page_size)
+        return AsyncPager(
+            fetch, lambda page: page.items, page_size=page_size, key=lambda item: item.id
+        )
 
     async def get_repository(
         self, repository: str, *, trend_size: int | None = None
@@ -127,7 +129,9 @@ class SyncRepositories(SyncResource):
         def fetch(offset: int, limit: int) -> RepositoryList:
             return self.list_repositories(offset=offset, limit=limit)
 
-        return SyncPager(fetch, lambda page: page.items, page_size=page_size)
+        return SyncPager(
+            fetch, lambda page: page.items, page_size=page_size, key=lambda item: item.id
+        )
 
     def get_repository(self, repository: str, *, trend_size: int | None = None) -> Repository:
         """A repository by id (`repo_...`) or by URL."""

@@ -168,7 +168,9 @@ class AsyncScanManagement(AsyncResource):
         async def fetch(offset: int, limit: int) -> ScanList:
             return await self.list_scans(status=status, offset=offset, limit=limit)
 
-        return AsyncPager(fetch, lambda page: page.items, page_size=page_size)
+        return AsyncPager(
+            fetch, lambda page: page.items, page_size=page_size, key=lambda item: item.id
+        )
 
     async def create_scan(
         self,
@@ -260,7 +262,9 @@ class AsyncScanManagement(AsyncResource):
                 scan_id, severity=severity, rule=rule, path=path, offset=offset, limit=limit
             )
 
-        return AsyncPager(fetch, lambda page: page.vulnerabilities, page_size=page_size)
+        return AsyncPager(
+            fetch, lambda page: page.vulnerabilities, page_size=page_size, key=lambda item: item.id
+        )
 
     async def cancel_scan(self, scan_id: str) -> Scan:
         """Cancels a queued or running scan."""
@@ -341,7 +345,9 @@ class SyncScanManagement(SyncResource):
         def fetch(offset: int, limit: int) -> ScanList:
             return self.list_scans(status=status, offset=offset, limit=limit)
 
-        return SyncPager(fetch, lambda page: page.items, page_size=page_size)
+        return SyncPager(
+            fetch, lambda page: page.items, page_size=page_size, key=lambda item: item.id
+        )
 
     def create_scan(
         self,
@@ -431,7 +437,9 @@ class SyncScanManagement(SyncResource):
                 scan_id, severity=severity, rule=rule, path=path, offset=offset, limit=limit
             )
 
-        return SyncPager(fetch, lambda page: page.vulnerabilities, page_size=page_size)
+        return SyncPager(
+            fetch, lambda page: page.vulnerabilities, page_size=page_size, key=lambda item: item.id
+        )
 
     def cancel_scan(self, scan_id: str) -> Scan:
         """Cancels a queued or running scan."""
