@@ -171,7 +171,7 @@ def write_group(root: Path, n: int) -> None:
 
 
 def scan(root: Path) -> list[dict[str, Any]]:
-    result = scan_path(root, select_rules("security", (), ()), jobs=1)
+    result = scan_path(root, select_rules("security", (), ()), jobs=1, code_context=True)
     return [finding.to_dict() for finding in result.findings]
 
 

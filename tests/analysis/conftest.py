@@ -29,7 +29,7 @@ ANALYSES = "/api/v1/ai/analyses"
 
 def scan_findings(root: Path, scan_type: str = "security") -> list[dict[str, Any]]:
     """What a scan job of `scan_type` records for the tree at `root` (jobs/execution.py)."""
-    result = scan_path(root, select_rules(scan_type, (), ()), jobs=1)
+    result = scan_path(root, select_rules(scan_type, (), ()), jobs=1, code_context=True)
     return [finding.to_dict() for finding in result.findings]
 
 

@@ -4,27 +4,22 @@ compression, the seed's aiohttp connector, HTTP/2, uploads and custom rules."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
-import shutil
 import socket
 import ssl
-import subprocess
 import tarfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import aiohttp
-import httpx
 import pytest
 from aiohttp.abc import AbstractResolver, ResolveResult
-from tavo import SyncTavoClient, TavoClient
+from tavo import SyncTavoClient, TavoClient, TavoConnectionError
 from tavo._transport import Request, Response
 
 from tests.sdk.conftest import SEED_RULES, VULNERABLE_APP, Keys, run
-from tests.server.live import LiveServer, server_env
+from tests.sdk.tls import TlsTerminator, self_signed_certificate
+from tests.server.live import LiveServer
 
 
 def test_rules_are_served_from_the_cache_while_fresh(server: LiveServer, api_key: str) -> None:
@@ -216,62 +211,43 @@ def test_custom_rule_files(server: LiveServer, keys: Keys) -> None:
 
 
 @pytest.fixture(scope="module")
-def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, Path]]:
-    """A server over HTTPS, with a self-signed certificate for 127.0.0.1 made by openssl."""
-    directory = tmp_path_factory.mktemp("sdk-tls")
-    certificate, key = directory / "cert.pem", directory / "key.pem"
-    openssl = shutil.which("openssl")
-    assert openssl, "the openssl command is needed for the HTTPS tests"
-    subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-keyout", str(key), "-out", str(certificate), "-days", "1", "-nodes",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )
-    env = server_env(tls_certificate=str(certificate), tls_key=str(key))
-    live = TlsLiveServer(directory / "data", env, certificate=certificate).start()
+def https(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsTerminator]:
+    certificate, key = self_signed_certificate(tmp_path_factory.mktemp("sdk-tls"))
+    terminator = TlsTerminator(server.port, certificate, key).start()
+    terminator.certificate = certificate  # type: ignore[attr-defined]
     try:
-        yield live, certificate
+        yield terminator
     finally:
-        live.stop()
+        terminator.stop()
 
 
-class TlsLiveServer(LiveServer):
-    def __init__(self, data_dir: Path, env: dict[str, str], *, certificate: Path) -> None:
-        super().__init__(data_dir, env)
-        self.certificate = certificate
+def test_https_with_http2_by_alpn_and_http1(https: TlsTerminator, api_key: str) -> None:
+    def trusting() -> ssl.SSLContext:
+        # One context per client: httpx sets ALPN on the context it is given.
+        return ssl.create_default_context(cafile=str(https.certificate))  # type: ignore[attr-defined]
 
-    @property
-    def base_url(self) -> str:
-        return f"https://127.0.0.1:{self.port}"
-
-    def start(self) -> TlsLiveServer:
-        # LiveServer waits for /health with plain httpx.get: make it trust the certificate.
-        trusting = functools.partial(
-            httpx.get, verify=ssl.create_default_context(cafile=str(self.certificate)))
-        with mock.patch.object(httpx, "get", trusting):
-            super().start()
-        return self
-
-
-def test_https_with_http2_by_alpn_and_http1(tls_server: tuple[LiveServer, Path]) -> None:
-    server, certificate = tls_server
-    verify = ssl.create_default_context(cafile=str(certificate))
-    response = httpx.post(f"{server.base_url}/api/v1/admin/keys", verify=verify, timeout=30,
-                          json={"tier": "pro", "org": "tls"},
-                          headers={"Authorization": f"Bearer {server.admin_key}"})
-    key = response.json()["key"]
     versions: list[str] = []
     hooks = {"response": [lambda r: versions.append(r.http_version)]}
 
     async def scenario() -> None:
         for http2 in (True, False):
-            async with TavoClient(key, base_url=server.base_url, http2=http2, verify=verify,
-                                  event_hooks=hooks) as client:
+            async with TavoClient(api_key, base_url=https.base_url, http2=http2,
+                                  verify=trusting(), event_hooks=hooks) as client:
                 assert (await client.scan_management.list_scans()).total == 0
-        with SyncTavoClient(key, base_url=server.base_url, http2=True, verify=verify,
+        with SyncTavoClient(api_key, base_url=https.base_url, http2=True, verify=trusting(),
                             event_hooks=hooks) as sync:
             assert sync.ai_analysis.get_models().items
 
     run(scenario())
     assert versions == ["HTTP/2", "HTTP/1.1", "HTTP/2"]
+    # aiohttp offers no ALPN: the server side falls back to HTTP/1.1.
+    assert https.negotiated == ["h2", None, "h2"]
+
+
+def test_an_untrusted_certificate_is_refused(https: TlsTerminator, api_key: str) -> None:
+    async def scenario() -> None:
+        async with TavoClient(api_key, base_url=https.base_url, max_retries=0) as client:
+            with pytest.raises(TavoConnectionError, match="certificate"):
+                await client.scan_management.list_scans()
+
+    run(scenario())

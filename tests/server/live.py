@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -34,10 +35,14 @@ class LiveServer:
     admin_key: str = ""
     process: subprocess.Popen[str] | None = None
     output: list[str] = field(default_factory=list)
+    # "https" when the env configures TAVO_TLS_CERTIFICATE/TAVO_TLS_KEY; `verify` is what
+    # clients need to trust the server then (the CA file of a test certificate).
+    scheme: str = "http"
+    verify: ssl.SSLContext | bool = True
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> LiveServer:
         self.process = subprocess.Popen(
@@ -56,7 +61,8 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError("server exited:\n" + "".join(self.output))
             try:
-                if httpx.get(self.base_url + "/health", timeout=1).status_code == 200:
+                health = httpx.get(self.base_url + "/health", timeout=1, verify=self.verify)
+                if health.status_code == 200:
                     return self
             except httpx.TransportError:
                 pass

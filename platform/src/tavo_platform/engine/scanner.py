@@ -48,7 +48,16 @@ INVALID_UTF8_NOTE = "invalid UTF-8 (scanned with replacement characters)"
 class CompiledRules:
     """A rule selection compiled once per process: programs by language, plus redaction."""
 
-    def __init__(self, rules: Sequence[Rule], redaction_rules: Sequence[Rule] | None = None):
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        redaction_rules: Sequence[Rule] | None = None,
+        *,
+        code_context: bool = False,
+    ):
+        # Per-finding code context (engine/context.py) re-parses files with findings; the
+        # server's analysis needs it, a plain CLI scan does not pay for it.
+        self.code_context = code_context
         self.rules = list(rules)
         self.redaction_rules = list(
             redaction_rules if redaction_rules is not None else _default_redaction(self.rules)
@@ -114,9 +123,7 @@ class ScanResult:
     duration_seconds: float
 
 
-def scan_source(
-    text: str, path: str, language: Language, compiled: CompiledRules
-) -> FileOutcome:
+def scan_source(text: str, path: str, language: Language, compiled: CompiledRules) -> FileOutcome:
     """Scans one file's already-decoded text with every rule for its language."""
     matches: list[Match] = []
     structural = compiled.structural.get(language)
@@ -204,7 +211,7 @@ def _outcome(
             outcome.suppressed += 1
         else:
             outcome.findings.append(finding)
-    if outcome.findings and language.is_structural:
+    if compiled.code_context and outcome.findings and language.is_structural:
         contexts = contexts_for(text, language, [f.span for f in outcome.findings])
         outcome.findings = [
             replace(finding, context=context)
@@ -335,12 +342,13 @@ def scan_path(
     *,
     jobs: int | None = None,
     baseline: Iterable[str] = (),
+    code_context: bool = False,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> ScanResult:
     """Scans everything under `root`. Raises ScanRootError when `root` cannot be scanned."""
     started = time.perf_counter()
-    compiled = CompiledRules(rules)
+    compiled = CompiledRules(rules, code_context=code_context)
     skipped = SkipReport()
     walked = walk(root, walk_options or WalkOptions(), skipped)
     tasks = [task for task in walked if compiled.wants(task.language)]

@@ -69,6 +69,7 @@ def run_scan_job(job: ScanJob) -> dict[str, Any]:
         WalkOptions(excludes=job.exclusions),
         jobs=1,
         on_progress=check_cancel,
+        code_context=True,
     )
     findings = [finding.to_dict() for finding in result.findings]
     return {
