@@ -59,7 +59,10 @@ def fuzzing_config(server: LiveServer) -> schemathesis.Config:
             "checks": {"enabled": False, "not_a_server_error": {"enabled": True}},
             "phases": {"stateful": {"enabled": False}},
             "operations": [
-                {"include-path-regex": "^/api/v1/admin/", "headers": {"X-API-Key": server.admin_key}}
+                {
+                    "include-path-regex": "^/api/v1/admin/",
+                    "headers": {"X-API-Key": server.admin_key},
+                }
             ],
         }
     )
@@ -80,7 +83,7 @@ def server_errors(stream: Iterator[events.EngineEvent]) -> tuple[int, list[str]]
             tested.add(event.label)
         if event.status != Status.FAILURE:
             continue
-        for case_id, checks in event.recorder.checks.items():
+        for checks in event.recorder.checks.values():
             for check in checks:
                 if check.status == Status.FAILURE and check.failure_info is not None:
                     problems.append(

@@ -9,6 +9,9 @@ from tavo_platform.server.errors import APIError
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+# Far beyond any real list, and well inside the 64-bit integers databases take for OFFSET
+# (a larger one made SQLite's driver raise OverflowError: a 500 instead of a 422).
+MAX_OFFSET = 10**12
 
 
 @dataclass(frozen=True)
@@ -41,4 +44,8 @@ def window(
     start = offset if offset is not None else (page or 0) * size
     if start < 0 or (page is not None and page < 0):
         raise APIError(422, "VALIDATION_ERROR", "offset and page must not be negative")
+    if start > MAX_OFFSET:
+        raise APIError(
+            422, "VALIDATION_ERROR", f"the list cannot be read beyond offset {MAX_OFFSET}"
+        )
     return Window(start, size)
