@@ -45,6 +45,7 @@ PUBLIC_NAMES = [
     "CircuitBreaker",
     "CircuitBreakerOpenError",
     "CircuitOpenError",
+    "KeyBudget",
     "Limits",
     "MemoryStorage",
     "Metrics",

@@ -37,6 +37,7 @@ class TlsTerminator:
         self.context.set_alpn_protocols(["h2", "http/1.1"])
         self.port = 0
         self.negotiated: list[str | None] = []
+        self._server: asyncio.Server
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
@@ -46,14 +47,16 @@ class TlsTerminator:
 
     def start(self) -> TlsTerminator:
         self._thread.start()
-        server = asyncio.run_coroutine_threadsafe(
+        self._server = asyncio.run_coroutine_threadsafe(
             asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.context), self._loop
         ).result(10)
-        self.port = server.sockets[0].getsockname()[1]
+        self.port = self._server.sockets[0].getsockname()[1]
         return self
 
     def stop(self) -> None:
         async def cancel_all() -> None:
+            self._server.close()
+            await self._server.wait_closed()
             for task in asyncio.all_tasks():
                 if task is not asyncio.current_task():
                     task.cancel()

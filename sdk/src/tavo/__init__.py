@@ -11,7 +11,6 @@
 Everything public is importable from here; modules with a leading underscore are private.
 """
 
-from tavo._cache import AsyncMemoryStorage, MemoryStorage
 from tavo._circuit import CircuitBreaker
 from tavo._client import SyncTavoClient, TavoClient
 from tavo._config import NOT_GIVEN, Limits, NotGiven, Timeout
@@ -29,7 +28,9 @@ from tavo._exceptions import (
     TavoTimeoutError,
     TavoValidationError,
 )
+from tavo._memory_storage import AsyncMemoryStorage, MemoryStorage
 from tavo._metrics import Metrics
+from tavo._ratelimit import KeyBudget
 from tavo._retry import RetryPolicy
 from tavo._transport import Request, Response
 from tavo._version import __version__
@@ -44,6 +45,7 @@ __all__ = [
     "CircuitBreaker",
     "CircuitBreakerOpenError",
     "CircuitOpenError",
+    "KeyBudget",
     "Limits",
     "MemoryStorage",
     "Metrics",

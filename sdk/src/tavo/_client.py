@@ -150,6 +150,9 @@ class TavoClient(_ClientBase):
     - `compress_requests`: gzip request bodies of 1 KiB and more.
     - `event_hooks`: {"request": [fn, ...], "response": [fn, ...]}, called with each
       request sent and response received (functions or coroutine functions).
+    - `verify`: TLS certificate checks: True (system CAs), False, or an ssl.SSLContext of
+      this client's own (httpx sets its ALPN protocols on the context it is given).
+    - `transport`: any object with the AsyncTransport interface (for tests, proxies).
     """
 
     scan_management: AsyncScanManagement

@@ -29,6 +29,10 @@ __all__ = ["KeyBudget", "KeyPool"]
 
 @dataclass
 class KeyBudget:
+    """What is known of one API key's budget (`client.rate_limits`): the remaining count in
+    the binding window, its limit and reset, and the requests in flight. Read-only for
+    callers; the client updates it from every response."""
+
     key: str = field(repr=False)  # never printed: reprs end up in logs
     remaining: int | None = None
     limit: int | None = None
