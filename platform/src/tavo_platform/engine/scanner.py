@@ -268,9 +268,9 @@ def _snippet(lines: list[str], match: Match, redactor: Redactor) -> str:
 _worker_rules: CompiledRules | None = None
 
 
-def _init_worker(rules: list[Rule], redaction_rules: list[Rule]) -> None:
+def _init_worker(rules: list[Rule], redaction_rules: list[Rule], code_context: bool) -> None:
     global _worker_rules
-    _worker_rules = CompiledRules(rules, redaction_rules)
+    _worker_rules = CompiledRules(rules, redaction_rules, code_context=code_context)
 
 
 def _adopt_rules(compiled: CompiledRules) -> None:
@@ -311,7 +311,12 @@ def scan_tasks(
         max_workers=jobs,
         mp_context=context,
         initializer=cast(Any, _adopt_rules if fork else _init_worker),
-        initargs=cast(Any, (compiled,) if fork else (compiled.rules, compiled.redaction_rules)),
+        initargs=cast(
+            Any,
+            (compiled,)
+            if fork
+            else (compiled.rules, compiled.redaction_rules, compiled.code_context),
+        ),
     ) as pool:
         futures = [pool.submit(_scan_chunk, chunk) for chunk in _balanced_chunks(tasks, jobs)]
         for future in as_completed(futures):
