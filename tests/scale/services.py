@@ -5,8 +5,9 @@ services on this machine, which scripts/ensure-services starts). A service that 
 answer fails the test that needs it, with the address in the message: nothing is skipped.
 
 Isolation: every deployment gets its own PostgreSQL database (created here, dropped after)
-and its own broker queue name; each pytest-xdist worker process uses its own Redis database
-number, flushed when the session starts.
+and its own broker queue (a unique name, deleted after); rate-limit counters are per API key,
+and keys are new in every test. Nothing is ever flushed: several test sessions may share the
+services (developers' and CI's), and a flush would wipe another session's counters.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ import redis
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
-# Redis database numbers used by the tests: one per xdist worker, from this one up.
-FIRST_TEST_REDIS_DB = 8
+# The Redis database the tests use (not 0, which a developer's own deployment may use).
+TEST_REDIS_DB = 8
 
 
 class ServiceDown(AssertionError):
@@ -56,10 +57,10 @@ def require(url: str, name: str) -> None:
 @pytest.fixture(scope="session")
 def scale_services() -> None:
     """PostgreSQL, Redis and RabbitMQ must answer (a failure, not a skip, when one does
-    not); this session's Redis database starts empty."""
+    not)."""
     require(POSTGRES_URL, "PostgreSQL")
+    require(REDIS_URL, "Redis")
     require(AMQP_URL, "RabbitMQ")
-    flush_redis(redis_url())
 
 
 def _asyncpg_dsn(url: str) -> str:
@@ -148,30 +149,28 @@ def terminate_backends(url: str) -> int:
     return asyncio.run(terminate())
 
 
-def redis_db_number() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw-1")
-    return FIRST_TEST_REDIS_DB + 1 + int(worker.removeprefix("gw"))
+def redis_url(db: int = TEST_REDIS_DB) -> str:
+    return f"{REDIS_URL.rstrip('/')}/{db}"
 
 
-def redis_url(db: int | None = None) -> str:
-    return f"{REDIS_URL.rstrip('/')}/{redis_db_number() if db is None else db}"
+def delete_queue(broker_url: str, queue: str) -> None:
+    """Removes a test deployment's broker queue: RabbitMQ queues are durable, and Celery's
+    Redis transport leaves a binding key per queue behind."""
+    if broker_url.startswith("amqp"):
+        from kombu import Connection
 
-
-def flush_redis(url: str) -> None:
-    require(url, "Redis")
-    client = redis.Redis.from_url(url)
+        with Connection(broker_url, connect_timeout=5) as connection:
+            connection.default_channel.queue_delete(queue)
+        return
+    client = redis.Redis.from_url(broker_url, socket_connect_timeout=5)
     try:
-        client.flushdb()
+        # The name is unique (a random suffix): every key holding it belongs to this queue
+        # (the list, its priority lists, the binding set).
+        stale = list(client.scan_iter(match=f"*{queue}*", count=1000))
+        if stale:
+            client.delete(*stale)
     finally:
         client.close()
-
-
-def delete_amqp_queue(queue: str) -> None:
-    """Queues are durable on RabbitMQ; remove a test deployment's queue when it is done."""
-    from kombu import Connection
-
-    with Connection(AMQP_URL, connect_timeout=5) as connection:
-        connection.default_channel.queue_delete(queue)
 
 
 def free_port() -> int:

@@ -143,7 +143,7 @@ def test_tavo_cluster_two_apis_two_workers_one_exact_limit(tmp_path: Path) -> No
         finally:
             os.killpg(cluster.pid, signal.SIGTERM)
             output, _ = cluster.communicate(timeout=60)
-            services.delete_amqp_queue(env["TAVO_QUEUE_NAME"])
+            services.delete_queue(services.AMQP_URL, env["TAVO_QUEUE_NAME"])
         assert cluster.returncode == 0, output
         assert "api-1: http://127.0.0.1" in output and "worker-1: pid" in output
         for url in urls:

@@ -17,6 +17,7 @@ from tavo_platform.store.records import FindingFilter, NewScan
 from tavo_platform.store.sql import FINDINGS_BATCH, SqlStore
 
 from tests.scale import services
+from tests.scale.factories import finding
 
 T = TypeVar("T")
 LEASE = timedelta(minutes=5)
@@ -31,20 +32,6 @@ def with_store(url: str, body: Callable[[SqlStore], Awaitable[T]]) -> T:
             await store.close()
 
     return asyncio.run(run())
-
-
-def finding(n: int, *, severity: str = "HIGH", rule: str = "r-one", path: str = "") -> dict:
-    return {
-        "id": f"{n:016x}",
-        "rule_id": rule,
-        "severity": severity,
-        "path": path or f"src/m{n % 7}.py",
-        "start_line": n + 1,
-        "fingerprint": f"{n:064x}",
-        "message": "ünïcode ✓ and \"quotes\"",
-        "cwe": ["CWE-95"],
-        "nested": {"list": [1, 2.5, None, True]},
-    }
 
 
 def new_scan(org_id: str, **changes: Any) -> NewScan:

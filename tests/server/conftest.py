@@ -69,14 +69,16 @@ def api_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Set
         yield settings
         return
     template = request.getfixturevalue("postgres_template")
+    queue = f"tavo-test-{uuid.uuid4().hex[:10]}"
     with services.cloned_database(template) as database_url:
         yield Settings(
             **common,
             database_url=database_url,
             redis_url=services.redis_url(),
             queue_url=services.redis_url(),
-            queue_name=f"tavo-test-{uuid.uuid4().hex[:10]}",
+            queue_name=queue,
         )
+    services.delete_queue(services.redis_url(), queue)
 
 
 @pytest.fixture

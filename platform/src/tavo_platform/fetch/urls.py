@@ -47,7 +47,10 @@ def check_repository_url(
     if scp and "://" not in url:
         host = scp.group("host")
         return _checked(url, "ssh", host, 22, allow_hosts)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "https://[::1/x"
+        raise FetchError("repository_url is not a valid URL") from None
     scheme = parts.scheme.lower()
     if scheme == "file":
         if not allow_file_urls:

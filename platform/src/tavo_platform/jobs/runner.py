@@ -10,6 +10,7 @@ findings rather than adding to them (see SqlStore.finish_scan).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 from collections.abc import Awaitable, Callable
@@ -66,11 +67,18 @@ class ScanRunner:
             outcome, status = _NOTHING, "cancelled"
         except FetchError as failure:
             outcome, status, error = _NOTHING, "failed", str(failure)
+        except StoreUnavailable as failure:
+            # Not the scan's fault: leave it running; its lease lapses and it runs again.
+            log.warning("scan %s interrupted (it will run again): %s", scan.id, failure)
+            shutil.rmtree(work, ignore_errors=True)
+            return None
         except Exception:
             log.exception("scan %s failed", scan.id)
             outcome, status, error = _NOTHING, "failed", "internal error while scanning"
         finally:
             keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
         if status == "completed" and cancel_flag.exists():
             outcome, status = _NOTHING, "cancelled"
         try:

@@ -25,6 +25,7 @@ from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerHour
 from limits.aio.storage import Storage as AsyncStorage
 from limits.errors import StorageError
 from limits.storage import storage_from_string
+from redis.asyncio import BlockingConnectionPool
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
@@ -33,11 +34,15 @@ from tavo_platform.server.auth import Principal
 from tavo_platform.server.errors import APIError
 
 _NAMESPACE = "tavo"
-# Redis answers in well under a millisecond on a healthy network: fail fast rather than
-# hold requests when it does not. One immediate retry replaces a pooled connection that
-# went stale (e.g. Redis restarted) without failing the request.
-REDIS_CONNECT_TIMEOUT = 1.0
-REDIS_COMMAND_TIMEOUT = 2.0
+# Redis answers in well under a millisecond on a healthy network; a down Redis refuses
+# connections at once (503 at once); these bound the wait when it hangs instead. One
+# immediate retry replaces a pooled connection that went stale (e.g. Redis restarted)
+# without failing the request.
+REDIS_CONNECT_TIMEOUT = 5.0
+REDIS_COMMAND_TIMEOUT = 5.0
+# Connections per API process. A request holds one for a single round trip, so a burst of
+# requests queues for a few instead of opening one each (the client's default is unbounded).
+REDIS_MAX_CONNECTIONS = 64
 
 
 # KEYS: one counter per window, in order. ARGV: limit and window seconds per window, then
@@ -78,16 +83,18 @@ class RateLimitStoreUnavailable(APIError):
         )
 
 
-def _storage_options(uri: str) -> dict[str, Any]:
-    if not uri.removeprefix("async+").startswith(("redis", "rediss")):
-        return {}
-    return {
-        "implementation": "redispy",  # the client Celery's Redis broker uses too
-        "wrap_exceptions": True,  # every client failure arrives as limits' StorageError
-        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
-        "socket_timeout": REDIS_COMMAND_TIMEOUT,
-        "retry": Retry(NoBackoff(), 1),
-    }
+def _redis_pool(uri: str) -> BlockingConnectionPool | None:
+    url = uri.removeprefix("async+")
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    return BlockingConnectionPool.from_url(
+        url,
+        max_connections=REDIS_MAX_CONNECTIONS,
+        timeout=REDIS_COMMAND_TIMEOUT,  # the longest a request waits for a free connection
+        socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+        socket_timeout=REDIS_COMMAND_TIMEOUT,
+        retry=Retry(NoBackoff(), 1),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +120,16 @@ class Decision:
 class RateLimiter:
     def __init__(self, storage_uri: str = "memory://") -> None:
         uri = storage_uri if storage_uri.startswith("async+") else "async+" + storage_uri
+        self._redis_pool = _redis_pool(uri)
+        options: dict[str, Any] = {}
+        if self._redis_pool is not None:
+            options = {
+                "implementation": "redispy",  # the client Celery's Redis broker uses too
+                "wrap_exceptions": True,  # client failures arrive as limits' StorageError
+                "connection_pool": self._redis_pool,
+            }
         # The "async+" scheme always gives one of limits' asyncio storages.
-        self.storage = cast(AsyncStorage, storage_from_string(uri, **_storage_options(uri)))
+        self.storage = cast(AsyncStorage, storage_from_string(uri, **options))
         self._redis_windows = None
         bridge = getattr(self.storage, "bridge", None)
         if bridge is not None:  # limits' Redis storage: count a request in one round trip
@@ -123,9 +138,8 @@ class RateLimiter:
 
     async def close(self) -> None:
         """Closes the Redis connections, if any (the memory storage holds none)."""
-        bridge = getattr(self.storage, "bridge", None)
-        if bridge is not None:
-            await bridge.get_connection().aclose()
+        if self._redis_pool is not None:
+            await self._redis_pool.disconnect()
 
     async def hit_request(self, principal: Principal, *, consume: bool = True) -> Decision:
         """Counts one API request against the hourly and daily windows (in that order)."""
