@@ -15,7 +15,7 @@ from tavo_platform.jobs.interface import JobDispatcher
 from tavo_platform.jobs.pool import InProcessPool
 from tavo_platform.server.auth import Authenticator
 from tavo_platform.server.errors import install_error_handlers
-from tavo_platform.server.fast_reads import FastReads
+from tavo_platform.server.fast_reads import FastReads, FastReadsAPI
 from tavo_platform.server.metrics import MetricsMiddleware
 from tavo_platform.server.middleware import (
     GZipMiddleware,
@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await limiter.close()
             await store.close()
 
-    app = FastAPI(
+    app = FastReadsAPI(
         title="Tavo API",
         version=__version__,
         summary="Self-hosted AI-security scanning: scans, findings, rules, repositories.",

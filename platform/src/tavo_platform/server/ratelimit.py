@@ -15,6 +15,7 @@ reconnect by themselves when it is back.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Sequence
@@ -143,89 +144,95 @@ class RateLimiter:
 
     async def hit_request(self, principal: Principal, *, consume: bool = True) -> Decision:
         """Counts one API request against the hourly and daily windows (in that order)."""
-        items = [
-            (
-                "hour",
-                RateLimitItemPerHour(principal.limits.requests_per_hour, namespace=_NAMESPACE),
-            ),
-            ("day", RateLimitItemPerDay(principal.limits.requests_per_day, namespace=_NAMESPACE)),
-        ]
-        return await self._apply(principal, items, consume)
+        limits = principal.limits
+        windows = _request_windows(
+            principal.key_id, limits.requests_per_hour, limits.requests_per_day
+        )
+        return await self._apply(windows, consume)
 
     async def hit_scan_creation(self, principal: Principal) -> Decision:
-        items = [
-            (
-                "scans-hour",
-                RateLimitItemPerHour(
-                    principal.limits.scans_per_hour, namespace=_NAMESPACE + "-scan"
-                ),
-            )
-        ]
-        return await self._apply(principal, items, True)
+        windows = _scan_windows(principal.key_id, principal.limits.scans_per_hour)
+        return await self._apply(windows, True)
 
-    async def _apply(
-        self, principal: Principal, items: Sequence[tuple[str, RateLimitItem]], consume: bool
-    ) -> Decision:
+    async def _apply(self, windows: Sequence[_Window], consume: bool) -> Decision:
         try:
-            return await self._count(principal, items, consume)
+            if self._redis_windows is not None:
+                return await self._count_in_redis(windows, consume)
+            return await self._count(windows, consume)
         except (StorageError, RedisError, OSError) as error:
             raise RateLimitStoreUnavailable() from error
 
-    async def _count_in_redis(
-        self, principal: Principal, items: Sequence[tuple[str, RateLimitItem]], consume: bool
-    ) -> Decision:
+    async def _count_in_redis(self, windows: Sequence[_Window], consume: bool) -> Decision:
         """The same decision as `_count`, from one script run (see _WINDOWS_SCRIPT)."""
         assert self._redis_windows is not None
-        keys = [self._redis_key(item.key_for(principal.key_id)) for _, item in items]
-        args = [value for _, item in items for value in (item.amount, item.get_expiry())]
+        keys = [self._redis_key(window.key) for window in windows]
+        args = [value for window in windows for value in (window.limit, window.seconds)]
         counted = await self._redis_windows(keys=keys, args=[*args, 1 if consume else 0])
         now = time.time()
         states = []
-        for index, (name, item) in enumerate(items[: len(counted) // 2]):
+        for index, window in enumerate(windows[: len(counted) // 2]):
             count, ttl = int(counted[2 * index]), int(counted[2 * index + 1])
-            state = WindowState(
-                name=name,
-                limit=item.amount,
-                remaining=max(0, item.amount - count),
-                reset=math.ceil(now + max(ttl, 0)),
-                window_seconds=item.get_expiry(),
-            )
+            state = window.state(count, math.ceil(now + max(ttl, 0)))
             states.append(state)
-            if not (count <= item.amount if consume else count < item.amount):
+            if not (count <= window.limit if consume else count < window.limit):
                 return Decision(False, state, tuple(states))
-        binding = min(states, key=lambda s: (s.remaining, s.window_seconds))
-        return Decision(True, binding, tuple(states))
+        return _allowed(states)
 
-    async def _count(
-        self, principal: Principal, items: Sequence[tuple[str, RateLimitItem]], consume: bool
-    ) -> Decision:
-        if self._redis_windows is not None:
-            return await self._count_in_redis(principal, items, consume)
+    async def _count(self, windows: Sequence[_Window], consume: bool) -> Decision:
         """Two storage calls per window: the increment (or, for a check, the read) whose count
         decides, exactly as the fixed-window strategy's hit/test do, and the window's expiry.
         The remaining budget shown is the one this request's own increment produced."""
+        storage = self.storage
         states = []
-        for name, item in items:
-            key = item.key_for(principal.key_id)
-            window_seconds = item.get_expiry()
+        for window in windows:
             if consume:
-                count = await self.storage.incr(key, window_seconds, amount=1)
-                allowed = count <= item.amount
+                count = await storage.incr(window.key, window.seconds, amount=1)
+                allowed = count <= window.limit
             else:
-                count = await self.storage.get(key)
-                allowed = count < item.amount
-            state = WindowState(
-                name=name,
-                limit=item.amount,
-                remaining=max(0, item.amount - count),
-                reset=math.ceil(await self.storage.get_expiry(key)),
-                window_seconds=window_seconds,
-            )
+                count = await storage.get(window.key)
+                allowed = count < window.limit
+            state = window.state(count, math.ceil(await storage.get_expiry(window.key)))
             states.append(state)
             if not allowed:
                 return Decision(False, state, tuple(states))
-        binding = min(states, key=lambda s: (s.remaining, s.window_seconds))
-        return Decision(True, binding, tuple(states))
+        return _allowed(states)
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """One counted window of one key: its limits item, storage key and length, worked out
+    once per key and limit rather than on every request."""
+
+    name: str
+    limit: int
+    seconds: int
+    key: str
+
+    def state(self, count: int, reset: int) -> WindowState:
+        return WindowState(self.name, self.limit, max(0, self.limit - count), reset, self.seconds)
+
+
+def _window(name: str, item: RateLimitItem, key_id: str) -> _Window:
+    return _Window(name, item.amount, item.get_expiry(), item.key_for(key_id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _request_windows(key_id: str, per_hour: int, per_day: int) -> tuple[_Window, ...]:
+    return (
+        _window("hour", RateLimitItemPerHour(per_hour, namespace=_NAMESPACE), key_id),
+        _window("day", RateLimitItemPerDay(per_day, namespace=_NAMESPACE), key_id),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _scan_windows(key_id: str, per_hour: int) -> tuple[_Window, ...]:
+    item = RateLimitItemPerHour(per_hour, namespace=_NAMESPACE + "-scan")
+    return (_window("scans-hour", item, key_id),)
+
+
+def _allowed(states: list[WindowState]) -> Decision:
+    binding = min(states, key=lambda s: (s.remaining, s.window_seconds))
+    return Decision(True, binding, tuple(states))
 
 
 def rate_limit_headers(decision: Decision) -> dict[str, str]:
