@@ -147,6 +147,17 @@ def test_the_builtin_list_is_publicly_cacheable_and_304_is_free(
     assert stale.status_code == 200
 
 
+def test_a_compressed_cacheable_response_names_each_vary_field_once(
+    api_client: ApiClient, org_key: str
+) -> None:
+    response = api_client.get(RULES, headers={**auth(org_key), "Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    (vary,) = response.headers.get_list("Vary")
+    fields = [field.strip().lower() for field in vary.split(",")]
+    assert sorted(fields) == sorted(set(fields))
+    assert {"accept-encoding", "authorization", "x-api-key"} <= set(fields)
+
+
 @pytest.mark.parametrize(
     ("params", "check"),
     [

@@ -262,6 +262,30 @@ class _PreparedGZipResponder(GZipResponder):
         )
         self.exclude_content_types = excluded
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_one_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = _without_repeated_vary(message["headers"])
+            await send(message)
+
+        await super().__call__(scope, receive, send_with_one_vary)
+
+
+def _without_repeated_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Starlette appends "Accept-Encoding" to a Vary header that may already name it (our
+    cacheable responses do): each name once, in order."""
+    vary = [value for name, value in headers if name.lower() == b"vary"]
+    if not vary:
+        return headers
+    names: dict[bytes, bytes] = {}
+    for value in vary:
+        for token in value.split(b","):
+            token = token.strip()
+            if token:
+                names.setdefault(token.lower(), token)
+    kept = [(name, value) for name, value in headers if name.lower() != b"vary"]
+    return [*kept, (b"vary", b", ".join(names.values()))]
+
 
 class GZipMiddleware(StarletteGZipMiddleware):
     """Starlette's gzip middleware, minus a per-request cost: its responders normalise the
