@@ -292,6 +292,27 @@ def test_repositories_and_rule_files(database_url: str) -> None:
     with_store(database_url, body)
 
 
+def test_many_repositories_upserted_at_once(database_url: str) -> None:
+    async def body(store: SqlStore) -> None:
+        org = await store.ensure_organization("acme")
+        other = await store.ensure_organization("globex")
+        existing = await store.upsert_repository(org.id, "https://example.invalid/a.git", "a")
+        theirs = await store.upsert_repository(other.id, "https://example.invalid/b.git", "b")
+        names = {f"https://example.invalid/{n}.git": n for n in ("a", "b", "c")}
+        found = await store.upsert_repositories(org.id, names)
+        assert set(found) == set(names)
+        assert found["https://example.invalid/a.git"] == existing
+        assert found["https://example.invalid/b.git"].id != theirs.id  # per organisation
+        assert all(r.org_id == org.id and r.name == names[r.url] for r in found.values())
+        again = await store.upsert_repositories(org.id, names)
+        assert again == found
+        page = await store.list_repositories(org.id, offset=0, limit=10)
+        assert page.total == 3
+        assert await store.upsert_repositories(org.id, {}) == {}
+
+    with_store(database_url, body)
+
+
 # --- outages and errors ------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -93,6 +93,9 @@ class Store(Protocol):
     async def upsert_repository(
         self, org_id: str, url: str, name: str, default_branch: str | None = None
     ) -> Repository: ...
+    async def upsert_repositories(
+        self, org_id: str, names_by_url: Mapping[str, str]
+    ) -> dict[str, Repository]: ...
     async def get_repository(self, org_id: str, id_or_url: str) -> Repository | None: ...
     async def list_repositories(self, org_id: str, *, offset: int, limit: int) -> Page: ...
     async def repository_scans(self, org_id: str, repository_id: str, limit: int) -> list[Scan]: ...

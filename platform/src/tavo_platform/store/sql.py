@@ -874,6 +874,40 @@ class SqlStore:
                 row = (await connection.execute(select(repositories).where(mine))).one()
             return Repository(**row._mapping)
 
+    async def upsert_repositories(
+        self, org_id: str, names_by_url: Mapping[str, str]
+    ) -> dict[str, Repository]:
+        """Many repositories in one transaction (a bulk request names many); a race with
+        another writer falls back to one upsert each."""
+        if not names_by_url:
+            return {}
+        urls = list(names_by_url)
+        mine = and_(repositories.c.org_id == org_id, repositories.c.url.in_(urls))
+        try:
+            async with self._write() as connection:
+                rows = (await connection.execute(select(repositories).where(mine))).all()
+                found = {row.url: Repository(**row._mapping) for row in rows}
+                missing: list[dict[str, Any]] = [
+                    {
+                        "id": new_id("repo"),
+                        "org_id": org_id,
+                        "url": url,
+                        "name": names_by_url[url],
+                        "default_branch": None,
+                        "created_at": now(),
+                    }
+                    for url in urls
+                    if url not in found
+                ]
+                if missing:
+                    await connection.execute(insert(repositories), missing)
+                found.update((values["url"], Repository(**values)) for values in missing)
+                return found
+        except IntegrityError:
+            return {
+                url: await self.upsert_repository(org_id, url, names_by_url[url]) for url in urls
+            }
+
     async def get_repository(self, org_id: str, id_or_url: str) -> Repository | None:
         async with self._read() as connection:
             row = (

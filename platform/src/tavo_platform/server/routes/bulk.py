@@ -33,7 +33,7 @@ from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.routes.scans import IdempotencyKey, ScanCreate, repository_name
 from tavo_platform.server.state import AppState
 from tavo_platform.server.views import scan_status_view, scan_view
-from tavo_platform.store.records import NewScan, Repository, Scan
+from tavo_platform.store.records import NewScan, Scan
 
 router = APIRouter(prefix="/api/v1/scans/bulk", tags=["bulk"])
 
@@ -169,7 +169,7 @@ async def _plan(
         else set()
     )
     refused: Decision | None = None
-    repositories: dict[str, Repository] = {}  # several items often scan one repository
+    accepted: list[tuple[_Outcome, ScanCreate]] = []
     news: list[NewScan] = []
     for index, body in valid.items():
         outcome = outcomes[index]
@@ -197,17 +197,18 @@ async def _plan(
                 rate_limit_details(decision),
             )
             continue
-        repository = repositories.get(body.repository_url)
-        if repository is None:
-            repository = repositories[body.repository_url] = await state.store.upsert_repository(
-                caller.org_id, body.repository_url, repository_name(body.repository_url)
-            )
+        accepted.append((outcome, body))
+    repositories = await state.store.upsert_repositories(
+        caller.org_id, {body.repository_url: repository_name(body.repository_url)
+                        for _, body in accepted},
+    )
+    for outcome, body in accepted:
         outcome.new = NewScan(
             org_id=caller.org_id,
             source="git",
             scan_type=body.scan_type,
             repository_url=body.repository_url,
-            repository_id=repository.id,
+            repository_id=repositories[body.repository_url].id,
             branch=body.branch,
             rules=list(dict.fromkeys(body.rules)),
             exclusions=list(dict.fromkeys(body.exclusions)),
