@@ -17,7 +17,10 @@ from tests.server.live import LiveServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "examples"
-SEED = REPO_ROOT.parent / "shared" / "seed" / "performance-guide.md"
+# The seed guide this project was created from, kept beside the tests so a checkout anywhere
+# can run them; where the shared original sits beside the repository, the two must agree.
+SEED = Path(__file__).resolve().parent / "seed" / "performance-guide.md"
+SHARED_SEED = REPO_ROOT.parent / "shared" / "seed" / "performance-guide.md"
 EXAMPLE_TIMEOUT = 420
 
 # Where the examples differ from the guide: the key and the placeholder repositories.
@@ -58,6 +61,8 @@ def is_subsequence(needle: list[str], haystack: list[str]) -> bool:
 
 def test_every_seed_snippet_is_an_example() -> None:
     assert SEED.is_file(), f"the seed guide is missing: {SEED}"
+    if SHARED_SEED.is_file():
+        assert SEED.read_bytes() == SHARED_SEED.read_bytes(), "the seed guide has changed"
     examples = {
         name: normalised_lines((EXAMPLES / f"{name}.py").read_text()) for name in EXAMPLE_NAMES
     }
