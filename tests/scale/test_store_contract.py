@@ -5,6 +5,7 @@ concurrency, and outages reported as StoreUnavailable (the API's 503) while bad 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 import asyncpg
 import pytest
 from sqlalchemy.exc import DBAPIError
+from tavo_platform.server.responses import dumps
 from tavo_platform.store.interface import StoreUnavailable
 from tavo_platform.store.records import FindingFilter, NewScan
 from tavo_platform.store.sql import FINDINGS_BATCH, SqlStore
@@ -126,6 +128,33 @@ def test_scan_lifecycle_findings_and_filters(database_url: str) -> None:
         assert deleted is not None and await store.get_scan(org.id, scan.id) is None
         assert (await store.scan_results(org.id, scan.id, FindingFilter(), offset=0,
                                          limit=1)).total == 0
+
+    with_store(database_url, body)
+
+
+def test_findings_as_json_fragments_encode_to_the_same_documents(database_url: str) -> None:
+    """Responses splice stored findings in undecoded (orjson.Fragment, SQLite's direct reads);
+    what they encode to is exactly what the decoded findings encode to, including numbers
+    beyond 64 bits. (A non-finite float, which the standard encoder writes as NaN, is not
+    JSON: PostgreSQL refuses it, and SQLite's fragments decode such documents instead.)"""
+
+    async def body(store: SqlStore) -> None:
+        org = await store.ensure_organization("acme")
+        scan = (await store.create_scans(org.id, [new_scan(org.id)])).scans[0]
+        assert await store.claim_scan("w1", LEASE) is not None
+        odd = [finding(n) for n in range(5)]
+        odd[1]["huge"] = 2**70
+        odd[2]["score"] = 1e300
+        odd[3]["message"] = "mentions NaN and Infinity in text"
+        assert await store.finish_scan(scan.id, "w1", status="completed", summary={},
+                                       results=odd)
+        decoded = await store.scan_results(org.id, scan.id, FindingFilter(), offset=0, limit=9)
+        spliced = await store.scan_results(org.id, scan.id, FindingFilter(), offset=0, limit=9,
+                                           json_fragments=True)
+        assert spliced.total == decoded.total == 5
+        encoded = dumps({"items": spliced.items})  # as the API encodes its responses
+        assert json.loads(encoded)["items"][1]["huge"] == 2**70  # not rounded through a float
+        assert json.loads(encoded) == {"items": decoded.items}
 
     with_store(database_url, body)
 

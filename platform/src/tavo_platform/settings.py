@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     data_dir: Path = DEFAULT_DATA_DIR
     # sqlite+aiosqlite:///<data_dir>/tavo.db unless set.
     database_url: str | None = None
+    # PostgreSQL connections each process keeps (API or worker); requests queue for one.
+    database_pool_size: int = Field(default=10, ge=1, le=200)
     # Shared rate-limit store (redis://host:port/db); in memory when unset.
     redis_url: str | None = None
     # Celery broker (redis://… or amqp://…): scans then run on `tavo worker` processes

@@ -83,7 +83,9 @@ class _WorkerProcess:
         self.identity = f"{socket.gethostname()}:{self.pid}:celery:{uuid.uuid4().hex[:8]}"
         self._loop = asyncio.Runner()
         self._settings = settings
-        self._store = SqlStore(settings.resolved_database_url)
+        self._store = SqlStore(
+            settings.resolved_database_url, pool_size=settings.database_pool_size
+        )
         self._runner = ScanRunner(self._store, settings, _run_engine_in_thread)
 
     def run(self, scan_id: str) -> str:

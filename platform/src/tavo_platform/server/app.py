@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         url = settings.resolved_database_url
         await check_schema(url)
-        store = SqlStore(url)
+        store = SqlStore(url, pool_size=settings.database_pool_size)
         jobs = job_dispatcher(store, settings)
         limiter = RateLimiter(settings.redis_url or "memory://")
         app.state.tavo = AppState(

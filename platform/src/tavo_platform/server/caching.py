@@ -12,7 +12,8 @@ from tavo_platform.server.responses import dumps
 
 
 def etag_of(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    # SHA-256 runs in hardware on current CPUs: faster here than BLAKE2 on page-sized bodies.
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 def _matches(header: str, etag: str) -> bool:

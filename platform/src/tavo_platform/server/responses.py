@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -9,7 +10,12 @@ from starlette.responses import Response
 
 
 def dumps(content: Any) -> bytes:
-    return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        # orjson refuses integers beyond 64 bits (stored JSON may hold them); the standard
+        # encoder writes them exactly. Anything else it cannot encode fails here as well.
+        return json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class JSONResponse(Response):

@@ -68,8 +68,18 @@ class Store(Protocol):
     async def cancel_scan(self, org_id: str, scan_id: str) -> Scan | None: ...
     async def delete_scan(self, org_id: str, scan_id: str) -> Scan | None: ...
     async def scan_results(
-        self, org_id: str, scan_id: str, flt: FindingFilter, *, offset: int, limit: int
-    ) -> Page: ...
+        self,
+        org_id: str,
+        scan_id: str,
+        flt: FindingFilter,
+        *,
+        offset: int,
+        limit: int,
+        json_fragments: bool = False,
+    ) -> Page:
+        """A page of findings, oldest first. With `json_fragments`, items may come as
+        orjson.Fragment (the stored JSON, for responses to splice in as it is)."""
+        ...
     async def count_queued(self) -> int: ...
 
     # the worker side of scans

@@ -222,6 +222,7 @@ async def get_scan_results(
         FindingFilter(list(severity or []), rule or [], path),
         offset=span.offset,
         limit=span.limit,
+        json_fragments=True,
     )
     content = {
         "scan_id": scan.id,
@@ -311,7 +312,12 @@ async def stream_results(
         offset = 0
         while True:
             page = await state.store.scan_results(
-                caller.org_id, scan_id, FindingFilter(), offset=offset, limit=NDJSON_PAGE
+                caller.org_id,
+                scan_id,
+                FindingFilter(),
+                offset=offset,
+                limit=NDJSON_PAGE,
+                json_fragments=True,
             )
             for item in page.items:
                 yield dumps(item) + b"\n"
