@@ -540,9 +540,9 @@ class WorkerRun:
     mean_queue_seconds: float  # created_at to started_at
     worker_busy_percent: float  # sum of scan times / (elapsed x workers)
     max_attempts: int
-    # Deliveries a worker dropped because the scan was already claimed or finished: the
-    # API's sweeper re-sends every scan still queued `queue_resend_seconds` (60 s) after
-    # its dispatch, also when its message is merely waiting in the backlog.
+    # Deliveries a worker dropped because the scan was already claimed or finished (the
+    # API's sweeper re-sends a scan only when the broker's queue holds fewer messages than
+    # there are scans waiting, so a backlog alone should cause none).
     dropped_messages: int
     worker_cpu_seconds_per_scan: float  # the workers' CPU (with git) per scan
     cpu: dict[str, Any]

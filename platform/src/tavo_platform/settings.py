@@ -65,7 +65,9 @@ class Settings(BaseSettings):
     # The broker queue's name: deployments sharing one broker keep their scans apart.
     queue_name: str = Field(default="tavo-scans", min_length=1, max_length=200)
     # A scan still queued this long after it was handed to the broker is handed over again
-    # (its message may have died with a broker that keeps no data); a duplicate is harmless.
+    # if its message may be gone (a broker that keeps no data restarted): only while the
+    # broker's queue holds fewer messages than there are scans waiting for a worker, and only
+    # as many as are missing, so a mere backlog is never sent twice; duplicates are harmless.
     queue_resend_seconds: float = Field(default=60.0, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8700, ge=0, le=65535)

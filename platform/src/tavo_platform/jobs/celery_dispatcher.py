@@ -6,11 +6,20 @@ up the response: the scan is already durable in the database, and Celery's publi
 blocking I/O that can stall for seconds while a broker is down. Whatever does not get
 through is re-sent by the sweeper, which runs in every API process:
 - scans whose publish failed here are re-sent on the next sweep;
-- scans still queued `queue_resend_seconds` after their last dispatch (a broker that keeps
-  no data may have lost their message) and running scans whose lease expired (their worker
-  died) are taken with one atomic UPDATE (SqlStore.take_undispatched), so concurrent
-  sweepers in several processes never send the same scan twice.
-A duplicate message is harmless: a worker runs a scan only if it can claim it.
+- running scans whose lease expired (their worker died) are re-sent once per expiry;
+- queued scans whose message may have been lost (a broker that keeps no data restarted;
+  an API process died before publishing) are re-sent, but only as many as are missing:
+  the sweeper asks the broker how many messages wait in the scan queue and compares that
+  with the number of scans waiting for a worker. A scan still queued long after its dispatch
+  is usually just behind a backlog; re-sending every such scan would add the backlog's own
+  size to the queue on every round. The ones re-sent are those dispatched longest ago (the
+  queue is first-in first-out: their messages are the ones that would be gone). When the
+  broker cannot be asked, nothing is re-sent this round; the scans stay queued.
+The scans to send are taken with one atomic UPDATE (SqlStore.take_undispatched), so
+concurrent sweepers in several processes never send the same scan twice at once.
+A duplicate message is harmless: a worker runs a scan only if it can claim it; and the
+comparison is self-correcting: a duplicate counts as a waiting message until a worker
+drops it, which holds back further re-sends.
 """
 
 from __future__ import annotations
@@ -98,14 +107,53 @@ class CeleryDispatcher:
             except Exception:
                 log.exception("scan sweep failed")
 
+    def _waiting_messages(self) -> int | None:
+        """How many messages wait in the scan queue (delivered to no worker yet), or None
+        when the broker cannot be asked."""
+        try:
+            with self._app.connection_for_write() as connection:
+                connection.ensure_connection(
+                    max_retries=1, interval_start=0, interval_step=0, interval_max=0
+                )
+                channel = connection.channel()
+                try:
+                    declared = channel.queue_declare(
+                        queue=self._settings.queue_name, passive=True
+                    )
+                    return int(declared.message_count)
+                except Exception as error:
+                    # A queue that does not exist holds nothing (the Redis transport says
+                    # so of an empty queue: Redis drops empty lists).
+                    if getattr(error, "code", None) == 404 or "NOT_FOUND" in str(error):
+                        return 0
+                    raise
+                finally:
+                    with contextlib.suppress(Exception):
+                        channel.close()
+        except Exception as error:
+            log.warning("could not count the messages in the broker's queue: %s", error)
+            return None
+
     async def sweep(self) -> int:
         """Re-sends what needs re-sending; returns how many scans were sent."""
         with self._unsent_lock:
             retry, self._unsent = self._unsent, set()
+        resend_after = timedelta(seconds=self._settings.queue_resend_seconds)
+        loop = asyncio.get_running_loop()
         try:
-            stale = await self._store.take_undispatched(
-                timedelta(seconds=self._settings.queue_resend_seconds), SWEEP_BATCH
-            )
+            backlog = await self._store.dispatch_backlog(resend_after)
+            overdue = 0
+            if backlog.overdue:
+                # Counted after the scans, and on the publishing threads, behind the publishes
+                # submitted so far: a scan just accepted is mostly counted with its message
+                # (a scan counted without one would look missing).
+                waiting = await loop.run_in_executor(self._publisher, self._waiting_messages)
+                if waiting is not None:
+                    missing = backlog.waiting - waiting - backlog.orphaned - len(retry)
+                    overdue = max(0, min(missing, backlog.overdue))
+            stale: list[str] = []
+            if backlog.orphaned or overdue:
+                stale = await self._store.take_undispatched(resend_after, SWEEP_BATCH, overdue)
         except StoreUnavailable:
             with self._unsent_lock:
                 self._unsent |= retry
@@ -115,5 +163,4 @@ class CeleryDispatcher:
             return 0
         if stale:
             log.info("re-sending %d scan(s) to the broker", len(stale))
-        loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._publisher, self._publish, pending)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,6 +27,19 @@ class StoreError(Exception):
 
 class StoreUnavailable(StoreError):
     """The database cannot be reached right now; the request may be retried."""
+
+
+@dataclass(frozen=True)
+class DispatchBacklog:
+    """The scans waiting for a worker (queued, or running with an expired lease), as the
+    sweeper of the task queue sees them (see SqlStore.dispatch_backlog)."""
+
+    waiting: int
+    # Running scans whose lease expired and that were not re-sent since: sent regardless.
+    orphaned: int
+    # Waiting scans last handed to the queue more than `resend_after` ago (orphans aside):
+    # their message may be lost, or merely waiting in the queue.
+    overdue: int
 
 
 class Store(Protocol):
@@ -85,7 +99,10 @@ class Store(Protocol):
     # the worker side of scans
     async def claim_scan(self, worker: str, lease: timedelta) -> Scan | None: ...
     async def claim_scan_id(self, scan_id: str, worker: str, lease: timedelta) -> Scan | None: ...
-    async def take_undispatched(self, resend_after: timedelta, limit: int) -> list[str]: ...
+    async def dispatch_backlog(self, resend_after: timedelta) -> DispatchBacklog: ...
+    async def take_undispatched(
+        self, resend_after: timedelta, limit: int, overdue_limit: int | None = None
+    ) -> list[str]: ...
     async def renew_lease(self, scan_id: str, worker: str, lease: timedelta) -> bool: ...
     async def is_cancel_requested(self, scan_id: str) -> bool: ...
     async def finish_scan(

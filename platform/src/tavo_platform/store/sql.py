@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    case,
     create_engine,
     delete,
     event,
@@ -50,7 +51,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
 
-from tavo_platform.store.interface import StoreUnavailable
+from tavo_platform.store.interface import DispatchBacklog, StoreUnavailable
 from tavo_platform.store.records import (
     Analysis,
     ApiKey,
@@ -336,6 +337,23 @@ def _scan_by_id() -> Select[Any]:
     return select(scans).where(
         scans.c.id == bindparam("scan_id"), scans.c.org_id == bindparam("org_id")
     )
+
+
+def _dispatch_conditions(moment: datetime, resend_after: timedelta) -> tuple[Any, Any, Any]:
+    """(waiting, orphaned, overdue) scans for the task queue's sweeper: waiting for a worker
+    (queued, or running with an expired lease); orphaned (lease expired, not re-sent since);
+    overdue (waiting, not orphaned, last handed to the queue before `moment - resend_after`;
+    the first dispatch of a scan is not recorded: its creation stands for it)."""
+    last_sent = func.coalesce(scans.c.dispatched_at, scans.c.created_at)
+    cutoff = moment - resend_after
+    lapsed = and_(scans.c.status == "running", scans.c.lease_until < moment)
+    waiting = or_(scans.c.status == "queued", lapsed)
+    orphaned = and_(lapsed, last_sent < scans.c.lease_until)
+    overdue = or_(
+        and_(scans.c.status == "queued", last_sent < cutoff),
+        and_(lapsed, last_sent >= scans.c.lease_until, last_sent < cutoff),
+    )
+    return waiting, orphaned, overdue
 
 
 def _results_queries(
@@ -712,41 +730,66 @@ class SqlStore:
             row = (await connection.execute(select(scans).where(scans.c.id == scan_id))).one()
         return _scan(row)
 
-    async def take_undispatched(self, resend_after: timedelta, limit: int) -> list[str]:
-        """Scans to (re)send to the task queue, oldest first: queued ones whose last dispatch
-        is older than `resend_after` (the message may have been lost with the broker), and
-        running ones whose lease expired (their worker died) that were not re-sent since.
-        Their dispatch time is set to now in the same transaction, so several API processes
-        sweeping at once never send the same scan twice."""
-        moment = now()
-        last_sent = func.coalesce(scans.c.dispatched_at, scans.c.created_at)
-        stale = or_(
-            and_(scans.c.status == "queued", last_sent < moment - resend_after),
-            and_(
-                scans.c.status == "running",
-                scans.c.lease_until < moment,
-                or_(last_sent < scans.c.lease_until, last_sent < moment - resend_after),
-            ),
+    async def dispatch_backlog(self, resend_after: timedelta) -> DispatchBacklog:
+        """How many scans wait for a worker, how many of them are orphaned (their lease ran
+        out and they were not re-sent since) and how many are overdue (last handed to the
+        task queue more than `resend_after` ago). The sweeper compares the waiting scans with
+        the messages in the broker's queue to tell lost messages from a mere backlog."""
+        waiting, orphaned, overdue = _dispatch_conditions(now(), resend_after)
+        counted = select(
+            func.count().label("waiting"),
+            func.coalesce(func.sum(case((orphaned, 1), else_=0)), 0).label("orphaned"),
+            func.coalesce(func.sum(case((overdue, 1), else_=0)), 0).label("overdue"),
+        ).select_from(scans).where(waiting)
+        async with self._read() as connection:
+            row = (await connection.execute(counted)).one()
+        return DispatchBacklog(
+            waiting=int(row.waiting), orphaned=int(row.orphaned), overdue=int(row.overdue)
         )
+
+    async def take_undispatched(
+        self, resend_after: timedelta, limit: int, overdue_limit: int | None = None
+    ) -> list[str]:
+        """Scans to (re)send to the task queue: running ones whose lease expired (their
+        worker died) that were not re-sent since, and overdue ones — queued, or orphans
+        already re-sent, whose last dispatch is older than `resend_after` (their message may
+        have been lost with the broker). At most `overdue_limit` overdue ones (all when None),
+        those dispatched longest ago first. Their dispatch time is set to now in the same
+        transaction, so several API processes sweeping at once never send the same scan
+        twice."""
+        moment = now()
+        _, orphaned, overdue = _dispatch_conditions(moment, resend_after)
+        due = or_(orphaned, overdue)
+        last_sent = func.coalesce(scans.c.dispatched_at, scans.c.created_at)
         async with self._write() as connection:
-            candidates = (
-                await connection.execute(
+
+            async def oldest(condition: Any, order: Sequence[Any], count: int) -> list[str]:
+                rows = await connection.execute(
                     select(scans.c.id)
-                    .where(stale)
-                    .order_by(scans.c.created_at)
-                    .limit(limit)
+                    .where(condition)
+                    .order_by(*order)
+                    .limit(count)
                     .with_for_update(skip_locked=True)
                 )
-            ).all()
+                return [row.id for row in rows]
+
+            if overdue_limit is None:
+                candidates = await oldest(due, [scans.c.created_at], limit)
+            else:
+                candidates = await oldest(orphaned, [scans.c.created_at], limit)
+                room = min(overdue_limit, limit - len(candidates))
+                if room > 0:
+                    candidates += await oldest(overdue, [last_sent, scans.c.created_at], room)
             if not candidates:
                 return []
             taken = await connection.execute(
                 update(scans)
-                .where(scans.c.id.in_([c.id for c in candidates]), stale)
+                .where(scans.c.id.in_(candidates), due)
                 .values(dispatched_at=moment)
                 .returning(scans.c.id)
             )
-            return [row.id for row in taken]
+            sent = {row.id for row in taken}
+            return [scan_id for scan_id in candidates if scan_id in sent]  # in their order
 
     async def renew_lease(self, scan_id: str, worker: str, lease: timedelta) -> bool:
         async with self._write() as connection:
