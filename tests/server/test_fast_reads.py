@@ -281,3 +281,35 @@ def test_fast_json_decoding_equals_the_standard_library(document: str) -> None:
 
     fast, standard = _json_loads(document), json.loads(document)
     assert repr(fast) == repr(standard)
+
+
+def test_an_unexpected_error_in_a_direct_read_is_the_500_envelope(
+    api: InProcessApi, served_directly: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The short stack keeps the full one's last resort: an error nothing handles becomes
+    the error envelope with the request id (to find the logged traceback), never the
+    traceback itself. The same for a request FastAPI routes."""
+    key = api.create_key(org="acme")
+    scan_id = finished_scan(api, key)
+
+    async def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the store broke in a way nobody planned for")
+
+    monkeypatch.setattr(api.state.store, "get_scan", broken)
+
+    async def get(path: str) -> httpx.Response:
+        transport = httpx.ASGITransport(app=api.client.app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            return await c.get(path, headers={**auth(key), "X-Request-ID": "trace-me-1"})
+
+    routed = "/api/v1/scans?status=completed"
+    monkeypatch.setattr(api.state.store, "list_scans", broken)
+    for path in (f"/api/v1/scans/{scan_id}", f"/api/v1/scans/{scan_id}/results", routed):
+        served_directly.clear()
+        response = api.portal.call(get, path)
+        assert served_directly == ([] if path == routed else [path])
+        assert response.status_code == 500
+        assert response.json()["success"] is False
+        assert response.json()["error"]["code"] == "INTERNAL_ERROR"
+        assert "nobody planned" not in response.text
+        assert response.headers["x-request-id"] == "trace-me-1"

@@ -105,9 +105,15 @@ async def _store_unavailable(_request: Request, error: Exception) -> Response:
     )
 
 
-async def _unexpected(_request: Request, error: Exception) -> Response:
-    log.exception("unhandled error", exc_info=error)
-    return error_response(APIError(500, "INTERNAL_ERROR", "an unexpected error occurred"))
+async def _unexpected(request: Request, error: Exception) -> Response:
+    # This answer is sent from outside the request-id middleware: it carries the id itself,
+    # and the log line has it too, so a caller's report leads to the traceback.
+    request_id = request.scope.get("state", {}).get("request_id")
+    log.exception("unhandled error (request %s)", request_id, exc_info=error)
+    headers = {"X-Request-ID": request_id} if request_id else None
+    return error_response(
+        APIError(500, "INTERNAL_ERROR", "an unexpected error occurred", headers=headers)
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
