@@ -18,10 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,11 +26,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
+from _harness import Process, ensure_wrk, free_port, parse_wrk
 
 BIN = Path(sys.executable).parent
 TAVO = str(BIN / "tavo")
 GRANIAN = str(BIN / "granian")
-START_TIMEOUT = 60.0
 SCAN_TIMEOUT = 300.0
 MIN_FINDINGS = 50
 GOAL_RATIO_GET_SCAN = 0.30
@@ -68,102 +64,8 @@ class Run:
     socket_errors: int
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    apt = shutil.which("apt-get")
-    if apt is None:
-        sys.exit("error: wrk is not installed and apt-get is unavailable; install wrk first")
-    print("wrk not found: installing the Debian package with apt-get ...", flush=True)
-    install = [apt, "install", "-y", "wrk"]
-    if subprocess.run(install, capture_output=True).returncode != 0:
-        subprocess.run([apt, "update"], capture_output=True)
-        result = subprocess.run(install, capture_output=True, text=True)
-        if result.returncode != 0:
-            sys.exit(f"error: could not install wrk (apt-get install -y wrk):\n{result.stderr}")
-    found = shutil.which("wrk")
-    if found is None:
-        sys.exit("error: wrk is still missing after apt-get install")
-    return found
-
-
-class Process:
-    """A server process in its own session, so its workers stop with it."""
-
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path | None = None) -> None:
-        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in stop()
-        self.popen = subprocess.Popen(
-            args, env=env, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, text=True,
-            start_new_session=True,
-        )
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
-
-    def wait_http(self, url: str) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                sys.exit(f"error: server exited early:\n{self.output()}")
-            try:
-                if httpx.get(url, timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        sys.exit(f"error: server did not answer {url}:\n{self.output()}")
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(10)
-        self.log.close()
-
-
-def parse_duration_ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
-
-
-def parse_wrk(name: str, output: str) -> Run:
-    def percentile(label: str) -> float:
-        match = re.search(rf"^\s*{label}%\s+(\S+)", output, re.MULTILINE)
-        if match is None:
-            sys.exit(f"error: no {label}th percentile in wrk output:\n{output}")
-        return parse_duration_ms(match.group(1))
-
-    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
-    total = re.search(r"^\s*(\d+) requests in", output, re.MULTILINE)
-    if rate is None or total is None:
-        sys.exit(f"error: unexpected wrk output:\n{output}")
-    errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
-    )
-    # wrk reports answers outside 2xx/3xx: a rate-limited or failing run must not pass
-    # for a fast one.
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return Run(
-        name=name,
-        requests_per_second=float(rate.group(1)),
-        p50_ms=percentile("50"),
-        p99_ms=percentile("99"),
-        requests=int(total.group(1)),
-        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-        socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
-    )
+def parse(name: str, output: str) -> Run:
+    return Run(name=name, **asdict(parse_wrk(output)))
 
 
 def load(wrk: str, name: str, url: str, args: argparse.Namespace, key: str = "") -> Run:
@@ -175,7 +77,7 @@ def load(wrk: str, name: str, url: str, args: argparse.Namespace, key: str = "")
         [*common, "-d", f"{args.duration}s", "--latency", url],
         capture_output=True, text=True, check=True,
     )
-    run = parse_wrk(name, result.stdout)
+    run = parse(name, result.stdout)
     print(
         f"{name:<14} {run.requests_per_second:>10,.0f} req/s   p50 {run.p50_ms:7.2f} ms   "
         f"p99 {run.p99_ms:7.2f} ms   ({run.requests:,} requests, {run.non_2xx} non-2xx, "

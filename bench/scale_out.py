@@ -58,6 +58,7 @@ from typing import Any
 import asyncpg
 import httpx
 import redis
+from _harness import Process, parse_wrk
 
 BIN = Path(sys.executable).parent
 TAVO = str(BIN / "tavo")
@@ -67,7 +68,6 @@ REDIS_BASE = "redis://127.0.0.1:6379"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 REDIS_DB = 12  # the tests use 8; a developer's own deployment likely 0
 START_TIMEOUT = 90.0
-STOP_TIMEOUT = 40.0
 SCAN_TIMEOUT = 900.0
 POLL_SECONDS = 0.5
 BULK_MAX = 100  # the bulk endpoint's limit per request
@@ -186,54 +186,6 @@ def require(url: str, name: str) -> None:
     except OSError as error:
         sys.exit(f"error: {name} is not reachable at {url} ({error}); scripts/ensure-services "
                  "starts it")
-
-
-class Process:
-    """A process in its own session, so that signals reach its children too."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in stop()
-        self.popen = subprocess.Popen(
-            args, env=env, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-            text=True, start_new_session=True,
-        )
-        self.stopped = False
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read()
-
-    def wait_http(self, url: str) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                sys.exit(f"error: server exited early:\n{self.output()}")
-            try:
-                if httpx.get(url, timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        sys.exit(f"error: server did not answer {url}:\n{self.output()}")
-
-    def stop(self) -> None:
-        if self.stopped:
-            return
-        self.stopped = True
-        if self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(10)
-        self.log.close()
 
 
 class ClusterProcess(Process):
@@ -684,11 +636,6 @@ async def _postgres_sessions(database: str) -> int:
         await connection.close()
 
 
-def parse_duration_ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
-
-
 @dataclass
 class Target:
     """One configuration under load: its API processes' ports, and the scan to read."""
@@ -727,29 +674,10 @@ def wrk_load(args: argparse.Namespace, target: Target, scratch: Path) -> WrkRun:
     if database:
         time.sleep(0.6)  # PostgreSQL publishes its statistics at most every 0.5 s
         opened = asyncio.run(_postgres_sessions(database)) - sessions_before
-    output = result.stdout
-
-    def pct(label: str) -> float:
-        match = re.search(rf"^\s*{label}%\s+(\S+)", output, re.MULTILINE)
-        if match is None:
-            sys.exit(f"error: no {label}th percentile in wrk output:\n{output}")
-        return parse_duration_ms(match.group(1))
-
-    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
-    total = re.search(r"^\s*(\d+) requests in", output, re.MULTILINE)
-    if rate is None or total is None:
-        sys.exit(f"error: unexpected wrk output:\n{output}")
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                       output)
-    # Answers outside 2xx/3xx: a rate-limited or failing run must not pass for a fast one.
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    figures = parse_wrk(result.stdout)
     run = WrkRun(
         name=target.name, processes=target.processes, limiter=target.limiter,
-        database=target.database, requests_per_second=float(rate.group(1)), p50_ms=pct("50"),
-        p99_ms=pct("99"), requests=int(total.group(1)),
-        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-        socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
-        postgres_sessions_opened=opened, cpu=cpu,
+        database=target.database, **asdict(figures), postgres_sessions_opened=opened, cpu=cpu,
     )
     connections = "" if opened is None else f", {opened:,} PostgreSQL connections opened"
     print(f"{target.name:<36} {run.requests_per_second:>7,.0f} req/s   p50 {run.p50_ms:6.2f} ms"

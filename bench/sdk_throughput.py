@@ -27,7 +27,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import statistics
 import subprocess
@@ -40,6 +39,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+from _harness import free_port
 from tavo import Limits, TavoClient
 
 TAVO = str(Path(sys.executable).parent / "tavo")
@@ -52,12 +52,6 @@ HTTP2_POOL = 10
 CACHED_CALLS = 200
 BULK_SCANS = 200
 GOALS = {"shared_vs_per_request": 5.0, "throughput_vs_aiohttp": 0.70, "cache_speedup": 10.0}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path] | None:
