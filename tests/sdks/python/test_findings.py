@@ -184,3 +184,42 @@ def test_pagination_styles_agree_and_bad_input_changes_nothing(
             assert (await stranger.findings.list_findings()).total == 0
 
     run(scenario())
+
+
+def archive(source: str) -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        data = source.encode()
+        member = tarfile.TarInfo("app.py")
+        member.size = len(data)
+        tar.addfile(member, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_uploads_of_a_project_share_tracked_findings(server: LiveServer, keys: Keys) -> None:
+    with SyncTavoClient(keys.unlimited(), base_url=server.base_url) as client:
+        def upload(source: str, project: str | None) -> str:
+            scan = client.scan_management.upload_scan(
+                archive(source), scan_type="code", project=project
+            )
+            assert scan.project == project
+            final = client.scan_management.wait_for_scan(scan.id, timeout=300)
+            assert final.status == "completed"
+            return scan.id
+
+        upload(app_source(shell=True, pickle=False), "billing")
+        second = upload(app_source(shell=False, pickle=False), "billing")
+        # An upload without a project is an island: it tracks nothing.
+        upload(app_source(shell=True, pickle=True), None)
+        listed = client.findings.list_findings(project="billing", limit=100)
+        lines = by_line(listed.items)
+        assert lines[SHELL_LINE.strip()].status == "fixed"
+        assert lines[SHELL_LINE.strip()].fixed_scan_id == second
+        assert lines[EVAL_LINE.strip()].project == "billing"
+        assert PICKLE_LINE.strip() not in lines
+        assert client.findings.list_findings(limit=100).total == listed.total
+        with pytest.raises(TavoValidationError):
+            client.scan_management.upload_scan(archive("x = 1\n"), project="no spaces!")

@@ -65,6 +65,7 @@ class Scan(Model):
     summary: ScanSummary | None = None
     attempts: int = 0
     cancel_requested: bool = False
+    project: str | None = None
 
     @property
     def finished(self) -> bool:
