@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import shutil
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
@@ -16,11 +14,13 @@ from starlette.responses import Response, StreamingResponse
 
 from tavo_platform.fetch import FetchError
 from tavo_platform.fetch.urls import check_repository_url
+from tavo_platform.jobs.runner import discard_upload
 from tavo_platform.server.caching import cached_json
 from tavo_platform.server.deps import Caller, State, rate_limited
 from tavo_platform.server.errors import APIError, not_found
 from tavo_platform.server.pagination import window
 from tavo_platform.server.responses import JSONResponse, dumps
+from tavo_platform.server.routes.findings import scan_view_with_triage, triage_map, triaged_in
 from tavo_platform.server.views import scan_status_view, scan_view
 from tavo_platform.store.records import FindingFilter, NewScan, Scan
 
@@ -192,7 +192,8 @@ async def owned_scan(state: State, org_id: str, scan_id: str) -> Scan:
 
 @router.get("/{scan_id}", summary="Get a scan with its summary")
 async def get_scan(scan_id: str, caller: Caller, state: State) -> Response:
-    return JSONResponse(scan_view(await owned_scan(state, caller.org_id, scan_id)))
+    scan = await owned_scan(state, caller.org_id, scan_id)
+    return JSONResponse(await scan_view_with_triage(state, scan))
 
 
 @router.get("/{scan_id}/status", summary="Get a scan's status (small and cheap)")
@@ -229,6 +230,9 @@ async def get_scan_results(
         "scan_status": scan.status,
         "vulnerabilities": result.items,
         **span.envelope(result.total),
+        # The triage of this scan's findings that have one, by fingerprint (the findings
+        # are listed as the scan found them; counts in the summary leave these out).
+        "triaged": triage_map(await triaged_in(state, scan)),
     }
     if scan.finished:
         return cached_json(request, content, FINISHED_RESULTS_CACHE)
@@ -237,10 +241,13 @@ async def get_scan_results(
 
 @router.post("/{scan_id}/cancel", summary="Cancel a queued or running scan")
 async def cancel_scan(scan_id: str, caller: Caller, state: State) -> Response:
-    await owned_scan(state, caller.org_id, scan_id)
+    before = await owned_scan(state, caller.org_id, scan_id)
     scan = await state.store.cancel_scan(caller.org_id, scan_id)
     if scan is None:
         raise not_found("scan")
+    if before.status == "queued" and scan.status == "cancelled":
+        # Cancelled before any worker took it: nothing will read the upload now.
+        await asyncio.to_thread(discard_upload, state.settings, scan.upload_path)
     return JSONResponse(scan_view(scan))
 
 
@@ -250,11 +257,7 @@ async def delete_scan(scan_id: str, caller: Caller, state: State) -> Response:
     if scan.status == "running":
         raise APIError(409, "SCAN_RUNNING", "cancel the scan before deleting it")
     await state.store.delete_scan(caller.org_id, scan_id)
-    if scan.upload_path:
-        uploads = state.settings.uploads_dir.resolve()
-        upload = Path(scan.upload_path).resolve()
-        if upload.is_relative_to(uploads):
-            await asyncio.to_thread(shutil.rmtree, upload, True)
+    await asyncio.to_thread(discard_upload, state.settings, scan.upload_path)
     return Response(status_code=204)
 
 
