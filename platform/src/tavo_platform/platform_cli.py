@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import os
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -77,17 +79,50 @@ def _export(settings: Settings) -> None:
         os.environ["TAVO_DATABASE_URL"] = settings.database_url
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """The server binds with SO_REUSEPORT, so a second server on a taken port would start
+    silently and share the traffic; a bind without it finds out first, in one line."""
+    if port == 0:
+        return
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            reason = ("is already in use (another `tavo serve` or another program); "
+                      "choose another with --port or TAVO_PORT")
+        else:
+            reason = f"cannot be listened on: {error.strerror or error}"
+        typer.echo(f"error: {shown} {reason}", err=True)
+        raise typer.Exit(1) from None
+
+
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
     data_dir: DataDirOption = None,
+    share_port: Annotated[
+        bool,
+        typer.Option(
+            "--share-port",
+            help="Let several `tavo serve` processes listen on one port on purpose "
+            "(they should share one database and TAVO_REDIS_URL).",
+        ),
+    ] = False,
 ) -> None:
     """Run the API server (HTTP/1.1 and HTTP/2; TLS when a certificate is configured)."""
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces
 
     settings = _settings(host=host, port=port, workers=workers, data_dir=data_dir)
+    if not share_port:
+        _check_port_free(settings.host, settings.port)
     _prepare_database(settings)
     admin_key = asyncio.run(_bootstrap_admin(settings))
     if admin_key:

@@ -86,3 +86,29 @@ def test_cancel_reaches_the_engine_through_the_flag(database_url: str, tmp_path:
 
     asyncio.run(body())
     assert seen and seen[0] < 5
+
+
+def test_uploaded_code_is_removed_once_the_scan_ends(database_url: str, tmp_path: Path) -> None:
+    """An upload's unpacked code goes once its scan has a final status, and stays while the
+    scan may still run again (its result could not be recorded)."""
+    settings = Settings(data_dir=tmp_path / "data")
+
+    async def engine(_job: ScanJob) -> dict[str, Any]:
+        return outcome([])
+
+    async def body() -> None:
+        store = SqlStore(database_url)
+        try:
+            source = settings.uploads_dir / "abc"
+            _org_id, scan_id = await uploaded_scan(store, source)
+            (source / "a.py").write_text("x = 1\n")
+            scan = await store.claim_scan_id(scan_id, "w1", timedelta(minutes=1))
+            assert scan is not None
+            assert await ScanRunner(store, settings, engine).run(scan, "w2") is None
+            assert source.is_dir()  # the claim was not ours: the scan runs again later
+            assert await ScanRunner(store, settings, engine).run(scan, "w1") == "completed"
+            assert not source.exists()
+        finally:
+            await store.close()
+
+    asyncio.run(body())

@@ -116,3 +116,50 @@ def test_symlinks_in_archives_are_not_followed(server: LiveServer) -> None:
     response = upload(server, data)
     assert response.status_code == 202, response.text
     assert response.json()["upload"]["skipped_links"] == 1
+
+
+def dot_slash_tar() -> bytes:
+    """What `tar czf app.tgz -C app .` makes: a `./` member, then `./` names."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name in ("./", "./app"):
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE
+            archive.addfile(info)
+        content = CODE["app/main.py"].encode()
+        info = tarfile.TarInfo("./app/main.py")
+        info.size = len(content)
+        archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def test_dot_slash_archive_is_scanned(server: LiveServer) -> None:
+    response = upload(server, dot_slash_tar())
+    assert response.status_code == 202, response.text
+    assert response.json()["upload"]["files"] == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (tar_gz({"x" * 300: b"x"}), "longer than 255 bytes"),
+        (tar_gz({"a/" * 1000 + "f.py": b"x"}), "deeper than"),
+        (tar_gz({"a": b"x", "a/b.py": b"y"}), "both a file and a directory"),
+        (tar_gz({}, links={f"l{n}": "/etc/passwd" for n in range(101)}), "more than 100 entries"),
+    ],
+    ids=["long-name", "deep", "file-and-dir", "symlinks-count"],
+)
+def test_odd_archives_are_refused_before_the_budget(
+    server: LiveServer, data: bytes, message: str
+) -> None:
+    """A refused archive gives a clear 422 and costs no scan: a free key (10 scans an hour)
+    can still scan after more refusals than its budget."""
+    key = server.create_key("free")
+    headers = {"X-API-Key": key, "Content-Type": "application/gzip"}
+    url = server.base_url + "/api/v1/uploads/scans"
+    for _ in range(11):
+        response = httpx.post(url, content=data, headers=headers, timeout=60)
+        assert response.status_code == 422, response.text
+        assert message in response.json()["error"]["message"]
+    good = httpx.post(url, content=tar_gz({"a.py": b"x = 1\n"}), headers=headers, timeout=60)
+    assert good.status_code == 202, good.text

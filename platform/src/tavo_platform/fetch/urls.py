@@ -102,10 +102,42 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
     return seen
 
 
+# Refused whatever the Python version's idea of "global" is (192.0.0.9 and .10 count as
+# global in newer ones), and IPv6 prefixes that only lead to someone's private network.
+_NEVER_PUBLIC = tuple(
+    ipaddress.ip_network(net)
+    for net in ("0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15",
+                "64:ff9b:1::/48", "fc00::/7", "fe80::/10")
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
 def _is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return _is_public(address.ipv4_mapped)
+    """An IPv6 address that carries an IPv4 one (mapped, compatible, NAT64, 6to4, Teredo)
+    reaches that IPv4 address, so both must be public."""
+    if any(address in network for network in _NEVER_PUBLIC):
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded and not all(_is_public(inner) for inner in embedded):
+            return False
+        if address in _IPV4_COMPATIBLE or address in _NAT64:
+            return bool(embedded)
     return address.is_global and not address.is_multicast
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    found: list[ipaddress.IPv4Address] = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address in _NAT64 or address in _IPV4_COMPATIBLE:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    return found
 
 
 def _allowed(host: str, address: IPAddress, allow_hosts: list[str] | tuple[str, ...]) -> bool:

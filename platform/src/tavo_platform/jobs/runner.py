@@ -34,6 +34,15 @@ EngineCall = Callable[[ScanJob], Awaitable[dict[str, Any]]]
 _NOTHING: dict[str, Any] = {"summary": None, "findings": []}
 
 
+def discard_upload(settings: Settings, upload_path: str | None) -> None:
+    """Removes a scan's unpacked upload (only ever inside the uploads directory)."""
+    if not upload_path:
+        return
+    upload = Path(upload_path).resolve()
+    if upload.is_relative_to(settings.uploads_dir.resolve()):
+        shutil.rmtree(upload, ignore_errors=True)
+
+
 class ScanRunner:
     def __init__(self, store: Store, settings: Settings, run_engine: EngineCall) -> None:
         self._store = store
@@ -82,9 +91,13 @@ class ScanRunner:
         if status == "completed" and cancel_flag.exists():
             outcome, status = _NOTHING, "cancelled"
         try:
-            return await self._finish(scan.id, worker, status, outcome, error)
+            recorded = await self._finish(scan.id, worker, status, outcome, error)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        if recorded is not None:
+            # Final: the scan never reads its upload again.
+            await asyncio.to_thread(discard_upload, self._settings, scan.upload_path)
+        return recorded
 
     async def _finish(
         self, scan_id: str, worker: str, status: str, outcome: dict[str, Any], error: str | None

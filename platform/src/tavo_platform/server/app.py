@@ -14,6 +14,7 @@ from tavo_platform.analysis.service import AnalysisService
 from tavo_platform.jobs.interface import JobDispatcher
 from tavo_platform.jobs.pool import InProcessPool
 from tavo_platform.server.auth import Authenticator
+from tavo_platform.server.docs import install_docs
 from tavo_platform.server.errors import install_error_handlers
 from tavo_platform.server.fast_reads import FastReads, FastReadsAPI
 from tavo_platform.server.metrics import MetricsMiddleware
@@ -91,12 +92,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Self-hosted AI-security scanning: scans, findings, rules, repositories.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served from the package's own assets below (no CDN)
         redoc_url=None,
         default_response_class=JSONResponse,
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_docs(app)
     for router in (
         health.router,
         bulk.router,  # before scans: /scans/bulk is not a scan id

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import shutil
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
@@ -16,6 +14,7 @@ from starlette.responses import Response, StreamingResponse
 
 from tavo_platform.fetch import FetchError
 from tavo_platform.fetch.urls import check_repository_url
+from tavo_platform.jobs.runner import discard_upload
 from tavo_platform.server.caching import cached_json
 from tavo_platform.server.deps import Caller, State, rate_limited
 from tavo_platform.server.errors import APIError, not_found
@@ -237,10 +236,13 @@ async def get_scan_results(
 
 @router.post("/{scan_id}/cancel", summary="Cancel a queued or running scan")
 async def cancel_scan(scan_id: str, caller: Caller, state: State) -> Response:
-    await owned_scan(state, caller.org_id, scan_id)
+    before = await owned_scan(state, caller.org_id, scan_id)
     scan = await state.store.cancel_scan(caller.org_id, scan_id)
     if scan is None:
         raise not_found("scan")
+    if before.status == "queued" and scan.status == "cancelled":
+        # Cancelled before any worker took it: nothing will read the upload now.
+        await asyncio.to_thread(discard_upload, state.settings, scan.upload_path)
     return JSONResponse(scan_view(scan))
 
 
@@ -250,11 +252,7 @@ async def delete_scan(scan_id: str, caller: Caller, state: State) -> Response:
     if scan.status == "running":
         raise APIError(409, "SCAN_RUNNING", "cancel the scan before deleting it")
     await state.store.delete_scan(caller.org_id, scan_id)
-    if scan.upload_path:
-        uploads = state.settings.uploads_dir.resolve()
-        upload = Path(scan.upload_path).resolve()
-        if upload.is_relative_to(uploads):
-            await asyncio.to_thread(shutil.rmtree, upload, True)
+    await asyncio.to_thread(discard_upload, state.settings, scan.upload_path)
     return Response(status_code=204)
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from tavo_platform.fetch import FetchError
-from tavo_platform.fetch.archive import ArchiveLimits, UnsafeArchive, unpack
+from tavo_platform.fetch.archive import ArchiveLimits, UnsafeArchive, inspect, unpack
 from tavo_platform.server.deps import Caller, State, rate_limited
 from tavo_platform.server.errors import APIError
 from tavo_platform.server.responses import JSONResponse
@@ -25,6 +26,8 @@ from tavo_platform.server.routes.scans import (
 )
 from tavo_platform.server.views import scan_view
 from tavo_platform.store.records import NewScan
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["scans"])
 
@@ -40,6 +43,15 @@ async def _archive_bytes(request: Request) -> bytes:
         await form.close()
         return data
     return await request.body()
+
+
+async def _archive_checked(function: Callable[..., T], *args: Any) -> T:
+    try:
+        return await asyncio.to_thread(function, *args)
+    except UnsafeArchive as error:
+        raise APIError(422, "UNSAFE_ARCHIVE", str(error)) from None
+    except FetchError as error:
+        raise APIError(422, "INVALID_ARCHIVE", str(error)) from None
 
 
 @router.post("/scans", status_code=202, summary="Upload an archive of code and scan it")
@@ -72,19 +84,17 @@ async def upload_and_scan(
         raise APIError(
             422, "UNKNOWN_RULES", "some rules or packs do not exist", {"unknown": unknown}
         )
+    limits = ArchiveLimits(
+        min(state.settings.max_upload_files, caller.limits.archive_entries),
+        state.settings.max_upload_unpacked_bytes,
+    )
+    # The whole archive is checked before the scan budget is charged for it.
+    await _archive_checked(inspect, data, limits)
     decision = await state.limiter.hit_scan_creation(caller)
     if not decision.allowed:
         raise rate_limited(decision, "scan creation limit exceeded for this key")
     destination = state.settings.uploads_dir / uuid.uuid4().hex
-    limits = ArchiveLimits(
-        state.settings.max_upload_files, state.settings.max_upload_unpacked_bytes
-    )
-    try:
-        unpacked = await asyncio.to_thread(unpack, data, destination, limits)
-    except UnsafeArchive as error:
-        raise APIError(422, "UNSAFE_ARCHIVE", str(error)) from None
-    except FetchError as error:
-        raise APIError(422, "INVALID_ARCHIVE", str(error)) from None
+    unpacked = await _archive_checked(unpack, data, destination, limits)
     new = NewScan(
         org_id=caller.org_id,
         source="upload",
