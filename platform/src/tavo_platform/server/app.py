@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from tavo_platform import __version__
 from tavo_platform.analysis.registry import ModelRegistry
 from tavo_platform.analysis.service import AnalysisService
+from tavo_platform.findings.tracking import CATCH_UP_SECONDS, CatchUpLoop, FindingsTracker
 from tavo_platform.jobs.interface import JobDispatcher
 from tavo_platform.jobs.pool import InProcessPool
 from tavo_platform.server.auth import Authenticator
@@ -30,6 +31,7 @@ from tavo_platform.server.routes import (
     admin,
     ai,
     bulk,
+    findings,
     health,
     repositories,
     rules,
@@ -77,11 +79,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # AI analyses run in this process (they are cheap); see analysis/service.py.
         analysis = AnalysisService(store, settings, ModelRegistry(settings))
         app.state.tavo_analysis = analysis
+        # Completed scans whose findings the worker could not track are tracked here.
+        tracking = CatchUpLoop(FindingsTracker(store), CATCH_UP_SECONDS)
         await jobs.start()
         await analysis.start()
+        await tracking.start()
         try:
             yield
         finally:
+            await tracking.stop()
             await analysis.stop()
             await jobs.stop()
             await limiter.close()
@@ -108,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rules.router,
         admin.router,
         ai.router,
+        findings.router,
     ):
         app.include_router(router)
     # Outermost last: ids and metrics see everything; gzip wraps the final body.
