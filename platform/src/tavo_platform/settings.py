@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     fetch_allow_file_urls: bool = False
     tiers: dict[str, TierLimits] = Field(default_factory=lambda: dict(DEFAULT_TIERS))
     log_level: str = "info"
+    # The web dashboard at /ui/ (cookie sessions signed with session_secret, or with a
+    # secret kept in data_dir when unset; every API process must see the same one).
+    dashboard: bool = True
+    session_secret: SecretStr | None = None
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     # AI analysis: analyses run at once per API process, and the LLM providers offered
     # besides the built-in model (a JSON list in TAVO_AI_PROVIDERS).
     ai_analysis_concurrency: int = Field(default=2, ge=1, le=64)

@@ -108,6 +108,9 @@ class FileOutcome:
     suppressed: int = 0
     skip_reason: str | None = None
     note: str | None = None
+    # (line, selectors) of ignore comments that sat on a reported finding's line without
+    # naming its rule: a typo there would otherwise go unnoticed.
+    missed_ignores: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
 
 
 @dataclass
@@ -121,6 +124,8 @@ class ScanResult:
     notes: Counter[str]
     rules: list[Rule]
     duration_seconds: float
+    # (path, line, selectors): ignore comments on a reported finding's line (see FileOutcome).
+    missed_ignores: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
 
 
 def scan_source(text: str, path: str, language: Language, compiled: CompiledRules) -> FileOutcome:
@@ -211,6 +216,9 @@ def _outcome(
             outcome.suppressed += 1
         else:
             outcome.findings.append(finding)
+            selectors = suppressions.by_line.get(span.start_line)
+            if selectors:
+                outcome.missed_ignores.append((span.start_line, tuple(selectors)))
     if compiled.code_context and outcome.findings and language.is_structural:
         contexts = contexts_for(text, language, [f.span for f in outcome.findings])
         outcome.findings = [
@@ -364,6 +372,7 @@ def scan_path(
     findings: list[Finding] = []
     notes: Counter[str] = Counter()
     suppressed_inline = suppressed_baseline = scanned = 0
+    missed: list[tuple[str, int, tuple[str, ...]]] = []
     for outcome in outcomes:
         if outcome.skip_reason:
             skipped.add(outcome.skip_reason, outcome.path)
@@ -372,6 +381,7 @@ def scan_path(
         if outcome.note:
             notes[outcome.note] += 1
         suppressed_inline += outcome.suppressed
+        missed.extend((outcome.path, line, names) for line, names in outcome.missed_ignores)
         for finding in outcome.findings:
             if finding.fingerprint in known:
                 suppressed_baseline += 1
@@ -388,4 +398,5 @@ def scan_path(
         notes=notes,
         rules=list(rules),
         duration_seconds=time.perf_counter() - started,
+        missed_ignores=sorted(set(missed)),
     )

@@ -110,6 +110,7 @@ class ScanRunner:
                 summary=outcome["summary"],
                 results=outcome["findings"],
                 error=error,
+                rules_run=outcome.get("rule_ids"),
             )
         except StoreUnavailable as failure:
             log.warning("could not record scan %s (it will run again): %s", scan_id, failure)

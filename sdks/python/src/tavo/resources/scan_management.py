@@ -204,9 +204,15 @@ class AsyncScanManagement(AsyncResource):
         rules: Sequence[str] = (),
         exclusions: Sequence[str] = (),
         idempotency_key: str | None = None,
+        project: str | None = None,
     ) -> Scan:
-        """Uploads a .tar.gz/.tgz/.tar/.zip of code (bytes or a file path) and scans it."""
-        query = {"scan_type": scan_type, "rules": list(rules), "exclusions": list(exclusions)}
+        """Uploads a .tar.gz/.tgz/.tar/.zip of code (bytes or a file path) and scans it.
+        Uploads naming the same `project` share tracked findings (client.findings)."""
+        query: dict[str, Any] = {
+            "scan_type": scan_type, "rules": list(rules), "exclusions": list(exclusions)
+        }
+        if project is not None:
+            query["project"] = project
         request = _upload_scan(_archive_bytes(archive), query, idempotency_key)
         return await self._client.request(request, Scan)
 
@@ -380,9 +386,15 @@ class SyncScanManagement(SyncResource):
         rules: Sequence[str] = (),
         exclusions: Sequence[str] = (),
         idempotency_key: str | None = None,
+        project: str | None = None,
     ) -> Scan:
-        """Uploads a .tar.gz/.tgz/.tar/.zip of code (bytes or a file path) and scans it."""
-        query = {"scan_type": scan_type, "rules": list(rules), "exclusions": list(exclusions)}
+        """Uploads a .tar.gz/.tgz/.tar/.zip of code (bytes or a file path) and scans it.
+        Uploads naming the same `project` share tracked findings (client.findings)."""
+        query: dict[str, Any] = {
+            "scan_type": scan_type, "rules": list(rules), "exclusions": list(exclusions)
+        }
+        if project is not None:
+            query["project"] = project
         request = _upload_scan(_archive_bytes(archive), query, idempotency_key)
         return self._client.request(request, Scan)
 
