@@ -63,7 +63,7 @@ async def prepare_scan(state: State, org_id: str, body: ScanCreate) -> NewScan:
             check_repository_url,
             body.repository_url,
             state.settings.fetch_allow_hosts,
-            state.settings.fetch_allow_file_urls,
+            state.settings.file_url_roots,
         )
     except FetchError as error:
         raise APIError(
