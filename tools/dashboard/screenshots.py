@@ -35,7 +35,8 @@ def main(directory: Path) -> None:
         scan = demo["scans"][0]["id"]
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(base_url=server.base_url, viewport={"width": 1280, "height": 900})
+            viewport = {"width": 1280, "height": 900}
+            page = browser.new_page(base_url=server.base_url, viewport=viewport)
             page.goto("/ui/")
             page.wait_for_selector("#api-key")
             page.screenshot(path=str(directory / "00-sign-in.png"))
