@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 import java.util.zip.ZipEntry;
@@ -29,6 +30,9 @@ import io.tavo.sdk.models.AnalyzedFinding;
 import io.tavo.sdk.models.BulkScanResult;
 import io.tavo.sdk.models.BulkStatusResult;
 import io.tavo.sdk.models.CustomRuleFile;
+import io.tavo.sdk.models.FindingHistory;
+import io.tavo.sdk.models.FindingList;
+import io.tavo.sdk.models.TrackedFinding;
 import io.tavo.sdk.models.ModelFileVerdict;
 import io.tavo.sdk.models.Repository;
 import io.tavo.sdk.models.RuleDetail;
@@ -41,6 +45,7 @@ import io.tavo.sdk.models.Severity;
 import io.tavo.sdk.models.Vulnerability;
 import io.tavo.sdk.resources.AnalysisResultParams;
 import io.tavo.sdk.resources.CreateScanParams;
+import io.tavo.sdk.resources.ListFindingsParams;
 import io.tavo.sdk.resources.ListRulesParams;
 import io.tavo.sdk.resources.ListScansParams;
 import io.tavo.sdk.resources.ScanResultsParams;
@@ -156,8 +161,9 @@ class LiveResourcesTest {
         assertThrows(TavoNotFoundException.class, () -> own.scanManagement().getScan(scan.id()));
 
         Scan uploaded = own.scanManagement().uploadScan(zip(Map.of("app.py", TestServer.VULNERABLE_APP)),
-                new UploadScanParams().scanType("security"), null);
+                new UploadScanParams().scanType("security").project("java-sdk-demo"), null);
         assertEquals("upload", uploaded.source());
+        assertEquals("java-sdk-demo", uploaded.project());
         ScanStatus done = own.scanManagement().waitForScan(uploaded.id(), Duration.ofMinutes(3));
         assertEquals("completed", done.status());
         assertTrue(done.totalFindings() >= 2);
@@ -222,6 +228,28 @@ class LiveResourcesTest {
         own.scanRules().deleteCustomRuleFile(uploaded.id());
         assertEquals(0, own.scanRules().listCustomRuleFilesAsync().join().total());
         assertThrows(TavoValidationException.class, () -> own.scanRules().uploadCustomRules("bad.yaml", "rules: [{id: x}]"));
+    }
+
+    @Test
+    void findingsAcrossScansArePagedTriagedAndHaveAHistory() {
+        FindingList first = client.findings().listFindings(new ListFindingsParams().limit(100));
+        assertFalse(first.items().isEmpty());
+        List<String> all = first.items().stream().map(TrackedFinding::id).toList();
+        var pager = client.findings().iterFindings(null, 1);
+        assertEquals(Set.copyOf(all), pager.stream().map(TrackedFinding::id).collect(Collectors.toSet()));
+        assertEquals(all.size(), pager.pageStream().count());
+        FindingList cursorPage = client.findings().listFindings(Map.of("cursor", "", "limit", 1));
+        assertNotNull(cursorPage.nextCursor());
+
+        String id = all.get(0);
+        TrackedFinding triaged = client.findings().triageFinding(id, "false_positive", "test input only");
+        assertEquals("false_positive", triaged.status());
+        assertEquals("test input only", triaged.triage().comment());
+        assertEquals("false_positive", client.findings().getFindingAsync(id).join().status());
+        FindingHistory history = client.findings().getFindingHistory(id);
+        assertTrue(history.items().stream().anyMatch(event -> event.toStatus().equals("false_positive")), history.toString());
+        assertEquals("open", client.findings().triageFinding(id, "open").status());
+        assertThrows(TavoValidationException.class, () -> client.findings().triageFinding(id, "not-a-status"));
     }
 
     @Test
