@@ -21,7 +21,9 @@ export function setCsrf(token) {
 function query(params) {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(params || {})) {
-    if (value !== undefined && value !== null && value !== "") search.set(name, String(value));
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item !== undefined && item !== null && item !== "") search.append(name, String(item));
+    }
   }
   const text = search.toString();
   return text ? `?${text}` : "";
