@@ -167,7 +167,7 @@ class ScanRunner:
             check_repository_url,
             scan.repository_url,
             self._settings.fetch_allow_hosts,
-            self._settings.fetch_allow_file_urls,
+            self._settings.file_url_roots,
         )
         destination = work / into
         await clone(

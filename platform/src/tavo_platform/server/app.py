@@ -44,6 +44,8 @@ from tavo_platform.settings import Settings, load_settings
 from tavo_platform.store.interface import Store
 from tavo_platform.store.migrate import check_schema
 from tavo_platform.store.sql import SqlStore
+from tavo_platform.web import routes as web
+from tavo_platform.web.sessions import SessionSigner, load_secret
 
 log = logging.getLogger("tavo.server")
 UPLOAD_PATHS = ("/api/v1/uploads", "/api/v1/ai/analyze")
@@ -57,6 +59,14 @@ def job_dispatcher(store: Store, settings: Settings) -> JobDispatcher:
 
         return CeleryDispatcher(store, settings)
     return InProcessPool(store, settings)
+
+
+def session_signer(settings: Settings) -> SessionSigner | None:
+    if not settings.dashboard:
+        return None
+    configured = settings.session_secret.get_secret_value() if settings.session_secret else None
+    secret = load_secret(configured, settings.data_dir)
+    return SessionSigner(secret, settings.session_hours * 3600)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -73,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tavo = AppState(
             settings=settings,
             store=store,
-            auth=Authenticator(store, settings.tiers),
+            auth=Authenticator(store, settings.tiers, session_signer(settings)),
             limiter=limiter,
             jobs=jobs,
         )
@@ -119,6 +129,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         findings.router,
     ):
         app.include_router(router)
+    if settings.dashboard:
+        app.include_router(web.router)
+        app.mount(f"{web.UI_PREFIX}/static", web.assets(), name="dashboard-assets")
     # Outermost last: ids and metrics see everything; gzip wraps the final body.
     # Innermost: the hottest reads without FastAPI's dispatch (see fast_reads.py).
     app.add_middleware(FastReads, exception_handlers=app.exception_handlers)

@@ -26,6 +26,7 @@ from tavo._exceptions import (
     TavoServerError,
     TavoTimeoutError,
 )
+from tavo._packing import pack_directory
 from tavo._sse import ServerSentEvent
 from tavo.pagination import AsyncPager, SyncPager
 from tavo.resources._base import AsyncResource, SyncResource, merged, parse
@@ -108,7 +109,13 @@ def _listed(query: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _archive_bytes(archive: bytes | str | Path) -> bytes:
-    return archive if isinstance(archive, bytes) else Path(archive).read_bytes()
+    """Archive bytes as given, an archive file's bytes, or a directory packed as .tar.gz
+    (honouring its .gitignore files)."""
+    if isinstance(archive, bytes):
+        return archive
+    if Path(archive).is_dir():
+        return pack_directory(archive)
+    return Path(archive).read_bytes()
 
 
 def _status_event(event: ServerSentEvent, scan_id: str) -> ScanStatus | None:
