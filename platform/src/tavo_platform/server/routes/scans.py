@@ -19,6 +19,7 @@ from tavo_platform.server.caching import cached_json
 from tavo_platform.server.deps import Caller, State, rate_limited
 from tavo_platform.server.errors import APIError, not_found
 from tavo_platform.server.pagination import window
+from tavo_platform.server.params import SeverityParam
 from tavo_platform.server.responses import JSONResponse, dumps
 from tavo_platform.server.routes.findings import scan_view_with_triage, triage_map, triaged_in
 from tavo_platform.server.views import scan_status_view, scan_view
@@ -28,7 +29,6 @@ router = APIRouter(prefix="/api/v1/scans", tags=["scans"])
 
 ScanType = Literal["security", "comprehensive", "llm", "secrets", "code", "models"]
 SCAN_STATUS = Literal["queued", "running", "completed", "failed", "cancelled"]
-SEVERITY = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"]
 EVENT_POLL_SECONDS = 0.5
 EVENT_STREAM_MAX_SECONDS = 3600
 FINISHED_RESULTS_CACHE = "private, max-age=300"
@@ -207,7 +207,7 @@ async def get_scan_results(
     scan_id: str,
     caller: Caller,
     state: State,
-    severity: Annotated[list[SEVERITY] | None, Query()] = None,
+    severity: Annotated[list[SeverityParam] | None, Query()] = None,
     rule: Annotated[list[str] | None, Query(max_length=100)] = None,
     path: Annotated[str | None, Query(max_length=2048)] = None,
     page: Annotated[int | None, Query(ge=0)] = None,
