@@ -279,3 +279,30 @@ def test_empty_directory(tmp_path: Path, scan: Callable[..., ScanResult]) -> Non
     empty.mkdir()
     result = scan(empty)
     assert (result.files_scanned, result.findings, result.skipped.total) == (0, [], 0)
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "fifo", "outside"])
+def test_a_symlinked_or_special_gitignore_is_not_read(tmp_path: Path, target: str) -> None:
+    """A .gitignore that is a symlink (to /dev/zero, a FIFO, a file outside the root) or
+    not a regular file is ignored, as git does, instead of hanging the walk."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "a.py").write_text("x = 1\n")
+    if target == "fifo":
+        os.mkfifo(tmp_path / "pipe")
+        os.symlink(tmp_path / "pipe", root / ".gitignore")
+        os.mkfifo(root / "sub.gitignore")
+    elif target == "outside":
+        (tmp_path / "ignore").write_text("a.py\n")
+        os.symlink(tmp_path / "ignore", root / ".gitignore")
+    else:
+        os.symlink(target, root / ".gitignore")
+    assert walked(root) == ["a.py"]
+
+
+def test_a_fifo_gitignore_is_not_read(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "b.py").write_text("x = 1\n")
+    os.mkfifo(root / "sub" / ".gitignore")
+    assert walked(root) == ["sub/b.py"]

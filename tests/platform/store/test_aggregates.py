@@ -14,11 +14,11 @@ import pytest
 from tavo_platform.store import interface
 from tavo_platform.store._database import Database
 from tavo_platform.store.analyses import AnalysisStore, SqlAnalysisStore
-from tavo_platform.store.findings import FindingStore, SqlFindingStore
 from tavo_platform.store.keys import KeyStore, SqlKeyStore
 from tavo_platform.store.records import FindingFilter, NewScan
 from tavo_platform.store.repositories import RepositoryStore, SqlRepositoryStore
 from tavo_platform.store.rules import RuleFileStore, SqlRuleFileStore
+from tavo_platform.store.scan_results import ScanResultStore, SqlScanResultStore
 from tavo_platform.store.scans import ScanStore, SqlScanStore
 from tavo_platform.store.sql import SqlStore
 
@@ -41,8 +41,9 @@ def with_database(url: str, body: Callable[[Database], Awaitable[T]]) -> T:
 
 
 def test_the_store_is_exactly_the_aggregates() -> None:
-    aggregates = [interface.KeyStore, interface.ScanStore, interface.FindingStore,
-                  interface.RepositoryStore, interface.RuleFileStore, interface.AnalysisStore]
+    aggregates = [interface.KeyStore, interface.ScanStore, interface.ScanResultStore,
+                  interface.FindingsStore, interface.RepositoryStore, interface.RuleFileStore,
+                  interface.AnalysisStore]
     methods = {name for protocol in aggregates for name in vars(protocol)
                if not name.startswith("_")}
     owners = {name: [p.__name__ for p in aggregates if name in vars(p)] for name in methods}
@@ -57,7 +58,7 @@ def test_scan_lease_lifecycle_through_the_protocols(database_url: str) -> None:
     async def body(database: Database) -> None:
         keys: KeyStore = SqlKeyStore(database)
         scans: ScanStore = SqlScanStore(database)
-        found: FindingStore = SqlFindingStore(database)
+        found: ScanResultStore = SqlScanResultStore(database)
         org = await keys.ensure_organization("acme")
         new = NewScan(org_id=org.id, source="git", scan_type="code",
                       repository_url="https://example.invalid/r.git")

@@ -91,6 +91,9 @@ class WalkOptions:
     default_excludes: bool = True
 
 
+MAX_GITIGNORE_BYTES = 1024 * 1024
+
+
 class ScanRootError(Exception):
     """The path given to scan cannot be scanned at all."""
 
@@ -211,11 +214,20 @@ def _ignored(
 
 
 def _load_gitignore(path: Path) -> pathspec.GitIgnoreSpec | None:
+    """Only a regular file, never through a symlink (as git does): a .gitignore linked to
+    /dev/zero or a FIFO would otherwise hang or exhaust the walk. O_NONBLOCK keeps the open
+    of a FIFO from waiting for a writer."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+        descriptor = os.open(path, flags)
     except OSError:
         return None
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_GITIGNORE_BYTES:
+            return None
+        text = handle.read(MAX_GITIGNORE_BYTES).decode("utf-8", "replace")
+    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
 
 
 def _is_virtualenv(path: Path) -> bool:

@@ -7,6 +7,7 @@ import contextlib
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tavo_platform.fetch import FetchError
 from tavo_platform.fetch.urls import CheckedURL
@@ -46,12 +47,30 @@ def _pin_options(checked: CheckedURL) -> list[str]:
     return ["-c", f"http.curloptResolve={host}:{checked.port}:{addresses}"]
 
 
+def clone_source(checked: CheckedURL) -> str:
+    """What git is told to clone. ssh and git URLs name the checked address itself, so
+    neither git nor ssh resolves the host again (http(s) keep the name, for TLS and virtual
+    hosts, and are pinned with curloptResolve instead)."""
+    if checked.scheme == "file":
+        return checked.local_path or ""
+    if checked.scheme not in ("ssh", "git") or not checked.addresses or checked.host is None:
+        return checked.url
+    address = checked.addresses[0]
+    host = f"[{address}]" if ":" in address else address
+    if "://" not in checked.url:  # scp-like [user@]host:path (the path stays home-relative)
+        user, at, _ = checked.url.partition(":")[0].rpartition("@")
+        return f"{user}{at}{host}:{checked.url.partition(':')[2]}"
+    parts = urlsplit(checked.url)
+    user = f"{parts.username}@" if parts.username else ""
+    return f"{checked.scheme}://{user}{host}:{checked.port}{parts.path}"
+
+
 async def clone(
     checked: CheckedURL, destination: Path, *, branch: str | None, timeout: float, max_bytes: int
 ) -> None:
     if branch is not None and (branch.startswith("-") or any(c in branch for c in " \t\n~^:?*[\\")):
         raise FetchError(f"invalid branch name {branch!r}")
-    source = checked.local_path if checked.scheme == "file" else checked.url
+    source = clone_source(checked)
     protocols = "file" if checked.scheme == "file" else "https:http:ssh:git"
     command = [
         "git",

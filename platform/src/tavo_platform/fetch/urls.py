@@ -2,17 +2,21 @@
 
 Only https, http, ssh and git URLs (and scp-like `user@host:path`) are accepted. The host
 is resolved here, and every address it resolves to must be public unless the host or the
-address is in the server's allow-list; `file://` needs its own setting. The addresses
+address is in the server's allow-list; `file://` only reaches into the directories an admin
+named (`fetch_file_roots`). The addresses
 checked are handed to git so that it connects to exactly those (no DNS rebinding window).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from tavo_platform.fetch import FetchError
 
@@ -37,8 +41,11 @@ class CheckedURL:
 
 
 def check_repository_url(
-    url: str, allow_hosts: list[str] | tuple[str, ...] = (), allow_file_urls: bool = False
+    url: str,
+    allow_hosts: list[str] | tuple[str, ...] = (),
+    file_roots: Sequence[str | Path] = (),
 ) -> CheckedURL:
+    """`file_roots`: directories file:// URLs may point into (none: file:// is refused)."""
     if not url or len(url) > MAX_URL_LENGTH or any(ord(c) < 0x21 for c in url):
         raise FetchError("repository_url must be a URL without spaces or control characters")
     if url.startswith("-"):
@@ -53,11 +60,12 @@ def check_repository_url(
         raise FetchError("repository_url is not a valid URL") from None
     scheme = parts.scheme.lower()
     if scheme == "file":
-        if not allow_file_urls:
+        if not file_roots:
             raise FetchError("file:// repository URLs are not allowed on this server")
         if parts.netloc not in ("", "localhost"):
             raise FetchError("file:// URLs must not name a host")
-        return CheckedURL(url, "file", None, None, (), local_path=parts.path)
+        _check_under_roots(unquote(parts.path), file_roots)
+        return CheckedURL(url, "file", None, None, (), local_path=unquote(parts.path))
     if scheme not in ALLOWED_SCHEMES:
         raise FetchError(
             f"unsupported repository URL scheme {scheme or '(none)'!r}: use https, ssh or git"
@@ -69,6 +77,13 @@ def check_repository_url(
     except ValueError:
         raise FetchError("repository_url has an invalid port") from None
     return _checked(url, scheme, parts.hostname, port, allow_hosts)
+
+
+def _check_under_roots(local: str, roots: Sequence[str | Path]) -> None:
+    """The real path (symlinks and `..` resolved) must lie inside one of the roots."""
+    real = Path(os.path.realpath(local))
+    if not any(real.is_relative_to(os.path.realpath(root)) for root in roots):
+        raise FetchError("the file:// path is outside the allowed directories of this server")
 
 
 def _checked(
@@ -102,10 +117,42 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
     return seen
 
 
+# Refused whatever the Python version's idea of "global" is (192.0.0.9 and .10 count as
+# global in newer ones), and IPv6 prefixes that only lead to someone's private network.
+_NEVER_PUBLIC = tuple(
+    ipaddress.ip_network(net)
+    for net in ("0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15",
+                "64:ff9b:1::/48", "fc00::/7", "fe80::/10")
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
 def _is_public(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return _is_public(address.ipv4_mapped)
+    """An IPv6 address that carries an IPv4 one (mapped, compatible, NAT64, 6to4, Teredo)
+    reaches that IPv4 address, so both must be public."""
+    if any(address in network for network in _NEVER_PUBLIC):
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded and not all(_is_public(inner) for inner in embedded):
+            return False
+        if address in _IPV4_COMPATIBLE or address in _NAT64:
+            return bool(embedded)
     return address.is_global and not address.is_multicast
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    found: list[ipaddress.IPv4Address] = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address in _NAT64 or address in _IPV4_COMPATIBLE:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    return found
 
 
 def _allowed(host: str, address: IPAddress, allow_hosts: list[str] | tuple[str, ...]) -> bool:

@@ -110,6 +110,7 @@ class ScanRunner:
                 summary=outcome["summary"],
                 results=outcome["findings"],
                 error=error,
+                rules_run=outcome.get("rule_ids"),
             )
         except StoreUnavailable as failure:
             log.warning("could not record scan %s (it will run again): %s", scan_id, failure)
@@ -154,7 +155,7 @@ class ScanRunner:
             check_repository_url,
             scan.repository_url,
             self._settings.fetch_allow_hosts,
-            self._settings.fetch_allow_file_urls,
+            self._settings.file_url_roots,
         )
         destination = work / "src"
         await clone(

@@ -21,6 +21,7 @@ def scan_view(scan: Scan) -> dict[str, Any]:
         "repository_url": scan.repository_url,
         "repository_id": scan.repository_id,
         "branch": scan.branch,
+        "project": scan.project,
         "rules": scan.rules,
         "exclusions": scan.exclusions,
         "created_at": iso(scan.created_at),

@@ -10,19 +10,21 @@ from typing import Protocol
 from tavo_platform.store._dispatch import DispatchBacklog
 from tavo_platform.store.analyses import AnalysisStore
 from tavo_platform.store.errors import StoreError, StoreUnavailable
-from tavo_platform.store.findings import FindingStore
+from tavo_platform.store.findings import FindingsStore
 from tavo_platform.store.keys import KeyStore
 from tavo_platform.store.repositories import RepositoryStore
 from tavo_platform.store.rules import RuleFileStore
+from tavo_platform.store.scan_results import ScanResultStore
 from tavo_platform.store.scans import ScanStore
 
 __all__ = [
     "AnalysisStore",
     "DispatchBacklog",
-    "FindingStore",
+    "FindingsStore",
     "KeyStore",
     "RepositoryStore",
     "RuleFileStore",
+    "ScanResultStore",
     "ScanStore",
     "Store",
     "StoreError",
@@ -31,7 +33,14 @@ __all__ = [
 
 
 class Store(
-    KeyStore, ScanStore, FindingStore, RepositoryStore, RuleFileStore, AnalysisStore, Protocol
+    KeyStore,
+    ScanStore,
+    ScanResultStore,
+    FindingsStore,
+    RepositoryStore,
+    RuleFileStore,
+    AnalysisStore,
+    Protocol,
 ):
     async def close(self) -> None: ...
     async def ping(self) -> None: ...

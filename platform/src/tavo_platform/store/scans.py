@@ -4,7 +4,7 @@ backlog the task queue's sweeper re-sends (see _dispatch.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tavo_platform.store import _dispatch, _leases
 from tavo_platform.store._database import SqlAggregate, new_id, now
 from tavo_platform.store._dispatch import DispatchBacklog
-from tavo_platform.store.findings import delete_findings, replace_findings
+from tavo_platform.store.findings_sql import ingest_in
 from tavo_platform.store.records import CreatedScans, NewScan, Page, Scan
+from tavo_platform.store.scan_results import delete_findings, replace_findings
 from tavo_platform.store.schema import idempotency_keys, scans
 
 CANCELLED = "cancelled"
@@ -65,6 +66,7 @@ class ScanStore(Protocol):
         summary: dict[str, Any] | None,
         results: Sequence[dict[str, Any]],
         error: str | None = None,
+        rules_run: Collection[str] | None = None,
     ) -> bool: ...
 
     # the task queue's sweeper
@@ -108,6 +110,10 @@ def _new_scan_values(new: NewScan) -> dict[str, Any]:
         "cancel_requested": False,
         "version": 0,
         "dispatched_at": None,
+        "commit_sha": None,
+        "base_ref": new.base_ref,
+        "project": new.project,
+        "tracked_at": None,
     }
 
 
@@ -324,8 +330,11 @@ class SqlScanStore(SqlAggregate):
         summary: dict[str, Any] | None,
         results: Sequence[dict[str, Any]],
         error: str | None = None,
+        rules_run: Collection[str] | None = None,
     ) -> bool:
-        """Replaces the scan's findings and closes it, only if `worker` still holds it."""
+        """Replaces the scan's findings and closes it, only if `worker` still holds it; a
+        completed scan's findings join the tracked findings in the same transaction
+        (`rules_run`: the ids of the rules it ran, for what counts as fixed)."""
         async with self._db.write() as connection:
             held = await _leases.finish(
                 connection, scans, scan_id, worker, now(),
@@ -333,6 +342,8 @@ class SqlScanStore(SqlAggregate):
             )
             if held:
                 await replace_findings(connection, scan_id, results)
+                if status == "completed":
+                    await ingest_in(connection, scan_id, rules_run)
         return held
 
     # --- the task queue's sweeper -----------------------------------------------------

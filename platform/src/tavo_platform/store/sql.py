@@ -1,16 +1,17 @@
 """The Store over SQL: every aggregate's SQL implementation composed over one database
 (SQLite by default, PostgreSQL when configured; see _database.py). Each aggregate keeps its
-own module (keys, scans, findings, repositories, rules, analyses); this class only puts them
-behind one object for callers that need several."""
+own module (keys, scans, scan results, tracked findings, repositories, rules, analyses);
+this class only puts them behind one object for callers that need several."""
 
 from __future__ import annotations
 
 from tavo_platform.store._database import Database, is_unavailable, json_loads, new_id, now
 from tavo_platform.store.analyses import SqlAnalysisStore
-from tavo_platform.store.findings import FINDINGS_BATCH, SqlFindingStore
+from tavo_platform.store.findings_sql import FindingsSql
 from tavo_platform.store.keys import SqlKeyStore
 from tavo_platform.store.repositories import SqlRepositoryStore
 from tavo_platform.store.rules import SqlRuleFileStore
+from tavo_platform.store.scan_results import FINDINGS_BATCH, SqlScanResultStore
 from tavo_platform.store.scans import SqlScanStore
 
 __all__ = ["FINDINGS_BATCH", "SqlStore", "is_unavailable", "json_loads", "new_id", "now"]
@@ -19,7 +20,8 @@ __all__ = ["FINDINGS_BATCH", "SqlStore", "is_unavailable", "json_loads", "new_id
 class SqlStore(
     SqlKeyStore,
     SqlScanStore,
-    SqlFindingStore,
+    SqlScanResultStore,
+    FindingsSql,
     SqlRepositoryStore,
     SqlRuleFileStore,
     SqlAnalysisStore,

@@ -121,7 +121,7 @@ async def _url_problems(state: AppState, urls: set[str]) -> dict[str, str]:
                 check_repository_url,
                 url,
                 state.settings.fetch_allow_hosts,
-                state.settings.fetch_allow_file_urls,
+                state.settings.file_url_roots,
             )
         except FetchError as error:
             return str(error)

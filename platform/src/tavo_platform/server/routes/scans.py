@@ -19,7 +19,9 @@ from tavo_platform.server.caching import cached_json
 from tavo_platform.server.deps import Caller, State, rate_limited
 from tavo_platform.server.errors import APIError, not_found
 from tavo_platform.server.pagination import window
+from tavo_platform.server.params import SeverityParam
 from tavo_platform.server.responses import JSONResponse, dumps
+from tavo_platform.server.routes.findings import scan_view_with_triage, triage_map, triaged_in
 from tavo_platform.server.views import scan_status_view, scan_view
 from tavo_platform.store.records import FindingFilter, NewScan, Scan
 
@@ -27,7 +29,6 @@ router = APIRouter(prefix="/api/v1/scans", tags=["scans"])
 
 ScanType = Literal["security", "comprehensive", "llm", "secrets", "code", "models"]
 SCAN_STATUS = Literal["queued", "running", "completed", "failed", "cancelled"]
-SEVERITY = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"]
 EVENT_POLL_SECONDS = 0.5
 EVENT_STREAM_MAX_SECONDS = 3600
 FINISHED_RESULTS_CACHE = "private, max-age=300"
@@ -62,7 +63,7 @@ async def prepare_scan(state: State, org_id: str, body: ScanCreate) -> NewScan:
             check_repository_url,
             body.repository_url,
             state.settings.fetch_allow_hosts,
-            state.settings.fetch_allow_file_urls,
+            state.settings.file_url_roots,
         )
     except FetchError as error:
         raise APIError(
@@ -191,7 +192,8 @@ async def owned_scan(state: State, org_id: str, scan_id: str) -> Scan:
 
 @router.get("/{scan_id}", summary="Get a scan with its summary")
 async def get_scan(scan_id: str, caller: Caller, state: State) -> Response:
-    return JSONResponse(scan_view(await owned_scan(state, caller.org_id, scan_id)))
+    scan = await owned_scan(state, caller.org_id, scan_id)
+    return JSONResponse(await scan_view_with_triage(state, scan))
 
 
 @router.get("/{scan_id}/status", summary="Get a scan's status (small and cheap)")
@@ -205,7 +207,7 @@ async def get_scan_results(
     scan_id: str,
     caller: Caller,
     state: State,
-    severity: Annotated[list[SEVERITY] | None, Query()] = None,
+    severity: Annotated[list[SeverityParam] | None, Query()] = None,
     rule: Annotated[list[str] | None, Query(max_length=100)] = None,
     path: Annotated[str | None, Query(max_length=2048)] = None,
     page: Annotated[int | None, Query(ge=0)] = None,
@@ -228,6 +230,9 @@ async def get_scan_results(
         "scan_status": scan.status,
         "vulnerabilities": result.items,
         **span.envelope(result.total),
+        # The triage of this scan's findings that have one, by fingerprint (the findings
+        # are listed as the scan found them; counts in the summary leave these out).
+        "triaged": triage_map(await triaged_in(state, scan)),
     }
     if scan.finished:
         return cached_json(request, content, FINISHED_RESULTS_CACHE)

@@ -26,6 +26,7 @@ from tavo._exceptions import (
     TavoServerError,
     TavoTimeoutError,
 )
+from tavo._packing import pack_directory
 from tavo._sse import ServerSentEvent
 from tavo.pagination import AsyncPager, SyncPager
 from tavo.resources._base import AsyncResource, SyncResource, merged, parse
@@ -107,7 +108,13 @@ def _listed(query: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _archive_bytes(archive: bytes | str | Path) -> bytes:
-    return archive if isinstance(archive, bytes) else Path(archive).read_bytes()
+    """Archive bytes as given, an archive file's bytes, or a directory packed as .tar.gz
+    (honouring its .gitignore files)."""
+    if isinstance(archive, bytes):
+        return archive
+    if Path(archive).is_dir():
+        return pack_directory(archive)
+    return Path(archive).read_bytes()
 
 
 def _status_event(event: ServerSentEvent, scan_id: str) -> ScanStatus | None:
@@ -204,9 +211,15 @@ class AsyncScanManagement(AsyncResource):
         rules: Sequence[str] = (),
         exclusions: Sequence[str] = (),
         idempotency_key: str | None = None,
+        project: str | None = None,
     ) -> Scan:
-        """Uploads a .tar.gz/.tgz/.tar/.zip of code (bytes or a file path) and scans it."""
-        query = {"scan_type": scan_type, "rules": list(rules), "exclusions": list(exclusions)}
+        """Uploads a .tar.gz/.tgz/.tar/.zip of code (bytes or a file path) and scans it.
+        Uploads naming the same `project` share tracked findings (client.findings)."""
+        query: dict[str, Any] = {
+            "scan_type": scan_type, "rules": list(rules), "exclusions": list(exclusions)
+        }
+        if project is not None:
+            query["project"] = project
         request = _upload_scan(_archive_bytes(archive), query, idempotency_key)
         return await self._client.request(request, Scan)
 
@@ -380,9 +393,15 @@ class SyncScanManagement(SyncResource):
         rules: Sequence[str] = (),
         exclusions: Sequence[str] = (),
         idempotency_key: str | None = None,
+        project: str | None = None,
     ) -> Scan:
-        """Uploads a .tar.gz/.tgz/.tar/.zip of code (bytes or a file path) and scans it."""
-        query = {"scan_type": scan_type, "rules": list(rules), "exclusions": list(exclusions)}
+        """Uploads a .tar.gz/.tgz/.tar/.zip of code (bytes or a file path) and scans it.
+        Uploads naming the same `project` share tracked findings (client.findings)."""
+        query: dict[str, Any] = {
+            "scan_type": scan_type, "rules": list(rules), "exclusions": list(exclusions)
+        }
+        if project is not None:
+            query["project"] = project
         request = _upload_scan(_archive_bytes(archive), query, idempotency_key)
         return self._client.request(request, Scan)
 

@@ -16,6 +16,15 @@ from tavo.types.ai import (
 )
 from tavo.types.bulk import BulkScanItem, BulkScanResult, BulkStatusItem, BulkStatusResult
 from tavo.types.common import ErrorInfo, PageInfo
+from tavo.types.findings import (
+    FindingEvent,
+    FindingHistory,
+    FindingList,
+    FindingTriage,
+    ListFindingsParams,
+    ScanFindingTriage,
+    TrackedFinding,
+)
 from tavo.types.repositories import (
     ListRepositoriesParams,
     Repository,
@@ -64,7 +73,12 @@ __all__ = [
     "CustomRuleFileList",
     "ErrorInfo",
     "FindingContext",
+    "FindingEvent",
+    "FindingHistory",
+    "FindingList",
+    "FindingTriage",
     "FixFirstItem",
+    "ListFindingsParams",
     "ListRepositoriesParams",
     "ListRulesParams",
     "ListScansParams",
@@ -79,6 +93,7 @@ __all__ = [
     "RulePack",
     "RulePackList",
     "Scan",
+    "ScanFindingTriage",
     "ScanList",
     "ScanResults",
     "ScanResultsParams",
@@ -86,6 +101,7 @@ __all__ = [
     "ScanSummary",
     "SecurityScore",
     "Severity",
+    "TrackedFinding",
     "TrendPoint",
     "Vulnerability",
 ]

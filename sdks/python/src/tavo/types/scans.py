@@ -41,6 +41,8 @@ class ScanSummary(Model):
     skipped_by_reason: dict[str, int] = field(default_factory=dict)
     rules_run: int = 0
     duration_seconds: float = 0.0
+    # Findings triaged away (left out of the counts above): {"total", "by_status"}.
+    triaged: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +65,7 @@ class Scan(Model):
     summary: ScanSummary | None = None
     attempts: int = 0
     cancel_requested: bool = False
+    project: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -136,6 +139,8 @@ class ScanResults(PageInfo):
     scan_id: str
     scan_status: str
     vulnerabilities: list[Vulnerability] = field(default_factory=list)
+    # The triage of findings that have one, by fingerprint ({"finding_id", "status", ...}).
+    triaged: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class ListScansParams(TypedDict, total=False):

@@ -1,0 +1,94 @@
+package io.tavo.sdk;
+
+import java.util.List;
+
+import io.tavo.sdk.internal.ApiClient;
+import io.tavo.sdk.resources.AiAnalysis;
+import io.tavo.sdk.resources.Repositories;
+import io.tavo.sdk.resources.ScanBulkOperations;
+import io.tavo.sdk.resources.ScanManagement;
+import io.tavo.sdk.resources.ScanRules;
+
+/**
+ * The Tavo client: thread-safe; reuse one for many requests (it pools connections). Every resource
+ * method blocks and has a {@code ...Async} twin returning a CompletableFuture.
+ *
+ * <pre>{@code
+ * TavoClient client = TavoSdk.createClientBuilder("your-key")
+ *     .withMaxConnections(50)
+ *     .withConnectionTimeout(Duration.ofSeconds(10))
+ *     .withReadTimeout(Duration.ofSeconds(30))
+ *     .build();
+ * ScanList scans = client.scanManagement().listScans();
+ * }</pre>
+ */
+public final class TavoClient implements AutoCloseable {
+    private final ApiClient api;
+    private final ScanManagement scanManagement;
+    private final Repositories repositories;
+    private final AiAnalysis aiAnalysis;
+    private final ScanRules scanRules;
+    private final ScanBulkOperations scanBulkOperations;
+
+    TavoClient(ApiClient api) {
+        this.api = api;
+        this.scanManagement = new ScanManagement(api);
+        this.repositories = new Repositories(api);
+        this.aiAnalysis = new AiAnalysis(api);
+        this.scanRules = new ScanRules(api);
+        this.scanBulkOperations = new ScanBulkOperations(api);
+    }
+
+    /** A builder with every setting from the environment or the defaults. */
+    public static TavoClientBuilder builder() {
+        return new TavoClientBuilder();
+    }
+
+    public ScanManagement scanManagement() { return scanManagement; }
+    public Repositories repositories() { return repositories; }
+    public AiAnalysis aiAnalysis() { return aiAnalysis; }
+    public ScanRules scanRules() { return scanRules; }
+    public ScanBulkOperations scanBulkOperations() { return scanBulkOperations; }
+
+    /** The server's base URL (without /api/v1). */
+    public String baseUrl() { return api.config().baseUrl(); }
+
+    /** Requests total/failed, retries, rate limits hit, cache hits, latency percentiles. */
+    public Metrics metrics() { return api.metrics(); }
+
+    /** The circuit breaker, or null when none was configured. */
+    public CircuitBreaker circuitBreaker() { return api.config().breaker(); }
+
+    /** What is known of each API key's budget (from the last responses). */
+    public List<KeyBudget> rateLimits() { return api.keys().snapshot(); }
+
+    /** The bound on connections (and requests on the wire) at once. */
+    public int maxConnections() { return api.transport().limiter().max(); }
+
+    /** The most requests this client had on the wire at once (never above maxConnections). */
+    public int peakConnectionsInUse() { return api.transport().limiter().peak(); }
+
+    /** Requests on the wire now. */
+    public int connectionsInUse() { return api.transport().limiter().inUse(); }
+
+    /** Forgets the cached responses (the next GETs go to the server). */
+    public void clearCache() {
+        if (api.cache() != null) {
+            api.cache().clear();
+        }
+    }
+
+    /**
+     * Drops the cached responses. The JDK's HttpClient (Java 17) has no close: its pooled connections
+     * go when the client is no longer referenced; an executor given to the builder stays the caller's.
+     */
+    @Override
+    public void close() {
+        clearCache();
+    }
+
+    @Override
+    public String toString() {
+        return "TavoClient(baseUrl=" + baseUrl() + ")";
+    }
+}

@@ -1,0 +1,9 @@
+package io.tavo.sdk.models;
+
+import java.util.List;
+import java.util.Map;
+
+import io.tavo.sdk.internal.Required;
+
+/** One page of analyses. */
+public record AnalysisList(long total, int offset, int limit, int page, int pageSize, boolean hasMore, List<Analysis> items) implements Page<Analysis> {}

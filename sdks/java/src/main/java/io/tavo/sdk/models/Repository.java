@@ -1,0 +1,10 @@
+package io.tavo.sdk.models;
+
+import java.util.List;
+import java.util.Map;
+
+import io.tavo.sdk.internal.Required;
+
+/** A repository the organisation scans, with its last scan and finding trend. */
+public record Repository(@Required String id, @Required String url, String name, String defaultBranch, String createdAt,
+        Scan lastScan, List<TrendPoint> trend) {}

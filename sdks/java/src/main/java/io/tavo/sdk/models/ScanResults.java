@@ -1,0 +1,16 @@
+package io.tavo.sdk.models;
+
+import java.util.List;
+import java.util.Map;
+
+import io.tavo.sdk.internal.Required;
+
+/** One page of a scan's findings. */
+public record ScanResults(long total, int offset, int limit, int page, int pageSize, boolean hasMore, @Required String scanId,
+        @Required String scanStatus, List<Vulnerability> vulnerabilities) implements Page<Vulnerability> {
+    /** The findings of this page (the same as {@link #vulnerabilities()}). */
+    @Override
+    public List<Vulnerability> items() {
+        return vulnerabilities;
+    }
+}
