@@ -46,6 +46,10 @@ class ScanResultStore(Protocol):
         orjson.Fragment (the stored JSON, for responses to splice in as it is)."""
         ...
 
+    async def scan_documents(self, scan_id: str) -> dict[str, dict[str, Any]]:
+        """Every finding of a scan, by fingerprint, in the scan's order."""
+        ...
+
 
 async def replace_findings(
     connection: AsyncConnection, scan_id: str, results: Sequence[dict[str, Any]]
@@ -143,3 +147,12 @@ class SqlScanResultStore(SqlAggregate):
             total = (await connection.execute(count_query, parameters)).scalar_one()
             rows = (await connection.execute(page_query, parameters)).all()
         return Page([row.data for row in rows], int(total))
+
+    async def scan_documents(self, scan_id: str) -> dict[str, dict[str, Any]]:
+        async with self._db.read() as connection:
+            rows = await connection.execute(
+                select(findings.c.fingerprint, findings.c.data)
+                .where(findings.c.scan_id == scan_id)
+                .order_by(findings.c.seq)
+            )
+            return {row.fingerprint: row.data for row in rows}

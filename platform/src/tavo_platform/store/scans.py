@@ -57,6 +57,9 @@ class ScanStore(Protocol):
     async def claim_scan_id(self, scan_id: str, worker: str, lease: timedelta) -> Scan | None: ...
     async def renew_lease(self, scan_id: str, worker: str, lease: timedelta) -> bool: ...
     async def is_cancel_requested(self, scan_id: str) -> bool: ...
+    async def record_scan_commit(self, scan_id: str, commit_sha: str) -> None:
+        """The commit a scan's clone checked out."""
+        ...
     async def finish_scan(
         self,
         scan_id: str,
@@ -320,6 +323,12 @@ class SqlScanStore(SqlAggregate):
                 )
             ).scalar_one_or_none()
         return bool(value)
+
+    async def record_scan_commit(self, scan_id: str, commit_sha: str) -> None:
+        async with self._db.write() as connection:
+            await connection.execute(
+                update(scans).where(scans.c.id == scan_id).values(commit_sha=commit_sha[:64])
+            )
 
     async def finish_scan(
         self,
