@@ -20,6 +20,7 @@ from tavo_platform.store.records import (
     Repository,
     Scan,
 )
+from tavo_platform.store.webhooks import WebhooksStore
 
 
 class StoreError(Exception):
@@ -43,7 +44,7 @@ class DispatchBacklog:
     overdue: int
 
 
-class Store(FindingsStore, Protocol):
+class Store(FindingsStore, WebhooksStore, Protocol):
     async def close(self) -> None: ...
     async def ping(self) -> None: ...
 

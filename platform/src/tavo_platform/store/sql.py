@@ -59,7 +59,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
 
-from tavo_platform.store.findings_sql import FindingsSql, ingest_in
+from tavo_platform.store.findings_sql import FindingsSql
 from tavo_platform.store.interface import DispatchBacklog, StoreUnavailable
 from tavo_platform.store.records import (
     Analysis,
@@ -73,6 +73,7 @@ from tavo_platform.store.records import (
     Repository,
     Scan,
 )
+from tavo_platform.store.scan_events import after_scan_finished
 from tavo_platform.store.schema import (
     analyses,
     analysis_cache,
@@ -84,6 +85,7 @@ from tavo_platform.store.schema import (
     repositories,
     scans,
 )
+from tavo_platform.store.webhooks_sql import WebhooksSql
 
 FINDINGS_BATCH = 500
 
@@ -406,7 +408,7 @@ def _results_parameters(
     return (len(severities), len(rules), bool(flt.path_prefix)), parameters
 
 
-class SqlStore(FindingsSql):
+class SqlStore(FindingsSql, WebhooksSql):
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self._writer = _engine(url, immediate=True, pool_size=pool_size)
@@ -869,8 +871,7 @@ class SqlStore(FindingsSql):
                         for f in batch
                     ],
                 )
-            if status == "completed":
-                await ingest_in(connection, scan_id, rules_run)
+            await after_scan_finished(connection, scan_id, status, rules_run)
         return True
 
     # --- idempotency ------------------------------------------------------------------
