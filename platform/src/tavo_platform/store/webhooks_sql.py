@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tavo_platform.store._database import SqlAggregate
 from tavo_platform.store.records import Page
 from tavo_platform.store.schema import webhook_deliveries, webhooks
 from tavo_platform.store.webhooks import Claimed, Delivery, Webhook
@@ -86,12 +86,7 @@ async def enqueue(
     return len(wanting)
 
 
-class WebhooksSql:
-    if TYPE_CHECKING:
-
-        def _read(self) -> AbstractAsyncContextManager[Any]: ...
-        def _write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
-
+class WebhooksSql(SqlAggregate):
     async def create_webhook(
         self, org_id: str, url: str, events: list[str], description: str, secret: str
     ) -> Webhook:
@@ -107,13 +102,13 @@ class WebhooksSql:
             "created_at": moment,
             "updated_at": moment,
         }
-        async with self._write() as connection:
+        async with self._db.write() as connection:
             await connection.execute(insert(webhooks).values(**values))
         return Webhook(**values)
 
     async def list_webhooks(self, org_id: str, *, offset: int, limit: int) -> Page:
         mine = _W.org_id == org_id
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             total = (
                 await connection.execute(select(func.count()).select_from(webhooks).where(mine))
             ).scalar_one()
@@ -126,7 +121,7 @@ class WebhooksSql:
         return Page([Webhook(**row._mapping) for row in rows], int(total))
 
     async def get_webhook(self, org_id: str, webhook_id: str) -> Webhook | None:
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             row = (
                 await connection.execute(
                     select(webhooks).where(_W.id == webhook_id, _W.org_id == org_id)
@@ -138,7 +133,7 @@ class WebhooksSql:
         self, org_id: str, webhook_id: str, changes: dict[str, Any]
     ) -> Webhook | None:
         mine = and_(_W.id == webhook_id, _W.org_id == org_id)
-        async with self._write() as connection:
+        async with self._db.write() as connection:
             if changes:
                 await connection.execute(
                     update(webhooks).where(mine).values(**changes, updated_at=_now())
@@ -147,7 +142,7 @@ class WebhooksSql:
         return Webhook(**row._mapping) if row else None
 
     async def delete_webhook(self, org_id: str, webhook_id: str) -> bool:
-        async with self._write() as connection:
+        async with self._db.write() as connection:
             await connection.execute(
                 delete(webhook_deliveries).where(_D.webhook_id == webhook_id, _D.org_id == org_id)
             )
@@ -160,7 +155,7 @@ class WebhooksSql:
         self, org_id: str, webhook_id: str, *, offset: int, limit: int
     ) -> Page:
         mine = and_(_D.webhook_id == webhook_id, _D.org_id == org_id)
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             total = (
                 await connection.execute(
                     select(func.count()).select_from(webhook_deliveries).where(mine)
@@ -176,7 +171,7 @@ class WebhooksSql:
 
     async def redeliver(self, org_id: str, webhook_id: str, delivery_id: str) -> Delivery | None:
         """A new delivery of the same event (same event id and body, signed afresh)."""
-        async with self._write() as connection:
+        async with self._db.write() as connection:
             row = (
                 await connection.execute(
                     select(webhook_deliveries).where(
@@ -201,7 +196,7 @@ class WebhooksSql:
             and_(_D.status == "pending", _D.next_attempt_at <= moment),
             and_(_D.status == "delivering", _D.lease_until < moment),
         )
-        async with self._write() as connection:
+        async with self._db.write() as connection:
             ids = [
                 row.id
                 for row in await connection.execute(
@@ -243,7 +238,7 @@ class WebhooksSql:
         retry_at: datetime | None,
     ) -> bool:
         moment = _now()
-        async with self._write() as connection:
+        async with self._db.write() as connection:
             result = await connection.execute(
                 update(webhook_deliveries)
                 .where(_D.id == delivery_id, _D.worker == worker, _D.status == "delivering")
@@ -261,7 +256,7 @@ class WebhooksSql:
         return result.rowcount == 1
 
     async def reencrypt_webhook_secrets(self, rotate: Callable[[str], str]) -> int:
-        async with self._write() as connection:
+        async with self._db.write() as connection:
             rows = (await connection.execute(select(_W.id, _W.secret))).all()
             for row in rows:
                 await connection.execute(
