@@ -6,7 +6,7 @@ import { TavoSdk } from 'tavo-sdk';
 import type { Scan, TavoClient, Vulnerability } from 'tavo-sdk';
 import { API_KEY, REPO1, check, runExample, sleep } from './_common.js';
 
-async function processLargeResultSet(client: TavoClient, processScan: (scan: Scan) => Promise<void>) {
+async function processLargeResultSet(client: TavoClient, processScan: (scan: Scan) => void | Promise<void>) {
   const pageSize = 100;
   let page = 0;
   for (;;) {
@@ -22,7 +22,7 @@ async function processLargeResultSet(client: TavoClient, processScan: (scan: Sca
 }
 
 // For large scan results, process incrementally
-async function processLargeScan(client: TavoClient, scanId: string, processVulnerability: (v: Vulnerability) => Promise<void>) {
+async function processLargeScan(client: TavoClient, scanId: string, processVulnerability: (v: Vulnerability) => void | Promise<void>) {
   // Get basic scan info first
   await client.scanManagement.getScan(scanId);
   // Process results in chunks
@@ -42,11 +42,11 @@ runExample(import.meta.url, async () => {
   await client.scanManagement.waitForScan(created.id, { timeout: 300_000 });
 
   const seen: string[] = [];
-  await processLargeResultSet(client, async (scan) => void seen.push(scan.id));
+  await processLargeResultSet(client, (scan) => void seen.push(scan.id));
   check(seen.includes(created.id), 'the finished scan was listed');
 
   const findings: string[] = [];
-  await processLargeScan(client, created.id, async (v) => void findings.push(v.id));
+  await processLargeScan(client, created.id, (v) => void findings.push(v.id));
 
   // The SDK's iterators: item by item, or page by page; pages are fetched as iteration goes.
   const byItem: string[] = [];

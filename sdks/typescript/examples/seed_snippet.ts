@@ -3,7 +3,6 @@
  * the one line axios 1.x needs changed: its package exports forbid `axios/lib/adapters/http`;
  * the same adapter function is exported as `axios/unsafe/adapters/http.js`.
  */
-/// <reference path="../types/axios-unsafe.d.ts" />
 import axios from 'axios';
 // import httpAdapter from 'axios/lib/adapters/http';     // the seed's line: not exported by axios 1.x
 import httpAdapter from 'axios/unsafe/adapters/http.js'; // the one-line change

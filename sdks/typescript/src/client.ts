@@ -239,7 +239,12 @@ export class TavoClient {
     return this.core.keys.budgets;
   }
 
-  /** The transport in use ('undici', 'axios:http', ...). */
+  /** The transport in use. */
+  get transport(): Transport {
+    return this.core.transport;
+  }
+
+  /** The transport's name ('undici', 'axios:http', ...). */
   get transportName(): string {
     return this.core.transport.name;
   }

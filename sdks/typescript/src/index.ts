@@ -48,3 +48,5 @@ export { ScanManagement } from './resources/scan-management.js';
 export { ScanRules } from './resources/scan-rules.js';
 export * from './types/index.js';
 export { VERSION } from './constants.js';
+/** The server's OpenAPI document as types (the operations the SDK calls), generated. */
+export type { components as OpenAPIComponents, operations as OpenAPIOperations, paths as OpenAPIPaths } from './generated/openapi.js';

@@ -4,7 +4,7 @@
  */
 import * as C from '../constants.js';
 import { SCAN_CREATION, apiPath } from '../core.js';
-import type { RequestOptions } from '../core.js';
+import type { ClientCore, RequestOptions } from '../core.js';
 import { TavoConnectionError, TavoNotFoundError, TavoResponseError, TavoServerError, TavoTimeoutError } from '../errors.js';
 import { Pager } from '../pagination.js';
 import { sleep } from '../retry.js';
@@ -56,6 +56,22 @@ function streamFailed(error: unknown): boolean {
     error instanceof TavoResponseError ||
     error instanceof SyntaxError
   );
+}
+
+/** The final status from the event stream, or undefined to go on by polling. */
+async function followEvents(core: ClientCore, scanId: string, options: RequestOptions): Promise<ScanStatus | undefined> {
+  const request = { method: 'GET', path: apiPath('scans', scanId, 'events'), cacheable: false, options };
+  try {
+    for await (const event of core.events(request, C.STREAM_READ_TIMEOUT_MS)) {
+      const status = event !== undefined ? statusOf(event, scanId) : undefined;
+      if (status?.finished) return status;
+    }
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    if (streamFailed(error)) return undefined;
+    throw error;
+  }
+  return undefined;
 }
 
 export class ScanManagement extends Resource {
@@ -146,7 +162,7 @@ export class ScanManagement extends Resource {
     const wait = deadline(timeout, rest, `scan ${scanId}`);
     const callOptions = withSignal(rest, wait.signal);
     try {
-      const final = await this.followEvents(scanId, callOptions);
+      const final = await followEvents(this.core, scanId, callOptions);
       if (final !== undefined) return final;
       let interval = C.POLL_INITIAL_INTERVAL_MS;
       for (;;) {
@@ -160,21 +176,5 @@ export class ScanManagement extends Resource {
     } finally {
       wait.dispose();
     }
-  }
-
-  /** The final status from the event stream, or undefined to go on by polling. */
-  private async followEvents(scanId: string, options: RequestOptions): Promise<ScanStatus | undefined> {
-    const request = { method: 'GET', path: apiPath('scans', scanId, 'events'), cacheable: false, options };
-    try {
-      for await (const event of this.core.events(request, C.STREAM_READ_TIMEOUT_MS)) {
-        const status = event !== undefined ? statusOf(event, scanId) : undefined;
-        if (status?.finished) return status;
-      }
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      if (streamFailed(error)) return undefined;
-      throw error;
-    }
-    return undefined;
   }
 }

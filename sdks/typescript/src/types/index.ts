@@ -5,7 +5,14 @@
  * response models are checked against real responses by the contract tests.
  */
 
+import type { components } from '../generated/openapi.js';
+
 export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'INFO';
+/** Languages rules are written for (the server's list). */
+export type Language = components['schemas']['Language'];
+/** OWASP Top 10 for LLM Applications 2025 ids. */
+export type OwaspLlmId = 'LLM01' | 'LLM02' | 'LLM03' | 'LLM04' | 'LLM05' | 'LLM06' | 'LLM07' | 'LLM08' | 'LLM09' | 'LLM10';
+export type Verdict = 'likely_true_positive' | 'needs_review' | 'likely_false_positive';
 export const SEVERITY_ORDER: readonly Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO'];
 export type ScanStatusName = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type ScanType = 'security' | 'comprehensive' | 'llm' | 'secrets' | 'code' | 'models';
@@ -143,7 +150,7 @@ export interface CreateScanParams {
 }
 
 export interface ScanResultsParams extends Paging {
-  severity?: OneOrMany<string>;
+  severity?: OneOrMany<Severity>;
   rule?: OneOrMany<string>;
   path?: string;
 }
@@ -295,9 +302,9 @@ export interface CustomRuleFileList {
 /** Filters of `listRules`; each takes one value or a list (values of one filter OR). */
 export interface ListRulesParams {
   pack?: OneOrMany<string>;
-  severity?: OneOrMany<string>;
-  language?: OneOrMany<string>;
-  owasp_llm?: OneOrMany<string>;
+  severity?: OneOrMany<Severity>;
+  language?: OneOrMany<Language>;
+  owasp_llm?: OneOrMany<OwaspLlmId>;
   category?: OneOrMany<string>;
 }
 
@@ -322,8 +329,8 @@ export interface AIModelList {
 
 export interface AnalysisOptions {
   fix_first_limit?: number;
-  token_budget?: number;
-  max_llm_findings?: number;
+  token_budget?: number | null;
+  max_llm_findings?: number | null;
 }
 
 /** An analysis job: like a scan, it is queued, runs and finishes. */
@@ -368,7 +375,7 @@ export interface AnalyzedFinding {
   path: string;
   start_line: number;
   risk: RiskScore | null;
-  verdict: string;
+  verdict: Verdict;
   reasons: string[];
   facts: Record<string, unknown>;
   cluster_id: string | null;
@@ -409,7 +416,7 @@ export interface AnalysisResult extends PageInfo {
 }
 
 export interface AnalysisResultParams extends Paging {
-  verdict?: OneOrMany<string>;
+  verdict?: OneOrMany<Verdict>;
   min_risk?: number;
 }
 
