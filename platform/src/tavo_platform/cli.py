@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import sys
 from contextlib import nullcontext
@@ -20,6 +21,7 @@ from tavo_platform import __version__
 from tavo_platform.engine.scanner import scan_path
 from tavo_platform.engine.suppression import BaselineError, read_baseline, write_baseline
 from tavo_platform.engine.walker import DEFAULT_MAX_FILE_BYTES, ScanRootError, WalkOptions
+from tavo_platform.findings.baseline_ref import BaselineRefError, fingerprints_at_ref
 from tavo_platform.formats import RENDERERS
 from tavo_platform.rules.loader import RuleSet, load_builtin_rules, load_rules
 from tavo_platform.rules.testing import test_rules
@@ -40,15 +42,27 @@ class _LazyPlatformCommands(TyperGroup):
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name in self.LAZY and cmd_name not in self.commands:
-            for name, command in _platform_commands().items():
-                self.add_command(command, name)
+            self._load_platform_commands()
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # An unknown name: load every command first, so "did you mean" can offer any of
+        # them (`tavo serv` -> serve), not only those already loaded.
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            self._load_platform_commands()
+        return super().resolve_command(ctx, args)
+
+    def _load_platform_commands(self) -> None:
+        if all(name in self.commands for name in self.LAZY):
+            return
+        for name, command in _platform_commands().items():
+            self.add_command(command, name)
 
 
 def _platform_commands() -> dict[str, Any]:
     from tavo_platform.platform_cli import cluster, db_app, keys_app, serve, worker
 
-    platform = typer.Typer()
+    platform = typer.Typer(rich_markup_mode=None)
     platform.command()(serve)
     platform.command()(worker)
     platform.command()(cluster)
@@ -64,8 +78,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: flags without a <bool> value, value names as written here.
+    rich_markup_mode=None,
 )
-rules_app = typer.Typer(help="List and test rules.", no_args_is_help=True)
+rules_app = typer.Typer(help="List and test rules.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(rules_app, name="rules")
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -88,14 +104,19 @@ class FailOn(StrEnum):
 
 RulesOption = Annotated[
     list[Path] | None,
-    typer.Option("--rules", help="Extra rule file or directory (repeatable)."),
+    typer.Option("--rules", metavar="PATH", help="Extra rule file or directory (repeatable)."),
 ]
 OnlyOption = Annotated[
     list[str] | None,
-    typer.Option("--only", help="Run only these rule ids or packs (globs, repeatable)."),
+    typer.Option(
+        "--only", metavar="RULE", help="Run only these rule ids or packs (globs, repeatable)."
+    ),
 ]
 SkipOption = Annotated[
-    list[str] | None, typer.Option("--skip", help="Skip these rule ids or packs (globs).")
+    list[str] | None,
+    typer.Option(
+        "--skip", metavar="RULE", help="Skip these rule ids or packs (globs, repeatable)."
+    ),
 ]
 
 
@@ -105,15 +126,36 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _gather_rules(
-    extra: list[Path] | None, only: list[str] | None, skip: list[str] | None, builtin: bool = True
-) -> RuleSet:
+    extra: list[Path] | None,
+    only: list[str] | None,
+    skip: list[str] | None,
+    builtin: bool = True,
+    every_error: bool = False,
+) -> tuple[RuleSet, RuleSet]:
+    """(the selected rules, every rule loaded). Errors are those of selected rules (so a
+    broken rule can be set aside with --skip), or every error with `every_error`."""
     rules = load_builtin_rules() if builtin else RuleSet()
     for path in extra or []:
         rules.extend(load_rules(path))
+    for selector in skip or []:
+        if not _names_a_rule(selector, rules):
+            _warn(f"--skip {selector!r} matches no rule id or pack")
     selected = rules.select(only or [], skip or [])
+    if every_error:
+        selected = RuleSet(selected.rules, rules.errors)
     for error in selected.errors:
         stderr.print(f"[bold yellow]rule error:[/] {error}", markup=True, highlight=False)
-    return selected
+    return selected, rules
+
+
+def _names_a_rule(selector: str, rules: RuleSet) -> bool:
+    return any(
+        fnmatch.fnmatchcase(name, selector) for rule in rules.rules for name in (rule.id, rule.pack)
+    )
+
+
+def _warn(message: str) -> None:
+    stderr.print(f"[bold yellow]warning:[/] {message}", markup=True, highlight=False)
 
 
 def _version(value: bool) -> None:
@@ -133,44 +175,75 @@ def _main(
 
 @app.command()
 def scan(
-    path: Annotated[Path, typer.Argument(help="File or directory to scan.")],
+    path: Annotated[Path, typer.Argument(metavar="PATH", help="File or directory to scan.")],
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.text,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file."),
     ] = None,
     fail_on: Annotated[
         FailOn,
         typer.Option(help="Exit 1 when a finding is at or above this severity."),
     ] = FailOn.low,
     exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", "-e", help="Gitignore-style glob to skip.")
+        list[str] | None,
+        typer.Option(
+            "--exclude", "-e", metavar="GLOB", help="Gitignore-style glob to skip (repeatable)."
+        ),
     ] = None,
     max_file_size: Annotated[
-        int, typer.Option(min=1, help="Skip source files larger than this many bytes.")
+        int,
+        typer.Option(min=1, metavar="BYTES", help="Skip source files larger than this many bytes."),
     ] = DEFAULT_MAX_FILE_BYTES,
-    no_gitignore: Annotated[bool, typer.Option(help="Do not honour .gitignore files.")] = False,
+    no_gitignore: Annotated[
+        bool, typer.Option("--no-gitignore", help="Do not honour .gitignore files.")
+    ] = False,
     no_default_excludes: Annotated[
-        bool, typer.Option(help="Also scan node_modules, virtualenvs, minified bundles…")
+        bool,
+        typer.Option(
+            "--no-default-excludes", help="Also scan node_modules, virtualenvs, minified bundles…"
+        ),
     ] = False,
     rules_paths: RulesOption = None,
     only: OnlyOption = None,
     skip: SkipOption = None,
     baseline: Annotated[
-        Path | None, typer.Option(help="Report only findings not in this baseline file.")
+        Path | None,
+        typer.Option(metavar="FILE", help="Report only findings not in this baseline file."),
+    ] = None,
+    baseline_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline-ref",
+            metavar="REF",
+            help="Report only findings not present at this git ref (e.g. origin/main).",
+        ),
     ] = None,
     write_baseline_to: Annotated[
         Path | None,
-        typer.Option("--write-baseline", help="Write every current finding to a baseline file."),
+        typer.Option(
+            "--write-baseline",
+            metavar="FILE",
+            help="Write every current finding to a baseline file.",
+        ),
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: cores).")
+        int | None,
+        typer.Option("--jobs", "-j", min=1, metavar="N", show_default="one per core",
+                     help="Worker processes."),
     ] = None,
-    no_progress: Annotated[bool, typer.Option(help="Never show a progress bar.")] = False,
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="Never show a progress bar.")
+    ] = False,
 ) -> None:
-    """Scan a file or directory and report findings."""
-    rules = _gather_rules(rules_paths, only, skip)
+    """Scan a file or directory and report findings.
+
+    A finding can be silenced where it is: `# tavo: ignore[rule-id]` (or `// …` in JS/TS)
+    on its line or alone on the line above; a bare `# tavo: ignore` silences every rule there.
+    """
+    rules, every_rule = _gather_rules(rules_paths, only, skip)
     if not rules.rules:
         raise _fail("no rules selected (check --only/--skip/--rules)")
     known: frozenset[str] = frozenset()
@@ -179,6 +252,17 @@ def scan(
             known = read_baseline(baseline)
         except BaselineError as error:
             raise _fail(str(error)) from None
+    walk_options = WalkOptions(
+        excludes=tuple(exclude or ()),
+        max_file_bytes=max_file_size,
+        use_gitignore=not no_gitignore,
+        default_excludes=not no_default_excludes,
+    )
+    if baseline_ref is not None:
+        try:
+            known |= fingerprints_at_ref(path, baseline_ref, rules.rules, walk_options, jobs)
+        except BaselineRefError as error:
+            raise _fail(f"--baseline-ref {baseline_ref}: {error}") from None
     show_progress = not no_progress and sys.stderr.isatty()
     progress = _progress_bar() if show_progress else None
     tracker: dict[str, int] = {}
@@ -191,12 +275,6 @@ def scan(
         if progress is not None and "task" in tracker:
             progress.advance(tracker["task"], done)  # type: ignore[arg-type]
 
-    walk_options = WalkOptions(
-        excludes=tuple(exclude or ()),
-        max_file_bytes=max_file_size,
-        use_gitignore=not no_gitignore,
-        default_excludes=not no_default_excludes,
-    )
     try:
         with progress if progress is not None else nullcontext():
             result = scan_path(
@@ -205,6 +283,7 @@ def scan(
             )
     except ScanRootError as error:
         raise _fail(str(error)) from None
+    _warn_missed_ignores(result.missed_ignores, every_rule)
     if write_baseline_to is not None:
         try:
             write_baseline(write_baseline_to, result.findings)
@@ -223,6 +302,18 @@ def scan(
     if rules.errors:
         raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(_exit_code(result.findings, fail_on))
+
+
+def _warn_missed_ignores(
+    missed: list[tuple[str, int, tuple[str, ...]]], every_rule: RuleSet
+) -> None:
+    """An ignore comment on a reported finding's line that names no rule at all is almost
+    surely a typo: say so, rather than leave the user wondering why it did not work."""
+    for path, line, selectors in missed:
+        for selector in selectors:
+            if not _names_a_rule(selector, every_rule):
+                _warn(f"{path}:{line}: `tavo: ignore[{selector}]`: {selector!r} names no rule "
+                      "id or pack; the finding on this line is still reported")
 
 
 def _exit_code(findings: list, fail_on: FailOn) -> int:  # type: ignore[type-arg]
@@ -250,8 +341,9 @@ def rules_list(
     skip: SkipOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
 ) -> None:
-    """List the available rules (built-in packs plus --rules)."""
-    rules = _gather_rules(rules_paths, only, skip)
+    """List the available rules (built-in packs plus --rules); exits 2 if a rule file
+    is broken, even when --only/--skip leave its rules out."""
+    rules, _ = _gather_rules(rules_paths, only, skip, every_error=True)
     if as_json:
         payload = [
             rule.model_dump(mode="json", exclude={"examples", "structural", "regex", "artifact"})
@@ -275,13 +367,15 @@ def rules_list(
 def rules_test(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Rule files or directories to test (default: built-in packs)."),
+        typer.Argument(
+            metavar="[PATH]...", help="Rule files or directories to test (default: built-in packs)."
+        ),
     ] = None,
     only: OnlyOption = None,
     skip: SkipOption = None,
 ) -> None:
     """Run every rule against its own positive and negative examples."""
-    rules = _gather_rules(paths, only, skip, builtin=not paths)
+    rules, _ = _gather_rules(paths, only, skip, builtin=not paths)
     results = test_rules(rules.rules)
     failures = [r for r in results if not r.passed]
     for failure in failures:

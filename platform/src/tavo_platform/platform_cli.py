@@ -8,6 +8,7 @@ import json
 import os
 import socket
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,15 +21,26 @@ from tavo_platform.settings import Settings, load_settings
 from tavo_platform.store import migrate
 from tavo_platform.store.sql import SqlStore
 
-keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+keys_app = typer.Typer(
+    help="Create, list and revoke API keys.", no_args_is_help=True, rich_markup_mode=None
+)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True,
+                     rich_markup_mode=None)
+
+class WorkerPool(StrEnum):
+    prefork = "prefork"
+    solo = "solo"
+
 
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Data directory (default: TAVO_DATA_DIR or .tavo-data)."),
+    typer.Option("--data-dir", metavar="DIR", show_default="TAVO_DATA_DIR or .tavo-data",
+                 help="Data directory."),
 ]
 DatabaseOption = Annotated[
-    str | None, typer.Option("--database-url", help="Database URL (default: TAVO_DATABASE_URL).")
+    str | None,
+    typer.Option("--database-url", metavar="URL", show_default="TAVO_DATABASE_URL",
+                 help="Database URL."),
 ]
 
 
@@ -103,9 +115,19 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(metavar="ADDRESS", show_default="TAVO_HOST or 127.0.0.1",
+                     help="Address to listen on."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(metavar="PORT", show_default="TAVO_PORT or 8700", help="Port to listen on."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(metavar="N", show_default="TAVO_WORKERS or 1", help="Worker processes."),
+    ] = None,
     data_dir: DataDirOption = None,
     share_port: Annotated[
         bool,
@@ -175,15 +197,22 @@ def _parse_limits(values: list[str] | None) -> dict[str, int] | None:
 
 @keys_app.command("create")
 def keys_create(
-    tier: Annotated[str, typer.Option(help="free | pro | enterprise")] = "free",
-    org: Annotated[str, typer.Option(help="Organisation name (created if new).")] = "default",
-    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    tier: Annotated[
+        str, typer.Option(metavar="TIER", help="free, pro, enterprise or a configured tier.")
+    ] = "free",
+    org: Annotated[
+        str, typer.Option(metavar="NAME", help="Organisation name (created if new).")
+    ] = "default",
+    name: Annotated[str, typer.Option(metavar="LABEL", help="A label for the key.")] = "",
     limits: Annotated[
         list[str] | None,
-        typer.Option("--limits", help="Custom limit, e.g. requests_per_hour=5000 (repeatable)."),
+        typer.Option("--limits", metavar="NAME=N",
+                     help="Custom limit, e.g. requests_per_hour=5000 (repeatable)."),
     ] = None,
-    expires_in_days: Annotated[int | None, typer.Option(min=1)] = None,
-    admin: Annotated[bool, typer.Option(help="May manage keys.")] = False,
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, metavar="DAYS", help="Expire after this many days.")
+    ] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="May manage keys.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     data_dir: DataDirOption = None,
     database_url: DatabaseOption = None,
@@ -219,7 +248,7 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list(
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
     data_dir: DataDirOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -243,7 +272,9 @@ def keys_list(
 
 @keys_app.command("revoke")
 def keys_revoke(
-    key_id: Annotated[str, typer.Argument(help="The key's id (from `tavo keys list`).")],
+    key_id: Annotated[
+        str, typer.Argument(metavar="KEY_ID", help="The key's id (from `tavo keys list`).")
+    ],
     data_dir: DataDirOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -264,7 +295,7 @@ def keys_revoke(
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: Annotated[str, typer.Argument()] = "head",
+    revision: Annotated[str, typer.Argument(metavar="[REVISION]")] = "head",
     data_dir: DataDirOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -277,7 +308,7 @@ def db_upgrade(
 
 @db_app.command("downgrade")
 def db_downgrade(
-    revision: Annotated[str, typer.Argument()],
+    revision: Annotated[str, typer.Argument(metavar="REVISION")],
     data_dir: DataDirOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -290,15 +321,17 @@ def db_downgrade(
 def worker(
     concurrency: Annotated[
         int | None,
-        typer.Option(min=1, help="Scans run at once by this worker (default: number of CPUs)."),
+        typer.Option(min=1, metavar="N", show_default="number of CPUs",
+                     help="Scans run at once by this worker."),
     ] = None,
     pool: Annotated[
-        str,
+        WorkerPool,
         typer.Option(help="prefork: a child process per concurrent scan; solo: one scan at a "
                           "time in this process."),
-    ] = "prefork",
+    ] = WorkerPool.prefork,
     loglevel: Annotated[
-        str | None, typer.Option(help="Log level (default: TAVO_LOG_LEVEL).")
+        str | None,
+        typer.Option(metavar="LEVEL", show_default="TAVO_LOG_LEVEL", help="Log level."),
     ] = None,
     data_dir: DataDirOption = None,
     database_url: DatabaseOption = None,
@@ -313,9 +346,6 @@ def worker(
         typer.echo("error: set TAVO_QUEUE_URL (redis://… or amqp://…) to run scan workers",
                    err=True)
         raise typer.Exit(2)
-    if pool not in ("prefork", "solo"):
-        typer.echo("error: --pool must be prefork or solo", err=True)
-        raise typer.Exit(2)
     try:
         migrate.check_schema_sync(settings.resolved_database_url)
     except migrate.SchemaMismatch as error:
@@ -324,7 +354,7 @@ def worker(
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     argv = [
         "worker",
-        f"--pool={pool}",
+        f"--pool={pool.value}",
         f"--concurrency={concurrency or os.cpu_count() or 1}",
         f"--loglevel={(loglevel or settings.log_level).upper()}",
         # Unique per process, so several workers on one host are told apart.
@@ -346,12 +376,22 @@ def worker(
 
 
 def cluster(
-    api_processes: Annotated[int, typer.Option(min=1, help="API processes (`tavo serve`).")] = 2,
-    workers: Annotated[int, typer.Option(min=0, help="Scan worker processes.")] = 2,
-    worker_concurrency: Annotated[int, typer.Option(min=1, help="Scans per worker.")] = 1,
-    host: Annotated[str | None, typer.Option(help="Address the APIs listen on.")] = None,
+    api_processes: Annotated[
+        int, typer.Option(min=1, metavar="N", help="API processes (`tavo serve`).")
+    ] = 2,
+    workers: Annotated[int, typer.Option(min=0, metavar="N", help="Scan worker processes.")] = 2,
+    worker_concurrency: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Scans per worker.")
+    ] = 1,
+    host: Annotated[
+        str | None,
+        typer.Option(metavar="ADDRESS", show_default="TAVO_HOST or 127.0.0.1",
+                     help="Address the APIs listen on."),
+    ] = None,
     base_port: Annotated[
-        int | None, typer.Option(help="Port of the first API process; the others follow.")
+        int | None,
+        typer.Option(metavar="PORT", show_default="TAVO_PORT or 8700",
+                     help="Port of the first API process; the others follow."),
     ] = None,
     data_dir: DataDirOption = None,
 ) -> None:

@@ -85,11 +85,18 @@ class Settings(BaseSettings):
     clone_timeout_seconds: float = Field(default=120.0, gt=0)
     clone_max_bytes: int = Field(default=500 * 1024 * 1024, gt=0)
     # Hosts or CIDRs that repository URLs may point to although they are loopback/private,
-    # and whether file:// URLs are allowed (both off by default: SSRF protection).
+    # and the directories file:// URLs may point into (both empty by default: SSRF
+    # protection). fetch_allow_file_urls is the older, coarser switch: every directory.
     fetch_allow_hosts: list[str] = []
+    fetch_file_roots: list[Path] = []
     fetch_allow_file_urls: bool = False
     tiers: dict[str, TierLimits] = Field(default_factory=lambda: dict(DEFAULT_TIERS))
     log_level: str = "info"
+    # The web dashboard at /ui/ (cookie sessions signed with session_secret, or with a
+    # secret kept in data_dir when unset; every API process must see the same one).
+    dashboard: bool = True
+    session_secret: SecretStr | None = None
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     # AI analysis: analyses run at once per API process, and the LLM providers offered
     # besides the built-in model (a JSON list in TAVO_AI_PROVIDERS).
     ai_analysis_concurrency: int = Field(default=2, ge=1, le=64)
@@ -107,6 +114,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'tavo.db').resolve()}"
+
+    @property
+    def file_url_roots(self) -> tuple[Path, ...]:
+        if self.fetch_allow_file_urls:
+            return (Path("/"),)
+        return tuple(root.resolve() for root in self.fetch_file_roots)
 
     @property
     def uploads_dir(self) -> Path:

@@ -71,7 +71,7 @@ BAD_RULES = {
             languages="[python]",
             matcher="regex: {pattern: abc}\nstructural: {rule: {pattern: f()}}\n",
         ),
-        "a rule needs exactly one of `structural`, `regex` or `artifact`",
+        "a rule needs exactly one of `structural`, `regex`, `artifact` or `taint`",
     ),
     "structural-on-generic": (
         rule_yaml("t-bad", languages="[generic]", matcher="structural: {rule: {pattern: f()}}\n"),

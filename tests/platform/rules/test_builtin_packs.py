@@ -13,7 +13,13 @@ STRUCTURAL_JS = {"javascript", "typescript", "tsx"}
 
 def test_builtin_packs_load_without_errors() -> None:
     assert [str(e) for e in BUILTIN.errors] == []
-    assert set(builtin_pack_names()) == {"owasp-llm", "secrets", "code-security", "model-artifacts"}
+    assert set(builtin_pack_names()) == {
+        "owasp-llm",
+        "secrets",
+        "code-security",
+        "model-artifacts",
+        "taint",
+    }
 
 
 @pytest.mark.parametrize("rule", BUILTIN.rules, ids=lambda r: r.id)

@@ -166,3 +166,66 @@ def test_tavo_db_upgrade_with_database_url_and_refusals_on_postgresql(tmp_path: 
         assert "is newer than this Tavo" in refused.stderr
         worker = tavo("worker", *data, env=env)
         assert worker.exit_code == 2 and "is newer than this Tavo" in worker.output
+
+
+def test_upgrade_to_tracked_findings_keeps_scans_and_backfills_them(
+    empty_database: str,
+) -> None:
+    """From the schema before tracked findings (0004), with a completed scan and its
+    findings in it: the upgrade keeps them, and the catch-up tracks the old scan once."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import MetaData, Table
+    from tavo_platform.findings.tracking import FindingsTracker
+
+    migrate.upgrade(empty_database, "0004")
+    moment = datetime.now(UTC)
+
+    def seed(connection: Connection) -> None:
+        # The tables as they are at 0004 (reflected: the code's tables have more columns).
+        old = MetaData()
+        table = {name: Table(name, old, autoload_with=connection)
+                 for name in ("organizations", "repositories", "scans", "findings")}
+        connection.execute(table["organizations"].insert().values(
+            id="org_1", name="acme", created_at=moment))
+        connection.execute(table["repositories"].insert().values(
+            id="repo_1", org_id="org_1", url="https://example.invalid/r.git", name="r",
+            created_at=moment))
+        connection.execute(table["scans"].insert().values(
+            id="scan_1", org_id="org_1", repository_id="repo_1", source="git",
+            scan_type="code", rules=[], exclusions=[], status="completed",
+            summary={"total": 1}, created_at=moment, attempts=1, cancel_requested=False,
+            version=2))
+        document = {"id": "f1", "rule_id": "python-eval", "severity": "HIGH",
+                    "category": "code-injection", "owasp_llm": None, "path": "app.py",
+                    "start_line": 3, "fingerprint": "ab" * 16}
+        connection.execute(table["findings"].insert().values(
+            scan_id="scan_1", fingerprint=document["fingerprint"], rule_id="python-eval",
+            severity="HIGH", path="app.py", start_line=3, data=document))
+        connection.commit()
+
+    on_connection(empty_database, seed)
+    migrate.upgrade(empty_database)
+    assert on_connection(empty_database, schema_differences) == []
+
+    async def backfill() -> tuple[Any, ...]:
+        store = SqlStore(empty_database)
+        try:
+            before = await store.get_scan("org_1", "scan_1")
+            tracker = FindingsTracker(store)
+            looked_at = await tracker.catch_up()
+            again = await tracker.catch_up()
+            from tavo_platform.store.findings import TrackedFilter
+
+            page = await store.list_tracked_findings("org_1", TrackedFilter(), offset=0,
+                                                     limit=10)
+            return before, looked_at, again, page
+        finally:
+            await store.close()
+
+    before, looked_at, again, page = asyncio.run(backfill())
+    assert before is not None and before.tracked_at is None and before.commit_sha is None
+    assert looked_at == 1 and again == 0
+    assert [(f.fingerprint, f.status, f.first_seen_scan_id) for f in page.items] == [
+        ("ab" * 16, "open", "scan_1")
+    ]

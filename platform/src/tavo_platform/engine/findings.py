@@ -58,6 +58,18 @@ class CodeContext:
 
 
 @dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One step of a data flow: where the data is and what happens to it there."""
+
+    path: str
+    line: int
+    note: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "note": self.note}
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     rule_id: str
     title: str
@@ -76,6 +88,12 @@ class Finding:
     autofix: Autofix | None = None
     references: tuple[str, ...] = field(default=())
     context: CodeContext | None = None
+    # For a finding of a taint rule: the flow from source to sink, source first.
+    trace: tuple[TraceStep, ...] = ()
+    # Labels of the rules behind the finding (`test-code` when it lies in test code).
+    tags: tuple[str, ...] = ()
+    # Other rules that reported the same root cause, merged into this finding.
+    related_rules: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -104,6 +122,9 @@ class Finding:
             "references": list(self.references),
             "autofix": None,
             "context": self.context.to_dict() if self.context is not None else None,
+            "trace": [step.to_dict() for step in self.trace],
+            "tags": list(self.tags),
+            "related_rules": list(self.related_rules),
         }
         if self.autofix is not None:
             data["autofix"] = {

@@ -13,15 +13,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from tavo_platform.engine.artifacts import artifact_note, looks_like_artifact
+from tavo_platform.artifacts import artifact_note, looks_like_artifact
 from tavo_platform.engine.context import contexts_for
+from tavo_platform.engine.dataflow import Module, TaintRules
+from tavo_platform.engine.dataflow.findings import taint_findings
 from tavo_platform.engine.findings import Finding, fingerprint, normalise_matched_text
 from tavo_platform.engine.languages import STRUCTURAL_LANGUAGES, Language
 from tavo_platform.engine.matchers.artifact import ArtifactProgram
 from tavo_platform.engine.matchers.interface import Match
 from tavo_platform.engine.matchers.regex import Redactor, RegexProgram
-from tavo_platform.engine.matchers.structural import StructuralProgram
-from tavo_platform.engine.suppression import inline_suppressions
+from tavo_platform.engine.matchers.structural import StructuralProgram, parse
+from tavo_platform.engine.suppression import InlineSuppressions, inline_suppressions
 from tavo_platform.engine.walker import (
     FileTask,
     SkipReason,
@@ -80,12 +82,17 @@ class CompiledRules:
             if language is not Language.ARTIFACT
         }
         self.artifact = ArtifactProgram(self.rules)
+        self.taint = TaintRules(self.rules)
         self.redactor = Redactor(self.redaction_rules)
 
     def wants(self, language: Language) -> bool:
         if language is Language.ARTIFACT:
             return bool(self.artifact)
-        return bool(self.regex[language]) or bool(self.structural.get(language))
+        return (
+            bool(self.regex[language])
+            or bool(self.structural.get(language))
+            or self.taint.wants(language)
+        )
 
 
 @lru_cache(maxsize=1)
@@ -108,6 +115,12 @@ class FileOutcome:
     suppressed: int = 0
     skip_reason: str | None = None
     note: str | None = None
+    # For taint rules: the file lowered to the dataflow IR, solved with the whole project.
+    module: Module | None = None
+    suppressions: InlineSuppressions | None = None
+    # (line, selectors) of ignore comments that sat on a reported finding's line without
+    # naming its rule: a typo there would otherwise go unnoticed.
+    missed_ignores: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
 
 
 @dataclass
@@ -121,18 +134,27 @@ class ScanResult:
     notes: Counter[str]
     rules: list[Rule]
     duration_seconds: float
+    # (path, line, selectors): ignore comments on a reported finding's line (see FileOutcome).
+    missed_ignores: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
 
 
 def scan_source(text: str, path: str, language: Language, compiled: CompiledRules) -> FileOutcome:
     """Scans one file's already-decoded text with every rule for its language."""
     matches: list[Match] = []
     structural = compiled.structural.get(language)
+    taint = compiled.taint.wants(language)
+    # One parse serves the structural rules and the taint rules.
+    root = parse(text, language) if taint or (structural and structural.applicable(text)) else None
     if structural:
-        matches.extend(structural.run(text))
+        matches.extend(structural.run(text, root))
     regex = compiled.regex.get(language)  # type: ignore[call-overload]
     if regex:
         matches.extend(regex.run(text, path))
-    return _outcome(matches, text, path, language, compiled)
+    outcome = _outcome(matches, text, path, language, compiled)
+    if taint and root is not None:
+        outcome.module = compiled.taint.lower(text, root, path, language)
+        outcome.suppressions = inline_suppressions(text, language)
+    return outcome
 
 
 def scan_bytes(data: bytes, path: str, language: Language, compiled: CompiledRules) -> FileOutcome:
@@ -211,6 +233,9 @@ def _outcome(
             outcome.suppressed += 1
         else:
             outcome.findings.append(finding)
+            selectors = suppressions.by_line.get(span.start_line)
+            if selectors:
+                outcome.missed_ignores.append((span.start_line, tuple(selectors)))
     if compiled.code_context and outcome.findings and language.is_structural:
         contexts = contexts_for(text, language, [f.span for f in outcome.findings])
         outcome.findings = [
@@ -360,10 +385,12 @@ def scan_path(
     if on_total:
         on_total(len(tasks))
     outcomes = scan_tasks(tasks, compiled, jobs, on_progress)
+    taint_findings(outcomes, compiled)
     known = frozenset(baseline)
     findings: list[Finding] = []
     notes: Counter[str] = Counter()
     suppressed_inline = suppressed_baseline = scanned = 0
+    missed: list[tuple[str, int, tuple[str, ...]]] = []
     for outcome in outcomes:
         if outcome.skip_reason:
             skipped.add(outcome.skip_reason, outcome.path)
@@ -372,6 +399,7 @@ def scan_path(
         if outcome.note:
             notes[outcome.note] += 1
         suppressed_inline += outcome.suppressed
+        missed.extend((outcome.path, line, names) for line, names in outcome.missed_ignores)
         for finding in outcome.findings:
             if finding.fingerprint in known:
                 suppressed_baseline += 1
@@ -388,4 +416,5 @@ def scan_path(
         notes=notes,
         rules=list(rules),
         duration_seconds=time.perf_counter() - started,
+        missed_ignores=sorted(set(missed)),
     )

@@ -81,6 +81,8 @@ def run_scan_job(job: ScanJob) -> dict[str, Any]:
             result.duration_seconds,
         ),
         "findings": findings,
+        # Which rules ran: a tracked finding they no longer report is fixed.
+        "rule_ids": [rule.id for rule in rules],
     }
 
 

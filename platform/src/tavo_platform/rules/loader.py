@@ -14,7 +14,7 @@ import yaml
 from ast_grep_py import SgRoot
 from pydantic import ValidationError
 
-from tavo_platform.rules.model import Rule
+from tavo_platform.rules.model import TAINT_ENTRY_KEYS, Rule
 
 BUILTIN_PACKS_DIR = Path(__file__).parent / "packs"
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
@@ -245,7 +245,7 @@ def _parse_rule(
         rule = Rule.model_validate({**raw, "pack": pack, "source": str(file)})
     except ValidationError as error:
         return None, RuleLoadError(str(file), label, _describe(error), pack)
-    problem = _structural_problem(rule)
+    problem = _structural_problem(rule) or _taint_problem(rule)
     if problem:
         return None, RuleLoadError(str(file), label, problem, pack)
     return rule, None
@@ -265,6 +265,27 @@ def _structural_problem(rule: Rule) -> str | None:
             # The binding appends a Rust stack backtrace that says nothing to a rule author.
             reason = str(error).split("Stack backtrace:", 1)[0]
             return f"invalid structural matcher for {language.value}: {_one_line(reason)}"
+    return None
+
+
+def _taint_problem(rule: Rule) -> str | None:
+    """Each taint entry is an ast-grep rule: run it once on empty code, naming its key."""
+    if rule.taint is None:
+        return None
+    for role in ("sources", "sinks", "sanitizers", "propagators"):
+        for index, entry in enumerate(getattr(rule.taint, role)):
+            config: Any = {"rule": {k: v for k, v in entry.items() if k not in TAINT_ENTRY_KEYS}}
+            for key in ("constraints", "utils"):
+                if entry.get(key):
+                    config[key] = entry[key]
+            for language in rule.languages:
+                try:
+                    SgRoot("", language.value).root().find_all(config)
+                except BaseException as error:
+                    if isinstance(error, KeyboardInterrupt):
+                        raise
+                    reason = _one_line(str(error).split("Stack backtrace:", 1)[0])
+                    return f"taint.{role}[{index}]: invalid for {language.value}: {reason}"
     return None
 
 

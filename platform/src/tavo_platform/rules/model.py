@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from tavo import Severity
 
+from tavo_platform.artifacts import CHECKS
 from tavo_platform.engine.languages import Language
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,80}$")
@@ -93,23 +94,85 @@ class RegexMatcher(_Strict):
 
 
 class ArtifactMatcher(_Strict):
-    """Flags imports of callables, by `module.name` glob, found in a pickle stream."""
+    """Flags imports of callables, by `module.name` glob, found in a pickle stream; or
+    format checks (a Keras Lambda layer, an ONNX path out of the model's directory...)
+    reported by the artifacts package, by check id."""
 
-    imports: list[str] = Field(min_length=1)
+    imports: list[str] = []
     exclude_imports: list[str] = []
+    checks: list[str] = []
+
+    @model_validator(mode="after")
+    def _imports_or_checks(self) -> ArtifactMatcher:
+        if bool(self.imports) == bool(self.checks):
+            raise ValueError("an artifact matcher needs exactly one of `imports` or `checks`")
+        if self.exclude_imports and not self.imports:
+            raise ValueError("`exclude_imports` needs `imports`")
+        unknown = sorted(set(self.checks) - CHECKS)
+        if unknown:
+            raise ValueError(f"unknown artifact checks {unknown}; known: {sorted(CHECKS)}")
+        return self
+
+
+# Keys of a taint entry that are Tavo's, not ast-grep's: the rest is an ast-grep rule object.
+TAINT_ENTRY_KEYS = frozenset({"focus", "label", "from", "to", "constraints", "utils"})
+_METAVARIABLE = re.compile(r"^\$[A-Z_][A-Z0-9_]*$")
+
+
+class TaintMatcher(_Strict):
+    """Data flow from `sources` to `sinks`, unless a `sanitizers` entry cleans it on the way;
+    `propagators` name calls that pass taint from one argument to another. Each entry is an
+    ast-grep rule object; `focus: $X` narrows it to the node bound to `$X` (the query of
+    `cursor.execute($Q, $$$)`), `label` names a source in traces, and a propagator says
+    `from: $A` and `to: $B`. See docs/rules.md."""
+
+    sources: list[dict[str, Any]] = Field(min_length=1)
+    sinks: list[dict[str, Any]] = Field(min_length=1)
+    sanitizers: list[dict[str, Any]] = []
+    propagators: list[dict[str, Any]] = []
+
+    @model_validator(mode="after")
+    def _entries_well_formed(self) -> TaintMatcher:
+        for role in ("sources", "sinks", "sanitizers", "propagators"):
+            for index, entry in enumerate(getattr(self, role)):
+                problem = _taint_entry_problem(role, entry)
+                if problem:
+                    raise ValueError(f"taint.{role}[{index}]: {problem}")
+        return self
+
+
+def _taint_entry_problem(role: str, entry: dict[str, Any]) -> str | None:
+    if not {k for k in entry if k not in TAINT_ENTRY_KEYS}:
+        return "needs an ast-grep rule (pattern, kind, regex, any, all, ...)"
+    for key in ("focus", "from", "to"):
+        value = entry.get(key)
+        if value is not None and not (isinstance(value, str) and _METAVARIABLE.match(value)):
+            return f"`{key}` must name a metavariable such as $X"
+    if role == "propagators" and not (entry.get("from") and entry.get("to")):
+        return "a propagator needs `from: $A` and `to: $B`"
+    if role != "propagators" and (entry.get("from") or entry.get("to")):
+        return "`from`/`to` belong to propagators"
+    if entry.get("label") is not None and not isinstance(entry.get("label"), str):
+        return "`label` must be text"
+    return None
 
 
 class Example(_Strict):
     code: str | None = None
     # Binary examples (model files) are given base64-encoded.
     base64: str | None = None
+    # A small project (relative path -> code), for flows across files; scanned as one root.
+    files: dict[str, str] | None = None
     language: Language | None = None
     filename: str | None = None
 
     @model_validator(mode="after")
     def _one_body(self) -> Example:
-        if (self.code is None) == (self.base64 is None):
-            raise ValueError("an example needs exactly one of `code` or `base64`")
+        bodies = [b for b in (self.code, self.base64, self.files) if b is not None]
+        if len(bodies) != 1:
+            raise ValueError("an example needs exactly one of `code`, `base64` or `files`")
+        if self.files is not None and not self.files:
+            raise ValueError("`files` needs at least one file")
         return self
 
 
@@ -136,6 +199,9 @@ class Rule(_Strict):
     structural: StructuralMatcher | None = None
     regex: RegexMatcher | None = None
     artifact: ArtifactMatcher | None = None
+    taint: TaintMatcher | None = None
+    # Free-form labels carried to findings (a finding merged from several rules has them all).
+    tags: list[str] = []
     examples: Examples
     # Filled in by the loader, not written in the file.
     pack: str = "custom"
@@ -168,14 +234,21 @@ class Rule(_Strict):
 
     @model_validator(mode="after")
     def _one_matcher_fitting_languages(self) -> Rule:
-        matchers = [m for m in (self.structural, self.regex, self.artifact) if m is not None]
+        matchers = [
+            m for m in (self.structural, self.regex, self.artifact, self.taint) if m is not None
+        ]
         if len(matchers) != 1:
-            raise ValueError("a rule needs exactly one of `structural`, `regex` or `artifact`")
+            raise ValueError(
+                "a rule needs exactly one of `structural`, `regex`, `artifact` or `taint`"
+            )
         languages = set(self.languages)
-        if self.structural and not languages <= {lang for lang in Language if lang.is_structural}:
+        structural_languages = {lang for lang in Language if lang.is_structural}
+        if self.structural and not languages <= structural_languages:
             raise ValueError(
                 "a structural rule's languages must be python/javascript/typescript/tsx"
             )
+        if self.taint and not languages <= structural_languages:
+            raise ValueError("a taint rule's languages must be python/javascript/typescript/tsx")
         if self.regex and Language.ARTIFACT in languages:
             raise ValueError("a regex rule cannot target artifacts")
         if self.artifact and languages != {Language.ARTIFACT}:
@@ -185,9 +258,11 @@ class Rule(_Strict):
         return self
 
     @property
-    def matcher_kind(self) -> Literal["structural", "regex", "artifact"]:
+    def matcher_kind(self) -> Literal["structural", "regex", "artifact", "taint"]:
         if self.structural is not None:
             return "structural"
+        if self.taint is not None:
+            return "taint"
         if self.regex is not None:
             return "regex"
         return "artifact"

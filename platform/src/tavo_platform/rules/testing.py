@@ -7,8 +7,9 @@ import binascii
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from tavo_platform.engine.dataflow.findings import taint_findings
 from tavo_platform.engine.languages import EXAMPLE_FILENAMES, Language, language_for
-from tavo_platform.engine.scanner import CompiledRules, scan_bytes
+from tavo_platform.engine.scanner import CompiledRules, FileOutcome, scan_bytes
 from tavo_platform.rules.model import Example, Rule
 
 
@@ -53,6 +54,8 @@ test_rules.__test__ = False  # type: ignore[attr-defined]
 
 
 def _languages_for(rule: Rule, example: Example) -> list[Language]:
+    if example.files is not None:
+        return [language_for_filename(next(iter(example.files)))]
     if example.language is not None:
         return [example.language]
     if example.filename is not None:
@@ -69,6 +72,8 @@ def language_for_filename(filename: str) -> Language:
 def _run(
     rule: Rule, compiled: CompiledRules, kind: str, index: int, example: Example, language: Language
 ) -> ExampleResult:
+    if example.files is not None:
+        return _run_project(rule, compiled, kind, index, example.files, language)
     filename = example.filename or EXAMPLE_FILENAMES[language]
     try:
         data = (
@@ -81,5 +86,24 @@ def _run(
     outcome = scan_bytes(data, filename, language, compiled)
     if outcome.skip_reason:
         return ExampleResult(rule.id, kind, index, language, 0, f"skipped: {outcome.skip_reason}")
+    taint_findings([outcome], compiled)
     matched = sum(1 for f in outcome.findings if f.rule_id == rule.id) + outcome.suppressed
+    return ExampleResult(rule.id, kind, index, language, matched)
+
+
+def _run_project(
+    rule: Rule, compiled: CompiledRules, kind: str, index: int, files: dict[str, str],
+    language: Language,
+) -> ExampleResult:
+    """A multi-file example: every file scanned, then flows solved across them."""
+    outcomes: list[FileOutcome] = []
+    for path, code in files.items():
+        outcome = scan_bytes(code.encode("utf-8"), path, language_for_filename(path), compiled)
+        if outcome.skip_reason:
+            return ExampleResult(rule.id, kind, index, language, 0, f"skipped {path}")
+        outcomes.append(outcome)
+    taint_findings(outcomes, compiled)
+    matched = sum(
+        sum(1 for f in o.findings if f.rule_id == rule.id) + o.suppressed for o in outcomes
+    )
     return ExampleResult(rule.id, kind, index, language, matched)

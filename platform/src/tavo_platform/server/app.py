@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from tavo_platform import __version__
 from tavo_platform.analysis.registry import ModelRegistry
 from tavo_platform.analysis.service import AnalysisService
+from tavo_platform.findings.tracking import CATCH_UP_SECONDS, CatchUpLoop, FindingsTracker
 from tavo_platform.jobs.interface import JobDispatcher
 from tavo_platform.jobs.pool import InProcessPool
 from tavo_platform.server.auth import Authenticator
@@ -30,9 +31,11 @@ from tavo_platform.server.routes import (
     admin,
     ai,
     bulk,
+    findings,
     health,
     repositories,
     rules,
+    scan_compare,
     scans,
     uploads,
 )
@@ -41,6 +44,8 @@ from tavo_platform.settings import Settings, load_settings
 from tavo_platform.store.interface import Store
 from tavo_platform.store.migrate import check_schema
 from tavo_platform.store.sql import SqlStore
+from tavo_platform.web import routes as web
+from tavo_platform.web.sessions import SessionSigner, load_secret
 
 log = logging.getLogger("tavo.server")
 UPLOAD_PATHS = ("/api/v1/uploads", "/api/v1/ai/analyze")
@@ -54,6 +59,14 @@ def job_dispatcher(store: Store, settings: Settings) -> JobDispatcher:
 
         return CeleryDispatcher(store, settings)
     return InProcessPool(store, settings)
+
+
+def session_signer(settings: Settings) -> SessionSigner | None:
+    if not settings.dashboard:
+        return None
+    configured = settings.session_secret.get_secret_value() if settings.session_secret else None
+    secret = load_secret(configured, settings.data_dir)
+    return SessionSigner(secret, settings.session_hours * 3600)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,18 +83,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tavo = AppState(
             settings=settings,
             store=store,
-            auth=Authenticator(store, settings.tiers),
+            auth=Authenticator(store, settings.tiers, session_signer(settings)),
             limiter=limiter,
             jobs=jobs,
         )
         # AI analyses run in this process (they are cheap); see analysis/service.py.
         analysis = AnalysisService(store, settings, ModelRegistry(settings))
         app.state.tavo_analysis = analysis
+        # Completed scans whose findings the worker could not track are tracked here.
+        tracking = CatchUpLoop(FindingsTracker(store), CATCH_UP_SECONDS)
         await jobs.start()
         await analysis.start()
+        await tracking.start()
         try:
             yield
         finally:
+            await tracking.stop()
             await analysis.stop()
             await jobs.stop()
             await limiter.close()
@@ -103,13 +120,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health.router,
         bulk.router,  # before scans: /scans/bulk is not a scan id
         scans.router,
+        scan_compare.router,
         uploads.router,
         repositories.router,
         rules.router,
         admin.router,
         ai.router,
+        findings.router,
     ):
         app.include_router(router)
+    if settings.dashboard:
+        app.include_router(web.router)
+        app.mount(f"{web.UI_PREFIX}/static", web.assets(), name="dashboard-assets")
     # Outermost last: ids and metrics see everything; gzip wraps the final body.
     # Innermost: the hottest reads without FastAPI's dispatch (see fast_reads.py).
     app.add_middleware(FastReads, exception_handlers=app.exception_handlers)

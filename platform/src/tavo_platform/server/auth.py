@@ -21,6 +21,7 @@ from tavo_platform.server.errors import APIError
 from tavo_platform.store.interface import Store
 from tavo_platform.store.records import ApiKey
 from tavo_platform.tiers import TierLimits
+from tavo_platform.web.sessions import COOKIE_NAME, CSRF_HEADER, SessionSigner
 
 KEY_PREFIX = "tavo_"
 AUTH_CACHE_SECONDS = 2.0
@@ -67,24 +68,38 @@ def presented_key(request: Request) -> str | None:
     return api_key.strip() if api_key and api_key.strip() else None
 
 
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _missing_key() -> APIError:
+    return APIError(
+        401,
+        "INVALID_API_KEY",
+        "an API key is required (Authorization: Bearer <key> or X-API-Key)",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 class Authenticator:
-    def __init__(self, store: Store, tiers: dict[str, TierLimits]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        tiers: dict[str, TierLimits],
+        sessions: SessionSigner | None = None,
+    ) -> None:
         self._store = store
         self._tiers = tiers
+        # The dashboard's cookie sessions (web/sessions.py); None: keys only.
+        self.sessions = sessions
         # digest -> (valid until, the key's record, its limits), so the hot path neither
         # queries the database nor rebuilds the limits model on every request.
         self._cache: dict[str, tuple[float, ApiKey | None, TierLimits | None]] = {}
 
     async def authenticate(self, request: Request) -> Principal:
-        key = presented_key(request)
-        if key is None:
-            raise APIError(
-                401,
-                "INVALID_API_KEY",
-                "an API key is required (Authorization: Bearer <key> or X-API-Key)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        digest = hash_key(key)
+        return await self.principal_for(self._presented_digest(request))
+
+    async def principal_for(self, digest: str) -> Principal:
+        """The caller a key digest stands for; 401 when unknown, revoked or expired."""
         record, limits = await self._lookup(digest)
         if record is None or limits is None or not hmac.compare_digest(record.key_hash, digest):
             raise APIError(
@@ -108,6 +123,24 @@ class Authenticator:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return Principal(record, limits)
+
+    def _presented_digest(self, request: Request) -> str:
+        """The digest of the key a request carries: in a header, or behind a dashboard
+        session cookie (whose state changes must also carry the CSRF token)."""
+        key = presented_key(request)
+        if key is not None:
+            return hash_key(key)
+        token = request.cookies.get(COOKIE_NAME) if self.sessions else None
+        if self.sessions is None or not token:
+            raise _missing_key()
+        session = self.sessions.verify(token)
+        if session is None:
+            raise APIError(401, "SESSION_EXPIRED", "the session has expired: sign in again")
+        if request.method in _UNSAFE_METHODS and not self.sessions.csrf_matches(
+            token, request.headers.get(CSRF_HEADER)
+        ):
+            raise APIError(403, "CSRF_TOKEN_INVALID", "a missing or wrong X-CSRF-Token header")
+        return session.key_hash
 
     def limits_for(self, record: ApiKey) -> TierLimits:
         base = self._tiers.get(record.tier, self._tiers["free"])

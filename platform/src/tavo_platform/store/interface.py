@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from tavo_platform.store.findings import FindingsStore
 from tavo_platform.store.records import (
     Analysis,
     ApiKey,
@@ -42,7 +43,7 @@ class DispatchBacklog:
     overdue: int
 
 
-class Store(Protocol):
+class Store(FindingsStore, Protocol):
     async def close(self) -> None: ...
     async def ping(self) -> None: ...
 
@@ -114,6 +115,7 @@ class Store(Protocol):
         summary: dict[str, Any] | None,
         results: Sequence[dict[str, Any]],
         error: str | None = None,
+        rules_run: Collection[str] | None = None,
     ) -> bool: ...
 
     # repositories

@@ -56,6 +56,10 @@ class Scan:
     cancel_requested: bool
     version: int
     dispatched_at: datetime | None = None
+    commit_sha: str | None = None
+    base_ref: str | None = None
+    project: str | None = None
+    tracked_at: datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -73,6 +77,8 @@ class NewScan:
     branch: str | None = None
     rules: list[str] = field(default_factory=list)
     exclusions: list[str] = field(default_factory=list)
+    base_ref: str | None = None
+    project: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,10 +110,18 @@ scans = Table(
     # When the scan was last handed to the task queue (Celery dispatch); the sweeper
     # re-sends a queued scan whose message may have been lost (NULL: since created_at).
     Column("dispatched_at", UTCDateTime(), nullable=True),
+    # Workflow (findings across scans, diffs): the commit scanned, the base ref of a
+    # diff-aware scan, an upload's project, and when the findings service took the scan's
+    # findings into the organisation's tracked findings (NULL: not yet).
+    Column("commit_sha", String(64), nullable=True),
+    Column("base_ref", String(255), nullable=True),
+    Column("project", String(200), nullable=True),
+    Column("tracked_at", UTCDateTime(), nullable=True),
     Index("ix_scans_org_created", "org_id", "created_at"),
     Index("ix_scans_status", "status"),
     # A repository's latest scans and finding trend (repositories API).
     Index("ix_scans_repository_created", "repository_id", "created_at"),
+    Index("ix_scans_untracked", "status", "tracked_at"),
 )
 
 findings = Table(
@@ -193,4 +201,69 @@ analysis_cache = Table(
     Column("fingerprint", String(64), primary_key=True),
     Column("answer", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Findings with a life across scans: one row per fingerprint within a scope (a repository,
+# or an upload project), carried from scan to scan with its detection state and triage.
+# `seq` orders lists newest first and is the keyset of the cursor pagination.
+tracked_findings = Table(
+    "tracked_findings",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("org_id", String(40), ForeignKey("organizations.id"), nullable=False),
+    Column("scope", String(300), nullable=False),
+    Column("repository_id", String(40), nullable=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("rule_id", String(100), nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("category", String(100), nullable=False),
+    Column("owasp_llm", String(20), nullable=True),
+    Column("path", String(2048), nullable=False),
+    Column("start_line", Integer, nullable=False),
+    # open | fixed | reopened, from the scans; `status` is the triage state when there is
+    # one, else this (kept as a column of its own so lists filter on an index).
+    Column("detection", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("triage", String(20), nullable=True),
+    Column("triage_by", String(200), nullable=True),
+    Column("triage_at", UTCDateTime(), nullable=True),
+    Column("triage_comment", Text, nullable=True),
+    Column("first_seen_scan_id", String(40), nullable=False),
+    Column("last_seen_scan_id", String(40), nullable=False),
+    Column("fixed_scan_id", String(40), nullable=True),
+    Column("first_seen_at", UTCDateTime(), nullable=False),
+    Column("last_seen_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("data", JSON, nullable=False),
+    UniqueConstraint("org_id", "scope", "fingerprint", name="uq_tracked_findings_scope_fp"),
+    Index("ix_tracked_findings_org_seq", "org_id", "seq"),
+    Index("ix_tracked_findings_org_status_seq", "org_id", "status", "seq"),
+    Index("ix_tracked_findings_org_repository_seq", "org_id", "repository_id", "seq"),
+    Index("ix_tracked_findings_scope_triage", "scope", "triage"),
+)
+
+# What happened to a tracked finding, oldest first: detected, fixed, reopened, triaged.
+finding_events = Table(
+    "finding_events",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column(
+        "finding_id",
+        String(40),
+        ForeignKey("tracked_findings.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("kind", String(20), nullable=False),
+    Column("from_status", String(20), nullable=True),
+    Column("to_status", String(20), nullable=False),
+    Column("actor", String(200), nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("scan_id", String(40), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_finding_events_finding_seq", "finding_id", "seq"),
 )

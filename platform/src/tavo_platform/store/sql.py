@@ -19,7 +19,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Collection,
+    Hashable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -51,6 +59,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter
 
+from tavo_platform.store.findings_sql import FindingsSql, ingest_in
 from tavo_platform.store.interface import DispatchBacklog, StoreUnavailable
 from tavo_platform.store.records import (
     Analysis,
@@ -397,7 +406,7 @@ def _results_parameters(
     return (len(severities), len(rules), bool(flt.path_prefix)), parameters
 
 
-class SqlStore:
+class SqlStore(FindingsSql):
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self._writer = _engine(url, immediate=True, pool_size=pool_size)
@@ -558,6 +567,10 @@ class SqlStore:
             "cancel_requested": False,
             "version": 0,
             "dispatched_at": None,
+            "commit_sha": None,
+            "base_ref": new.base_ref,
+            "project": new.project,
+            "tracked_at": None,
         }
         await connection.execute(insert(scans).values(**values))
         return Scan(**values)
@@ -818,8 +831,11 @@ class SqlStore:
         summary: dict[str, Any] | None,
         results: Sequence[dict[str, Any]],
         error: str | None = None,
+        rules_run: Collection[str] | None = None,
     ) -> bool:
-        """Replaces the scan's findings and closes it, only if `worker` still holds it."""
+        """Replaces the scan's findings and closes it, only if `worker` still holds it; a
+        completed scan's findings join the tracked findings in the same transaction
+        (`rules_run`: the ids of the rules it ran, for what counts as fixed)."""
         async with self._write() as connection:
             owned = await connection.execute(
                 update(scans)
@@ -853,6 +869,8 @@ class SqlStore:
                         for f in batch
                     ],
                 )
+            if status == "completed":
+                await ingest_in(connection, scan_id, rules_run)
         return True
 
     # --- idempotency ------------------------------------------------------------------

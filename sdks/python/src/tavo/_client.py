@@ -29,6 +29,7 @@ from tavo._ratelimit import KeyBudget
 from tavo._retry import RetryPolicy
 from tavo._transport import AsyncTransport, SyncTransport
 from tavo.resources.ai_analysis import AsyncAIAnalysis, SyncAIAnalysis
+from tavo.resources.findings import AsyncFindings, SyncFindings
 from tavo.resources.repositories import AsyncRepositories, SyncRepositories
 from tavo.resources.scan_bulk_operations import AsyncScanBulkOperations, SyncScanBulkOperations
 from tavo.resources.scan_management import AsyncScanManagement, SyncScanManagement
@@ -160,6 +161,7 @@ class TavoClient(_ClientBase):
     ai_analysis: AsyncAIAnalysis
     scan_rules: AsyncScanRules
     scan_bulk_operations: AsyncScanBulkOperations
+    findings: AsyncFindings
 
     def __init__(
         self,
@@ -224,6 +226,7 @@ class TavoClient(_ClientBase):
         self.ai_analysis = AsyncAIAnalysis(self._api)
         self.scan_rules = AsyncScanRules(self._api)
         self.scan_bulk_operations = AsyncScanBulkOperations(self._api)
+        self.findings = AsyncFindings(self._api)
 
     @property
     def transport(self) -> AsyncTransport:
@@ -261,6 +264,7 @@ class SyncTavoClient(_ClientBase):
     ai_analysis: SyncAIAnalysis
     scan_rules: SyncScanRules
     scan_bulk_operations: SyncScanBulkOperations
+    findings: SyncFindings
 
     def __init__(
         self,
@@ -312,6 +316,7 @@ class SyncTavoClient(_ClientBase):
         self.ai_analysis = SyncAIAnalysis(self._api)
         self.scan_rules = SyncScanRules(self._api)
         self.scan_bulk_operations = SyncScanBulkOperations(self._api)
+        self.findings = SyncFindings(self._api)
 
     @property
     def transport(self) -> SyncTransport:

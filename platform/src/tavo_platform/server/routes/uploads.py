@@ -62,6 +62,15 @@ async def upload_and_scan(
     scan_type: ScanType = "security",
     rules: Annotated[list[str] | None, Query(max_length=500)] = None,
     exclusions: Annotated[list[str] | None, Query(max_length=500)] = None,
+    project: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
+            description="findings of uploads of the same project are tracked across scans",
+        ),
+    ] = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     data = await _archive_bytes(request)
@@ -73,6 +82,8 @@ async def upload_and_scan(
             "rules": rules,
             "exclusions": exclusions,
             "archive": hashlib.sha256(data).hexdigest(),
+            # Only when given: hashes of requests made before projects existed still match.
+            **({"project": project} if project else {}),
         }
     )
     if idempotency_key:
@@ -102,6 +113,7 @@ async def upload_and_scan(
         upload_path=str(destination.resolve()),
         rules=list(dict.fromkeys(rules or [])),
         exclusions=list(dict.fromkeys(exclusions or [])),
+        project=project,
     )
     created = await state.store.create_scans(
         caller.org_id,

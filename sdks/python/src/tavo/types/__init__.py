@@ -16,6 +16,15 @@ from tavo.types.ai import (
 )
 from tavo.types.bulk import BulkScanItem, BulkScanResult, BulkStatusItem, BulkStatusResult
 from tavo.types.common import ErrorInfo, PageInfo
+from tavo.types.findings import (
+    FindingEvent,
+    FindingHistory,
+    FindingList,
+    FindingTriage,
+    ListFindingsParams,
+    ScanFindingTriage,
+    TrackedFinding,
+)
 from tavo.types.repositories import (
     ListRepositoriesParams,
     Repository,
@@ -37,6 +46,7 @@ from tavo.types.scans import (
     FindingContext,
     ListScansParams,
     Scan,
+    ScanDiff,
     ScanList,
     ScanResults,
     ScanResultsParams,
@@ -64,7 +74,12 @@ __all__ = [
     "CustomRuleFileList",
     "ErrorInfo",
     "FindingContext",
+    "FindingEvent",
+    "FindingHistory",
+    "FindingList",
+    "FindingTriage",
     "FixFirstItem",
+    "ListFindingsParams",
     "ListRepositoriesParams",
     "ListRulesParams",
     "ListScansParams",
@@ -79,6 +94,8 @@ __all__ = [
     "RulePack",
     "RulePackList",
     "Scan",
+    "ScanDiff",
+    "ScanFindingTriage",
     "ScanList",
     "ScanResults",
     "ScanResultsParams",
@@ -86,6 +103,7 @@ __all__ = [
     "ScanSummary",
     "SecurityScore",
     "Severity",
+    "TrackedFinding",
     "TrendPoint",
     "Vulnerability",
 ]

@@ -13,6 +13,7 @@ __all__ = [
     "FindingContext",
     "ListScansParams",
     "Scan",
+    "ScanDiff",
     "ScanList",
     "ScanResults",
     "ScanResultsParams",
@@ -41,6 +42,8 @@ class ScanSummary(Model):
     skipped_by_reason: dict[str, int] = field(default_factory=dict)
     rules_run: int = 0
     duration_seconds: float = 0.0
+    # Findings triaged away (left out of the counts above): {"total", "by_status"}.
+    triaged: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +66,10 @@ class Scan(Model):
     summary: ScanSummary | None = None
     attempts: int = 0
     cancel_requested: bool = False
+    project: str | None = None
+    ref: str | None = None
+    base_ref: str | None = None
+    commit_sha: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -136,6 +143,24 @@ class ScanResults(PageInfo):
     scan_id: str
     scan_status: str
     vulnerabilities: list[Vulnerability] = field(default_factory=list)
+    # The triage of findings that have one, by fingerprint ({"finding_id", "status", ...}).
+    triaged: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanDiff(Model):
+    """Findings between two completed scans of a repository, by fingerprint."""
+
+    scan_id: str
+    base_scan_id: str
+    repository_id: str | None = None
+    project: str | None = None
+    commit_sha: str | None = None
+    base_commit_sha: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    new: list[Vulnerability] = field(default_factory=list)
+    fixed: list[Vulnerability] = field(default_factory=list)
+    unchanged: list[Vulnerability] = field(default_factory=list)
 
 
 class ListScansParams(TypedDict, total=False):
@@ -154,6 +179,8 @@ class CreateScanParams(TypedDict, total=False):
     repository_url: str
     scan_type: ScanType
     branch: str
+    ref: str
+    base_ref: str
     rules: list[str]
     exclusions: list[str]
 

@@ -1,0 +1,63 @@
+"""Taint analysis for Python and JavaScript/TypeScript.
+
+    rules = TaintRules(rules)                         # once per scan: patterns compiled
+    module = rules.lower(text, root, path, language)  # per file, in the worker that parsed it
+    hits = solve(modules)                             # once per scan, over every module
+
+Language adapters (python.py, javascript.py) lower the syntax tree to the IR (ir.py); the
+taint rules' patterns (_patterns.py) decide, node by node, what is a source, sink,
+sanitiser or propagator; the solver (solver.py) knows only the IR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ast_grep_py import SgNode
+
+from tavo_platform.engine.dataflow._patterns import TaintPatterns
+from tavo_platform.engine.dataflow.ir import Location, Module
+from tavo_platform.engine.dataflow.solver import Project, TaintHit
+from tavo_platform.engine.languages import Language
+from tavo_platform.rules.model import Rule
+
+__all__ = ["Location", "Module", "TaintHit", "TaintRules", "solve"]
+
+_JS_LANGUAGES = (Language.JAVASCRIPT, Language.TYPESCRIPT, Language.TSX)
+
+
+class TaintRules:
+    """The taint rules of one scan, compiled per language."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        taint = [rule for rule in rules if rule.taint is not None]
+        self.by_id = {rule.id: rule for rule in taint}
+        self.patterns = {
+            language: TaintPatterns(language, taint)
+            for language in (Language.PYTHON, *_JS_LANGUAGES)
+        }
+
+    def __bool__(self) -> bool:
+        return bool(self.by_id)
+
+    def wants(self, language: Language) -> bool:
+        patterns = self.patterns.get(language)
+        return bool(patterns)
+
+    def lower(self, text: str, root: SgNode, path: str, language: Language) -> Module | None:
+        """The file's IR, with the rules' sources, sinks and sanitisers marked in it."""
+        patterns = self.patterns.get(language)
+        if not patterns:
+            return None
+        found = patterns.find(text, root)
+        if language is Language.PYTHON:
+            from tavo_platform.engine.dataflow.python import lower_python
+
+            return lower_python(root, path, found)
+        from tavo_platform.engine.dataflow.javascript import lower_javascript
+
+        return lower_javascript(root, path, found)
+
+
+def solve(modules: Sequence[Module], deadline_seconds: float = 120.0) -> list[TaintHit]:
+    return Project(modules, deadline_seconds).solve()

@@ -1,0 +1,166 @@
+"""What both language adapters share: the function table being built, and the wrapping of
+an expression with what the taint rules say about its syntax node."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ast_grep_py import SgNode
+
+from tavo_platform.engine.dataflow._patterns import Found, node_key
+from tavo_platform.engine.dataflow.ir import (
+    Expr,
+    Function,
+    Param,
+    Propagate,
+    Sanitize,
+    Sink,
+    Source,
+    Stmt,
+    Union,
+)
+
+# Nesting deeper than this is not lowered further (its value is treated as unknown-clean):
+# the per-file budget in the scanner bounds time, this bounds the recursion itself.
+MAX_DEPTH = 200
+
+
+class TooDeep(Exception):
+    """The tree nests deeper than the adapters follow."""
+
+
+@dataclass
+class FunctionDraft:
+    index: int
+    name: str
+    parent: int | None
+    line: int
+    owner_class: str | None = None
+    is_method: bool = False
+    params: tuple[Param, ...] = ()
+    body: tuple[Stmt, ...] = ()
+    local_functions: dict[str, int] = field(default_factory=dict)
+
+    def freeze(self) -> Function:
+        return Function(
+            index=self.index,
+            name=self.name,
+            params=self.params,
+            body=self.body,
+            line=self.line,
+            parent=self.parent,
+            owner_class=self.owner_class,
+            is_method=self.is_method,
+            local_functions=tuple(self.local_functions.items()),
+        )
+
+
+class LoweringBase:
+    def __init__(self, found: Found) -> None:
+        self.found = found
+        self.drafts: list[FunctionDraft] = []
+        self.current: list[int] = []
+        self.depth = 0
+
+    def open_function(
+        self, name: str, line: int, owner_class: str | None = None, is_method: bool = False
+    ) -> FunctionDraft:
+        parent = self.current[-1] if self.current else None
+        draft = FunctionDraft(len(self.drafts), name, parent, line, owner_class, is_method)
+        self.drafts.append(draft)
+        self.current.append(draft.index)
+        return draft
+
+    def close_function(self) -> None:
+        self.current.pop()
+
+    @property
+    def function(self) -> FunctionDraft:
+        return self.drafts[self.current[-1]]
+
+    def qualified(self, name: str) -> str:
+        if not self.current or self.current[-1] == 0:
+            return name
+        return f"{self.function.name}.{name}"
+
+    def param(
+        self, node: SgNode, name: str, rest: bool = False, whole: SgNode | None = None
+    ) -> Param:
+        sources, label = self.found.sources.get(node_key(node), (frozenset(), ""))
+        if whole is not None:
+            more, more_label = self.found.sources.get(node_key(whole), (frozenset(), ""))
+            sources, label = sources | more, label or more_label
+        return Param(name, rest, sources, label or f"parameter {name}")
+
+    def wrap(self, node: SgNode, value: Expr) -> Expr:
+        """Applies the rules' view of this node: sanitizer, source, sink, propagator."""
+        key = node_key(node)
+        found = self.found
+        if key in found.sanitizers:
+            value = Sanitize(found.sanitizers[key], value)
+        if key in found.sources:
+            rules, label = found.sources[key]
+            value = Source(rules, value, node.range().start.line + 1, label or _label(node))
+        for rules, at in found.sinks.get(key, ()):
+            value = Sink(rules, value, at)
+        for target, source in found.propagators.get(key, ()):
+            effect = Propagate(target.text(), self.expr(source), node.range().start.line + 1)
+            value = Union((value, effect))
+        return value
+
+    def marked_inside(self, node: SgNode, object_field: str) -> bool:
+        """Whether a rule marks a node inside an access path (`request.args` in
+        `request.args.name`): then the path is lowered part by part, not read as one name."""
+        found = self.found
+        if not (found.sources or found.sanitizers or found.sinks):
+            return False
+        current = node.field(object_field)
+        while current is not None:
+            key = node_key(current)
+            if key in found.sources or key in found.sanitizers or key in found.sinks:
+                return True
+            current = current.field(object_field)
+        return False
+
+    def expr(self, node: SgNode) -> Expr:  # implemented by each language
+        raise NotImplementedError
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise TooDeep()
+
+    def leave(self) -> None:
+        self.depth -= 1
+
+
+def _label(node: SgNode) -> str:
+    text = " ".join(node.text().split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def access_path(
+    node: SgNode, member_kinds: tuple[str, ...], field_names: tuple[str, str]
+) -> str | None:
+    """`a.b.c` for a chain of plain names (`self.db.cursor`), else None."""
+    parts: list[str] = []
+    current: SgNode | None = node
+    while current is not None and current.kind() in member_kinds:
+        attribute = current.field(field_names[1])
+        if attribute is None:
+            return None
+        parts.append(attribute.text())
+        current = current.field(field_names[0])
+    if current is None or current.kind() not in ("identifier", "this", "self"):
+        return None
+    parts.append(current.text())
+    return ".".join(reversed(parts))
+
+
+def union(parts: list[Expr]) -> Expr:
+    from tavo_platform.engine.dataflow.ir import CONST, Const
+
+    kept = tuple(p for p in parts if not isinstance(p, Const))
+    if not kept:
+        return CONST
+    return kept[0] if len(kept) == 1 else Union(kept)

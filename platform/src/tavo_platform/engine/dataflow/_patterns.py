@@ -1,0 +1,160 @@
+"""Taint rules' patterns, compiled once per language and found in each parsed file.
+
+A taint rule names its sources, sinks, sanitizers and propagators as ast-grep rule objects.
+Identical entries of different rules (a shared list of request sources, say) are run once
+and credited to every rule that holds them. Before a file is searched, each entry is asked
+whether its words appear in the file at all, as the structural matcher does, so a file that
+never mentions `execute` never pays for the SQL sinks.
+
+The result is an index from syntax node (start, end, kind) to what the rules say about
+it, which the language adapters consult while lowering the tree to the IR.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from ast_grep_py import SgNode
+
+from tavo_platform.engine.dataflow.ir import Location
+from tavo_platform.engine.languages import Language
+from tavo_platform.engine.matchers.requirements import Requirement, WordCache, requirement_of
+from tavo_platform.rules.model import TAINT_ENTRY_KEYS, Rule
+
+NodeKey = tuple[int, int, str]
+ROLES = ("sources", "sinks", "sanitizers", "propagators")
+
+
+@dataclass(frozen=True)
+class Entry:
+    role: str
+    config: dict[str, Any]
+    requirement: Requirement
+    focus: str | None
+    label: str
+    source: str | None  # propagators: the metavariable taint comes from
+    target: str | None  # propagators: the metavariable taint goes to
+    rules: frozenset[str]
+
+
+@dataclass
+class Found:
+    """What the rules say about the nodes of one file."""
+
+    sources: dict[NodeKey, tuple[frozenset[str], str]] = field(default_factory=dict)
+    sinks: dict[NodeKey, list[tuple[frozenset[str], Location]]] = field(default_factory=dict)
+    sanitizers: dict[NodeKey, frozenset[str]] = field(default_factory=dict)
+    # call node -> (target node, source node) pairs
+    propagators: dict[NodeKey, list[tuple[SgNode, SgNode]]] = field(default_factory=dict)
+
+
+def node_key(node: SgNode) -> NodeKey:
+    found = node.range()
+    return (found.start.index, found.end.index, node.kind())
+
+
+def location(node: SgNode) -> Location:
+    found = node.range()
+    text = node.text()
+    return Location(
+        found.start.line + 1,
+        found.start.column + 1,
+        found.end.line + 1,
+        found.end.column + 1,
+        text if len(text) <= 400 else text[:400],
+    )
+
+
+class TaintPatterns:
+    """The patterns of every taint rule for one language."""
+
+    def __init__(self, language: Language, rules: Sequence[Rule]) -> None:
+        self.language = language
+        self.rules = [r for r in rules if r.taint is not None and language in r.languages]
+        merged: dict[tuple[str, str], Entry] = {}
+        for rule in self.rules:
+            for role, raw in _entries(rule):
+                key = (role, json.dumps(raw, sort_keys=True))
+                known = merged.get(key)
+                merged[key] = (
+                    _entry(role, raw, frozenset({rule.id}))
+                    if known is None
+                    else _with_rule(known, rule.id)
+                )
+        self.entries = list(merged.values())
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def find(self, text: str, root: SgNode) -> Found:
+        has = WordCache(text)
+        found = Found()
+        for entry in self.entries:
+            if not entry.requirement.satisfied(has):
+                continue
+            for node in root.find_all(cast(Any, entry.config)):
+                _record(found, entry, node)
+        return found
+
+
+def _entries(rule: Rule) -> list[tuple[str, dict[str, Any]]]:
+    assert rule.taint is not None
+    return [(role, raw) for role in ROLES for raw in getattr(rule.taint, role)]
+
+
+def _entry(role: str, raw: dict[str, Any], rules: frozenset[str]) -> Entry:
+    pattern = {k: v for k, v in raw.items() if k not in TAINT_ENTRY_KEYS}
+    config: dict[str, Any] = {"rule": pattern}
+    for key in ("constraints", "utils"):
+        if raw.get(key):
+            config[key] = raw[key]
+    return Entry(
+        role=role,
+        config=config,
+        requirement=requirement_of(pattern),
+        focus=_metavariable(raw.get("focus")),
+        label=str(raw.get("label") or ""),
+        source=_metavariable(raw.get("from")),
+        target=_metavariable(raw.get("to")),
+        rules=rules,
+    )
+
+
+def _with_rule(entry: Entry, rule_id: str) -> Entry:
+    return Entry(
+        entry.role,
+        entry.config,
+        entry.requirement,
+        entry.focus,
+        entry.label,
+        entry.source,
+        entry.target,
+        entry.rules | {rule_id},
+    )
+
+
+def _metavariable(value: Any) -> str | None:
+    return value.lstrip("$") if isinstance(value, str) else None
+
+
+def _record(found: Found, entry: Entry, node: SgNode) -> None:
+    if entry.role == "propagators":
+        target = node.get_match(entry.target or "")
+        source = node.get_match(entry.source or "")
+        if target is not None and source is not None:
+            found.propagators.setdefault(node_key(node), []).append((target, source))
+        return
+    focused = node.get_match(entry.focus) if entry.focus else node
+    if focused is None:
+        return
+    key = node_key(focused)
+    if entry.role == "sources":
+        rules, label = found.sources.get(key, (frozenset(), entry.label))
+        found.sources[key] = (rules | entry.rules, label or entry.label)
+    elif entry.role == "sinks":
+        found.sinks.setdefault(key, []).append((entry.rules, location(node)))
+    else:
+        found.sanitizers[key] = found.sanitizers.get(key, frozenset()) | entry.rules

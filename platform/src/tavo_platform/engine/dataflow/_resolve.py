@@ -1,0 +1,198 @@
+"""Which function a call means, within the scanned project.
+
+Callees arrive as written, with the module's imports already substituted by the adapter:
+`helper`, `self.save`, `Repo.find`, `pkg.db.run_query` (Python), `src/lib/db:runQuery` or
+`src/lib/db:*.runQuery` (JS/TS: module path, then the export). A callee outside the
+project resolves to nothing, and the solver falls back to default propagation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tavo_platform.engine.dataflow.ir import Function, Module
+
+MAX_REEXPORT_HOPS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    module: int
+    function: int
+    bound: bool  # a Python method called on an object: the object is its first parameter
+    constructor: bool = False
+
+
+class Resolver:
+    def __init__(self, modules: Sequence[Module]) -> None:
+        self.modules = modules
+        self.by_name: dict[str, int] = {}
+        self.by_suffix: dict[str, list[int]] = defaultdict(list)
+        for index, module in enumerate(modules):
+            self.by_name[module.name] = index
+            separator = "." if module.language == "python" else "/"
+            parts = module.name.split(separator)
+            for start in range(1, len(parts)):
+                self.by_suffix[separator.join(parts[start:])].append(index)
+            if module.language != "python" and parts[-1] == "index" and len(parts) > 1:
+                self.by_name.setdefault(separator.join(parts[:-1]), index)
+
+    def module(self, name: str, near: int) -> int | None:
+        found = self.by_name.get(name)
+        if found is not None:
+            return found
+        candidates = self.by_suffix.get(name) or self.by_suffix.get(f"{name}/index")
+        if not candidates:
+            return None
+        if len(candidates) == 1:
+            return candidates[0]
+        # Several modules end the same way: the one sharing most of the caller's path.
+        here = self.modules[near].name
+        return max(candidates, key=lambda c: _common_prefix(self.modules[c].name, here))
+
+    def call(self, module_index: int, function: Function, callee: str) -> Target | None:
+        module = self.modules[module_index]
+        if module.language == "python":
+            return self._python(module_index, function, callee, 0)
+        return self._javascript(module_index, function, callee, 0)
+
+    # --- Python ------------------------------------------------------------------------
+
+    def _python(self, index: int, function: Function, callee: str, hops: int) -> Target | None:
+        module = self.modules[index]
+        head, _, rest = callee.partition(".")
+        if not rest:
+            local = self._lexical(module, function, head)
+            if local is not None:
+                return Target(index, local, False)
+            if head in module.classes:
+                return self._constructor(index, head)
+            return self._global(index, callee, hops)
+        if head in ("self", "cls"):
+            owner = self._owner_class(module, function)
+            if owner is not None and "." not in rest:
+                method = self._method(module, owner, rest)
+                if method is not None:
+                    return Target(index, method, True)
+            return None
+        if head in module.classes and "." not in rest:
+            method = self._method(module, head, rest)
+            return Target(index, method, False) if method is not None else None
+        return self._global(index, callee, hops)
+
+    def _global(self, near: int, dotted: str, hops: int) -> Target | None:
+        """`pkg.mod.f`, `pkg.mod.Class.m`, `pkg.mod.Class` (a constructor)."""
+        if hops > MAX_REEXPORT_HOPS:
+            return None
+        parts = dotted.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            found = self.module(".".join(parts[:split]), near)
+            if found is None:
+                continue
+            return self._member(found, parts[split:], hops)
+        return None
+
+    def _member(self, index: int, names: list[str], hops: int) -> Target | None:
+        module = self.modules[index]
+        body = module.functions[0]
+        first = names[0]
+        top = dict(body.local_functions)
+        if len(names) == 1 and first in top:
+            return Target(index, top[first], False)
+        if first in module.classes:
+            if len(names) == 1:
+                return self._constructor(index, first)
+            method = self._method(module, first, names[1])
+            return Target(index, method, False) if method is not None else None
+        imported = module.imports.get(first)
+        if imported is not None:  # a re-export: `from .impl import f` in a package
+            return self._global(index, ".".join([imported, *names[1:]]), hops + 1)
+        return None
+
+    def _constructor(self, index: int, cls: str) -> Target | None:
+        init = self.modules[index].classes.get(cls, {}).get("__init__")
+        return Target(index, init, True, constructor=True) if init is not None else None
+
+    # --- JavaScript / TypeScript -------------------------------------------------------
+
+    def _javascript(self, index: int, function: Function, callee: str, hops: int) -> Target | None:
+        module = self.modules[index]
+        if ":" in callee:
+            specifier, _, member = callee.partition(":")
+            return self._export(index, specifier, member, hops)
+        head, _, rest = callee.partition(".")
+        if not rest:
+            local = self._lexical(module, function, head)
+            if local is not None:
+                return Target(index, local, False)
+            if head in module.classes:
+                method = module.classes[head].get("constructor")
+                return Target(index, method, False, True) if method is not None else None
+            return None
+        if head == "this":
+            owner = self._owner_class(module, function)
+            method = self._method(module, owner, rest) if owner and "." not in rest else None
+            return Target(index, method, False) if method is not None else None
+        if head in module.classes and "." not in rest:
+            method = self._method(module, head, rest)
+            return Target(index, method, False) if method is not None else None
+        return None
+
+    def _export(self, near: int, specifier: str, member: str, hops: int) -> Target | None:
+        if hops > MAX_REEXPORT_HOPS:
+            return None
+        found = self.module(specifier, near)
+        if found is None:
+            return None
+        module = self.modules[found]
+        if member.startswith("*."):  # a namespace import: `import * as db` ... `db.run()`
+            member = member[2:]
+        name, _, rest = member.partition(".")
+        local = module.exports.get(name)
+        if local is None:
+            for star in module.star_exports:
+                target = self._export(found, star, member, hops + 1)
+                if target is not None:
+                    return target
+            return None
+        local_callee = f"{local}.{rest}" if rest else local
+        imported = module.imports.get(local.partition(".")[0])
+        if imported is not None and ":" in imported:  # re-exported from elsewhere
+            spec, _, inner = imported.partition(":")
+            tail = local.partition(".")[2]
+            inner = ".".join(p for p in (inner, tail, rest) if p)
+            return self._export(found, spec, inner, hops + 1)
+        return self._javascript(found, module.functions[0], local_callee, hops + 1)
+
+    # --- shared ------------------------------------------------------------------------
+
+    def _lexical(self, module: Module, function: Function, name: str) -> int | None:
+        current: Function | None = function
+        while current is not None:
+            for local, index in current.local_functions:
+                if local == name:
+                    return index
+            current = module.functions[current.parent] if current.parent is not None else None
+        return None
+
+    def _owner_class(self, module: Module, function: Function) -> str | None:
+        current: Function | None = function
+        while current is not None:
+            if current.owner_class is not None:
+                return current.owner_class
+            current = module.functions[current.parent] if current.parent is not None else None
+        return None
+
+    def _method(self, module: Module, cls: str, name: str) -> int | None:
+        return module.classes.get(cls, {}).get(name)
+
+
+def _common_prefix(first: str, second: str) -> int:
+    count = 0
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            break
+        count += 1
+    return count

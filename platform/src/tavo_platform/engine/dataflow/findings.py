@@ -1,0 +1,74 @@
+"""Turns the solver's hits into findings, on the outcome of the file holding each sink."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from tavo_platform.engine.dataflow.solver import Project, TaintHit
+from tavo_platform.engine.findings import (
+    Finding,
+    Span,
+    TraceStep,
+    fingerprint,
+    normalise_matched_text,
+)
+
+if TYPE_CHECKING:
+    from tavo_platform.engine.scanner import CompiledRules, FileOutcome
+
+SNIPPET_LINES = 3
+SNIPPET_LINE_CHARS = 240
+
+
+def taint_findings(outcomes: Sequence[FileOutcome], compiled: CompiledRules) -> None:
+    """Solves the project's modules and adds each flow found to its file's outcome."""
+    modules = [outcome.module for outcome in outcomes if outcome.module is not None]
+    if not modules:
+        return
+    hits = Project(modules).solve()
+    by_path = {outcome.path: outcome for outcome in outcomes}
+    occurrences: Counter[tuple[str, str, str]] = Counter()
+    for hit in hits:
+        outcome = by_path.get(hit.path)
+        rule = compiled.taint.by_id.get(hit.rule_id)
+        if outcome is None or rule is None:
+            continue
+        identity = (hit.path, hit.rule_id, normalise_matched_text(hit.at.text))
+        occurrence = occurrences[identity]
+        occurrences[identity] += 1
+        finding = _finding(hit, rule, occurrence, compiled)
+        if outcome.suppressions is not None and outcome.suppressions.covers(finding):
+            outcome.suppressed += 1
+        else:
+            outcome.findings.append(finding)
+    for outcome in outcomes:
+        outcome.module = None  # the IR is not needed past this point
+
+
+def _finding(hit: TaintHit, rule, occurrence: int, compiled: CompiledRules) -> Finding:  # type: ignore[no-untyped-def]
+    at = hit.at
+    lines = at.text.split("\n")[:SNIPPET_LINES]
+    snippet = compiled.redactor.redact(
+        "\n".join(line.rstrip()[:SNIPPET_LINE_CHARS] for line in lines)
+    )
+    return Finding(
+        rule_id=rule.id,
+        title=rule.title,
+        message=rule.message,
+        severity=rule.severity,
+        confidence=rule.confidence.value,
+        category=rule.category,
+        cwe=tuple(rule.cwe),
+        owasp_llm=rule.owasp_llm,
+        path=hit.path,
+        span=Span(at.line, at.column, at.end_line, at.end_column),
+        snippet=snippet,
+        fingerprint=fingerprint(rule.id, hit.path, at.text, occurrence),
+        fix=rule.fix,
+        pack=rule.pack,
+        references=tuple(rule.references),
+        trace=tuple(TraceStep(path, line, note) for path, line, note in hit.trace),
+        tags=tuple(rule.tags),
+    )

@@ -1,0 +1,216 @@
+"""The one small IR that every language adapter lowers its syntax tree to.
+
+The solver reads only these types. An expression says where its value comes from (which
+variables, which calls), never what a library means: what is a source, a sink or a
+sanitizer was decided while lowering, by the taint rules' patterns, and is carried here as
+rule ids. Everything is immutable and picklable, so files are lowered in worker processes
+and the project is solved in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class Expr:
+    """An expression; `line` is 1-based."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Const(Expr):
+    """A literal or anything else that carries no taint (a type conversion, a length)."""
+
+
+CONST = Const()
+
+
+@dataclass(frozen=True, slots=True)
+class Var(Expr):
+    """A read of a variable or of an access path (`a.b`), which falls back to its root."""
+
+    name: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Union(Expr):
+    """A value built from parts (operators, f-strings, containers, attribute reads)."""
+
+    parts: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    value: Expr
+    keyword: str | None = None
+    spread: bool = False  # *args / **kwargs / ...spread
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    """A call. `callee` is the callee as written (`f`, `mod.f`, `self.m`), resolved against
+    the module's imports and definitions by the solver; `receiver` is the object a method
+    is called on."""
+
+    callee: str | None
+    receiver: Expr | None
+    args: tuple[Arg, ...]
+    line: int
+    clean: bool = False  # the language guarantees an untainted result (int(), len())
+
+
+@dataclass(frozen=True, slots=True)
+class Source(Expr):
+    """Taint for `rules` enters here; the inner expression still flows too."""
+
+    rules: frozenset[str]
+    inner: Expr
+    line: int
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sanitize(Expr):
+    """The inner value, cleaned for `rules`."""
+
+    rules: frozenset[str]
+    inner: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Sink(Expr):
+    """The inner value reaches a sink of `rules`; the finding is reported at `at`."""
+
+    rules: frozenset[str]
+    inner: Expr
+    at: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Let(Expr):
+    """Binds names (comprehension and walrus targets) before evaluating `inner`."""
+
+    bindings: tuple[tuple[tuple[str, ...], Expr], ...]
+    inner: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Propagate(Expr):
+    """A side effect: `target` takes the taint of `value` (`items.append(x)`)."""
+
+    target: str
+    value: Expr
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRef(Expr):
+    """A lambda, arrow function or nested definition used as a value (no taint itself)."""
+
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+
+
+class Stmt:
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Assign(Stmt):
+    targets: tuple[str, ...]
+    value: Expr
+    line: int
+    augmented: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Eval(Stmt):
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Return(Stmt):
+    value: Expr
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Exit(Stmt):
+    """raise / throw / break / continue: control does not reach the next statement."""
+
+
+@dataclass(frozen=True, slots=True)
+class If(Stmt):
+    condition: Expr
+    body: tuple[Stmt, ...]
+    orelse: tuple[Stmt, ...]
+    # Names the condition validates: clean in `body` when it holds (`if x in ALLOWED:`),
+    # clean in `orelse` when it fails (`if x not in ALLOWED: raise`).
+    clean_in_body: tuple[str, ...] = ()
+    clean_in_orelse: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Loop(Stmt):
+    """A loop body, run until its taint settles; `targets` take `iterable`'s taint."""
+
+    targets: tuple[str, ...]
+    iterable: Expr
+    body: tuple[Stmt, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Block(Stmt):
+    """Statements that may or may not run (try/except/finally, switch cases)."""
+
+    branches: tuple[tuple[Stmt, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    rest: bool = False  # *args, **kwargs, ...rest: takes every extra argument
+    sources: frozenset[str] = frozenset()  # rules for which the parameter is a source
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    index: int  # position in the module's function list
+    name: str  # qualified within the module: `f`, `Class.m`, `f.<lambda>`
+    params: tuple[Param, ...]
+    body: tuple[Stmt, ...]
+    line: int
+    parent: int | None  # the lexically enclosing function (the module body is 0)
+    owner_class: str | None = None  # for methods: the class, qualified within the module
+    is_method: bool = False  # Python methods take the receiver as their first parameter
+    # Names of nested functions visible in this function's body -> function index.
+    local_functions: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    path: str  # relative to the scan root, '/'-separated
+    name: str  # dotted for Python (`pkg.mod`), the path without extension for JS/TS
+    language: str  # "python" | "javascript"
+    functions: tuple[Function, ...]  # functions[0] is the module body
+    # Local name -> what it refers to: `pkg.mod.f` (Python) or `path/to/mod:f` (JS/TS);
+    # external modules keep their specifier.
+    imports: dict[str, str] = field(default_factory=dict)
+    # Exported name -> local name (JS/TS `export`, Python: every top-level name).
+    exports: dict[str, str] = field(default_factory=dict)
+    # `export * from` targets (JS/TS).
+    star_exports: tuple[str, ...] = ()
+    # Class name -> its methods' function indexes by method name.
+    classes: dict[str, dict[str, int]] = field(default_factory=dict)

@@ -1,0 +1,739 @@
+"""Lowers a JavaScript, TypeScript or TSX syntax tree (tree-sitter, through ast-grep) to the
+dataflow IR: ES modules and CommonJS, functions, arrows, classes, destructuring, spread."""
+
+from __future__ import annotations
+
+import posixpath
+
+from ast_grep_py import SgNode
+
+from tavo_platform.engine.dataflow._lowering import LoweringBase, TooDeep, access_path, union
+from tavo_platform.engine.dataflow._patterns import Found, node_key
+from tavo_platform.engine.dataflow.ir import (
+    CONST,
+    Arg,
+    Assign,
+    Block,
+    Call,
+    Eval,
+    Exit,
+    Expr,
+    FunctionRef,
+    If,
+    Let,
+    Loop,
+    Module,
+    Param,
+    Propagate,
+    Return,
+    Stmt,
+    Var,
+)
+
+MEMBER = ("member_expression",)
+MEMBER_FIELDS = ("object", "property")
+CLEAN_CALLS = frozenset(
+    {
+        "parseInt",
+        "parseFloat",
+        "Number",
+        "Boolean",
+        "Number.parseInt",
+        "Number.parseFloat",
+        "Number.isInteger",
+        "isNaN",
+        "Array.isArray",
+        "Math.floor",
+        "Math.round",
+        "Math.max",
+        "Math.min",
+        "Math.abs",
+    }
+)
+EXIT_CALLS = frozenset({"process.exit", "notFound", "redirect", "permanentRedirect"})
+STORING_METHODS = frozenset({"push", "unshift", "add", "set", "append"})
+_VALIDATING_METHODS = frozenset(
+    {"includes", "has", "startsWith", "test", "isInteger", "isSafeInteger"}
+)
+_FUNCTIONS = frozenset(
+    {
+        "arrow_function",
+        "function_expression",
+        "function",
+        "generator_function",
+    }
+)
+_LITERALS = frozenset(
+    {
+        "string",
+        "number",
+        "true",
+        "false",
+        "null",
+        "undefined",
+        "regex",
+        "comment",
+        "update_expression",
+        "template_literal_type",
+    }
+)
+_COMPARISONS = frozenset({"===", "==", "!==", "!=", "<", ">", "<=", ">=", "instanceof", "in"})
+_UNWRAP = frozenset(
+    {
+        "await_expression",
+        "parenthesized_expression",
+        "as_expression",
+        "satisfies_expression",
+        "non_null_expression",
+        "type_assertion",
+        "spread_element",
+        "template_substitution",
+        "jsx_expression",
+    }
+)
+_EXTENSIONS = (".tsx", ".ts", ".mts", ".cts", ".jsx", ".js", ".mjs", ".cjs")
+
+
+def module_name(path: str) -> str:
+    for extension in _EXTENSIONS:
+        if path.endswith(extension):
+            return path[: -len(extension)]
+    return path
+
+
+def lower_javascript(root: SgNode, path: str, found: Found) -> Module:
+    lowering = _JavaScript(found, module_name(path))
+    body = lowering.open_function("<module>", 1)
+    try:
+        body.body = lowering.block(root)
+    except (TooDeep, RecursionError):
+        body.body = ()
+    lowering.close_function()
+    return Module(
+        path=path,
+        name=lowering.module,
+        language="javascript",
+        functions=tuple(d.freeze() for d in lowering.drafts),
+        imports=lowering.imports,
+        exports=lowering.exports,
+        star_exports=tuple(lowering.star_exports),
+        classes=lowering.classes,
+    )
+
+
+class _JavaScript(LoweringBase):
+    def __init__(self, found: Found, module: str) -> None:
+        super().__init__(found)
+        self.module = module
+        self.imports: dict[str, str] = {}
+        self.exports: dict[str, str] = {}
+        self.star_exports: list[str] = []
+        self.classes: dict[str, dict[str, int]] = {}
+        self.reexports = 0
+
+    def specifier(self, node: SgNode | None) -> str | None:
+        if node is None:
+            return None
+        text = node.text().strip("'\"`")
+        if text.startswith("."):
+            return posixpath.normpath(posixpath.join(posixpath.dirname(self.module), text))
+        for alias in ("@/", "~/", "#/"):
+            if text.startswith(alias):
+                return text[len(alias) :]
+        return text
+
+    # --- statements ------------------------------------------------------------------
+
+    def block(self, node: SgNode) -> tuple[Stmt, ...]:
+        out: list[Stmt] = []
+        for child in node.children():
+            if child.is_named():
+                out.extend(self.statement(child))
+        return tuple(out)
+
+    def statement(self, node: SgNode) -> list[Stmt]:
+        kind = node.kind()
+        handler = _STATEMENTS.get(kind)
+        self.enter()
+        try:
+            if handler is not None:
+                return handler(self, node)
+            if kind in ("break_statement", "continue_statement"):
+                return [Exit()]
+            if kind in (
+                "comment",
+                "empty_statement",
+                "debugger_statement",
+                "type_alias_declaration",
+                "interface_declaration",
+                "enum_declaration",
+                "ambient_declaration",
+                "hash_bang_line",
+            ):
+                return []
+            return [Eval(self.expr(node))]
+        finally:
+            self.leave()
+
+    def statement_block(self, node: SgNode) -> list[Stmt]:
+        return list(self.block(node))
+
+    def expression_statement(self, node: SgNode) -> list[Stmt]:
+        out: list[Stmt] = []
+        for child in node.children():
+            if not child.is_named():
+                continue
+            if child.kind() == "assignment_expression":
+                out.extend(self.assignment(child))
+            elif child.kind() == "augmented_assignment_expression":
+                left, right = child.field("left"), child.field("right")
+                if left is not None and right is not None:
+                    out.append(Assign(self.targets(left), self.expr(right), _line(child), True))
+            else:
+                out.append(Eval(self.expr(child)))
+                if child.kind() == "call_expression" and _callee_text(child) in EXIT_CALLS:
+                    out.append(Exit())
+        return out
+
+    def assignment(self, node: SgNode) -> list[Stmt]:
+        left, right = node.field("left"), node.field("right")
+        if left is None or right is None:
+            return []
+        target = left.text()
+        if target in ("module.exports", "exports") or target.startswith(
+            ("module.exports.", "exports.")
+        ):
+            self.commonjs_export(target, right)
+        if right.kind() in _FUNCTIONS and left.kind() == "identifier":
+            index = self.define(right, left.text())
+            self.function.local_functions[left.text()] = index
+            return []
+        return [Assign(self.targets(left), self.expr(right), _line(node))]
+
+    def commonjs_export(self, target: str, right: SgNode) -> None:
+        name = (
+            target.rpartition(".")[2]
+            if target.count(".") >= (2 if target.startswith("module") else 1)
+            else None
+        )
+        if name is not None:
+            if right.kind() in _FUNCTIONS:
+                self.function.local_functions[name] = self.define(right, name)
+                self.exports[name] = name
+            elif right.kind() == "identifier":
+                self.exports[name] = right.text()
+            return
+        if right.kind() == "identifier":
+            self.exports["default"] = right.text()
+        elif right.kind() == "object":
+            for child in right.children():
+                if child.kind() == "shorthand_property_identifier":
+                    self.exports[child.text()] = child.text()
+                elif child.kind() == "pair":
+                    key, value = child.field("key"), child.field("value")
+                    if key is not None and value is not None and value.kind() == "identifier":
+                        self.exports[key.text()] = value.text()
+
+    def declaration(self, node: SgNode) -> list[Stmt]:
+        out: list[Stmt] = []
+        for declarator in node.children():
+            if declarator.kind() != "variable_declarator":
+                continue
+            name, value = declarator.field("name"), declarator.field("value")
+            if name is None or value is None:
+                continue
+            if value.kind() in _FUNCTIONS and name.kind() == "identifier":
+                self.function.local_functions[name.text()] = self.define(value, name.text())
+                continue
+            if self.require(name, value):
+                continue
+            out.append(Assign(self.targets(name), self.expr(value), _line(declarator)))
+        return out
+
+    def require(self, name: SgNode, value: SgNode) -> bool:
+        """`const x = require("./m")` and `const { a, b: c } = require("./m")`."""
+        if value.kind() != "call_expression" or _callee_text(value) != "require":
+            return False
+        arguments = value.field("arguments")
+        first = next((c for c in arguments.children() if c.is_named()), None) if arguments else None
+        spec = self.specifier(first) if first is not None and first.kind() == "string" else None
+        if spec is None:
+            return False
+        if name.kind() == "identifier":
+            self.imports[name.text()] = f"{spec}:*"
+        for child in name.children():
+            if child.kind() == "shorthand_property_identifier_pattern":
+                self.imports[child.text()] = f"{spec}:{child.text()}"
+            elif child.kind() == "pair_pattern":
+                key, alias = child.field("key"), child.field("value")
+                if key is not None and alias is not None:
+                    self.imports[alias.text()] = f"{spec}:{key.text()}"
+        return True
+
+    def targets(self, node: SgNode) -> tuple[str, ...]:
+        kind = node.kind()
+        if kind in ("identifier", "shorthand_property_identifier_pattern"):
+            return (node.text(),)
+        if kind in ("member_expression", "subscript_expression"):
+            path = access_path(node, MEMBER, MEMBER_FIELDS)
+            inner = node.field("object")
+            roots = self.targets(inner) if inner is not None else ()
+            return (path, *roots) if path else roots
+        names: list[str] = []
+        for child in node.children():
+            if child.kind() == "pair_pattern":
+                value = child.field("value")
+                names.extend(self.targets(value) if value is not None else ())
+            elif child.is_named() and child.kind() not in (
+                "property_identifier",
+                "type_annotation",
+            ):
+                names.extend(self.targets(child))
+        return tuple(names)
+
+    def return_statement(self, node: SgNode) -> list[Stmt]:
+        values = [self.expr(c) for c in node.children() if c.is_named()]
+        # A rule may name the return statement itself as a sink (a route returning HTML).
+        return [Return(self.wrap(node, union(values)), _line(node))]
+
+    def throw_statement(self, node: SgNode) -> list[Stmt]:
+        return [Eval(union([self.expr(c) for c in node.children() if c.is_named()])), Exit()]
+
+    def if_statement(self, node: SgNode) -> list[Stmt]:
+        condition, body, alternative = (
+            node.field("condition"),
+            node.field("consequence"),
+            node.field("alternative"),
+        )
+        positive, negative = guarded_names(condition) if condition is not None else ((), ())
+        orelse: tuple[Stmt, ...] = ()
+        if alternative is not None:
+            orelse = tuple(
+                s for c in alternative.children() if c.is_named() for s in self.statement(c)
+            )
+        return [
+            If(
+                self.expr(condition) if condition is not None else CONST,
+                tuple(self.statement(body)) if body is not None else (),
+                orelse,
+                positive,
+                negative,
+            )
+        ]
+
+    def for_in_statement(self, node: SgNode) -> list[Stmt]:
+        left, right, body = node.field("left"), node.field("right"), node.field("body")
+        targets = self.targets(left) if left is not None else ()
+        iterable = self.expr(right) if right is not None else CONST
+        return [
+            Loop(
+                targets,
+                iterable,
+                tuple(self.statement(body)) if body is not None else (),
+                _line(node),
+            )
+        ]
+
+    def loop(self, node: SgNode) -> list[Stmt]:
+        head: list[Stmt] = []
+        for name in ("initializer", "condition", "increment"):
+            part = node.field(name)
+            if part is not None:
+                head.extend(
+                    self.statement(part)
+                    if part.kind().endswith(("declaration", "statement"))
+                    else [Eval(self.expr(part))]
+                )
+        body = node.field("body")
+        return [
+            *head,
+            Loop((), CONST, tuple(self.statement(body)) if body is not None else (), _line(node)),
+        ]
+
+    def try_statement(self, node: SgNode) -> list[Stmt]:
+        out: list[Stmt] = []
+        body, handler, finalizer = (
+            node.field("body"),
+            node.field("handler"),
+            node.field("finalizer"),
+        )
+        if body is not None:
+            out.extend(self.block(body))
+        if handler is not None:
+            inner = handler.field("body")
+            out.append(Block((self.block(inner) if inner is not None else (),)))
+        if finalizer is not None:
+            inner = finalizer.field("body")
+            out.extend(self.block(inner) if inner is not None else ())
+        return out
+
+    def switch_statement(self, node: SgNode) -> list[Stmt]:
+        value, body = node.field("value"), node.field("body")
+        branches = []
+        for case in body.children() if body is not None else []:
+            if case.kind() in ("switch_case", "switch_default"):
+                branches.append(
+                    tuple(
+                        s
+                        for c in case.children()
+                        if c.is_named() and c != case.field("value")
+                        for s in self.statement(c)
+                    )
+                )
+        return [Eval(self.expr(value) if value is not None else CONST), Block(tuple(branches))]
+
+    def function_declaration(self, node: SgNode) -> list[Stmt]:
+        name = node.field("name")
+        label = name.text() if name is not None else "default"
+        self.function.local_functions[label] = self.define(node, label)
+        return []
+
+    def class_declaration(self, node: SgNode) -> list[Stmt]:
+        name, body = node.field("name"), node.field("body")
+        if name is None or body is None:
+            return []
+        cls = self.qualified(name.text())
+        methods = self.classes.setdefault(cls, {})
+        for member in body.children():
+            if member.kind() == "method_definition":
+                method = member.field("name")
+                if method is not None:
+                    methods[method.text()] = self.define(member, method.text(), owner=cls)
+            elif member.kind() in ("public_field_definition", "field_definition"):
+                value, method = (
+                    member.field("value"),
+                    member.field("name") or member.field("property"),
+                )
+                if value is not None and method is not None and value.kind() in _FUNCTIONS:
+                    methods[method.text()] = self.define(value, method.text(), owner=cls)
+        return []
+
+    def export_statement(self, node: SgNode) -> list[Stmt]:
+        declaration = node.field("declaration") or node.field("value")
+        source = self.specifier(node.field("source"))
+        is_default = any(c.text() == "default" for c in node.children() if not c.is_named())
+        clause = next((c for c in node.children() if c.kind() == "export_clause"), None)
+        if clause is not None:
+            self.export_clause(clause, source)
+        elif source is not None:
+            self.star_exports.append(source)
+        if declaration is None:
+            return []
+        out = self.statement(declaration) if declaration.kind() not in _FUNCTIONS else []
+        if declaration.kind() in _FUNCTIONS:
+            self.function.local_functions["default"] = self.define(declaration, "default")
+        for name in self.declared_names(declaration):
+            self.exports["default" if is_default else name] = name
+        if is_default and declaration.kind() == "identifier":
+            self.exports["default"] = declaration.text()
+        return out
+
+    def declared_names(self, node: SgNode) -> list[str]:
+        kind = node.kind()
+        if kind in (
+            "function_declaration",
+            "class_declaration",
+            "generator_function_declaration",
+            "abstract_class_declaration",
+        ):
+            name = node.field("name")
+            return [name.text()] if name is not None else ["default"]
+        if kind in ("lexical_declaration", "variable_declaration"):
+            names = (d.field("name") for d in node.children() if d.kind() == "variable_declarator")
+            return [name.text() for name in names if name is not None]
+        if kind in _FUNCTIONS:
+            return ["default"]
+        return []
+
+    def export_clause(self, clause: SgNode, source: str | None) -> None:
+        for specifier in clause.children():
+            if specifier.kind() != "export_specifier":
+                continue
+            name, alias = specifier.field("name"), specifier.field("alias")
+            if name is None:
+                continue
+            exported = (alias or name).text()
+            if source is None:
+                self.exports[exported] = name.text()
+            else:
+                self.reexports += 1
+                local = f"<reexport{self.reexports}>"
+                self.imports[local] = f"{source}:{name.text()}"
+                self.exports[exported] = local
+
+    def import_statement(self, node: SgNode) -> list[Stmt]:
+        source = self.specifier(node.field("source"))
+        clause = next((c for c in node.children() if c.kind() == "import_clause"), None)
+        if source is None or clause is None:
+            return []
+        for child in clause.children():
+            if child.kind() == "identifier":
+                self.imports[child.text()] = f"{source}:default"
+            elif child.kind() == "namespace_import":
+                name = next((c for c in child.children() if c.kind() == "identifier"), None)
+                if name is not None:
+                    self.imports[name.text()] = f"{source}:*"
+            elif child.kind() == "named_imports":
+                for specifier in child.children():
+                    if specifier.kind() == "import_specifier":
+                        name, alias = specifier.field("name"), specifier.field("alias")
+                        if name is not None:
+                            self.imports[(alias or name).text()] = f"{source}:{name.text()}"
+        return []
+
+    # --- functions -------------------------------------------------------------------
+
+    def define(self, node: SgNode, name: str, owner: str | None = None) -> int:
+        qualified = f"{owner}.{name}" if owner else self.qualified(name)
+        draft = self.open_function(qualified, _line(node), owner_class=owner)
+        try:
+            prologue: list[Stmt] = []
+            draft.params = self.parameters(node, prologue)
+            body = node.field("body")
+            if body is None:
+                draft.body = tuple(prologue)
+            elif body.kind() == "statement_block":
+                draft.body = (*prologue, *self.block(body))
+            else:  # an arrow function's expression body
+                draft.body = (*prologue, Return(self.expr(body), _line(body)))
+        finally:
+            self.close_function()
+        return draft.index
+
+    def parameters(self, node: SgNode, prologue: list[Stmt]) -> tuple[Param, ...]:
+        single = node.field("parameter")
+        if single is not None:
+            return (self.param(single, single.text()),)
+        parameters = node.field("parameters")
+        if parameters is None:
+            return ()
+        params: list[Param] = []
+        for child in parameters.children():
+            if not child.is_named() or child.kind() == "comment":
+                continue
+            pattern = child.field("pattern") or child
+            if pattern.kind() == "assignment_pattern":
+                pattern = pattern.field("left") or pattern
+            rest = pattern.kind() == "rest_pattern"
+            if rest:
+                pattern = next((c for c in pattern.children() if c.is_named()), pattern)
+            if pattern.kind() == "identifier":
+                params.append(self.param(pattern, pattern.text(), rest=rest, whole=child))
+                continue
+            name = f"<param{len(params)}>"
+            sources, label = self.nested_sources(child)
+            param = self.param(child, name, rest=rest)
+            params.append(Param(name, rest, param.sources | sources, label or param.label))
+            prologue.append(Assign(self.targets(pattern), Var(name, _line(child)), _line(child)))
+        return tuple(params)
+
+    def nested_sources(self, node: SgNode) -> tuple[frozenset[str], str]:
+        rules: frozenset[str] = frozenset()
+        label = ""
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            found = self.found.sources.get(node_key(current))
+            if found is not None:
+                rules, label = rules | found[0], label or found[1]
+            pending.extend(current.children())
+        return rules, label
+
+    # --- expressions -----------------------------------------------------------------
+
+    def expr(self, node: SgNode) -> Expr:
+        self.enter()
+        try:
+            return self.wrap(node, self._expr(node))
+        finally:
+            self.leave()
+
+    def _expr(self, node: SgNode) -> Expr:
+        kind = node.kind()
+        if kind in ("identifier", "this", "shorthand_property_identifier"):
+            return Var(node.text(), _line(node))
+        if kind == "member_expression":
+            path = (
+                None
+                if self.marked_inside(node, "object")
+                else access_path(node, MEMBER, MEMBER_FIELDS)
+            )
+            if path is not None:
+                return Var(path, _line(node))
+            inner = node.field("object")
+            return self.expr(inner) if inner is not None else CONST
+        if kind == "subscript_expression":
+            inner = node.field("object")
+            return self.expr(inner) if inner is not None else CONST
+        if kind in ("call_expression", "new_expression"):
+            return self.call(node)
+        if kind == "template_string":
+            return union(
+                [self.expr(c) for c in node.children() if c.kind() == "template_substitution"]
+            )
+        if kind in _LITERALS:
+            return CONST
+        if kind == "binary_expression":
+            operator = node.field("operator")
+            if operator is not None and operator.text() in _COMPARISONS:
+                return CONST
+        if kind == "unary_expression":
+            operator = node.field("operator")
+            if operator is not None and operator.text() in ("!", "typeof", "-", "+", "~", "void"):
+                return CONST
+        if kind == "ternary_expression":
+            parts = [node.field("consequence"), node.field("alternative")]
+            return union([self.expr(p) for p in parts if p is not None])
+        if kind in _FUNCTIONS:
+            return FunctionRef(self.define(node, "<anonymous>"))
+        if kind == "method_definition":
+            name = node.field("name")
+            return FunctionRef(self.define(node, name.text() if name is not None else "<method>"))
+        if kind == "assignment_expression":
+            left, right = node.field("left"), node.field("right")
+            if left is None or right is None:
+                return CONST
+            names = self.targets(left)
+            return Let(((names, self.expr(right)),), Var(names[0], _line(node)) if names else CONST)
+        if kind == "pair":
+            value = node.field("value")
+            return self.expr(value) if value is not None else CONST
+        return union([self.expr(c) for c in node.children() if c.is_named()])
+
+    def call(self, node: SgNode) -> Expr:
+        function = node.field("function") or node.field("constructor")
+        arguments = node.field("arguments")
+        args = self.arguments(arguments) if arguments is not None else ()
+        callee = _callee_text(node)
+        receiver: Expr | None = None
+        if function is not None and function.kind() == "member_expression":
+            target, method = function.field("object"), function.field("property")
+            if target is not None:
+                receiver = self.expr(target)
+                if method is not None and method.text() in STORING_METHODS:
+                    path = access_path(target, MEMBER, MEMBER_FIELDS)
+                    if path is not None:
+                        return Propagate(path, union([a.value for a in args]), _line(node))
+        elif function is not None and function.kind() != "identifier":
+            receiver = self.expr(function)
+        if callee is not None:
+            callee = self._imported(callee)
+        return Call(callee, receiver, args, _line(node), clean=callee in CLEAN_CALLS)
+
+    def _imported(self, callee: str) -> str:
+        head, dot, rest = callee.partition(".")
+        target = self.imports.get(head)
+        if target is None:
+            return callee
+        if not rest and target.endswith(":*"):
+            return target[:-1] + "default"
+        return f"{target}{dot}{rest}"
+
+    def arguments(self, node: SgNode) -> tuple[Arg, ...]:
+        args: list[Arg] = []
+        for child in node.children():
+            if not child.is_named() or child.kind() == "comment":
+                continue
+            args.append(Arg(self.expr(child), spread=child.kind() == "spread_element"))
+        if node.kind() == "template_string":  # a tagged template: tag`...${x}...`
+            return (Arg(self.expr(node)),)
+        return tuple(args)
+
+
+_STATEMENTS = {
+    "expression_statement": _JavaScript.expression_statement,
+    "lexical_declaration": _JavaScript.declaration,
+    "variable_declaration": _JavaScript.declaration,
+    "return_statement": _JavaScript.return_statement,
+    "throw_statement": _JavaScript.throw_statement,
+    "if_statement": _JavaScript.if_statement,
+    "for_in_statement": _JavaScript.for_in_statement,
+    "for_statement": _JavaScript.loop,
+    "while_statement": _JavaScript.loop,
+    "do_statement": _JavaScript.loop,
+    "try_statement": _JavaScript.try_statement,
+    "switch_statement": _JavaScript.switch_statement,
+    "statement_block": _JavaScript.statement_block,
+    "function_declaration": _JavaScript.function_declaration,
+    "generator_function_declaration": _JavaScript.function_declaration,
+    "class_declaration": _JavaScript.class_declaration,
+    "abstract_class_declaration": _JavaScript.class_declaration,
+    "export_statement": _JavaScript.export_statement,
+    "import_statement": _JavaScript.import_statement,
+}
+
+
+def guarded_names(condition: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names the condition validates when it holds (first) or fails (second):
+    `ALLOWED.includes(x)`, `allowed.has(x)`, `/^\\w+$/.test(x)`, `p.startsWith(base)`,
+    `x === "literal"`, `Number.isInteger(x)`, negations and &&/|| of them."""
+    kind = condition.kind()
+    if kind == "parenthesized_expression":
+        inner = next((c for c in condition.children() if c.is_named()), None)
+        return guarded_names(inner) if inner is not None else ((), ())
+    if kind == "unary_expression":
+        operator, inner = condition.field("operator"), condition.field("argument")
+        if operator is not None and operator.text() == "!" and inner is not None:
+            positive, negative = guarded_names(inner)
+            return negative, positive
+        return (), ()
+    if kind == "binary_expression":
+        return _binary_guard(condition)
+    if kind == "call_expression":
+        return _call_guard(condition), ()
+    return (), ()
+
+
+def _binary_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    left, right, operator = node.field("left"), node.field("right"), node.field("operator")
+    if left is None or right is None or operator is None:
+        return (), ()
+    op = operator.text()
+    if op in ("&&", "||"):
+        lp, ln = guarded_names(left)
+        rp, rn = guarded_names(right)
+        return (lp + rp, ()) if op == "&&" else ((), ln + rn)
+    subject = _path(left) if right.kind() in ("string", "number", "true", "false") else None
+    if subject is None:
+        return (), ()
+    if op in ("===", "=="):
+        return (subject,), ()
+    if op in ("!==", "!="):
+        return (), (subject,)
+    return (), ()
+
+
+def _call_guard(node: SgNode) -> tuple[str, ...]:
+    function, arguments = node.field("function"), node.field("arguments")
+    if function is None or arguments is None or function.kind() != "member_expression":
+        return ()
+    method, target = function.field("property"), function.field("object")
+    if method is None or target is None or method.text() not in _VALIDATING_METHODS:
+        return ()
+    args = [c for c in arguments.children() if c.is_named()]
+    subject = target if method.text() == "startsWith" else (args[0] if args else None)
+    found = _path(subject) if subject is not None else None
+    return (found,) if found else ()
+
+
+def _path(node: SgNode) -> str | None:
+    if node.kind() == "identifier":
+        return node.text()
+    if node.kind() == "member_expression":
+        return access_path(node, MEMBER, MEMBER_FIELDS)
+    return None
+
+
+def _callee_text(call: SgNode) -> str | None:
+    function = call.field("function") or call.field("constructor")
+    if function is None:
+        return None
+    if function.kind() == "identifier":
+        return function.text()
+    if function.kind() == "member_expression":
+        return access_path(function, MEMBER, MEMBER_FIELDS)
+    return None
+
+
+def _line(node: SgNode) -> int:
+    return node.range().start.line + 1

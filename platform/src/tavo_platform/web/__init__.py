@@ -1,0 +1,1 @@
+"""The web dashboard served by `tavo serve` (see routes.py and static/)."""
