@@ -17,6 +17,8 @@ export const SDK_OPERATIONS = [
   ['get', '/api/v1/scans/{scan_id}/status'],
   ['get', '/api/v1/scans/{scan_id}/results'],
   ['post', '/api/v1/scans/{scan_id}/cancel'],
+  ['get', '/api/v1/scans/{scan_id}/diff'],
+  ['get', '/api/v1/scans/{scan_id}/results.sarif'],
   ['get', '/api/v1/scans/{scan_id}/events'],
   ['post', '/api/v1/scans/bulk'],
   ['post', '/api/v1/scans/bulk/status'],
@@ -38,6 +40,10 @@ export const SDK_OPERATIONS = [
   ['get', '/api/v1/ai/analyses/{analysis_id}'],
   ['get', '/api/v1/ai/analyses/{analysis_id}/result'],
   ['post', '/api/v1/ai/analyze'],
+  ['get', '/api/v1/findings'],
+  ['get', '/api/v1/findings/{finding_id}'],
+  ['patch', '/api/v1/findings/{finding_id}'],
+  ['get', '/api/v1/findings/{finding_id}/history'],
 ];
 
 export async function fetchDocument(baseURL) {

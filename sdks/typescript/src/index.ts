@@ -42,6 +42,7 @@ export { AxiosTransport } from './transports/axios.js';
 export type { AxiosAdapterOption, AxiosLike } from './transports/axios.js';
 export { UndiciTransport } from './transports/undici.js';
 export { AIAnalysis } from './resources/ai-analysis.js';
+export { FindingPager, Findings } from './resources/findings.js';
 export { Repositories } from './resources/repositories.js';
 export { ScanBulkOperations } from './resources/scan-bulk-operations.js';
 export { ScanManagement } from './resources/scan-management.js';

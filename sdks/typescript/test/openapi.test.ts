@@ -21,6 +21,9 @@ import type {
   CreateRepositoryParams,
   CreateScanParams,
   ListAnalysesParams,
+  ListFindingsParams,
+  Paging,
+  TriageStatus,
   ListRepositoriesParams,
   ListRulesParams,
   ListScansParams,
@@ -34,7 +37,7 @@ import { BASE_URL } from './helpers.js';
 // --- compile-time checks ----------------------------------------------------------------
 
 type Schemas = OpenAPIComponents['schemas'];
-type Query<P extends keyof OpenAPIPaths, M extends 'get' | 'post'> = OpenAPIPaths[P][M] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
+type Query<P extends keyof OpenAPIPaths, M extends 'get' | 'post' | 'patch'> = OpenAPIPaths[P][M] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
 type Element<T> = T extends readonly (infer E)[] ? E : T;
 /** Per key, the element type of its value (a list filter takes one value or several). */
 type Values<T> = { [K in keyof T]-?: Element<Exclude<T[K], undefined | null>> };
@@ -62,6 +65,11 @@ export type Checks = [
   Expect<Mutual<{ scan_id: string; model?: string; options?: AnalysisOptions }, Schemas['AnalysisCreate']>>,
   Expect<Mutual<{ name: string; content: string }, Schemas['CustomRuleFileUpload']>>,
   Expect<Mutual<{ scan_ids: string[] }, Schemas['BulkStatusRequest']>>,
+  Expect<Matches<ListFindingsParams, Query<'/api/v1/findings', 'get'>>>,
+  Expect<Matches<Paging, Query<'/api/v1/findings/{finding_id}/history', 'get'>>>,
+  Expect<Matches<{ base: string }, Query<'/api/v1/scans/{scan_id}/diff', 'get'>>>,
+  Expect<Mutual<{ status: TriageStatus; comment?: string }, Pick<Schemas['FindingTriage'], 'status'> & { comment?: string }>>,
+  Expect<SameKeys<{ status: TriageStatus; comment?: string }, Schemas['FindingTriage']>>,
 ];
 
 // --- run-time checks --------------------------------------------------------------------

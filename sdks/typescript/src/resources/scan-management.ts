@@ -13,6 +13,7 @@ import type {
   CreateScanParams,
   ListScansParams,
   Scan,
+  ScanDiff,
   ScanList,
   ScanResults,
   ScanResultsParams,
@@ -105,7 +106,7 @@ export class ScanManagement extends Resource {
     return this.core.request({
       method: 'POST',
       path: apiPath('uploads', 'scans'),
-      query: { scan_type: params.scan_type ?? 'security', rules: params.rules, exclusions: params.exclusions },
+      query: { scan_type: params.scan_type ?? 'security', rules: params.rules, exclusions: params.exclusions, project: params.project },
       body,
       contentType: ARCHIVE_TYPE,
       scope: SCAN_CREATION,
@@ -140,6 +141,19 @@ export class ScanManagement extends Resource {
       pageSize,
       (item) => item.id,
     );
+  }
+
+  /**
+   * Findings `new` in this scan, `fixed` since the `base` scan, and `unchanged` (both
+   * completed scans of the same repository).
+   */
+  getScanDiff(scanId: string, base: string, options?: RequestOptions): Promise<ScanDiff> {
+    return this.core.request({ method: 'GET', path: apiPath('scans', scanId, 'diff'), query: { base }, options });
+  }
+
+  /** A completed scan's findings as a SARIF 2.1.0 log (GitHub code scanning). */
+  getScanSarif(scanId: string, options?: RequestOptions): Promise<Record<string, unknown>> {
+    return this.core.request({ method: 'GET', path: apiPath('scans', scanId, 'results.sarif'), options });
   }
 
   /** Cancels a queued or running scan. */
