@@ -30,8 +30,8 @@ from typing import Any, cast
 
 from ast_grep_py import SgNode, SgRoot
 
-from tavo_platform.engine.findings import CodeContext, Span
-from tavo_platform.engine.languages import Language
+from tavo_platform.engine._findings import CodeContext, Span
+from tavo_platform.engine._languages import Language
 
 # Names that are the web request wherever they appear (Flask's global `request`, Django and
 # Starlette's `request` parameter, Express's `req`).
