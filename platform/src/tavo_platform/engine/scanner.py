@@ -17,6 +17,7 @@ from tavo_platform.engine.artifacts import artifact_note, looks_like_artifact
 from tavo_platform.engine.context import contexts_for
 from tavo_platform.engine.dataflow import Module, TaintRules
 from tavo_platform.engine.dataflow.findings import taint_findings
+from tavo_platform.engine.dataflow.precision import refine
 from tavo_platform.engine.findings import Finding, fingerprint, normalise_matched_text
 from tavo_platform.engine.languages import STRUCTURAL_LANGUAGES, Language
 from tavo_platform.engine.matchers.artifact import ArtifactProgram
@@ -151,6 +152,7 @@ def scan_source(text: str, path: str, language: Language, compiled: CompiledRule
     if regex:
         matches.extend(regex.run(text, path))
     outcome = _outcome(matches, text, path, language, compiled)
+    outcome.findings = refine(outcome.findings, path, text, language)
     if taint and root is not None:
         outcome.module = compiled.taint.lower(text, root, path, language)
         outcome.suppressions = inline_suppressions(text, language)
@@ -276,6 +278,7 @@ def _finding(
         pack=rule.pack,
         autofix=autofix,
         references=tuple(rule.references),
+        tags=tuple(rule.tags),
     )
 
 

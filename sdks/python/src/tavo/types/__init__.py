@@ -51,6 +51,7 @@ from tavo.types.scans import (
     ScanResultsParams,
     ScanStatus,
     ScanSummary,
+    TraceStep,
     Vulnerability,
 )
 from tavo.types.severity import SEVERITY_ORDER, Severity
@@ -101,6 +102,7 @@ __all__ = [
     "ScanSummary",
     "SecurityScore",
     "Severity",
+    "TraceStep",
     "TrackedFinding",
     "TrendPoint",
     "Vulnerability",
