@@ -17,6 +17,14 @@ import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from tavo import TavoRateLimitError
+
+# The tiers: README.md's table says what each example needs.
+TIER_ADVICE = (
+    "Each example alone runs on the free tier (10 scans and 100 requests an hour per key), "
+    "except load_balancing.py (two keys); running them all in a row needs a pro-tier key."
+)
+
 API_KEYS = [key.strip() for key in os.environ.get("TAVO_API_KEY", "").split(",") if key.strip()]
 API_KEY = API_KEYS[0] if API_KEYS else "your-key"
 
@@ -44,6 +52,10 @@ def run_example(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
     name = os.path.basename(sys.argv[0])
     try:
         asyncio.run(main())
+    except TavoRateLimitError as error:
+        print(f"{name}: FAILED: the API key's rate limit is spent ({error}).\n"
+              f"{TIER_ADVICE}", file=sys.stderr)
+        sys.exit(1)
     except BaseException:
         traceback.print_exc()
         print(f"{name}: FAILED", file=sys.stderr)

@@ -1,22 +1,5 @@
-"""What the browser tests and tools need: Debian's Chromium (installed by
-scripts/install-test-tools; Playwright never downloads a browser here) and axe-core."""
+"""The browser the dashboard tests drive (see tools/dashboard/chromium.py)."""
 
-from __future__ import annotations
+from tools.dashboard.chromium import AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS
 
-from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-# Headless, as root, with the background services that would try the closed network off.
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-AXE_SCRIPT = REPO_ROOT / "tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+__all__ = ["AXE_SCRIPT", "CHROMIUM", "CHROMIUM_ARGS"]

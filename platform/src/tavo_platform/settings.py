@@ -85,8 +85,10 @@ class Settings(BaseSettings):
     clone_timeout_seconds: float = Field(default=120.0, gt=0)
     clone_max_bytes: int = Field(default=500 * 1024 * 1024, gt=0)
     # Hosts or CIDRs that repository URLs may point to although they are loopback/private,
-    # and whether file:// URLs are allowed (both off by default: SSRF protection).
+    # and the directories file:// URLs may point into (both empty by default: SSRF
+    # protection). fetch_allow_file_urls is the older, coarser switch: every directory.
     fetch_allow_hosts: list[str] = []
+    fetch_file_roots: list[Path] = []
     fetch_allow_file_urls: bool = False
     tiers: dict[str, TierLimits] = Field(default_factory=lambda: dict(DEFAULT_TIERS))
     log_level: str = "info"
@@ -112,6 +114,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'tavo.db').resolve()}"
+
+    @property
+    def file_url_roots(self) -> tuple[Path, ...]:
+        if self.fetch_allow_file_urls:
+            return (Path("/"),)
+        return tuple(root.resolve() for root in self.fetch_file_roots)
 
     @property
     def uploads_dir(self) -> Path:

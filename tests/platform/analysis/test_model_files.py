@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from tavo_platform.analysis.model_files import analyze_model_file
-from tavo_platform.engine.artifacts import InspectionLimits
+from tavo_platform.artifacts import InspectionLimits
 from tavo_platform.settings import Settings
 from tavo_platform.store.migrate import upgrade
 

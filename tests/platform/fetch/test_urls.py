@@ -3,10 +3,14 @@ address is refused, and the URL git is handed connects to the address that was c
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from tavo_platform.fetch import FetchError
 from tavo_platform.fetch.git import clone_source
 from tavo_platform.fetch.urls import check_repository_url
+from tavo_platform.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -64,3 +68,23 @@ def test_ssh_urls_are_pinned_to_the_checked_address(monkeypatch: pytest.MonkeyPa
     assert clone_source(git) == "git://93.184.216.34:9418/r.git"
     https = check_repository_url("https://git.example.com/r.git")
     assert clone_source(https) == "https://git.example.com/r.git"  # pinned by curloptResolve
+
+
+def test_file_urls_only_under_the_roots_an_admin_named(tmp_path: Path) -> None:
+    allowed = tmp_path / "repos"
+    (allowed / "app").mkdir(parents=True)
+    (tmp_path / "secret").mkdir()
+    os.symlink(tmp_path / "secret", allowed / "link")
+    with pytest.raises(FetchError, match="not allowed"):
+        check_repository_url((allowed / "app").as_uri())
+    checked = check_repository_url((allowed / "app").as_uri(), file_roots=[allowed])
+    assert checked.local_path == str(allowed / "app")
+    for outside in (tmp_path / "secret", allowed / "link", allowed / ".." / "secret"):
+        with pytest.raises(FetchError, match="outside the allowed"):
+            check_repository_url(f"file://{outside}", file_roots=[allowed])
+
+
+def test_settings_name_the_roots(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path).file_url_roots == ()
+    roots = Settings(data_dir=tmp_path, fetch_file_roots=[tmp_path]).file_url_roots
+    assert roots == (tmp_path.resolve(),)

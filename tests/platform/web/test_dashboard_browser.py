@@ -247,6 +247,35 @@ def test_a_scan_started_from_the_page_is_followed_live_to_its_end(
     context.close()
 
 
+def test_a_finding_is_triaged_from_its_page_and_keeps_its_history(
+    browser: Browser, server: LiveServer
+) -> None:
+    key = server.create_key("pro")
+    with api(server, key) as client:
+        created = client.post(
+            "/uploads/scans", params={"filename": "app.tgz", "project": "triage-app"},
+            content=archive({"app.py": HOSTILE_CODE}),
+            headers={"Content-Type": "application/gzip"},
+        )
+        assert wait_scan(client, created.json()["id"])["status"] == "completed"
+    context, page = signed_in(browser, server, key)
+    visit(page, "#/findings?project=triage-app")
+    page.wait_for_selector("tr[data-finding]")
+    finding_id = page.get_attribute("tr[data-finding]", "data-finding")
+    page.click("tr[data-finding] a")
+    page.wait_for_selector("#triage-comment")
+    page.fill("#triage-comment", "only reachable from the admin CLI")
+    page.click("button[data-triage=false_positive]")
+    page.wait_for_selector("#history-heading")
+    page.wait_for_selector("main .status-false_positive")
+    assert "only reachable from the admin CLI" in page.inner_text("main table")
+    with api(server, key) as client:
+        stored = client.get(f"/findings/{finding_id}").json()
+    assert stored["status"] == "false_positive"
+    assert stored["triage"]["comment"] == "only reachable from the admin CLI"
+    context.close()
+
+
 def test_an_admin_creates_a_key_that_is_shown_once_and_works(
     browser: Browser, server: LiveServer
 ) -> None:

@@ -104,3 +104,34 @@ def test_example_runs(name: str, example_env: dict[str, str]) -> None:
     )
     assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
     assert result.stdout.strip().endswith(f"{name}.py: ok")
+
+
+def test_every_example_names_its_tier() -> None:
+    """The examples README says which tier each example needs."""
+    readme = (EXAMPLES / "README.md").read_text()
+    for name in EXAMPLE_NAMES:
+        row = next((line for line in readme.splitlines() if line.startswith(f"| `{name}.py`")),
+                   None)
+        assert row is not None, name
+        assert re.search(r"\| (free|pro|enterprise)[^|]*\|$", row), row
+
+
+def test_examples_readme_links_stay_in_the_repository() -> None:
+    readme = (EXAMPLES / "README.md").read_text()
+    for target in re.findall(r"`((?:[\w.-]+/)+[\w.-]+\.\w+)`", readme):
+        assert (REPO_ROOT / target).exists() or (EXAMPLES / target).exists(), target
+    assert "shared/" not in readme
+
+
+def test_a_spent_budget_names_the_tier(
+    server: LiveServer, keys: Keys, repository_urls: list[str]
+) -> None:
+    key = keys.create("free", scans_per_hour=1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TAVO_")}
+    env.update(TAVO_BASE_URL=server.base_url, TAVO_API_KEY=key,
+               TAVO_REPOSITORY_URLS=",".join(repository_urls))
+    result = subprocess.run([sys.executable, str(EXAMPLES / "batch_scan_operations.py")],
+                            env=env, capture_output=True, text=True, timeout=EXAMPLE_TIMEOUT,
+                            cwd=REPO_ROOT)
+    assert result.returncode == 1
+    assert "free tier" in result.stderr and "pro-tier key" in result.stderr, result.stderr

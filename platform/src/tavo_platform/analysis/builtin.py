@@ -104,6 +104,7 @@ def report(
             path=str(finding.get("path", "")),
             line=int(finding.get("start_line") or 0),
             cluster=assessment.cluster,
+            owasp_llm=_text(finding.get("owasp_llm")),
         )
         for index, (finding, assessment) in enumerate(zip(findings, assessments, strict=True))
     ]
@@ -149,6 +150,10 @@ def report(
 
 def analyze_findings(material: ScanMaterial, options: AnalysisOptions) -> dict[str, Any]:
     return report(material, assess(material.findings), options)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _finding_id(finding: dict[str, Any], index: int) -> str:

@@ -1,5 +1,8 @@
 """The OWASP Top 10 for LLM Applications 2025 coverage table of a scan: for each item, how
-many of the scan's rules checked for it, and what was found (by verdict)."""
+many of the scan's rules checked for it, and what was found (by verdict).
+
+Status: "found" (open findings), "dismissed" (findings, all judged likely false positives),
+"clear" (checked, nothing found) or "not_checked" (no rule of the scan covers it)."""
 
 from __future__ import annotations
 
@@ -52,10 +55,14 @@ def coverage_table(
         rules = sorted(rules_by_item[item])
         counts = found[item]
         open_findings = sum(n for v, n in counts.items() if v != "likely_false_positive")
-        if not rules:
-            status = "not_checked"
-        elif open_findings:
+        # A category with findings is never "clear", not even when every finding was
+        # judged a likely false positive: that is a judgement a reader should see.
+        if open_findings:
             status = "found"
+        elif counts:
+            status = "dismissed"
+        elif not rules:
+            status = "not_checked"
         else:
             status = "clear"
         table.append(

@@ -1,9 +1,8 @@
 """A verdict on one uploaded model file (POST /api/v1/ai/analyze), never loading it.
 
-Pickle-based formats (pickle, PyTorch zip and legacy files, joblib, NumPy object arrays,
-compressed pickles) go through the scan engine's inspector and its model-artifacts rules,
-exactly as in a scan; Keras, ONNX and GGUF through model_formats.py; safetensors and GGUF
-tensors carry no code. Every input, however broken, gets an answer:
+Every format goes through the artifacts package and the model-artifacts rules, exactly as
+in a scan (pickles and their containers, Keras, ONNX, GGUF, safetensors, TorchScript).
+Every input, however broken, gets an answer:
 
     {safe, risks[], recommendations[], confidence,
      analysis: {model_type, security_score, complete, problems[], imports[], ...}}
@@ -18,14 +17,20 @@ import hashlib
 from functools import lru_cache
 from typing import Any
 
-from tavo_platform.analysis.model_formats import FormatFinding, inspect_other_formats
-from tavo_platform.engine.artifacts import DEFAULT_LIMITS, InspectionLimits, inspect_artifact
+from tavo_platform.artifacts import (
+    DEFAULT_LIMITS,
+    ArtifactInspection,
+    InspectionLimits,
+    inspect_artifact,
+)
 from tavo_platform.engine.matchers.artifact import ArtifactProgram
+from tavo_platform.engine.matchers.interface import Match
 
 SEVERITY_PENALTY = {"CRITICAL": 60, "HIGH": 40, "MEDIUM": 20, "LOW": 5, "INFO": 0}
 UNSAFE_SEVERITIES = frozenset({"CRITICAL", "HIGH", "MEDIUM"})
 CODE_FREE_FORMATS = frozenset({"safetensors", "gguf", "onnx"})
 PICKLE_FORMATS = ("pickle", "torch", "joblib", "zlib", "gzip", "bz2", "xz", "lzma", "numpy")
+TORCH_FORMATS = ("torch-zip", "torch-legacy", "torchscript")
 MAX_EVIDENCE = 10
 
 _RECOMMENDATIONS = {
@@ -38,6 +43,9 @@ _RECOMMENDATIONS = {
     "locations; load custom operator libraries only from builds you trust.",
     "gguf": "Render chat templates in a sandboxed Jinja environment (e.g. "
     "jinja2.sandbox.ImmutableSandboxedEnvironment), or replace the template with a known one.",
+    "torchscript": "Load TorchScript archives only from sources you trust; read the code/ "
+    "files of an archive before torch.jit.load, and load operator libraries only from builds "
+    "you trust.",
     "incomplete": "The file could not be inspected completely: treat it as untrusted until "
     "it is (re-export it, or raise the inspection limits).",
     "provenance": "Check where the model comes from: pin it by hash or revision and verify "
@@ -56,26 +64,10 @@ def analyze_model_file(
     data: bytes, filename: str, limits: InspectionLimits = DEFAULT_LIMITS
 ) -> dict[str, Any]:
     inspection = inspect_artifact(data, filename, limits=limits)
-    other = inspect_other_formats(data, filename, inspection.format)
-    risks: list[dict[str, Any]] = []
-    for match in _artifact_program().match(inspection):
-        rule = match.rule
-        risks.append(
-            _risk(
-                rule.id,
-                rule.severity.value,
-                rule.title,
-                rule.message,
-                [match.snippet or ""],
-                rule.cwe,
-                rule.owasp_llm,
-            )
-        )
-    for found in other.findings:
-        risks.append(_format_risk(found))
-    problems = [*inspection.problems, *other.problems]
-    complete = inspection.complete and not any("only partly" in p for p in other.problems)
-    model_type = other.format or inspection.format
+    risks = [_rule_risk(match, inspection) for match in _artifact_program().match(inspection)]
+    problems = inspection.problems
+    complete = inspection.complete
+    model_type = inspection.format
     if not complete:
         risks.append(
             _risk(
@@ -122,7 +114,7 @@ def analyze_model_file(
             "pickle_streams": inspection.pickle_streams,
             "opcodes": inspection.opcodes,
             "members": inspection.members[:100],
-            "details": other.details,
+            "details": inspection.details,
             "executes_code_on_load": any(r["severity"] in ("CRITICAL", "HIGH") for r in risks),
         },
     }
@@ -148,16 +140,25 @@ def _risk(
     }
 
 
-def _format_risk(found: FormatFinding) -> dict[str, Any]:
+def _rule_risk(match: Match, inspection: ArtifactInspection) -> dict[str, Any]:
+    rule = match.rule
+    assert rule.artifact is not None
+    evidence = [e for check in rule.artifact.checks for e in inspection.evidence_for(check)]
     return _risk(
-        found.id, found.severity, found.title, found.description, found.evidence, found.cwe, "LLM03"
+        rule.id,
+        rule.severity.value,
+        rule.title,
+        rule.message,
+        evidence or [match.snippet or ""],
+        rule.cwe,
+        rule.owasp_llm,
     )
 
 
 def _recommendations(model_type: str, risks: list[dict[str, Any]], complete: bool) -> list[str]:
     chosen = []
     ids = {r["id"] for r in risks}
-    if model_type.startswith(PICKLE_FORMATS) or model_type in ("torch-zip", "torch-legacy"):
+    if model_type.startswith(PICKLE_FORMATS) or model_type in TORCH_FORMATS:
         chosen.append(_RECOMMENDATIONS["pickle"])
         if any(i.startswith("model-pickle") for i in ids):
             chosen.append(_RECOMMENDATIONS["pickle-load"])
@@ -167,6 +168,8 @@ def _recommendations(model_type: str, risks: list[dict[str, Any]], complete: boo
         chosen.append(_RECOMMENDATIONS["onnx"])
     if any(i.startswith("gguf") for i in ids):
         chosen.append(_RECOMMENDATIONS["gguf"])
+    if any(i.startswith("torchscript") for i in ids):
+        chosen.append(_RECOMMENDATIONS["torchscript"])
     if not complete:
         chosen.append(_RECOMMENDATIONS["incomplete"])
     chosen.append(_RECOMMENDATIONS["provenance"])

@@ -7,6 +7,12 @@ Security score: 100 x exp(-penalty / 3), where each open finding adds (risk/100)
 1.0 for a likely true positive and 0.6 for one that needs review; the other members of a
 cluster add a fifth of that, since one fix covers them. One true positive at risk 90 gives
 76, three give 44; a handful of medium findings needing review cost a few points each.
+
+Grade caps: some findings decide the grade whatever the arithmetic says. An app with an open
+(not likely-false-positive) prompt-injection, output-handling or excessive-agency finding
+(OWASP LLM01, LLM05, LLM06) of HIGH or above grades C at best, its score held inside C's band.
+The result names the findings that set the grade: the capping findings, or else the largest
+deductions.
 """
 
 from __future__ import annotations
@@ -31,6 +37,25 @@ TOP_DEDUCTIONS = 5
 
 
 @dataclass(frozen=True, slots=True)
+class GradeCap:
+    owasp_llm: frozenset[str]
+    severities: frozenset[str]
+    best_grade: str
+    reason: str
+
+
+GRADE_CAPS = (
+    GradeCap(
+        owasp_llm=frozenset({"LLM01", "LLM05", "LLM06"}),
+        severities=frozenset({"CRITICAL", "HIGH"}),
+        best_grade="C",
+        reason="open prompt-injection (LLM01), improper-output-handling (LLM05) or "
+        "excessive-agency (LLM06) findings of HIGH severity or above",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class Assessed:
     """What the scan-level computations need of one analysed finding."""
 
@@ -42,6 +67,7 @@ class Assessed:
     path: str
     line: int
     cluster: str | None
+    owasp_llm: str | None = None
 
 
 def ranking_key(item: Assessed) -> tuple[int, int, int, str, int]:
@@ -100,12 +126,15 @@ def security_score(items: Sequence[Assessed]) -> dict[str, Any]:
     score = round(100 * math.exp(-total / PENALTY_SCALE))
     lost = 100 - score
     top = sorted(penalties, key=lambda pair: -pair[0])[:TOP_DEDUCTIONS]
+    score, grade, basis = _graded(score, items, [item for _, item in top])
     return {
         "score": score,
-        "grade": next(grade for floor, grade in GRADES if score >= floor),
+        "grade": grade,
+        "grade_basis": basis,
         "open_findings": sum(1 for item in items if item.verdict is not Verdict.FALSE_POSITIVE),
         "method": "100 x exp(-sum(w)/3), w = (risk/100)^2 x verdict weight (1.0 true "
-        "positive, 0.6 needs review, 0 false positive), other cluster members x0.2",
+        "positive, 0.6 needs review, 0 false positive), other cluster members x0.2; "
+        "open LLM01/LLM05/LLM06 findings of HIGH or above cap the grade at C",
         "top_deductions": [
             {
                 "finding_id": item.finding_id,
@@ -115,4 +144,61 @@ def security_score(items: Sequence[Assessed]) -> dict[str, Any]:
             }
             for weight, item in top
         ],
+    }
+
+
+def grade_of(score: int) -> str:
+    return next(grade for floor, grade in GRADES if score >= floor)
+
+
+def _graded(
+    score: int, items: Sequence[Assessed], deductions: Sequence[Assessed]
+) -> tuple[int, str, dict[str, Any]]:
+    """(score, grade, why): the arithmetic's grade, unless a cap applies; either way the
+    findings that set it."""
+    grade = grade_of(score)
+    for cap in GRADE_CAPS:
+        capping = [
+            item
+            for item in sorted(items, key=ranking_key)
+            if item.verdict is not Verdict.FALSE_POSITIVE
+            and item.owasp_llm in cap.owasp_llm
+            and item.severity in cap.severities
+        ]
+        if capping and _rank(grade) < _rank(cap.best_grade):
+            ceiling = _ceiling(cap.best_grade)
+            return min(score, ceiling), cap.best_grade, {
+                "capped": True,
+                "reason": f"graded {cap.best_grade} at best (score held at {ceiling} or "
+                f"below): {cap.reason}",
+                "findings": [_basis_entry(item) for item in capping],
+            }
+    reason = "no findings" if not deductions else "the score after its largest deductions"
+    return score, grade, {
+        "capped": False,
+        "reason": reason,
+        "findings": [_basis_entry(item) for item in deductions],
+    }
+
+
+def _rank(grade: str) -> int:
+    return [g for _, g in GRADES].index(grade)
+
+
+def _ceiling(grade: str) -> int:
+    """The highest score that still has `grade`."""
+    floors = [floor for floor, _ in GRADES]
+    index = _rank(grade)
+    return floors[index - 1] - 1 if index > 0 else 100
+
+
+def _basis_entry(item: Assessed) -> dict[str, Any]:
+    return {
+        "finding_id": item.finding_id,
+        "severity": item.severity,
+        "owasp_llm": item.owasp_llm,
+        "risk": item.risk,
+        "verdict": item.verdict.value,
+        "path": item.path,
+        "start_line": item.line,
     }

@@ -39,9 +39,14 @@ _EXTENSIONS: dict[str, Language] = {
     ".tsx": Language.TSX,
 }
 
-# Pickle-based (or pickle-carrying) model formats; `.bin` is checked for a pickle or zip
+# Model files (tavo_platform.artifacts reads them); `.bin` is checked for a pickle or zip
 # signature before it is treated as one, since many `.bin` files are raw tensors.
-ARTIFACT_EXTENSIONS = frozenset({".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib", ".ckpt"})
+ARTIFACT_EXTENSIONS = frozenset(
+    {
+        ".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib", ".ckpt", ".npy", ".npz",
+        ".keras", ".h5", ".hdf5", ".onnx", ".ort", ".gguf", ".safetensors",
+    }
+)
 
 EXAMPLE_FILENAMES: dict[Language, str] = {
     Language.PYTHON: "example.py",

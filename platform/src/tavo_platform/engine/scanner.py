@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from tavo_platform.engine.artifacts import artifact_note, looks_like_artifact
+from tavo_platform.artifacts import artifact_note, looks_like_artifact
 from tavo_platform.engine.context import contexts_for
 from tavo_platform.engine.dataflow import Module, TaintRules
 from tavo_platform.engine.dataflow.findings import taint_findings

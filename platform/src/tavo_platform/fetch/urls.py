@@ -2,17 +2,21 @@
 
 Only https, http, ssh and git URLs (and scp-like `user@host:path`) are accepted. The host
 is resolved here, and every address it resolves to must be public unless the host or the
-address is in the server's allow-list; `file://` needs its own setting. The addresses
+address is in the server's allow-list; `file://` only reaches into the directories an admin
+named (`fetch_file_roots`). The addresses
 checked are handed to git so that it connects to exactly those (no DNS rebinding window).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from tavo_platform.fetch import FetchError
 
@@ -37,8 +41,11 @@ class CheckedURL:
 
 
 def check_repository_url(
-    url: str, allow_hosts: list[str] | tuple[str, ...] = (), allow_file_urls: bool = False
+    url: str,
+    allow_hosts: list[str] | tuple[str, ...] = (),
+    file_roots: Sequence[str | Path] = (),
 ) -> CheckedURL:
+    """`file_roots`: directories file:// URLs may point into (none: file:// is refused)."""
     if not url or len(url) > MAX_URL_LENGTH or any(ord(c) < 0x21 for c in url):
         raise FetchError("repository_url must be a URL without spaces or control characters")
     if url.startswith("-"):
@@ -53,11 +60,12 @@ def check_repository_url(
         raise FetchError("repository_url is not a valid URL") from None
     scheme = parts.scheme.lower()
     if scheme == "file":
-        if not allow_file_urls:
+        if not file_roots:
             raise FetchError("file:// repository URLs are not allowed on this server")
         if parts.netloc not in ("", "localhost"):
             raise FetchError("file:// URLs must not name a host")
-        return CheckedURL(url, "file", None, None, (), local_path=parts.path)
+        _check_under_roots(unquote(parts.path), file_roots)
+        return CheckedURL(url, "file", None, None, (), local_path=unquote(parts.path))
     if scheme not in ALLOWED_SCHEMES:
         raise FetchError(
             f"unsupported repository URL scheme {scheme or '(none)'!r}: use https, ssh or git"
@@ -69,6 +77,13 @@ def check_repository_url(
     except ValueError:
         raise FetchError("repository_url has an invalid port") from None
     return _checked(url, scheme, parts.hostname, port, allow_hosts)
+
+
+def _check_under_roots(local: str, roots: Sequence[str | Path]) -> None:
+    """The real path (symlinks and `..` resolved) must lie inside one of the roots."""
+    real = Path(os.path.realpath(local))
+    if not any(real.is_relative_to(os.path.realpath(root)) for root in roots):
+        raise FetchError("the file:// path is outside the allowed directories of this server")
 
 
 def _checked(

@@ -97,11 +97,15 @@ def render_sarif(result: ScanResult) -> str:
     return json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n"
 
 
-def sarif_log(result: ScanResult) -> dict[str, Any]:
+def sarif_log(
+    result: ScanResult, *, root_and_prefix: tuple[Path, str] | None = None
+) -> dict[str, Any]:
+    """`root_and_prefix`: the directory URIs are relative to and the prefix of finding paths
+    within it, when not found from the scanned directory (the server scans clones)."""
     rules = sorted(result.rules, key=lambda r: r.id)
     index = {rule.id: position for position, rule in enumerate(rules)}
     by_id = {rule.id: rule for rule in rules}
-    source_root, prefix = source_root_of(Path(result.root))
+    source_root, prefix = root_and_prefix or source_root_of(Path(result.root))
     findings = _within_limit(result.findings)
     notifications = _notifications(result, prefix, omitted=len(result.findings) - len(findings))
     return {

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from tavo import Severity
 
+from tavo_platform.artifacts import CHECKS
 from tavo_platform.engine.languages import Language
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,80}$")
@@ -93,10 +94,24 @@ class RegexMatcher(_Strict):
 
 
 class ArtifactMatcher(_Strict):
-    """Flags imports of callables, by `module.name` glob, found in a pickle stream."""
+    """Flags imports of callables, by `module.name` glob, found in a pickle stream; or
+    format checks (a Keras Lambda layer, an ONNX path out of the model's directory...)
+    reported by the artifacts package, by check id."""
 
-    imports: list[str] = Field(min_length=1)
+    imports: list[str] = []
     exclude_imports: list[str] = []
+    checks: list[str] = []
+
+    @model_validator(mode="after")
+    def _imports_or_checks(self) -> ArtifactMatcher:
+        if bool(self.imports) == bool(self.checks):
+            raise ValueError("an artifact matcher needs exactly one of `imports` or `checks`")
+        if self.exclude_imports and not self.imports:
+            raise ValueError("`exclude_imports` needs `imports`")
+        unknown = sorted(set(self.checks) - CHECKS)
+        if unknown:
+            raise ValueError(f"unknown artifact checks {unknown}; known: {sorted(CHECKS)}")
+        return self
 
 
 # Keys of a taint entry that are Tavo's, not ast-grep's: the rest is an ast-grep rule object.

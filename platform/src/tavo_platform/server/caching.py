@@ -16,9 +16,18 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+# A gzip body is a different representation from the identity one, so it gets its own
+# strong ETag (the gzip middleware adds this suffix); either one revalidates the resource.
+GZIP_ETAG_SUFFIX = "-gzip"
+
+
+def gzip_etag(etag: str) -> str:
+    return etag[:-1] + GZIP_ETAG_SUFFIX + '"'
+
+
 def _matches(header: str, etag: str) -> bool:
-    candidates = [part.strip() for part in header.split(",")]
-    return "*" in candidates or etag in candidates or f"W/{etag}" in candidates
+    candidates = {part.strip().removeprefix("W/") for part in header.split(",")}
+    return "*" in candidates or etag in candidates or gzip_etag(etag) in candidates
 
 
 def cached_json(request: Request, content: Any, cache_control: str) -> Response:

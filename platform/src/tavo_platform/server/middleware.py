@@ -14,6 +14,7 @@ from starlette.middleware.gzip import GZipMiddleware as StarletteGZipMiddleware
 from starlette.middleware.gzip import GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tavo_platform.server.caching import gzip_etag
 from tavo_platform.server.deps import DEFERRED_HIT_STATE, RATE_LIMIT_STATE
 from tavo_platform.server.errors import APIError, error_response
 from tavo_platform.server.ratelimit import RateLimitStoreUnavailable, rate_limit_headers
@@ -243,6 +244,14 @@ class _PreparedIdentityResponder(IdentityResponder):
         super().__init__(app, minimum_size, exclude_content_types=())
         self.exclude_content_types = excluded
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_one_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = _without_repeated_vary(message["headers"])
+            await send(message)
+
+        await super().__call__(scope, receive, send_with_one_vary)
+
 
 class _PreparedGZipResponder(GZipResponder):
     def __init__(
@@ -265,10 +274,29 @@ class _PreparedGZipResponder(GZipResponder):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def send_with_one_vary(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = _without_repeated_vary(message["headers"])
+                headers = _without_repeated_vary(message["headers"])
+                message["headers"] = _gzip_etag(headers, message["status"], scope)
             await send(message)
 
         await super().__call__(scope, receive, send_with_one_vary)
+
+
+def _gzip_etag(
+    headers: list[tuple[bytes, bytes]], status: int, scope: Scope
+) -> list[tuple[bytes, bytes]]:
+    """A gzip body gets its own strong ETag (the suffixed one); so does a 304 answering a
+    client that revalidated the gzip representation."""
+    etag = next((value for name, value in headers if name.lower() == b"etag"), None)
+    if etag is None or etag.startswith(b"W/") or not etag.endswith(b'"'):
+        return headers
+    zipped = gzip_etag(etag.decode("latin-1")).encode("latin-1")
+    if status == 304:
+        asked = next((v for k, v in scope["headers"] if k == b"if-none-match"), b"")
+        if zipped not in asked:
+            return headers
+    elif (b"content-encoding", b"gzip") not in [(k.lower(), v) for k, v in headers]:
+        return headers
+    return [(name, zipped if name.lower() == b"etag" else value) for name, value in headers]
 
 
 def _without_repeated_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

@@ -96,6 +96,21 @@ class FindingsSql:
         def _read(self) -> AbstractAsyncContextManager[Any]: ...
         def _write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
 
+    async def record_scan_commit(self, scan_id: str, commit_sha: str) -> None:
+        async with self._write() as connection:
+            await connection.execute(
+                update(scans).where(scans.c.id == scan_id).values(commit_sha=commit_sha[:64])
+            )
+
+    async def scan_documents(self, scan_id: str) -> dict[str, dict[str, Any]]:
+        async with self._read() as connection:
+            rows = await connection.execute(
+                select(findings.c.fingerprint, findings.c.data)
+                .where(findings.c.scan_id == scan_id)
+                .order_by(findings.c.seq)
+            )
+            return {row.fingerprint: row.data for row in rows}
+
     async def untracked_scans(self, limit: int) -> list[Scan]:
         async with self._read() as connection:
             rows = (

@@ -81,7 +81,29 @@ class TavoConflictError(TavoAPIError):
 
 
 class TavoValidationError(TavoAPIError):
-    """The request is not valid (400, 413, 422); `details` says what is wrong."""
+    """The request is not valid (400, 413, 422); `details` says what is wrong, and
+    `fields` which inputs (e.g. "body.repository_url", "query.page_size")."""
+
+    @property
+    def problems(self) -> list[tuple[str, str]]:
+        """(field, what is wrong with it), in the server's order."""
+        found: list[tuple[str, str]] = []
+        errors = self.details.get("errors")
+        for item in errors if isinstance(errors, list) else []:
+            if isinstance(item, dict):
+                location = item.get("location") or item.get("loc") or ()
+                where = ".".join(str(part) for part in location) if location else "request"
+                found.append((where, str(item.get("message") or item.get("msg") or "invalid")))
+        return found
+
+    @property
+    def fields(self) -> list[str]:
+        return [where for where, _ in self.problems]
+
+    def __str__(self) -> str:
+        problems = "; ".join(f"{where}: {message}" for where, message in self.problems[:5])
+        base = super().__str__()
+        return f"{base}: {problems}" if problems else base
 
 
 class TavoServerError(TavoAPIError):

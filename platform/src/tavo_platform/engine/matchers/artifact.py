@@ -1,12 +1,15 @@
-"""Artifact rules: imports found in the pickle streams of model files (never loaded).
+"""Artifact rules: imports found in the pickle streams of model files (never loaded), and
+format checks the artifacts package reports (Keras Lambda layers, ONNX external data...).
 
-A rule flags imports whose `module.name` matches one of its `imports` globs and none of its
+An import rule flags imports whose `module.name` matches one of its `imports` globs and none of its
 `exclude_imports`. One file gives at most one finding per rule, listing every import the
 rule flagged there, so a model with forty unknown classes is one finding, not forty.
 
 Within a pack, an import is reported only by the most severe rules that match it: the
 built-in pack has an "anything outside the allow-list" rule below its specific rules, and
 `os.system` should read as code execution, not also as "unknown import".
+
+A check rule gives one finding per file listing the evidence of the checks it names.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterator, Sequence
 
-from tavo_platform.engine.artifacts import ArtifactInspection, PickleImport, inspect_artifact
+from tavo_platform.artifacts import ArtifactInspection, PickleImport, inspect_artifact
 from tavo_platform.engine.findings import Span
 from tavo_platform.engine.matchers.interface import Match
 from tavo_platform.rules.model import Rule
@@ -30,6 +33,8 @@ class ArtifactProgram:
         artifact_rules = [rule for rule in rules if rule.artifact is not None]
         # Most severe first, so precedence within a pack is decided in one pass.
         self._rules = sorted(artifact_rules, key=lambda rule: rule.severity.rank)
+        self._import_rules = [r for r in self._rules if r.artifact and r.artifact.imports]
+        self._check_rules = [r for r in self._rules if r.artifact and r.artifact.checks]
 
     def __bool__(self) -> bool:
         return bool(self._rules)
@@ -48,7 +53,7 @@ class ArtifactProgram:
         for imported in inspection.imports:
             qualified = imported.qualified
             claimed: dict[str, int] = {}  # pack -> rank of the rule that reported it
-            for rule in self._rules:
+            for rule in self._import_rules:
                 rank = rule.severity.rank
                 if rank > claimed.get(rule.pack, rank):
                     continue
@@ -56,7 +61,18 @@ class ArtifactProgram:
                     claimed[rule.pack] = rank
                     flagged.setdefault(rule.id, []).append(imported)
         by_id = {rule.id: rule for rule in self._rules}
-        return [_match(by_id[rule_id], imports) for rule_id, imports in flagged.items()]
+        matches = [_match(by_id[rule_id], imports) for rule_id, imports in flagged.items()]
+        matches.extend(self._check_matches(inspection))
+        return matches
+
+    def _check_matches(self, inspection: ArtifactInspection) -> list[Match]:
+        matches = []
+        for rule in self._check_rules:
+            assert rule.artifact is not None
+            evidence = [e for check in rule.artifact.checks for e in inspection.evidence_for(check)]
+            if evidence:
+                matches.append(_check_match(rule, evidence))
+        return matches
 
 
 def _flags(rule: Rule, qualified: str) -> bool:
@@ -85,4 +101,16 @@ def _match(rule: Rule, imports: list[PickleImport]) -> Match:
         # The fingerprint follows what is imported, not where in the file.
         matched_text=" ".join(names),
         snippet="pickle imports " + "; ".join(shown),
+    )
+
+
+def _check_match(rule: Rule, evidence: list[str]) -> Match:
+    shown = evidence[:SNIPPET_MAX_IMPORTS]
+    if len(evidence) > SNIPPET_MAX_IMPORTS:
+        shown.append(f"and {len(evidence) - SNIPPET_MAX_IMPORTS} more")
+    return Match(
+        rule=rule,
+        span=ARTIFACT_SPAN,
+        matched_text=" ".join(sorted(evidence)),
+        snippet="; ".join(shown),
     )

@@ -121,7 +121,7 @@ async def _url_problems(state: AppState, urls: set[str]) -> dict[str, str]:
                 check_repository_url,
                 url,
                 state.settings.fetch_allow_hosts,
-                state.settings.fetch_allow_file_urls,
+                state.settings.file_url_roots,
             )
         except FetchError as error:
             return str(error)
@@ -209,7 +209,8 @@ async def _plan(
             scan_type=body.scan_type,
             repository_url=body.repository_url,
             repository_id=repositories[body.repository_url].id,
-            branch=body.branch,
+            branch=body.checkout_ref,
+            base_ref=body.base_ref,
             rules=list(dict.fromkeys(body.rules)),
             exclusions=list(dict.fromkeys(body.exclusions)),
         )

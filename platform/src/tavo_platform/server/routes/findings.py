@@ -21,6 +21,7 @@ from tavo_platform.findings.views import (
 from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.errors import APIError, not_found
 from tavo_platform.server.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, window
+from tavo_platform.server.params import SeverityParam
 from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.views import scan_view
 from tavo_platform.store.findings import TrackedFilter, TrackedFinding
@@ -30,7 +31,6 @@ router = APIRouter(prefix="/api/v1/findings", tags=["findings"])
 
 FindingStatus = Literal["open", "fixed", "reopened", "false_positive", "accepted_risk", "wont_fix"]
 TriageStatus = Literal["open", "false_positive", "accepted_risk", "wont_fix"]
-Severity = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"]
 ShortList = Annotated[list[Annotated[str, Field(max_length=200)]] | None, Query(max_length=50)]
 
 
@@ -70,7 +70,7 @@ async def list_findings(
     repository: Annotated[str | None, Query(max_length=2048, description="id or URL")] = None,
     project: Annotated[str | None, Query(max_length=200)] = None,
     status: Annotated[list[FindingStatus] | None, Query()] = None,
-    severity: Annotated[list[Severity] | None, Query()] = None,
+    severity: Annotated[list[SeverityParam] | None, Query()] = None,
     rule: ShortList = None,
     category: ShortList = None,
     owasp_llm: ShortList = None,

@@ -98,7 +98,7 @@ async def register_repository(body: RepositoryCreate, caller: Caller, state: Sta
             check_repository_url,
             body.url,
             state.settings.fetch_allow_hosts,
-            state.settings.fetch_allow_file_urls,
+            state.settings.file_url_roots,
         )
     except FetchError as error:
         raise APIError(

@@ -29,6 +29,7 @@ from tavo_platform.rules.model import Rule
 from tavo_platform.server.caching import cached_json
 from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.errors import APIError, not_found
+from tavo_platform.server.params import SeverityParam
 from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.rule_uploads import (
     RuleCheckFailed,
@@ -53,7 +54,6 @@ MAX_FILTER_VALUES = 50
 RULE_FILE_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 _PARSED_CACHE_MAX = 1024
 
-SEVERITY = Literal["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFO"]
 OWASP_LLM = Literal[
     "LLM01", "LLM02", "LLM03", "LLM04", "LLM05", "LLM06", "LLM07", "LLM08", "LLM09", "LLM10"
 ]
@@ -207,7 +207,7 @@ async def list_rules(
     caller: Caller,
     state: State,
     pack: Annotated[list[str] | None, Query(max_length=MAX_FILTER_VALUES)] = None,
-    severity: Annotated[list[SEVERITY] | None, Query(max_length=MAX_FILTER_VALUES)] = None,
+    severity: Annotated[list[SeverityParam] | None, Query(max_length=MAX_FILTER_VALUES)] = None,
     language: Annotated[list[Language] | None, Query(max_length=MAX_FILTER_VALUES)] = None,
     owasp_llm: Annotated[list[OWASP_LLM] | None, Query(max_length=MAX_FILTER_VALUES)] = None,
     category: Annotated[list[str] | None, Query(max_length=MAX_FILTER_VALUES)] = None,

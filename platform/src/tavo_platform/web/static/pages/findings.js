@@ -10,9 +10,11 @@ const FILTERS = [
   ["severity", "Severity", SEVERITIES],
   ["status", "Status", ["open", "fixed", "reopened", "false_positive", "accepted_risk", "wont_fix"]],
   ["owasp_llm", "OWASP LLM", ["LLM01", "LLM02", "LLM03", "LLM04", "LLM05", "LLM06", "LLM07", "LLM08", "LLM09", "LLM10"]],
-  ["rule_id", "Rule", null],
+  ["rule", "Rule", null],
   ["category", "Category", null],
-  ["path_prefix", "Path prefix", null],
+  ["path", "Path prefix", null],
+  ["repository", "Repository (id or URL)", null],
+  ["project", "Upload project", null],
 ];
 const SEVERITY_RANK = Object.fromEntries(SEVERITIES.map((level, index) => [level, index]));
 const SORTS = {

@@ -56,6 +56,7 @@ function startForm(context) {
   const ref = h("input", { id: "scan-ref", name: "branch", type: "text", placeholder: "main" });
   const type = h("select", { id: "scan-type", name: "scan_type" }, SCAN_TYPES.map((value) => h("option", { value }, value)));
   const file = h("input", { id: "scan-file", name: "file", type: "file", accept: ".tar.gz,.tgz,.tar,.zip" });
+  const project = h("input", { id: "scan-project", name: "project", type: "text", placeholder: "my-app" });
   const status = h("div", { "aria-live": "polite" });
   const submit = async (event) => {
     event.preventDefault();
@@ -64,7 +65,7 @@ function startForm(context) {
       let scan;
       if (file.files && file.files.length) {
         const archive = file.files[0];
-        scan = await api.upload("/uploads/scans", archive, { filename: archive.name, scan_type: type.value });
+        scan = await api.upload("/uploads/scans", archive, { filename: archive.name, scan_type: type.value, project: project.value.trim() });
       } else {
         const body = { repository_url: url.value.trim(), scan_type: type.value };
         if (ref.value.trim()) body.branch = ref.value.trim();
@@ -81,7 +82,8 @@ function startForm(context) {
       h("div", {}, h("label", { for: "scan-url" }, "Repository URL"), url),
       h("div", {}, h("label", { for: "scan-ref" }, "Branch or ref"), ref),
       h("div", {}, h("label", { for: "scan-type" }, "Scan type"), type),
-      h("div", {}, h("label", { for: "scan-file" }, "…or upload an archive"), file)),
+      h("div", {}, h("label", { for: "scan-file" }, "…or upload an archive"), file),
+      h("div", {}, h("label", { for: "scan-project" }, "Upload project (tracks findings across uploads)"), project)),
     h("button", { type: "submit" }, "Start scan"), status);
 }
 

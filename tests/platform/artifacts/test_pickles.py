@@ -25,7 +25,7 @@ from collections import OrderedDict
 from pathlib import Path, PurePosixPath
 
 import pytest
-from tavo_platform.engine.artifacts import (
+from tavo_platform.artifacts import (
     ARTIFACT_INCOMPLETE_NOTE,
     ARTIFACT_MALFORMED_NOTE,
     TORCH_LEGACY_MAGIC,
@@ -547,6 +547,9 @@ def test_pack_loads_and_every_rule_is_an_artifact_rule() -> None:
         "model-pickle-code-execution", "model-pickle-system-access",
         "model-pickle-import-machinery", "model-pickle-obfuscated-import",
         "model-pickle-unlisted-import",
+        "keras-lambda-layer", "keras-dangerous-module", "keras-custom-objects",
+        "onnx-custom-operator-domain", "onnx-external-data-path-traversal",
+        "gguf-chat-template-code", "torchscript-dangerous-call", "torchscript-custom-operator",
     }
     assert all(rule.cwe and rule.owasp_llm in ("LLM03", "LLM04") for rule in PACK.rules)
 
