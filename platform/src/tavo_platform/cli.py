@@ -14,15 +14,22 @@ import typer
 import typer.main
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from tavo import Severity
 from typer.core import TyperGroup
 
 from tavo_platform import __version__
-from tavo_platform.engine.scanner import scan_path
-from tavo_platform.engine.suppression import BaselineError, read_baseline, write_baseline
-from tavo_platform.engine.walker import DEFAULT_MAX_FILE_BYTES, ScanRootError, WalkOptions
+from tavo_platform.engine import (
+    DEFAULT_MAX_FILE_BYTES,
+    BaselineError,
+    ScanRootError,
+    Severity,
+    WalkOptions,
+    read_baseline,
+    scan_path,
+    write_baseline,
+)
 from tavo_platform.findings.baseline_ref import BaselineRefError, fingerprints_at_ref
 from tavo_platform.formats import RENDERERS
+from tavo_platform.rules.catalog import redaction_rules_for
 from tavo_platform.rules.loader import RuleSet, load_builtin_rules, load_rules
 from tavo_platform.rules.testing import test_rules
 
@@ -279,6 +286,7 @@ def scan(
         with progress if progress is not None else nullcontext():
             result = scan_path(
                 path, rules.rules, walk_options, jobs=jobs, baseline=known,
+                redaction_rules=redaction_rules_for(rules.rules),
                 on_total=on_total, on_progress=on_progress,
             )
     except ScanRootError as error:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tavo_platform.engine.scanner import ScanResult, scan_path
+from tavo_platform.engine import ScanResult, scan_path
 from tavo_platform.rules.loader import load_rule_text
 from tavo_platform.rules.model import Rule
 

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tavo import Severity
+from tavo_platform.engine import Severity, scan_path
 from tavo_platform.engine.dataflow.precision import is_test_path
-from tavo_platform.engine.scanner import scan_path
 from tavo_platform.rules.loader import load_builtin_rules, load_rule_text
 from tavo_platform.rules.model import Rule
 

@@ -7,10 +7,8 @@ from itertools import groupby
 
 from rich.console import Console
 from rich.text import Text
-from tavo import Severity
 
-from tavo_platform.engine.findings import Finding
-from tavo_platform.engine.scanner import ScanResult
+from tavo_platform.engine import Finding, ScanResult, Severity
 from tavo_platform.formats.summary import severity_counts
 
 _STYLES = {

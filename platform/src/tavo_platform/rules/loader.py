@@ -14,8 +14,8 @@ import yaml
 from ast_grep_py import SgRoot
 from pydantic import ValidationError
 
-from tavo_platform.engine.languages import Language
-from tavo_platform.rules.model import TAINT_ENTRY_KEYS, Rule
+from tavo_platform.engine import TAINT_ENTRY_KEYS, Language
+from tavo_platform.rules.model import Rule
 
 BUILTIN_PACKS_DIR = Path(__file__).parent / "packs"
 RULE_FILE_SUFFIXES = (".yaml", ".yml")

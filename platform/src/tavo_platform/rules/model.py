@@ -8,24 +8,16 @@ Each rule has metadata (what, why, how to fix, CWE, OWASP LLM id), exactly one m
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from tavo import Severity
 
 from tavo_platform.artifacts import CHECKS
-from tavo_platform.engine.languages import Language
+from tavo_platform.engine import TAINT_ENTRY_KEYS, Confidence, Language, Severity
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,80}$")
 CWE_ID = re.compile(r"^CWE-\d{1,5}$")
 OWASP_LLM_IDS = tuple(f"LLM{n:02d}" for n in range(1, 11))
-
-
-class Confidence(StrEnum):
-    HIGH = "HIGH"
-    MEDIUM = "MEDIUM"
-    LOW = "LOW"
 
 
 class _Strict(BaseModel):
@@ -114,8 +106,6 @@ class ArtifactMatcher(_Strict):
         return self
 
 
-# Keys of a taint entry that are Tavo's, not ast-grep's: the rest is an ast-grep rule object.
-TAINT_ENTRY_KEYS = frozenset({"focus", "label", "from", "to", "constraints", "utils"})
 _METAVARIABLE = re.compile(r"^\$[A-Z_][A-Z0-9_]*$")
 
 

@@ -18,11 +18,9 @@ import re
 from dataclasses import replace
 from pathlib import PurePosixPath
 
-from tavo import Severity
-
-from tavo_platform.engine.context import contexts_for
-from tavo_platform.engine.findings import Finding
-from tavo_platform.engine.languages import Language
+from tavo_platform.engine._context import contexts_for
+from tavo_platform.engine._findings import Finding, Severity
+from tavo_platform.engine._languages import Language
 
 TEST_CODE_TAG = "test-code"
 _TEST_DIRECTORIES = frozenset({"tests", "test", "__tests__", "__mocks__", "fixtures", "testdata"})

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-from tavo_platform.engine.findings import Finding
+from tavo_platform.engine._findings import Finding
 
 _CONFIDENCE_RANK = {"HIGH": 0, "MEDIUM": 1, "LOW": 2}
 

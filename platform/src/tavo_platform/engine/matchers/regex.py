@@ -13,9 +13,9 @@ from typing import Any
 
 import pathspec
 
-from tavo_platform.engine.findings import Span
+from tavo_platform.engine._findings import Span
+from tavo_platform.engine._rule_spec import RegexSpec, RuleSpec
 from tavo_platform.engine.matchers.interface import Match
-from tavo_platform.rules.model import RegexMatcher, Rule
 
 
 def shannon_entropy(value: str) -> float:
@@ -28,8 +28,8 @@ def shannon_entropy(value: str) -> float:
 
 @dataclass(frozen=True)
 class _CompiledRegex:
-    rule: Rule
-    spec: RegexMatcher
+    rule: RuleSpec
+    spec: RegexSpec
     pattern: re.Pattern[str]
     allow: tuple[re.Pattern[str], ...]
     include: Any
@@ -46,7 +46,7 @@ class _CompiledRegex:
         return not any(allow.search(value) or allow.search(whole) for allow in self.allow)
 
 
-def compile_regex_rule(rule: Rule) -> _CompiledRegex:
+def compile_regex_rule(rule: RuleSpec) -> _CompiledRegex:
     spec = rule.regex
     assert spec is not None
     flags = re.MULTILINE | (re.IGNORECASE if spec.ignore_case else 0)
@@ -74,7 +74,7 @@ class LineIndex:
 
 
 class RegexProgram:
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[RuleSpec]) -> None:
         self._rules = [compile_regex_rule(rule) for rule in rules]
 
     def __bool__(self) -> bool:
@@ -104,7 +104,7 @@ class RegexProgram:
 class Redactor:
     """Masks every secret that a redacting regex rule recognises, wherever text is shown."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[RuleSpec]) -> None:
         self._rules = [
             compile_regex_rule(rule) for rule in rules if rule.regex and rule.regex.redact
         ]
