@@ -56,6 +56,13 @@ from tavo.types.scans import (
     Vulnerability,
 )
 from tavo.types.severity import SEVERITY_ORDER, Severity
+from tavo.types.webhooks import (
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryList,
+    WebhookEvent,
+    WebhookList,
+)
 
 __all__ = [
     "SEVERITY_ORDER",
@@ -108,4 +115,9 @@ __all__ = [
     "TrackedFinding",
     "TrendPoint",
     "Vulnerability",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookDeliveryList",
+    "WebhookEvent",
+    "WebhookList",
 ]
