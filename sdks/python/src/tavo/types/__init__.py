@@ -52,6 +52,7 @@ from tavo.types.scans import (
     ScanResultsParams,
     ScanStatus,
     ScanSummary,
+    TraceStep,
     Vulnerability,
 )
 from tavo.types.severity import SEVERITY_ORDER, Severity
@@ -110,6 +111,7 @@ __all__ = [
     "ScanSummary",
     "SecurityScore",
     "Severity",
+    "TraceStep",
     "TrackedFinding",
     "TrendPoint",
     "Vulnerability",
