@@ -9,12 +9,13 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import pathspec
 
 from tavo_platform.engine.findings import Span
 from tavo_platform.engine.matchers.interface import Match
+from tavo_platform.rules.linear_regex import LinearPattern, user_supplied
 from tavo_platform.rules.model import RegexMatcher, Rule
 
 
@@ -26,12 +27,27 @@ def shannon_entropy(value: str) -> float:
     return -sum(n / length * math.log2(n / length) for n in Counter(value).values())
 
 
+class _Pattern(Protocol):
+    """`re.Pattern` for built-in rules, RE2 (linear time) for user rules."""
+
+    def finditer(self, text: str, /) -> Iterator[Any]: ...
+    def search(self, text: str, /) -> Any: ...
+    def sub(self, replace: Any, text: str, /) -> str: ...
+
+
+def _compile(rule: Rule, pattern: str, *, ignore_case: bool, multiline: bool) -> _Pattern:
+    if user_supplied(rule.pack):
+        return LinearPattern(pattern, ignore_case=ignore_case, multiline=multiline)
+    flags = (re.MULTILINE if multiline else 0) | (re.IGNORECASE if ignore_case else 0)
+    return re.compile(pattern, flags)
+
+
 @dataclass(frozen=True)
 class _CompiledRegex:
     rule: Rule
     spec: RegexMatcher
-    pattern: re.Pattern[str]
-    allow: tuple[re.Pattern[str], ...]
+    pattern: _Pattern
+    allow: tuple[_Pattern, ...]
     include: Any
     exclude: Any
 
@@ -49,12 +65,11 @@ class _CompiledRegex:
 def compile_regex_rule(rule: Rule) -> _CompiledRegex:
     spec = rule.regex
     assert spec is not None
-    flags = re.MULTILINE | (re.IGNORECASE if spec.ignore_case else 0)
     return _CompiledRegex(
         rule=rule,
         spec=spec,
-        pattern=re.compile(spec.pattern, flags),
-        allow=tuple(re.compile(a) for a in spec.allow),
+        pattern=_compile(rule, spec.pattern, ignore_case=spec.ignore_case, multiline=True),
+        allow=tuple(_compile(rule, a, ignore_case=False, multiline=False) for a in spec.allow),
         include=pathspec.GitIgnoreSpec.from_lines(spec.paths) if spec.paths else None,
         exclude=(
             pathspec.GitIgnoreSpec.from_lines(spec.exclude_paths) if spec.exclude_paths else None
@@ -115,14 +130,14 @@ class Redactor:
         return text
 
 
-def _mask_match(found: re.Match[str], compiled: _CompiledRegex) -> str:
+def _mask_match(found: Any, compiled: _CompiledRegex) -> str:
     group = compiled.spec.group or 0
-    value = found.group(group)
-    if value is None or not compiled.accepts(value, found.group(0)):
-        return found.group(0)
+    value: str | None = found.group(group)
+    whole: str = found.group(0)
+    if value is None or not compiled.accepts(value, whole):
+        return whole
     start, end = found.span(group)
     offset = found.start(0)
-    whole = found.group(0)
     return whole[: start - offset] + mask(value) + whole[end - offset :]
 
 
