@@ -14,14 +14,22 @@ import typer
 import typer.main
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from tavo import Severity
 from typer.core import TyperGroup
 
 from tavo_platform import __version__
-from tavo_platform.engine.scanner import scan_path
-from tavo_platform.engine.suppression import BaselineError, read_baseline, write_baseline
-from tavo_platform.engine.walker import DEFAULT_MAX_FILE_BYTES, ScanRootError, WalkOptions
+from tavo_platform.engine import (
+    DEFAULT_MAX_FILE_BYTES,
+    BaselineError,
+    ScanRootError,
+    Severity,
+    WalkOptions,
+    read_baseline,
+    scan_path,
+    write_baseline,
+)
+from tavo_platform.findings.baseline_ref import BaselineRefError, fingerprints_at_ref
 from tavo_platform.formats import RENDERERS
+from tavo_platform.rules.catalog import redaction_rules_for
 from tavo_platform.rules.loader import RuleSet, load_builtin_rules, load_rules
 from tavo_platform.rules.testing import test_rules
 
@@ -212,6 +220,14 @@ def scan(
         Path | None,
         typer.Option(metavar="FILE", help="Report only findings not in this baseline file."),
     ] = None,
+    baseline_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline-ref",
+            metavar="REF",
+            help="Report only findings not present at this git ref (e.g. origin/main).",
+        ),
+    ] = None,
     write_baseline_to: Annotated[
         Path | None,
         typer.Option(
@@ -243,6 +259,17 @@ def scan(
             known = read_baseline(baseline)
         except BaselineError as error:
             raise _fail(str(error)) from None
+    walk_options = WalkOptions(
+        excludes=tuple(exclude or ()),
+        max_file_bytes=max_file_size,
+        use_gitignore=not no_gitignore,
+        default_excludes=not no_default_excludes,
+    )
+    if baseline_ref is not None:
+        try:
+            known |= fingerprints_at_ref(path, baseline_ref, rules.rules, walk_options, jobs)
+        except BaselineRefError as error:
+            raise _fail(f"--baseline-ref {baseline_ref}: {error}") from None
     show_progress = not no_progress and sys.stderr.isatty()
     progress = _progress_bar() if show_progress else None
     tracker: dict[str, int] = {}
@@ -255,16 +282,11 @@ def scan(
         if progress is not None and "task" in tracker:
             progress.advance(tracker["task"], done)  # type: ignore[arg-type]
 
-    walk_options = WalkOptions(
-        excludes=tuple(exclude or ()),
-        max_file_bytes=max_file_size,
-        use_gitignore=not no_gitignore,
-        default_excludes=not no_default_excludes,
-    )
     try:
         with progress if progress is not None else nullcontext():
             result = scan_path(
                 path, rules.rules, walk_options, jobs=jobs, baseline=known,
+                redaction_rules=redaction_rules_for(rules.rules),
                 on_total=on_total, on_progress=on_progress,
             )
     except ScanRootError as error:

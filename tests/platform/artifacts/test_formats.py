@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from tavo_platform.analysis.model_files import analyze_model_file
 from tavo_platform.artifacts import CHECKS, InspectionLimits, inspect_artifact
-from tavo_platform.engine.languages import Language
-from tavo_platform.engine.scanner import CompiledRules, scan_bytes
+from tavo_platform.engine import CompiledRules, Language, scan_bytes
 from tavo_platform.rules.loader import BUILTIN_PACKS_DIR, load_rules
 
 from tests.platform.artifacts.model_files import (

@@ -153,3 +153,17 @@ def _last_line(stderr: bytes) -> str:
     import re
 
     return re.sub(r"://[^/@\s]+@", "://***@", text)[:300]
+
+
+async def head_commit(work_tree: Path) -> str | None:
+    """The commit a clone has checked out (None if git cannot tell)."""
+    process = await asyncio.create_subprocess_exec(
+        "git", "-C", str(work_tree), "rev-parse", "--verify", "HEAD",
+        env=_git_environment(),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    stdout, _ = await process.communicate()
+    sha = stdout.decode("ascii", "replace").strip()
+    return sha if process.returncode == 0 and len(sha) in (40, 64) else None

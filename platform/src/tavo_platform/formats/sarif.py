@@ -23,12 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from tavo import Severity
-
 from tavo_platform import __version__
-from tavo_platform.engine.findings import FINGERPRINT_VERSION, Finding, Span
-from tavo_platform.engine.scanner import ScanResult
-from tavo_platform.rules.model import Rule
+from tavo_platform.engine import FINGERPRINT_VERSION, Finding, RuleSpec, ScanResult, Severity, Span
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SOURCE_ROOT = "%SRCROOT%"
@@ -97,11 +93,15 @@ def render_sarif(result: ScanResult) -> str:
     return json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n"
 
 
-def sarif_log(result: ScanResult) -> dict[str, Any]:
+def sarif_log(
+    result: ScanResult, *, root_and_prefix: tuple[Path, str] | None = None
+) -> dict[str, Any]:
+    """`root_and_prefix`: the directory URIs are relative to and the prefix of finding paths
+    within it, when not found from the scanned directory (the server scans clones)."""
     rules = sorted(result.rules, key=lambda r: r.id)
     index = {rule.id: position for position, rule in enumerate(rules)}
     by_id = {rule.id: rule for rule in rules}
-    source_root, prefix = source_root_of(Path(result.root))
+    source_root, prefix = root_and_prefix or source_root_of(Path(result.root))
     findings = _within_limit(result.findings)
     notifications = _notifications(result, prefix, omitted=len(result.findings) - len(findings))
     return {
@@ -157,7 +157,7 @@ def _within_limit(findings: list[Finding]) -> list[Finding]:
     return [findings[i] for i in kept]
 
 
-def _rule_descriptor(rule: Rule) -> dict[str, Any]:
+def _rule_descriptor(rule: RuleSpec) -> dict[str, Any]:
     level = _LEVELS[rule.severity]
     descriptor: dict[str, Any] = {
         "id": rule.id,
@@ -179,7 +179,7 @@ def _rule_descriptor(rule: Rule) -> dict[str, Any]:
     return descriptor
 
 
-def rule_tags(rule: Rule) -> list[str]:
+def rule_tags(rule: RuleSpec) -> list[str]:
     """`security` first (GitHub applies `security-severity` only to rules tagged so), then the
     CWE ids both as written and in the `external/cwe/cwe-NNN` form GitHub links to MITRE, the
     OWASP LLM id and the category; at most the 10 tags GitHub keeps."""
@@ -193,11 +193,11 @@ def rule_tags(rule: Rule) -> list[str]:
     return list(dict.fromkeys(tags))[:MAX_TAGS_PER_RULE]
 
 
-def _result(finding: Finding, index: dict[str, int], rule: Rule, prefix: str) -> dict[str, Any]:
+def _result(finding: Finding, index: dict[str, int], rule: RuleSpec, prefix: str) -> dict[str, Any]:
     uri = _uri(prefix + finding.path)
     message = _sentence(finding.message)
     physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": SOURCE_ROOT}}
-    if rule.matcher_kind == "artifact":
+    if rule.artifact is not None:
         # A model file has no lines; GitHub still needs a start line, and what was found (the
         # imported callable, its archive member and byte offset) goes into the message.
         physical["region"] = {"startLine": 1}
@@ -341,7 +341,7 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def _help_uri(rule: Rule) -> str | None:
+def _help_uri(rule: RuleSpec) -> str | None:
     if rule.references:
         return rule.references[0]
     if rule.cwe:
@@ -351,7 +351,7 @@ def _help_uri(rule: Rule) -> str | None:
     return None
 
 
-def _help_text(rule: Rule) -> str:
+def _help_text(rule: RuleSpec) -> str:
     parts = [_sentence(rule.message), f"Fix: {_sentence(rule.fix)}"]
     taxonomy = [*rule.cwe, *([f"OWASP {rule.owasp_llm}"] if rule.owasp_llm else [])]
     if taxonomy:
@@ -361,7 +361,7 @@ def _help_text(rule: Rule) -> str:
     return "\n\n".join(parts)
 
 
-def _help_markdown(rule: Rule) -> str:
+def _help_markdown(rule: RuleSpec) -> str:
     lines = [f"**{rule.title}**", "", rule.message.strip(), "", f"**Fix:** {rule.fix.strip()}"]
     meta = [f"Severity: {rule.severity.value}", f"Confidence: {rule.confidence.value}"]
     meta += [

@@ -7,9 +7,8 @@ from itertools import groupby
 
 from rich.console import Console
 from rich.text import Text
-from tavo import Severity
 
-from tavo_platform.engine.scanner import ScanResult
+from tavo_platform.engine import ScanResult, Severity
 from tavo_platform.formats.summary import severity_counts
 
 _STYLES = {

@@ -14,13 +14,15 @@ import contextlib
 import logging
 import shutil
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from tavo_platform.fetch import FetchError
-from tavo_platform.fetch.git import clone
+from tavo_platform.fetch.git import clone, head_commit
 from tavo_platform.fetch.urls import check_repository_url
+from tavo_platform.findings.diffing import diff_aware_outcome
 from tavo_platform.jobs.execution import ScanCancelled, ScanJob
 from tavo_platform.settings import Settings
 from tavo_platform.store.interface import Store, StoreUnavailable
@@ -133,7 +135,11 @@ class ScanRunner:
         return status
 
     async def _perform(self, scan: Scan, work: Path, cancel_flag: Path) -> dict[str, Any]:
-        source = await self._source(scan, work)
+        source = await self._source(scan, work, scan.branch, "src")
+        if scan.source == "git":
+            commit = await head_commit(source)
+            if commit is not None:
+                await self._store.record_scan_commit(scan.id, commit)
         custom = tuple((f.name, f.content) for f in await self._store.list_rule_files(scan.org_id))
         job = ScanJob(
             source_dir=str(source),
@@ -143,9 +149,15 @@ class ScanRunner:
             custom_rule_files=custom,
             cancel_flag=str(cancel_flag),
         )
-        return await self._run_engine(job)
+        outcome = await self._run_engine(job)
+        if scan.base_ref is None or scan.source != "git":
+            return outcome
+        # Diff-aware: the base is scanned with the same rules; only what the head adds stays.
+        base = await self._source(scan, work, scan.base_ref, "base")
+        base_outcome = await self._run_engine(replace(job, source_dir=str(base)))
+        return diff_aware_outcome(outcome, base_outcome, scan.base_ref, await head_commit(base))
 
-    async def _source(self, scan: Scan, work: Path) -> Path:
+    async def _source(self, scan: Scan, work: Path, ref: str | None, into: str) -> Path:
         if scan.source == "upload":
             if not scan.upload_path or not Path(scan.upload_path).is_dir():
                 raise FetchError("the uploaded code is no longer available")
@@ -157,11 +169,11 @@ class ScanRunner:
             self._settings.fetch_allow_hosts,
             self._settings.file_url_roots,
         )
-        destination = work / "src"
+        destination = work / into
         await clone(
             checked,
             destination,
-            branch=scan.branch,
+            branch=ref,
             timeout=self._settings.clone_timeout_seconds,
             max_bytes=self._settings.clone_max_bytes,
         )

@@ -14,8 +14,9 @@ import yaml
 from ast_grep_py import SgRoot
 from pydantic import ValidationError
 
-from tavo_platform.rules.linear_regex import linear_problem, user_supplied
-from tavo_platform.rules.model import TAINT_ENTRY_KEYS, Rule
+from tavo_platform.engine import TAINT_ENTRY_KEYS
+from tavo_platform.rules.linear_regex import user_supplied
+from tavo_platform.rules.model import Rule
 
 BUILTIN_PACKS_DIR = Path(__file__).parent / "packs"
 RULE_FILE_SUFFIXES = (".yaml", ".yml")
@@ -242,25 +243,16 @@ def _parse_rule(
     label = name or f"#{index + 1}"
     if not isinstance(raw, dict):
         return None, RuleLoadError(str(file), label, "a rule must be a mapping", pack)
+    if user_supplied(pack) and isinstance(raw.get("regex"), dict):
+        raw = {**raw, "regex": {**raw["regex"], "linear": True}}
     try:
         rule = Rule.model_validate({**raw, "pack": pack, "source": str(file)})
     except ValidationError as error:
         return None, RuleLoadError(str(file), label, _describe(error), pack)
-    problem = _structural_problem(rule) or _taint_problem(rule) or _regex_problem(rule)
+    problem = _structural_problem(rule) or _taint_problem(rule)
     if problem:
         return None, RuleLoadError(str(file), label, problem, pack)
     return rule, None
-
-
-def _regex_problem(rule: Rule) -> str | None:
-    """A user's regex rule must run in linear time (see rules/linear_regex.py)."""
-    if rule.regex is None or not user_supplied(rule.pack):
-        return None
-    for pattern in (rule.regex.pattern, *rule.regex.allow):
-        problem = linear_problem(pattern)
-        if problem:
-            return problem
-    return None
 
 
 def _structural_problem(rule: Rule) -> str | None:

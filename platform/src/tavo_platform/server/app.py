@@ -35,6 +35,7 @@ from tavo_platform.server.routes import (
     health,
     repositories,
     rules,
+    scan_compare,
     scans,
     uploads,
 )
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health.router,
         bulk.router,  # before scans: /scans/bulk is not a scan id
         scans.router,
+        scan_compare.router,
         uploads.router,
         repositories.router,
         rules.router,

@@ -1,4 +1,4 @@
-"""Tracked findings over SQL (a mixin of SqlStore: it uses the store's connections).
+"""Tracked findings over SQL (composed into SqlStore, on the database it shares).
 
 Tracking a scan runs in one transaction that first claims the scan (`tracked_at`), so a
 scan's findings are taken in exactly once however many processes try; on PostgreSQL a
@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
@@ -26,6 +25,7 @@ from tavo_platform.findings.lifecycle import (
     plan,
     scope_of,
 )
+from tavo_platform.store._database import SqlAggregate
 from tavo_platform.store.findings import (
     FindingEvent,
     Ingested,
@@ -89,15 +89,9 @@ def _columns_of(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class FindingsSql:
-    if TYPE_CHECKING:
-        url: str
-
-        def _read(self) -> AbstractAsyncContextManager[Any]: ...
-        def _write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
-
+class FindingsSql(SqlAggregate):
     async def untracked_scans(self, limit: int) -> list[Scan]:
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             rows = (
                 await connection.execute(
                     select(scans)
@@ -111,14 +105,14 @@ class FindingsSql:
     async def ingest_scan_findings(
         self, scan_id: str, rules_run: Collection[str] | None
     ) -> Ingested | None:
-        async with self._write() as connection:
+        async with self._db.write() as connection:
             return await ingest_in(connection, scan_id, rules_run)
 
     async def list_tracked_findings(
         self, org_id: str, flt: TrackedFilter, *, offset: int, limit: int
     ) -> Page:
         condition = _conditions(org_id, flt)
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             total = (
                 await connection.execute(
                     select(func.count()).select_from(tracked_findings).where(condition)
@@ -141,7 +135,7 @@ class FindingsSql:
         condition = _conditions(org_id, flt)
         if before_seq is not None:
             condition = and_(condition, _T.seq < before_seq)
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             rows = (
                 await connection.execute(
                     select(tracked_findings).where(condition).order_by(_T.seq.desc()).limit(limit)
@@ -150,7 +144,7 @@ class FindingsSql:
         return [_tracked(row) for row in rows]
 
     async def get_tracked_finding(self, org_id: str, finding_id: str) -> TrackedFinding | None:
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             row = (
                 await connection.execute(
                     select(tracked_findings).where(_T.id == finding_id, _T.org_id == org_id)
@@ -162,7 +156,7 @@ class FindingsSql:
         self, org_id: str, finding_id: str, status: str, actor: str, comment: str | None
     ) -> tuple[TrackedFinding, FindingEvent] | None:
         mine = and_(_T.id == finding_id, _T.org_id == org_id)
-        async with self._write() as connection:
+        async with self._db.write() as connection:
             row = (
                 await connection.execute(select(tracked_findings).where(mine).with_for_update())
             ).first()
@@ -206,7 +200,7 @@ class FindingsSql:
     ) -> Page:
         owned = select(_T.id).where(_T.id == finding_id, _T.org_id == org_id)
         condition = finding_events.c.finding_id.in_(owned.scalar_subquery())
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             total = (
                 await connection.execute(
                     select(func.count()).select_from(finding_events).where(condition)
@@ -228,7 +222,7 @@ class FindingsSql:
             findings,
             and_(findings.c.scan_id == scan_id, findings.c.fingerprint == _T.fingerprint),
         )
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             rows = (
                 await connection.execute(
                     select(tracked_findings)

@@ -19,10 +19,10 @@ from typing import Any, cast
 
 from ast_grep_py import SgNode
 
+from tavo_platform.engine._languages import Language
+from tavo_platform.engine._rule_spec import TAINT_ENTRY_KEYS, RuleSpec
 from tavo_platform.engine.dataflow.ir import Location
-from tavo_platform.engine.languages import Language
 from tavo_platform.engine.matchers.requirements import Requirement, WordCache, requirement_of
-from tavo_platform.rules.model import TAINT_ENTRY_KEYS, Rule
 
 NodeKey = tuple[int, int, str]
 ROLES = ("sources", "sinks", "sanitizers", "propagators")
@@ -71,7 +71,7 @@ def location(node: SgNode) -> Location:
 class TaintPatterns:
     """The patterns of every taint rule for one language."""
 
-    def __init__(self, language: Language, rules: Sequence[Rule]) -> None:
+    def __init__(self, language: Language, rules: Sequence[RuleSpec]) -> None:
         self.language = language
         self.rules = [r for r in rules if r.taint is not None and language in r.languages]
         merged: dict[tuple[str, str], Entry] = {}
@@ -100,7 +100,7 @@ class TaintPatterns:
         return found
 
 
-def _entries(rule: Rule) -> list[tuple[str, dict[str, Any]]]:
+def _entries(rule: RuleSpec) -> list[tuple[str, dict[str, Any]]]:
     assert rule.taint is not None
     return [(role, raw) for role in ROLES for raw in getattr(rule.taint, role)]
 

@@ -6,17 +6,17 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tavo_platform.engine.dataflow.solver import Project, TaintHit
-from tavo_platform.engine.findings import (
+from tavo_platform.engine._findings import (
     Finding,
     Span,
     TraceStep,
     fingerprint,
     normalise_matched_text,
 )
+from tavo_platform.engine.dataflow.solver import Project, TaintHit
 
 if TYPE_CHECKING:
-    from tavo_platform.engine.scanner import CompiledRules, FileOutcome
+    from tavo_platform.engine._scanner import CompiledRules, FileOutcome
 
 SNIPPET_LINES = 3
 SNIPPET_LINE_CHARS = 240

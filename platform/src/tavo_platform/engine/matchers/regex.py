@@ -13,10 +13,10 @@ from typing import Any, Protocol
 
 import pathspec
 
-from tavo_platform.engine.findings import Span
+from tavo_platform.engine._findings import Span
+from tavo_platform.engine._rule_spec import RegexSpec, RuleSpec
 from tavo_platform.engine.matchers.interface import Match
-from tavo_platform.rules.linear_regex import LinearPattern, user_supplied
-from tavo_platform.rules.model import RegexMatcher, Rule
+from tavo_platform.engine.matchers.linear import LinearPattern
 
 
 def shannon_entropy(value: str) -> float:
@@ -28,15 +28,15 @@ def shannon_entropy(value: str) -> float:
 
 
 class _Pattern(Protocol):
-    """`re.Pattern` for built-in rules, RE2 (linear time) for user rules."""
+    """`re.Pattern`, or RE2 (linear time) for rules that ask for it (user rules)."""
 
     def finditer(self, text: str, /) -> Iterator[Any]: ...
     def search(self, text: str, /) -> Any: ...
     def sub(self, replace: Any, text: str, /) -> str: ...
 
 
-def _compile(rule: Rule, pattern: str, *, ignore_case: bool, multiline: bool) -> _Pattern:
-    if user_supplied(rule.pack):
+def _compile(pattern: str, *, linear: bool, ignore_case: bool, multiline: bool) -> _Pattern:
+    if linear:
         return LinearPattern(pattern, ignore_case=ignore_case, multiline=multiline)
     flags = (re.MULTILINE if multiline else 0) | (re.IGNORECASE if ignore_case else 0)
     return re.compile(pattern, flags)
@@ -44,8 +44,8 @@ def _compile(rule: Rule, pattern: str, *, ignore_case: bool, multiline: bool) ->
 
 @dataclass(frozen=True)
 class _CompiledRegex:
-    rule: Rule
-    spec: RegexMatcher
+    rule: RuleSpec
+    spec: RegexSpec
     pattern: _Pattern
     allow: tuple[_Pattern, ...]
     include: Any
@@ -62,14 +62,18 @@ class _CompiledRegex:
         return not any(allow.search(value) or allow.search(whole) for allow in self.allow)
 
 
-def compile_regex_rule(rule: Rule) -> _CompiledRegex:
+def compile_regex_rule(rule: RuleSpec) -> _CompiledRegex:
     spec = rule.regex
     assert spec is not None
+    linear = spec.linear
     return _CompiledRegex(
         rule=rule,
         spec=spec,
-        pattern=_compile(rule, spec.pattern, ignore_case=spec.ignore_case, multiline=True),
-        allow=tuple(_compile(rule, a, ignore_case=False, multiline=False) for a in spec.allow),
+        pattern=_compile(spec.pattern, linear=linear, ignore_case=spec.ignore_case,
+                         multiline=True),
+        allow=tuple(
+            _compile(a, linear=linear, ignore_case=False, multiline=False) for a in spec.allow
+        ),
         include=pathspec.GitIgnoreSpec.from_lines(spec.paths) if spec.paths else None,
         exclude=(
             pathspec.GitIgnoreSpec.from_lines(spec.exclude_paths) if spec.exclude_paths else None
@@ -89,7 +93,7 @@ class LineIndex:
 
 
 class RegexProgram:
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[RuleSpec]) -> None:
         self._rules = [compile_regex_rule(rule) for rule in rules]
 
     def __bool__(self) -> bool:
@@ -119,7 +123,7 @@ class RegexProgram:
 class Redactor:
     """Masks every secret that a redacting regex rule recognises, wherever text is shown."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[RuleSpec]) -> None:
         self._rules = [
             compile_regex_rule(rule) for rule in rules if rule.regex and rule.regex.redact
         ]

@@ -209,7 +209,8 @@ async def _plan(
             scan_type=body.scan_type,
             repository_url=body.repository_url,
             repository_id=repositories[body.repository_url].id,
-            branch=body.branch,
+            branch=body.checkout_ref,
+            base_ref=body.base_ref,
             rules=list(dict.fromkeys(body.rules)),
             exclusions=list(dict.fromkeys(body.exclusions)),
         )

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.responses import Response, StreamingResponse
 
 from tavo_platform.fetch import FetchError
@@ -35,6 +35,13 @@ FINISHED_RESULTS_CACHE = "private, max-age=300"
 NDJSON_PAGE = 500
 
 
+# Branch and tag names as git allows them, minus what could be read as an option (a
+# leading "-") or a revision expression (".." is refused below).
+GitRef = Annotated[
+    str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_/+@][A-Za-z0-9._/+@-]*$")
+]
+
+
 class ScanCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -47,6 +54,28 @@ class ScanCreate(BaseModel):
     exclusions: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(
         default_factory=list, max_length=2000
     )
+    # The branch or tag to scan (`branch` under another name, as CI systems call it), and
+    # for a diff-aware scan the one to compare with: only findings new relative to it.
+    ref: GitRef | None = None
+    base_ref: GitRef | None = None
+
+    @model_validator(mode="after")
+    def _one_ref(self) -> ScanCreate:
+        if self.ref is not None and self.branch is not None and self.ref != self.branch:
+            raise ValueError("give `ref` or `branch`, not both")
+        if any(".." in (value or "") for value in (self.ref, self.base_ref)):
+            raise ValueError("a ref must not contain `..`")
+        return self
+
+    @property
+    def checkout_ref(self) -> str | None:
+        return self.ref or self.branch
+
+    def hashed(self) -> dict[str, Any]:
+        """The body for the idempotency hash (fields added later only when set, so a
+        retry across an upgrade still matches)."""
+        unset = {name for name in ("ref", "base_ref") if getattr(self, name) is None}
+        return self.model_dump(mode="json", exclude=unset)
 
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
@@ -83,7 +112,8 @@ async def prepare_scan(state: State, org_id: str, body: ScanCreate) -> NewScan:
         scan_type=body.scan_type,
         repository_url=body.repository_url,
         repository_id=repository.id,
-        branch=body.branch,
+        branch=body.checkout_ref,
+        base_ref=body.base_ref,
         rules=list(dict.fromkeys(body.rules)),
         exclusions=list(dict.fromkeys(body.exclusions)),
     )
@@ -117,7 +147,7 @@ async def create_scan(
     state: State,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    fingerprint = request_hash(body.model_dump(mode="json"))
+    fingerprint = request_hash(body.hashed())
     if idempotency_key:
         replay = await replay_single(state, caller.org_id, idempotency_key, fingerprint)
         if replay is not None:

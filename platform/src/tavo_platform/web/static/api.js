@@ -72,16 +72,20 @@ export const api = {
 
 // Which optional endpoints this server has, read from its OpenAPI document: pages whose
 // API is not there say so instead of failing.
-export async function hasEndpoint(path, method = "get") {
+// Fetched once, when the first page asks (and the app asks early, in parallel with its
+// first data requests); the document is cacheable (ETag).
+export function loadEndpoints() {
   if (openapiPaths === null) {
-    try {
-      const response = await fetch("/api/v1/openapi.json", { credentials: "same-origin" });
-      openapiPaths = response.ok ? (await response.json()).paths || {} : {};
-    } catch {
-      openapiPaths = {};
-    }
+    openapiPaths = fetch("/api/v1/openapi.json", { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : {}))
+      .then((document) => document.paths || {})
+      .catch(() => ({}));
   }
-  const entry = openapiPaths[`/api/v1${path}`];
+  return openapiPaths;
+}
+
+export async function hasEndpoint(path, method = "get") {
+  const entry = (await loadEndpoints())[`/api/v1${path}`];
   return Boolean(entry && entry[method]);
 }
 

@@ -1,7 +1,7 @@
 // The dashboard's shell: who is signed in, the navigation, and a hash router that hands
 // each route to its page module.
 
-import { api, ApiError, request, setCsrf } from "./api.js";
+import { ApiError, loadEndpoints, request, setCsrf } from "./api.js";
 import { append, clear, h, notice } from "./dom.js";
 import { overviewPage } from "./pages/overview.js";
 import { scanPage, scansPage } from "./pages/scans.js";
@@ -101,6 +101,7 @@ async function route() {
     }
   }
   if (!state.session) return signInPage(root);
+  loadEndpoints();
   renderNav();
   const { path, params } = parseHash();
   const match = ROUTES.map(([pattern, page, title]) => [path.match(pattern), page, title]).find(([found]) => found);

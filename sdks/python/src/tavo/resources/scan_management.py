@@ -30,6 +30,7 @@ from tavo._packing import pack_directory
 from tavo._sse import ServerSentEvent
 from tavo.pagination import AsyncPager, SyncPager
 from tavo.resources._base import AsyncResource, SyncResource, merged, parse
+from tavo.resources._scan_exports import AsyncScanExports, SyncScanExports
 from tavo.types.scans import (
     CreateScanParams,
     ListScansParams,
@@ -143,7 +144,7 @@ def _timed_out(scan_id: str, timeout: float) -> TavoTimeoutError:
 _STREAM_FAILURES = (TavoConnectionError, TavoTimeoutError, TavoServerError, ValueError)
 
 
-class AsyncScanManagement(AsyncResource):
+class AsyncScanManagement(AsyncScanExports, AsyncResource):
     """`client.scan_management` of the async client."""
 
     async def list_scans(
@@ -190,14 +191,20 @@ class AsyncScanManagement(AsyncResource):
         rules: Sequence[str] | NotGiven = NOT_GIVEN,
         exclusions: Sequence[str] | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
+        ref: str | NotGiven | None = NOT_GIVEN,
+        base_ref: str | NotGiven | None = NOT_GIVEN,
     ) -> Scan:
-        """Queues a scan of a repository. Safe to retry: the same `idempotency_key` (one is
-        made when not given) never creates a second scan."""
+        """Queues a scan of a repository at `ref` (or `branch`). With `base_ref` it is
+        diff-aware: it reports only findings new relative to that branch or tag. Safe to
+        retry: the same `idempotency_key` (one is made when not given) never creates a
+        second scan."""
         body = merged(
             params,
             repository_url=repository_url,
             scan_type=scan_type,
             branch=branch,
+            ref=ref,
+            base_ref=base_ref,
             rules=list(rules) if not isinstance(rules, NotGiven) else rules,
             exclusions=list(exclusions) if not isinstance(exclusions, NotGiven) else exclusions,
         )
@@ -327,7 +334,7 @@ class AsyncScanManagement(AsyncResource):
         return None
 
 
-class SyncScanManagement(SyncResource):
+class SyncScanManagement(SyncScanExports, SyncResource):
     """`client.scan_management` of the sync client (the same methods, blocking)."""
 
     def list_scans(
@@ -373,6 +380,8 @@ class SyncScanManagement(SyncResource):
         rules: Sequence[str] | NotGiven = NOT_GIVEN,
         exclusions: Sequence[str] | NotGiven = NOT_GIVEN,
         idempotency_key: str | None = None,
+        ref: str | NotGiven | None = NOT_GIVEN,
+        base_ref: str | NotGiven | None = NOT_GIVEN,
     ) -> Scan:
         """Queues a scan of a repository (idempotent under retries)."""
         body = merged(
@@ -380,6 +389,8 @@ class SyncScanManagement(SyncResource):
             repository_url=repository_url,
             scan_type=scan_type,
             branch=branch,
+            ref=ref,
+            base_ref=base_ref,
             rules=list(rules) if not isinstance(rules, NotGiven) else rules,
             exclusions=list(exclusions) if not isinstance(exclusions, NotGiven) else exclusions,
         )

@@ -13,6 +13,7 @@ __all__ = [
     "FindingContext",
     "ListScansParams",
     "Scan",
+    "ScanDiff",
     "ScanList",
     "ScanResults",
     "ScanResultsParams",
@@ -66,6 +67,9 @@ class Scan(Model):
     attempts: int = 0
     cancel_requested: bool = False
     project: str | None = None
+    ref: str | None = None
+    base_ref: str | None = None
+    commit_sha: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -143,6 +147,22 @@ class ScanResults(PageInfo):
     triaged: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanDiff(Model):
+    """Findings between two completed scans of a repository, by fingerprint."""
+
+    scan_id: str
+    base_scan_id: str
+    repository_id: str | None = None
+    project: str | None = None
+    commit_sha: str | None = None
+    base_commit_sha: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    new: list[Vulnerability] = field(default_factory=list)
+    fixed: list[Vulnerability] = field(default_factory=list)
+    unchanged: list[Vulnerability] = field(default_factory=list)
+
+
 class ListScansParams(TypedDict, total=False):
     """Filters and paging of `list_scans`: page/page_size or offset/limit."""
 
@@ -159,6 +179,8 @@ class CreateScanParams(TypedDict, total=False):
     repository_url: str
     scan_type: ScanType
     branch: str
+    ref: str
+    base_ref: str
     rules: list[str]
     exclusions: list[str]
 

@@ -22,17 +22,20 @@ function latestCompleted(repositories, scans) {
   return [...seen.values()];
 }
 
-async function openBySeverity(latest) {
+async function trackedOpen() {
+  // One request per severity, all at once: each answers a count (page_size 1).
+  if (!(await hasEndpoint("/findings"))) return null;
+  const [all, ...bySeverity] = await Promise.all([
+    api.get("/findings", { page_size: 1 }),
+    ...SEVERITIES.map((severity) => api.get("/findings", { status: ["open", "reopened"], severity, page_size: 1 })),
+  ]);
+  return all.total > 0 ? Object.fromEntries(SEVERITIES.map((severity, index) => [severity, bySeverity[index].total])) : null;
+}
+
+function openBySeverity(latest, tracked) {
   // Findings tracked across scans (repositories and upload projects) when there are any;
   // else what each repository's latest scan found.
-  if ((await hasEndpoint("/findings")) && (await api.get("/findings", { page_size: 1 })).total > 0) {
-    const counts = {};
-    await Promise.all(SEVERITIES.map(async (severity) => {
-      const page = await api.get("/findings", { status: ["open", "reopened"], severity, page_size: 1 });
-      counts[severity] = page.total;
-    }));
-    return { counts, source: "open findings tracked across scans (triaged ones left out)" };
-  }
+  if (tracked) return { counts: tracked, source: "open findings tracked across scans (triaged ones left out)" };
   const counts = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0]));
   for (const scan of latest) {
     for (const severity of SEVERITIES) counts[severity] += (scan.summary?.by_severity || {})[severity] || 0;
@@ -85,12 +88,13 @@ function trendPoints(scans) {
 }
 
 export async function overviewPage(root) {
-  const [repositories, scans] = await Promise.all([
+  const [repositories, scans, tracked] = await Promise.all([
     api.get("/repositories", { page_size: 100, trend_size: 10 }),
     api.get("/scans", { page_size: 100 }),
+    trackedOpen(),
   ]);
   const latest = latestCompleted(repositories.items, scans.items);
-  const open = await openBySeverity(latest);
+  const open = openBySeverity(latest, tracked);
   append(root, [
     h("h1", {}, "Overview"),
     severityCards(open.counts, open.source),

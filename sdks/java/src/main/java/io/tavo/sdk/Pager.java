@@ -32,24 +32,66 @@ import io.tavo.sdk.models.Page;
  * each iteration fetches afresh.
  */
 public final class Pager<P extends Page<I>, I> implements Iterable<I> {
-    private final BiFunction<Integer, Integer, CompletableFuture<P>> fetch;
+    /** How pages follow each other: fetch the page at a position; the position after it, or null. */
+    private interface Walk<P> {
+        CompletableFuture<P> fetch(Object position);
+
+        Object next(Object position, P page);
+    }
+
+    private final Walk<P> walk;
+    private final Object start;
     private final int pageSize;
-    private final int offset;
     private final Function<I, Object> key;
 
     /** {@code fetch(offset, limit)} gets one page; {@code key} identifies an item (null: no dedup). */
     public Pager(BiFunction<Integer, Integer, CompletableFuture<P>> fetch, int pageSize, int offset,
                  Function<I, Object> key) {
-        if (pageSize < 1) {
-            throw new IllegalArgumentException("pageSize must be at least 1 (got " + pageSize + ")");
-        }
+        this(new Walk<>() {
+            @Override
+            public CompletableFuture<P> fetch(Object position) {
+                return fetch.apply((Integer) position, pageSize);
+            }
+
+            @Override
+            public Object next(Object position, P page) {
+                int count = page.items().size();
+                return count == 0 || !page.hasMore() ? null : (Integer) position + count;
+            }
+        }, offset, pageSize, key);
         if (offset < 0) {
             throw new IllegalArgumentException("offset must not be negative (got " + offset + ")");
         }
-        this.fetch = fetch;
+    }
+
+    private Pager(Walk<P> walk, Object start, int pageSize, Function<I, Object> key) {
+        if (pageSize < 1) {
+            throw new IllegalArgumentException("pageSize must be at least 1 (got " + pageSize + ")");
+        }
+        this.walk = walk;
+        this.start = start;
         this.pageSize = pageSize;
-        this.offset = offset;
         this.key = key;
+    }
+
+    /**
+     * Keyset pagination: {@code fetch(cursor)} gets the page after {@code cursor} ("" for the
+     * first); {@code nextCursor(page)} is where the next one starts, or null after the last.
+     * Stable however deep it goes: items created meanwhile do not shift the pages.
+     */
+    public static <P extends Page<I>, I> Pager<P, I> byCursor(Function<String, CompletableFuture<P>> fetch,
+                                                               Function<P, String> nextCursor, int pageSize) {
+        return new Pager<>(new Walk<>() {
+            @Override
+            public CompletableFuture<P> fetch(Object position) {
+                return fetch.apply((String) position);
+            }
+
+            @Override
+            public Object next(Object position, P page) {
+                return page.hasMore() ? nextCursor.apply(page) : null;
+            }
+        }, "", pageSize, null);
     }
 
     public int pageSize() { return pageSize; }
@@ -59,23 +101,18 @@ public final class Pager<P extends Page<I>, I> implements Iterable<I> {
     /** Each page in turn (fetched as the iteration reaches it). */
     public Iterable<P> pages() {
         return () -> new Iterator<>() {
-            private int nextOffset = offset;
-            private boolean done;
+            private Object position = start;
 
             @Override
-            public boolean hasNext() { return !done; }
+            public boolean hasNext() { return position != null; }
 
             @Override
             public P next() {
-                if (done) {
+                if (position == null) {
                     throw new NoSuchElementException();
                 }
-                P page = ApiClient.await(fetch.apply(nextOffset, pageSize));
-                int count = page.items().size();
-                if (count == 0 || !page.hasMore()) {
-                    done = true;
-                }
-                nextOffset += count;
+                P page = ApiClient.await(walk.fetch(position));
+                position = walk.next(position, page);
                 return page;
             }
         };
@@ -87,17 +124,14 @@ public final class Pager<P extends Page<I>, I> implements Iterable<I> {
 
     /** Calls {@code action} with each page, fetching the next once it returns. */
     public CompletableFuture<Void> forEachPageAsync(Consumer<? super P> action) {
-        return pageFrom(offset, action);
+        return pageFrom(start, action);
     }
 
-    private CompletableFuture<Void> pageFrom(int at, Consumer<? super P> action) {
-        return fetch.apply(at, pageSize).thenCompose(page -> {
+    private CompletableFuture<Void> pageFrom(Object position, Consumer<? super P> action) {
+        return walk.fetch(position).thenCompose(page -> {
             action.accept(page);
-            int count = page.items().size();
-            if (count == 0 || !page.hasMore()) {
-                return CompletableFuture.completedFuture(null);
-            }
-            return pageFrom(at + count, action);
+            Object next = walk.next(position, page);
+            return next == null ? CompletableFuture.completedFuture(null) : pageFrom(next, action);
         });
     }
 

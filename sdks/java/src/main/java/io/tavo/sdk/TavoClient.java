@@ -4,6 +4,7 @@ import java.util.List;
 
 import io.tavo.sdk.internal.ApiClient;
 import io.tavo.sdk.resources.AiAnalysis;
+import io.tavo.sdk.resources.Findings;
 import io.tavo.sdk.resources.Repositories;
 import io.tavo.sdk.resources.ScanBulkOperations;
 import io.tavo.sdk.resources.ScanManagement;
@@ -29,6 +30,7 @@ public final class TavoClient implements AutoCloseable {
     private final AiAnalysis aiAnalysis;
     private final ScanRules scanRules;
     private final ScanBulkOperations scanBulkOperations;
+    private final Findings findings;
 
     TavoClient(ApiClient api) {
         this.api = api;
@@ -37,6 +39,7 @@ public final class TavoClient implements AutoCloseable {
         this.aiAnalysis = new AiAnalysis(api);
         this.scanRules = new ScanRules(api);
         this.scanBulkOperations = new ScanBulkOperations(api);
+        this.findings = new Findings(api);
     }
 
     /** A builder with every setting from the environment or the defaults. */
@@ -49,6 +52,8 @@ public final class TavoClient implements AutoCloseable {
     public AiAnalysis aiAnalysis() { return aiAnalysis; }
     public ScanRules scanRules() { return scanRules; }
     public ScanBulkOperations scanBulkOperations() { return scanBulkOperations; }
+    /** Findings tracked across scans: their status, triage and history. */
+    public Findings findings() { return findings; }
 
     /** The server's base URL (without /api/v1). */
     public String baseUrl() { return api.config().baseUrl(); }

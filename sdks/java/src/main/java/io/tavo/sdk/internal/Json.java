@@ -84,7 +84,8 @@ public final class Json {
         boolean[] required = new boolean[components.length];
         for (int i = 0; i < components.length; i++) {
             raw[i] = components[i].getType();
-            names[i] = snake(components[i].getName());
+            Name name = components[i].getAnnotation(Name.class);
+            names[i] = name != null ? name.value() : snake(components[i].getName());
             types[i] = components[i].getGenericType();
             required[i] = components[i].isAnnotationPresent(Required.class);
         }

@@ -9,7 +9,8 @@ import io.tavo.sdk.internal.Required;
 public record Scan(@Required String id, @Required String status, String scanType, String source, String repositoryUrl,
         String repositoryId, String branch, List<String> rules, List<String> exclusions, String createdAt,
         String startedAt, String finishedAt, String error, ScanSummary summary, int attempts,
-        boolean cancelRequested) {
+        boolean cancelRequested, String project, String ref, String baseRef,
+        String commitSha) {
     /** Completed, failed or cancelled. */
     public boolean finished() {
         return ScanStatus.FINISHED.contains(status);

@@ -9,10 +9,14 @@ import java.util.concurrent.TimeoutException;
 
 import io.tavo.sdk.Defaults;
 import io.tavo.sdk.Pager;
+import io.tavo.sdk.TavoResponseException;
 import io.tavo.sdk.TavoTimeoutException;
+import io.tavo.sdk.internal.Json;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.tavo.sdk.internal.ApiClient;
 import io.tavo.sdk.internal.ApiRequest;
 import io.tavo.sdk.models.Scan;
+import io.tavo.sdk.models.ScanDiff;
 import io.tavo.sdk.models.ScanList;
 import io.tavo.sdk.models.ScanResults;
 import io.tavo.sdk.models.ScanStatus;
@@ -155,6 +159,30 @@ public final class ScanManagement extends Resource {
             query.put("limit", limit);
             return getScanResultsAsync(scanId, query);
         }, pageSize, 0, Vulnerability::id);
+    }
+
+    // --- exports ------------------------------------------------------------------------------
+
+    /** Findings new in this scan, fixed since the {@code base} scan, and unchanged (completed scans of one repository). */
+    public ScanDiff getScanDiff(String scanId, String base) { return await(getScanDiffAsync(scanId, base)); }
+
+    public CompletableFuture<ScanDiff> getScanDiffAsync(String scanId, String base) {
+        ApiRequest request = ApiRequest.get(ApiRequest.path("scans", scanId, "diff")).withQuery(Map.of("base", required("base", base)));
+        return api.request(request, ScanDiff.class);
+    }
+
+    /** A completed scan's findings as a SARIF 2.1.0 log (GitHub code scanning), as plain JSON values. */
+    public Map<String, Object> getScanSarif(String scanId) { return await(getScanSarifAsync(scanId)); }
+
+    @SuppressWarnings("unchecked")
+    public CompletableFuture<Map<String, Object>> getScanSarifAsync(String scanId) {
+        return api.request(ApiRequest.get(ApiRequest.path("scans", scanId, "results.sarif")), JsonNode.class)
+                .thenApply(log -> {
+                    if (log == null || !log.isObject()) {
+                        throw new TavoResponseException("a SARIF log should be a JSON object", 200, null);
+                    }
+                    return (Map<String, Object>) Json.plain(log);
+                });
     }
 
     // --- change --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pathspec
 
-from tavo_platform.engine.languages import ARTIFACT_EXTENSIONS, Language, language_for
+from tavo_platform.engine._languages import ARTIFACT_EXTENSIONS, Language, language_for
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 DEFAULT_MAX_ARTIFACT_BYTES = 1024 * 1024 * 1024

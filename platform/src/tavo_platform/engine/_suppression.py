@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ast_grep_py import SgRoot
 
-from tavo_platform.engine.findings import Finding
-from tavo_platform.engine.languages import Language, comment_prefixes
+from tavo_platform.engine._findings import Finding
+from tavo_platform.engine._languages import Language, comment_prefixes
 
 BASELINE_VERSION = 1
 _MARKER = "tavo: ignore"

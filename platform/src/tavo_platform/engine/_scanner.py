@@ -9,22 +9,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
 from tavo_platform.artifacts import artifact_note, looks_like_artifact
-from tavo_platform.engine.context import contexts_for
-from tavo_platform.engine.dataflow import Module, TaintRules
-from tavo_platform.engine.dataflow.findings import taint_findings
-from tavo_platform.engine.findings import Finding, fingerprint, normalise_matched_text
-from tavo_platform.engine.languages import STRUCTURAL_LANGUAGES, Language
-from tavo_platform.engine.matchers.artifact import ArtifactProgram
-from tavo_platform.engine.matchers.interface import Match
-from tavo_platform.engine.matchers.regex import Redactor, RegexProgram
-from tavo_platform.engine.matchers.structural import StructuralProgram, parse
-from tavo_platform.engine.suppression import InlineSuppressions, inline_suppressions
-from tavo_platform.engine.walker import (
+from tavo_platform.engine._context import contexts_for
+from tavo_platform.engine._findings import Finding, fingerprint, normalise_matched_text
+from tavo_platform.engine._languages import STRUCTURAL_LANGUAGES, Language
+from tavo_platform.engine._rule_spec import RuleSpec
+from tavo_platform.engine._suppression import InlineSuppressions, inline_suppressions
+from tavo_platform.engine._walker import (
     FileTask,
     SkipReason,
     SkipReport,
@@ -33,7 +27,12 @@ from tavo_platform.engine.walker import (
     looks_minified,
     walk,
 )
-from tavo_platform.rules.model import Rule
+from tavo_platform.engine.dataflow import Module, TaintRules
+from tavo_platform.engine.dataflow.findings import taint_findings
+from tavo_platform.engine.matchers.artifact import ArtifactProgram
+from tavo_platform.engine.matchers.interface import Match
+from tavo_platform.engine.matchers.regex import Redactor, RegexProgram
+from tavo_platform.engine.matchers.structural import StructuralProgram, parse
 
 SNIPPET_MAX_LINES = 3
 SNIPPET_MAX_LINE_CHARS = 240
@@ -52,17 +51,21 @@ class CompiledRules:
 
     def __init__(
         self,
-        rules: Sequence[Rule],
-        redaction_rules: Sequence[Rule] | None = None,
+        rules: Sequence[RuleSpec],
+        redaction_rules: Sequence[RuleSpec] | None = None,
         *,
         code_context: bool = False,
     ):
-        # Per-finding code context (engine/context.py) re-parses files with findings; the
+        # Per-finding code context (engine/_context.py) re-parses files with findings; the
         # server's analysis needs it, a plain CLI scan does not pay for it.
         self.code_context = code_context
         self.rules = list(rules)
+        # Whose secrets snippets mask: by default the selection's own redacting rules; the
+        # rules package adds the built-in secret rules for every real scan.
         self.redaction_rules = list(
-            redaction_rules if redaction_rules is not None else _default_redaction(self.rules)
+            redaction_rules
+            if redaction_rules is not None
+            else [r for r in self.rules if r.regex and r.regex.redact]
         )
         self.structural = {
             language: StructuralProgram(
@@ -95,19 +98,6 @@ class CompiledRules:
         )
 
 
-@lru_cache(maxsize=1)
-def _builtin_redaction_rules() -> tuple[Rule, ...]:
-    from tavo_platform.rules.loader import load_builtin_rules
-
-    return tuple(r for r in load_builtin_rules().rules if r.regex and r.regex.redact)
-
-
-def _default_redaction(rules: Sequence[Rule]) -> list[Rule]:
-    own = [r for r in rules if r.regex and r.regex.redact]
-    known = {r.id for r in own}
-    return own + [r for r in _builtin_redaction_rules() if r.id not in known]
-
-
 @dataclass
 class FileOutcome:
     path: str
@@ -132,7 +122,7 @@ class ScanResult:
     suppressed_inline: int
     suppressed_baseline: int
     notes: Counter[str]
-    rules: list[Rule]
+    rules: list[RuleSpec]
     duration_seconds: float
     # (path, line, selectors): ignore comments on a reported finding's line (see FileOutcome).
     missed_ignores: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
@@ -293,7 +283,9 @@ def _snippet(lines: list[str], match: Match, redactor: Redactor) -> str:
 _worker_rules: CompiledRules | None = None
 
 
-def _init_worker(rules: list[Rule], redaction_rules: list[Rule], code_context: bool) -> None:
+def _init_worker(
+    rules: list[RuleSpec], redaction_rules: list[RuleSpec], code_context: bool
+) -> None:
     global _worker_rules
     _worker_rules = CompiledRules(rules, redaction_rules, code_context=code_context)
 
@@ -367,18 +359,19 @@ def _balanced_chunks(tasks: Sequence[FileTask], jobs: int) -> list[list[FileTask
 
 def scan_path(
     root: Path,
-    rules: Sequence[Rule],
+    rules: Sequence[RuleSpec],
     walk_options: WalkOptions | None = None,
     *,
     jobs: int | None = None,
     baseline: Iterable[str] = (),
     code_context: bool = False,
+    redaction_rules: Sequence[RuleSpec] | None = None,
     on_total: Callable[[int], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> ScanResult:
     """Scans everything under `root`. Raises ScanRootError when `root` cannot be scanned."""
     started = time.perf_counter()
-    compiled = CompiledRules(rules, code_context=code_context)
+    compiled = CompiledRules(rules, redaction_rules, code_context=code_context)
     skipped = SkipReport()
     walked = walk(root, walk_options or WalkOptions(), skipped)
     tasks = [task for task in walked if compiled.wants(task.language)]

@@ -5,11 +5,46 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
-from tavo import Severity
-
 FINGERPRINT_VERSION = "tavo/v1"
+
+
+class Severity(StrEnum):
+    """Finding severities, most severe first. The engine's own: the API's `Severity` schema
+    is generated from it, and the Python SDK's copy is checked against that schema."""
+
+    CRITICAL = "CRITICAL"
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+    INFO = "INFO"
+
+    @property
+    def rank(self) -> int:
+        """0 for CRITICAL up to 4 for INFO: lower is more severe."""
+        return SEVERITY_ORDER.index(self)
+
+    def at_least(self, threshold: Severity) -> bool:
+        return self.rank <= threshold.rank
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        try:
+            return cls(value.strip().upper())
+        except ValueError:
+            choices = ", ".join(s.value.lower() for s in cls)
+            raise ValueError(f"unknown severity {value!r} (choose from {choices})") from None
+
+
+SEVERITY_ORDER: tuple[Severity, ...] = tuple(Severity)
+
+
+class Confidence(StrEnum):
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +68,7 @@ class Autofix:
 @dataclass(frozen=True, slots=True)
 class CodeContext:
     """What the syntax tree says about the code around a finding, worked out at scan time
-    (engine/context.py) because scans keep no source once they finish."""
+    (engine/_context.py) because scans keep no source once they finish."""
 
     function: str | None = None  # the innermost named function around the finding
     # How that code is reached from outside: web_handler, llm_tool, cli, or None.

@@ -1,0 +1,213 @@
+package io.tavo.bench;
+
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.tavo.sdk.TavoClient;
+import io.tavo.sdk.TavoSdk;
+
+/**
+ * The Java SDK's throughput against live servers (started by bench/java_sdk_throughput), each
+ * figure beside its baseline measured in the same run:
+ * <ol>
+ *   <li>getScanStatus through the SDK vs the same GET through a bare JDK HttpClient loop, both
+ *       64 threads on one shared client over plain HTTP (HTTP/1.1). goal: at least 0.80</li>
+ *   <li>one shared, long-lived client vs a new client per request (the seed's "bad" pattern), 64
+ *       threads, over HTTPS (as an API is served) and over plain HTTP. goal: at least 5x</li>
+ * </ol>
+ * Rounds alternate between the two sides and the median of each is kept (the machine may be
+ * shared). The last line printed is one JSON object.
+ */
+public final class Throughput {
+    static final int CONCURRENCY = 64;
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    interface Call {
+        void run() throws Exception;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String plainUrl = args[0];
+        String plainAdmin = args[1];
+        String tlsUrl = args[2];
+        String tlsAdmin = args[3];
+        SSLContext trust = trusting(Path.of(args[4]));
+        String repository = args[5];
+        int rounds = args.length > 6 ? Integer.parseInt(args[6]) : 3;
+        int calls = args.length > 7 ? Integer.parseInt(args[7]) : 3000;
+        int perRequestCalls = Math.max(CONCURRENCY, calls / 10);
+
+        HttpClient admin = HttpClient.newBuilder().sslContext(trust).build();
+        String plainKey = createKey(admin, plainUrl, plainAdmin);
+        String tlsKey = createKey(admin, tlsUrl, tlsAdmin);
+        String plainScan = createScan(admin, plainUrl, plainKey, repository);
+        String tlsScan = createScan(admin, tlsUrl, tlsKey, repository);
+
+        ExecutorService threads = Executors.newFixedThreadPool(CONCURRENCY);
+        TavoClient sdk = TavoSdk.createClientBuilder(plainKey).withBaseUrl(plainUrl).withMaxConnections(CONCURRENCY).build();
+        HttpClient bare = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        HttpRequest statusRequest = HttpRequest.newBuilder(URI.create(plainUrl + "/api/v1/scans/" + plainScan + "/status"))
+                .header("Authorization", "Bearer " + plainKey).header("Accept", "application/json")
+                .timeout(Duration.ofSeconds(30)).GET().build();
+        Call sdkCall = () -> sdk.scanManagement().getScanStatus(plainScan);
+        Call bareCall = () -> {
+            HttpResponse<byte[]> response = bare.send(statusRequest, HttpResponse.BodyHandlers.ofByteArray());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("bare GET answered " + response.statusCode());
+            }
+        };
+        // Warm-up: connections, JIT.
+        measure(threads, calls / 3, sdkCall);
+        measure(threads, calls / 3, bareCall);
+        List<Double> sdkRates = new ArrayList<>();
+        List<Double> bareRates = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            sdkRates.add(measure(threads, calls, sdkCall));
+            bareRates.add(measure(threads, calls, bareCall));
+        }
+        double sdkRate = median(sdkRates);
+        double bareRate = median(bareRates);
+        System.out.printf(Locale.ROOT, "1. getScanStatus x%d at concurrency %d (plain HTTP/1.1), median of %d rounds:%n",
+                calls, CONCURRENCY, rounds);
+        System.out.printf(Locale.ROOT, "   SDK %.0f req/s %s, bare HttpClient %.0f req/s %s%n", sdkRate, sdkRates, bareRate, bareRates);
+        double vsHttpClient = sdkRate / bareRate;
+        System.out.printf(Locale.ROOT, "   throughput_vs_httpclient = %.2f (goal >= 0.80)%n", vsHttpClient);
+
+        double tlsRatio = sharedVsPerRequest("HTTPS", threads, tlsUrl, tlsKey, tlsScan, trust, rounds, calls, perRequestCalls);
+        double plainRatio = sharedVsPerRequest("plain HTTP", threads, plainUrl, plainKey, plainScan, null, rounds, calls,
+                perRequestCalls);
+        threads.shutdown();
+        Map<String, Object> result = new java.util.LinkedHashMap<>();
+        result.put("throughput_vs_httpclient", round2(vsHttpClient));
+        result.put("shared_vs_per_request", round2(tlsRatio));
+        result.put("shared_vs_per_request_plain_http", round2(plainRatio));
+        result.put("sdk_requests_per_second", Math.round(sdkRate));
+        result.put("httpclient_requests_per_second", Math.round(bareRate));
+        result.put("concurrency", CONCURRENCY);
+        result.put("rounds", rounds);
+        result.put("goals_met", vsHttpClient >= 0.80 && tlsRatio >= 5.0);
+        System.out.println(JSON.writeValueAsString(result));
+    }
+
+    private static double sharedVsPerRequest(String label, ExecutorService threads, String url, String key, String scan,
+                                             SSLContext trust, int rounds, int calls, int perRequestCalls) throws Exception {
+        TavoClient shared = client(url, key, trust);
+        Call sharedCall = () -> shared.scanManagement().getScanStatus(scan);
+        Call perRequestCall = () -> client(url, key, trust).scanManagement().getScanStatus(scan);
+        measure(threads, calls / 3, sharedCall);
+        measure(threads, perRequestCalls / 3, perRequestCall);
+        List<Double> sharedRates = new ArrayList<>();
+        List<Double> perRequestRates = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            sharedRates.add(measure(threads, calls, sharedCall));
+            perRequestRates.add(measure(threads, perRequestCalls, perRequestCall));
+            System.gc(); // the discarded clients' selector threads end when collected
+        }
+        double ratio = median(sharedRates) / median(perRequestRates);
+        System.out.printf(Locale.ROOT, "2. shared client vs a client per request, %s, concurrency %d:%n", label, CONCURRENCY);
+        System.out.printf(Locale.ROOT, "   shared %.0f req/s %s (x%d), per request %.0f req/s %s (x%d): %.1fx (goal >= 5)%n",
+                median(sharedRates), sharedRates, calls, median(perRequestRates), perRequestRates, perRequestCalls, ratio);
+        return ratio;
+    }
+
+    private static TavoClient client(String url, String key, SSLContext trust) {
+        var builder = TavoSdk.createClientBuilder(key).withBaseUrl(url).withMaxConnections(CONCURRENCY);
+        if (trust != null) {
+            builder.withSslContext(trust);
+        }
+        return builder.build();
+    }
+
+    /** Requests per second of {@code total} calls spread over the threads. */
+    static double measure(ExecutorService threads, int total, Call call) throws Exception {
+        AtomicInteger left = new AtomicInteger(total);
+        List<Future<?>> workers = new ArrayList<>();
+        long started = System.nanoTime();
+        for (int i = 0; i < CONCURRENCY; i++) {
+            workers.add(threads.submit(() -> {
+                while (left.getAndDecrement() > 0) {
+                    call.run();
+                }
+                return null;
+            }));
+        }
+        for (Future<?> worker : workers) {
+            worker.get();
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        return Math.round(total / seconds * 10) / 10.0;
+    }
+
+    static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    static double round2(double value) {
+        return Math.round(value * 100) / 100.0;
+    }
+
+    static SSLContext trusting(Path certificate) throws Exception {
+        KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
+        store.load(null, null);
+        try (InputStream in = Files.newInputStream(certificate)) {
+            Certificate cert = CertificateFactory.getInstance("X.509").generateCertificate(in);
+            store.setCertificateEntry("tavo", cert);
+        }
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(store);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, factory.getTrustManagers(), null);
+        return context;
+    }
+
+    static String createKey(HttpClient http, String url, String adminKey) throws Exception {
+        Map<String, Object> body = Map.of("tier", "enterprise", "org", "bench", "limits", Map.of(
+                "requests_per_hour", 1_000_000_000L, "requests_per_day", 10_000_000_000L, "scans_per_hour", 100_000_000L));
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url + "/api/v1/admin/keys"))
+                .header("Authorization", "Bearer " + adminKey).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 201) {
+            throw new IllegalStateException("creating a key: " + response.statusCode() + " " + response.body());
+        }
+        return JSON.readTree(response.body()).get("key").asText();
+    }
+
+    static String createScan(HttpClient http, String url, String key, String repository) throws Exception {
+        // The servers run no scan workers: the scan stays queued, its status a cheap read.
+        HttpRequest request = HttpRequest.newBuilder(URI.create(url + "/api/v1/scans"))
+                .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(Map.of("repository_url", repository)))).build();
+        HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 202) {
+            throw new IllegalStateException("creating a scan: " + response.statusCode() + " " + response.body());
+        }
+        return JSON.readTree(response.body()).get("id").asText();
+    }
+}
