@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tavo_platform.engine.scanner import scan_path
+from tavo_platform.engine import scan_path
 from tavo_platform.rules.loader import load_builtin_rules, load_rule_text
 
 RULE = """rules:
