@@ -29,6 +29,7 @@ from tavo_platform.engine._walker import (
 )
 from tavo_platform.engine.dataflow import Module, TaintRules
 from tavo_platform.engine.dataflow.findings import taint_findings
+from tavo_platform.engine.dataflow.precision import refine
 from tavo_platform.engine.matchers.artifact import ArtifactProgram
 from tavo_platform.engine.matchers.interface import Match
 from tavo_platform.engine.matchers.regex import Redactor, RegexProgram
@@ -141,6 +142,7 @@ def scan_source(text: str, path: str, language: Language, compiled: CompiledRule
     if regex:
         matches.extend(regex.run(text, path))
     outcome = _outcome(matches, text, path, language, compiled)
+    outcome.findings = refine(outcome.findings, path, text, language)
     if taint and root is not None:
         outcome.module = compiled.taint.lower(text, root, path, language)
         outcome.suppressions = inline_suppressions(text, language)
@@ -266,6 +268,7 @@ def _finding(
         pack=rule.pack,
         autofix=autofix,
         references=tuple(rule.references),
+        tags=tuple(rule.tags),
     )
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from tavo_platform import __version__
 from tavo_platform.analysis.registry import ModelRegistry
 from tavo_platform.analysis.service import AnalysisService
+from tavo_platform.encryption import secret_box
 from tavo_platform.findings.tracking import CATCH_UP_SECONDS, CatchUpLoop, FindingsTracker
 from tavo_platform.jobs.interface import JobDispatcher
 from tavo_platform.jobs.pool import InProcessPool
@@ -38,6 +39,7 @@ from tavo_platform.server.routes import (
     scan_compare,
     scans,
     uploads,
+    webhooks,
 )
 from tavo_platform.server.state import AppState
 from tavo_platform.settings import Settings, load_settings
@@ -46,6 +48,7 @@ from tavo_platform.store.migrate import check_schema
 from tavo_platform.store.sql import SqlStore
 from tavo_platform.web import routes as web
 from tavo_platform.web.sessions import SessionSigner, load_secret
+from tavo_platform.webhooks.dispatcher import WebhookDispatcher
 
 log = logging.getLogger("tavo.server")
 UPLOAD_PATHS = ("/api/v1/uploads", "/api/v1/ai/analyze")
@@ -92,12 +95,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tavo_analysis = analysis
         # Completed scans whose findings the worker could not track are tracked here.
         tracking = CatchUpLoop(FindingsTracker(store), CATCH_UP_SECONDS)
+        box = secret_box(settings)
+        app.state.tavo_secrets = box
+        deliveries = WebhookDispatcher(store, settings, box)
         await jobs.start()
         await analysis.start()
         await tracking.start()
+        await deliveries.start()
         try:
             yield
         finally:
+            await deliveries.stop()
             await tracking.stop()
             await analysis.stop()
             await jobs.stop()
@@ -127,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin.router,
         ai.router,
         findings.router,
+        webhooks.router,
     ):
         app.include_router(router)
     if settings.dashboard:

@@ -16,6 +16,7 @@ from tavo_platform.store.repositories import RepositoryStore
 from tavo_platform.store.rules import RuleFileStore
 from tavo_platform.store.scan_results import ScanResultStore
 from tavo_platform.store.scans import ScanStore
+from tavo_platform.store.webhooks import WebhooksStore
 
 __all__ = [
     "AnalysisStore",
@@ -29,6 +30,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "WebhooksStore",
 ]
 
 
@@ -40,6 +42,7 @@ class Store(
     RepositoryStore,
     RuleFileStore,
     AnalysisStore,
+    WebhooksStore,
     Protocol,
 ):
     async def close(self) -> None: ...

@@ -34,6 +34,7 @@ from tavo.resources.repositories import AsyncRepositories, SyncRepositories
 from tavo.resources.scan_bulk_operations import AsyncScanBulkOperations, SyncScanBulkOperations
 from tavo.resources.scan_management import AsyncScanManagement, SyncScanManagement
 from tavo.resources.scan_rules import AsyncScanRules, SyncScanRules
+from tavo.resources.webhooks import AsyncWebhooks, SyncWebhooks
 
 if TYPE_CHECKING:
     import aiohttp
@@ -162,6 +163,7 @@ class TavoClient(_ClientBase):
     scan_rules: AsyncScanRules
     scan_bulk_operations: AsyncScanBulkOperations
     findings: AsyncFindings
+    webhooks: AsyncWebhooks
 
     def __init__(
         self,
@@ -227,6 +229,7 @@ class TavoClient(_ClientBase):
         self.scan_rules = AsyncScanRules(self._api)
         self.scan_bulk_operations = AsyncScanBulkOperations(self._api)
         self.findings = AsyncFindings(self._api)
+        self.webhooks = AsyncWebhooks(self._api)
 
     @property
     def transport(self) -> AsyncTransport:
@@ -265,6 +268,7 @@ class SyncTavoClient(_ClientBase):
     scan_rules: SyncScanRules
     scan_bulk_operations: SyncScanBulkOperations
     findings: SyncFindings
+    webhooks: SyncWebhooks
 
     def __init__(
         self,
@@ -317,6 +321,7 @@ class SyncTavoClient(_ClientBase):
         self.scan_rules = SyncScanRules(self._api)
         self.scan_bulk_operations = SyncScanBulkOperations(self._api)
         self.findings = SyncFindings(self._api)
+        self.webhooks = SyncWebhooks(self._api)
 
     @property
     def transport(self) -> SyncTransport:

@@ -52,9 +52,17 @@ from tavo.types.scans import (
     ScanResultsParams,
     ScanStatus,
     ScanSummary,
+    TraceStep,
     Vulnerability,
 )
 from tavo.types.severity import SEVERITY_ORDER, Severity
+from tavo.types.webhooks import (
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryList,
+    WebhookEvent,
+    WebhookList,
+)
 
 __all__ = [
     "SEVERITY_ORDER",
@@ -103,7 +111,13 @@ __all__ = [
     "ScanSummary",
     "SecurityScore",
     "Severity",
+    "TraceStep",
     "TrackedFinding",
     "TrendPoint",
     "Vulnerability",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookDeliveryList",
+    "WebhookEvent",
+    "WebhookList",
 ]
