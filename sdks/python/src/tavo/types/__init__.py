@@ -54,6 +54,7 @@ from tavo.types.scans import (
     ScanSummary,
     Vulnerability,
 )
+from tavo.types.schedules import Schedule, ScheduleList, ScheduleRun
 from tavo.types.severity import SEVERITY_ORDER, Severity
 from tavo.types.webhooks import (
     Webhook,
@@ -108,6 +109,9 @@ __all__ = [
     "ScanResultsParams",
     "ScanStatus",
     "ScanSummary",
+    "Schedule",
+    "ScheduleList",
+    "ScheduleRun",
     "SecurityScore",
     "Severity",
     "TrackedFinding",
