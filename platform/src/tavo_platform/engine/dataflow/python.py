@@ -506,6 +506,7 @@ class _Python(LoweringBase):
         args = self.arguments(arguments) if arguments is not None else ()
         callee = _callee_text(node)
         receiver: Expr | None = None
+        on_instance = False
         if function is not None and function.kind() == "attribute":
             target = function.field("object")
             if target is not None:
@@ -515,12 +516,21 @@ class _Python(LoweringBase):
                     path = access_path(target, ("attribute",), ("object", "attribute"))
                     if path is not None:
                         return Propagate(path, union([a.value for a in args]), _line(node))
-            callee = self._typed(callee)
+            typed = self._typed(callee)
+            on_instance = typed != callee
+            callee = typed
         elif function is not None and function.kind() != "identifier":
             receiver = self.expr(function)
-        if callee is not None:
+        if callee is not None and not on_instance:
             callee = self._imported(callee)
-        return Call(callee, receiver, args, _line(node), clean=callee in CLEAN_CALLS)
+        return Call(
+            callee,
+            receiver,
+            args,
+            _line(node),
+            clean=callee in CLEAN_CALLS,
+            on_instance=on_instance,
+        )
 
     def _typed(self, callee: str | None) -> str | None:
         """`x.m` where `x = SomeClass(...)` in this function -> `SomeClass.m`."""

@@ -52,6 +52,7 @@ from tavo.types.scans import (
     ScanResultsParams,
     ScanStatus,
     ScanSummary,
+    TraceStep,
     Vulnerability,
 )
 from tavo.types.schedules import Schedule, ScheduleList, ScheduleRun
@@ -114,6 +115,7 @@ __all__ = [
     "ScheduleRun",
     "SecurityScore",
     "Severity",
+    "TraceStep",
     "TrackedFinding",
     "TrendPoint",
     "Vulnerability",
