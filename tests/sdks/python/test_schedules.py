@@ -4,6 +4,7 @@ was down fire once, time zones are honoured, and bad input is refused."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import datetime
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_ticks_fire_once_across_processes_and_missed_ticks_once(tmp_path: Path) 
             assert len(ticks) >= 3
             assert len(set(ticks)) == len(ticks)
             # Consecutive ticks, none skipped and none doubled by the second process.
-            assert all((b - a).total_seconds() == 2 for a, b in zip(ticks, ticks[1:]))
+            assert all((b - a).total_seconds() == 2 for a, b in itertools.pairwise(ticks))
             scans = client.scan_management.list_scans(limit=100).items
             assert sorted(s.id for s in scans) == sorted(run.scan_id for run in runs)
         stopped_at = time.time()
