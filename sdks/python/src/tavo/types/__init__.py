@@ -55,6 +55,7 @@ from tavo.types.scans import (
     TraceStep,
     Vulnerability,
 )
+from tavo.types.schedules import Schedule, ScheduleList, ScheduleRun
 from tavo.types.severity import SEVERITY_ORDER, Severity
 from tavo.types.webhooks import (
     Webhook,
@@ -109,6 +110,9 @@ __all__ = [
     "ScanResultsParams",
     "ScanStatus",
     "ScanSummary",
+    "Schedule",
+    "ScheduleList",
+    "ScheduleRun",
     "SecurityScore",
     "Severity",
     "TraceStep",
