@@ -28,8 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tavo_platform.engine.languages import Language, language_for
-from tavo_platform.engine.scanner import scan_path
+from tavo_platform.engine import Language, language_for, scan_path
 from tavo_platform.rules.loader import load_builtin_rules
 
 REPO = Path(__file__).resolve().parent.parent

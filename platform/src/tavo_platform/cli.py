@@ -14,15 +14,22 @@ import typer
 import typer.main
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from tavo import Severity
 from typer.core import TyperGroup
 
 from tavo_platform import __version__
-from tavo_platform.engine.scanner import scan_path
-from tavo_platform.engine.suppression import BaselineError, read_baseline, write_baseline
-from tavo_platform.engine.walker import DEFAULT_MAX_FILE_BYTES, ScanRootError, WalkOptions
+from tavo_platform.engine import (
+    DEFAULT_MAX_FILE_BYTES,
+    BaselineError,
+    ScanRootError,
+    Severity,
+    WalkOptions,
+    read_baseline,
+    scan_path,
+    write_baseline,
+)
 from tavo_platform.findings.baseline_ref import BaselineRefError, fingerprints_at_ref
 from tavo_platform.formats import RENDERERS
+from tavo_platform.rules.catalog import redaction_rules_for
 from tavo_platform.rules.loader import RuleSet, load_builtin_rules, load_rules
 from tavo_platform.rules.testing import test_rules
 
@@ -35,7 +42,7 @@ class _LazyPlatformCommands(TyperGroup):
     stacks, seconds of imports; they are loaded only when one of them runs (or help lists
     them), so `tavo scan` and `tavo rules` start fast."""
 
-    LAZY = ("serve", "worker", "cluster", "keys", "db")
+    LAZY = ("serve", "worker", "cluster", "keys", "db", "secrets")
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in self.LAZY if n not in self.commands)]
@@ -61,6 +68,7 @@ class _LazyPlatformCommands(TyperGroup):
 
 def _platform_commands() -> dict[str, Any]:
     from tavo_platform.platform_cli import cluster, db_app, keys_app, serve, worker
+    from tavo_platform.secrets_cli import secrets_app
 
     platform = typer.Typer(rich_markup_mode=None)
     platform.command()(serve)
@@ -68,6 +76,7 @@ def _platform_commands() -> dict[str, Any]:
     platform.command()(cluster)
     platform.add_typer(keys_app, name="keys")
     platform.add_typer(db_app, name="db")
+    platform.add_typer(secrets_app, name="secrets")
     return dict(typer.main.get_group(platform).commands)
 
 
@@ -279,6 +288,7 @@ def scan(
         with progress if progress is not None else nullcontext():
             result = scan_path(
                 path, rules.rules, walk_options, jobs=jobs, baseline=known,
+                redaction_rules=redaction_rules_for(rules.rules),
                 on_total=on_total, on_progress=on_progress,
             )
     except ScanRootError as error:
