@@ -594,8 +594,7 @@ class _JavaScript(LoweringBase):
             if operator is not None and operator.text() in ("!", "typeof", "-", "+", "~", "void"):
                 return CONST
         if kind == "ternary_expression":
-            parts = [node.field("consequence"), node.field("alternative")]
-            return union([self.expr(p) for p in parts if p is not None])
+            return self.ternary(node)
         if kind in _FUNCTIONS:
             return FunctionRef(self.define(node, "<anonymous>"))
         if kind == "method_definition":
@@ -611,6 +610,18 @@ class _JavaScript(LoweringBase):
             value = node.field("value")
             return self.expr(value) if value is not None else CONST
         return union([self.expr(c) for c in node.children() if c.is_named()])
+
+    def ternary(self, node: SgNode) -> Expr:
+        """`ALLOWED.includes(x) ? x : "default"`: the guarded branch's `x` is checked."""
+        condition = node.field("condition")
+        positive, negative = guarded_names(condition) if condition is not None else ((), ())
+        parts: list[Expr] = []
+        for name, checked in (("consequence", positive), ("alternative", negative)):
+            branch = node.field(name)
+            if branch is None:
+                continue
+            parts.append(CONST if _path(branch) in checked else self.expr(branch))
+        return union(parts)
 
     def call(self, node: SgNode) -> Expr:
         function = node.field("function") or node.field("constructor")
