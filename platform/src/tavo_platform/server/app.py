@@ -33,6 +33,7 @@ from tavo_platform.server.routes import (
     admin,
     ai,
     bulk,
+    bulk_manage,
     findings,
     health,
     repositories,
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         health.router,
         bulk.router,  # before scans: /scans/bulk is not a scan id
+        bulk_manage.router,
         scans.router,
         scan_compare.router,
         uploads.router,
