@@ -16,6 +16,7 @@ from tavo_platform.store.repositories import RepositoryStore
 from tavo_platform.store.rules import RuleFileStore
 from tavo_platform.store.scan_results import ScanResultStore
 from tavo_platform.store.scans import ScanStore
+from tavo_platform.store.schedules import ScheduleStore
 from tavo_platform.store.webhooks import WebhooksStore
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "RuleFileStore",
     "ScanResultStore",
     "ScanStore",
+    "ScheduleStore",
     "Store",
     "StoreError",
     "StoreUnavailable",
@@ -43,6 +45,7 @@ class Store(
     RuleFileStore,
     AnalysisStore,
     WebhooksStore,
+    ScheduleStore,
     Protocol,
 ):
     async def close(self) -> None: ...
