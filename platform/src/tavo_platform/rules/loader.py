@@ -15,6 +15,7 @@ from ast_grep_py import SgRoot
 from pydantic import ValidationError
 
 from tavo_platform.engine import TAINT_ENTRY_KEYS, Language
+from tavo_platform.rules.linear_regex import user_supplied
 from tavo_platform.rules.model import Rule
 
 BUILTIN_PACKS_DIR = Path(__file__).parent / "packs"
@@ -242,6 +243,8 @@ def _parse_rule(
     label = name or f"#{index + 1}"
     if not isinstance(raw, dict):
         return None, RuleLoadError(str(file), label, "a rule must be a mapping", pack)
+    if user_supplied(pack) and isinstance(raw.get("regex"), dict):
+        raw = {**raw, "regex": {**raw["regex"], "linear": True}}
     try:
         rule = Rule.model_validate({**raw, "pack": pack, "source": str(file)})
     except ValidationError as error:

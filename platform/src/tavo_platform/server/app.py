@@ -15,6 +15,7 @@ from tavo_platform.encryption import secret_box
 from tavo_platform.findings.tracking import CATCH_UP_SECONDS, CatchUpLoop, FindingsTracker
 from tavo_platform.jobs.interface import JobDispatcher
 from tavo_platform.jobs.pool import InProcessPool
+from tavo_platform.jobs.schedules import Scheduler
 from tavo_platform.server.auth import Authenticator
 from tavo_platform.server.docs import install_docs
 from tavo_platform.server.errors import install_error_handlers
@@ -32,12 +33,16 @@ from tavo_platform.server.routes import (
     admin,
     ai,
     bulk,
+    bulk_manage,
     findings,
     health,
+    hooks,
     repositories,
+    repository_admin,
     rules,
     scan_compare,
     scans,
+    schedules,
     uploads,
     webhooks,
 )
@@ -98,13 +103,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         box = secret_box(settings)
         app.state.tavo_secrets = box
         deliveries = WebhookDispatcher(store, settings, box)
+        scheduler = Scheduler(store, jobs)
         await jobs.start()
         await analysis.start()
         await tracking.start()
         await deliveries.start()
+        await scheduler.start()
         try:
             yield
         finally:
+            await scheduler.stop()
             await deliveries.stop()
             await tracking.stop()
             await analysis.stop()
@@ -127,15 +135,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         health.router,
         bulk.router,  # before scans: /scans/bulk is not a scan id
+        bulk_manage.router,
         scans.router,
         scan_compare.router,
         uploads.router,
         repositories.router,
+        repository_admin.router,
         rules.router,
         admin.router,
         ai.router,
         findings.router,
         webhooks.router,
+        schedules.router,
+        hooks.router,
     ):
         app.include_router(router)
     if settings.dashboard:

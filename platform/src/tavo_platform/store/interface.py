@@ -13,9 +13,11 @@ from tavo_platform.store.errors import StoreError, StoreUnavailable
 from tavo_platform.store.findings import FindingsStore
 from tavo_platform.store.keys import KeyStore
 from tavo_platform.store.repositories import RepositoryStore
+from tavo_platform.store.repository_admin import RepositoryAdminStore
 from tavo_platform.store.rules import RuleFileStore
 from tavo_platform.store.scan_results import ScanResultStore
 from tavo_platform.store.scans import ScanStore
+from tavo_platform.store.schedules import ScheduleStore
 from tavo_platform.store.webhooks import WebhooksStore
 
 __all__ = [
@@ -23,10 +25,12 @@ __all__ = [
     "DispatchBacklog",
     "FindingsStore",
     "KeyStore",
+    "RepositoryAdminStore",
     "RepositoryStore",
     "RuleFileStore",
     "ScanResultStore",
     "ScanStore",
+    "ScheduleStore",
     "Store",
     "StoreError",
     "StoreUnavailable",
@@ -43,6 +47,8 @@ class Store(
     RuleFileStore,
     AnalysisStore,
     WebhooksStore,
+    ScheduleStore,
+    RepositoryAdminStore,
     Protocol,
 ):
     async def close(self) -> None: ...

@@ -79,6 +79,9 @@ repositories = Table(
     Column("name", String(300), nullable=False),
     Column("default_branch", String(255), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The secret inbound hooks (POST /hooks/github) of this repository are signed with,
+    # encrypted (encryption.py); NULL: hooks are refused.
+    Column("hook_secret", Text, nullable=True),
     UniqueConstraint("org_id", "url", name="uq_repositories_org_url"),
 )
 
@@ -310,4 +313,45 @@ webhook_deliveries = Table(
     Column("lease_until", UTCDateTime(), nullable=True),
     Index("ix_webhook_deliveries_webhook_created", "webhook_id", "created_at"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)
+
+# Scans on a timetable: a cron expression read in a time zone. `next_run_at` (UTC) is the
+# tick to fire next; firing moves it in the same transaction that creates the scan and
+# records the run, under a compare-and-set on it, so one tick fires once however many
+# processes see it due.
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("org_id", String(40), ForeignKey("organizations.id"), nullable=False, index=True),
+    Column(
+        "repository_id",
+        String(40),
+        ForeignKey("repositories.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("cron", String(120), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("scan_type", String(40), nullable=False),
+    Column("ref", String(255), nullable=True),
+    Column("next_run_at", UTCDateTime(), nullable=False),
+    Column("last_run_at", UTCDateTime(), nullable=True),
+    Column("last_scan_id", String(40), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_schedules_next_run", "next_run_at"),
+)
+
+# Each tick a schedule fired, once (the unique key makes a second firing impossible).
+schedule_runs = Table(
+    "schedule_runs",
+    metadata,
+    Column(
+        "schedule_id",
+        String(40),
+        ForeignKey("schedules.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("tick", UTCDateTime(), primary_key=True),
+    Column("scan_id", String(40), nullable=False),
+    Column("fired_at", UTCDateTime(), nullable=False),
 )

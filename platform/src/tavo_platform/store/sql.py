@@ -10,9 +10,11 @@ from tavo_platform.store.analyses import SqlAnalysisStore
 from tavo_platform.store.findings_sql import FindingsSql
 from tavo_platform.store.keys import SqlKeyStore
 from tavo_platform.store.repositories import SqlRepositoryStore
+from tavo_platform.store.repository_admin import SqlRepositoryAdminStore
 from tavo_platform.store.rules import SqlRuleFileStore
 from tavo_platform.store.scan_results import FINDINGS_BATCH, SqlScanResultStore
 from tavo_platform.store.scans import SqlScanStore
+from tavo_platform.store.schedules_sql import SqlScheduleStore
 from tavo_platform.store.webhooks_sql import WebhooksSql
 
 __all__ = ["FINDINGS_BATCH", "SqlStore", "is_unavailable", "json_loads", "new_id", "now"]
@@ -27,6 +29,8 @@ class SqlStore(
     SqlRuleFileStore,
     SqlAnalysisStore,
     WebhooksSql,
+    SqlScheduleStore,
+    SqlRepositoryAdminStore,
 ):
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         super().__init__(Database(url, pool_size=pool_size))

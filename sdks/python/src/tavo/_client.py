@@ -34,6 +34,7 @@ from tavo.resources.repositories import AsyncRepositories, SyncRepositories
 from tavo.resources.scan_bulk_operations import AsyncScanBulkOperations, SyncScanBulkOperations
 from tavo.resources.scan_management import AsyncScanManagement, SyncScanManagement
 from tavo.resources.scan_rules import AsyncScanRules, SyncScanRules
+from tavo.resources.schedules import AsyncSchedules, SyncSchedules
 from tavo.resources.webhooks import AsyncWebhooks, SyncWebhooks
 
 if TYPE_CHECKING:
@@ -164,6 +165,7 @@ class TavoClient(_ClientBase):
     scan_bulk_operations: AsyncScanBulkOperations
     findings: AsyncFindings
     webhooks: AsyncWebhooks
+    schedules: AsyncSchedules
 
     def __init__(
         self,
@@ -230,6 +232,7 @@ class TavoClient(_ClientBase):
         self.scan_bulk_operations = AsyncScanBulkOperations(self._api)
         self.findings = AsyncFindings(self._api)
         self.webhooks = AsyncWebhooks(self._api)
+        self.schedules = AsyncSchedules(self._api)
 
     @property
     def transport(self) -> AsyncTransport:
@@ -269,6 +272,7 @@ class SyncTavoClient(_ClientBase):
     scan_bulk_operations: SyncScanBulkOperations
     findings: SyncFindings
     webhooks: SyncWebhooks
+    schedules: SyncSchedules
 
     def __init__(
         self,
@@ -322,6 +326,7 @@ class SyncTavoClient(_ClientBase):
         self.scan_bulk_operations = SyncScanBulkOperations(self._api)
         self.findings = SyncFindings(self._api)
         self.webhooks = SyncWebhooks(self._api)
+        self.schedules = SyncSchedules(self._api)
 
     @property
     def transport(self) -> SyncTransport:

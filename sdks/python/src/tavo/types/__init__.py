@@ -14,7 +14,14 @@ from tavo.types.ai import (
     RiskScore,
     SecurityScore,
 )
-from tavo.types.bulk import BulkScanItem, BulkScanResult, BulkStatusItem, BulkStatusResult
+from tavo.types.bulk import (
+    BulkActionItem,
+    BulkActionResult,
+    BulkScanItem,
+    BulkScanResult,
+    BulkStatusItem,
+    BulkStatusResult,
+)
 from tavo.types.common import ErrorInfo, PageInfo
 from tavo.types.findings import (
     FindingEvent,
@@ -55,6 +62,7 @@ from tavo.types.scans import (
     TraceStep,
     Vulnerability,
 )
+from tavo.types.schedules import Schedule, ScheduleList, ScheduleRun
 from tavo.types.severity import SEVERITY_ORDER, Severity
 from tavo.types.webhooks import (
     Webhook,
@@ -73,6 +81,8 @@ __all__ = [
     "AnalysisOptions",
     "AnalysisResult",
     "AnalyzedFinding",
+    "BulkActionItem",
+    "BulkActionResult",
     "BulkScanItem",
     "BulkScanResult",
     "BulkStatusItem",
@@ -109,6 +119,9 @@ __all__ = [
     "ScanResultsParams",
     "ScanStatus",
     "ScanSummary",
+    "Schedule",
+    "ScheduleList",
+    "ScheduleRun",
     "SecurityScore",
     "Severity",
     "TraceStep",
