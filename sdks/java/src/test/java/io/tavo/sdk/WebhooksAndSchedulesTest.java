@@ -116,6 +116,13 @@ class WebhooksAndSchedulesTest {
         assertEquals(schedule.cron(), read.cron());
         assertTrue(read.recentRuns().isEmpty());
         client.schedules().deleteSchedule(schedule.id());
+        var repository = client.repositories().updateRepository(SERVER.repositoryUrl(),
+                new io.tavo.sdk.resources.RepositoryChanges().name("renamed").hookSecret("a-hook-secret-of-24-chars").clearDefaultBranch());
+        assertEquals("renamed", repository.name());
+        assertTrue(repository.hooksEnabled());
+        assertEquals(null, repository.defaultBranch());
+        client.repositories().deleteRepository(repository.id());
+        assertThrows(TavoNotFoundException.class, () -> client.repositories().getRepository(repository.id()));
         assertFalse(client.schedules().listSchedules().total() > 0);
         assertThrows(TavoValidationException.class,
                 () -> client.schedules().createSchedule(SERVER.repositoryUrl(), "not a cron"));
