@@ -9,7 +9,7 @@ security packs, one process, findings turned into dicts), until it yields at lea
 `--findings` findings. Then it times, best of `--repeat`:
 
 1. the scan (the baseline): engine plus finding dicts;
-2. the same scan without the code-context pass this analysis relies on (engine/context.py),
+2. the same scan without the code-context pass this analysis relies on (engine/_context.py),
    to show what that pass adds to scans;
 3. the built-in analysis of every finding (risk, verdicts, clusters, remediation, fix-first,
    score, coverage), and separately the JSON encoding of its result for storage.
@@ -38,8 +38,8 @@ from typing import Any
 import orjson
 from tavo_platform.analysis.builtin import analyze_findings
 from tavo_platform.analysis.interface import AnalysisOptions, ScanMaterial
-from tavo_platform.engine import scanner
-from tavo_platform.engine.scanner import scan_path
+from tavo_platform.engine import _scanner as scanner
+from tavo_platform.engine import scan_path
 from tavo_platform.jobs.execution import select_rules
 
 GOAL_ANALYSIS_OVER_SCAN = 0.1

@@ -10,7 +10,7 @@ and noisy, so every timing is repeated and both the best and the median are prin
    same patterns as bench/rules/benchmark.semgrep.yaml) run by Tavo (Python API and CLI),
    by Semgrep, and by a naive loop that runs one ast-grep rule at a time; the matches of
    Tavo and Semgrep are compared as sets of (rule, path, start line) per rule. Tavo's
-   scan is also timed with the per-finding code-context analysis (engine/context.py) that
+   scan is also timed with the per-finding code-context analysis (engine/_context.py) that
    server scans add, a diagnostic of its cost on a run with thousands of findings;
 2. the full built-in rule set against the floor: reading every file the scan reads and
    parsing every source file with tree-sitter once, on as many processes as the scan;
@@ -47,9 +47,8 @@ from typing import Any
 
 import yaml
 from ast_grep_py import SgRoot
-from tavo_platform.engine.languages import Language
-from tavo_platform.engine.scanner import CompiledRules, default_jobs, scan_path
-from tavo_platform.engine.walker import (
+from tavo_platform.engine import CompiledRules, Language, default_jobs, scan_path
+from tavo_platform.engine._walker import (
     FileTask,
     SkipReport,
     WalkOptions,

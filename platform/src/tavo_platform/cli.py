@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import sys
 from contextlib import nullcontext
 from enum import StrEnum
@@ -14,15 +15,22 @@ import typer
 import typer.main
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from tavo import Severity
 from typer.core import TyperGroup
 
 from tavo_platform import __version__
-from tavo_platform.engine.scanner import scan_path
-from tavo_platform.engine.suppression import BaselineError, read_baseline, write_baseline
-from tavo_platform.engine.walker import DEFAULT_MAX_FILE_BYTES, ScanRootError, WalkOptions
+from tavo_platform.engine import (
+    DEFAULT_MAX_FILE_BYTES,
+    BaselineError,
+    ScanRootError,
+    Severity,
+    WalkOptions,
+    read_baseline,
+    scan_path,
+    write_baseline,
+)
 from tavo_platform.findings.baseline_ref import BaselineRefError, fingerprints_at_ref
 from tavo_platform.formats import RENDERERS
+from tavo_platform.rules.catalog import redaction_rules_for
 from tavo_platform.rules.loader import RuleSet, load_builtin_rules, load_rules
 from tavo_platform.rules.testing import test_rules
 
@@ -35,7 +43,7 @@ class _LazyPlatformCommands(TyperGroup):
     stacks, seconds of imports; they are loaded only when one of them runs (or help lists
     them), so `tavo scan` and `tavo rules` start fast."""
 
-    LAZY = ("serve", "worker", "cluster", "keys", "db")
+    LAZY = ("serve", "worker", "cluster", "keys", "db", "secrets")
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in self.LAZY if n not in self.commands)]
@@ -61,6 +69,7 @@ class _LazyPlatformCommands(TyperGroup):
 
 def _platform_commands() -> dict[str, Any]:
     from tavo_platform.platform_cli import cluster, db_app, keys_app, serve, worker
+    from tavo_platform.secrets_cli import secrets_app
 
     platform = typer.Typer(rich_markup_mode=None)
     platform.command()(serve)
@@ -68,6 +77,7 @@ def _platform_commands() -> dict[str, Any]:
     platform.command()(cluster)
     platform.add_typer(keys_app, name="keys")
     platform.add_typer(db_app, name="db")
+    platform.add_typer(secrets_app, name="secrets")
     return dict(typer.main.get_group(platform).commands)
 
 
@@ -279,6 +289,7 @@ def scan(
         with progress if progress is not None else nullcontext():
             result = scan_path(
                 path, rules.rules, walk_options, jobs=jobs, baseline=known,
+                redaction_rules=redaction_rules_for(rules.rules),
                 on_total=on_total, on_progress=on_progress,
             )
     except ScanRootError as error:
@@ -314,6 +325,51 @@ def _warn_missed_ignores(
             if not _names_a_rule(selector, every_rule):
                 _warn(f"{path}:{line}: `tavo: ignore[{selector}]`: {selector!r} names no rule "
                       "id or pack; the finding on this line is still reported")
+
+
+def ci_base_ref(environment: dict[str, str]) -> str:
+    """The ref a pull request merges into, as CI systems name it: GitHub Actions
+    (GITHUB_BASE_REF), GitLab (CI_MERGE_REQUEST_TARGET_BRANCH_NAME), Bitbucket
+    (BITBUCKET_PR_DESTINATION_BRANCH), else origin/main."""
+    for variable in ("GITHUB_BASE_REF", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+                     "BITBUCKET_PR_DESTINATION_BRANCH"):
+        branch = environment.get(variable, "").strip()
+        if branch:
+            return f"origin/{branch}"
+    return "origin/main"
+
+
+@app.command()
+def ci(
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="Directory to scan (default: here).")
+    ] = Path("."),
+    base_ref: Annotated[
+        str | None,
+        typer.Option("--base-ref", metavar="REF", show_default="the CI's target branch, "
+                     "else origin/main", help="Report only findings not present at this ref."),
+    ] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option(help="Exit 1 when a new finding is at or above this severity.")
+    ] = FailOn.high,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.text,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file."),
+    ] = None,
+) -> None:
+    """A pull request's check: scan PATH, report only the findings it introduces relative
+    to the base ref, and fail only on those at or above --fail-on (default high)."""
+    scan(
+        path,
+        output_format=output_format,
+        output=output,
+        fail_on=fail_on,
+        baseline_ref=base_ref or ci_base_ref(dict(os.environ)),
+        no_progress=True,
+    )
 
 
 def _exit_code(findings: list, fail_on: FailOn) -> int:  # type: ignore[type-arg]

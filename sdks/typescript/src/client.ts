@@ -24,6 +24,7 @@ import { AxiosTransport } from './transports/axios.js';
 import type { AxiosAdapterOption, AxiosLike } from './transports/axios.js';
 import { UndiciTransport } from './transports/undici.js';
 import { AIAnalysis } from './resources/ai-analysis.js';
+import { Findings } from './resources/findings.js';
 import { Repositories } from './resources/repositories.js';
 import { ScanBulkOperations } from './resources/scan-bulk-operations.js';
 import { ScanManagement } from './resources/scan-management.js';
@@ -179,6 +180,7 @@ export class TavoClient {
   readonly aiAnalysis: AIAnalysis;
   readonly scanRules: ScanRules;
   readonly scanBulkOperations: ScanBulkOperations;
+  readonly findings: Findings;
   /** @internal */
   readonly core: ClientCore;
   private readonly httpCache: HTTPCache | undefined;
@@ -219,6 +221,7 @@ export class TavoClient {
     this.aiAnalysis = new AIAnalysis(this.core);
     this.scanRules = new ScanRules(this.core);
     this.scanBulkOperations = new ScanBulkOperations(this.core);
+    this.findings = new Findings(this.core);
   }
 
   get baseURL(): string {
@@ -239,7 +242,12 @@ export class TavoClient {
     return this.core.keys.budgets;
   }
 
-  /** The transport in use ('undici', 'axios:http', ...). */
+  /** The transport in use. */
+  get transport(): Transport {
+    return this.core.transport;
+  }
+
+  /** The transport's name ('undici', 'axios:http', ...). */
   get transportName(): string {
     return this.core.transport.name;
   }

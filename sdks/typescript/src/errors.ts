@@ -45,13 +45,16 @@ export interface APIErrorInit {
 export class TavoAPIError extends TavoError {
   readonly statusCode: number;
   readonly code: string;
+  /** The server's own message (the error envelope's `message`); `message` adds the status. */
+  readonly serverMessage: string;
   readonly details: Record<string, unknown>;
   readonly requestId: string | undefined;
   readonly headers: Record<string, string>;
 
-  constructor(message: string, init: APIErrorInit) {
+  constructor(message: string, init: APIErrorInit & { serverMessage?: string }) {
     const where = init.requestId ? `, request ${init.requestId}` : '';
     super(`${message} (HTTP ${init.statusCode} ${init.code ?? 'HTTP_ERROR'}${where})`);
+    this.serverMessage = init.serverMessage ?? message;
     this.statusCode = init.statusCode;
     this.code = init.code ?? 'HTTP_ERROR';
     this.details = init.details ?? {};
@@ -88,7 +91,7 @@ export class TavoValidationError extends TavoAPIError {
     const [errors, listed] = fieldErrors(init.details);
     const first = errors[0];
     // A list of problems is summed up by its first; a single refused value is already told.
-    super(first && listed ? `${message}: ${first.field}: ${first.message}` : message, init);
+    super(first && listed ? `${message}: ${first.field}: ${first.message}` : message, { serverMessage: message, ...init });
     this.errors = errors;
     this.field = first?.field;
   }
@@ -113,6 +116,7 @@ export class TavoRateLimitError extends TavoAPIError {
     const wait = init.retryAfter !== undefined ? `; retry after ${formatSeconds(init.retryAfter)}s` : '';
     // Says "rate limit" in words: code that looks for it in the text finds it.
     super(`rate limit exceeded: ${message}${wait}`, {
+      serverMessage: message,
       ...init,
       statusCode: init.statusCode ?? 429,
       code: init.code ?? 'RATE_LIMIT_EXCEEDED',

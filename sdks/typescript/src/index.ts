@@ -42,9 +42,12 @@ export { AxiosTransport } from './transports/axios.js';
 export type { AxiosAdapterOption, AxiosLike } from './transports/axios.js';
 export { UndiciTransport } from './transports/undici.js';
 export { AIAnalysis } from './resources/ai-analysis.js';
+export { FindingPager, Findings } from './resources/findings.js';
 export { Repositories } from './resources/repositories.js';
 export { ScanBulkOperations } from './resources/scan-bulk-operations.js';
 export { ScanManagement } from './resources/scan-management.js';
 export { ScanRules } from './resources/scan-rules.js';
 export * from './types/index.js';
 export { VERSION } from './constants.js';
+/** The server's OpenAPI document as types (the operations the SDK calls), generated. */
+export type { components as OpenAPIComponents, operations as OpenAPIOperations, paths as OpenAPIPaths } from './generated/openapi.js';

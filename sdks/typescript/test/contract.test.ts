@@ -14,7 +14,7 @@ import { FLAVOURS, REPO_URL, SEED_RULES, client, finishedScan, unlimitedKey, wit
 
 /** The fields each model declares, to compare with what the server sends. */
 const SCAN_FIELDS = ['id', 'status', 'scan_type', 'source', 'repository_url', 'repository_id', 'branch', 'rules', 'exclusions',
-  'created_at', 'started_at', 'finished_at', 'error', 'summary', 'attempts', 'cancel_requested'];
+  'created_at', 'started_at', 'finished_at', 'error', 'summary', 'attempts', 'cancel_requested', 'project', 'ref', 'base_ref', 'commit_sha'];
 const STATUS_FIELDS = ['id', 'status', 'finished', 'total_findings', 'error', 'updated_at'];
 const PAGE_FIELDS = ['total', 'offset', 'limit', 'page', 'page_size', 'has_more'];
 
@@ -166,6 +166,36 @@ describe('contract', () => {
       });
     });
   }
+
+  it('tracks findings across scans: list, iterate by cursor, triage, history, diff, SARIF', async () => {
+    const key = await unlimitedKey();
+    const first = await finishedScan(key);
+    const second = await finishedScan(key);
+    await withClient(key, {}, async (c) => {
+      const repository = (await c.repositories.getRepository(REPO_URL)).id;
+      const page = await c.findings.listFindings({ repository, severity: ['HIGH', 'CRITICAL', 'MEDIUM', 'LOW', 'INFO'], limit: 1 });
+      assert.ok(page.total >= 2 && page.items.length === 1 && page.has_more);
+      const every = await c.findings.iterFindings({ repository, page_size: 1 }).toList();
+      assert.equal(every.length, page.total);
+      assert.equal(new Set(every.map((f) => f.id)).size, every.length);
+      const finding = every[0] as (typeof every)[number];
+      assert.equal(finding.status, 'open');
+      const triaged = await c.findings.triageFinding(finding.id, 'accepted_risk', { comment: 'a test fixture' });
+      assert.equal(triaged.status, 'accepted_risk');
+      assert.equal(triaged.triage?.comment, 'a test fixture');
+      assert.equal((await c.findings.getFinding(finding.id)).status, 'accepted_risk');
+      const history = await c.findings.getFindingHistory(finding.id);
+      assert.ok(history.items.some((event) => event.kind === 'triaged' || event.to_status === 'accepted_risk'));
+      await c.findings.triageFinding(finding.id, 'open');
+
+      const diff = await c.scanManagement.getScanDiff(second, first);
+      assert.equal(diff.base_scan_id, first);
+      assert.equal(diff.new.length, 0);
+      assert.ok(diff.unchanged.length >= 1);
+      const sarif = await c.scanManagement.getScanSarif(second);
+      assert.equal(sarif['version'], '2.1.0');
+    });
+  });
 
   it('analyses a scan, model files and uploaded archives', async () => {
     await withClient(orgKey, {}, async (c) => {

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tavo_platform.engine.scanner import scan_path
+from tavo_platform.engine import scan_path
 from tavo_platform.jobs.execution import select_rules, summarise
 
 from tests.support.inprocess import InProcessApi, auth

@@ -1,12 +1,11 @@
-"""The code facts the engine records with each finding (engine/context.py): entry points,
+"""The code facts the engine records with each finding (engine/_context.py): entry points,
 untrusted input reaching the flagged code in the same function, constants, sanitisers and
 dead code, in Python and JavaScript/TypeScript."""
 
 from __future__ import annotations
 
-from tavo_platform.engine.context import code_contexts, contexts_for
-from tavo_platform.engine.findings import CodeContext, Span
-from tavo_platform.engine.languages import Language
+from tavo_platform.engine import CodeContext, Language, Span
+from tavo_platform.engine._context import code_contexts, contexts_for
 
 
 def context_at(source: str, marker: str, language: Language = Language.PYTHON) -> CodeContext:

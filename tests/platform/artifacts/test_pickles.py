@@ -35,9 +35,7 @@ from tavo_platform.artifacts import (
     looks_like_artifact,
     sniff_format,
 )
-from tavo_platform.engine.languages import Language
-from tavo_platform.engine.matchers.artifact import ArtifactProgram
-from tavo_platform.engine.scanner import CompiledRules, scan_bytes
+from tavo_platform.engine import ArtifactProgram, CompiledRules, Language, scan_bytes
 from tavo_platform.rules.loader import BUILTIN_PACKS_DIR, load_rule_text, load_rules
 
 PACK_DIR = BUILTIN_PACKS_DIR / "model-artifacts"

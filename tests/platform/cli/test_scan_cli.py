@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from tavo_platform.engine.walker import SkipReason
+from tavo_platform.engine import SkipReason
 
 from tests.support.rulefiles import ONLY_TEST_RULES, write_rules
 

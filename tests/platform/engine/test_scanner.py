@@ -13,15 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tavo_platform.engine import scanner
-from tavo_platform.engine.scanner import (
+from tavo_platform.engine import SkipReason, WalkOptions
+from tavo_platform.engine import _scanner as scanner
+from tavo_platform.engine._scanner import (
     INVALID_UTF8_NOTE,
     PARALLEL_MIN_BYTES,
     PARALLEL_MIN_FILES,
     ScanResult,
     scan_path,
 )
-from tavo_platform.engine.walker import SkipReason, WalkOptions
 from tavo_platform.rules.loader import load_rules
 
 from tests.support.rulefiles import ONLY_TEST_RULES, write_rules

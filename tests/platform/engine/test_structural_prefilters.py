@@ -13,7 +13,7 @@ import pytest
 from ast_grep_py import SgRoot
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tavo_platform.engine.languages import Language
+from tavo_platform.engine import Language
 from tavo_platform.engine.matchers.requirements import (
     NOTHING,
     Requirement,

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tavo_platform.engine.scanner import ScanResult, scan_path
-from tavo_platform.engine.walker import (
+from tavo_platform.engine import ScanResult, scan_path
+from tavo_platform.engine._walker import (
     MINIFIED_LINE_LENGTH,
     ScanRootError,
     SkipReason,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from tavo_platform.engine import scanner
-from tavo_platform.engine.scanner import ScanResult, scan_path
+from tavo_platform.engine import ScanResult, scan_path
+from tavo_platform.engine import _scanner as scanner
 from tavo_platform.formats.text import render_text
 from tavo_platform.rules.loader import load_rules
 

@@ -13,8 +13,9 @@ from tavo_platform.server import app as app_module
 from tavo_platform.server.fast_reads import FastReads, simple_pagination
 from tavo_platform.server.metrics import REGISTRY
 from tavo_platform.settings import Settings
+from tavo_platform.store._database import json_loads
 from tavo_platform.store.records import FindingFilter, Page, Scan
-from tavo_platform.store.sql import SqlStore, _json_loads
+from tavo_platform.store.sql import SqlStore
 
 from tests.support import inprocess
 from tests.support.inprocess import InProcessApi, auth, running_api
@@ -206,18 +207,18 @@ def test_only_plain_pagination_is_served_directly(
 
 async def core_and_direct(store: SqlStore, call: Any) -> tuple[Any, Any]:
     direct = await call()
-    saved, store._direct = store._direct, None
+    saved, store.database.direct = store.database.direct, None
     try:
         core = await call()
     finally:
-        store._direct = saved
+        store.database.direct = saved
     return core, direct
 
 
 def test_direct_sqlite_reads_equal_sqlalchemy_core(api: InProcessApi) -> None:
     store = api.state.store
     assert isinstance(store, SqlStore)
-    if store._direct is None:
+    if store.database.direct is None:
         pytest.skip("direct reads are SQLite's")
     key = api.create_key(org="acme")
     scan_id = finished_scan(api, key)
@@ -279,7 +280,7 @@ def test_direct_sqlite_reads_equal_sqlalchemy_core(api: InProcessApi) -> None:
 def test_fast_json_decoding_equals_the_standard_library(document: str) -> None:
     import json
 
-    fast, standard = _json_loads(document), json.loads(document)
+    fast, standard = json_loads(document), json.loads(document)
     assert repr(fast) == repr(standard)
 
 

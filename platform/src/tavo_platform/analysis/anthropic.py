@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import httpx
+
 from tavo_platform.analysis.interface import ChatReply, InvalidOutput
 from tavo_platform.analysis.prompts import SCHEMA_NAME, VERDICT_SCHEMA
 from tavo_platform.analysis.transport import RetryPolicy, post_json

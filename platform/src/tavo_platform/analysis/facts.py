@@ -2,7 +2,7 @@
 around it says (which function, reached how, what input reaches the flagged code).
 
 The engine works the code facts out from the syntax tree at scan time and stores them with
-the finding as `context` (engine/context.py). Findings without it (regex findings in
+the finding as `context` (engine/_context.py). Findings without it (regex findings in
 non-code files, findings from scans made before the engine recorded it) get what their
 snippet shows, marked as such: a snippet is at most three lines, so "unknown" is the honest
 answer more often.

@@ -14,6 +14,7 @@ was inspected: a file the inspector could not finish is not called safe.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -23,8 +24,7 @@ from tavo_platform.artifacts import (
     InspectionLimits,
     inspect_artifact,
 )
-from tavo_platform.engine.matchers.artifact import ArtifactProgram
-from tavo_platform.engine.matchers.interface import Match
+from tavo_platform.engine import ArtifactProgram, Match
 
 SEVERITY_PENALTY = {"CRITICAL": 60, "HIGH": 40, "MEDIUM": 20, "LOW": 5, "INFO": 0}
 UNSAFE_SEVERITIES = frozenset({"CRITICAL", "HIGH", "MEDIUM"})
@@ -126,7 +126,7 @@ def _risk(
     title: str,
     description: str,
     evidence: list[str],
-    cwe: list[str] | tuple[str, ...],
+    cwe: Sequence[str],
     owasp_llm: str | None,
 ) -> dict[str, Any]:
     return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+
 from tavo_platform.analysis.interface import ChatReply, InvalidOutput
 from tavo_platform.analysis.prompts import SCHEMA_NAME, VERDICT_SCHEMA
 from tavo_platform.analysis.transport import RetryPolicy, post_json

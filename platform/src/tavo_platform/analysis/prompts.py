@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
 from tavo_platform.analysis.interface import InvalidOutput
 from tavo_platform.analysis.redaction import redact_outbound
 

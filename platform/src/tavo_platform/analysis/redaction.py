@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from tavo_platform.engine.matchers.regex import Redactor, shannon_entropy
+from tavo_platform.engine import Redactor, shannon_entropy
+from tavo_platform.rules.catalog import builtin_redaction_rules
 
 MASK = "[REDACTED]"
 _SECRET_ASSIGNMENT = re.compile(
@@ -32,9 +33,7 @@ _TOKEN_MIN_ENTROPY = 3.6
 
 @lru_cache(maxsize=1)
 def _scanner_redactor() -> Redactor:
-    from tavo_platform.engine.scanner import _builtin_redaction_rules
-
-    return Redactor(_builtin_redaction_rules())
+    return Redactor(builtin_redaction_rules())
 
 
 def redact_outbound(text: str) -> str:

@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
+
 from tavo_platform.analysis.interface import (
     AnalysisError,
     AnalysisOptions,

@@ -12,8 +12,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from tavo_platform.engine.scanner import scan_path
-from tavo_platform.engine.walker import WalkOptions
+from tavo_platform.engine import WalkOptions, scan_path
 from tavo_platform.rules.model import Rule
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tavo_platform.engine.scanner import ScanResult
+from tavo_platform.engine import ScanResult
 from tavo_platform.formats.json_format import render_json
 from tavo_platform.formats.sarif import render_sarif
 from tavo_platform.formats.text import render_text

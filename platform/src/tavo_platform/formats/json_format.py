@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tavo_platform import __version__
-from tavo_platform.engine.scanner import ScanResult
+from tavo_platform.engine import ScanResult
 from tavo_platform.formats.summary import summary
 
 

@@ -23,12 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from tavo import Severity
-
 from tavo_platform import __version__
-from tavo_platform.engine.findings import FINGERPRINT_VERSION, Finding, Span
-from tavo_platform.engine.scanner import ScanResult
-from tavo_platform.rules.model import Rule
+from tavo_platform.engine import FINGERPRINT_VERSION, Finding, RuleSpec, ScanResult, Severity, Span
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SOURCE_ROOT = "%SRCROOT%"
@@ -161,7 +157,7 @@ def _within_limit(findings: list[Finding]) -> list[Finding]:
     return [findings[i] for i in kept]
 
 
-def _rule_descriptor(rule: Rule) -> dict[str, Any]:
+def _rule_descriptor(rule: RuleSpec) -> dict[str, Any]:
     level = _LEVELS[rule.severity]
     descriptor: dict[str, Any] = {
         "id": rule.id,
@@ -183,7 +179,7 @@ def _rule_descriptor(rule: Rule) -> dict[str, Any]:
     return descriptor
 
 
-def rule_tags(rule: Rule) -> list[str]:
+def rule_tags(rule: RuleSpec) -> list[str]:
     """`security` first (GitHub applies `security-severity` only to rules tagged so), then the
     CWE ids both as written and in the `external/cwe/cwe-NNN` form GitHub links to MITRE, the
     OWASP LLM id and the category; at most the 10 tags GitHub keeps."""
@@ -197,11 +193,11 @@ def rule_tags(rule: Rule) -> list[str]:
     return list(dict.fromkeys(tags))[:MAX_TAGS_PER_RULE]
 
 
-def _result(finding: Finding, index: dict[str, int], rule: Rule, prefix: str) -> dict[str, Any]:
+def _result(finding: Finding, index: dict[str, int], rule: RuleSpec, prefix: str) -> dict[str, Any]:
     uri = _uri(prefix + finding.path)
     message = _sentence(finding.message)
     physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": SOURCE_ROOT}}
-    if rule.matcher_kind == "artifact":
+    if rule.artifact is not None:
         # A model file has no lines; GitHub still needs a start line, and what was found (the
         # imported callable, its archive member and byte offset) goes into the message.
         physical["region"] = {"startLine": 1}
@@ -225,6 +221,12 @@ def _result(finding: Finding, index: dict[str, int], rule: Rule, prefix: str) ->
             "category": finding.category,
         },
     }
+    if finding.trace:
+        result["codeFlows"] = [_code_flow(finding, prefix)]
+    if finding.tags or finding.related_rules:
+        result["properties"]["tags"] = list(finding.tags)
+        if finding.related_rules:
+            result["properties"]["relatedRules"] = list(finding.related_rules)
     if finding.autofix is not None:
         result["fixes"] = [
             {
@@ -243,6 +245,28 @@ def _result(finding: Finding, index: dict[str, int], rule: Rule, prefix: str) ->
             }
         ]
     return result
+
+
+def _code_flow(finding: Finding, prefix: str) -> dict[str, Any]:
+    """The taint trace as one thread flow: source first, sink last."""
+    locations = [
+        {
+            "location": {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(prefix + step.path), "uriBaseId": SOURCE_ROOT},
+                    "region": {"startLine": max(1, step.line)},
+                },
+                "message": {"text": step.note or "step"},
+            },
+            "nestingLevel": 0,
+            "executionOrder": order,
+        }
+        for order, step in enumerate(finding.trace, start=1)
+    ]
+    return {
+        "message": {"text": f"{len(finding.trace)} steps from source to sink"},
+        "threadFlows": [{"locations": locations}],
+    }
 
 
 def _region(span: Span) -> dict[str, int]:
@@ -345,7 +369,7 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def _help_uri(rule: Rule) -> str | None:
+def _help_uri(rule: RuleSpec) -> str | None:
     if rule.references:
         return rule.references[0]
     if rule.cwe:
@@ -355,7 +379,7 @@ def _help_uri(rule: Rule) -> str | None:
     return None
 
 
-def _help_text(rule: Rule) -> str:
+def _help_text(rule: RuleSpec) -> str:
     parts = [_sentence(rule.message), f"Fix: {_sentence(rule.fix)}"]
     taxonomy = [*rule.cwe, *([f"OWASP {rule.owasp_llm}"] if rule.owasp_llm else [])]
     if taxonomy:
@@ -365,7 +389,7 @@ def _help_text(rule: Rule) -> str:
     return "\n\n".join(parts)
 
 
-def _help_markdown(rule: Rule) -> str:
+def _help_markdown(rule: RuleSpec) -> str:
     lines = [f"**{rule.title}**", "", rule.message.strip(), "", f"**Fix:** {rule.fix.strip()}"]
     meta = [f"Severity: {rule.severity.value}", f"Confidence: {rule.confidence.value}"]
     meta += [

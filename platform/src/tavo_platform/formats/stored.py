@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tavo import Severity
-
-from tavo_platform.engine.findings import Autofix, Finding, Span
+from tavo_platform.engine import Autofix, Finding, Severity, Span
 
 
 def _span(document: dict[str, Any]) -> Span:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from tavo import SEVERITY_ORDER
-
-from tavo_platform.engine.scanner import ScanResult
+from tavo_platform.engine import SEVERITY_ORDER, ScanResult
 
 
 def severity_counts(result: ScanResult) -> dict[str, int]:

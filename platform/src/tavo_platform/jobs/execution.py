@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tavo_platform.engine.scanner import scan_path
-from tavo_platform.engine.walker import WalkOptions
+from tavo_platform.engine import WalkOptions, scan_path
+from tavo_platform.rules.catalog import redaction_rules_for
 from tavo_platform.rules.loader import load_builtin_rules, load_rule_text
 from tavo_platform.rules.model import Rule
 
@@ -70,6 +70,7 @@ def run_scan_job(job: ScanJob) -> dict[str, Any]:
         jobs=1,
         on_progress=check_cancel,
         code_context=True,
+        redaction_rules=redaction_rules_for(rules),
     )
     findings = [finding.to_dict() for finding in result.findings]
     return {

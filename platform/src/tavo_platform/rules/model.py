@@ -8,24 +8,17 @@ Each rule has metadata (what, why, how to fix, CWE, OWASP LLM id), exactly one m
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from tavo import Severity
 
 from tavo_platform.artifacts import CHECKS
-from tavo_platform.engine.languages import Language
+from tavo_platform.engine import TAINT_ENTRY_KEYS, Confidence, Language, Severity
+from tavo_platform.rules.linear_regex import linear_problem
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,80}$")
 CWE_ID = re.compile(r"^CWE-\d{1,5}$")
 OWASP_LLM_IDS = tuple(f"LLM{n:02d}" for n in range(1, 11))
-
-
-class Confidence(StrEnum):
-    HIGH = "HIGH"
-    MEDIUM = "MEDIUM"
-    LOW = "LOW"
 
 
 class _Strict(BaseModel):
@@ -66,6 +59,9 @@ class RegexMatcher(_Strict):
     ignore_case: bool = False
     paths: list[str] = []
     exclude_paths: list[str] = []
+    # Run on RE2, in time linear in the text. The loader sets it on every user-supplied
+    # rule (whatever the file says); such a rule's patterns must then compile under RE2.
+    linear: bool = False
 
     @field_validator("pattern")
     @classmethod
@@ -92,6 +88,15 @@ class RegexMatcher(_Strict):
             raise ValueError(f"group {self.group!r} is not a named group of the pattern")
         return self
 
+    @model_validator(mode="after")
+    def _linear_when_asked(self) -> RegexMatcher:
+        if self.linear:
+            for pattern in (self.pattern, *self.allow):
+                problem = linear_problem(pattern)
+                if problem:
+                    raise ValueError(problem)
+        return self
+
 
 class ArtifactMatcher(_Strict):
     """Flags imports of callables, by `module.name` glob, found in a pickle stream; or
@@ -114,8 +119,6 @@ class ArtifactMatcher(_Strict):
         return self
 
 
-# Keys of a taint entry that are Tavo's, not ast-grep's: the rest is an ast-grep rule object.
-TAINT_ENTRY_KEYS = frozenset({"focus", "label", "from", "to", "constraints", "utils"})
 _METAVARIABLE = re.compile(r"^\$[A-Z_][A-Z0-9_]*$")
 
 
@@ -130,6 +133,22 @@ class TaintMatcher(_Strict):
     sinks: list[dict[str, Any]] = Field(min_length=1)
     sanitizers: list[dict[str, Any]] = []
     propagators: list[dict[str, Any]] = []
+
+    @field_validator("sources", "sinks", "sanitizers", "propagators", mode="before")
+    @classmethod
+    def _flattened(cls, value: Any) -> Any:
+        """An entry may be a list of entries (a YAML alias of a shared list): flattened."""
+        if not isinstance(value, list):
+            return value
+        flat: list[Any] = []
+        pending = list(reversed(value))
+        while pending:
+            item = pending.pop()
+            if isinstance(item, list):
+                pending.extend(reversed(item))
+            else:
+                flat.append(item)
+        return flat
 
     @model_validator(mode="after")
     def _entries_well_formed(self) -> TaintMatcher:

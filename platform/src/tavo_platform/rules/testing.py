@@ -7,9 +7,15 @@ import binascii
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from tavo_platform.engine.dataflow.findings import taint_findings
-from tavo_platform.engine.languages import EXAMPLE_FILENAMES, Language, language_for
-from tavo_platform.engine.scanner import CompiledRules, FileOutcome, scan_bytes
+from tavo_platform.engine import (
+    EXAMPLE_FILENAMES,
+    CompiledRules,
+    FileOutcome,
+    Language,
+    language_for,
+    scan_bytes,
+    taint_findings,
+)
 from tavo_platform.rules.model import Example, Rule
 
 

@@ -33,7 +33,7 @@ from tavo_platform.server.state import app_state
 
 ExceptionHandler = Callable[[Request, Exception], Awaitable[Response] | Response]
 
-# Scan ids are "scan_" and a UUID4 in hex (store.sql.new_id); no other route matches them.
+# Scan ids are "scan_" and a UUID4 in hex (store._database.new_id); no other route matches them.
 _SCAN_PATH = re.compile(r"/api/v1/scans/(scan_[0-9a-f]{32})(/status|/results)?")
 # The pagination parameters of the results route and the least value each accepts.
 _PAGINATION_MINIMUM = {"page": 0, "page_size": 1, "offset": 0, "limit": 1}

@@ -80,14 +80,6 @@ class Ingested:
 
 
 class FindingsStore(Protocol):
-    async def record_scan_commit(self, scan_id: str, commit_sha: str) -> None:
-        """The commit a scan's clone checked out."""
-        ...
-
-    async def scan_documents(self, scan_id: str) -> dict[str, dict[str, Any]]:
-        """Every finding of a scan, by fingerprint, in the scan's order."""
-        ...
-
     async def untracked_scans(self, limit: int) -> list[Scan]:
         """Completed scans whose findings are not tracked yet, oldest first."""
         ...

@@ -1,4 +1,4 @@
-"""Tracked findings over SQL (a mixin of SqlStore: it uses the store's connections).
+"""Tracked findings over SQL (composed into SqlStore, on the database it shares).
 
 Tracking a scan runs in one transaction that first claims the scan (`tracked_at`), so a
 scan's findings are taken in exactly once however many processes try; on PostgreSQL a
@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Sequence
-from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
@@ -26,6 +25,8 @@ from tavo_platform.findings.lifecycle import (
     plan,
     scope_of,
 )
+from tavo_platform.store._database import SqlAggregate
+from tavo_platform.store.event_data import finding_event_data
 from tavo_platform.store.findings import (
     FindingEvent,
     Ingested,
@@ -34,6 +35,7 @@ from tavo_platform.store.findings import (
 )
 from tavo_platform.store.records import Page, Scan
 from tavo_platform.store.schema import finding_events, findings, scans, tracked_findings
+from tavo_platform.store.webhooks_sql import enqueue
 
 _BATCH = 500
 _T = tracked_findings.c
@@ -89,30 +91,9 @@ def _columns_of(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class FindingsSql:
-    if TYPE_CHECKING:
-        url: str
-
-        def _read(self) -> AbstractAsyncContextManager[Any]: ...
-        def _write(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
-
-    async def record_scan_commit(self, scan_id: str, commit_sha: str) -> None:
-        async with self._write() as connection:
-            await connection.execute(
-                update(scans).where(scans.c.id == scan_id).values(commit_sha=commit_sha[:64])
-            )
-
-    async def scan_documents(self, scan_id: str) -> dict[str, dict[str, Any]]:
-        async with self._read() as connection:
-            rows = await connection.execute(
-                select(findings.c.fingerprint, findings.c.data)
-                .where(findings.c.scan_id == scan_id)
-                .order_by(findings.c.seq)
-            )
-            return {row.fingerprint: row.data for row in rows}
-
+class FindingsSql(SqlAggregate):
     async def untracked_scans(self, limit: int) -> list[Scan]:
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             rows = (
                 await connection.execute(
                     select(scans)
@@ -126,14 +107,14 @@ class FindingsSql:
     async def ingest_scan_findings(
         self, scan_id: str, rules_run: Collection[str] | None
     ) -> Ingested | None:
-        async with self._write() as connection:
+        async with self._db.write() as connection:
             return await ingest_in(connection, scan_id, rules_run)
 
     async def list_tracked_findings(
         self, org_id: str, flt: TrackedFilter, *, offset: int, limit: int
     ) -> Page:
         condition = _conditions(org_id, flt)
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             total = (
                 await connection.execute(
                     select(func.count()).select_from(tracked_findings).where(condition)
@@ -156,7 +137,7 @@ class FindingsSql:
         condition = _conditions(org_id, flt)
         if before_seq is not None:
             condition = and_(condition, _T.seq < before_seq)
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             rows = (
                 await connection.execute(
                     select(tracked_findings).where(condition).order_by(_T.seq.desc()).limit(limit)
@@ -165,7 +146,7 @@ class FindingsSql:
         return [_tracked(row) for row in rows]
 
     async def get_tracked_finding(self, org_id: str, finding_id: str) -> TrackedFinding | None:
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             row = (
                 await connection.execute(
                     select(tracked_findings).where(_T.id == finding_id, _T.org_id == org_id)
@@ -177,7 +158,7 @@ class FindingsSql:
         self, org_id: str, finding_id: str, status: str, actor: str, comment: str | None
     ) -> tuple[TrackedFinding, FindingEvent] | None:
         mine = and_(_T.id == finding_id, _T.org_id == org_id)
-        async with self._write() as connection:
+        async with self._db.write() as connection:
             row = (
                 await connection.execute(select(tracked_findings).where(mine).with_for_update())
             ).first()
@@ -214,6 +195,17 @@ class FindingsSql:
                 )
             ).scalar_one()
             updated = (await connection.execute(select(tracked_findings).where(mine))).one()
+            await enqueue(
+                connection,
+                org_id,
+                "finding.triaged",
+                {
+                    "finding": {**finding_event_data(updated), "triage": updated.triage},
+                    "from_status": row.status,
+                    "actor": actor,
+                    "comment": comment,
+                },
+            )
         return _tracked(updated), FindingEvent(seq=int(seq), **event)
 
     async def finding_history(
@@ -221,7 +213,7 @@ class FindingsSql:
     ) -> Page:
         owned = select(_T.id).where(_T.id == finding_id, _T.org_id == org_id)
         condition = finding_events.c.finding_id.in_(owned.scalar_subquery())
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             total = (
                 await connection.execute(
                     select(func.count()).select_from(finding_events).where(condition)
@@ -243,7 +235,7 @@ class FindingsSql:
             findings,
             and_(findings.c.scan_id == scan_id, findings.c.fingerprint == _T.fingerprint),
         )
-        async with self._read() as connection:
+        async with self._db.read() as connection:
             rows = (
                 await connection.execute(
                     select(tracked_findings)

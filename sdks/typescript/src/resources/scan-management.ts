@@ -4,7 +4,7 @@
  */
 import * as C from '../constants.js';
 import { SCAN_CREATION, apiPath } from '../core.js';
-import type { RequestOptions } from '../core.js';
+import type { ClientCore, RequestOptions } from '../core.js';
 import { TavoConnectionError, TavoNotFoundError, TavoResponseError, TavoServerError, TavoTimeoutError } from '../errors.js';
 import { Pager } from '../pagination.js';
 import { sleep } from '../retry.js';
@@ -13,6 +13,7 @@ import type {
   CreateScanParams,
   ListScansParams,
   Scan,
+  ScanDiff,
   ScanList,
   ScanResults,
   ScanResultsParams,
@@ -58,6 +59,22 @@ function streamFailed(error: unknown): boolean {
   );
 }
 
+/** The final status from the event stream, or undefined to go on by polling. */
+async function followEvents(core: ClientCore, scanId: string, options: RequestOptions): Promise<ScanStatus | undefined> {
+  const request = { method: 'GET', path: apiPath('scans', scanId, 'events'), cacheable: false, options };
+  try {
+    for await (const event of core.events(request, C.STREAM_READ_TIMEOUT_MS)) {
+      const status = event !== undefined ? statusOf(event, scanId) : undefined;
+      if (status?.finished) return status;
+    }
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    if (streamFailed(error)) return undefined;
+    throw error;
+  }
+  return undefined;
+}
+
 export class ScanManagement extends Resource {
   /** One page of the organisation's scans, newest first, optionally of one status. */
   listScans(params: ListScansParams = {}, options?: RequestOptions): Promise<ScanList> {
@@ -89,7 +106,7 @@ export class ScanManagement extends Resource {
     return this.core.request({
       method: 'POST',
       path: apiPath('uploads', 'scans'),
-      query: { scan_type: params.scan_type ?? 'security', rules: params.rules, exclusions: params.exclusions },
+      query: { scan_type: params.scan_type ?? 'security', rules: params.rules, exclusions: params.exclusions, project: params.project },
       body,
       contentType: ARCHIVE_TYPE,
       scope: SCAN_CREATION,
@@ -126,6 +143,19 @@ export class ScanManagement extends Resource {
     );
   }
 
+  /**
+   * Findings `new` in this scan, `fixed` since the `base` scan, and `unchanged` (both
+   * completed scans of the same repository).
+   */
+  getScanDiff(scanId: string, base: string, options?: RequestOptions): Promise<ScanDiff> {
+    return this.core.request({ method: 'GET', path: apiPath('scans', scanId, 'diff'), query: { base }, options });
+  }
+
+  /** A completed scan's findings as a SARIF 2.1.0 log (GitHub code scanning). */
+  getScanSarif(scanId: string, options?: RequestOptions): Promise<Record<string, unknown>> {
+    return this.core.request({ method: 'GET', path: apiPath('scans', scanId, 'results.sarif'), options });
+  }
+
   /** Cancels a queued or running scan. */
   cancelScan(scanId: string, options?: RequestOptions): Promise<Scan> {
     return this.core.request({ method: 'POST', path: apiPath('scans', scanId, 'cancel'), options });
@@ -146,7 +176,7 @@ export class ScanManagement extends Resource {
     const wait = deadline(timeout, rest, `scan ${scanId}`);
     const callOptions = withSignal(rest, wait.signal);
     try {
-      const final = await this.followEvents(scanId, callOptions);
+      const final = await followEvents(this.core, scanId, callOptions);
       if (final !== undefined) return final;
       let interval = C.POLL_INITIAL_INTERVAL_MS;
       for (;;) {
@@ -160,21 +190,5 @@ export class ScanManagement extends Resource {
     } finally {
       wait.dispose();
     }
-  }
-
-  /** The final status from the event stream, or undefined to go on by polling. */
-  private async followEvents(scanId: string, options: RequestOptions): Promise<ScanStatus | undefined> {
-    const request = { method: 'GET', path: apiPath('scans', scanId, 'events'), cacheable: false, options };
-    try {
-      for await (const event of this.core.events(request, C.STREAM_READ_TIMEOUT_MS)) {
-        const status = event !== undefined ? statusOf(event, scanId) : undefined;
-        if (status?.finished) return status;
-      }
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      if (streamFailed(error)) return undefined;
-      throw error;
-    }
-    return undefined;
   }
 }

@@ -5,7 +5,14 @@
  * response models are checked against real responses by the contract tests.
  */
 
+import type { components } from '../generated/openapi.js';
+
 export type Severity = 'CRITICAL' | 'HIGH' | 'MEDIUM' | 'LOW' | 'INFO';
+/** Languages rules are written for (the server's list). */
+export type Language = components['schemas']['Language'];
+/** OWASP Top 10 for LLM Applications 2025 ids. */
+export type OwaspLlmId = 'LLM01' | 'LLM02' | 'LLM03' | 'LLM04' | 'LLM05' | 'LLM06' | 'LLM07' | 'LLM08' | 'LLM09' | 'LLM10';
+export type Verdict = 'likely_true_positive' | 'needs_review' | 'likely_false_positive';
 export const SEVERITY_ORDER: readonly Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFO'];
 export type ScanStatusName = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type ScanType = 'security' | 'comprehensive' | 'llm' | 'secrets' | 'code' | 'models';
@@ -51,6 +58,8 @@ export interface ScanSummary {
   skipped_by_reason: Record<string, number>;
   rules_run: number;
   duration_seconds: number;
+  /** Findings triaged away (left out of the counts above): {total, by_status}. */
+  triaged?: Record<string, unknown>;
 }
 
 /** A scan of a repository (or of uploaded code) and, once finished, its summary. */
@@ -71,6 +80,11 @@ export interface Scan {
   summary: ScanSummary | null;
   attempts: number;
   cancel_requested: boolean;
+  /** The upload project (uploads naming one share tracked findings). */
+  project: string | null;
+  ref: string | null;
+  base_ref: string | null;
+  commit_sha: string | null;
 }
 
 /** A scan's status: small and cheap to ask for. */
@@ -127,6 +141,30 @@ export interface ScanResults extends PageInfo {
   scan_id: string;
   scan_status: ScanStatusName;
   vulnerabilities: Vulnerability[];
+  /** The triage of findings that have one, by fingerprint. */
+  triaged: Record<string, ScanFindingTriage>;
+}
+
+/** The triage of one of a scan's findings (in `ScanResults.triaged`). */
+export interface ScanFindingTriage {
+  finding_id: string;
+  status: string;
+  by?: string | null;
+  comment?: string | null;
+}
+
+/** Findings between two completed scans of a repository, by fingerprint. */
+export interface ScanDiff {
+  scan_id: string;
+  base_scan_id: string;
+  repository_id: string | null;
+  project: string | null;
+  commit_sha: string | null;
+  base_commit_sha: string | null;
+  counts: Record<string, number>;
+  new: Vulnerability[];
+  fixed: Vulnerability[];
+  unchanged: Vulnerability[];
 }
 
 export interface ListScansParams extends Paging {
@@ -138,12 +176,16 @@ export interface CreateScanParams {
   repository_url: string;
   scan_type?: ScanType;
   branch?: string | null;
+  /** Scan at this branch, tag or commit (instead of `branch`). */
+  ref?: string | null;
+  /** Diff-aware: report only findings new relative to this branch or tag. */
+  base_ref?: string | null;
   rules?: string[];
   exclusions?: string[];
 }
 
 export interface ScanResultsParams extends Paging {
-  severity?: OneOrMany<string>;
+  severity?: OneOrMany<Severity>;
   rule?: OneOrMany<string>;
   path?: string;
 }
@@ -152,6 +194,8 @@ export interface UploadScanParams {
   scan_type?: ScanType;
   rules?: string[];
   exclusions?: string[];
+  /** Uploads naming the same project share tracked findings (`client.findings`). */
+  project?: string;
 }
 
 // --- bulk -------------------------------------------------------------------------------
@@ -295,9 +339,9 @@ export interface CustomRuleFileList {
 /** Filters of `listRules`; each takes one value or a list (values of one filter OR). */
 export interface ListRulesParams {
   pack?: OneOrMany<string>;
-  severity?: OneOrMany<string>;
-  language?: OneOrMany<string>;
-  owasp_llm?: OneOrMany<string>;
+  severity?: OneOrMany<Severity>;
+  language?: OneOrMany<Language>;
+  owasp_llm?: OneOrMany<OwaspLlmId>;
   category?: OneOrMany<string>;
 }
 
@@ -322,8 +366,8 @@ export interface AIModelList {
 
 export interface AnalysisOptions {
   fix_first_limit?: number;
-  token_budget?: number;
-  max_llm_findings?: number;
+  token_budget?: number | null;
+  max_llm_findings?: number | null;
 }
 
 /** An analysis job: like a scan, it is queued, runs and finishes. */
@@ -368,7 +412,7 @@ export interface AnalyzedFinding {
   path: string;
   start_line: number;
   risk: RiskScore | null;
-  verdict: string;
+  verdict: Verdict;
   reasons: string[];
   facts: Record<string, unknown>;
   cluster_id: string | null;
@@ -409,7 +453,7 @@ export interface AnalysisResult extends PageInfo {
 }
 
 export interface AnalysisResultParams extends Paging {
-  verdict?: OneOrMany<string>;
+  verdict?: OneOrMany<Verdict>;
   min_risk?: number;
 }
 
@@ -425,4 +469,73 @@ export interface ModelFileVerdict {
   recommendations: string[];
   confidence: number | string | null;
   analysis: Record<string, unknown>;
+}
+
+// --- findings across scans ------------------------------------------------------------------
+
+export type FindingStatus = 'open' | 'fixed' | 'reopened' | 'false_positive' | 'accepted_risk' | 'wont_fix';
+export type TriageStatus = 'open' | 'false_positive' | 'accepted_risk' | 'wont_fix';
+
+/** A person's verdict on a finding: who, when, why. */
+export interface FindingTriage {
+  status: string;
+  by: string | null;
+  at: string | null;
+  comment: string | null;
+}
+
+/**
+ * A finding with a life across scans: identified by its fingerprint within a repository (or
+ * upload project), with its status and where it was first and last seen.
+ */
+export interface TrackedFinding extends Vulnerability {
+  repository_id: string | null;
+  project: string | null;
+  status: FindingStatus;
+  detection_status: string;
+  triage: FindingTriage | null;
+  first_seen_scan_id: string | null;
+  last_seen_scan_id: string | null;
+  fixed_scan_id: string | null;
+  first_seen_at: string | null;
+  last_seen_at: string | null;
+  updated_at: string | null;
+}
+
+/** One page of findings; `next_cursor` continues a keyset (cursor) listing. */
+export interface FindingList extends PageInfo {
+  items: TrackedFinding[];
+  next_cursor: string | null;
+  next: string | null;
+}
+
+/** One step of a finding's history: detected, fixed, reopened or triaged. */
+export interface FindingEvent {
+  kind: string;
+  to_status: string;
+  from_status: string | null;
+  actor: string | null;
+  comment: string | null;
+  scan_id: string | null;
+  at: string | null;
+}
+
+export interface FindingHistory extends PageInfo {
+  finding_id: string;
+  items: FindingEvent[];
+}
+
+/** Filters and paging of `listFindings`: page/page_size, offset/limit, or cursor. */
+export interface ListFindingsParams extends Paging {
+  repository?: string;
+  project?: string;
+  status?: OneOrMany<FindingStatus>;
+  severity?: OneOrMany<Severity>;
+  rule?: OneOrMany<string>;
+  category?: OneOrMany<string>;
+  owasp_llm?: OneOrMany<OwaspLlmId>;
+  path?: string;
+  first_seen_after?: string;
+  /** "" for the first page of a keyset listing, then each page's `next_cursor`. */
+  cursor?: string;
 }

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 
 from ast_grep_py import SgNode
 
+from tavo_platform.engine._languages import Language
+from tavo_platform.engine._rule_spec import RuleSpec
 from tavo_platform.engine.dataflow._patterns import TaintPatterns
 from tavo_platform.engine.dataflow.ir import Location, Module
 from tavo_platform.engine.dataflow.solver import Project, TaintHit
-from tavo_platform.engine.languages import Language
-from tavo_platform.rules.model import Rule
 
 __all__ = ["Location", "Module", "TaintHit", "TaintRules", "solve"]
 
@@ -29,7 +29,7 @@ _JS_LANGUAGES = (Language.JAVASCRIPT, Language.TYPESCRIPT, Language.TSX)
 class TaintRules:
     """The taint rules of one scan, compiled per language."""
 
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[RuleSpec]) -> None:
         taint = [rule for rule in rules if rule.taint is not None]
         self.by_id = {rule.id: rule for rule in taint}
         self.patterns = {

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from ast_grep_py import SgNode
+from ast_grep_py import SgNode, SgRoot
 
+from tavo_platform.engine._languages import Language
+from tavo_platform.engine._rule_spec import TAINT_ENTRY_KEYS, RuleSpec
 from tavo_platform.engine.dataflow.ir import Location
-from tavo_platform.engine.languages import Language
 from tavo_platform.engine.matchers.requirements import Requirement, WordCache, requirement_of
-from tavo_platform.rules.model import TAINT_ENTRY_KEYS, Rule
 
 NodeKey = tuple[int, int, str]
 ROLES = ("sources", "sinks", "sanitizers", "propagators")
@@ -71,7 +71,7 @@ def location(node: SgNode) -> Location:
 class TaintPatterns:
     """The patterns of every taint rule for one language."""
 
-    def __init__(self, language: Language, rules: Sequence[Rule]) -> None:
+    def __init__(self, language: Language, rules: Sequence[RuleSpec]) -> None:
         self.language = language
         self.rules = [r for r in rules if r.taint is not None and language in r.languages]
         merged: dict[tuple[str, str], Entry] = {}
@@ -84,7 +84,9 @@ class TaintPatterns:
                     if known is None
                     else _with_rule(known, rule.id)
                 )
-        self.entries = list(merged.values())
+        # An entry may use node kinds of one grammar only (JSX, TypeScript parameters): it
+        # applies where it compiles.
+        self.entries = [e for e in merged.values() if compiles(e.config, language)]
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -100,7 +102,17 @@ class TaintPatterns:
         return found
 
 
-def _entries(rule: Rule) -> list[tuple[str, dict[str, Any]]]:
+def compiles(config: dict[str, Any], language: Language) -> bool:
+    try:
+        SgRoot("", language.value).root().find_all(cast(Any, config))
+    except BaseException as error:  # the Rust binding raises plain Exception subclasses
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        return False
+    return True
+
+
+def _entries(rule: RuleSpec) -> list[tuple[str, dict[str, Any]]]:
     assert rule.taint is not None
     return [(role, raw) for role in ROLES for raw in getattr(rule.taint, role)]
 

@@ -368,14 +368,17 @@ class _Frame:
         args = [(arg, self.expr(arg.value)) for arg in call.args]
         if call.clean:
             return EMPTY
-        target = (
-            self.project.resolver.call(self.module, self.function, call.callee)
-            if call.callee
-            else None
-        )
-        default = V.merge([receiver, *(value for _, value in args)])
+        if call.local_target is not None:
+            target: Target | None = Target(self.module, call.local_target, False)
+        elif call.callee:
+            target = self.project.resolver.call(self.module, self.function, call.callee)
+        else:
+            target = None
+        default = receiver if call.lookup else V.merge([receiver, *(value for _, value in args)])
         if target is None:
             return default
+        if call.on_instance and not target.bound:
+            target = Target(target.module, target.function, True, target.constructor)
         callee_uid = self.project.uids.get((target.module, target.function))
         if callee_uid is None:
             return default

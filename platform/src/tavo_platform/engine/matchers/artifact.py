@@ -18,9 +18,9 @@ import fnmatch
 from collections.abc import Iterator, Sequence
 
 from tavo_platform.artifacts import ArtifactInspection, PickleImport, inspect_artifact
-from tavo_platform.engine.findings import Span
+from tavo_platform.engine._findings import Span
+from tavo_platform.engine._rule_spec import RuleSpec
 from tavo_platform.engine.matchers.interface import Match
-from tavo_platform.rules.model import Rule
 
 # Artefacts have no lines; findings point at the start of the file and say where in the
 # file the import is in their snippet.
@@ -29,7 +29,7 @@ SNIPPET_MAX_IMPORTS = 10
 
 
 class ArtifactProgram:
-    def __init__(self, rules: Sequence[Rule]) -> None:
+    def __init__(self, rules: Sequence[RuleSpec]) -> None:
         artifact_rules = [rule for rule in rules if rule.artifact is not None]
         # Most severe first, so precedence within a pack is decided in one pass.
         self._rules = sorted(artifact_rules, key=lambda rule: rule.severity.rank)
@@ -43,9 +43,11 @@ class ArtifactProgram:
         _, matches = self.evaluate(data, path)
         yield from matches
 
-    def evaluate(self, data: bytes, path: str) -> tuple[ArtifactInspection, list[Match]]:
+    def evaluate(
+        self, data: bytes, path: str, file_size: int | None = None
+    ) -> tuple[ArtifactInspection, list[Match]]:
         """Inspects the file once; returns the inspection (format, problems) and matches."""
-        inspection = inspect_artifact(data, path)
+        inspection = inspect_artifact(data, path, file_size=file_size)
         return inspection, self.match(inspection)
 
     def match(self, inspection: ArtifactInspection) -> list[Match]:
@@ -75,7 +77,7 @@ class ArtifactProgram:
         return matches
 
 
-def _flags(rule: Rule, qualified: str) -> bool:
+def _flags(rule: RuleSpec, qualified: str) -> bool:
     spec = rule.artifact
     assert spec is not None
     return any(fnmatch.fnmatchcase(qualified, glob) for glob in spec.imports) and not any(
@@ -83,7 +85,7 @@ def _flags(rule: Rule, qualified: str) -> bool:
     )
 
 
-def _match(rule: Rule, imports: list[PickleImport]) -> Match:
+def _match(rule: RuleSpec, imports: list[PickleImport]) -> Match:
     first_seen: dict[str, PickleImport] = {}
     for imported in imports:
         first_seen.setdefault(imported.qualified, imported)
@@ -104,7 +106,7 @@ def _match(rule: Rule, imports: list[PickleImport]) -> Match:
     )
 
 
-def _check_match(rule: Rule, evidence: list[str]) -> Match:
+def _check_match(rule: RuleSpec, evidence: list[str]) -> Match:
     shown = evidence[:SNIPPET_MAX_IMPORTS]
     if len(evidence) > SNIPPET_MAX_IMPORTS:
         shown.append(f"and {len(evidence) - SNIPPET_MAX_IMPORTS} more")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tavo_platform.engine.findings import Autofix, Span
-from tavo_platform.rules.model import Rule
+from tavo_platform.engine._findings import Autofix, Span
+from tavo_platform.engine._rule_spec import RuleSpec
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    rule: Rule
+    rule: RuleSpec
     span: Span
     # The text the fingerprint is computed from: what matched, not where.
     matched_text: str

@@ -19,8 +19,9 @@ from typing import Any, cast
 
 from ast_grep_py import SgNode, SgRoot
 
-from tavo_platform.engine.findings import Autofix, Span
-from tavo_platform.engine.languages import Language
+from tavo_platform.engine._findings import Autofix, Span
+from tavo_platform.engine._languages import Language
+from tavo_platform.engine._rule_spec import RuleSpec
 from tavo_platform.engine.matchers.interface import Match
 from tavo_platform.engine.matchers.requirements import (
     Requirement,
@@ -29,14 +30,13 @@ from tavo_platform.engine.matchers.requirements import (
     node_requirement_of,
     requirement_of,
 )
-from tavo_platform.rules.model import Rule
 
 _FIX_METAVARIABLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")
 
 
 @dataclass(frozen=True, slots=True)
 class _CompiledRule:
-    rule: Rule
+    rule: RuleSpec
     pattern: dict[str, Any]  # the ast-grep rule object
     config: dict[str, Any]  # the full ast-grep config
     requirement: Requirement
@@ -70,7 +70,7 @@ class _NodeText:
 class StructuralProgram:
     """Every structural rule for one language, ready to run on parsed files."""
 
-    def __init__(self, language: Language, rules: Sequence[Rule]) -> None:
+    def __init__(self, language: Language, rules: Sequence[RuleSpec]) -> None:
         self.language = language
         self._rules = [_compile(rule) for rule in rules]
 
@@ -124,7 +124,7 @@ def parse(text: str, language: Language) -> SgNode:
     return SgRoot(text, language.value).root()
 
 
-def _compile(rule: Rule) -> _CompiledRule:
+def _compile(rule: RuleSpec) -> _CompiledRule:
     assert rule.structural is not None
     return _CompiledRule(
         rule=rule,

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from tavo_platform.engine.languages import Language
+from tavo_platform.engine import Language
 from tavo_platform.rules.catalog import builtin_catalog
 from tavo_platform.rules.loader import load_rule_text
 from tavo_platform.rules.model import Rule

@@ -11,8 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from tavo_platform.engine.scanner import ScanResult
-from tavo_platform.engine.walker import SkipReport
+from tavo_platform.engine import ScanResult, SkipReport
 from tavo_platform.findings.diffing import diff
 from tavo_platform.findings.lifecycle import scope_of
 from tavo_platform.formats.sarif import SOURCE_ROOT, sarif_log

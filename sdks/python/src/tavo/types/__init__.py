@@ -14,7 +14,14 @@ from tavo.types.ai import (
     RiskScore,
     SecurityScore,
 )
-from tavo.types.bulk import BulkScanItem, BulkScanResult, BulkStatusItem, BulkStatusResult
+from tavo.types.bulk import (
+    BulkActionItem,
+    BulkActionResult,
+    BulkScanItem,
+    BulkScanResult,
+    BulkStatusItem,
+    BulkStatusResult,
+)
 from tavo.types.common import ErrorInfo, PageInfo
 from tavo.types.findings import (
     FindingEvent,
@@ -52,9 +59,18 @@ from tavo.types.scans import (
     ScanResultsParams,
     ScanStatus,
     ScanSummary,
+    TraceStep,
     Vulnerability,
 )
+from tavo.types.schedules import Schedule, ScheduleList, ScheduleRun
 from tavo.types.severity import SEVERITY_ORDER, Severity
+from tavo.types.webhooks import (
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryList,
+    WebhookEvent,
+    WebhookList,
+)
 
 __all__ = [
     "SEVERITY_ORDER",
@@ -65,6 +81,8 @@ __all__ = [
     "AnalysisOptions",
     "AnalysisResult",
     "AnalyzedFinding",
+    "BulkActionItem",
+    "BulkActionResult",
     "BulkScanItem",
     "BulkScanResult",
     "BulkStatusItem",
@@ -101,9 +119,18 @@ __all__ = [
     "ScanResultsParams",
     "ScanStatus",
     "ScanSummary",
+    "Schedule",
+    "ScheduleList",
+    "ScheduleRun",
     "SecurityScore",
     "Severity",
+    "TraceStep",
     "TrackedFinding",
     "TrendPoint",
     "Vulnerability",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookDeliveryList",
+    "WebhookEvent",
+    "WebhookList",
 ]

@@ -58,7 +58,7 @@ final class CountingProxy implements AutoCloseable {
         }
     }
 
-    private static void pump(Socket from, Socket to, Runnable closed) {
+    static void pump(Socket from, Socket to, Runnable closed) {
         Thread thread = new Thread(() -> {
             byte[] buffer = new byte[16384];
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {

@@ -183,6 +183,15 @@ class LiveResourcesTest {
         ScanStatus done = own.scanManagement().waitForScan(uploaded.id(), Duration.ofMinutes(3));
         assertEquals("completed", done.status());
         assertTrue(done.totalFindings() >= 2);
+
+        java.nio.file.Path project = java.nio.file.Files.createTempDirectory("tavo-upload");
+        java.nio.file.Files.writeString(project.resolve("app.py"), TestServer.VULNERABLE_APP);
+        java.nio.file.Files.writeString(project.resolve(".gitignore"), "vendored/\n");
+        java.nio.file.Files.createDirectories(project.resolve("vendored"));
+        java.nio.file.Files.writeString(project.resolve("vendored/lib.py"), TestServer.VULNERABLE_APP);
+        Scan directory = own.scanManagement().uploadScanAsync(project).join();
+        ScanStatus packed = own.scanManagement().waitForScan(directory.id(), Duration.ofMinutes(3));
+        assertEquals(done.totalFindings(), packed.totalFindings(), "the ignored copy was not uploaded");
     }
 
     private static byte[] zip(Map<String, String> files) throws IOException {

@@ -257,6 +257,35 @@ class ResilienceTest {
     }
 
     @Test
+    void waitingForAScanFallsBackToPollingWhenTheEventStreamFails() throws Exception {
+        String key = SERVER.unlimitedKey();
+        try (FaultProxy proxy = new FaultProxy(SERVER.baseUrl)) {
+            proxy.fake(FaultProxy.request("GET", "/events"), 1, seen -> new Fake(503, JSON_TYPE,
+                    "{\"success\":false,\"error\":{\"code\":\"SERVICE_UNAVAILABLE\",\"message\":\"no streams\",\"details\":{}}}"));
+            TavoClient client = via(proxy, key);
+            Scan scan = client.scanManagement().createScan(SERVER.repositoryUrl());
+            assertEquals("completed", client.scanManagement().waitForScan(scan.id(), Duration.ofMinutes(3)).status());
+            assertEquals(1, proxy.seen("GET", "/scans/" + scan.id() + "/events").size());
+            assertTrue(proxy.seen("GET", "/scans/" + scan.id() + "/status").size() >= 1, "it polled the status");
+            assertEquals(0, client.connectionsInUse());
+        }
+    }
+
+    @Test
+    void waitingForAScanTimesOut() {
+        TavoClient client = SERVER.client(SERVER.unlimitedKey()).build();
+        Scan scan = client.scanManagement().createScan(SERVER.repositoryUrl());
+        TavoTimeoutException late = assertThrows(TavoTimeoutException.class,
+                () -> client.scanManagement().waitForScan(scan.id(), Duration.ofMillis(1)));
+        assertTrue(late.getMessage().contains(scan.id()), late.getMessage());
+        client.scanManagement().waitForScan(scan.id(), Duration.ofMinutes(3));
+        for (int i = 0; i < 50 && client.connectionsInUse() > 0; i++) {
+            TestServer.sleep(20);
+        }
+        assertEquals(0, client.connectionsInUse(), "the abandoned event streams gave their connections back");
+    }
+
+    @Test
     void apiErrorsAreTyped() {
         TavoClient client = SERVER.client(SERVER.unlimitedKey()).build();
         TavoNotFoundException missing = assertThrows(TavoNotFoundException.class, () -> client.scanManagement().getScan("scan_nope"));

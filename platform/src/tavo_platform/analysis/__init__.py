@@ -1,0 +1,1 @@
+"""AI analysis: triage, risk, remediation and model-file verdicts over scan findings."""

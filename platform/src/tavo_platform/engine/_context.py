@@ -1,0 +1,255 @@
+"""Facts about the code around each finding, worked out from the syntax tree at scan time.
+
+Scans keep no source once they finish, and a snippet of three lines cannot say whether the
+value in `cursor.execute(f"... {user_id}")` came from a web request or from a constant. So
+while the file is at hand the scanner asks this module, for every finding of a Python or
+JavaScript/TypeScript file:
+
+- which function the finding is in, and whether that function is an entry point: a web
+  handler (route decorator, `request`/`req` parameter, `app.get(..., (req, res) => ...)`),
+  a tool an LLM agent calls, or a command-line entry point;
+- which untrusted inputs reach the flagged code inside the same function: the request
+  object, a handler's parameters, an LLM's reply, command-line input;
+- whether only literals and constants reach the flagged call's arguments;
+- whether it is dead code (`if False:`, after a `return` in the same block).
+
+This is a small intra-procedural data-flow pass: the names assigned in the enclosing
+function(s) are followed in source order (twice, so values that flow around a loop are
+seen). It follows no calls and knows no sanitisers, so the analysis weighs its answer as
+evidence, not proof. It costs one more parse of each file that has findings, and nothing
+for the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ast_grep_py import SgNode
+
+from tavo_platform.engine._context_entry import _EntryPoints
+from tavo_platform.engine._context_syntax import (
+    IGNORED_PARAMETERS,
+    LLM_CALL,
+    REQUEST_ROOTS,
+    SYNTAX,
+    UPPER_CONSTANT,
+    USER_INPUT,
+    Flow,
+    Names,
+    Position,
+    end_of,
+    find_all,
+    start_of,
+)
+from tavo_platform.engine._findings import CodeContext, Span
+from tavo_platform.engine._languages import Language
+
+
+class _FileFacts(_EntryPoints):
+    # --- one finding -------------------------------------------------------------------
+
+    def context(self, span: Span) -> CodeContext:
+        start = (span.start_line - 1, span.start_column - 1)
+        end = (span.end_line - 1, span.end_column - 1)
+        chain = self.enclosing(start)
+        entrypoint, seeds = self._entry_and_seeds(chain)
+        if chain:
+            names, flow = self.scope(chain[0], seeds)
+        else:
+            names, flow = self._names(self._statement_at(start)), self.module_flow()
+            if self._under_main_guard(start):
+                entrypoint = "cli"
+        # What flows into the flagged call is its arguments (not the receiver in
+        # `cursor.execute(...)`); code flagged without a call is taken whole.
+        arguments = self._arguments(start, end, chain[-1] if chain else self.root)
+        reaching, sanitisers = self._reaching(start, end, arguments, names, flow)
+        from_parameters = "parameter" in reaching
+        reaching.discard("parameter")
+        return CodeContext(
+            function=self._innermost_name(chain),
+            entrypoint=entrypoint,
+            untrusted_sources=tuple(sorted(reaching)),
+            from_parameters=from_parameters,
+            constant_input=(
+                None
+                if arguments is None
+                else not reaching and self._only_constants(arguments, names, flow, bool(chain))
+            ),
+            dead_code=self._is_dead(start, end, chain),
+            sanitizers=tuple(sorted(sanitisers)),
+        )
+
+    def _entry_and_seeds(self, chain: list[SgNode]) -> tuple[str | None, dict[str, set[str]]]:
+        """The innermost entry-point kind around a finding, and what each enclosing
+        function's parameters carry in."""
+        entrypoint = None
+        seeds: dict[str, set[str]] = {}
+        for function in chain:
+            kind = self.entrypoint(function)
+            entrypoint = kind or entrypoint
+            for name, _ in self.parameters(function):
+                if name in IGNORED_PARAMETERS:
+                    continue
+                if kind == "web_handler":
+                    seeds.setdefault(name, set()).add("handler_parameter")
+                elif kind == "llm_tool":
+                    seeds.setdefault(name, set()).add("llm_output")
+                elif kind is None:
+                    seeds.setdefault(name, set()).add("parameter")
+        return entrypoint, seeds
+
+    def _reaching(
+        self, start: Position, end: Position, arguments: SgNode | None, names: Names, flow: Flow
+    ) -> tuple[set[str], set[str]]:
+        """The untrusted inputs reaching the flagged code, and the sanitisers met on the way."""
+        data_start, data_end = (
+            (start_of(arguments), end_of(arguments)) if arguments is not None else (start, end)
+        )
+        cleaned = self._sanitising_calls(arguments)
+        reaching: set[str] = set()
+        sanitisers: set[str] = set()
+        for position, name in names.placed_within(data_start, data_end):
+            kinds = set(flow.sources.get(name, ()))
+            if name in REQUEST_ROOTS:
+                kinds.add("request")
+            wrapper = next((w for s, e, w in cleaned if s <= position < e), None)
+            if wrapper is not None and kinds:
+                sanitisers.add(wrapper)
+                continue
+            reaching.update(kinds)
+            sanitisers.update(flow.sanitised.get(name, ()))
+        flagged_text = self._text_of(data_start, data_end)
+        if LLM_CALL.search(flagged_text):
+            reaching.add("llm_output")
+        if USER_INPUT.search(flagged_text):
+            reaching.add("user_input")
+        return reaching, sanitisers
+
+    def _sanitising_calls(self, arguments: SgNode | None) -> list[tuple[Position, Position, str]]:
+        """Sanitiser calls inside the flagged code: they clean what they wrap."""
+        if arguments is None:
+            return []
+        call_kind = "call" if self.language is Language.PYTHON else "call_expression"
+        cleaned = []
+        for call in arguments.find_all(kind=call_kind):
+            sanitiser = self._sanitiser(call)
+            if sanitiser is not None:
+                cleaned.append((start_of(call), end_of(call), sanitiser))
+        return cleaned
+
+    def _innermost_name(self, chain: list[SgNode]) -> str | None:
+        for function in reversed(chain):
+            name = self.function_name(function)
+            if name:
+                return name
+        return None
+
+    def _arguments(self, start: Position, end: Position, scope: SgNode) -> SgNode | None:
+        """The first argument list inside the span: the flagged call's arguments."""
+        key = start_of(scope)
+        if key not in self._argument_lists:
+            self._argument_lists[key] = [
+                (start_of(node), end_of(node), node)
+                for node in find_all(
+                    scope,
+                    {"rule": {"any": [{"kind": k} for k in sorted(self.syntax.argument_lists)]}},
+                )
+            ]
+        for node_start, node_end, node in self._argument_lists[key]:
+            if node_start >= end:
+                break
+            if node_start >= start and node_end <= end:
+                return node
+        return None
+
+    def _only_constants(
+        self, arguments: SgNode, names: Names, flow: Flow, in_function: bool
+    ) -> bool:
+        """Whether every variable among the arguments holds a literal (imported names,
+        called functions and UPPER_CASE constants aside)."""
+        module = self.module_flow() if in_function else flow
+        imported = self.imported()
+        call_kind = "call" if self.language is Language.PYTHON else "call_expression"
+        called = {
+            callee.text()
+            for call in arguments.find_all(kind=call_kind)
+            if (callee := call.field("function")) is not None
+        }
+        for name in names.within(start_of(arguments), end_of(arguments)):
+            if name in imported or name in called or UPPER_CONSTANT.match(name):
+                continue
+            if name in flow.variables or name in flow.sources:
+                return False
+            if name not in flow.constants and name not in module.constants:
+                return False
+        return True
+
+    def _is_dead(self, start: Position, end: Position, chain: list[SgNode]) -> bool:
+        for region_start, region_end in self.dead_regions():
+            if region_start <= start and end <= region_end:
+                return True
+        scope = chain[-1] if chain else None
+        if scope is None:
+            return False
+        return any(
+            exit_end <= start and block_start <= start and end <= block_end
+            for exit_end, block_start, block_end in self._exits(scope)
+        )
+
+    def _exits(self, scope: SgNode) -> list[tuple[Position, Position, Position]]:
+        """(end of the exit, start and end of its block) of each return/raise/throw that
+        belongs to `scope` itself (not to a function nested in it)."""
+        key = start_of(scope)
+        if key not in self._exit_blocks:
+            found = []
+            for exit_node in find_all(
+                scope, {"rule": {"any": [{"kind": k} for k in sorted(self.syntax.exits)]}}
+            ):
+                block = exit_node.parent()
+                if block is not None and self._owner(block) == key:
+                    found.append((end_of(exit_node), start_of(block), end_of(block)))
+            self._exit_blocks[key] = found
+        return self._exit_blocks[key]
+
+    def _owner(self, node: SgNode) -> Position | None:
+        """Where the function a node belongs to starts."""
+        for ancestor in node.ancestors():
+            if ancestor.kind() in self.syntax.functions:
+                return start_of(ancestor)
+        return None
+
+    def _text_of(self, start: Position, end: Position) -> str:
+        lines = self.lines[start[0] : end[0] + 1]
+        if not lines:
+            return ""
+        if len(lines) == 1:
+            return lines[0][start[1] : end[1]]
+        return "\n".join([lines[0][start[1] :], *lines[1:-1], lines[-1][: end[1]]])
+
+    def _under_main_guard(self, position: Position) -> bool:
+        if self.language is not Language.PYTHON:
+            return False
+        for node in self.root.find_all(kind="if_statement"):
+            condition = node.field("condition")
+            if condition is None or "__main__" not in condition.text():
+                continue
+            if start_of(node) <= position < end_of(node):
+                return True
+        return False
+
+
+def code_contexts(text: str, language: Language, spans: Iterable[Span]) -> list[CodeContext | None]:
+    """The context of each span (None for every span of a language without a grammar here)."""
+    spans = list(spans)
+    if language not in SYNTAX or not spans:
+        return [None] * len(spans)
+    facts = _FileFacts(text, language)
+    return [facts.context(span) for span in spans]
+
+
+def contexts_for(text: str, language: Language, spans: Sequence[Span]) -> list[CodeContext | None]:
+    """As code_contexts, but a failure costs the contexts, never the scan."""
+    try:
+        return code_contexts(text, language, spans)
+    except Exception:
+        return [None] * len(spans)

@@ -1,0 +1,235 @@
+"""The code-context pass's data flow within a file: which names hold untrusted input,
+sanitised values or constants, scope by scope, computed once per file or scope."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Container
+
+from ast_grep_py import SgNode, SgRoot
+
+from tavo_platform.engine._context_syntax import (
+    LLM_CALL,
+    REQUEST_ROOTS,
+    SANITISER,
+    STATEMENT_WRAPPERS,
+    SYNTAX,
+    UPPER_CONSTANT,
+    USER_INPUT,
+    Flow,
+    Names,
+    Position,
+    end_of,
+    find_all,
+    start_of,
+)
+from tavo_platform.engine._languages import Language
+
+
+class _Union:
+    """Membership in a scope's constants or the module's, without copying either; the
+    module's are only worked out if asked about."""
+
+    def __init__(self, first: set[str], facts: _FlowFacts) -> None:
+        self._first = first
+        self._facts = facts
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._first or name in self._facts.module_flow().constants
+
+class _FlowFacts:
+    def __init__(self, text: str, language: Language) -> None:
+        self.syntax = SYNTAX[language]
+        self.root = SgRoot(text, language.value).root()
+        self.lines = text.split("\n")
+        self.language = language
+        self.functions = [
+            (start_of(node), end_of(node), node)
+            for node in self.root.find_all(
+                {"rule": {"any": [{"kind": kind} for kind in sorted(self.syntax.functions)]}}
+            )
+        ]
+        self._dead_regions: list[tuple[Position, Position]] | None = None
+        self._module_flow: Flow | None = None
+        self._imported: set[str] | None = None
+        self._scopes: dict[Position, tuple[Names, Flow]] = {}
+        self._argument_lists: dict[Position, list[tuple[Position, Position, SgNode]]] = {}
+        self._exit_blocks: dict[Position, list[tuple[Position, Position, Position]]] = {}
+
+    # --- the pieces, computed once per file or scope -----------------------------------
+
+    def imported(self) -> set[str]:
+        if self._imported is None:
+            names: set[str] = set()
+            for node in self.root.find_all(
+                {"rule": {"any": [{"kind": kind} for kind in sorted(self.syntax.imports)]}}
+            ):
+                names.update(re.findall(r"[A-Za-z_$][\w$]*", node.text()))
+            if self.language is not Language.PYTHON:
+                for node in self.root.find_all(pattern="const $N = require($$$)"):
+                    target = node.get_match("N")
+                    if target is not None:
+                        names.update(re.findall(r"[A-Za-z_$][\w$]*", target.text()))
+            self._imported = names
+        return self._imported
+
+    def dead_regions(self) -> list[tuple[Position, Position]]:
+        if self._dead_regions is None:
+            regions = []
+            dead_if = {
+                "rule": {
+                    "kind": "if_statement",
+                    "has": {"field": "condition", **self.syntax.false_conditions},
+                }
+            }
+            for node in find_all(self.root, dead_if):
+                consequence = node.field("consequence")
+                if consequence is not None:
+                    regions.append((start_of(consequence), end_of(consequence)))
+            self._dead_regions = regions
+        return self._dead_regions
+
+    def module_flow(self) -> Flow:
+        if self._module_flow is None:
+            names = Names()
+            for node in self._top_level_assignments():
+                names.extend(self._names(node))
+            self._module_flow = self._flow(self.root, names, {}, top_level_only=True)
+        return self._module_flow
+
+    def scope(self, node: SgNode, seeds: dict[str, set[str]]) -> tuple[Names, Flow]:
+        key = start_of(node)
+        if key not in self._scopes:
+            names = self._names(node)
+            self._scopes[key] = (names, self._flow(node, names, seeds))
+        return self._scopes[key]
+
+    def _names(self, node: SgNode) -> Names:
+        found = Names()
+        for identifier in find_all(node, self.syntax.identifier_rule):
+            found.starts.append(start_of(identifier))
+            found.ends.append(end_of(identifier))
+            found.names.append(identifier.text())
+        return found
+
+    def _flow(
+        self,
+        scope: SgNode,
+        names: Names,
+        seeds: dict[str, set[str]],
+        *,
+        top_level_only: bool = False,
+    ) -> Flow:
+        flow = Flow(sources={name: set(kinds) for name, kinds in seeds.items()})
+        # Names holding constants: this scope's, and the module's for a function.
+        known = flow.constants if top_level_only else _Union(flow.constants, self)
+        steps = []
+        nodes = (
+            self._top_level_assignments()
+            if top_level_only
+            else find_all(
+                scope, {"rule": {"any": [{"kind": kind} for kind in self.syntax.assignments]}}
+            )
+        )
+        for node in nodes:
+            target_field, value_field = self.syntax.assignments[node.kind()]
+            assigned, value = node.field(target_field), node.field(value_field)
+            if assigned is None or value is None:
+                continue
+            targets = [
+                name
+                for name in names.within(start_of(assigned), end_of(assigned))
+                if name not in ("self", "this")
+            ]
+            steps.append((start_of(node), targets, value))
+        steps.sort(key=lambda step: step[0])
+        # Twice: a value assigned late in a loop body reaches uses earlier in it.
+        for _ in range(2):
+            for _, targets, value in steps:
+                kinds = self.sources_in(value, names, flow)
+                sanitiser = self._sanitiser(value)
+                inside = names.within(start_of(value), end_of(value))
+                if sanitiser is not None and (kinds or any(n in flow.sanitised for n in inside)):
+                    for target in targets:
+                        flow.sources.pop(target, None)
+                        flow.sanitised.setdefault(target, set()).add(sanitiser)
+                        flow.variables.add(target)
+                    continue
+                literal = not kinds and self.is_literal(value, known)
+                for target in targets:
+                    if kinds:
+                        flow.sources.setdefault(target, set()).update(kinds)
+                    elif literal and target not in flow.variables:
+                        flow.constants.add(target)
+                    else:
+                        flow.variables.add(target)
+                        flow.constants.discard(target)
+        return flow
+
+    def _sanitiser(self, node: SgNode) -> str | None:
+        """The sanitiser `node` calls at its top, if it is such a call."""
+        while node.kind() in ("parenthesized_expression", "await", "await_expression"):
+            inner = next((c for c in node.children() if c.is_named()), None)
+            if inner is None:
+                return None
+            node = inner
+        if node.kind() not in ("call", "call_expression"):
+            return None
+        callee = node.field("function")
+        if callee is None:
+            return None
+        text = callee.text()
+        return text if SANITISER.match(text) else None
+
+    def _statement_at(self, position: Position) -> SgNode:
+        """The top-level statement holding a position (the root if none does)."""
+        for child in self.root.children():
+            if start_of(child) <= position < end_of(child):
+                return child
+        return self.root
+
+    def _top_level_assignments(self) -> list[SgNode]:
+        """The module's own assignments (not those inside functions or classes), found
+        among the root's children rather than by walking the whole tree."""
+        found = []
+        pending = [c for c in self.root.children() if c.is_named()]
+        while pending:
+            node = pending.pop(0)
+            if node.kind() in self.syntax.assignments:
+                found.append(node)
+            elif node.kind() in STATEMENT_WRAPPERS:
+                pending[:0] = [c for c in node.children() if c.is_named()]
+        return found
+
+    def sources_in(self, node: SgNode, names: Names, flow: Flow) -> set[str]:
+        """Which untrusted inputs the expression `node` carries."""
+        kinds: set[str] = set()
+        for name in names.within(start_of(node), end_of(node)):
+            if name in REQUEST_ROOTS:
+                kinds.add("request")
+            kinds.update(flow.sources.get(name, ()))
+        text = node.text()
+        if LLM_CALL.search(text):
+            kinds.add("llm_output")
+        if USER_INPUT.search(text):
+            kinds.add("user_input")
+        return kinds
+
+    def is_literal(self, node: SgNode, known: Container[str] = ()) -> bool:
+        """A literal, or a collection or concatenation of literals and `known` constants
+        (and UPPER_CASE names), with no interpolation."""
+        kind = node.kind()
+        if kind in self.syntax.interpolations:
+            return False
+        if kind == "identifier":
+            text = node.text()
+            return bool(UPPER_CONSTANT.match(text)) or text in known
+        if kind in self.syntax.literal_leaves:
+            return not any(
+                node.find(kind=interpolation) for interpolation in self.syntax.interpolations
+            )
+        if kind in self.syntax.literal_containers:
+            return all(
+                self.is_literal(child, known) for child in node.children() if child.is_named()
+            )
+        return False
