@@ -37,7 +37,7 @@ export { KeyBudget } from './ratelimit.js';
 export { RetryPolicy } from './retry.js';
 export type { RetryPolicyOptions } from './retry.js';
 export type { ServerSentEvent } from './sse.js';
-export type { Transport, TransportRequest, TransportResponse, TransportStream } from './transport.js';
+export type { TLSOptions, Transport, TransportRequest, TransportResponse, TransportStream } from './transport.js';
 export { AxiosTransport } from './transports/axios.js';
 export type { AxiosAdapterOption, AxiosLike } from './transports/axios.js';
 export { UndiciTransport } from './transports/undici.js';
