@@ -51,3 +51,4 @@ export * from './types/index.js';
 export { VERSION } from './constants.js';
 /** The server's OpenAPI document as types (the operations the SDK calls), generated. */
 export type { components as OpenAPIComponents, operations as OpenAPIOperations, paths as OpenAPIPaths } from './generated/openapi.js';
+export { packDirectory } from './packing.js';
