@@ -104,6 +104,29 @@ class Settings(BaseSettings):
     # Largest model file POST /api/v1/ai/analyze inspects (also capped by max_upload_bytes).
     ai_max_model_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
 
+    # Fernet keys for secrets stored encrypted (webhook secrets, repository credentials):
+    # the first encrypts, all decrypt (rotation). Unset: one generated into the data dir.
+    secret_keys: list[str] = []
+    # Webhook deliveries: a failed one is retried after base * 2^(attempt-1) seconds (at
+    # most an hour), up to this many attempts in all.
+    webhook_retry_base_seconds: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1, le=30)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _fernet_keys(cls, value: list[str]) -> list[str]:
+        from cryptography.fernet import Fernet
+
+        for key in value:
+            try:
+                Fernet(key.encode("ascii"))
+            except (ValueError, UnicodeEncodeError):
+                raise ValueError(
+                    "each secret key must be a Fernet key (32 url-safe base64-encoded bytes)"
+                ) from None
+        return value
+
     @field_validator("tiers")
     @classmethod
     def _builtin_tiers_present(cls, value: dict[str, TierLimits]) -> dict[str, TierLimits]:

@@ -231,3 +231,42 @@ def test_truncated_and_corrupted_files_get_a_verdict(sample: str) -> None:
         json.dumps(inspection.to_dict())
         verdict = analyze_model_file(variant, name)
         assert isinstance(verdict["safe"], bool)
+
+
+def test_api_scans_find_model_file_checks(tmp_path: Path) -> None:
+    """API scans run this job in a worker: the same artefact package and pack."""
+    from tavo_platform.jobs.execution import ScanJob, run_scan_job
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "backdoor.keras").write_bytes(keras_zip([DENSE, LAMBDA]))
+    (tmp_path / "models" / "model.onnx").write_bytes(onnx_model(domain="com.evil.ops"))
+    job = ScanJob(str(tmp_path), "models", (), (), (), str(tmp_path / "cancel"))
+    found = {(f["path"], f["rule_id"]) for f in run_scan_job(job)["findings"]}
+    assert found == {
+        ("models/backdoor.keras", "keras-lambda-layer"),
+        ("models/model.onnx", "onnx-custom-operator-domain"),
+    }
+
+
+def test_header_formats_are_read_to_their_header_only(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """GGUF and safetensors weights run to gigabytes: a scan reads their header only, so no
+    size limit skips them; a header longer than what was read makes the file incomplete."""
+    from tavo_platform.engine import WalkOptions, _scanner, scan_path
+
+    monkeypatch.setattr(_scanner, "HEADER_READ_BYTES", 4096)
+    template = gguf({"tokenizer.chat_template": HOSTILE_TEMPLATE})
+    (tmp_path / "big.gguf").write_bytes(template + b"\0" * 50_000)  # tensors after the header
+    header = {"w": {"dtype": "U8", "shape": [60_000], "data_offsets": [0, 60_000]}}
+    (tmp_path / "big.safetensors").write_bytes(safetensors(header, b"\0" * 60_000))
+    (tmp_path / "long.gguf").write_bytes(
+        gguf({"general.name": "x" * 10_000, "tokenizer.chat_template": HOSTILE_TEMPLATE})
+    )
+    (tmp_path / "big.pkl").write_bytes(b"\x80\x04N." + b"\0" * 50_000)
+    result = scan_path(tmp_path, PACK.rules, WalkOptions(max_artifact_bytes=10_000), jobs=1)
+
+    assert [(f.path, f.rule_id) for f in result.findings] == [
+        ("big.gguf", "gguf-chat-template-code")
+    ]
+    assert result.skipped.counts == {"too large": 1}  # the pickle: it is read whole
+    assert result.notes == {"model file only partly inspected (over a limit, or unsupported)": 1}
+    assert result.files_scanned == 3

@@ -9,8 +9,8 @@ import random
 import string
 
 import pytest
-from tavo_platform.engine.languages import Language
-from tavo_platform.engine.scanner import CompiledRules, scan_source
+from tavo_platform.engine import CompiledRules, Language
+from tavo_platform.engine._scanner import scan_source
 from tavo_platform.rules.loader import load_builtin_rules
 
 SECRETS = CompiledRules([r for r in load_builtin_rules().rules if r.pack == "secrets"])

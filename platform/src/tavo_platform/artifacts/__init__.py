@@ -15,6 +15,8 @@ each means and how severe it is.
 
 from tavo_platform.artifacts import gguf, keras, onnx, torchscript
 from tavo_platform.artifacts._dispatch import (
+    HEADER_READ_BYTES,
+    HEADER_SUFFIXES,
     NAMED_SUFFIXES,
     inspect_artifact,
     looks_like_artifact,
@@ -50,6 +52,8 @@ __all__ = [
     "ARTIFACT_MALFORMED_NOTE",
     "CHECKS",
     "DEFAULT_LIMITS",
+    "HEADER_READ_BYTES",
+    "HEADER_SUFFIXES",
     "NAMED_SUFFIXES",
     "TORCH_LEGACY_MAGIC",
     "UNRESOLVED",

@@ -35,12 +35,23 @@ NAMED_SUFFIXES = (
 _HEADER_FORMATS = frozenset({"safetensors", "gguf", "hdf5", "onnx"})
 
 
+# Formats whose metadata is a header at the front: a scan reads only this much of them, so
+# multi-gigabyte weights are inspected without being read.
+HEADER_SUFFIXES = frozenset({".gguf", ".safetensors"})
+HEADER_READ_BYTES = 128 * 1024 * 1024
+
+
 def inspect_artifact(
-    data: bytes, path: str = "", *, limits: InspectionLimits = DEFAULT_LIMITS
+    data: bytes,
+    path: str = "",
+    *,
+    limits: InspectionLimits = DEFAULT_LIMITS,
+    file_size: int | None = None,
 ) -> ArtifactInspection:
     """Inspects a model file's bytes. Never raises on bad input: every oddity becomes a
-    problem in the result."""
-    session = Session(ArtifactInspection(), limits, inspect_blob)
+    problem in the result. `file_size` is the whole file's size when `data` holds only its
+    first bytes (HEADER_READ_BYTES of a header format)."""
+    session = Session(ArtifactInspection(), limits, inspect_blob, file_size)
     suffix = PurePosixPath(path).suffix.lower()
     try:
         session.inspection.format = inspect_blob(bytes(data), None, suffix, session, depth=0)

@@ -113,9 +113,15 @@ class Session:
     """Budgets and the growing result, shared by everything inspected within one file."""
 
     def __init__(
-        self, inspection: ArtifactInspection, limits: InspectionLimits, dispatch: Dispatch
+        self,
+        inspection: ArtifactInspection,
+        limits: InspectionLimits,
+        dispatch: Dispatch,
+        file_size: int | None = None,
     ) -> None:
         self.inspection = inspection
+        # The whole file's size when only its first bytes were read (header formats).
+        self.file_size = file_size
         self.limits = limits
         self.opcodes_left = limits.max_opcodes
         self.bytes_left = limits.max_decompressed_bytes
@@ -131,6 +137,10 @@ class Session:
     def incomplete(self, where: str | None, message: str) -> None:
         self.inspection.complete = False
         self.problem(where, message)
+
+    def past_prefix(self, data: bytes) -> bool:
+        """Whether `data` is only the first part of the file being inspected."""
+        return self.file_size is not None and self.file_size > len(data)
 
     def found(self, check: str, evidence: list[str], where: str | None = None) -> None:
         prefix = f"{where}: " if where else ""

@@ -33,7 +33,10 @@ def check_gguf(data: bytes, where: str | None, session: Session) -> None:
     try:
         metadata = _Reader(data).metadata()
     except Malformed as error:
-        session.problem(where, f"malformed GGUF header: {error}")
+        if session.past_prefix(data) and where is None:
+            session.incomplete(where, f"GGUF metadata longer than the {len(data)} bytes read")
+        else:
+            session.problem(where, f"malformed GGUF header: {error}")
         return
     details = session.inspection.details
     details["metadata_keys"] = metadata.pop("__count__", 0)

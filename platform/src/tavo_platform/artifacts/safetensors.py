@@ -38,7 +38,10 @@ def check_safetensors(data: bytes, where: str | None, session: Session) -> None:
         session.problem(where, f"safetensors header of {length} bytes (limit {MAX_HEADER})")
         return
     if 8 + length > len(data):
-        session.problem(where, "safetensors header runs past the end of the file")
+        if session.past_prefix(data):
+            session.incomplete(where, f"safetensors header longer than the {len(data)} bytes read")
+        else:
+            session.problem(where, "safetensors header runs past the end of the file")
         return
     try:
         header = json.loads(data[8 : 8 + length])
@@ -49,7 +52,9 @@ def check_safetensors(data: bytes, where: str | None, session: Session) -> None:
         session.problem(where, "safetensors header is not a JSON object")
         return
     _check_metadata(header.pop("__metadata__", {}), where, session)
-    _check_tensors(header, len(data) - 8 - length, where, session)
+    # A scan reads only the header of a large file: the data's length comes from its size.
+    whole = session.file_size if where is None and session.past_prefix(data) else None
+    _check_tensors(header, (whole or len(data)) - 8 - length, where, session)
 
 
 def _check_metadata(metadata: object, where: str | None, session: Session) -> None:

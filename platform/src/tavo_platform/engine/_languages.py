@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import PurePath
 
+from tavo_platform.artifacts import HEADER_SUFFIXES, NAMED_SUFFIXES
+
 
 class Language(StrEnum):
     PYTHON = "python"
@@ -39,14 +41,9 @@ _EXTENSIONS: dict[str, Language] = {
     ".tsx": Language.TSX,
 }
 
-# Model files (tavo_platform.artifacts reads them); `.bin` is checked for a pickle or zip
+# Model files, as tavo_platform.artifacts names them; `.bin` is checked for a pickle or zip
 # signature before it is treated as one, since many `.bin` files are raw tensors.
-ARTIFACT_EXTENSIONS = frozenset(
-    {
-        ".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib", ".ckpt", ".npy", ".npz",
-        ".keras", ".h5", ".hdf5", ".onnx", ".ort", ".gguf", ".safetensors",
-    }
-)
+ARTIFACT_EXTENSIONS = NAMED_SUFFIXES | {".bin"}
 
 EXAMPLE_FILENAMES: dict[Language, str] = {
     Language.PYTHON: "example.py",
@@ -56,6 +53,12 @@ EXAMPLE_FILENAMES: dict[Language, str] = {
     Language.GENERIC: "example.txt",
     Language.ARTIFACT: "model.pkl",
 }
+
+
+def is_header_format(path: str) -> bool:
+    """A model file whose metadata is a header at the front: only it is read, so its size
+    is not limited."""
+    return PurePath(path).suffix.lower() in HEADER_SUFFIXES
 
 
 def language_for(path: PurePath) -> Language:

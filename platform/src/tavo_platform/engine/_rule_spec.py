@@ -54,6 +54,11 @@ class RegexSpec(Protocol):
     @property
     def exclude_paths(self) -> Sequence[str]: ...
 
+    @property
+    def linear(self) -> bool:
+        """Match on a linear-time engine (RE2): user-supplied rules must."""
+        ...
+
 
 class ArtifactSpec(Protocol):
     @property

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
 
-from tavo_platform.artifacts import artifact_note, looks_like_artifact
+from tavo_platform.artifacts import HEADER_READ_BYTES, artifact_note, looks_like_artifact
 from tavo_platform.engine._context import contexts_for
 from tavo_platform.engine._findings import Finding, fingerprint, normalise_matched_text
-from tavo_platform.engine._languages import STRUCTURAL_LANGUAGES, Language
+from tavo_platform.engine._languages import STRUCTURAL_LANGUAGES, Language, is_header_format
 from tavo_platform.engine._rule_spec import RuleSpec
 from tavo_platform.engine._suppression import InlineSuppressions, inline_suppressions
 from tavo_platform.engine._walker import (
@@ -29,6 +29,7 @@ from tavo_platform.engine._walker import (
 )
 from tavo_platform.engine.dataflow import Module, TaintRules
 from tavo_platform.engine.dataflow.findings import taint_findings
+from tavo_platform.engine.dataflow.precision import refine
 from tavo_platform.engine.matchers.artifact import ArtifactProgram
 from tavo_platform.engine.matchers.interface import Match
 from tavo_platform.engine.matchers.regex import Redactor, RegexProgram
@@ -141,18 +142,27 @@ def scan_source(text: str, path: str, language: Language, compiled: CompiledRule
     if regex:
         matches.extend(regex.run(text, path))
     outcome = _outcome(matches, text, path, language, compiled)
+    outcome.findings = refine(outcome.findings, path, text, language)
     if taint and root is not None:
         outcome.module = compiled.taint.lower(text, root, path, language)
         outcome.suppressions = inline_suppressions(text, language)
     return outcome
 
 
-def scan_bytes(data: bytes, path: str, language: Language, compiled: CompiledRules) -> FileOutcome:
+def scan_bytes(
+    data: bytes,
+    path: str,
+    language: Language,
+    compiled: CompiledRules,
+    file_size: int | None = None,
+) -> FileOutcome:
+    """Scans one file's bytes (`file_size`: the whole file's, when `data` is only the header
+    of a model file read up to HEADER_READ_BYTES)."""
     if language is Language.ARTIFACT:
         if not looks_like_artifact(data[:SNIFF_BYTES], path):
             language = Language.GENERIC
         else:
-            inspection, matches = compiled.artifact.evaluate(data, path)
+            inspection, matches = compiled.artifact.evaluate(data, path, file_size)
             outcome = _outcome(matches, "", path, language, compiled)
             outcome.note = artifact_note(inspection)
             return outcome
@@ -187,11 +197,14 @@ def scan_task(task: FileTask, compiled: CompiledRules) -> FileOutcome:
             if task.language in MINIFIABLE_LANGUAGES and looks_minified(head):
                 return FileOutcome(task.path, skip_reason=SkipReason.MINIFIED)
             handle.seek(0)
-            data = handle.read()
+            header_only = task.language is Language.ARTIFACT and is_header_format(task.path)
+            data = handle.read(HEADER_READ_BYTES if header_only else -1)
     except OSError:
         return FileOutcome(task.path, skip_reason=SkipReason.UNREADABLE)
     try:
-        return scan_bytes(data, task.path, task.language, compiled)
+        return scan_bytes(
+            data, task.path, task.language, compiled, task.size if header_only else None
+        )
     except Exception:
         # A parser or matcher failure on one odd file costs that file, never the whole scan;
         # it is counted in the summary's skipped files.
@@ -266,6 +279,7 @@ def _finding(
         pack=rule.pack,
         autofix=autofix,
         references=tuple(rule.references),
+        tags=tuple(rule.tags),
     )
 
 

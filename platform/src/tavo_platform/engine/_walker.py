@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pathspec
 
-from tavo_platform.engine._languages import ARTIFACT_EXTENSIONS, Language, language_for
+from tavo_platform.engine._languages import (
+    ARTIFACT_EXTENSIONS,
+    Language,
+    is_header_format,
+    language_for,
+)
 
 DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 DEFAULT_MAX_ARTIFACT_BYTES = 1024 * 1024 * 1024
@@ -184,7 +189,7 @@ def _task_for(
         return None
     language = language_for(Path(rel))
     limit = options.max_artifact_bytes if language is Language.ARTIFACT else options.max_file_bytes
-    if info.st_size > limit:
+    if info.st_size > limit and not (language is Language.ARTIFACT and is_header_format(rel)):
         skipped.add(SkipReason.TOO_LARGE, rel)
         return None
     if not os.access(full, os.R_OK):

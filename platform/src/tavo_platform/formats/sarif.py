@@ -221,6 +221,12 @@ def _result(finding: Finding, index: dict[str, int], rule: RuleSpec, prefix: str
             "category": finding.category,
         },
     }
+    if finding.trace:
+        result["codeFlows"] = [_code_flow(finding, prefix)]
+    if finding.tags or finding.related_rules:
+        result["properties"]["tags"] = list(finding.tags)
+        if finding.related_rules:
+            result["properties"]["relatedRules"] = list(finding.related_rules)
     if finding.autofix is not None:
         result["fixes"] = [
             {
@@ -239,6 +245,28 @@ def _result(finding: Finding, index: dict[str, int], rule: RuleSpec, prefix: str
             }
         ]
     return result
+
+
+def _code_flow(finding: Finding, prefix: str) -> dict[str, Any]:
+    """The taint trace as one thread flow: source first, sink last."""
+    locations = [
+        {
+            "location": {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(prefix + step.path), "uriBaseId": SOURCE_ROOT},
+                    "region": {"startLine": max(1, step.line)},
+                },
+                "message": {"text": step.note or "step"},
+            },
+            "nestingLevel": 0,
+            "executionOrder": order,
+        }
+        for order, step in enumerate(finding.trace, start=1)
+    ]
+    return {
+        "message": {"text": f"{len(finding.trace)} steps from source to sink"},
+        "threadFlows": [{"locations": locations}],
+    }
 
 
 def _region(span: Span) -> dict[str, int]:

@@ -8,7 +8,7 @@ from itertools import groupby
 from rich.console import Console
 from rich.text import Text
 
-from tavo_platform.engine import ScanResult, Severity
+from tavo_platform.engine import Finding, ScanResult, Severity
 from tavo_platform.formats.summary import severity_counts
 
 _STYLES = {
@@ -42,6 +42,8 @@ def render_text(result: ScanResult, colour: bool) -> str:
             console.print(Text(f"      {finding.message}"))
             for snippet_line in finding.snippet.splitlines():
                 console.print(Text(f"      > {snippet_line.strip()}", style="dim"))
+            if finding.trace:
+                console.print(Text(f"      flow: {_flow(finding)}", style="magenta"))
             console.print(Text(f"      fix: {finding.fix}", style="green"))
         console.print()
     console.print(Text(_summary_line(result), style="bold"))
@@ -50,6 +52,18 @@ def render_text(result: ScanResult, colour: bool) -> str:
     for note, count in sorted(result.notes.items()):
         console.print(Text(f"  note: {count} file(s) {note}", style="dim"))
     return buffer.getvalue()
+
+
+def _flow(finding: Finding) -> str:
+    """The taint trace on one line: `app.py:14 source: request.args -> db.py:9 sink: ...`,
+    a step's file named only when it changes."""
+    parts = []
+    current = finding.path
+    for step in finding.trace:
+        where = f"{step.line}" if step.path == current else f"{step.path}:{step.line}"
+        current = step.path
+        parts.append(f"{where} {step.note}")
+    return " -> ".join(parts)
 
 
 def _summary_line(result: ScanResult) -> str:

@@ -14,7 +14,8 @@ import yaml
 from ast_grep_py import SgRoot
 from pydantic import ValidationError
 
-from tavo_platform.engine import TAINT_ENTRY_KEYS
+from tavo_platform.engine import TAINT_ENTRY_KEYS, Language
+from tavo_platform.rules.linear_regex import user_supplied
 from tavo_platform.rules.model import Rule
 
 BUILTIN_PACKS_DIR = Path(__file__).parent / "packs"
@@ -242,6 +243,8 @@ def _parse_rule(
     label = name or f"#{index + 1}"
     if not isinstance(raw, dict):
         return None, RuleLoadError(str(file), label, "a rule must be a mapping", pack)
+    if user_supplied(pack) and isinstance(raw.get("regex"), dict):
+        raw = {**raw, "regex": {**raw["regex"], "linear": True}}
     try:
         rule = Rule.model_validate({**raw, "pack": pack, "source": str(file)})
     except ValidationError as error:
@@ -270,7 +273,9 @@ def _structural_problem(rule: Rule) -> str | None:
 
 
 def _taint_problem(rule: Rule) -> str | None:
-    """Each taint entry is an ast-grep rule: run it once on empty code, naming its key."""
+    """Each taint entry is an ast-grep rule: run it once on empty code, naming its key. An
+    entry may use one grammar's node kinds (JSX, TypeScript), so it must compile for at
+    least one of the rule's languages."""
     if rule.taint is None:
         return None
     for role in ("sources", "sinks", "sanitizers", "propagators"):
@@ -279,14 +284,19 @@ def _taint_problem(rule: Rule) -> str | None:
             for key in ("constraints", "utils"):
                 if entry.get(key):
                     config[key] = entry[key]
-            for language in rule.languages:
-                try:
-                    SgRoot("", language.value).root().find_all(config)
-                except BaseException as error:
-                    if isinstance(error, KeyboardInterrupt):
-                        raise
-                    reason = _one_line(str(error).split("Stack backtrace:", 1)[0])
-                    return f"taint.{role}[{index}]: invalid for {language.value}: {reason}"
+            reasons = [_ast_grep_problem(config, language) for language in rule.languages]
+            if all(reasons):
+                return f"taint.{role}[{index}]: invalid: {reasons[0]}"
+    return None
+
+
+def _ast_grep_problem(config: Any, language: Language) -> str | None:
+    try:
+        SgRoot("", language.value).root().find_all(config)
+    except BaseException as error:  # the Rust binding raises plain Exception subclasses
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        return f"for {language.value}: {_one_line(str(error).split('Stack backtrace:', 1)[0])}"
     return None
 
 

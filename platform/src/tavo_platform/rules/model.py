@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from tavo_platform.artifacts import CHECKS
 from tavo_platform.engine import TAINT_ENTRY_KEYS, Confidence, Language, Severity
+from tavo_platform.rules.linear_regex import linear_problem
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,80}$")
 CWE_ID = re.compile(r"^CWE-\d{1,5}$")
@@ -58,6 +59,9 @@ class RegexMatcher(_Strict):
     ignore_case: bool = False
     paths: list[str] = []
     exclude_paths: list[str] = []
+    # Run on RE2, in time linear in the text. The loader sets it on every user-supplied
+    # rule (whatever the file says); such a rule's patterns must then compile under RE2.
+    linear: bool = False
 
     @field_validator("pattern")
     @classmethod
@@ -82,6 +86,15 @@ class RegexMatcher(_Strict):
     def _group_exists(self) -> RegexMatcher:
         if self.group and self.group not in re.compile(self.pattern).groupindex:
             raise ValueError(f"group {self.group!r} is not a named group of the pattern")
+        return self
+
+    @model_validator(mode="after")
+    def _linear_when_asked(self) -> RegexMatcher:
+        if self.linear:
+            for pattern in (self.pattern, *self.allow):
+                problem = linear_problem(pattern)
+                if problem:
+                    raise ValueError(problem)
         return self
 
 

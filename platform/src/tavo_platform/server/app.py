@@ -11,9 +11,11 @@ from fastapi import FastAPI
 from tavo_platform import __version__
 from tavo_platform.analysis.registry import ModelRegistry
 from tavo_platform.analysis.service import AnalysisService
+from tavo_platform.encryption import secret_box
 from tavo_platform.findings.tracking import CATCH_UP_SECONDS, CatchUpLoop, FindingsTracker
 from tavo_platform.jobs.interface import JobDispatcher
 from tavo_platform.jobs.pool import InProcessPool
+from tavo_platform.jobs.schedules import Scheduler
 from tavo_platform.server.auth import Authenticator
 from tavo_platform.server.docs import install_docs
 from tavo_platform.server.errors import install_error_handlers
@@ -37,7 +39,9 @@ from tavo_platform.server.routes import (
     rules,
     scan_compare,
     scans,
+    schedules,
     uploads,
+    webhooks,
 )
 from tavo_platform.server.state import AppState
 from tavo_platform.settings import Settings, load_settings
@@ -46,6 +50,7 @@ from tavo_platform.store.migrate import check_schema
 from tavo_platform.store.sql import SqlStore
 from tavo_platform.web import routes as web
 from tavo_platform.web.sessions import SessionSigner, load_secret
+from tavo_platform.webhooks.dispatcher import WebhookDispatcher
 
 log = logging.getLogger("tavo.server")
 UPLOAD_PATHS = ("/api/v1/uploads", "/api/v1/ai/analyze")
@@ -92,12 +97,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tavo_analysis = analysis
         # Completed scans whose findings the worker could not track are tracked here.
         tracking = CatchUpLoop(FindingsTracker(store), CATCH_UP_SECONDS)
+        box = secret_box(settings)
+        app.state.tavo_secrets = box
+        deliveries = WebhookDispatcher(store, settings, box)
+        scheduler = Scheduler(store, jobs)
         await jobs.start()
         await analysis.start()
         await tracking.start()
+        await deliveries.start()
+        await scheduler.start()
         try:
             yield
         finally:
+            await scheduler.stop()
+            await deliveries.stop()
             await tracking.stop()
             await analysis.stop()
             await jobs.stop()
@@ -127,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         admin.router,
         ai.router,
         findings.router,
+        webhooks.router,
+        schedules.router,
     ):
         app.include_router(router)
     if settings.dashboard:

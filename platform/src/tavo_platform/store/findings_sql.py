@@ -26,6 +26,7 @@ from tavo_platform.findings.lifecycle import (
     scope_of,
 )
 from tavo_platform.store._database import SqlAggregate
+from tavo_platform.store.event_data import finding_event_data
 from tavo_platform.store.findings import (
     FindingEvent,
     Ingested,
@@ -34,6 +35,7 @@ from tavo_platform.store.findings import (
 )
 from tavo_platform.store.records import Page, Scan
 from tavo_platform.store.schema import finding_events, findings, scans, tracked_findings
+from tavo_platform.store.webhooks_sql import enqueue
 
 _BATCH = 500
 _T = tracked_findings.c
@@ -193,6 +195,17 @@ class FindingsSql(SqlAggregate):
                 )
             ).scalar_one()
             updated = (await connection.execute(select(tracked_findings).where(mine))).one()
+            await enqueue(
+                connection,
+                org_id,
+                "finding.triaged",
+                {
+                    "finding": {**finding_event_data(updated), "triage": updated.triage},
+                    "from_status": row.status,
+                    "actor": actor,
+                    "comment": comment,
+                },
+            )
         return _tracked(updated), FindingEvent(seq=int(seq), **event)
 
     async def finding_history(

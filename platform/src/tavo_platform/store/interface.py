@@ -16,6 +16,8 @@ from tavo_platform.store.repositories import RepositoryStore
 from tavo_platform.store.rules import RuleFileStore
 from tavo_platform.store.scan_results import ScanResultStore
 from tavo_platform.store.scans import ScanStore
+from tavo_platform.store.schedules import ScheduleStore
+from tavo_platform.store.webhooks import WebhooksStore
 
 __all__ = [
     "AnalysisStore",
@@ -26,9 +28,11 @@ __all__ = [
     "RuleFileStore",
     "ScanResultStore",
     "ScanStore",
+    "ScheduleStore",
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "WebhooksStore",
 ]
 
 
@@ -40,6 +44,8 @@ class Store(
     RepositoryStore,
     RuleFileStore,
     AnalysisStore,
+    WebhooksStore,
+    ScheduleStore,
     Protocol,
 ):
     async def close(self) -> None: ...

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tavo_platform.store import _dispatch, _leases
 from tavo_platform.store._database import SqlAggregate, new_id, now
 from tavo_platform.store._dispatch import DispatchBacklog
-from tavo_platform.store.findings_sql import ingest_in
 from tavo_platform.store.records import CreatedScans, NewScan, Page, Scan
+from tavo_platform.store.scan_events import after_scan_finished
 from tavo_platform.store.scan_results import delete_findings, replace_findings
 from tavo_platform.store.schema import idempotency_keys, scans
 
@@ -351,8 +351,7 @@ class SqlScanStore(SqlAggregate):
             )
             if held:
                 await replace_findings(connection, scan_id, results)
-                if status == "completed":
-                    await ingest_in(connection, scan_id, rules_run)
+                await after_scan_finished(connection, scan_id, status, rules_run)
         return held
 
     # --- the task queue's sweeper -----------------------------------------------------

@@ -267,3 +267,88 @@ finding_events = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Index("ix_finding_events_finding_seq", "finding_id", "seq"),
 )
+
+# Outbound webhooks of an organisation: where, for which events, and the signing secret
+# (encrypted; see encryption.py).
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("org_id", String(40), ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("url", String(2048), nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("description", String(500), nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("secret", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# Each event to send to each webhook: written with the event (the outbox), claimed and sent
+# by any API process, retried with exponential backoff until it succeeds or runs out.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column(
+        "webhook_id", String(40), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("org_id", String(40), nullable=False),
+    Column("event_id", String(40), nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime(), nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_duration_ms", Integer, nullable=True),
+    Column("redelivery_of", String(40), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime(), nullable=True),
+    Column("worker", String(200), nullable=True),
+    Column("lease_until", UTCDateTime(), nullable=True),
+    Index("ix_webhook_deliveries_webhook_created", "webhook_id", "created_at"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)
+
+# Scans on a timetable: a cron expression read in a time zone. `next_run_at` (UTC) is the
+# tick to fire next; firing moves it in the same transaction that creates the scan and
+# records the run, under a compare-and-set on it, so one tick fires once however many
+# processes see it due.
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("org_id", String(40), ForeignKey("organizations.id"), nullable=False, index=True),
+    Column(
+        "repository_id",
+        String(40),
+        ForeignKey("repositories.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("cron", String(120), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("scan_type", String(40), nullable=False),
+    Column("ref", String(255), nullable=True),
+    Column("next_run_at", UTCDateTime(), nullable=False),
+    Column("last_run_at", UTCDateTime(), nullable=True),
+    Column("last_scan_id", String(40), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_schedules_next_run", "next_run_at"),
+)
+
+# Each tick a schedule fired, once (the unique key makes a second firing impossible).
+schedule_runs = Table(
+    "schedule_runs",
+    metadata,
+    Column(
+        "schedule_id",
+        String(40),
+        ForeignKey("schedules.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("tick", UTCDateTime(), primary_key=True),
+    Column("scan_id", String(40), nullable=False),
+    Column("fired_at", UTCDateTime(), nullable=False),
+)

@@ -13,6 +13,8 @@ from tavo_platform.store.repositories import SqlRepositoryStore
 from tavo_platform.store.rules import SqlRuleFileStore
 from tavo_platform.store.scan_results import FINDINGS_BATCH, SqlScanResultStore
 from tavo_platform.store.scans import SqlScanStore
+from tavo_platform.store.schedules_sql import SqlScheduleStore
+from tavo_platform.store.webhooks_sql import WebhooksSql
 
 __all__ = ["FINDINGS_BATCH", "SqlStore", "is_unavailable", "json_loads", "new_id", "now"]
 
@@ -25,6 +27,8 @@ class SqlStore(
     SqlRepositoryStore,
     SqlRuleFileStore,
     SqlAnalysisStore,
+    WebhooksSql,
+    SqlScheduleStore,
 ):
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         super().__init__(Database(url, pool_size=pool_size))

@@ -36,6 +36,7 @@ from tavo._transport import Request, Response
 from tavo._version import __version__
 from tavo.pagination import AsyncPager, SyncPager
 from tavo.types.severity import SEVERITY_ORDER, Severity
+from tavo.webhooks import WebhookVerificationError, verify_webhook
 
 __all__ = [
     "NOT_GIVEN",
@@ -68,5 +69,7 @@ __all__ = [
     "TavoTimeoutError",
     "TavoValidationError",
     "Timeout",
+    "WebhookVerificationError",
     "__version__",
+    "verify_webhook",
 ]

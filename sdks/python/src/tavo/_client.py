@@ -34,6 +34,8 @@ from tavo.resources.repositories import AsyncRepositories, SyncRepositories
 from tavo.resources.scan_bulk_operations import AsyncScanBulkOperations, SyncScanBulkOperations
 from tavo.resources.scan_management import AsyncScanManagement, SyncScanManagement
 from tavo.resources.scan_rules import AsyncScanRules, SyncScanRules
+from tavo.resources.schedules import AsyncSchedules, SyncSchedules
+from tavo.resources.webhooks import AsyncWebhooks, SyncWebhooks
 
 if TYPE_CHECKING:
     import aiohttp
@@ -162,6 +164,8 @@ class TavoClient(_ClientBase):
     scan_rules: AsyncScanRules
     scan_bulk_operations: AsyncScanBulkOperations
     findings: AsyncFindings
+    webhooks: AsyncWebhooks
+    schedules: AsyncSchedules
 
     def __init__(
         self,
@@ -227,6 +231,8 @@ class TavoClient(_ClientBase):
         self.scan_rules = AsyncScanRules(self._api)
         self.scan_bulk_operations = AsyncScanBulkOperations(self._api)
         self.findings = AsyncFindings(self._api)
+        self.webhooks = AsyncWebhooks(self._api)
+        self.schedules = AsyncSchedules(self._api)
 
     @property
     def transport(self) -> AsyncTransport:
@@ -265,6 +271,8 @@ class SyncTavoClient(_ClientBase):
     scan_rules: SyncScanRules
     scan_bulk_operations: SyncScanBulkOperations
     findings: SyncFindings
+    webhooks: SyncWebhooks
+    schedules: SyncSchedules
 
     def __init__(
         self,
@@ -317,6 +325,8 @@ class SyncTavoClient(_ClientBase):
         self.scan_rules = SyncScanRules(self._api)
         self.scan_bulk_operations = SyncScanBulkOperations(self._api)
         self.findings = SyncFindings(self._api)
+        self.webhooks = SyncWebhooks(self._api)
+        self.schedules = SyncSchedules(self._api)
 
     @property
     def transport(self) -> SyncTransport:

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from ast_grep_py import SgNode
+from ast_grep_py import SgNode, SgRoot
 
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import TAINT_ENTRY_KEYS, RuleSpec
@@ -84,7 +84,9 @@ class TaintPatterns:
                     if known is None
                     else _with_rule(known, rule.id)
                 )
-        self.entries = list(merged.values())
+        # An entry may use node kinds of one grammar only (JSX, TypeScript parameters): it
+        # applies where it compiles.
+        self.entries = [e for e in merged.values() if compiles(e.config, language)]
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -98,6 +100,16 @@ class TaintPatterns:
             for node in root.find_all(cast(Any, entry.config)):
                 _record(found, entry, node)
         return found
+
+
+def compiles(config: dict[str, Any], language: Language) -> bool:
+    try:
+        SgRoot("", language.value).root().find_all(cast(Any, config))
+    except BaseException as error:  # the Rust binding raises plain Exception subclasses
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        return False
+    return True
 
 
 def _entries(rule: RuleSpec) -> list[tuple[str, dict[str, Any]]]:

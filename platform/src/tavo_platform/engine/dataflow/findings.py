@@ -13,6 +13,8 @@ from tavo_platform.engine._findings import (
     fingerprint,
     normalise_matched_text,
 )
+from tavo_platform.engine.dataflow.precision import as_test_code, is_test_path
+from tavo_platform.engine.dataflow.rootcause import merge_root_causes
 from tavo_platform.engine.dataflow.solver import Project, TaintHit
 
 if TYPE_CHECKING:
@@ -23,11 +25,20 @@ SNIPPET_LINE_CHARS = 240
 
 
 def taint_findings(outcomes: Sequence[FileOutcome], compiled: CompiledRules) -> None:
-    """Solves the project's modules and adds each flow found to its file's outcome."""
+    """Solves the project's modules, adds each flow found to its file's outcome, then
+    merges each file's findings by root cause."""
     modules = [outcome.module for outcome in outcomes if outcome.module is not None]
-    if not modules:
-        return
-    hits = Project(modules).solve()
+    if modules:
+        _add_hits(Project(modules).solve(), outcomes, compiled)
+    for outcome in outcomes:
+        outcome.module = None  # the IR is not needed past this point
+        if len(outcome.findings) > 1:
+            outcome.findings = merge_root_causes(outcome.findings)
+
+
+def _add_hits(
+    hits: list[TaintHit], outcomes: Sequence[FileOutcome], compiled: CompiledRules
+) -> None:
     by_path = {outcome.path: outcome for outcome in outcomes}
     occurrences: Counter[tuple[str, str, str]] = Counter()
     for hit in hits:
@@ -39,12 +50,12 @@ def taint_findings(outcomes: Sequence[FileOutcome], compiled: CompiledRules) -> 
         occurrence = occurrences[identity]
         occurrences[identity] += 1
         finding = _finding(hit, rule, occurrence, compiled)
+        if is_test_path(hit.path):
+            finding = as_test_code(finding)
         if outcome.suppressions is not None and outcome.suppressions.covers(finding):
             outcome.suppressed += 1
         else:
             outcome.findings.append(finding)
-    for outcome in outcomes:
-        outcome.module = None  # the IR is not needed past this point
 
 
 def _finding(hit: TaintHit, rule, occurrence: int, compiled: CompiledRules) -> Finding:  # type: ignore[no-untyped-def]

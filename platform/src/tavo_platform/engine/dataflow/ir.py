@@ -59,6 +59,9 @@ class Call(Expr):
     args: tuple[Arg, ...]
     line: int
     clean: bool = False  # the language guarantees an untainted result (int(), len())
+    # The callee was named through an object of a known class (`repo.find` after
+    # `repo = Repo()`): a Python method then takes that object as its first parameter.
+    on_instance: bool = False
 
 
 @dataclass(frozen=True, slots=True)

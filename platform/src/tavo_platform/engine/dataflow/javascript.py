@@ -129,6 +129,7 @@ class _JavaScript(LoweringBase):
         self.exports: dict[str, str] = {}
         self.star_exports: list[str] = []
         self.classes: dict[str, dict[str, int]] = {}
+        self.types: dict[str, str] = {}  # variable -> class it was constructed from
         self.reexports = 0
 
     def specifier(self, node: SgNode | None) -> str | None:
@@ -247,6 +248,10 @@ class _JavaScript(LoweringBase):
                 continue
             if self.require(name, value):
                 continue
+            if value.kind() == "new_expression" and name.kind() == "identifier":
+                constructor = value.field("constructor")
+                if constructor is not None and constructor.kind() == "identifier":
+                    self.types[name.text()] = constructor.text()
             out.append(Assign(self.targets(name), self.expr(value), _line(declarator)))
         return out
 
@@ -508,6 +513,8 @@ class _JavaScript(LoweringBase):
         if parameters is None:
             return ()
         params: list[Param] = []
+        # A rule may mark the whole parameter list (every argument of a tool's execute).
+        whole_rules, whole_label = self.found.sources.get(node_key(parameters), (frozenset(), ""))
         for child in parameters.children():
             if not child.is_named() or child.kind() == "comment":
                 continue
@@ -525,6 +532,11 @@ class _JavaScript(LoweringBase):
             param = self.param(child, name, rest=rest)
             params.append(Param(name, rest, param.sources | sources, label or param.label))
             prologue.append(Assign(self.targets(pattern), Var(name, _line(child)), _line(child)))
+        if whole_rules:
+            params = [
+                Param(p.name, p.rest, p.sources | whole_rules, whole_label or p.label)
+                for p in params
+            ]
         return tuple(params)
 
     def nested_sources(self, node: SgNode) -> tuple[frozenset[str], str]:
@@ -582,8 +594,7 @@ class _JavaScript(LoweringBase):
             if operator is not None and operator.text() in ("!", "typeof", "-", "+", "~", "void"):
                 return CONST
         if kind == "ternary_expression":
-            parts = [node.field("consequence"), node.field("alternative")]
-            return union([self.expr(p) for p in parts if p is not None])
+            return self.ternary(node)
         if kind in _FUNCTIONS:
             return FunctionRef(self.define(node, "<anonymous>"))
         if kind == "method_definition":
@@ -600,6 +611,18 @@ class _JavaScript(LoweringBase):
             return self.expr(value) if value is not None else CONST
         return union([self.expr(c) for c in node.children() if c.is_named()])
 
+    def ternary(self, node: SgNode) -> Expr:
+        """`ALLOWED.includes(x) ? x : "default"`: the guarded branch's `x` is checked."""
+        condition = node.field("condition")
+        positive, negative = guarded_names(condition) if condition is not None else ((), ())
+        parts: list[Expr] = []
+        for name, checked in (("consequence", positive), ("alternative", negative)):
+            branch = node.field(name)
+            if branch is None:
+                continue
+            parts.append(CONST if _path(branch) in checked else self.expr(branch))
+        return union(parts)
+
     def call(self, node: SgNode) -> Expr:
         function = node.field("function") or node.field("constructor")
         arguments = node.field("arguments")
@@ -608,6 +631,8 @@ class _JavaScript(LoweringBase):
         receiver: Expr | None = None
         if function is not None and function.kind() == "member_expression":
             target, method = function.field("object"), function.field("property")
+            if target is not None and method is not None:
+                callee = self._typed(target, method.text(), callee)
             if target is not None:
                 receiver = self.expr(target)
                 if method is not None and method.text() in STORING_METHODS:
@@ -619,6 +644,16 @@ class _JavaScript(LoweringBase):
         if callee is not None:
             callee = self._imported(callee)
         return Call(callee, receiver, args, _line(node), clean=callee in CLEAN_CALLS)
+
+    def _typed(self, target: SgNode, method: str, callee: str | None) -> str | None:
+        """`new Repo().find` and `repo.find` after `const repo = new Repo()` -> `Repo.find`."""
+        if target.kind() == "new_expression":
+            constructor = target.field("constructor")
+            if constructor is not None and constructor.kind() == "identifier":
+                return f"{constructor.text()}.{method}"
+        if target.kind() == "identifier" and target.text() in self.types:
+            return f"{self.types[target.text()]}.{method}"
+        return callee
 
     def _imported(self, callee: str) -> str:
         head, dot, rest = callee.partition(".")

@@ -497,15 +497,32 @@ class _Python(LoweringBase):
             yielded = _last_named(node)
             produced = self.expr(yielded) if yielded is not None else CONST
             return Propagate("<yield>", produced, _line(node))
+        if kind == "conditional_expression":
+            return self.conditional(node)
         if kind in _SEQUENCES:
             return union([self.expr(c) for c in node.children() if c.is_named()])
         return union([self.expr(c) for c in node.children() if c.is_named()])
+
+    def conditional(self, node: SgNode) -> Expr:
+        """`x if x in ALLOWED else "default"`: the guarded branch's `x` is checked."""
+        named = [c for c in node.children() if c.is_named()]
+        if len(named) != 3:
+            return union([self.expr(c) for c in named])
+        then, condition, otherwise = named
+        positive, negative = guarded_names(condition)
+        parts = [
+            CONST if _path(branch) in checked else self.expr(branch)
+            for branch, checked in ((then, positive), (otherwise, negative))
+        ]
+        self.expr(condition)
+        return union(parts)
 
     def call(self, node: SgNode) -> Expr:
         function, arguments = node.field("function"), node.field("arguments")
         args = self.arguments(arguments) if arguments is not None else ()
         callee = _callee_text(node)
         receiver: Expr | None = None
+        on_instance = False
         if function is not None and function.kind() == "attribute":
             target = function.field("object")
             if target is not None:
@@ -515,19 +532,29 @@ class _Python(LoweringBase):
                     path = access_path(target, ("attribute",), ("object", "attribute"))
                     if path is not None:
                         return Propagate(path, union([a.value for a in args]), _line(node))
-            callee = self._typed(callee)
+            typed = self._typed(callee)
+            on_instance = typed != callee
+            callee = typed
         elif function is not None and function.kind() != "identifier":
             receiver = self.expr(function)
         if callee is not None:
             callee = self._imported(callee)
-        return Call(callee, receiver, args, _line(node), clean=callee in CLEAN_CALLS)
+        return Call(
+            callee,
+            receiver,
+            args,
+            _line(node),
+            clean=callee in CLEAN_CALLS,
+            on_instance=on_instance,
+        )
 
     def _typed(self, callee: str | None) -> str | None:
         """`x.m` where `x = SomeClass(...)` in this function -> `SomeClass.m`."""
         if callee is None or "." not in callee:
             return callee
         head, _, rest = callee.partition(".")
-        known = self.types[-1].get(head)
+        # The innermost function that knows the variable's class (module globals too).
+        known = next((types[head] for types in reversed(self.types) if head in types), None)
         return f"{known}.{rest}" if known else callee
 
     def _imported(self, callee: str) -> str:

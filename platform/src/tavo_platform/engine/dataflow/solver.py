@@ -376,6 +376,8 @@ class _Frame:
         default = V.merge([receiver, *(value for _, value in args)])
         if target is None:
             return default
+        if call.on_instance and not target.bound:
+            target = Target(target.module, target.function, True, target.constructor)
         callee_uid = self.project.uids.get((target.module, target.function))
         if callee_uid is None:
             return default

@@ -43,9 +43,11 @@ class ArtifactProgram:
         _, matches = self.evaluate(data, path)
         yield from matches
 
-    def evaluate(self, data: bytes, path: str) -> tuple[ArtifactInspection, list[Match]]:
+    def evaluate(
+        self, data: bytes, path: str, file_size: int | None = None
+    ) -> tuple[ArtifactInspection, list[Match]]:
         """Inspects the file once; returns the inspection (format, problems) and matches."""
-        inspection = inspect_artifact(data, path)
+        inspection = inspect_artifact(data, path, file_size=file_size)
         return inspection, self.match(inspection)
 
     def match(self, inspection: ArtifactInspection) -> list[Match]:

@@ -9,13 +9,14 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import pathspec
 
 from tavo_platform.engine._findings import Span
 from tavo_platform.engine._rule_spec import RegexSpec, RuleSpec
 from tavo_platform.engine.matchers.interface import Match
+from tavo_platform.engine.matchers.linear import LinearPattern
 
 
 def shannon_entropy(value: str) -> float:
@@ -26,12 +27,27 @@ def shannon_entropy(value: str) -> float:
     return -sum(n / length * math.log2(n / length) for n in Counter(value).values())
 
 
+class _Pattern(Protocol):
+    """`re.Pattern`, or RE2 (linear time) for rules that ask for it (user rules)."""
+
+    def finditer(self, text: str, /) -> Iterator[Any]: ...
+    def search(self, text: str, /) -> Any: ...
+    def sub(self, replace: Any, text: str, /) -> str: ...
+
+
+def _compile(pattern: str, *, linear: bool, ignore_case: bool, multiline: bool) -> _Pattern:
+    if linear:
+        return LinearPattern(pattern, ignore_case=ignore_case, multiline=multiline)
+    flags = (re.MULTILINE if multiline else 0) | (re.IGNORECASE if ignore_case else 0)
+    return re.compile(pattern, flags)
+
+
 @dataclass(frozen=True)
 class _CompiledRegex:
     rule: RuleSpec
     spec: RegexSpec
-    pattern: re.Pattern[str]
-    allow: tuple[re.Pattern[str], ...]
+    pattern: _Pattern
+    allow: tuple[_Pattern, ...]
     include: Any
     exclude: Any
 
@@ -49,12 +65,15 @@ class _CompiledRegex:
 def compile_regex_rule(rule: RuleSpec) -> _CompiledRegex:
     spec = rule.regex
     assert spec is not None
-    flags = re.MULTILINE | (re.IGNORECASE if spec.ignore_case else 0)
+    linear = spec.linear
     return _CompiledRegex(
         rule=rule,
         spec=spec,
-        pattern=re.compile(spec.pattern, flags),
-        allow=tuple(re.compile(a) for a in spec.allow),
+        pattern=_compile(spec.pattern, linear=linear, ignore_case=spec.ignore_case,
+                         multiline=True),
+        allow=tuple(
+            _compile(a, linear=linear, ignore_case=False, multiline=False) for a in spec.allow
+        ),
         include=pathspec.GitIgnoreSpec.from_lines(spec.paths) if spec.paths else None,
         exclude=(
             pathspec.GitIgnoreSpec.from_lines(spec.exclude_paths) if spec.exclude_paths else None
@@ -115,14 +134,14 @@ class Redactor:
         return text
 
 
-def _mask_match(found: re.Match[str], compiled: _CompiledRegex) -> str:
+def _mask_match(found: Any, compiled: _CompiledRegex) -> str:
     group = compiled.spec.group or 0
-    value = found.group(group)
-    if value is None or not compiled.accepts(value, found.group(0)):
-        return found.group(0)
+    value: str | None = found.group(group)
+    whole: str = found.group(0)
+    if value is None or not compiled.accepts(value, whole):
+        return whole
     start, end = found.span(group)
     offset = found.start(0)
-    whole = found.group(0)
     return whole[: start - offset] + mask(value) + whole[end - offset :]
 
 

@@ -52,9 +52,18 @@ from tavo.types.scans import (
     ScanResultsParams,
     ScanStatus,
     ScanSummary,
+    TraceStep,
     Vulnerability,
 )
+from tavo.types.schedules import Schedule, ScheduleList, ScheduleRun
 from tavo.types.severity import SEVERITY_ORDER, Severity
+from tavo.types.webhooks import (
+    Webhook,
+    WebhookDelivery,
+    WebhookDeliveryList,
+    WebhookEvent,
+    WebhookList,
+)
 
 __all__ = [
     "SEVERITY_ORDER",
@@ -101,9 +110,18 @@ __all__ = [
     "ScanResultsParams",
     "ScanStatus",
     "ScanSummary",
+    "Schedule",
+    "ScheduleList",
+    "ScheduleRun",
     "SecurityScore",
     "Severity",
+    "TraceStep",
     "TrackedFinding",
     "TrendPoint",
     "Vulnerability",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookDeliveryList",
+    "WebhookEvent",
+    "WebhookList",
 ]

@@ -110,6 +110,15 @@ class FindingContext(Model):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TraceStep(Model):
+    """One step of the data flow behind a taint finding, source first."""
+
+    path: str = ""
+    line: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Vulnerability(Model):
     """One finding (the same shape in the CLI's JSON, the API and SARIF)."""
 
@@ -134,6 +143,11 @@ class Vulnerability(Model):
     references: list[str] = field(default_factory=list)
     autofix: str | None = None
     context: FindingContext | None = None
+    # Taint findings: how the data flows from its source to the sink (empty otherwise).
+    trace: list[TraceStep] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    # Other rules that reported the same root cause, merged into this finding.
+    related_rules: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

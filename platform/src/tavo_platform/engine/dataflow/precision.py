@@ -1,0 +1,97 @@
+"""Precision controls applied to every file's findings (docs/rules.md, "Precision").
+
+- Test code (`tests/`, `test_*.py`, `*_test.py`, `*.spec.ts`, `*.test.js`, `__tests__/`,
+  fixtures, conftest.py): findings are kept at LOW at most and tagged `test-code`, so a
+  deliberately vulnerable test fixture does not read like a production hole.
+- Round-trips (`pickle.loads(pickle.dumps(x))`) deserialise what the process itself just
+  serialised: not reported.
+- SQL and shell commands built only from literals and module constants (as the syntax tree
+  shows, engine/context.py) carry no outside data: not reported; a constant command run
+  with `shell=True` stays, at LOW. Rules about shell wildcards (CWE-155) are exempt: a
+  constant `tar czf x.tgz *` is their very subject.
+- Hashes created with `usedforsecurity=False` say they are not security uses: not reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import PurePosixPath
+
+from tavo_platform.engine._context import contexts_for
+from tavo_platform.engine._findings import Finding, Severity
+from tavo_platform.engine._languages import Language
+
+TEST_CODE_TAG = "test-code"
+_TEST_DIRECTORIES = frozenset({"tests", "test", "__tests__", "__mocks__", "fixtures", "testdata"})
+_TEST_FILE = re.compile(
+    r"^(test_.*\.py|.*_test\.py|conftest\.py|.*\.(spec|test)\.(js|jsx|ts|tsx|mjs|cjs|mts|cts))$"
+)
+_ROUND_TRIP = re.compile(
+    r"\b(pickle|cPickle|_pickle|dill|cloudpickle|marshal|jsonpickle)\.(loads|decode)\(\s*"
+    r"(pickle|cPickle|_pickle|dill|cloudpickle|marshal|jsonpickle)\.(dumps|encode)\("
+)
+_NOT_FOR_SECURITY = re.compile(r"usedforsecurity\s*=\s*False")
+_SHELL_TRUE = re.compile(r"shell\s*=\s*True|shell\s*:\s*true")
+_CONSTANT_CHECKED = frozenset({"sql-injection", "command-injection"})
+# A wildcard expanded by the shell (CWE-155) is dangerous in a constant command too.
+_WILDCARD_CWE = "CWE-155"
+_DESERIALIZATION = frozenset(
+    {"deserialization", "unsafe-deserialization", "insecure-deserialization"}
+)
+_HASHES = frozenset({"weak-cryptography", "weak-hash"})
+
+
+def is_test_path(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    return bool(_TEST_FILE.match(parts[-1])) or any(p in _TEST_DIRECTORIES for p in parts[:-1])
+
+
+def refine(findings: list[Finding], path: str, text: str, language: Language) -> list[Finding]:
+    if not findings:
+        return findings
+    kept = [f for f in findings if not _never_harmful(f)]
+    kept = _constant_commands(kept, text, language)
+    if is_test_path(path):
+        kept = [as_test_code(f) for f in kept]
+    return kept
+
+
+def _never_harmful(finding: Finding) -> bool:
+    if finding.category in _DESERIALIZATION and _ROUND_TRIP.search(finding.snippet):
+        return True
+    return finding.category in _HASHES and bool(_NOT_FOR_SECURITY.search(finding.snippet))
+
+
+def _constant_commands(findings: list[Finding], text: str, language: Language) -> list[Finding]:
+    """Pattern findings on SQL/shell calls whose arguments are all constants."""
+    checked = [
+        i
+        for i, f in enumerate(findings)
+        if f.category in _CONSTANT_CHECKED and not f.trace and _WILDCARD_CWE not in f.cwe
+    ]
+    if not checked or not language.is_structural:
+        return findings
+    contexts = contexts_for(text, language, [findings[i].span for i in checked])
+    out = list(findings)
+    dropped: set[int] = set()
+    for index, context in zip(checked, contexts, strict=True):
+        if context is None or context.constant_input is not True:
+            continue
+        finding = findings[index]
+        if finding.category == "command-injection" and _SHELL_TRUE.search(finding.snippet):
+            out[index] = _at_most(finding, Severity.LOW)
+        else:
+            dropped.add(index)
+    return [f for i, f in enumerate(out) if i not in dropped]
+
+
+def as_test_code(finding: Finding) -> Finding:
+    capped = _at_most(finding, Severity.LOW)
+    return replace(capped, tags=tuple(dict.fromkeys((*capped.tags, TEST_CODE_TAG))))
+
+
+def _at_most(finding: Finding, ceiling: Severity) -> Finding:
+    if finding.severity.rank >= ceiling.rank:
+        return finding
+    return replace(finding, severity=ceiling)

@@ -1,0 +1,298 @@
+"""The taint engine (engine/dataflow): flows within and across functions and modules, in
+Python and JavaScript/TypeScript, sanitisers and guards, termination, and the trace."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from tavo_platform.engine import ScanResult, scan_path
+from tavo_platform.rules.loader import load_rule_text
+from tavo_platform.rules.model import Rule
+
+MakeTree = Callable[[dict[str, str | bytes]], Path]
+
+RULES = textwrap.dedent(
+    """\
+    rules:
+      - id: t-py-flow
+        title: Source reaches sink
+        message: Tainted data reaches the sink.
+        severity: HIGH
+        confidence: HIGH
+        category: test-injection
+        cwe: [CWE-89]
+        fix: Do not.
+        languages: [python]
+        taint:
+          sources:
+            - pattern: source()
+              label: source()
+            - kind: identifier
+              inside:
+                kind: parameters
+                inside:
+                  kind: function_definition
+                  inside: {kind: decorated_definition, has: {kind: decorator, regex: '^@entry'}}
+          sinks:
+            - any:
+                - pattern: sink($X)
+                - pattern: sink($X, $$$)
+              focus: $X
+          sanitizers:
+            - pattern: clean($$$)
+          propagators:
+            - pattern: $TO.absorb($FROM)
+              from: $FROM
+              to: $TO
+        examples:
+          positive: ["sink(source())"]
+          negative: ["sink(1)"]
+      - id: t-js-flow
+        title: Source reaches sink
+        message: Tainted data reaches the sink.
+        severity: HIGH
+        confidence: HIGH
+        category: test-injection
+        fix: Do not.
+        languages: [javascript, typescript, tsx]
+        taint:
+          sources:
+            - pattern: source()
+          sinks:
+            - any:
+                - pattern: sink($X)
+                - pattern: sink($X, $$$)
+              focus: $X
+          sanitizers:
+            - pattern: clean($$$)
+        examples:
+          positive: ["sink(source())"]
+          negative: ["sink(1)"]
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def rules() -> list[Rule]:
+    loaded = load_rule_text(RULES, "rules.yaml")
+    assert loaded.errors == []
+    return loaded.rules
+
+
+@pytest.fixture
+def flows(
+    make_tree: MakeTree, rules: list[Rule]
+) -> Callable[[dict[str, str]], set[tuple[str, int]]]:
+    def run(files: dict[str, str]) -> set[tuple[str, int]]:
+        tree = make_tree({path: textwrap.dedent(code) for path, code in files.items()})
+        result = scan_path(tree, rules, jobs=1)
+        return {(f.path, f.span.start_line) for f in result.findings}
+
+    return run
+
+
+def scan_tree(make_tree: MakeTree, rules: list[Rule], files: dict[str, str]) -> ScanResult:
+    return scan_path(make_tree({p: textwrap.dedent(c) for p, c in files.items()}), rules, jobs=1)
+
+
+PYTHON_INTRA = [
+    ("assignment chain", "a = source()\nb = a\nsink(b)\n", True),
+    ("reassigned clean", "a = source()\na = 1\nsink(a)\n", False),
+    ("augmented", "q = 'x'\nq += source()\nsink(q)\n", True),
+    ("tuple unpacking", "a, b = source(), 1\nsink(a)\n", True),
+    ("f-string", "v = source()\nsink(f'SELECT {v}')\n", True),
+    ("percent format", "v = source()\nsink('SELECT %s' % v)\n", True),
+    ("str.format", "v = source()\nsink('SELECT {}'.format(v))\n", True),
+    ("join", "v = source()\nsink(','.join([v, 'x']))\n", True),
+    ("container and subscript", "d = {'k': source()}\nsink(d['k'])\n", True),
+    ("comprehension", "xs = source()\nsink([x.strip() for x in xs])\n", True),
+    ("for target", "for row in source():\n    sink(row)\n", True),
+    ("with target", "with source() as fh:\n    sink(fh.read())\n", True),
+    ("attribute store", "obj.field = source()\nsink(obj.field)\n", True),
+    ("append", "parts = []\nparts.append(source())\nsink(' '.join(parts))\n", True),
+    ("walrus", "if (v := source()):\n    sink(v)\n", True),
+    ("sanitizer", "sink(clean(source()))\n", False),
+    ("int conversion", "sink(int(source()))\n", False),
+    ("length", "sink(len(source()))\n", False),
+    ("lambda", "f = lambda x: x + '!'\nsink(f(source()))\n", True),
+    ("propagator", "box = Box()\nbox.absorb(source())\nsink(box)\n", True),
+    ("only constants", "TABLE = 'users'\nsink('SELECT * FROM ' + TABLE)\n", False),
+    (
+        "allow-list guard",
+        "v = source()\nif v not in ALLOWED:\n    raise ValueError(v)\nsink(v)\n",
+        False,
+    ),
+    ("positive guard", "v = source()\nif v in ALLOWED:\n    sink(v)\n", False),
+    ("guard with other branch", "v = source()\nif v in ALLOWED:\n    pass\nsink(v)\n", True),
+    ("prefix guard", "p = source()\nif not p.startswith(BASE):\n    abort(403)\nsink(p)\n", False),
+    ("isdigit guard", "v = source()\nif not v.isdigit():\n    return\nsink(v)\n", False),
+    ("branch merge", "if c:\n    v = source()\nelse:\n    v = 'x'\nsink(v)\n", True),
+    ("kwargs", "def f(**kw):\n    sink(kw)\nf(a=source())\n", True),
+    ("star args", "def f(*args):\n    sink(args)\nf(1, source())\n", True),
+    ("await", "async def g():\n    v = await source()\n    sink(v)\n", True),
+    ("entry parameter", "@entry\ndef handler(name):\n    sink(name)\n", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [c[1:] for c in PYTHON_INTRA], ids=[c[0] for c in PYTHON_INTRA]
+)
+def test_python_flows_within_a_function(flows, code: str, expected: bool) -> None:  # type: ignore[no-untyped-def]
+    wrapped = (
+        "def main():\n" + textwrap.indent(code, "    ")
+        if "def " not in code and "@" not in code
+        else code
+    )
+    found = flows({"app.py": wrapped})
+    assert bool(found) is expected, found
+
+
+def test_python_flows_across_functions_and_modules(flows) -> None:  # type: ignore[no-untyped-def]
+    found = flows(
+        {
+            "pkg/__init__.py": "from .impl import run_query\n",
+            "pkg/impl.py": """\
+                from .helpers import build
+                def run_query(value):
+                    sql = build(value)
+                    sink(sql)
+                def run_safe(value):
+                    sink(clean(value))
+            """,
+            "pkg/helpers.py": "def build(v):\n    return 'SELECT ' + v\n",
+            "app/main.py": """\
+                from pkg import run_query
+                import pkg.impl as impl
+                def handler():
+                    run_query(source())
+                    impl.run_safe(source())
+            """,
+        }
+    )
+    assert found == {("pkg/impl.py", 4)}
+
+
+def test_python_methods_with_known_receivers(flows) -> None:  # type: ignore[no-untyped-def]
+    found = flows(
+        {
+            "repo.py": """\
+                class Repo:
+                    def find(self, name):
+                        return self._run("SELECT " + name)
+                    def _run(self, sql):
+                        sink(sql)
+                def handler():
+                    repo = Repo()
+                    repo.find(source())
+            """
+        }
+    )
+    assert found == {("repo.py", 5)}
+
+
+def test_source_returned_by_a_helper(flows) -> None:  # type: ignore[no-untyped-def]
+    found = flows(
+        {
+            "a.py": "def read():\n    return source()\n",
+            "b.py": "from a import read\ndef main():\n    v = read()\n    sink(v)\n",
+        }
+    )
+    assert found == {("b.py", 4)}
+
+
+def test_recursion_and_import_cycles_terminate(flows) -> None:  # type: ignore[no-untyped-def]
+    found = flows(
+        {
+            "a.py": "from b import g\ndef f(x, n):\n    if n:\n        return g(x, n - 1)\n    sink(x)\n",
+            "b.py": "from a import f\ndef g(x, n):\n    return f(x, n)\ndef main():\n    g(source(), 3)\n",
+        }
+    )
+    assert found == {("a.py", 5)}
+
+
+JS_CASES = [
+    ("template literal", "const v = source();\nsink(`SELECT ${v}`);\n", True),
+    ("destructuring", "const { a, b: [c] } = source();\nsink(c);\n", True),
+    ("spread", "const o = { ...source() };\nsink(o);\n", True),
+    ("arrow", "const f = (x) => x + '!';\nsink(f(source()));\n", True),
+    ("push", "const xs = [];\nxs.push(source());\nsink(xs.join(','));\n", True),
+    ("sanitizer", "sink(clean(source()));\n", False),
+    ("parseInt", "sink(parseInt(source(), 10));\n", False),
+    (
+        "includes guard",
+        "const v = source();\nif (!ALLOWED.includes(v)) { throw new Error(); }\nsink(v);\n",
+        False,
+    ),
+    ("callback closure", "const v = source();\napp.get('/', (req, res) => { sink(v); });\n", True),
+    ("await", "async function g() { const v = await source(); sink(v); }\n", True),
+    (
+        "class method",
+        "class R { find(n) { return this.run('q' + n); } run(s) { sink(s); } }\nnew R().find(source());\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [c[1:] for c in JS_CASES], ids=[c[0] for c in JS_CASES]
+)
+@pytest.mark.parametrize("filename", ["app.js", "app.ts", "app.tsx"])
+def test_javascript_flows(flows, code: str, expected: bool, filename: str) -> None:  # type: ignore[no-untyped-def]
+    found = flows({filename: code})
+    assert bool(found) is expected, found
+
+
+def test_javascript_flows_across_es_modules_and_reexports(flows) -> None:  # type: ignore[no-untyped-def]
+    found = flows(
+        {
+            "src/lib/db.ts": "export function byName(name: string) {\n  return sink('q' + name);\n}\n",
+            "src/lib/index.ts": "export * from './db';\nexport { byName as lookup } from './db';\n",
+            "src/routes/a.ts": "import { lookup } from '../lib';\nexport const a = () => lookup(source());\n",
+            "src/routes/b.js": "const db = require('../lib/db');\ndb.byName(clean(source()));\n",
+        }
+    )
+    assert found == {("src/lib/db.ts", 2)}
+
+
+def test_commonjs_exports(flows) -> None:  # type: ignore[no-untyped-def]
+    found = flows(
+        {
+            "lib/run.js": "function run(cmd) { sink(cmd); }\nmodule.exports = { run };\n",
+            "main.js": "const { run } = require('./lib/run');\nrun(source());\n",
+        }
+    )
+    assert found == {("lib/run.js", 1)}
+
+
+def test_finding_carries_the_trace_across_files(make_tree: MakeTree, rules: list[Rule]) -> None:
+    result = scan_tree(
+        make_tree,
+        rules,
+        {
+            "views.py": "from store import save\ndef handler():\n    value = source()\n    save(value)\n",
+            "store.py": "def save(v):\n    sql = 'INSERT ' + v\n    sink(sql)\n",
+        },
+    )
+    [finding] = result.findings
+    steps = [(s.path, s.line) for s in finding.trace]
+    assert steps[0] == ("views.py", 3) and "source()" in finding.trace[0].note
+    assert ("views.py", 4) in steps and ("store.py", 2) in steps
+    assert steps[-1] == ("store.py", 3) and finding.trace[-1].note.startswith("sink")
+    assert finding.to_dict()["trace"][0] == {
+        "path": "views.py",
+        "line": 3,
+        "note": "source: source()",
+    }
+
+
+def test_inline_suppression_applies_to_taint_findings(flows) -> None:  # type: ignore[no-untyped-def]
+    assert flows({"a.py": "def f():\n    sink(source())  # tavo: ignore[t-py-flow]\n"}) == set()
+
+
+def test_deep_nesting_does_not_crash_the_scan(make_tree: MakeTree, rules: list[Rule]) -> None:
+    deep = "x = " + "(" * 3000 + "source()" + ")" * 3000 + "\nsink(x)\n"
+    result = scan_tree(make_tree, rules, {"deep.py": deep, "ok.py": "sink(source())\n"})
+    assert ("ok.py", 1) in {(f.path, f.span.start_line) for f in result.findings}

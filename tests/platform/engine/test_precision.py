@@ -1,0 +1,155 @@
+"""Precision controls (engine/dataflow/precision.py, rootcause.py): test code, round-trips,
+constant commands, non-security hashes, one finding per root cause."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from tavo_platform.engine import Severity, scan_path
+from tavo_platform.engine.dataflow.precision import is_test_path
+from tavo_platform.rules.loader import load_builtin_rules, load_rule_text
+from tavo_platform.rules.model import Rule
+
+MakeTree = Callable[[dict[str, str | bytes]], Path]
+
+PATTERN_AND_TAINT = textwrap.dedent(
+    """\
+    rules:
+      - id: t-eval-pattern
+        title: eval of anything
+        message: eval() runs code.
+        severity: MEDIUM
+        confidence: LOW
+        category: code-injection
+        cwe: [CWE-95]
+        tags: [pattern]
+        fix: Do not.
+        languages: [python]
+        structural:
+          rule: {pattern: eval($X)}
+        examples:
+          positive: ["eval(x)"]
+          negative: ["print(x)"]
+      - id: t-eval-taint
+        title: source reaches eval
+        message: Tainted data reaches eval().
+        severity: CRITICAL
+        confidence: HIGH
+        category: code-injection
+        cwe: [CWE-95]
+        tags: [dataflow]
+        fix: Do not.
+        languages: [python]
+        taint:
+          sources: [{pattern: source()}]
+          sinks:
+            - pattern: eval($X)
+              focus: $X
+        examples:
+          positive: ["eval(source())"]
+          negative: ["eval('1')"]
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def builtin() -> list[Rule]:
+    return load_builtin_rules().rules
+
+
+def found(
+    make_tree: MakeTree, rules: list[Rule], files: dict[str, str]
+) -> list[tuple[str, int, str, str]]:
+    result = scan_path(make_tree(files), rules, jobs=1)
+    return [(f.path, f.span.start_line, f.rule_id, f.severity.value) for f in result.findings]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "tests/test_app.py",
+        "app_test.py",
+        "src/__tests__/a.ts",
+        "web/a.spec.ts",
+        "b.test.js",
+        "pkg/fixtures/data.py",
+        "conftest.py",
+        "test/run.py",
+    ],
+)
+def test_test_paths_are_recognised(path: str) -> None:
+    assert is_test_path(path)
+
+
+@pytest.mark.parametrize("path", ["app.py", "src/testing_utils.py", "latest/app.py", "contest.py"])
+def test_production_paths_are_not_test_code(path: str) -> None:
+    assert not is_test_path(path)
+
+
+def test_test_code_is_reported_at_most_low_and_tagged(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    code = "import pickle\nfrom flask import request\ndef f():\n    return pickle.loads(request.data)\n"
+    result = scan_path(make_tree({"app.py": code, "tests/test_app.py": code}), builtin, jobs=1)
+    by_path = {f.path: f for f in result.findings}
+    assert by_path["app.py"].severity is Severity.CRITICAL
+    assert "test-code" not in by_path["app.py"].tags
+    in_tests = [f for f in result.findings if f.path == "tests/test_app.py"]
+    assert in_tests and all(f.severity is Severity.LOW and "test-code" in f.tags for f in in_tests)
+
+
+def test_pickle_round_trip_is_not_reported(make_tree: MakeTree, builtin: list[Rule]) -> None:
+    files = {
+        "copy.py": "import pickle\ndef clone(x):\n    return pickle.loads(pickle.dumps(x))\n",
+        "load.py": "import pickle\ndef load(blob):\n    return pickle.loads(blob)\n",
+    }
+    paths = {path for path, *_ in found(make_tree, builtin, files)}
+    assert "copy.py" not in paths and "load.py" in paths
+
+
+def test_constant_sql_and_shell_are_not_reported(make_tree: MakeTree, builtin: list[Rule]) -> None:
+    files = {
+        "const.py": textwrap.dedent(
+            """\
+            import os, subprocess
+            TABLE = "users"
+            def count(db):
+                db.execute("SELECT count(*) FROM " + TABLE)
+                os.system("uptime")
+                subprocess.run("df -h", shell=True)
+            """
+        ),
+        "dynamic.py": "import os\ndef run(name):\n    os.system('ls ' + name)\n",
+    }
+    results = found(make_tree, builtin, files)
+    const = [r for r in results if r[0] == "const.py"]
+    # The constant shell=True command stays, at LOW at most; nothing else in const.py.
+    assert all(r[1] == 6 and r[3] in ("LOW", "INFO") for r in const), const
+    assert any(r[0] == "dynamic.py" for r in results)
+
+
+def test_hash_not_used_for_security_is_not_reported(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    files = {
+        "cache.py": "import hashlib\nkey = hashlib.md5(data, usedforsecurity=False).hexdigest()\n",
+        "auth.py": "import hashlib\ndigest = hashlib.md5(password).hexdigest()\n",
+    }
+    paths = {path for path, *_ in found(make_tree, builtin, files)}
+    assert "cache.py" not in paths and "auth.py" in paths
+
+
+def test_pattern_and_taint_rule_on_one_sink_give_one_finding(make_tree: MakeTree) -> None:
+    rules = load_rule_text(PATTERN_AND_TAINT, "rules.yaml").rules
+    result = scan_path(
+        make_tree({"a.py": "def f():\n    eval(source()); eval(other)\n"}), rules, jobs=1
+    )
+    first, second = sorted(result.findings, key=lambda f: f.span.start_column)
+    assert first.rule_id == "t-eval-taint" and first.severity is Severity.CRITICAL
+    assert first.related_rules == ("t-eval-pattern",)
+    assert set(first.tags) == {"dataflow", "pattern"} and first.trace
+    # The second eval on the line is another sink: its own (pattern) finding.
+    assert second.rule_id == "t-eval-pattern" and second.related_rules == ()
