@@ -44,6 +44,17 @@ export const SDK_OPERATIONS = [
   ['get', '/api/v1/findings/{finding_id}'],
   ['patch', '/api/v1/findings/{finding_id}'],
   ['get', '/api/v1/findings/{finding_id}/history'],
+  ['post', '/api/v1/webhooks'],
+  ['get', '/api/v1/webhooks'],
+  ['get', '/api/v1/webhooks/{webhook_id}'],
+  ['patch', '/api/v1/webhooks/{webhook_id}'],
+  ['delete', '/api/v1/webhooks/{webhook_id}'],
+  ['get', '/api/v1/webhooks/{webhook_id}/deliveries'],
+  ['post', '/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver'],
+  ['post', '/api/v1/schedules'],
+  ['get', '/api/v1/schedules'],
+  ['get', '/api/v1/schedules/{schedule_id}'],
+  ['delete', '/api/v1/schedules/{schedule_id}'],
 ];
 
 export async function fetchDocument(baseURL) {
@@ -81,13 +92,14 @@ export function sdkSubset(document) {
   };
   visit(paths);
   // Prose is not contract: descriptions and titles may change without the types changing.
-  const bare = (value) => {
-    if (Array.isArray(value)) return value.map(bare);
+  // (The names under `properties` are fields, kept whatever they are called.)
+  const bare = (value, fields = false) => {
+    if (Array.isArray(value)) return value.map((item) => bare(item));
     if (value === null || typeof value !== 'object') return value;
     return Object.fromEntries(
       Object.entries(value)
-        .filter(([key]) => !['description', 'summary', 'title', 'example', 'examples', 'tags'].includes(key))
-        .map(([key, item]) => [key, bare(item)]),
+        .filter(([key]) => fields || !['description', 'summary', 'title', 'example', 'examples', 'tags'].includes(key))
+        .map(([key, item]) => [key, bare(item, !fields && key === 'properties')]),
     );
   };
   for (const path of Object.keys(paths)) paths[path] = bare(paths[path]);

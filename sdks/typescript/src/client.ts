@@ -25,6 +25,8 @@ import type { AxiosAdapterOption, AxiosLike } from './transports/axios.js';
 import { UndiciTransport } from './transports/undici.js';
 import { AIAnalysis } from './resources/ai-analysis.js';
 import { Findings } from './resources/findings.js';
+import { Schedules } from './resources/schedules.js';
+import { Webhooks } from './resources/webhooks.js';
 import { Repositories } from './resources/repositories.js';
 import { ScanBulkOperations } from './resources/scan-bulk-operations.js';
 import { ScanManagement } from './resources/scan-management.js';
@@ -183,6 +185,8 @@ export class TavoClient {
   readonly scanRules: ScanRules;
   readonly scanBulkOperations: ScanBulkOperations;
   readonly findings: Findings;
+  readonly webhooks: Webhooks;
+  readonly schedules: Schedules;
   /** @internal */
   readonly core: ClientCore;
   private readonly httpCache: HTTPCache | undefined;
@@ -224,6 +228,8 @@ export class TavoClient {
     this.scanRules = new ScanRules(this.core);
     this.scanBulkOperations = new ScanBulkOperations(this.core);
     this.findings = new Findings(this.core);
+    this.webhooks = new Webhooks(this.core);
+    this.schedules = new Schedules(this.core);
   }
 
   get baseURL(): string {
