@@ -74,6 +74,7 @@ class Score:
     by_language: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_category: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     misses: list[Label] = field(default_factory=list)
+    found_across_functions: int = 0
     false_positives: list[str] = field(default_factory=list)
 
 
@@ -95,12 +96,27 @@ def read_labels(project: Path) -> list[Label]:
     return labels
 
 
-def findings_by_line(project: Path, rules: list) -> dict[tuple[str, int], list[str]]:  # type: ignore[type-arg]
+INTERPROCEDURAL_NOTES = ("parameter ", "calls ", "returns it", "through ")
+
+
+def findings_by_line(
+    project: Path,
+    rules: list,  # type: ignore[type-arg]
+) -> tuple[dict[tuple[str, int], list[str]], set[tuple[str, int]]]:
+    """Rule ids by (path, line), and the lines reported through a flow that crosses
+    functions or files (its trace enters a parameter or returns through a call)."""
     result = scan_path(project, rules, jobs=1)
     lines: dict[tuple[str, int], list[str]] = defaultdict(list)
+    crossing: set[tuple[str, int]] = set()
     for finding in result.findings:
-        lines[(f"{project.name}/{finding.path}", finding.span.start_line)].append(finding.rule_id)
-    return lines
+        position = (f"{project.name}/{finding.path}", finding.span.start_line)
+        lines[position].append(finding.rule_id)
+        if any(
+            step.note.startswith(INTERPROCEDURAL_NOTES) or "returns it" in step.note
+            for step in finding.trace
+        ):
+            crossing.add(position)
+    return lines, crossing
 
 
 def score(corpus: Path) -> tuple[Score, int]:
@@ -109,11 +125,14 @@ def score(corpus: Path) -> tuple[Score, int]:
     projects = sorted(p for p in corpus.iterdir() if p.is_dir())
     for project in projects:
         labels = read_labels(project)
-        found = findings_by_line(project, rules)
+        found, crossing = findings_by_line(project, rules)
         by_position = {(label.path, label.line): label for label in labels}
         for label in labels:
-            tallies = (total.overall, total.by_language[label.group],
-                       total.by_category[label.category])
+            tallies = (
+                total.overall,
+                total.by_language[label.group],
+                total.by_category[label.category],
+            )
             hit = (label.path, label.line) in found
             for tally in tallies:
                 if label.verdict == "vuln":
@@ -124,6 +143,8 @@ def score(corpus: Path) -> tuple[Score, int]:
                     tally.safe_flagged += hit
             if label.verdict == "vuln" and not hit:
                 total.misses.append(label)
+            if label.verdict == "vuln" and (label.path, label.line) in crossing:
+                total.found_across_functions += 1
         for position, rule_ids in found.items():
             label = by_position.get(position)
             group = LANGUAGE_GROUP.get(language_for(Path(position[0])), "other")
@@ -140,9 +161,11 @@ def score(corpus: Path) -> tuple[Score, int]:
 
 
 def _row(name: str, tally: Tally) -> str:
-    return (f"  {name:28} vuln {tally.vuln:4d} found {tally.found:4d} recall "
-            f"{tally.recall()!s:>6}  safe {tally.safe:4d} flagged {tally.safe_flagged:3d}  "
-            f"precision {tally.precision()!s:>6}")
+    return (
+        f"  {name:28} vuln {tally.vuln:4d} found {tally.found:4d} recall "
+        f"{tally.recall()!s:>6}  safe {tally.safe:4d} flagged {tally.safe_flagged:3d}  "
+        f"precision {tally.precision()!s:>6}"
+    )
 
 
 def main() -> None:
@@ -157,11 +180,17 @@ def main() -> None:
     seconds = time.perf_counter() - started
     overall = result.overall
     labelled = overall.vuln + overall.safe
-    print(f"corpus: {args.corpus} ({projects} projects, {labelled} labelled lines: "
-          f"{overall.vuln} vuln, {overall.safe} safe), scored in {seconds:.1f} s")
+    print(
+        f"corpus: {args.corpus} ({projects} projects, {labelled} labelled lines: "
+        f"{overall.vuln} vuln, {overall.safe} safe), scored in {seconds:.1f} s"
+    )
     baseline = round(overall.vuln / labelled, 3) if labelled else None
     print(f"baseline (flag every labelled line): precision {baseline}, recall 1.0")
     print(_row("overall", overall))
+    print(
+        f"  vuln lines found through flows across functions or files: "
+        f"{result.found_across_functions} of {overall.found}"
+    )
     print("by language:")
     for name, tally in sorted(result.by_language.items()):
         print(_row(name, tally))
@@ -182,6 +211,7 @@ def main() -> None:
         "recall": overall.recall(),
         "baseline_precision_flag_all_labelled": baseline,
         "safe_lines_flagged": overall.safe_flagged,
+        "vuln_found_across_functions": result.found_across_functions,
         "by_language": {
             name: {"precision": t.precision(), "recall": t.recall(), "vuln": t.vuln}
             for name, t in sorted(result.by_language.items())

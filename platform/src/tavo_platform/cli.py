@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import sys
 from contextlib import nullcontext
 from enum import StrEnum
@@ -324,6 +325,51 @@ def _warn_missed_ignores(
             if not _names_a_rule(selector, every_rule):
                 _warn(f"{path}:{line}: `tavo: ignore[{selector}]`: {selector!r} names no rule "
                       "id or pack; the finding on this line is still reported")
+
+
+def ci_base_ref(environment: dict[str, str]) -> str:
+    """The ref a pull request merges into, as CI systems name it: GitHub Actions
+    (GITHUB_BASE_REF), GitLab (CI_MERGE_REQUEST_TARGET_BRANCH_NAME), Bitbucket
+    (BITBUCKET_PR_DESTINATION_BRANCH), else origin/main."""
+    for variable in ("GITHUB_BASE_REF", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+                     "BITBUCKET_PR_DESTINATION_BRANCH"):
+        branch = environment.get(variable, "").strip()
+        if branch:
+            return f"origin/{branch}"
+    return "origin/main"
+
+
+@app.command()
+def ci(
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="Directory to scan (default: here).")
+    ] = Path("."),
+    base_ref: Annotated[
+        str | None,
+        typer.Option("--base-ref", metavar="REF", show_default="the CI's target branch, "
+                     "else origin/main", help="Report only findings not present at this ref."),
+    ] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option(help="Exit 1 when a new finding is at or above this severity.")
+    ] = FailOn.high,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.text,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file."),
+    ] = None,
+) -> None:
+    """A pull request's check: scan PATH, report only the findings it introduces relative
+    to the base ref, and fail only on those at or above --fail-on (default high)."""
+    scan(
+        path,
+        output_format=output_format,
+        output=output,
+        fail_on=fail_on,
+        baseline_ref=base_ref or ci_base_ref(dict(os.environ)),
+        no_progress=True,
+    )
 
 
 def _exit_code(findings: list, fail_on: FailOn) -> int:  # type: ignore[type-arg]

@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 GIT = ["git", "-c", "user.email=tests@tavo.invalid", "-c", "user.name=tests"]
@@ -62,3 +63,23 @@ def test_bad_refs_and_non_repositories(
     (outside / "app.py").write_text(NEW, encoding="utf-8")
     result = run_cli("scan", outside, "--baseline-ref", "main")
     assert result.exit_code == 2 and "--baseline-ref main" in result.output
+
+
+def test_tavo_ci_fails_only_on_new_findings_at_the_threshold(
+    run_cli: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = repository(tmp_path / "repo")
+    # The new eval is HIGH or above; the shell call at main is not reported at all.
+    failing = run_cli("ci", root, "--base-ref", "main", "--format", "json")
+    assert failing.exit_code == 1
+    assert findings(failing) and all("eval" in str(f["snippet"]) for f in findings(failing))
+    lenient = run_cli("ci", root, "--base-ref", "main", "--fail-on", "never")
+    assert lenient.exit_code == 0
+    # Without --base-ref, the CI's variables name the base (origin/<branch>).
+    subprocess.run([*GIT, "update-ref", "refs/remotes/origin/main", "main"], cwd=root,
+                   check=True)
+    monkeypatch.setenv("GITHUB_BASE_REF", "main")
+    from_env = run_cli("ci", root, "--format", "json")
+    assert from_env.exit_code == 1 and findings(from_env) == findings(failing)
+    missing = run_cli("ci", root, "--base-ref", "origin/nope")
+    assert missing.exit_code == 2

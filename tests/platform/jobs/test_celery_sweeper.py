@@ -207,13 +207,15 @@ def test_dispatch_backlog_and_a_limit_on_overdue_resends(database_url: str) -> N
         created = [(await store.create_scans(org.id, [new_scan(org.id)])).scans[0]
                    for _ in range(5)]
         orphaned, healthy, *queued = created
-        assert await store.claim_scan_id(orphaned.id, "dead", timedelta(milliseconds=100))
+        # Windows of a second, not milliseconds: a loaded CI machine may take tens of
+        # milliseconds between two statements, which must not make a fresh dispatch overdue.
+        assert await store.claim_scan_id(orphaned.id, "dead", timedelta(milliseconds=500))
         assert await store.claim_scan_id(healthy.id, "alive", timedelta(minutes=5))
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(1.2)
         long = timedelta(minutes=1)
         assert await store.dispatch_backlog(long) == \
             DispatchBacklog(waiting=4, orphaned=1, overdue=0)
-        short = timedelta(milliseconds=50)
+        short = timedelta(seconds=1)
         assert await store.dispatch_backlog(short) == \
             DispatchBacklog(waiting=4, orphaned=1, overdue=3)
         # Orphans always; of the overdue, the ones dispatched longest ago, up to the limit.
@@ -222,7 +224,7 @@ def test_dispatch_backlog_and_a_limit_on_overdue_resends(database_url: str) -> N
             [q.id for q in queued[:2]]
         assert await store.dispatch_backlog(short) == \
             DispatchBacklog(waiting=4, orphaned=0, overdue=1)
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(1.1)
         # Now the one never re-sent is the oldest dispatch, then the orphan, then the others.
         assert await store.take_undispatched(short, 100, overdue_limit=2) == \
             [queued[2].id, orphaned.id]

@@ -276,6 +276,30 @@ def test_a_finding_is_triaged_from_its_page_and_keeps_its_history(
     context.close()
 
 
+def test_two_scans_of_a_project_are_compared(browser: Browser, server: LiveServer) -> None:
+    key = server.create_key("pro")
+    before = "import os\ndef run(request):\n    os.system(request.args['cmd'])\n"
+    after = "def run(request):\n    eval(request.args['code'])\n"
+    scans = []
+    with api(server, key) as client:
+        for code in (before, after):
+            created = client.post(
+                "/uploads/scans", params={"filename": "app.tgz", "project": "diff-app"},
+                content=archive({"app.py": code}), headers={"Content-Type": "application/gzip"},
+            )
+            scans.append(wait_scan(client, created.json()["id"])["id"])
+    context, page = signed_in(browser, server, key)
+    visit(page, f"#/diff?head={scans[1]}&base={scans[0]}")
+    new = page.inner_text("section[data-diff=new]")
+    fixed = page.inner_text("section[data-diff=fixed]")
+    assert "eval" in new.lower() and "New (0)" not in new
+    assert "Fixed (0)" not in fixed
+    page.click("section[data-diff=fixed] tr[data-finding] a")
+    page.wait_for_selector("main[data-ready=true] pre.code")
+    assert "os.system" in page.inner_text("pre.code")  # as the base scan found it
+    context.close()
+
+
 def test_an_admin_creates_a_key_that_is_shown_once_and_works(
     browser: Browser, server: LiveServer
 ) -> None:

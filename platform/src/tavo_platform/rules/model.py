@@ -134,6 +134,22 @@ class TaintMatcher(_Strict):
     sanitizers: list[dict[str, Any]] = []
     propagators: list[dict[str, Any]] = []
 
+    @field_validator("sources", "sinks", "sanitizers", "propagators", mode="before")
+    @classmethod
+    def _flattened(cls, value: Any) -> Any:
+        """An entry may be a list of entries (a YAML alias of a shared list): flattened."""
+        if not isinstance(value, list):
+            return value
+        flat: list[Any] = []
+        pending = list(reversed(value))
+        while pending:
+            item = pending.pop()
+            if isinstance(item, list):
+                pending.extend(reversed(item))
+            else:
+                flat.append(item)
+        return flat
+
     @model_validator(mode="after")
     def _entries_well_formed(self) -> TaintMatcher:
         for role in ("sources", "sinks", "sanitizers", "propagators"):

@@ -33,9 +33,12 @@ from tavo_platform.server.routes import (
     admin,
     ai,
     bulk,
+    bulk_manage,
     findings,
     health,
+    hooks,
     repositories,
+    repository_admin,
     rules,
     scan_compare,
     scans,
@@ -132,16 +135,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         health.router,
         bulk.router,  # before scans: /scans/bulk is not a scan id
+        bulk_manage.router,
         scans.router,
         scan_compare.router,
         uploads.router,
         repositories.router,
+        repository_admin.router,
         rules.router,
         admin.router,
         ai.router,
         findings.router,
         webhooks.router,
         schedules.router,
+        hooks.router,
     ):
         app.include_router(router)
     if settings.dashboard:

@@ -89,6 +89,7 @@ class Repository:
     name: str
     default_branch: str | None
     created_at: datetime
+    hook_secret: str | None = None  # encrypted; never shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,9 @@ repositories = Table(
     Column("name", String(300), nullable=False),
     Column("default_branch", String(255), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The secret inbound hooks (POST /hooks/github) of this repository are signed with,
+    # encrypted (encryption.py); NULL: hooks are refused.
+    Column("hook_secret", Text, nullable=True),
     UniqueConstraint("org_id", "url", name="uq_repositories_org_url"),
 )
 

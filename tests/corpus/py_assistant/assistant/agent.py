@@ -90,3 +90,29 @@ def classify(text):
     if label not in ("bug", "question", "praise"):
         label = "other"
     return sqlite3.connect("tickets.db").execute("INSERT INTO labels VALUES (?)", (label,))  # tavo-label: safe insecure-output
+
+
+def _shell(command):
+    return subprocess.run(command, shell=True, capture_output=True, text=True).stdout  # tavo-label: vuln excessive-agency
+
+
+@tool
+def disk_report(path: str) -> str:
+    """Report disk usage of a path."""
+    return _shell("du -sh " + path)
+
+
+@tool
+def service_status(service: str) -> str:
+    """Status of an allowed service."""
+    if not service.isidentifier():
+        raise ValueError(service)
+    return subprocess.run(f"systemctl status {service}", shell=True, capture_output=True, text=True).stdout  # tavo-label: safe excessive-agency
+
+
+def answer_with_context(question, retriever):
+    docs = retriever.invoke(question)
+    context = "\n".join(doc.page_content for doc in docs)
+    reply = llm.invoke(f"Context:\n{context}\n\nQuestion: {question}")
+    with open(os.path.join(WORKDIR, "answers", reply.content), "w") as handle:  # tavo-label: vuln insecure-output
+        handle.write(question)

@@ -34,3 +34,11 @@ def count_products():
 
 def top_sellers(limit):
     return _db().execute("SELECT name FROM products ORDER BY sold DESC LIMIT ?", (int(limit),)).fetchall()  # tavo-label: safe sql-injection
+
+
+def orders_where(clause):
+    return _db().execute("SELECT * FROM orders WHERE " + clause).fetchall()  # tavo-label: vuln sql-injection
+
+
+def orders_for(customer):
+    return _db().execute("SELECT * FROM orders WHERE customer = ?", [customer]).fetchall()  # tavo-label: safe sql-injection

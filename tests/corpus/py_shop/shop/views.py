@@ -152,3 +152,26 @@ def ping():
 def calc():
     expr = request.args.get("expr", "0")
     return str(eval(expr))  # tavo-label: vuln code-injection
+
+
+def _where_clause(field, value):
+    return f"{field} = '{value}'"
+
+
+@app.route("/orders")
+def orders():
+    clause = _where_clause("customer", request.args["customer"])
+    return {"rows": catalog.orders_where(clause)}
+
+
+@app.route("/orders/mine")
+def my_orders():
+    return {"rows": catalog.orders_for(request.args["customer"])}
+
+
+@app.route("/orders/export")
+def export_orders():
+    fmt = request.args.get("format", "csv")
+    tool = {"csv": "csvkit", "json": "jq"}.get(fmt, "csvkit")
+    subprocess.run(f"{tool} /data/orders > /tmp/export", shell=True)  # tavo-label: safe command-injection
+    return send_file("/tmp/export")

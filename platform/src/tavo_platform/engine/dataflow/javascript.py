@@ -52,6 +52,20 @@ CLEAN_CALLS = frozenset(
 )
 EXIT_CALLS = frozenset({"process.exit", "notFound", "redirect", "permanentRedirect"})
 STORING_METHODS = frozenset({"push", "unshift", "add", "set", "append"})
+# Array and promise methods that call their first argument with the receiver's elements.
+CALLBACK_METHODS = frozenset(
+    {
+        "map",
+        "forEach",
+        "filter",
+        "find",
+        "findLast",
+        "some",
+        "every",
+        "flatMap",
+        "then",
+    }
+)
 _VALIDATING_METHODS = frozenset(
     {"includes", "has", "startsWith", "test", "isInteger", "isSafeInteger"}
 )
@@ -137,7 +151,9 @@ class _JavaScript(LoweringBase):
             return None
         text = node.text().strip("'\"`")
         if text.startswith("."):
-            return posixpath.normpath(posixpath.join(posixpath.dirname(self.module), text))
+            # `./db.js` in ES modules names the file the module `db` was lowered from.
+            joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.module), text))
+            return module_name(joined)
         for alias in ("@/", "~/", "#/"):
             if text.startswith(alias):
                 return text[len(alias) :]
@@ -418,8 +434,16 @@ class _JavaScript(LoweringBase):
         source = self.specifier(node.field("source"))
         is_default = any(c.text() == "default" for c in node.children() if not c.is_named())
         clause = next((c for c in node.children() if c.kind() == "export_clause"), None)
+        namespace = next((c for c in node.children() if c.kind() == "namespace_export"), None)
         if clause is not None:
             self.export_clause(clause, source)
+        elif namespace is not None and source is not None:  # export * as ns from "./x"
+            alias = next((c for c in namespace.children() if c.is_named()), None)
+            if alias is not None:
+                self.reexports += 1
+                local = f"<reexport{self.reexports}>"
+                self.imports[local] = f"{source}:*"
+                self.exports[alias.text()] = local
         elif source is not None:
             self.star_exports.append(source)
         if declaration is None:
@@ -643,7 +667,31 @@ class _JavaScript(LoweringBase):
             receiver = self.expr(function)
         if callee is not None:
             callee = self._imported(callee)
-        return Call(callee, receiver, args, _line(node), clean=callee in CLEAN_CALLS)
+        property_node = (
+            function.field("property")
+            if function is not None and function.kind() == "member_expression"
+            else None
+        )
+        lookup = property_node is not None and property_node.text() == "get"
+        callback = self.callback(function, args, receiver, node)
+        if callback is not None:
+            return callback
+        return Call(callee, receiver, args, _line(node), clean=callee in CLEAN_CALLS, lookup=lookup)
+
+    def callback(
+        self, function: SgNode | None, args: tuple[Arg, ...], receiver: Expr | None, node: SgNode
+    ) -> Expr | None:
+        """`items.map((item) => ...)`, `promise.then((value) => ...)`: the callback is called
+        with the receiver's elements, and what it returns is the call's result."""
+        if function is None or receiver is None or not args:
+            return None
+        method = function.field("property")
+        first = args[0].value
+        if method is None or method.text() not in CALLBACK_METHODS:
+            return None
+        if not isinstance(first, FunctionRef):
+            return None
+        return Call(None, None, (Arg(receiver),), _line(node), local_target=first.index)
 
     def _typed(self, target: SgNode, method: str, callee: str | None) -> str | None:
         """`new Repo().find` and `repo.find` after `const repo = new Repo()` -> `Repo.find`."""

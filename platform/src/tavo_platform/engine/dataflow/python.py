@@ -539,6 +539,12 @@ class _Python(LoweringBase):
             receiver = self.expr(function)
         if callee is not None:
             callee = self._imported(callee)
+        lookup = (
+            function is not None
+            and function.kind() == "attribute"
+            and function.field("attribute") is not None
+            and function.field("attribute").text() == "get"  # type: ignore[union-attr]
+        )
         return Call(
             callee,
             receiver,
@@ -546,6 +552,7 @@ class _Python(LoweringBase):
             _line(node),
             clean=callee in CLEAN_CALLS,
             on_instance=on_instance,
+            lookup=lookup,
         )
 
     def _typed(self, callee: str | None) -> str | None:

@@ -368,12 +368,13 @@ class _Frame:
         args = [(arg, self.expr(arg.value)) for arg in call.args]
         if call.clean:
             return EMPTY
-        target = (
-            self.project.resolver.call(self.module, self.function, call.callee)
-            if call.callee
-            else None
-        )
-        default = V.merge([receiver, *(value for _, value in args)])
+        if call.local_target is not None:
+            target: Target | None = Target(self.module, call.local_target, False)
+        elif call.callee:
+            target = self.project.resolver.call(self.module, self.function, call.callee)
+        else:
+            target = None
+        default = receiver if call.lookup else V.merge([receiver, *(value for _, value in args)])
         if target is None:
             return default
         if call.on_instance and not target.bound:

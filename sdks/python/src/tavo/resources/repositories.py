@@ -39,6 +39,27 @@ def _create(body: Mapping[str, Any]) -> APIRequest:
     return APIRequest("POST", path("repositories"), json=body)
 
 
+_UNSET: Any = object()
+
+
+def _reference_path(reference: str) -> str:
+    return path("repositories", reference)
+
+
+def _update(reference: str, name: Any, default_branch: Any, hook_secret: Any) -> APIRequest:
+    body = {
+        key: value
+        for key, value in (("name", name), ("default_branch", default_branch),
+                           ("hook_secret", hook_secret))
+        if value is not _UNSET
+    }
+    return APIRequest("PATCH", _reference_path(reference), json=body)
+
+
+def _delete(reference: str) -> APIRequest:
+    return APIRequest("DELETE", _reference_path(reference))
+
+
 class AsyncRepositories(AsyncResource):
     """`client.repositories` of the async client."""
 
@@ -96,6 +117,24 @@ class AsyncRepositories(AsyncResource):
         return await self._client.request(_create(body), Repository)
 
 
+    async def update_repository(
+        self,
+        repository: str,
+        *,
+        name: str = _UNSET,
+        default_branch: str | None = _UNSET,
+        hook_secret: str | None = _UNSET,
+    ) -> Repository:
+        """Changes what is given (None clears `default_branch` or `hook_secret`). The hook
+        secret verifies inbound GitHub hooks; it is never shown again (`hooks_enabled`)."""
+        request = _update(repository, name, default_branch, hook_secret)
+        return await self._client.request(request, Repository)
+
+    async def delete_repository(self, repository: str) -> None:
+        """Deletes the repository with its scans, findings and schedules."""
+        await self._client.request(_delete(repository))
+
+
 class SyncRepositories(SyncResource):
     """`client.repositories` of the sync client."""
 
@@ -149,3 +188,20 @@ class SyncRepositories(SyncResource):
         """Registers a repository (returns the existing one for a known URL)."""
         body = merged(params, url=url, name=name, default_branch=default_branch)
         return self._client.request(_create(body), Repository)
+
+    def update_repository(
+        self,
+        repository: str,
+        *,
+        name: str = _UNSET,
+        default_branch: str | None = _UNSET,
+        hook_secret: str | None = _UNSET,
+    ) -> Repository:
+        """Changes what is given (None clears `default_branch` or `hook_secret`)."""
+        return self._client.request(
+            _update(repository, name, default_branch, hook_secret), Repository
+        )
+
+    def delete_repository(self, repository: str) -> None:
+        """Deletes the repository with its scans, findings and schedules."""
+        self._client.request(_delete(repository))

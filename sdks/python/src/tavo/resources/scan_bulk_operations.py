@@ -16,7 +16,7 @@ from typing import Any
 from tavo import _constants as C
 from tavo._base_client import SCAN_CREATION, APIRequest, path
 from tavo.resources._base import AsyncResource, SyncResource, parse
-from tavo.types.bulk import BulkScanResult, BulkStatusResult
+from tavo.types.bulk import BulkActionResult, BulkScanResult, BulkStatusResult
 from tavo.types.scans import CreateScanParams
 
 __all__ = ["AsyncScanBulkOperations", "SyncScanBulkOperations"]
@@ -80,6 +80,29 @@ def _joined_statuses(answers: list[Any]) -> BulkStatusResult:
     )
 
 
+MAX_ACTION_IDS = 500
+
+
+def _action_requests(action: str, scan_ids: Sequence[str]) -> list[APIRequest]:
+    return [
+        APIRequest("POST", path("scans", "bulk", action), json={"scan_ids": list(part)})
+        for part in _parts(list(scan_ids), MAX_ACTION_IDS)
+    ]
+
+
+def _joined_actions(answers: list[Any]) -> BulkActionResult:
+    results: list[Any] = []
+    for answer in answers:
+        offset = len(results)
+        results += [{**item, "index": item["index"] + offset} for item in answer["results"]]
+    succeeded = sum(1 for item in results if item.get("success"))
+    return parse(
+        BulkActionResult,
+        {"results": results, "total": len(results), "succeeded": succeeded,
+         "failed": len(results) - succeeded},
+    )
+
+
 class AsyncScanBulkOperations(AsyncResource):
     """`client.scan_bulk_operations` of the async client."""
 
@@ -99,6 +122,21 @@ class AsyncScanBulkOperations(AsyncResource):
         return _joined_statuses(list(answers))
 
 
+    async def bulk_cancel_scans(self, scan_ids: Sequence[str]) -> BulkActionResult:
+        """Cancels many scans; `results[i]` says what became of `scan_ids[i]`."""
+        answers = await asyncio.gather(
+            *(self._client.request(r) for r in _action_requests("cancel", scan_ids))
+        )
+        return _joined_actions(list(answers))
+
+    async def bulk_delete_scans(self, scan_ids: Sequence[str]) -> BulkActionResult:
+        """Deletes many scans with their findings (running ones fail with SCAN_RUNNING)."""
+        answers = await asyncio.gather(
+            *(self._client.request(r) for r in _action_requests("delete", scan_ids))
+        )
+        return _joined_actions(list(answers))
+
+
 class SyncScanBulkOperations(SyncResource):
     """`client.scan_bulk_operations` of the sync client."""
 
@@ -112,3 +150,15 @@ class SyncScanBulkOperations(SyncResource):
     def get_bulk_status(self, scan_ids: Sequence[str]) -> BulkStatusResult:
         """The statuses of many scans; unknown ids come back as NOT_FOUND items."""
         return _joined_statuses([self._client.request(r) for r in _status_requests(scan_ids)])
+
+    def bulk_cancel_scans(self, scan_ids: Sequence[str]) -> BulkActionResult:
+        """Cancels many scans; `results[i]` says what became of `scan_ids[i]`."""
+        return _joined_actions(
+            [self._client.request(r) for r in _action_requests("cancel", scan_ids)]
+        )
+
+    def bulk_delete_scans(self, scan_ids: Sequence[str]) -> BulkActionResult:
+        """Deletes many scans with their findings (running ones fail with SCAN_RUNNING)."""
+        return _joined_actions(
+            [self._client.request(r) for r in _action_requests("delete", scan_ids)]
+        )

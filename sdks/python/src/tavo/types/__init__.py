@@ -14,7 +14,14 @@ from tavo.types.ai import (
     RiskScore,
     SecurityScore,
 )
-from tavo.types.bulk import BulkScanItem, BulkScanResult, BulkStatusItem, BulkStatusResult
+from tavo.types.bulk import (
+    BulkActionItem,
+    BulkActionResult,
+    BulkScanItem,
+    BulkScanResult,
+    BulkStatusItem,
+    BulkStatusResult,
+)
 from tavo.types.common import ErrorInfo, PageInfo
 from tavo.types.findings import (
     FindingEvent,
@@ -74,6 +81,8 @@ __all__ = [
     "AnalysisOptions",
     "AnalysisResult",
     "AnalyzedFinding",
+    "BulkActionItem",
+    "BulkActionResult",
     "BulkScanItem",
     "BulkScanResult",
     "BulkStatusItem",

@@ -9,7 +9,10 @@ from tavo._models import Model
 from tavo.types.common import ErrorInfo
 from tavo.types.scans import Scan
 
-__all__ = ["BulkScanItem", "BulkScanResult", "BulkStatusItem", "BulkStatusResult"]
+__all__ = [
+    "BulkActionItem",
+    "BulkActionResult",
+    "BulkScanItem", "BulkScanResult", "BulkStatusItem", "BulkStatusResult"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,3 +58,26 @@ class BulkStatusResult(Model):
     total: int = 0
     found: int = 0
     not_found: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BulkActionItem(Model):
+    """What became of the scan `id` (the `index`-th asked for) in a bulk cancel or delete.
+    `cancelled` is False for a scan that had finished already."""
+
+    index: int
+    id: str
+    success: bool
+    cancelled: bool | None = None
+    scan: Scan | None = None
+    error: ErrorInfo | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BulkActionResult(Model):
+    """`results[i]` is about the i-th id asked for."""
+
+    results: list[BulkActionItem] = field(default_factory=list)
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0

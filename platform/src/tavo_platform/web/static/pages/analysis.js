@@ -81,9 +81,11 @@ export async function diffPage(root, context) {
     h("div", {}, h("label", { for: "diff-head" }, "Scan id"), head)), h("button", { type: "submit" }, "Compare")));
   if (!context.params.get("head") || !context.params.get("base")) return;
   const diff = await api.get(`/scans/${encodeURIComponent(context.params.get("head"))}/diff`, { base: context.params.get("base") });
-  const link = (finding) => `#/findings/${encodeURIComponent(finding.id)}`;
-  for (const [key, label] of [["new", "New"], ["fixed", "Fixed"], ["unchanged", "Unchanged"]]) {
+  // A fixed finding is shown as the base scan found it; the others as the newer scan did.
+  const inScan = (scanId) => (finding) => `#/findings/${encodeURIComponent(finding.id)}?scan=${encodeURIComponent(scanId)}`;
+  const sections = [["new", "New", diff.scan_id], ["fixed", "Fixed", diff.base_scan_id], ["unchanged", "Unchanged", diff.scan_id]];
+  for (const [key, label, scanId] of sections) {
     const items = Array.isArray(diff[key]) ? diff[key] : diff[key]?.items || [];
-    append(root, h("section", { dataset: { diff: key } }, h("h2", {}, `${label} (${items.length})`), findingsTable(items, link)));
+    append(root, h("section", { dataset: { diff: key } }, h("h2", {}, `${label} (${items.length})`), findingsTable(items, inScan(scanId))));
   }
 }

@@ -195,6 +195,37 @@ class UnitTest {
     }
 
     @Test
+    void aDirectoryIsPackedAsGitWouldTrackIt() throws Exception {
+        java.nio.file.Path root = java.nio.file.Files.createTempDirectory("tavo-pack");
+        Map<String, String> files = new java.util.LinkedHashMap<>();
+        files.put(".gitignore", "# build output\nbuild/\n*.log\n!keep.log\n/secret.py\ndocs/**/*.tmp\n");
+        files.put("app.py", "print(1)\n");
+        files.put("secret.py", "x\n");
+        files.put("lib/secret.py", "kept: the pattern is anchored\n");
+        files.put("lib/debug.log", "ignored\n");
+        files.put("lib/keep.log", "re-included\n");
+        files.put("build/out.py", "ignored\n");
+        files.put("docs/a/b/c.tmp", "ignored\n");
+        files.put("docs/a/readme.md", "kept\n");
+        files.put("sub/.gitignore", "!*.log\nlocal.txt\n");
+        files.put("sub/trace.log", "re-included by the nearer file\n");
+        files.put("sub/local.txt", "ignored\n");
+        files.put(".git/config", "never\n");
+        for (var file : files.entrySet()) {
+            java.nio.file.Path path = root.resolve(file.getKey());
+            java.nio.file.Files.createDirectories(path.getParent());
+            java.nio.file.Files.writeString(path, file.getValue());
+        }
+        java.nio.file.Files.createSymbolicLink(root.resolve("link.py"), root.resolve("app.py"));
+        assertEquals(List.of(".gitignore", "app.py", "docs/a/readme.md", "lib/keep.log", "lib/secret.py", "sub/.gitignore",
+                "sub/trace.log"), io.tavo.sdk.internal.DirectoryPacker.trackedFiles(root));
+        byte[] zip = io.tavo.sdk.internal.DirectoryPacker.pack(root);
+        try (var in = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(zip))) {
+            assertEquals(".gitignore", in.getNextEntry().getName());
+        }
+    }
+
+    @Test
     void pathsAndQueriesAreEncoded() {
         assertEquals("/api/v1/scans/a%2Fb/status", ApiRequest.path("scans", "a/b", "status"));
         assertEquals("/api/v1/scans/%2E%2E", ApiRequest.path("scans", ".."));

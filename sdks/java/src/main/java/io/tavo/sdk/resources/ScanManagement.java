@@ -11,6 +11,7 @@ import io.tavo.sdk.Defaults;
 import io.tavo.sdk.Pager;
 import io.tavo.sdk.TavoResponseException;
 import io.tavo.sdk.TavoTimeoutException;
+import io.tavo.sdk.internal.DirectoryPacker;
 import io.tavo.sdk.internal.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tavo.sdk.internal.ApiClient;
@@ -91,16 +92,25 @@ public final class ScanManagement extends Resource {
 
     /** Uploads a .tar.gz/.tgz/.tar/.zip of code and scans it (scan type security). */
     public Scan uploadScan(byte[] archive) { return await(uploadScanAsync(archive, null, null)); }
-    public Scan uploadScan(Path archive) { return await(uploadScanAsync(read(archive), null, null)); }
+    /** An archive file, or a directory (packed as what git would track: its .gitignore files are honoured). */
+    public Scan uploadScan(Path archive) { return await(uploadScanAsync(archiveBytes(archive), null, null)); }
     public Scan uploadScan(byte[] archive, UploadScanParams params, String idempotencyKey) {
         return await(uploadScanAsync(archive, params, idempotencyKey));
     }
     public Scan uploadScan(Path archive, UploadScanParams params, String idempotencyKey) {
-        return await(uploadScanAsync(read(archive), params, idempotencyKey));
+        return await(uploadScanAsync(archiveBytes(archive), params, idempotencyKey));
     }
 
     public CompletableFuture<Scan> uploadScanAsync(byte[] archive) { return uploadScanAsync(archive, null, null); }
-    public CompletableFuture<Scan> uploadScanAsync(Path archive) { return uploadScanAsync(read(archive), null, null); }
+    public CompletableFuture<Scan> uploadScanAsync(Path archive) { return uploadScanAsync(archiveBytes(archive), null, null); }
+
+    public CompletableFuture<Scan> uploadScanAsync(Path archive, UploadScanParams params, String idempotencyKey) {
+        return uploadScanAsync(archiveBytes(archive), params, idempotencyKey);
+    }
+
+    private static byte[] archiveBytes(Path archive) {
+        return java.nio.file.Files.isDirectory(archive) ? DirectoryPacker.pack(archive) : read(archive);
+    }
 
     public CompletableFuture<Scan> uploadScanAsync(byte[] archive, UploadScanParams params, String idempotencyKey) {
         if (archive == null) {

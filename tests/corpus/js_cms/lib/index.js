@@ -1,0 +1,3 @@
+export { pageBySlug, pageById, pagesSorted, pagesByTag } from "./sql.js";
+export * from "./media.js";
+export * as html from "./html.js";
