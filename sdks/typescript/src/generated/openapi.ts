@@ -164,6 +164,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scans/bulk/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["bulk_cancel_api_v1_scans_bulk_cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scans/bulk/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["bulk_delete_api_v1_scans_bulk_delete_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/uploads/scans": {
         parameters: {
             query?: never;
@@ -222,10 +254,10 @@ export interface paths {
         get: operations["get_repository_api_v1_repositories__reference__get"];
         put?: never;
         post?: never;
-        delete?: never;
+        delete: operations["delete_repository_api_v1_repositories__reference__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        patch: operations["update_repository_api_v1_repositories__reference__patch"];
         trace?: never;
     };
     "/api/v1/rules": {
@@ -548,6 +580,9 @@ export interface components {
             token_budget?: number | null;
             max_llm_findings?: number | null;
         };
+        BulkScanIds: {
+            scan_ids: string[];
+        };
         BulkScansCreate: {
             scans: unknown[];
         };
@@ -572,6 +607,11 @@ export interface components {
             url: string;
             name?: string | null;
             default_branch?: string | null;
+        };
+        RepositoryUpdate: {
+            name?: string | null;
+            default_branch?: string | null;
+            hook_secret?: string | null;
         };
         ScanCreate: {
             repository_url: string;
@@ -1006,6 +1046,68 @@ export interface operations {
             };
         };
     };
+    bulk_cancel_api_v1_scans_bulk_cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkScanIds"] | string[];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    bulk_delete_api_v1_scans_bulk_delete_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkScanIds"] | string[];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     upload_and_scan_api_v1_uploads_scans_post: {
         parameters: {
             query?: {
@@ -1146,6 +1248,68 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_repository_api_v1_repositories__reference__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reference: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_repository_api_v1_repositories__reference__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reference: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RepositoryUpdate"];
+            };
+        };
         responses: {
             200: {
                 headers: {

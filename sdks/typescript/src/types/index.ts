@@ -229,6 +229,25 @@ export interface BulkStatusItem {
   updated_at?: string | null;
 }
 
+/** What became of the scan `id` (the `index`-th asked for) in a bulk cancel or delete. */
+export interface BulkActionItem {
+  index: number;
+  id: string;
+  success: boolean;
+  /** false for a scan that had finished already. */
+  cancelled?: boolean | null;
+  scan?: Scan | null;
+  error?: ErrorInfo | null;
+}
+
+/** `results[i]` is about the i-th id asked for. */
+export interface BulkActionResult {
+  results: BulkActionItem[];
+  total: number;
+  succeeded: number;
+  failed: number;
+}
+
 export interface BulkStatusResult {
   results: BulkStatusItem[];
   total: number;
@@ -255,6 +274,18 @@ export interface Repository {
   created_at: string | null;
   last_scan: Scan | null;
   trend: TrendPoint[];
+  /** A GitHub hook secret is set (it is never shown again). */
+  hooks_enabled?: boolean;
+  /** Tracked findings still open: {total, by_severity}. */
+  open_findings?: Record<string, unknown>;
+}
+
+export interface UpdateRepositoryParams {
+  name?: string;
+  /** null clears it. */
+  default_branch?: string | null;
+  /** Verifies inbound GitHub hooks; null clears it. Write-only. */
+  hook_secret?: string | null;
 }
 
 export interface RepositoryList extends PageInfo {
