@@ -95,14 +95,15 @@ export function sdkSubset(document) {
     Object.values(value).forEach(visit);
   };
   visit(paths);
-  // Prose is not contract: descriptions and titles may change without the types changing.
+  // Prose is not contract: descriptions, titles and operation ids (handler names) may change
+  // without the types changing.
   // (The names under `properties` are fields, kept whatever they are called.)
   const bare = (value, fields = false) => {
     if (Array.isArray(value)) return value.map((item) => bare(item));
     if (value === null || typeof value !== 'object') return value;
     return Object.fromEntries(
       Object.entries(value)
-        .filter(([key]) => fields || !['description', 'summary', 'title', 'example', 'examples', 'tags'].includes(key))
+        .filter(([key]) => fields || !['description', 'summary', 'title', 'example', 'examples', 'tags', 'operationId'].includes(key))
         .map(([key, item]) => [key, bare(item, !fields && key === 'properties')]),
     );
   };

@@ -286,6 +286,15 @@ export interface UpdateRepositoryParams {
   default_branch?: string | null;
   /** Verifies inbound GitHub hooks; null clears it. Write-only. */
   hook_secret?: string | null;
+  /** Credentials to fetch a private repository with; null clears them. Write-only. */
+  credentials?: RepositoryCredentials | null;
+}
+
+export interface RepositoryCredentials {
+  kind: 'https_token' | 'ssh_key';
+  token?: string | null;
+  username?: string | null;
+  private_key?: string | null;
 }
 
 export interface RepositoryList extends PageInfo {
