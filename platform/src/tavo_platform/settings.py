@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     # Scans run by this many scanner tasks per API process.
     scan_concurrency: int = Field(default=2, ge=0, le=64)
     scan_lease_seconds: float = Field(default=30.0, gt=0)
+    # A scan claimed this many times without finishing (its worker died each time) is
+    # failed with that reason instead of being tried again.
+    scan_max_attempts: int = Field(default=3, ge=1, le=100)
     max_request_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     max_upload_files: int = Field(default=50_000, gt=0)

@@ -206,6 +206,9 @@ def scan_task(task: FileTask, compiled: CompiledRules) -> FileOutcome:
         return scan_bytes(
             data, task.path, task.language, compiled, task.size if header_only else None
         )
+    except TimeoutError:
+        # A caller's per-file time budget ran out (a scan process arms an alarm per file).
+        return FileOutcome(task.path, skip_reason=SkipReason.TIME_BUDGET)
     except Exception:
         # A parser or matcher failure on one odd file costs that file, never the whole scan;
         # it is counted in the summary's skipped files.
