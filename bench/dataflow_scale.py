@@ -255,11 +255,11 @@ def main() -> None:
             root = base / label
             lines = generate(root, count)
             best, _ = best_of(args.repeat, lambda root=root: run_tavo(root))
-            per_kloc = best["seconds"] / (lines / 1000)
+            rate = best["seconds"] / (lines / 1000)
             figures[label] = {**best, "lines": lines, "modules": count}
             print(
                 f"tavo {label:>3}: {count} modules, {lines} lines, {best['seconds']:.2f} s "
-                f"({per_kloc:.3f} s per 1,000 lines), {best['findings']} findings, "
+                f"({rate:.3f} s per 1,000 lines), {best['findings']} findings, "
                 f"peak RSS {best['peak_kb'] / 1024:.0f} MB"
             )
         growth = figures["10x"]["seconds"] / figures["1x"]["seconds"]
