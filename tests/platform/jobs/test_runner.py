@@ -34,7 +34,7 @@ async def uploaded_scan(store: SqlStore, source: Path) -> tuple[str, str]:
 def test_unstorable_results_fail_the_scan_once(postgres_url: str, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data")
 
-    async def engine(_job: ScanJob) -> dict[str, Any]:
+    async def engine(_job: ScanJob, *_limits_and_cancel: object) -> dict[str, Any]:
         return outcome([finding(1, path="x/" * 2000)])  # longer than the path column
 
     async def body() -> None:
@@ -58,7 +58,7 @@ def test_cancel_reaches_the_engine_through_the_flag(database_url: str, tmp_path:
     settings = Settings(data_dir=tmp_path / "data", scan_lease_seconds=0.6)
     seen: list[float] = []
 
-    async def engine(job: ScanJob) -> dict[str, Any]:
+    async def engine(job: ScanJob, *_limits_and_cancel: object) -> dict[str, Any]:
         # Stands in for the engine's periodic check of the flag file.
         started = time.monotonic()
         while not Path(job.cancel_flag).exists():
@@ -93,7 +93,7 @@ def test_uploaded_code_is_removed_once_the_scan_ends(database_url: str, tmp_path
     scan may still run again (its result could not be recorded)."""
     settings = Settings(data_dir=tmp_path / "data")
 
-    async def engine(_job: ScanJob) -> dict[str, Any]:
+    async def engine(_job: ScanJob, *_limits_and_cancel: object) -> dict[str, Any]:
         return outcome([])
 
     async def body() -> None:
@@ -108,6 +108,57 @@ def test_uploaded_code_is_removed_once_the_scan_ends(database_url: str, tmp_path
             assert source.is_dir()  # the claim was not ours: the scan runs again later
             assert await ScanRunner(store, settings, engine).run(scan, "w1") == "completed"
             assert not source.exists()
+        finally:
+            await store.close()
+
+    asyncio.run(body())
+
+
+def test_claims_are_fair_across_organisations(database_url: str) -> None:
+    """An organisation with scans running comes after one with none, whatever the age of
+    their queued scans; each organisation shows its oldest scan once."""
+
+    async def body() -> None:
+        store = SqlStore(database_url)
+        try:
+            busy = await store.ensure_organization("busy")
+            calm = await store.ensure_organization("calm")
+            new = [NewScan(org_id=busy.id, source="upload", scan_type="code",
+                           upload_path="/x") for _ in range(4)]
+            flood = (await store.create_scans(busy.id, new)).scans
+            assert await store.claim_scan_id(flood[0].id, "w1", timedelta(minutes=1))
+            victim = (await store.create_scans(calm.id, [NewScan(
+                org_id=calm.id, source="upload", scan_type="code", upload_path="/y")])).scans
+            candidates = await store.claim_candidates(10)
+            assert [(c.scan_id, c.running) for c in candidates] == [
+                (victim[0].id, 0), (flood[1].id, 1)]
+        finally:
+            await store.close()
+
+    asyncio.run(body())
+
+
+def test_a_scan_claimed_too_often_is_failed_with_the_reason(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path / "data", scan_max_attempts=2)
+    ran: list[str] = []
+
+    async def engine(job: ScanJob, *_limits_and_cancel: object) -> dict[str, Any]:
+        ran.append(job.source_dir)
+        return outcome([])
+
+    async def body() -> None:
+        store = SqlStore(database_url)
+        try:
+            org_id, scan_id = await uploaded_scan(store, tmp_path / "src")
+            for worker in ("w1", "w2", "w3"):  # each claim expires at once: a dying worker
+                scan = await store.claim_scan_id(scan_id, worker, timedelta(seconds=-1))
+            assert scan is not None and scan.attempts == 3
+            status = await ScanRunner(store, settings, engine).run(scan, "w3")
+            final = await store.get_scan(org_id, scan_id)
+            assert status == "failed" and final is not None and not ran
+            assert final.error is not None and "gave up after 2 attempts" in final.error
         finally:
             await store.close()
 

@@ -144,7 +144,8 @@ def scan_source(text: str, path: str, language: Language, compiled: CompiledRule
     outcome = _outcome(matches, text, path, language, compiled)
     outcome.findings = refine(outcome.findings, path, text, language)
     if taint and root is not None:
-        outcome.module = compiled.taint.lower(text, root, path, language)
+        outcome.module, skipped = compiled.taint.lower(text, root, path, language)
+        outcome.note = outcome.note or skipped
         outcome.suppressions = inline_suppressions(text, language)
     return outcome
 
@@ -180,7 +181,7 @@ def scan_bytes(
     if text.startswith("\ufeff"):
         text = text[1:]
     outcome = scan_source(text, path, language, compiled)
-    outcome.note = note
+    outcome.note = note or outcome.note
     return outcome
 
 
@@ -205,6 +206,9 @@ def scan_task(task: FileTask, compiled: CompiledRules) -> FileOutcome:
         return scan_bytes(
             data, task.path, task.language, compiled, task.size if header_only else None
         )
+    except TimeoutError:
+        # A caller's per-file time budget ran out (a scan process arms an alarm per file).
+        return FileOutcome(task.path, skip_reason=SkipReason.TIME_BUDGET)
     except Exception:
         # A parser or matcher failure on one odd file costs that file, never the whole scan;
         # it is counted in the summary's skipped files.

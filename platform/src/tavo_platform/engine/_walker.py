@@ -54,6 +54,7 @@ class SkipReason:
     UNREADABLE = "unreadable"
     NOT_REGULAR = "not a regular file"
     PARSE_FAILED = "could not be parsed"
+    TIME_BUDGET = "took longer than the per-file time budget"
 
 
 @dataclass(frozen=True, slots=True)

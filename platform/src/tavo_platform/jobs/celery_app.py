@@ -16,11 +16,12 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from celery import Celery, Task
 
-from tavo_platform.jobs.execution import ScanJob, run_scan_job
+from tavo_platform.jobs.execution import ScanJob, ScanLimits, run_scan_job
 from tavo_platform.jobs.runner import ScanRunner
 from tavo_platform.settings import Settings
 from tavo_platform.store.interface import StoreUnavailable
@@ -104,7 +105,13 @@ class _WorkerProcess:
         return status or "not-recorded"
 
 
-async def _run_engine_in_thread(job: ScanJob) -> dict[str, Any]:
+async def _run_engine_in_thread(
+    job: ScanJob, limits: ScanLimits, cancelled: Callable[[], bool]
+) -> dict[str, Any]:
+    """Celery's prefork children run the engine in a thread. The limits that need a process
+    of the scan's own (wall-clock kill, CPU, per-file alarms) are the embedded pool's
+    (jobs/processes.py); here a cancel request is seen between files, through the flag."""
+    del limits, cancelled
     return await asyncio.to_thread(run_scan_job, job)
 
 

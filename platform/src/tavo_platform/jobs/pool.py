@@ -5,7 +5,8 @@ expired lease) and hands it to the shared ScanRunner (jobs/runner.py), which ren
 lease while it works and writes findings and the final status in one transaction only if
 it still holds the claim. A scan answered 202 therefore survives any crash: after a
 restart its lease runs out and a runner takes it again.
-The engine itself runs in child processes so scans never stall the API's event loop.
+Claims are fair across organisations (see `_claim`), and each scan's engine runs in its own
+supervised child process (jobs/processes.py), held to its tier's limits.
 """
 
 from __future__ import annotations
@@ -13,22 +14,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import os
 import socket
 import uuid
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
-from typing import Any
 
-from tavo_platform.jobs.execution import ScanJob, run_scan_job
+from tavo_platform.jobs.processes import ScanProcesses
 from tavo_platform.jobs.runner import ScanRunner
 from tavo_platform.settings import Settings
 from tavo_platform.store.interface import Store, StoreUnavailable
+from tavo_platform.store.records import Scan
 
 log = logging.getLogger("tavo.jobs")
 
 IDLE_POLL_SECONDS = 1.0
+# Organisations looked at per claim (each one's oldest scan).
+CANDIDATES = 50
 
 
 class InProcessPool:
@@ -36,14 +37,20 @@ class InProcessPool:
         self._store = store
         self._settings = settings
         self._wake = asyncio.Event()
+        self._claiming = asyncio.Lock()
         self._runners: list[asyncio.Task[None]] = []
-        self._executor: ProcessPoolExecutor | None = None
+        self._processes: ScanProcesses | None = None
         self._identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._runner: ScanRunner | None = None
 
     @property
     def healthy(self) -> bool:
-        return all(not task.done() for task in self._runners)
+        runners_alive = all(not task.done() for task in self._runners)
+        return runners_alive and (self._processes is None or self._processes.healthy)
+
+    @property
+    def processes(self) -> ScanProcesses | None:
+        return self._processes
 
     @property
     def lease(self) -> timedelta:
@@ -53,10 +60,8 @@ class InProcessPool:
         count = self._settings.scan_concurrency
         if count == 0:
             return
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["tavo_platform.jobs.execution"])
-        self._executor = ProcessPoolExecutor(max_workers=count, mp_context=context)
-        self._runner = ScanRunner(self._store, self._settings, self._run_engine)
+        self._processes = ScanProcesses()
+        self._runner = ScanRunner(self._store, self._settings, self._processes.run)
         self._runners = [
             asyncio.create_task(self._run(f"{self._identity}:{n}")) for n in range(count)
         ]
@@ -67,8 +72,8 @@ class InProcessPool:
         for task in self._runners:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._processes is not None:
+            self._processes.kill_all()
 
     def notify(self, *scan_ids: str) -> None:
         self._wake.set()
@@ -76,7 +81,7 @@ class InProcessPool:
     async def _run(self, worker: str) -> None:
         while True:
             try:
-                scan = await self._store.claim_scan(worker, self.lease)
+                scan = await self._claim(worker)
             except StoreUnavailable as error:
                 log.warning("cannot claim scans: %s", error)
                 scan = None
@@ -87,8 +92,19 @@ class InProcessPool:
                 continue
             assert self._runner is not None
             await self._runner.run(scan, worker)
+            self._wake.set()  # a slot is free: an organisation held back may go now
 
-    async def _run_engine(self, job: ScanJob) -> dict[str, Any]:
-        assert self._executor is not None
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, run_scan_job, job)
+    async def _claim(self, worker: str) -> Scan | None:
+        """The next scan, fairly: organisations running the fewest scans first, none past
+        its tier's concurrency. One claim at a time in this process, so the counts seen
+        include the claim just made."""
+        assert self._runner is not None
+        async with self._claiming:
+            for candidate in await self._store.claim_candidates(CANDIDATES):
+                tier = await self._runner.tier_of(candidate.org_id)
+                if candidate.running >= tier.concurrent_scans:
+                    continue
+                scan = await self._store.claim_scan_id(candidate.scan_id, worker, self.lease)
+                if scan is not None:
+                    return scan
+        return None

@@ -36,7 +36,9 @@ from tavo_platform.server.routes import (
     bulk_manage,
     findings,
     health,
+    hooks,
     repositories,
+    repository_admin,
     rules,
     scan_compare,
     scans,
@@ -138,12 +140,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scan_compare.router,
         uploads.router,
         repositories.router,
+        repository_admin.router,
         rules.router,
         admin.router,
         ai.router,
         findings.router,
         webhooks.router,
         schedules.router,
+        hooks.router,
     ):
         app.include_router(router)
     if settings.dashboard:
@@ -159,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_request_bytes,
         upload_max_bytes=settings.max_upload_bytes,
         upload_prefixes=UPLOAD_PATHS,
+        body_idle_seconds=settings.request_body_idle_seconds,
     )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)

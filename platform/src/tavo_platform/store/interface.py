@@ -13,6 +13,7 @@ from tavo_platform.store.errors import StoreError, StoreUnavailable
 from tavo_platform.store.findings import FindingsStore
 from tavo_platform.store.keys import KeyStore
 from tavo_platform.store.repositories import RepositoryStore
+from tavo_platform.store.repository_admin import RepositoryAdminStore
 from tavo_platform.store.rules import RuleFileStore
 from tavo_platform.store.scan_results import ScanResultStore
 from tavo_platform.store.scans import ScanStore
@@ -24,6 +25,7 @@ __all__ = [
     "DispatchBacklog",
     "FindingsStore",
     "KeyStore",
+    "RepositoryAdminStore",
     "RepositoryStore",
     "RuleFileStore",
     "ScanResultStore",
@@ -46,6 +48,7 @@ class Store(
     AnalysisStore,
     WebhooksStore,
     ScheduleStore,
+    RepositoryAdminStore,
     Protocol,
 ):
     async def close(self) -> None: ...

@@ -5,6 +5,7 @@ backlog the task queue's sweeper re-sends (see _dispatch.py)."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -22,6 +23,15 @@ from tavo_platform.store.scan_results import delete_findings, replace_findings
 from tavo_platform.store.schema import idempotency_keys, scans
 
 CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class ClaimCandidate:
+    """The oldest claimable scan of one organisation, and how many of its scans run now."""
+
+    scan_id: str
+    org_id: str
+    running: int
 
 
 class ScanStore(Protocol):
@@ -55,6 +65,7 @@ class ScanStore(Protocol):
     # the worker side
     async def claim_scan(self, worker: str, lease: timedelta) -> Scan | None: ...
     async def claim_scan_id(self, scan_id: str, worker: str, lease: timedelta) -> Scan | None: ...
+    async def claim_candidates(self, limit: int) -> list[ClaimCandidate]: ...
     async def renew_lease(self, scan_id: str, worker: str, lease: timedelta) -> bool: ...
     async def is_cancel_requested(self, scan_id: str) -> bool: ...
     async def record_scan_commit(self, scan_id: str, commit_sha: str) -> None:
@@ -303,6 +314,38 @@ class SqlScanStore(SqlAggregate):
             if scan_id is None:
                 return None
             return await _claimed(connection, scan_id, worker, lease, moment)
+
+    async def claim_candidates(self, limit: int) -> list[ClaimCandidate]:
+        """Fair queueing across organisations: each organisation's oldest claimable scan,
+        those of organisations running the fewest scans first, then the oldest. A worker
+        takes the first whose organisation is below its concurrency (claim_scan_id)."""
+        moment = now()
+        claimable = _leases.claimable(scans, moment)
+        running = (
+            select(scans.c.org_id, func.count().label("running"))
+            .where(scans.c.status == _leases.RUNNING, scans.c.lease_until >= moment)
+            .group_by(scans.c.org_id)
+            .subquery()
+        )
+        first = (
+            select(scans.c.org_id, func.min(scans.c.created_at).label("first"))
+            .where(claimable)
+            .group_by(scans.c.org_id)
+            .subquery()
+        )
+        count = func.coalesce(running.c.running, 0)
+        query = (
+            select(scans.c.id, scans.c.org_id, count.label("running"))
+            .join(first, and_(scans.c.org_id == first.c.org_id,
+                              scans.c.created_at == first.c.first))
+            .outerjoin(running, running.c.org_id == scans.c.org_id)
+            .where(claimable)
+            .order_by(count, scans.c.created_at)
+            .limit(limit)
+        )
+        async with self._db.read() as connection:
+            rows = (await connection.execute(query)).all()
+        return [ClaimCandidate(row.id, row.org_id, int(row.running)) for row in rows]
 
     async def claim_scan_id(self, scan_id: str, worker: str, lease: timedelta) -> Scan | None:
         """Atomically takes one given scan if it is claimable (queued, or running with an

@@ -79,6 +79,14 @@ repositories = Table(
     Column("name", String(300), nullable=False),
     Column("default_branch", String(255), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The secret inbound hooks (POST /hooks/github) of this repository are signed with,
+    # encrypted (encryption.py); NULL: hooks are refused.
+    Column("hook_secret", Text, nullable=True),
+    # Credentials for fetching a private repository: https_token or ssh_key, the user name
+    # a token is sent with, and the token or key (encrypted). Used by clones only.
+    Column("credential_kind", String(20), nullable=True),
+    Column("credential_username", String(200), nullable=True),
+    Column("credential_secret", Text, nullable=True),
     UniqueConstraint("org_id", "url", name="uq_repositories_org_url"),
 )
 

@@ -10,6 +10,7 @@ from tavo_platform.store.analyses import SqlAnalysisStore
 from tavo_platform.store.findings_sql import FindingsSql
 from tavo_platform.store.keys import SqlKeyStore
 from tavo_platform.store.repositories import SqlRepositoryStore
+from tavo_platform.store.repository_admin import SqlRepositoryAdminStore
 from tavo_platform.store.rules import SqlRuleFileStore
 from tavo_platform.store.scan_results import FINDINGS_BATCH, SqlScanResultStore
 from tavo_platform.store.scans import SqlScanStore
@@ -29,6 +30,7 @@ class SqlStore(
     SqlAnalysisStore,
     WebhooksSql,
     SqlScheduleStore,
+    SqlRepositoryAdminStore,
 ):
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         super().__init__(Database(url, pool_size=pool_size))

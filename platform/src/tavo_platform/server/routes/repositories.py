@@ -65,12 +65,20 @@ def trend_point(scan: Scan) -> dict[str, Any]:
     }
 
 
+def open_summary(by_severity: dict[str, int]) -> dict[str, Any]:
+    return {
+        "total": sum(by_severity.values()),
+        "by_severity": {severity: by_severity.get(severity, 0) for severity in SEVERITIES},
+    }
+
+
 async def with_activity(
     state: AppState, org_id: str, repositories: list[Repository], trend_size: int
 ) -> list[dict[str, Any]]:
     """Adds each repository's last scan and trend, with two queries for the whole list."""
     ids = [repository.id for repository in repositories]
     latest = await state.store.recent_repository_scans(org_id, ids, per_repository=1)
+    still_open = await state.store.open_findings(org_id, ids)
     completed = await state.store.recent_repository_scans(
         org_id, ids, per_repository=trend_size, status="completed"
     )
@@ -82,6 +90,15 @@ async def with_activity(
             {
                 **repository_view(repository),
                 "last_scan": scan_view(last[0]) if last else None,
+                "hooks_enabled": repository.hook_secret is not None,
+                "credentials": (
+                    {"kind": repository.credential_kind,
+                     "username": repository.credential_username}
+                    if repository.credential_kind
+                    else None
+                ),
+                # Tracked findings still open (open or reopened), across its scans.
+                "open_findings": open_summary(still_open.get(repository.id, {})),
                 # The store answers newest first; a trend reads left to right in time.
                 "trend": [trend_point(scan) for scan in reversed(history)],
             }

@@ -39,6 +39,29 @@ def _create(body: Mapping[str, Any]) -> APIRequest:
     return APIRequest("POST", path("repositories"), json=body)
 
 
+_UNSET: Any = object()
+
+
+def _reference_path(reference: str) -> str:
+    return path("repositories", reference)
+
+
+def _update(
+    reference: str, name: Any, default_branch: Any, hook_secret: Any, credentials: Any
+) -> APIRequest:
+    body = {
+        key: value
+        for key, value in (("name", name), ("default_branch", default_branch),
+                           ("hook_secret", hook_secret), ("credentials", credentials))
+        if value is not _UNSET
+    }
+    return APIRequest("PATCH", _reference_path(reference), json=body)
+
+
+def _delete(reference: str) -> APIRequest:
+    return APIRequest("DELETE", _reference_path(reference))
+
+
 class AsyncRepositories(AsyncResource):
     """`client.repositories` of the async client."""
 
@@ -96,6 +119,27 @@ class AsyncRepositories(AsyncResource):
         return await self._client.request(_create(body), Repository)
 
 
+    async def update_repository(
+        self,
+        repository: str,
+        *,
+        name: str = _UNSET,
+        default_branch: str | None = _UNSET,
+        hook_secret: str | None = _UNSET,
+        credentials: Mapping[str, str] | None = _UNSET,
+    ) -> Repository:
+        """Changes what is given (None clears `default_branch`, `hook_secret` or
+        `credentials`). The hook secret verifies inbound GitHub hooks; `credentials`
+        (`{"kind": "https_token", "token", "username"}` or `{"kind": "ssh_key",
+        "private_key"}`) fetch a private repository. Neither is ever shown again."""
+        request = _update(repository, name, default_branch, hook_secret, credentials)
+        return await self._client.request(request, Repository)
+
+    async def delete_repository(self, repository: str) -> None:
+        """Deletes the repository with its scans, findings and schedules."""
+        await self._client.request(_delete(repository))
+
+
 class SyncRepositories(SyncResource):
     """`client.repositories` of the sync client."""
 
@@ -149,3 +193,21 @@ class SyncRepositories(SyncResource):
         """Registers a repository (returns the existing one for a known URL)."""
         body = merged(params, url=url, name=name, default_branch=default_branch)
         return self._client.request(_create(body), Repository)
+
+    def update_repository(
+        self,
+        repository: str,
+        *,
+        name: str = _UNSET,
+        default_branch: str | None = _UNSET,
+        hook_secret: str | None = _UNSET,
+        credentials: Mapping[str, str] | None = _UNSET,
+    ) -> Repository:
+        """Changes what is given (see the async client)."""
+        return self._client.request(
+            _update(repository, name, default_branch, hook_secret, credentials), Repository
+        )
+
+    def delete_repository(self, repository: str) -> None:
+        """Deletes the repository with its scans, findings and schedules."""
+        self._client.request(_delete(repository))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from tavo._models import Model
 from tavo.types.common import PageInfo
@@ -34,6 +34,11 @@ class Repository(Model):
     created_at: str | None = None
     last_scan: Scan | None = None
     trend: list[TrendPoint] = field(default_factory=list)
+    hooks_enabled: bool = False
+    # The kind of credentials set for fetching ({"kind", "username"}), never the secret.
+    credentials: dict[str, Any] | None = None
+    # Tracked findings still open: {"total": n, "by_severity": {...}}.
+    open_findings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

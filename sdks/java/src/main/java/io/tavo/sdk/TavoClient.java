@@ -5,6 +5,8 @@ import java.util.List;
 import io.tavo.sdk.internal.ApiClient;
 import io.tavo.sdk.resources.AiAnalysis;
 import io.tavo.sdk.resources.Findings;
+import io.tavo.sdk.resources.Schedules;
+import io.tavo.sdk.resources.Webhooks;
 import io.tavo.sdk.resources.Repositories;
 import io.tavo.sdk.resources.ScanBulkOperations;
 import io.tavo.sdk.resources.ScanManagement;
@@ -31,6 +33,8 @@ public final class TavoClient implements AutoCloseable {
     private final ScanRules scanRules;
     private final ScanBulkOperations scanBulkOperations;
     private final Findings findings;
+    private final Webhooks webhooks;
+    private final Schedules schedules;
 
     TavoClient(ApiClient api) {
         this.api = api;
@@ -40,6 +44,8 @@ public final class TavoClient implements AutoCloseable {
         this.scanRules = new ScanRules(api);
         this.scanBulkOperations = new ScanBulkOperations(api);
         this.findings = new Findings(api);
+        this.webhooks = new Webhooks(api);
+        this.schedules = new Schedules(api);
     }
 
     /** A builder with every setting from the environment or the defaults. */
@@ -54,6 +60,10 @@ public final class TavoClient implements AutoCloseable {
     public ScanBulkOperations scanBulkOperations() { return scanBulkOperations; }
     /** Findings tracked across scans: their status, triage and history. */
     public Findings findings() { return findings; }
+    /** Outbound webhooks and their deliveries. */
+    public Webhooks webhooks() { return webhooks; }
+    /** Scheduled scans. */
+    public Schedules schedules() { return schedules; }
 
     /** The server's base URL (without /api/v1). */
     public String baseUrl() { return api.config().baseUrl(); }

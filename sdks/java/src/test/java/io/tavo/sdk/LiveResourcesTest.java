@@ -27,6 +27,7 @@ import io.tavo.sdk.models.AiModelList;
 import io.tavo.sdk.models.Analysis;
 import io.tavo.sdk.models.AnalysisResult;
 import io.tavo.sdk.models.AnalyzedFinding;
+import io.tavo.sdk.models.BulkActionResult;
 import io.tavo.sdk.models.BulkScanResult;
 import io.tavo.sdk.models.BulkStatusResult;
 import io.tavo.sdk.models.CustomRuleFile;
@@ -220,7 +221,13 @@ class LiveResourcesTest {
         BulkStatusResult statuses = own.scanBulkOperations().getBulkStatus(List.of(created, "scan_nope"));
         assertEquals(List.of(true, false), statuses.results().stream().map(s -> s.success()).toList());
         assertEquals(1, statuses.notFound());
-        own.scanManagement().cancelScan(created);
+        BulkActionResult cancelled = own.scanBulkOperations().bulkCancelScans(List.of(created, "scan_nope"));
+        assertEquals(List.of(true, false), cancelled.results().stream().map(item -> item.success()).toList());
+        assertEquals("NOT_FOUND", cancelled.results().get(1).error().code());
+        own.scanManagement().waitForScan(created, Duration.ofMinutes(2));
+        BulkActionResult deleted = own.scanBulkOperations().bulkDeleteScansAsync(List.of(created)).join();
+        assertEquals(1, deleted.succeeded());
+        assertThrows(TavoNotFoundException.class, () -> own.scanManagement().getScan(created));
     }
 
     @Test

@@ -7,4 +7,4 @@ import io.tavo.sdk.internal.Required;
 
 /** A repository the organisation scans, with its last scan and finding trend. */
 public record Repository(@Required String id, @Required String url, String name, String defaultBranch, String createdAt,
-        Scan lastScan, List<TrendPoint> trend) {}
+        Scan lastScan, List<TrendPoint> trend, boolean hooksEnabled, Map<String, Object> openFindings) {}

@@ -9,6 +9,7 @@ import io.tavo.sdk.internal.Required;
 public record TrackedFinding(@Required String id, @Required String ruleId, String title, String message, String severity,
         String confidence, String category, List<String> cwe, String owaspLlm, String pack, String path, int startLine,
         int startColumn, int endLine, int endColumn, String snippet, String fingerprint, String fix,
-        List<String> references, String autofix, FindingContext context, String repositoryId, String project,
+        List<String> references, String autofix, FindingContext context, List<TraceStep> trace, List<String> tags,
+        List<String> relatedRules, String repositoryId, String project,
         String status, String detectionStatus, FindingTriage triage, String firstSeenScanId, String lastSeenScanId,
         String fixedScanId, String firstSeenAt, String lastSeenAt, String updatedAt) {}

@@ -15,6 +15,7 @@ import io.tavo.sdk.TavoResponseException;
 import io.tavo.sdk.internal.ApiClient;
 import io.tavo.sdk.internal.ApiRequest;
 import io.tavo.sdk.internal.Json;
+import io.tavo.sdk.models.BulkActionResult;
 import io.tavo.sdk.models.BulkScanResult;
 import io.tavo.sdk.models.BulkStatusResult;
 
@@ -70,6 +71,47 @@ public final class ScanBulkOperations extends Resource {
                     JsonNode.class));
         }
         return all(answers).thenApply(ScanBulkOperations::joinedStatuses);
+    }
+
+    /** Cancels many scans; {@code results().get(i)} says what became of {@code scanIds.get(i)}. */
+    public BulkActionResult bulkCancelScans(List<String> scanIds) { return await(bulkCancelScansAsync(scanIds)); }
+
+    public CompletableFuture<BulkActionResult> bulkCancelScansAsync(List<String> scanIds) {
+        return action("cancel", scanIds);
+    }
+
+    /** Deletes many scans with their findings (running ones fail with SCAN_RUNNING). */
+    public BulkActionResult bulkDeleteScans(List<String> scanIds) { return await(bulkDeleteScansAsync(scanIds)); }
+
+    public CompletableFuture<BulkActionResult> bulkDeleteScansAsync(List<String> scanIds) {
+        return action("delete", scanIds);
+    }
+
+    private CompletableFuture<BulkActionResult> action(String action, List<String> scanIds) {
+        List<CompletableFuture<JsonNode>> answers = new ArrayList<>();
+        for (List<String> part : parts(scanIds == null ? List.of() : scanIds, Defaults.MAX_BULK_STATUS_IDS)) {
+            answers.add(api.request(ApiRequest.post(ApiRequest.path("scans", "bulk", action), Map.of("scan_ids", part)),
+                    JsonNode.class));
+        }
+        return all(answers).thenApply(ScanBulkOperations::joinedActions);
+    }
+
+    private static BulkActionResult joinedActions(List<JsonNode> answers) {
+        ArrayNode joined = Json.MAPPER.createArrayNode();
+        int succeeded = 0;
+        for (JsonNode answer : answers) {
+            int offset = joined.size();
+            for (JsonNode item : results(answer)) {
+                ObjectNode copy = item.deepCopy();
+                copy.put("index", item.path("index").asInt() + offset);
+                succeeded += item.path("success").asBoolean() ? 1 : 0;
+                joined.add(copy);
+            }
+        }
+        ObjectNode body = Json.MAPPER.createObjectNode();
+        body.set("results", joined);
+        body.put("total", joined.size()).put("succeeded", succeeded).put("failed", joined.size() - succeeded);
+        return ApiClient.decode(200, Json.write(body), BulkActionResult.class);
     }
 
     private static <T> List<List<T>> parts(List<T> items, int size) {
