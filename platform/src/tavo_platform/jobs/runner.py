@@ -224,7 +224,8 @@ class ScanRunner:
 
     async def limits_for(self, org_id: str) -> ScanLimits:
         tier = await self.tier_of(org_id)
-        return ScanLimits(tier.scan_seconds, tier.scan_cpu_seconds, tier.file_seconds)
+        return ScanLimits(tier.scan_seconds, tier.scan_cpu_seconds, tier.file_seconds,
+                          nice=tier.scan_nice)
 
     async def tier_of(self, org_id: str) -> TierLimits:
         """An organisation's execution limits: those of its best active key's tier (kept

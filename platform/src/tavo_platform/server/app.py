@@ -163,6 +163,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_bytes=settings.max_request_bytes,
         upload_max_bytes=settings.max_upload_bytes,
         upload_prefixes=UPLOAD_PATHS,
+        body_idle_seconds=settings.request_body_idle_seconds,
     )
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -115,7 +115,10 @@ class Decision:
 
     @property
     def retry_after(self) -> int:
-        return max(0, math.ceil(self.binding.reset - time.time()))
+        """Seconds until the binding window resets: never more than the window itself
+        (a reset time computed on another host's clock could say more)."""
+        wait = math.ceil(self.binding.reset - time.time())
+        return max(0, min(wait, self.binding.window_seconds))
 
 
 class RateLimiter:
@@ -251,6 +254,17 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
         headers["X-RateLimit-Retry-After"] = str(decision.retry_after)
         headers["Retry-After"] = str(decision.retry_after)
     return headers
+
+
+def scan_budget_headers(decision: Decision) -> dict[str, str]:
+    """On an accepted scan creation: the key's scan-creation budget after this one (the
+    X-RateLimit-* headers describe the request budget)."""
+    binding = decision.binding
+    return {
+        "X-Scans-Limit": str(binding.limit),
+        "X-Scans-Remaining": str(binding.remaining),
+        "X-Scans-Reset": str(binding.reset),
+    }
 
 
 def rate_limit_details(decision: Decision) -> dict[str, int]:

@@ -20,6 +20,7 @@ from tavo_platform.server.deps import Caller, State, rate_limited
 from tavo_platform.server.errors import APIError, not_found
 from tavo_platform.server.pagination import window
 from tavo_platform.server.params import SeverityParam
+from tavo_platform.server.ratelimit import scan_budget_headers
 from tavo_platform.server.responses import JSONResponse, dumps
 from tavo_platform.server.routes.findings import scan_view_with_triage, triage_map, triaged_in
 from tavo_platform.server.views import scan_status_view, scan_view
@@ -167,7 +168,8 @@ async def create_scan(
     return JSONResponse(
         scan_view(created.scans[0]),
         status_code=202,
-        headers={"Location": f"/api/v1/scans/{created.scans[0].id}"},
+        headers={"Location": f"/api/v1/scans/{created.scans[0].id}",
+                 **scan_budget_headers(decision)},
     )
 
 
