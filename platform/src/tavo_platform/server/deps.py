@@ -41,6 +41,9 @@ async def authenticated(request: Request) -> Principal:
     conditional = request.method in ("GET", "HEAD") and "if-none-match" in request.headers
     decision = await state.limiter.hit_request(principal)
     request.scope.setdefault("state", {})[RATE_LIMIT_STATE] = decision
+    usage = getattr(request.app.state, "tavo_usage", None)
+    if usage is not None:  # GET /usage's counts (server/usage.py)
+        usage.count(principal)
     if conditional and decision.allowed:
         request.scope["state"][REFUND_STATE] = (state.limiter, principal)
     if not decision.allowed:

@@ -193,6 +193,11 @@ class RateLimiter:
         windows = _scan_windows(principal.key_id, principal.limits.scans_per_hour)
         return await self._apply(windows, True)
 
+    async def peek_scan_creation(self, principal: Principal) -> Decision:
+        """The scan-creation window as it stands, nothing counted (GET /usage)."""
+        windows = _scan_windows(principal.key_id, principal.limits.scans_per_hour)
+        return await self._apply(windows, False)
+
     async def _apply(self, windows: Sequence[_Window], consume: bool) -> Decision:
         try:
             if self._redis_windows is not None:
