@@ -44,9 +44,11 @@ from tavo_platform.server.routes import (
     scans,
     schedules,
     uploads,
+    usage,
     webhooks,
 )
 from tavo_platform.server.state import AppState
+from tavo_platform.server.usage import UsageRecorder
 from tavo_platform.settings import Settings, load_settings
 from tavo_platform.store.interface import Store
 from tavo_platform.store.migrate import check_schema
@@ -104,14 +106,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tavo_secrets = box
         deliveries = WebhookDispatcher(store, settings, box)
         scheduler = Scheduler(store, jobs)
+        usage_counts = UsageRecorder(store)
+        app.state.tavo_usage = usage_counts
         await jobs.start()
         await analysis.start()
         await tracking.start()
         await deliveries.start()
         await scheduler.start()
+        await usage_counts.start()
         try:
             yield
         finally:
+            await usage_counts.stop()
             await scheduler.stop()
             await deliveries.stop()
             await tracking.stop()
@@ -148,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks.router,
         schedules.router,
         hooks.router,
+        usage.router,
     ):
         app.include_router(router)
     if settings.dashboard:

@@ -18,6 +18,7 @@ from tavo_platform.store.rules import RuleFileStore
 from tavo_platform.store.scan_results import ScanResultStore
 from tavo_platform.store.scans import ScanStore
 from tavo_platform.store.schedules import ScheduleStore
+from tavo_platform.store.usage import UsageStore
 from tavo_platform.store.webhooks import WebhooksStore
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "UsageStore",
     "WebhooksStore",
 ]
 
@@ -49,6 +51,7 @@ class Store(
     WebhooksStore,
     ScheduleStore,
     RepositoryAdminStore,
+    UsageStore,
     Protocol,
 ):
     async def close(self) -> None: ...

@@ -360,3 +360,15 @@ schedule_runs = Table(
     Column("scan_id", String(40), nullable=False),
     Column("fired_at", UTCDateTime(), nullable=False),
 )
+
+# API requests per key and day (UTC), counted in each API process and added here every
+# few seconds (server/usage.py).
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    Column("key_id", String(40), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD
+    Column("org_id", String(40), nullable=False),
+    Column("requests", BigInteger, nullable=False, default=0),
+    Index("ix_usage_daily_org_day", "org_id", "day"),
+)

@@ -15,6 +15,7 @@ from tavo_platform.store.rules import SqlRuleFileStore
 from tavo_platform.store.scan_results import FINDINGS_BATCH, SqlScanResultStore
 from tavo_platform.store.scans import SqlScanStore
 from tavo_platform.store.schedules_sql import SqlScheduleStore
+from tavo_platform.store.usage import SqlUsageStore
 from tavo_platform.store.webhooks_sql import WebhooksSql
 
 __all__ = ["FINDINGS_BATCH", "SqlStore", "is_unavailable", "json_loads", "new_id", "now"]
@@ -31,6 +32,7 @@ class SqlStore(
     WebhooksSql,
     SqlScheduleStore,
     SqlRepositoryAdminStore,
+    SqlUsageStore,
 ):
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         super().__init__(Database(url, pool_size=pool_size))

@@ -35,6 +35,7 @@ from tavo.resources.scan_bulk_operations import AsyncScanBulkOperations, SyncSca
 from tavo.resources.scan_management import AsyncScanManagement, SyncScanManagement
 from tavo.resources.scan_rules import AsyncScanRules, SyncScanRules
 from tavo.resources.schedules import AsyncSchedules, SyncSchedules
+from tavo.resources.usage import AsyncUsage, SyncUsage
 from tavo.resources.webhooks import AsyncWebhooks, SyncWebhooks
 
 if TYPE_CHECKING:
@@ -166,6 +167,7 @@ class TavoClient(_ClientBase):
     findings: AsyncFindings
     webhooks: AsyncWebhooks
     schedules: AsyncSchedules
+    usage: AsyncUsage
 
     def __init__(
         self,
@@ -233,6 +235,7 @@ class TavoClient(_ClientBase):
         self.findings = AsyncFindings(self._api)
         self.webhooks = AsyncWebhooks(self._api)
         self.schedules = AsyncSchedules(self._api)
+        self.usage = AsyncUsage(self._api)
 
     @property
     def transport(self) -> AsyncTransport:
@@ -273,6 +276,7 @@ class SyncTavoClient(_ClientBase):
     findings: SyncFindings
     webhooks: SyncWebhooks
     schedules: SyncSchedules
+    usage: SyncUsage
 
     def __init__(
         self,
@@ -327,6 +331,7 @@ class SyncTavoClient(_ClientBase):
         self.findings = SyncFindings(self._api)
         self.webhooks = SyncWebhooks(self._api)
         self.schedules = SyncSchedules(self._api)
+        self.usage = SyncUsage(self._api)
 
     @property
     def transport(self) -> SyncTransport:

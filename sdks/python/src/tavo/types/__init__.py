@@ -64,6 +64,7 @@ from tavo.types.scans import (
 )
 from tavo.types.schedules import Schedule, ScheduleList, ScheduleRun
 from tavo.types.severity import SEVERITY_ORDER, Severity
+from tavo.types.usage import KeyUsage, Usage, UsageWindow
 from tavo.types.webhooks import (
     Webhook,
     WebhookDelivery,
@@ -97,6 +98,7 @@ __all__ = [
     "FindingList",
     "FindingTriage",
     "FixFirstItem",
+    "KeyUsage",
     "ListFindingsParams",
     "ListRepositoriesParams",
     "ListRulesParams",
@@ -127,6 +129,8 @@ __all__ = [
     "TraceStep",
     "TrackedFinding",
     "TrendPoint",
+    "Usage",
+    "UsageWindow",
     "Vulnerability",
     "Webhook",
     "WebhookDelivery",
