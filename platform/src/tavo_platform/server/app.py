@@ -32,6 +32,7 @@ from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.routes import (
     admin,
     ai,
+    audit_log,
     bulk,
     bulk_manage,
     findings,
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         schedules.router,
         hooks.router,
         usage.router,
+        audit_log.router,
     ):
         app.include_router(router)
     if settings.dashboard:

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from tavo_platform.store._dispatch import DispatchBacklog
 from tavo_platform.store.analyses import AnalysisStore
+from tavo_platform.store.audit import AuditStore
 from tavo_platform.store.errors import StoreError, StoreUnavailable
 from tavo_platform.store.findings import FindingsStore
 from tavo_platform.store.keys import KeyStore
@@ -23,6 +24,7 @@ from tavo_platform.store.webhooks import WebhooksStore
 
 __all__ = [
     "AnalysisStore",
+    "AuditStore",
     "DispatchBacklog",
     "FindingsStore",
     "KeyStore",
@@ -52,6 +54,7 @@ class Store(
     ScheduleStore,
     RepositoryAdminStore,
     UsageStore,
+    AuditStore,
     Protocol,
 ):
     async def close(self) -> None: ...

@@ -372,3 +372,20 @@ usage_daily = Table(
     Column("requests", BigInteger, nullable=False, default=0),
     Index("ix_usage_daily_org_day", "org_id", "day"),
 )
+
+# Security-relevant actions, append-only: nothing in Tavo updates or deletes a row.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("org_id", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("target_type", String(40), nullable=False),
+    Column("target_id", String(2048), nullable=True),
+    Column("details", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_audit_log_org_seq", "org_id", "seq"),
+)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from tavo_platform.store._database import Database, is_unavailable, json_loads, new_id, now
 from tavo_platform.store.analyses import SqlAnalysisStore
+from tavo_platform.store.audit import SqlAuditStore
 from tavo_platform.store.findings_sql import FindingsSql
 from tavo_platform.store.keys import SqlKeyStore
 from tavo_platform.store.repositories import SqlRepositoryStore
@@ -33,6 +34,7 @@ class SqlStore(
     SqlScheduleStore,
     SqlRepositoryAdminStore,
     SqlUsageStore,
+    SqlAuditStore,
 ):
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         super().__init__(Database(url, pool_size=pool_size))

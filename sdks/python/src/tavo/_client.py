@@ -29,6 +29,7 @@ from tavo._ratelimit import KeyBudget
 from tavo._retry import RetryPolicy
 from tavo._transport import AsyncTransport, SyncTransport
 from tavo.resources.ai_analysis import AsyncAIAnalysis, SyncAIAnalysis
+from tavo.resources.audit_log import AsyncAuditLog, SyncAuditLog
 from tavo.resources.findings import AsyncFindings, SyncFindings
 from tavo.resources.repositories import AsyncRepositories, SyncRepositories
 from tavo.resources.scan_bulk_operations import AsyncScanBulkOperations, SyncScanBulkOperations
@@ -168,6 +169,7 @@ class TavoClient(_ClientBase):
     webhooks: AsyncWebhooks
     schedules: AsyncSchedules
     usage: AsyncUsage
+    audit_log: AsyncAuditLog
 
     def __init__(
         self,
@@ -236,6 +238,7 @@ class TavoClient(_ClientBase):
         self.webhooks = AsyncWebhooks(self._api)
         self.schedules = AsyncSchedules(self._api)
         self.usage = AsyncUsage(self._api)
+        self.audit_log = AsyncAuditLog(self._api)
 
     @property
     def transport(self) -> AsyncTransport:
@@ -277,6 +280,7 @@ class SyncTavoClient(_ClientBase):
     webhooks: SyncWebhooks
     schedules: SyncSchedules
     usage: SyncUsage
+    audit_log: SyncAuditLog
 
     def __init__(
         self,
@@ -332,6 +336,7 @@ class SyncTavoClient(_ClientBase):
         self.webhooks = SyncWebhooks(self._api)
         self.schedules = SyncSchedules(self._api)
         self.usage = SyncUsage(self._api)
+        self.audit_log = SyncAuditLog(self._api)
 
     @property
     def transport(self) -> SyncTransport:

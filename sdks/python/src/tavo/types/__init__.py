@@ -14,6 +14,7 @@ from tavo.types.ai import (
     RiskScore,
     SecurityScore,
 )
+from tavo.types.audit import AuditEntry, AuditLog
 from tavo.types.bulk import (
     BulkActionItem,
     BulkActionResult,
@@ -82,6 +83,8 @@ __all__ = [
     "AnalysisOptions",
     "AnalysisResult",
     "AnalyzedFinding",
+    "AuditEntry",
+    "AuditLog",
     "BulkActionItem",
     "BulkActionResult",
     "BulkScanItem",
