@@ -141,6 +141,7 @@ def serve(
     """Run the API server (HTTP/1.1 and HTTP/2; TLS when a certificate is configured)."""
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
 
     settings = _settings(host=host, port=port, workers=workers, data_dir=data_dir)
     if not share_port:
@@ -171,6 +172,9 @@ def serve(
         ssl_key=settings.tls_key,
         log_level=settings.log_level,  # type: ignore[arg-type]
         respawn_failed_workers=True,
+        http1_settings=HTTP1Settings(
+            header_read_timeout=int(settings.request_header_timeout_seconds * 1000)
+        ),
     ).serve()
 
 

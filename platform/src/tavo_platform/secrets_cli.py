@@ -12,7 +12,8 @@ from tavo_platform.platform_cli import DatabaseOption, DataDirOption, _prepare_d
 from tavo_platform.store.sql import SqlStore
 
 secrets_app = typer.Typer(
-    help="Secrets stored encrypted (webhook secrets).", no_args_is_help=True,
+    help="Secrets stored encrypted (webhook and hook secrets, repository credentials).",
+    no_args_is_help=True,
     rich_markup_mode=None,
 )
 
@@ -27,7 +28,8 @@ def rotate(data_dir: DataDirOption = None, database_url: DatabaseOption = None) 
     async def run() -> int:
         store = SqlStore(settings.resolved_database_url)
         try:
-            return await store.reencrypt_webhook_secrets(box.rotate)
+            webhooks = await store.reencrypt_webhook_secrets(box.rotate)
+            return webhooks + await store.reencrypt_repository_secrets(box.rotate)
         finally:
             await store.close()
 

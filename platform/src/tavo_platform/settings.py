@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     # A scan claimed this many times without finishing (its worker died each time) is
     # failed with that reason instead of being tried again.
     scan_max_attempts: int = Field(default=3, ge=1, le=100)
+    # Slow clients (slowloris): the request head must arrive within this many seconds, and
+    # a request body may not stall longer than the other (answered 408).
+    request_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    request_body_idle_seconds: float = Field(default=15.0, gt=0, le=600)
     max_request_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     max_upload_files: int = Field(default=50_000, gt=0)
@@ -95,6 +99,8 @@ class Settings(BaseSettings):
     fetch_allow_file_urls: bool = False
     tiers: dict[str, TierLimits] = Field(default_factory=lambda: dict(DEFAULT_TIERS))
     log_level: str = "info"
+    # GET /metrics needs an admin key unless this opens it (to a scraper on a private network).
+    metrics_public: bool = False
     # The web dashboard at /ui/ (cookie sessions signed with session_secret, or with a
     # secret kept in data_dir when unset; every API process must see the same one).
     dashboard: bool = True

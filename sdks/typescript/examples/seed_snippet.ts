@@ -3,6 +3,8 @@
  * the one line axios 1.x needs changed: its package exports forbid `axios/lib/adapters/http`;
  * the same adapter function is exported as `axios/unsafe/adapters/http.js`.
  */
+// (Its types: types/axios-unsafe.d.ts, which this package's tsconfig includes; an application
+// adds `/// <reference types="tavo-sdk/types/axios-unsafe" />`.)
 import axios from 'axios';
 // import httpAdapter from 'axios/lib/adapters/http';     // the seed's line: not exported by axios 1.x
 import httpAdapter from 'axios/unsafe/adapters/http.js'; // the one-line change

@@ -22,11 +22,15 @@ export const SDK_OPERATIONS = [
   ['get', '/api/v1/scans/{scan_id}/events'],
   ['post', '/api/v1/scans/bulk'],
   ['post', '/api/v1/scans/bulk/status'],
+  ['post', '/api/v1/scans/bulk/cancel'],
+  ['post', '/api/v1/scans/bulk/delete'],
   ['post', '/api/v1/uploads/scans'],
   ['get', '/api/v1/repositories'],
   ['post', '/api/v1/repositories'],
   ['get', '/api/v1/repositories/lookup'],
   ['get', '/api/v1/repositories/{reference}'],
+  ['patch', '/api/v1/repositories/{reference}'],
+  ['delete', '/api/v1/repositories/{reference}'],
   ['get', '/api/v1/rules'],
   ['get', '/api/v1/rules/packs'],
   ['get', '/api/v1/rules/{rule_id}'],
@@ -44,6 +48,17 @@ export const SDK_OPERATIONS = [
   ['get', '/api/v1/findings/{finding_id}'],
   ['patch', '/api/v1/findings/{finding_id}'],
   ['get', '/api/v1/findings/{finding_id}/history'],
+  ['post', '/api/v1/webhooks'],
+  ['get', '/api/v1/webhooks'],
+  ['get', '/api/v1/webhooks/{webhook_id}'],
+  ['patch', '/api/v1/webhooks/{webhook_id}'],
+  ['delete', '/api/v1/webhooks/{webhook_id}'],
+  ['get', '/api/v1/webhooks/{webhook_id}/deliveries'],
+  ['post', '/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver'],
+  ['post', '/api/v1/schedules'],
+  ['get', '/api/v1/schedules'],
+  ['get', '/api/v1/schedules/{schedule_id}'],
+  ['delete', '/api/v1/schedules/{schedule_id}'],
 ];
 
 export async function fetchDocument(baseURL) {
@@ -80,14 +95,16 @@ export function sdkSubset(document) {
     Object.values(value).forEach(visit);
   };
   visit(paths);
-  // Prose is not contract: descriptions and titles may change without the types changing.
-  const bare = (value) => {
-    if (Array.isArray(value)) return value.map(bare);
+  // Prose is not contract: descriptions, titles and operation ids (handler names) may change
+  // without the types changing.
+  // (The names under `properties` are fields, kept whatever they are called.)
+  const bare = (value, fields = false) => {
+    if (Array.isArray(value)) return value.map((item) => bare(item));
     if (value === null || typeof value !== 'object') return value;
     return Object.fromEntries(
       Object.entries(value)
-        .filter(([key]) => !['description', 'summary', 'title', 'example', 'examples', 'tags'].includes(key))
-        .map(([key, item]) => [key, bare(item)]),
+        .filter(([key]) => fields || !['description', 'summary', 'title', 'example', 'examples', 'tags', 'operationId'].includes(key))
+        .map(([key, item]) => [key, bare(item, !fields && key === 'properties')]),
     );
   };
   for (const path of Object.keys(paths)) paths[path] = bare(paths[path]);

@@ -59,7 +59,8 @@ function serverEnv(extra) {
 
 async function startServer(dataDir) {
   const port = await freePort();
-  const env = serverEnv({ TAVO_FETCH_ALLOW_FILE_URLS: 'true' });
+  // file:// repositories to scan, and webhooks delivered to receivers on loopback.
+  const env = serverEnv({ TAVO_FETCH_ALLOW_FILE_URLS: 'true', TAVO_FETCH_ALLOW_HOSTS: '["127.0.0.0/8"]' });
   const child = spawn(tavo, ['serve', '--port', String(port), '--data-dir', dataDir], {
     env,
     detached: true,

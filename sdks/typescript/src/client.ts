@@ -19,12 +19,14 @@ import { TavoConfigError } from './errors.js';
 import type { Metrics } from './metrics.js';
 import type { KeyBudget } from './ratelimit.js';
 import { RetryPolicy } from './retry.js';
-import type { Transport } from './transport.js';
+import type { TLSOptions, Transport } from './transport.js';
 import { AxiosTransport } from './transports/axios.js';
 import type { AxiosAdapterOption, AxiosLike } from './transports/axios.js';
 import { UndiciTransport } from './transports/undici.js';
 import { AIAnalysis } from './resources/ai-analysis.js';
 import { Findings } from './resources/findings.js';
+import { Schedules } from './resources/schedules.js';
+import { Webhooks } from './resources/webhooks.js';
 import { Repositories } from './resources/repositories.js';
 import { ScanBulkOperations } from './resources/scan-bulk-operations.js';
 import { ScanManagement } from './resources/scan-management.js';
@@ -45,7 +47,7 @@ export interface ClientOptions {
   maxRetries?: number | RetryPolicy;
   /** At most this many pooled keep-alive connections (default 100). */
   maxConnections?: number;
-  /** Idle pooled connections are closed after this long (default 15 000). */
+  /** Idle pooled connections are closed after this long (default 15 000; undici transport). */
   keepAlive?: number;
   /** HTTP caching of GETs (default true). */
   cache?: boolean;
@@ -73,6 +75,8 @@ export interface ClientOptions {
   transport?: 'undici' | 'axios' | Transport;
   /** Your own undici dispatcher (Agent, Pool, ProxyAgent...) for the undici transport. */
   dispatcher?: Dispatcher;
+  /** TLS: the CA certificates to trust (default: Node's), or `rejectUnauthorized: false`. */
+  tls?: TLSOptions;
 }
 
 function env(name: string): string | undefined {
@@ -165,9 +169,9 @@ function transport(options: ClientOptions, maxConnections: number, keepAliveMs: 
     if (chosen === 'undici') throw new TavoConfigError('adapter', "an axios adapter needs the axios transport, not 'undici'");
     const adapter = options.adapter ?? 'http';
     checkAdapter(adapter);
-    return new AxiosTransport({ adapter, axios: options.axios, maxConnections, keepAliveMs });
+    return new AxiosTransport({ adapter, axios: options.axios, maxConnections, tls: options.tls });
   }
-  return new UndiciTransport({ maxConnections, keepAliveMs, connectTimeoutMs, dispatcher: options.dispatcher });
+  return new UndiciTransport({ maxConnections, keepAliveMs, connectTimeoutMs, dispatcher: options.dispatcher, tls: options.tls });
 }
 
 /**
@@ -181,6 +185,8 @@ export class TavoClient {
   readonly scanRules: ScanRules;
   readonly scanBulkOperations: ScanBulkOperations;
   readonly findings: Findings;
+  readonly webhooks: Webhooks;
+  readonly schedules: Schedules;
   /** @internal */
   readonly core: ClientCore;
   private readonly httpCache: HTTPCache | undefined;
@@ -222,6 +228,8 @@ export class TavoClient {
     this.scanRules = new ScanRules(this.core);
     this.scanBulkOperations = new ScanBulkOperations(this.core);
     this.findings = new Findings(this.core);
+    this.webhooks = new Webhooks(this.core);
+    this.schedules = new Schedules(this.core);
   }
 
   get baseURL(): string {

@@ -9,6 +9,14 @@
  * joined with ", "); bodies are decompressed.
  */
 
+/** TLS settings of a transport's connections. */
+export interface TLSOptions {
+  /** CA certificates (PEM) to trust instead of Node's bundled ones. */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** false: accept any certificate (never in production). */
+  rejectUnauthorized?: boolean;
+}
+
 export interface TransportRequest {
   method: string;
   url: string;

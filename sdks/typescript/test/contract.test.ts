@@ -105,6 +105,17 @@ describe('contract', () => {
           assert.deepEqual(statuses.results.map((item) => item.success), [true, false]);
           const repo = await c.repositories.createRepository({ url: REPO_URL, name: 'app' });
           assert.equal(repo.url.replace(/\/$/, ''), REPO_URL.replace(/\/$/, ''));
+          const renamed = await c.repositories.updateRepository(REPO_URL, { name: 'renamed', hook_secret: 'a-hook-secret-of-24-chars' });
+          assert.equal(renamed.name, 'renamed');
+          assert.equal(renamed.hooks_enabled, true);
+
+          const bulkCancelled = await c.scanBulkOperations.bulkCancelScans([created, 'scan_nope']);
+          assert.deepEqual(bulkCancelled.results.map((item) => item.success), [true, false]);
+          await c.scanManagement.waitForScan(created, { timeout: 120_000 });
+          const deleted = await c.scanBulkOperations.bulkDeleteScans([created]);
+          assert.equal(deleted.succeeded, 1);
+          await c.repositories.deleteRepository(repo.id);
+          await assert.rejects(c.repositories.getRepository(repo.id), TavoNotFoundError);
         });
       });
 

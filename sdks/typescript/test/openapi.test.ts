@@ -24,6 +24,10 @@ import type {
   ListFindingsParams,
   Paging,
   TriageStatus,
+  UpdateRepositoryParams,
+  UpdateWebhookParams,
+  WebhookEventType,
+  CreateScheduleParams,
   ListRepositoriesParams,
   ListRulesParams,
   ListScansParams,
@@ -70,6 +74,13 @@ export type Checks = [
   Expect<Matches<{ base: string }, Query<'/api/v1/scans/{scan_id}/diff', 'get'>>>,
   Expect<Mutual<{ status: TriageStatus; comment?: string }, Pick<Schemas['FindingTriage'], 'status'> & { comment?: string }>>,
   Expect<SameKeys<{ status: TriageStatus; comment?: string }, Schemas['FindingTriage']>>,
+  Expect<Matches<UpdateRepositoryParams, Schemas['RepositoryUpdate']>>,
+  Expect<Matches<Paging, Query<'/api/v1/webhooks', 'get'>>>,
+  Expect<Matches<Paging, Query<'/api/v1/webhooks/{webhook_id}/deliveries', 'get'>>>,
+  Expect<Matches<Paging, Query<'/api/v1/schedules', 'get'>>>,
+  Expect<Mutual<{ url: string; events: WebhookEventType[]; description?: string }, Schemas['WebhookCreate']>>,
+  Expect<Matches<UpdateWebhookParams, Schemas['WebhookUpdate']>>,
+  Expect<Matches<CreateScheduleParams & { repository: string; cron: string }, Schemas['ScheduleCreate']>>,
 ];
 
 // --- run-time checks --------------------------------------------------------------------

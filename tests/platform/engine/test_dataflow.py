@@ -296,3 +296,18 @@ def test_deep_nesting_does_not_crash_the_scan(make_tree: MakeTree, rules: list[R
     deep = "x = " + "(" * 3000 + "source()" + ")" * 3000 + "\nsink(x)\n"
     result = scan_tree(make_tree, rules, {"deep.py": deep, "ok.py": "sink(source())\n"})
     assert ("ok.py", 1) in {(f.path, f.span.start_line) for f in result.findings}
+
+
+def test_pathological_files_are_bounded_and_the_scan_finishes(make_tree: MakeTree, rules: list[Rule]) -> None:
+    files = {
+        "deep.py": "x = " + "[" * 10_000 + "source()" + "]" * 10_000 + "\nsink(x)\n",
+        "long_line.py": "x = '" + "a" * 5_000_000 + "'\n",
+        "many.py": "".join(f"def f{i}(a):\n    return a\n" for i in range(20_000)),
+        "cycle_a.py": "from cycle_b import *\nfrom cycle_b import g as f\n",
+        "cycle_b.py": "from cycle_a import *\nfrom cycle_a import f as g\ndef main():\n    f(source())\n",
+        "ok.py": "def main():\n    sink(source())\n",
+    }
+    result = scan_path(make_tree(files), rules, jobs=1)
+    assert ("ok.py", 2) in {(f.path, f.span.start_line) for f in result.findings}
+    notes = " ".join(result.notes)
+    assert "data-flow analysis skipped" in notes

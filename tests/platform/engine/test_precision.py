@@ -153,3 +153,12 @@ def test_pattern_and_taint_rule_on_one_sink_give_one_finding(make_tree: MakeTree
     assert set(first.tags) == {"dataflow", "pattern"} and first.trace
     # The second eval on the line is another sink: its own (pattern) finding.
     assert second.rule_id == "t-eval-pattern" and second.related_rules == ()
+
+
+def test_shipped_packs_pass_the_full_matcher_check() -> None:
+    """Start-up trusts the shipped packs (no ast-grep compile of every pattern): this is
+    where they get that check, with every pattern compiled as a user's rule would be."""
+    from tavo_platform.rules.loader import BUILTIN_PACKS_DIR, builtin_pack_names, load_rules
+
+    for pack in builtin_pack_names():
+        assert [str(e) for e in load_rules(BUILTIN_PACKS_DIR / pack, pack=pack).errors] == []

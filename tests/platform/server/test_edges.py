@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 
 import httpx
 import pytest
+from tavo_platform.server.auth import display_prefix, hash_key
+from tavo_platform.server.ratelimit import Decision, WindowState, rate_limit_headers
 
-from tests.support.inprocess import ApiClient
+from tests.support.inprocess import ApiClient, InProcessApi
 
 
 def test_docs_work_offline(api_client: ApiClient) -> None:
@@ -68,3 +71,75 @@ def test_gzip_and_identity_bodies_have_different_etags(
     assert again.status_code == 304 and again.headers["etag"] == zipped.headers["etag"]
     again = get("identity", plain.headers["etag"])
     assert again.status_code == 304 and again.headers["etag"] == plain.headers["etag"]
+
+
+def test_metrics_need_an_admin_key(api: InProcessApi, org_key: str) -> None:
+    assert api.client.get("/metrics").status_code == 401
+    assert api.client.get("/metrics", headers={"X-API-Key": org_key}).status_code == 403
+    organization = api.run(api.state.store.ensure_organization, "ops")
+    admin_key = "tavo_" + "a" * 43
+    api.run(api.state.store.add_api_key, organization.id, hash_key(admin_key),
+            display_prefix(admin_key), "enterprise", name="admin", is_admin=True)
+    response = api.client.get("/metrics", headers={"X-API-Key": admin_key})
+    assert response.status_code == 200 and "tavo_" in response.text
+
+
+def test_revoked_and_unknown_keys_get_the_same_answer(api: InProcessApi) -> None:
+    key = api.create_key(org="leaver")
+    record = api.run(api.state.store.api_key_by_hash, hash_key(key))
+    assert record is not None
+    api.run(api.state.store.revoke_api_key, record.id)
+    api.state.auth.forget()
+    revoked = api.client.get("/api/v1/scans", headers={"X-API-Key": key})
+    unknown = api.client.get("/api/v1/scans", headers={"X-API-Key": "tavo_" + "x" * 43})
+    assert revoked.status_code == unknown.status_code == 401
+    assert revoked.json()["error"] == unknown.json()["error"]
+
+
+def test_bulk_status_does_not_echo_a_huge_id(api_client: ApiClient, org_key: str) -> None:
+    huge = "s" * 1_000_000
+    response = api_client.post("/api/v1/scans/bulk/status", json={"scan_ids": [huge]},
+                               headers={"X-API-Key": org_key})
+    assert response.status_code == 422
+    assert len(response.content) < 2000 and huge[:100] not in response.text
+
+
+def test_retry_after_never_exceeds_the_window() -> None:
+    window = WindowState("hour", 10, 0, int(time.time()) + 10 * 3600, 3600)
+    decision = Decision(False, window, (window,))
+    assert decision.retry_after == 3600
+    assert rate_limit_headers(decision)["Retry-After"] == "3600"
+
+
+def test_a_202_carries_the_scan_budget(api: InProcessApi) -> None:
+    key = api.create_key(org="budget", scans_per_hour=5)
+    response = api.client.post("/api/v1/scans", headers={"X-API-Key": key},
+                               json={"repository_url": "https://127.0.0.1/org/repo.git"})
+    assert response.status_code == 202, response.text
+    assert response.headers["X-Scans-Limit"] == "5"
+    assert response.headers["X-Scans-Remaining"] == "4"
+    assert int(response.headers["X-Scans-Reset"]) > time.time()
+
+
+def test_conditional_gets_are_counted_exactly(api: InProcessApi) -> None:
+    """A conditional GET whose ETag does not match costs a request like any other, even
+    when many arrive at once; one answered 304 costs nothing."""
+    key = api.create_key(org="exact", requests_per_hour=20)
+    headers = {"X-API-Key": key, "If-None-Match": '"does-not-match"'}
+    answers = api.client.concurrently(*[("GET", "/api/v1/rules", {"headers": headers})] * 30)
+    codes = sorted(response.status_code for response in answers)
+    assert codes.count(200) == 20 and codes.count(429) == 10, codes
+
+
+def test_a_304_costs_nothing(api: InProcessApi) -> None:
+    key = api.create_key(org="free304", requests_per_hour=3)
+    first = api.client.get("/api/v1/rules", headers={"X-API-Key": key})
+    etag = first.headers["etag"]
+    for _ in range(10):
+        again = api.client.get("/api/v1/rules", headers={"X-API-Key": key,
+                                                         "If-None-Match": etag})
+        assert again.status_code == 304
+        assert again.headers["X-RateLimit-Remaining"] == "2"
+    assert api.client.get("/api/v1/rules", headers={"X-API-Key": key}).status_code == 200
+    assert api.client.get("/api/v1/rules", headers={"X-API-Key": key}).status_code == 200
+    assert api.client.get("/api/v1/rules", headers={"X-API-Key": key}).status_code == 429

@@ -223,3 +223,20 @@ def test_uploads_of_a_project_share_tracked_findings(server: LiveServer, keys: K
         assert client.findings.list_findings(limit=100).total == listed.total
         with pytest.raises(TavoValidationError):
             client.scan_management.upload_scan(archive("x = 1\n"), project="no spaces!")
+
+
+def test_triaged_away_findings_leave_the_analysis_and_its_grade(
+    server: LiveServer, keys: Keys, repository: Path
+) -> None:
+    with SyncTavoClient(keys.unlimited(), base_url=server.base_url) as client:
+        first = scan(client, repository.as_uri())
+        before = client.ai_analysis.analyze_scan(first)
+        evaluated = by_line(client.findings.list_findings(repository=repository.as_uri(),
+                                                          limit=100).items)[EVAL_LINE.strip()]
+        client.findings.triage_finding(evaluated.id, "wont_fix", comment="legacy")
+        after = client.ai_analysis.analyze_scan(first)
+        assert len(after.findings) == len(before.findings) - 1
+        assert evaluated.fingerprint not in {f["fingerprint"] for f in after.findings}
+        assert after.summary["total_findings"] == before.summary["total_findings"] - 1
+        assert after.security_score is not None and before.security_score is not None
+        assert after.security_score.score >= before.security_score.score

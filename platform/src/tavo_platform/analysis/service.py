@@ -29,6 +29,7 @@ from tavo_platform.analysis.interface import (
     UnknownModel,
 )
 from tavo_platform.analysis.registry import ModelRegistry
+from tavo_platform.findings.lifecycle import scope_of
 from tavo_platform.settings import Settings
 from tavo_platform.store.interface import Store, StoreUnavailable
 from tavo_platform.store.records import Analysis, FindingFilter, Scan
@@ -191,21 +192,28 @@ class AnalysisService:
         options = AnalysisOptions.model_validate(analysis.options)
         material = ScanMaterial(
             scan_id=scan.id,
-            findings=await self._findings(analysis.org_id, scan.id),
+            findings=await self._findings(analysis.org_id, scan),
             checked_rules=await self._checked_rules(scan),
         )
         cache = StoreVerdictCache(self.store, analysis.org_id)
         return await model.analyze(material, options, cache)
 
-    async def _findings(self, org_id: str, scan_id: str) -> list[dict[str, Any]]:
+    async def _findings(self, org_id: str, scan: Scan) -> list[dict[str, Any]]:
+        """The scan's findings, less those triaged away (false positive, accepted risk,
+        won't fix): they count in no score or grade."""
         findings: list[dict[str, Any]] = []
         while True:
             page = await self.store.scan_results(
-                org_id, scan_id, FindingFilter(), offset=len(findings), limit=FINDINGS_PAGE
+                org_id, scan.id, FindingFilter(), offset=len(findings), limit=FINDINGS_PAGE
             )
             findings.extend(page.items)
             if len(page.items) < FINDINGS_PAGE:
-                return findings
+                break
+        scope = scope_of(scan.repository_id, scan.project)
+        if scope is None:
+            return findings
+        away = {f.fingerprint for f in await self.store.triaged_in_scan(org_id, scope, scan.id)}
+        return [f for f in findings if f.get("fingerprint") not in away]
 
     async def _checked_rules(self, scan: Scan) -> list[tuple[str, str | None]]:
         """The rules the scan ran: its type's packs, the organisation's custom rules, then

@@ -144,7 +144,8 @@ def scan_source(text: str, path: str, language: Language, compiled: CompiledRule
     outcome = _outcome(matches, text, path, language, compiled)
     outcome.findings = refine(outcome.findings, path, text, language)
     if taint and root is not None:
-        outcome.module = compiled.taint.lower(text, root, path, language)
+        outcome.module, skipped = compiled.taint.lower(text, root, path, language)
+        outcome.note = outcome.note or skipped
         outcome.suppressions = inline_suppressions(text, language)
     return outcome
 
@@ -180,7 +181,7 @@ def scan_bytes(
     if text.startswith("\ufeff"):
         text = text[1:]
     outcome = scan_source(text, path, language, compiled)
-    outcome.note = note
+    outcome.note = note or outcome.note
     return outcome
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
+import shlex
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -65,8 +68,61 @@ def clone_source(checked: CheckedURL) -> str:
     return f"{checked.scheme}://{user}{host}:{checked.port}{parts.path}"
 
 
+@dataclass(frozen=True)
+class GitCredentials:
+    """How to authenticate a clone of a private repository: an HTTPS token (sent as basic
+    auth) or an SSH deploy key. Handed to git through its environment and a key file of
+    mode 0600, never on its command line (which other local users can read) nor in a URL
+    (which error messages would repeat)."""
+
+    kind: str  # https_token | ssh_key
+    secret: str
+    username: str = "x-access-token"
+
+    def __repr__(self) -> str:  # never in logs or tracebacks
+        return f"GitCredentials(kind={self.kind!r}, secret=<hidden>)"
+
+
+def _with_credentials(
+    env: dict[str, str], credentials: GitCredentials | None, key_file: Path
+) -> dict[str, str]:
+    if credentials is None:
+        return env
+    if credentials.kind == "https_token":
+        token = base64.b64encode(f"{credentials.username}:{credentials.secret}".encode()).decode()
+        return {**env, "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
+                "GIT_CONFIG_VALUE_0": f"Authorization: Basic {token}"}
+    descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(credentials.secret.strip() + "\n")
+    return {**env, "GIT_SSH_COMMAND": env["GIT_SSH_COMMAND"]
+            + f" -o IdentitiesOnly=yes -i {shlex.quote(str(key_file))}"}
+
+
 async def clone(
-    checked: CheckedURL, destination: Path, *, branch: str | None, timeout: float, max_bytes: int
+    checked: CheckedURL,
+    destination: Path,
+    *,
+    branch: str | None,
+    timeout: float,
+    max_bytes: int,
+    credentials: GitCredentials | None = None,
+) -> None:
+    key_file = destination.parent / f".{destination.name}.key"
+    try:
+        await _clone(checked, destination, branch, timeout, max_bytes,
+                     _with_credentials(_git_environment(), credentials, key_file))
+    finally:
+        key_file.unlink(missing_ok=True)
+
+
+async def _clone(
+    checked: CheckedURL,
+    destination: Path,
+    branch: str | None,
+    timeout: float,
+    max_bytes: int,
+    env: dict[str, str],
 ) -> None:
     if branch is not None and (branch.startswith("-") or any(c in branch for c in " \t\n~^:?*[\\")):
         raise FetchError(f"invalid branch name {branch!r}")
@@ -99,7 +155,7 @@ async def clone(
     ]
     process = await asyncio.create_subprocess_exec(
         *command,
-        env=_git_environment(),
+        env=env,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tavo_platform.engine import Autofix, Finding, Severity, Span
+from tavo_platform.engine import Autofix, Finding, ScanResult, Severity, Span
 
 
 def _span(document: dict[str, Any]) -> Span:
@@ -43,3 +43,26 @@ def finding_from_dict(document: dict[str, Any]) -> Finding:
         ),
         references=tuple(document.get("references") or ()),
     )
+
+
+def scan_result(
+    documents: list[dict[str, Any]], summary: dict[str, Any], *, root: str
+) -> ScanResult:
+    """A ScanResult to render (text, JSON) from a server's stored findings and summary. Its
+    rules are left empty: the text and JSON formats count them only (from the summary)."""
+    from collections import Counter
+
+    from tavo_platform.engine import SkipReport
+
+    result = ScanResult(
+        root=root,
+        findings=[finding_from_dict(d) for d in documents],
+        files_scanned=int(summary.get("files_scanned", 0)),
+        skipped=SkipReport(Counter(summary.get("skipped_by_reason") or {})),
+        suppressed_inline=0,
+        suppressed_baseline=0,
+        notes=Counter(),
+        rules=[],
+        duration_seconds=float(summary.get("duration_seconds", 0.0)),
+    )
+    return result

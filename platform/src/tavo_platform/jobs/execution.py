@@ -42,6 +42,7 @@ class ScanLimits:
     cpu_seconds: float
     file_seconds: float
     max_findings: int = 20_000
+    nice: int = 0
 
 
 def child_main(job: ScanJob, limits: ScanLimits, sender: Any) -> None:
@@ -49,6 +50,8 @@ def child_main(job: ScanJob, limits: ScanLimits, sender: Any) -> None:
     SIGKILL two seconds later), and it reports one outcome through `sender`."""
     cpu = max(1, math.ceil(limits.cpu_seconds))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
+    if limits.nice:
+        os.nice(limits.nice)
     signal.signal(signal.SIGXCPU, _cpu_limit_reached)
     try:
         outcome: tuple[str, Any] = ("ok", run_scan_job(job, limits))

@@ -20,8 +20,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from tavo_platform.encryption import SecretBox, SecretError, secret_box
 from tavo_platform.fetch import FetchError
-from tavo_platform.fetch.git import clone, head_commit
+from tavo_platform.fetch.git import GitCredentials, clone, head_commit
 from tavo_platform.fetch.urls import check_repository_url
 from tavo_platform.findings.diffing import diff_aware_outcome
 from tavo_platform.jobs.execution import ScanCancelled, ScanJob, ScanLimitExceeded, ScanLimits
@@ -60,6 +61,7 @@ class ScanRunner:
         self._store = store
         self._settings = settings
         self._run_engine = run_engine
+        self._box: SecretBox | None = None  # made when a private repository needs it
         self._tiers: dict[str, tuple[float, TierLimits]] = {}
 
     @property
@@ -192,15 +194,38 @@ class ScanRunner:
         await clone(
             checked,
             destination,
+            credentials=await self._credentials(scan),
             branch=ref,
             timeout=self._settings.clone_timeout_seconds,
             max_bytes=self._settings.clone_max_bytes,
         )
         return destination
 
+    async def _credentials(self, scan: Scan) -> GitCredentials | None:
+        """The repository's credentials, decrypted for this clone only."""
+        if scan.repository_id is None:
+            return None
+        repository = await self._store.get_repository(scan.org_id, scan.repository_id)
+        if repository is None or not repository.credential_secret:
+            return None
+        if self._box is None:
+            self._box = secret_box(self._settings)
+        try:
+            secret = self._box.decrypt(repository.credential_secret)
+        except SecretError:
+            raise FetchError(
+                "the repository's credentials cannot be decrypted with this server's keys"
+            ) from None
+        return GitCredentials(
+            kind=repository.credential_kind or "https_token",
+            secret=secret,
+            username=repository.credential_username or "x-access-token",
+        )
+
     async def limits_for(self, org_id: str) -> ScanLimits:
         tier = await self.tier_of(org_id)
-        return ScanLimits(tier.scan_seconds, tier.scan_cpu_seconds, tier.file_seconds)
+        return ScanLimits(tier.scan_seconds, tier.scan_cpu_seconds, tier.file_seconds,
+                          nice=tier.scan_nice)
 
     async def tier_of(self, org_id: str) -> TierLimits:
         """An organisation's execution limits: those of its best active key's tier (kept

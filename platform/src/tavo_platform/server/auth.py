@@ -109,10 +109,12 @@ class Authenticator:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         if record.revoked_at is not None:
+            # The same answer as an unknown key: a caller cannot tell a revoked key from
+            # one that never existed.
             raise APIError(
                 401,
                 "INVALID_API_KEY",
-                "the API key has been revoked",
+                "the API key is not valid",
                 headers={"WWW-Authenticate": "Bearer"},
             )
         if record.expires_at is not None and record.expires_at <= datetime.now(UTC):

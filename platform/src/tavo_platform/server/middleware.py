@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import itertools
@@ -15,7 +16,7 @@ from starlette.middleware.gzip import GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tavo_platform.server.caching import gzip_etag
-from tavo_platform.server.deps import DEFERRED_HIT_STATE, RATE_LIMIT_STATE
+from tavo_platform.server.deps import RATE_LIMIT_STATE, REFUND_STATE
 from tavo_platform.server.errors import APIError, error_response
 from tavo_platform.server.ratelimit import RateLimitStoreUnavailable, rate_limit_headers
 
@@ -84,8 +85,10 @@ class RequestBodyMiddleware:
         max_bytes: int,
         upload_max_bytes: int,
         upload_prefixes: tuple[str, ...] = (),
+        body_idle_seconds: float | None = None,
     ) -> None:
         self.app = app
+        self.body_idle_seconds = body_idle_seconds
         self.max_bytes = max_bytes
         self.upload_max_bytes = upload_max_bytes
         self.upload_prefixes = upload_prefixes
@@ -109,7 +112,14 @@ class RequestBodyMiddleware:
             await _too_large(limit)(scope, receive, send)
             return
         try:
-            body = await _read_body(receive, limit, gzip=encoding == b"gzip")
+            body = await _read_body(receive, limit, gzip=encoding == b"gzip",
+                                    idle_seconds=self.body_idle_seconds)
+        except _BodyTimeout:
+            await error_response(APIError(
+                408, "REQUEST_TIMEOUT",
+                f"the request body stalled for more than {self.body_idle_seconds:g} s",
+            ))(scope, receive, send)
+            return
         except _BodyTooLarge:
             await _too_large(limit)(scope, receive, send)
             return
@@ -138,6 +148,10 @@ class RequestBodyMiddleware:
         await self.app(scope, replay, send)
 
 
+class _BodyTimeout(Exception):
+    pass
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -150,13 +164,20 @@ class _Disconnected(Exception):
     pass
 
 
-async def _read_body(receive: Receive, limit: int, *, gzip: bool) -> bytes:
+async def _read_body(
+    receive: Receive, limit: int, *, gzip: bool, idle_seconds: float | None = None
+) -> bytes:
+    """The whole body; a client that sends nothing for `idle_seconds` (a slowloris) is
+    answered 408 instead of holding the connection."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzip else None
     chunks: list[bytes] = []
     size = 0
     raw = 0
     while True:
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), idle_seconds)
+        except TimeoutError:
+            raise _BodyTimeout() from None
         if message["type"] == "http.disconnect":
             raise _Disconnected()
         chunk = message.get("body", b"")
@@ -199,7 +220,7 @@ def _raw_header_name(name: str) -> bytes:
 
 class RateLimitHeadersMiddleware:
     """Adds the X-RateLimit-*/RateLimit headers decided for this request to its response,
-    and counts a deferred conditional request unless it was answered 304."""
+    and gives back the request a conditional GET answered 304 was counted for."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -213,18 +234,13 @@ class RateLimitHeadersMiddleware:
             if message["type"] == "http.response.start":
                 state = scope.get("state", {})
                 decision = state.get(RATE_LIMIT_STATE)
-                deferred = state.get(DEFERRED_HIT_STATE)
-                if (
-                    deferred is not None
-                    and message["status"] != 304
-                    and decision is not None
-                    and decision.allowed
-                ):
-                    limiter, principal = deferred
-                    # The request already passed the check; if the store failed since,
-                    # it goes uncounted rather than turning a finished response into an error.
+                refund = state.get(REFUND_STATE)
+                if refund is not None and message["status"] == 304 and decision is not None:
+                    limiter, principal = refund
+                    # If the store failed since, the 304 stays counted rather than turning
+                    # a finished response into an error.
                     with contextlib.suppress(RateLimitStoreUnavailable):
-                        decision = await limiter.hit_request(principal)
+                        decision = await limiter.refund_request(principal, decision)
                 if decision is not None:
                     headers = message.get("headers", [])
                     existing = {k.lower() for k, _ in headers}

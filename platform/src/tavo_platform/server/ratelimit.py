@@ -19,7 +19,7 @@ import functools
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerHour
@@ -74,6 +74,18 @@ return result
 """
 
 
+# KEYS: the counters a request was counted in; each goes down by one if it still exists
+# (a window that expired meanwhile has nothing to give back).
+_REFUND_SCRIPT = """
+for _, key in ipairs(KEYS) do
+    if redis.call('EXISTS', key) == 1 then
+        redis.call('DECR', key)
+    end
+end
+return 0
+"""
+
+
 class RateLimitStoreUnavailable(APIError):
     def __init__(self) -> None:
         super().__init__(
@@ -115,7 +127,10 @@ class Decision:
 
     @property
     def retry_after(self) -> int:
-        return max(0, math.ceil(self.binding.reset - time.time()))
+        """Seconds until the binding window resets: never more than the window itself
+        (a reset time computed on another host's clock could say more)."""
+        wait = math.ceil(self.binding.reset - time.time())
+        return max(0, min(wait, self.binding.window_seconds))
 
 
 class RateLimiter:
@@ -135,6 +150,7 @@ class RateLimiter:
         bridge = getattr(self.storage, "bridge", None)
         if bridge is not None:  # limits' Redis storage: count a request in one round trip
             self._redis_windows = bridge.get_connection().register_script(_WINDOWS_SCRIPT)
+            self._redis_refund = bridge.get_connection().register_script(_REFUND_SCRIPT)
             self._redis_key = bridge.prefixed_key
 
     async def close(self) -> None:
@@ -150,9 +166,37 @@ class RateLimiter:
         )
         return await self._apply(windows, consume)
 
+    async def refund_request(self, principal: Principal, counted: Decision) -> Decision:
+        """Gives back one request counted by `hit_request` (a 304 costs nothing); returns
+        the decision as it stands after the refund."""
+        limits = principal.limits
+        windows = _request_windows(
+            principal.key_id, limits.requests_per_hour, limits.requests_per_day
+        )
+        try:
+            if self._redis_windows is not None:
+                keys = [self._redis_key(window.key) for window in windows]
+                await self._redis_refund(keys=keys)
+            else:
+                for window in windows:
+                    await self.storage.decr(window.key)  # type: ignore[attr-defined]
+        except (StorageError, RedisError, OSError) as error:
+            raise RateLimitStoreUnavailable() from error
+        states = tuple(
+            replace(state, remaining=min(state.limit, state.remaining + 1))
+            for state in counted.windows
+        )
+        binding = min(states, key=lambda state: state.remaining)
+        return Decision(counted.allowed, binding, states)
+
     async def hit_scan_creation(self, principal: Principal) -> Decision:
         windows = _scan_windows(principal.key_id, principal.limits.scans_per_hour)
         return await self._apply(windows, True)
+
+    async def peek_scan_creation(self, principal: Principal) -> Decision:
+        """The scan-creation window as it stands, nothing counted (GET /usage)."""
+        windows = _scan_windows(principal.key_id, principal.limits.scans_per_hour)
+        return await self._apply(windows, False)
 
     async def _apply(self, windows: Sequence[_Window], consume: bool) -> Decision:
         try:
@@ -251,6 +295,17 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
         headers["X-RateLimit-Retry-After"] = str(decision.retry_after)
         headers["Retry-After"] = str(decision.retry_after)
     return headers
+
+
+def scan_budget_headers(decision: Decision) -> dict[str, str]:
+    """On an accepted scan creation: the key's scan-creation budget after this one (the
+    X-RateLimit-* headers describe the request budget)."""
+    binding = decision.binding
+    return {
+        "X-Scans-Limit": str(binding.limit),
+        "X-Scans-Remaining": str(binding.remaining),
+        "X-Scans-Reset": str(binding.reset),
+    }
 
 
 def rate_limit_details(decision: Decision) -> dict[str, int]:

@@ -90,6 +90,9 @@ class Repository:
     default_branch: str | None
     created_at: datetime
     hook_secret: str | None = None  # encrypted; never shown
+    credential_kind: str | None = None
+    credential_username: str | None = None
+    credential_secret: str | None = None  # encrypted; never shown, used by clones only
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ organisations: a hook names a repository, not an organisation)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import and_, delete, func, select, update
@@ -37,6 +37,7 @@ class RepositoryAdminStore(Protocol):
     async def hooked_repositories(self, urls: Sequence[str]) -> list[Repository]:
         """Repositories of any organisation with one of these URLs and a hook secret."""
         ...
+    async def reencrypt_repository_secrets(self, rotate: Callable[[str], str]) -> int: ...
 
 
 class SqlRepositoryAdminStore(SqlAggregate):
@@ -101,3 +102,27 @@ class SqlRepositoryAdminStore(SqlAggregate):
                 )
             ).all()
         return [Repository(**row._mapping) for row in rows]
+
+    async def reencrypt_repository_secrets(self, rotate: Callable[[str], str]) -> int:
+        """Hook secrets and credentials re-encrypted (key rotation); returns how many."""
+        count = 0
+        async with self._db.write() as connection:
+            rows = (
+                await connection.execute(
+                    select(repositories.c.id, repositories.c.hook_secret,
+                           repositories.c.credential_secret)
+                )
+            ).all()
+            for row in rows:
+                changes = {
+                    column: rotate(value)
+                    for column, value in (("hook_secret", row.hook_secret),
+                                          ("credential_secret", row.credential_secret))
+                    if value
+                }
+                if changes:
+                    count += len(changes)
+                    await connection.execute(
+                        update(repositories).where(repositories.c.id == row.id).values(**changes)
+                    )
+        return count

@@ -82,6 +82,11 @@ repositories = Table(
     # The secret inbound hooks (POST /hooks/github) of this repository are signed with,
     # encrypted (encryption.py); NULL: hooks are refused.
     Column("hook_secret", Text, nullable=True),
+    # Credentials for fetching a private repository: https_token or ssh_key, the user name
+    # a token is sent with, and the token or key (encrypted). Used by clones only.
+    Column("credential_kind", String(20), nullable=True),
+    Column("credential_username", String(200), nullable=True),
+    Column("credential_secret", Text, nullable=True),
     UniqueConstraint("org_id", "url", name="uq_repositories_org_url"),
 )
 
@@ -354,4 +359,33 @@ schedule_runs = Table(
     Column("tick", UTCDateTime(), primary_key=True),
     Column("scan_id", String(40), nullable=False),
     Column("fired_at", UTCDateTime(), nullable=False),
+)
+
+# API requests per key and day (UTC), counted in each API process and added here every
+# few seconds (server/usage.py).
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    Column("key_id", String(40), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD
+    Column("org_id", String(40), nullable=False),
+    Column("requests", BigInteger, nullable=False, default=0),
+    Index("ix_usage_daily_org_day", "org_id", "day"),
+)
+
+# Security-relevant actions, append-only: nothing in Tavo updates or deletes a row.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("org_id", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("target_type", String(40), nullable=False),
+    Column("target_id", String(2048), nullable=True),
+    Column("details", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_audit_log_org_seq", "org_id", "seq"),
 )

@@ -1,8 +1,9 @@
 /** What every resource shares: the client core, and a few argument helpers. */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { ClientCore, RequestOptions } from '../core.js';
 import { TavoAbortError, TavoTimeoutError } from '../errors.js';
+import { packDirectory } from '../packing.js';
 
 export abstract class Resource {
   constructor(protected readonly core: ClientCore) {}
@@ -12,6 +13,12 @@ export abstract class Resource {
 export async function fileBytes(file: Uint8Array | string): Promise<[Uint8Array, string | undefined]> {
   if (typeof file === 'string') return [await readFile(file), basename(file)];
   return [file, undefined];
+}
+
+/** Archive bytes as given, an archive file's bytes, or a directory packed as .tar.gz. */
+export async function archiveBytes(archive: Uint8Array | string): Promise<Uint8Array> {
+  if (typeof archive === 'string' && (await stat(archive)).isDirectory()) return packDirectory(archive);
+  return (await fileBytes(archive))[0];
 }
 
 export interface Deadline {

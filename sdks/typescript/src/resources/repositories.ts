@@ -3,7 +3,7 @@ import * as C from '../constants.js';
 import { apiPath } from '../core.js';
 import type { RequestOptions } from '../core.js';
 import { Pager } from '../pagination.js';
-import type { CreateRepositoryParams, ListRepositoriesParams, Repository, RepositoryList } from '../types/index.js';
+import type { CreateRepositoryParams, ListRepositoriesParams, Repository, RepositoryList, UpdateRepositoryParams } from '../types/index.js';
 import { Resource } from './base.js';
 
 export interface IterRepositoriesParams {
@@ -40,5 +40,18 @@ export class Repositories extends Resource {
   /** Registers a repository (returns the existing one for a known URL). */
   createRepository(params: CreateRepositoryParams, options?: RequestOptions): Promise<Repository> {
     return this.core.request({ method: 'POST', path: apiPath('repositories'), json: params, options });
+  }
+
+  /**
+   * Changes what is given (null clears `default_branch` or `hook_secret`), by id or URL. The
+   * hook secret verifies inbound GitHub hooks; it is never shown again (`hooks_enabled`).
+   */
+  updateRepository(repository: string, params: UpdateRepositoryParams, options?: RequestOptions): Promise<Repository> {
+    return this.core.request({ method: 'PATCH', path: apiPath('repositories', repository), json: params, options });
+  }
+
+  /** Deletes the repository with its scans, findings and schedules. */
+  async deleteRepository(repository: string, options?: RequestOptions): Promise<void> {
+    await this.core.request({ method: 'DELETE', path: apiPath('repositories', repository), options });
   }
 }

@@ -8,14 +8,31 @@
 import { randomUUID } from 'node:crypto';
 import * as C from '../constants.js';
 import { SCAN_CREATION, apiPath } from '../core.js';
-import type { RequestOptions } from '../core.js';
-import type { BulkScanItem, BulkScanResult, BulkStatusItem, BulkStatusResult, CreateScanParams } from '../types/index.js';
+import type { ClientCore, RequestOptions } from '../core.js';
+import type { BulkActionItem, BulkActionResult, BulkScanItem, BulkScanResult, BulkStatusItem, BulkStatusResult, CreateScanParams } from '../types/index.js';
 import { Resource } from './base.js';
 
 function parts<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
   return out.length ? out : [[]];
+}
+
+/** A bulk cancel or delete, split over 500 ids a request; `results[i]` about `scanIds[i]`. */
+async function bulkAction(core: ClientCore, action: 'cancel' | 'delete', scanIds: readonly string[], options?: RequestOptions): Promise<BulkActionResult> {
+  const { idempotencyKey: _unused, ...rest } = options ?? {};
+  const answers = await Promise.all(
+    parts(scanIds, C.MAX_BULK_STATUS_IDS).map((part) =>
+      core.request<BulkActionResult>({ method: 'POST', path: apiPath('scans', 'bulk', action), json: { scan_ids: part }, options: rest }),
+    ),
+  );
+  const results: BulkActionItem[] = [];
+  for (const answer of answers) {
+    const offset = results.length;
+    for (const item of answer.results) results.push({ ...item, index: item.index + offset });
+  }
+  const succeeded = results.filter((item) => item.success).length;
+  return { results, total: results.length, succeeded, failed: results.length - succeeded };
 }
 
 export class ScanBulkOperations extends Resource {
@@ -62,5 +79,15 @@ export class ScanBulkOperations extends Resource {
     const results: BulkStatusItem[] = answers.flatMap((answer) => answer.results);
     const found = results.filter((item) => item.success).length;
     return { results, total: results.length, found, not_found: results.length - found };
+  }
+
+  /** Cancels many scans; `results[i]` says what became of `scanIds[i]`. */
+  bulkCancelScans(scanIds: readonly string[], options?: RequestOptions): Promise<BulkActionResult> {
+    return bulkAction(this.core, 'cancel', scanIds, options);
+  }
+
+  /** Deletes many scans with their findings (running ones fail with SCAN_RUNNING). */
+  bulkDeleteScans(scanIds: readonly string[], options?: RequestOptions): Promise<BulkActionResult> {
+    return bulkAction(this.core, 'delete', scanIds, options);
   }
 }

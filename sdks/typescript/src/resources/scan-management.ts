@@ -22,7 +22,7 @@ import type {
   UploadScanParams,
   Vulnerability,
 } from '../types/index.js';
-import { Resource, deadline, fileBytes, withSignal } from './base.js';
+import { Resource, archiveBytes, deadline, withSignal } from './base.js';
 
 const ARCHIVE_TYPE = 'application/octet-stream';
 
@@ -100,9 +100,12 @@ export class ScanManagement extends Resource {
     return this.core.request({ method: 'POST', path: apiPath('scans'), json: params, scope: SCAN_CREATION, options });
   }
 
-  /** Uploads a .tar.gz/.tgz/.tar/.zip of code (bytes or a file path) and scans it. */
+  /**
+   * Uploads code and scans it: a .tar.gz/.tgz/.tar/.zip (bytes or a file path), or a
+   * directory, packed as .tar.gz honouring its .gitignore files.
+   */
   async uploadScan(archive: Uint8Array | string, params: UploadScanParams = {}, options?: RequestOptions): Promise<Scan> {
-    const [body] = await fileBytes(archive);
+    const body = await archiveBytes(archive);
     return this.core.request({
       method: 'POST',
       path: apiPath('uploads', 'scans'),

@@ -10,7 +10,7 @@ import https from 'node:https';
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
 import { TavoAbortError, TavoConfigError, TavoConnectionError, TavoTimeoutError } from '../errors.js';
 import type { TavoError } from '../errors.js';
-import type { Transport, TransportRequest, TransportResponse, TransportStream } from '../transport.js';
+import type { TLSOptions, Transport, TransportRequest, TransportResponse, TransportStream } from '../transport.js';
 import { lowerHeaders, splitLines } from '../transport.js';
 import { decompress, transportError } from './undici.js';
 
@@ -27,7 +27,7 @@ export interface AxiosTransportOptions {
   /** The axios module to use (default: `import('axios')`). */
   axios?: AxiosLike | undefined;
   maxConnections: number;
-  keepAliveMs: number;
+  tls?: TLSOptions | undefined;
 }
 
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT']);
@@ -89,9 +89,11 @@ export class AxiosTransport implements Transport {
   constructor(options: AxiosTransportOptions) {
     const adapter = options.adapter;
     this.name = `axios:${describe(adapter)}`;
-    const agentOptions = { keepAlive: true, maxSockets: options.maxConnections, timeout: options.keepAliveMs };
+    // (Node's agent has no idle expiry of its own: idle sockets live until the server closes
+    // them. Its `timeout` would also cut quiet event streams, so it is not set.)
+    const agentOptions = { keepAlive: true, maxSockets: options.maxConnections };
     this.httpAgent = new http.Agent(agentOptions);
-    this.httpsAgent = new https.Agent(agentOptions);
+    this.httpsAgent = new https.Agent({ ...agentOptions, ...options.tls });
     const module = options.axios;
     this.instance = (module ? Promise.resolve(module) : loadAxios()).then((axios) =>
       axios.create({

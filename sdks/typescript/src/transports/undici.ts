@@ -9,7 +9,7 @@ import { brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { Agent, request as undiciRequest } from 'undici';
 import type { Dispatcher } from 'undici';
 import { TavoAbortError, TavoConnectionError, TavoError, TavoTimeoutError } from '../errors.js';
-import type { Transport, TransportRequest, TransportResponse, TransportStream } from '../transport.js';
+import type { TLSOptions, Transport, TransportRequest, TransportResponse, TransportStream } from '../transport.js';
 import { attemptSignal, lowerHeaders, splitLines } from '../transport.js';
 
 const gunzipAsync = promisify(gunzip);
@@ -22,6 +22,7 @@ export interface UndiciTransportOptions {
   connectTimeoutMs: number;
   /** Your own undici dispatcher (Agent, Pool, ProxyAgent...): used as given, not closed. */
   dispatcher?: Dispatcher | undefined;
+  tls?: TLSOptions | undefined;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
@@ -63,7 +64,7 @@ export class UndiciTransport implements Transport {
       new Agent({
         connections: options.maxConnections,
         keepAliveTimeout: options.keepAliveMs,
-        connect: { timeout: options.connectTimeoutMs },
+        connect: { timeout: options.connectTimeoutMs, ...options.tls },
       });
   }
 

@@ -229,6 +229,25 @@ export interface BulkStatusItem {
   updated_at?: string | null;
 }
 
+/** What became of the scan `id` (the `index`-th asked for) in a bulk cancel or delete. */
+export interface BulkActionItem {
+  index: number;
+  id: string;
+  success: boolean;
+  /** false for a scan that had finished already. */
+  cancelled?: boolean | null;
+  scan?: Scan | null;
+  error?: ErrorInfo | null;
+}
+
+/** `results[i]` is about the i-th id asked for. */
+export interface BulkActionResult {
+  results: BulkActionItem[];
+  total: number;
+  succeeded: number;
+  failed: number;
+}
+
 export interface BulkStatusResult {
   results: BulkStatusItem[];
   total: number;
@@ -255,6 +274,27 @@ export interface Repository {
   created_at: string | null;
   last_scan: Scan | null;
   trend: TrendPoint[];
+  /** A GitHub hook secret is set (it is never shown again). */
+  hooks_enabled?: boolean;
+  /** Tracked findings still open: {total, by_severity}. */
+  open_findings?: Record<string, unknown>;
+}
+
+export interface UpdateRepositoryParams {
+  name?: string;
+  /** null clears it. */
+  default_branch?: string | null;
+  /** Verifies inbound GitHub hooks; null clears it. Write-only. */
+  hook_secret?: string | null;
+  /** Credentials to fetch a private repository with; null clears them. Write-only. */
+  credentials?: RepositoryCredentials | null;
+}
+
+export interface RepositoryCredentials {
+  kind: 'https_token' | 'ssh_key';
+  token?: string | null;
+  username?: string | null;
+  private_key?: string | null;
 }
 
 export interface RepositoryList extends PageInfo {
@@ -538,4 +578,94 @@ export interface ListFindingsParams extends Paging {
   first_seen_after?: string;
   /** "" for the first page of a keyset listing, then each page's `next_cursor`. */
   cursor?: string;
+}
+
+// --- webhooks and schedules ---------------------------------------------------------------
+
+export type WebhookEventType = 'scan.completed' | 'scan.failed' | 'finding.new' | 'finding.triaged';
+
+/** An outbound webhook; `secret` only in the answers to a create or a secret rotation. */
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  description: string;
+  active: boolean;
+  created_at: string | null;
+  updated_at: string | null;
+  secret?: string | null;
+}
+
+export interface WebhookList extends PageInfo {
+  items: Webhook[];
+}
+
+/** One delivery of an event: `pending`, `delivering`, `succeeded` or `failed`. */
+export interface WebhookDelivery {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  redelivery_of: string | null;
+  created_at: string | null;
+  delivered_at: string | null;
+}
+
+export interface WebhookDeliveryList extends PageInfo {
+  items: WebhookDelivery[];
+}
+
+/** What a webhook delivers (the verified body, from `verifyWebhook`). */
+export interface WebhookEvent {
+  id: string;
+  type: string;
+  created_at: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface UpdateWebhookParams {
+  url?: string;
+  events?: WebhookEventType[];
+  description?: string;
+  active?: boolean;
+  /** The answer then carries the new secret. */
+  rotate_secret?: boolean;
+}
+
+export interface ScheduleRun {
+  tick: string;
+  scan_id: string;
+  fired_at: string | null;
+}
+
+/** A repository scanned at each tick of a cron expression read in a time zone. */
+export interface Schedule {
+  id: string;
+  repository_id: string;
+  cron: string;
+  timezone: string;
+  scan_type: string;
+  ref: string | null;
+  next_run_at: string | null;
+  last_run_at: string | null;
+  last_scan_id: string | null;
+  created_at: string | null;
+  /** Only from `getSchedule` (newest first). */
+  recent_runs?: ScheduleRun[];
+}
+
+export interface ScheduleList extends PageInfo {
+  items: Schedule[];
+}
+
+export interface CreateScheduleParams {
+  timezone?: string;
+  scan_type?: ScanType;
+  ref?: string;
 }

@@ -17,6 +17,7 @@ from ast_grep_py import SgNode
 
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import RuleSpec
+from tavo_platform.engine.dataflow._lowering import Unlowerable
 from tavo_platform.engine.dataflow._patterns import TaintPatterns
 from tavo_platform.engine.dataflow.ir import Location, Module
 from tavo_platform.engine.dataflow.solver import Project, TaintHit
@@ -24,6 +25,8 @@ from tavo_platform.engine.dataflow.solver import Project, TaintHit
 __all__ = ["Location", "Module", "TaintHit", "TaintRules", "solve"]
 
 _JS_LANGUAGES = (Language.JAVASCRIPT, Language.TYPESCRIPT, Language.TSX)
+# Bigger files (generated code, data in source form) are scanned by the other rules only.
+MAX_LOWERED_CHARACTERS = 2_000_000
 
 
 class TaintRules:
@@ -44,19 +47,27 @@ class TaintRules:
         patterns = self.patterns.get(language)
         return bool(patterns)
 
-    def lower(self, text: str, root: SgNode, path: str, language: Language) -> Module | None:
-        """The file's IR, with the rules' sources, sinks and sanitisers marked in it."""
+    def lower(
+        self, text: str, root: SgNode, path: str, language: Language
+    ) -> tuple[Module | None, str | None]:
+        """The file's IR, with the rules' sources, sinks and sanitisers marked in it; or,
+        for a file outside the analysis's budget (size, nesting, time), None and why."""
         patterns = self.patterns.get(language)
         if not patterns:
-            return None
+            return None, None
+        if len(text) > MAX_LOWERED_CHARACTERS:
+            return None, f"data-flow analysis skipped: over {MAX_LOWERED_CHARACTERS} characters"
         found = patterns.find(text, root)
-        if language is Language.PYTHON:
-            from tavo_platform.engine.dataflow.python import lower_python
+        try:
+            if language is Language.PYTHON:
+                from tavo_platform.engine.dataflow.python import lower_python
 
-            return lower_python(root, path, found)
-        from tavo_platform.engine.dataflow.javascript import lower_javascript
+                return lower_python(root, path, found), None
+            from tavo_platform.engine.dataflow.javascript import lower_javascript
 
-        return lower_javascript(root, path, found)
+            return lower_javascript(root, path, found), None
+        except Unlowerable as reason:
+            return None, f"data-flow analysis skipped: {reason}"
 
 
 def solve(modules: Sequence[Module], deadline_seconds: float = 120.0) -> list[TaintHit]:

@@ -3,6 +3,7 @@ an expression with what the taint rules say about its syntax node."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from ast_grep_py import SgNode
@@ -25,7 +26,16 @@ from tavo_platform.engine.dataflow.ir import (
 MAX_DEPTH = 200
 
 
-class TooDeep(Exception):
+# A file whose lowering takes longer than this is left out of the data-flow analysis.
+LOWERING_SECONDS = 20.0
+_CLOCK_EVERY = 4096  # nodes between two looks at the clock
+
+
+class Unlowerable(Exception):
+    """The file is outside the data-flow analysis's budget; the message says why."""
+
+
+class TooDeep(Unlowerable):
     """The tree nests deeper than the adapters follow."""
 
 
@@ -61,6 +71,8 @@ class LoweringBase:
         self.drafts: list[FunctionDraft] = []
         self.current: list[int] = []
         self.depth = 0
+        self.visits = 0
+        self.deadline = time.monotonic() + LOWERING_SECONDS
 
     def open_function(
         self, name: str, line: int, owner_class: str | None = None, is_method: bool = False
@@ -128,7 +140,10 @@ class LoweringBase:
     def enter(self) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise TooDeep()
+            raise TooDeep(f"nested deeper than {MAX_DEPTH} levels")
+        self.visits += 1
+        if self.visits % _CLOCK_EVERY == 0 and time.monotonic() > self.deadline:
+            raise Unlowerable(f"over the {LOWERING_SECONDS:.0f} s budget")
 
     def leave(self) -> None:
         self.depth -= 1

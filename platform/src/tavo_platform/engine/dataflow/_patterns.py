@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from ast_grep_py import SgNode, SgRoot
@@ -22,7 +22,11 @@ from ast_grep_py import SgNode, SgRoot
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import TAINT_ENTRY_KEYS, RuleSpec
 from tavo_platform.engine.dataflow.ir import Location
-from tavo_platform.engine.matchers.requirements import Requirement, WordCache, requirement_of
+from tavo_platform.engine.matchers.requirements import (
+    Requirement,
+    WordCache,
+    requirement_of,
+)
 
 NodeKey = tuple[int, int, str]
 ROLES = ("sources", "sinks", "sanitizers", "propagators")
@@ -92,13 +96,14 @@ class TaintPatterns:
         return bool(self.rules)
 
     def find(self, text: str, root: SgNode) -> Found:
+        """Each entry whose words the file holds, one traversal each: measured faster than
+        one combined query whose nodes are then matched against every entry again."""
         has = WordCache(text)
         found = Found()
         for entry in self.entries:
-            if not entry.requirement.satisfied(has):
-                continue
-            for node in root.find_all(cast(Any, entry.config)):
-                _record(found, entry, node)
+            if entry.requirement.satisfied(has):
+                for node in root.find_all(cast(Any, entry.config)):
+                    _record(found, entry, node)
         return found
 
 
@@ -136,16 +141,7 @@ def _entry(role: str, raw: dict[str, Any], rules: frozenset[str]) -> Entry:
 
 
 def _with_rule(entry: Entry, rule_id: str) -> Entry:
-    return Entry(
-        entry.role,
-        entry.config,
-        entry.requirement,
-        entry.focus,
-        entry.label,
-        entry.source,
-        entry.target,
-        entry.rules | {rule_id},
-    )
+    return replace(entry, rules=entry.rules | {rule_id})
 
 
 def _metavariable(value: Any) -> str | None:

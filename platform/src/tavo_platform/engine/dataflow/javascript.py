@@ -7,7 +7,7 @@ import posixpath
 
 from ast_grep_py import SgNode
 
-from tavo_platform.engine.dataflow._lowering import LoweringBase, TooDeep, access_path, union
+from tavo_platform.engine.dataflow._lowering import LoweringBase, Unlowerable, access_path, union
 from tavo_platform.engine.dataflow._patterns import Found, node_key
 from tavo_platform.engine.dataflow.ir import (
     CONST,
@@ -120,8 +120,8 @@ def lower_javascript(root: SgNode, path: str, found: Found) -> Module:
     body = lowering.open_function("<module>", 1)
     try:
         body.body = lowering.block(root)
-    except (TooDeep, RecursionError):
-        body.body = ()
+    except RecursionError:
+        raise Unlowerable("nested too deeply") from None
     lowering.close_function()
     return Module(
         path=path,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ast_grep_py import SgNode
 
-from tavo_platform.engine.dataflow._lowering import LoweringBase, TooDeep, access_path, union
+from tavo_platform.engine.dataflow._lowering import LoweringBase, Unlowerable, access_path, union
 from tavo_platform.engine.dataflow._patterns import Found
 from tavo_platform.engine.dataflow.ir import (
     CONST,
@@ -130,8 +130,8 @@ def lower_python(root: SgNode, path: str, found: Found) -> Module:
     body = lowering.open_function("<module>", 1)
     try:
         body.body = lowering.block(root)
-    except (TooDeep, RecursionError):
-        body.body = ()
+    except RecursionError:
+        raise Unlowerable("nested too deeply") from None
     lowering.close_function()
     return Module(
         path=path,

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from tavo_platform.server.audit import audit
 from tavo_platform.server.auth import display_prefix, generate_key, hash_key
 from tavo_platform.server.deps import Admin, State
 from tavo_platform.server.errors import not_found
@@ -55,6 +56,8 @@ async def create_key(body: KeyCreate, _admin: Admin, state: State) -> Response:
         limits=limits or None,
         expires_at=expires,
     )
+    await audit(state, _admin, "key.created", "api_key", record.id, org_id=record.org_id,
+                tier=record.tier, is_admin=record.is_admin)
     return JSONResponse({**key_view(record), "key": key}, status_code=201)
 
 
@@ -70,4 +73,5 @@ async def revoke_key(key_id: str, _admin: Admin, state: State) -> Response:
     if record is None:
         raise not_found("API key")
     state.auth.forget()
+    await audit(state, _admin, "key.revoked", "api_key", record.id, org_id=record.org_id)
     return JSONResponse(key_view(record))

@@ -59,13 +59,14 @@ BulkScanItems = Annotated[list[Any], Field(min_length=1, max_length=MAX_BULK_SCA
 class BulkStatusRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    scan_ids: list[Annotated[str, Field(min_length=1)]] = Field(
+    # An id longer than any scan id is refused (422), never echoed back.
+    scan_ids: list[Annotated[str, Field(min_length=1, max_length=MAX_SCAN_ID_LENGTH)]] = Field(
         min_length=1, max_length=MAX_BULK_STATUS_IDS
     )
 
 
 BulkStatusIds = Annotated[
-    list[Annotated[str, Field(min_length=1)]],
+    list[Annotated[str, Field(min_length=1, max_length=MAX_SCAN_ID_LENGTH)]],
     Field(min_length=1, max_length=MAX_BULK_STATUS_IDS),
 ]
 
@@ -320,7 +321,7 @@ async def bulk_scan_status(
     status of `scan_ids[i]` (the same fields as GET /scans/{id}/status, plus `success`), or
     a NOT_FOUND error for ids that do not exist or belong to another organisation."""
     scan_ids = body.scan_ids if isinstance(body, BulkStatusRequest) else body
-    wanted = {i for i in scan_ids if len(i) <= MAX_SCAN_ID_LENGTH}
+    wanted = set(scan_ids)
     found = {scan.id: scan for scan in await state.store.get_scans(caller.org_id, list(wanted))}
     results: list[dict[str, Any]] = []
     for scan_id in scan_ids:

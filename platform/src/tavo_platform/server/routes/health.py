@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
-from tavo_platform.server.deps import State
+from tavo_platform.server.deps import State, admin, authenticated
 from tavo_platform.server.metrics import QUEUE_DEPTH, REGISTRY
 from tavo_platform.server.responses import JSONResponse
 from tavo_platform.store.interface import StoreUnavailable
@@ -34,8 +34,10 @@ async def ready(state: State) -> Response:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics")
-async def metrics(state: State) -> Response:
+@router.get("/metrics", summary="Prometheus metrics (an admin key, unless metrics_public)")
+async def metrics(request: Request, state: State) -> Response:
+    if not state.settings.metrics_public:
+        await admin(await authenticated(request))
     with contextlib.suppress(StoreUnavailable):
         QUEUE_DEPTH.set(await state.store.count_queued())
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -91,6 +91,12 @@ async def with_activity(
                 **repository_view(repository),
                 "last_scan": scan_view(last[0]) if last else None,
                 "hooks_enabled": repository.hook_secret is not None,
+                "credentials": (
+                    {"kind": repository.credential_kind,
+                     "username": repository.credential_username}
+                    if repository.credential_kind
+                    else None
+                ),
                 # Tracked findings still open (open or reopened), across its scans.
                 "open_findings": open_summary(still_open.get(repository.id, {})),
                 # The store answers newest first; a trend reads left to right in time.

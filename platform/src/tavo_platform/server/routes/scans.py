@@ -15,11 +15,13 @@ from starlette.responses import Response, StreamingResponse
 from tavo_platform.fetch import FetchError
 from tavo_platform.fetch.urls import check_repository_url
 from tavo_platform.jobs.runner import discard_upload
+from tavo_platform.server.audit import audit
 from tavo_platform.server.caching import cached_json
 from tavo_platform.server.deps import Caller, State, rate_limited
 from tavo_platform.server.errors import APIError, not_found
 from tavo_platform.server.pagination import window
 from tavo_platform.server.params import SeverityParam
+from tavo_platform.server.ratelimit import scan_budget_headers
 from tavo_platform.server.responses import JSONResponse, dumps
 from tavo_platform.server.routes.findings import scan_view_with_triage, triage_map, triaged_in
 from tavo_platform.server.views import scan_status_view, scan_view
@@ -167,7 +169,8 @@ async def create_scan(
     return JSONResponse(
         scan_view(created.scans[0]),
         status_code=202,
-        headers={"Location": f"/api/v1/scans/{created.scans[0].id}"},
+        headers={"Location": f"/api/v1/scans/{created.scans[0].id}",
+                 **scan_budget_headers(decision)},
     )
 
 
@@ -287,6 +290,7 @@ async def delete_scan(scan_id: str, caller: Caller, state: State) -> Response:
     if scan.status == "running":
         raise APIError(409, "SCAN_RUNNING", "cancel the scan before deleting it")
     await state.store.delete_scan(caller.org_id, scan_id)
+    await audit(state, caller, "scan.deleted", "scan", scan_id)
     await asyncio.to_thread(discard_upload, state.settings, scan.upload_path)
     return Response(status_code=204)
 

@@ -15,6 +15,7 @@ from tavo_platform.fetch import FetchError
 from tavo_platform.fetch.archive import ArchiveLimits, UnsafeArchive, inspect, unpack
 from tavo_platform.server.deps import Caller, State, rate_limited
 from tavo_platform.server.errors import APIError
+from tavo_platform.server.ratelimit import scan_budget_headers
 from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.routes.scans import (
     IdempotencyKey,
@@ -135,5 +136,5 @@ async def upload_and_scan(
             },
         },
         status_code=202,
-        headers={"Location": f"/api/v1/scans/{scan.id}"},
+        headers={"Location": f"/api/v1/scans/{scan.id}", **scan_budget_headers(decision)},
     )

@@ -46,11 +46,13 @@ def _reference_path(reference: str) -> str:
     return path("repositories", reference)
 
 
-def _update(reference: str, name: Any, default_branch: Any, hook_secret: Any) -> APIRequest:
+def _update(
+    reference: str, name: Any, default_branch: Any, hook_secret: Any, credentials: Any
+) -> APIRequest:
     body = {
         key: value
         for key, value in (("name", name), ("default_branch", default_branch),
-                           ("hook_secret", hook_secret))
+                           ("hook_secret", hook_secret), ("credentials", credentials))
         if value is not _UNSET
     }
     return APIRequest("PATCH", _reference_path(reference), json=body)
@@ -124,10 +126,13 @@ class AsyncRepositories(AsyncResource):
         name: str = _UNSET,
         default_branch: str | None = _UNSET,
         hook_secret: str | None = _UNSET,
+        credentials: Mapping[str, str] | None = _UNSET,
     ) -> Repository:
-        """Changes what is given (None clears `default_branch` or `hook_secret`). The hook
-        secret verifies inbound GitHub hooks; it is never shown again (`hooks_enabled`)."""
-        request = _update(repository, name, default_branch, hook_secret)
+        """Changes what is given (None clears `default_branch`, `hook_secret` or
+        `credentials`). The hook secret verifies inbound GitHub hooks; `credentials`
+        (`{"kind": "https_token", "token", "username"}` or `{"kind": "ssh_key",
+        "private_key"}`) fetch a private repository. Neither is ever shown again."""
+        request = _update(repository, name, default_branch, hook_secret, credentials)
         return await self._client.request(request, Repository)
 
     async def delete_repository(self, repository: str) -> None:
@@ -196,10 +201,11 @@ class SyncRepositories(SyncResource):
         name: str = _UNSET,
         default_branch: str | None = _UNSET,
         hook_secret: str | None = _UNSET,
+        credentials: Mapping[str, str] | None = _UNSET,
     ) -> Repository:
-        """Changes what is given (None clears `default_branch` or `hook_secret`)."""
+        """Changes what is given (see the async client)."""
         return self._client.request(
-            _update(repository, name, default_branch, hook_secret), Repository
+            _update(repository, name, default_branch, hook_secret, credentials), Repository
         )
 
     def delete_repository(self, repository: str) -> None:

@@ -35,6 +35,8 @@ class Repository(Model):
     last_scan: Scan | None = None
     trend: list[TrendPoint] = field(default_factory=list)
     hooks_enabled: bool = False
+    # The kind of credentials set for fetching ({"kind", "username"}), never the secret.
+    credentials: dict[str, Any] | None = None
     # Tracked findings still open: {"total": n, "by_severity": {...}}.
     open_findings: dict[str, Any] = field(default_factory=dict)
 

@@ -3,7 +3,9 @@ package io.tavo.sdk;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * {@code client.metrics()}: counters and latency percentiles of one client, always on. Calls are
@@ -11,19 +13,20 @@ import java.util.Map;
  * Latencies are of whole calls (retries and waits included), over the most recent calls.
  */
 public final class Metrics {
+    // Counters are adders: many threads record at once without queueing on a lock.
     private final long[] latencies;
     private int latencyCount;
     private int latencyNext;
-    private long requestsTotal;
-    private long requestsFailed;
-    private long attempts;
-    private long retries;
-    private long rateLimitsHit;
-    private long rateLimitWaits;
-    private long cacheHits;
-    private long cacheRevalidations;
-    private long bytesSent;
-    private long bytesReceived;
+    private final LongAdder requestsTotal = new LongAdder();
+    private final LongAdder requestsFailed = new LongAdder();
+    private final LongAdder attempts = new LongAdder();
+    private final LongAdder retries = new LongAdder();
+    private final LongAdder rateLimitsHit = new LongAdder();
+    private final LongAdder rateLimitWaits = new LongAdder();
+    private final LongAdder cacheHits = new LongAdder();
+    private final LongAdder cacheRevalidations = new LongAdder();
+    private final LongAdder bytesSent = new LongAdder();
+    private final LongAdder bytesReceived = new LongAdder();
 
     public Metrics() { this(Defaults.METRICS_LATENCY_WINDOW); }
 
@@ -34,59 +37,62 @@ public final class Metrics {
         latencies = new long[window];
     }
 
-    public synchronized void recordCall(long nanos, boolean failed) {
-        requestsTotal++;
+    public void recordCall(long nanos, boolean failed) {
+        requestsTotal.increment();
         if (failed) {
-            requestsFailed++;
+            requestsFailed.increment();
         }
-        latencies[latencyNext] = nanos;
-        latencyNext = (latencyNext + 1) % latencies.length;
-        latencyCount = Math.min(latencyCount + 1, latencies.length);
+        synchronized (latencies) {
+            latencies[latencyNext] = nanos;
+            latencyNext = (latencyNext + 1) % latencies.length;
+            latencyCount = Math.min(latencyCount + 1, latencies.length);
+        }
     }
 
-    public synchronized void recordAttempt(long sent, long received, Integer statusCode) {
-        attempts++;
-        bytesSent += sent;
-        bytesReceived += received;
+    public void recordAttempt(long sent, long received, Integer statusCode) {
+        attempts.increment();
+        bytesSent.add(sent);
+        bytesReceived.add(received);
         if (statusCode != null && statusCode == 429) {
-            rateLimitsHit++;
+            rateLimitsHit.increment();
         }
     }
 
-    public synchronized void recordRetry() { retries++; }
-    public synchronized void recordRateLimitWait() { rateLimitWaits++; }
+    public void recordRetry() { retries.increment(); }
+    public void recordRateLimitWait() { rateLimitWaits.increment(); }
 
-    public synchronized void recordCache(boolean hit, boolean revalidated) {
+    public void recordCache(boolean hit, boolean revalidated) {
         if (hit) {
-            cacheHits++;
+            cacheHits.increment();
         }
         if (revalidated) {
-            cacheRevalidations++;
+            cacheRevalidations.increment();
         }
     }
 
-    public synchronized long requestsTotal() { return requestsTotal; }
-    public synchronized long requestsFailed() { return requestsFailed; }
-    public synchronized long attempts() { return attempts; }
-    public synchronized long retries() { return retries; }
+    public long requestsTotal() { return requestsTotal.sum(); }
+    public long requestsFailed() { return requestsFailed.sum(); }
+    public long attempts() { return attempts.sum(); }
+    public long retries() { return retries.sum(); }
     /** 429 answers received. */
-    public synchronized long rateLimitsHit() { return rateLimitsHit; }
+    public long rateLimitsHit() { return rateLimitsHit.sum(); }
     /** Times a call waited for a key's budget instead of sending. */
-    public synchronized long rateLimitWaits() { return rateLimitWaits; }
+    public long rateLimitWaits() { return rateLimitWaits.sum(); }
     /** Answered from the cache, fresh or revalidated (304). */
-    public synchronized long cacheHits() { return cacheHits; }
-    public synchronized long cacheRevalidations() { return cacheRevalidations; }
-    public synchronized long bytesSent() { return bytesSent; }
-    public synchronized long bytesReceived() { return bytesReceived; }
+    public long cacheHits() { return cacheHits.sum(); }
+    public long cacheRevalidations() { return cacheRevalidations.sum(); }
+    public long bytesSent() { return bytesSent.sum(); }
+    public long bytesReceived() { return bytesReceived.sum(); }
 
-    public synchronized double errorRate() {
-        return requestsTotal == 0 ? 0.0 : (double) requestsFailed / requestsTotal;
+    public double errorRate() {
+        long total = requestsTotal.sum();
+        return total == 0 ? 0.0 : (double) requestsFailed.sum() / total;
     }
 
     /** The latency below which {@code fraction} of recent calls finished (zero when none). */
     public Duration percentile(double fraction) {
         long[] ordered;
-        synchronized (this) {
+        synchronized (latencies) {
             ordered = Arrays.copyOf(latencies, latencyCount);
         }
         if (ordered.length == 0) {
@@ -97,33 +103,33 @@ public final class Metrics {
         return Duration.ofNanos(ordered[index]);
     }
 
-    public synchronized Duration averageLatency() {
-        if (latencyCount == 0) {
-            return Duration.ZERO;
+    public Duration averageLatency() {
+        synchronized (latencies) {
+            if (latencyCount == 0) {
+                return Duration.ZERO;
+            }
+            long sum = 0;
+            for (int i = 0; i < latencyCount; i++) {
+                sum += latencies[i];
+            }
+            return Duration.ofNanos(sum / latencyCount);
         }
-        long sum = 0;
-        for (int i = 0; i < latencyCount; i++) {
-            sum += latencies[i];
-        }
-        return Duration.ofNanos(sum / latencyCount);
     }
 
     /** Every figure as plain numbers (latencies in seconds), with the Python SDK's names. */
     public Map<String, Object> snapshot() {
         Map<String, Object> figures = new LinkedHashMap<>();
-        synchronized (this) {
-            figures.put("requests_total", requestsTotal);
-            figures.put("requests_failed", requestsFailed);
-            figures.put("attempts", attempts);
-            figures.put("retries", retries);
-            figures.put("rate_limits_hit", rateLimitsHit);
-            figures.put("rate_limit_waits", rateLimitWaits);
-            figures.put("cache_hits", cacheHits);
-            figures.put("cache_revalidations", cacheRevalidations);
-            figures.put("bytes_sent", bytesSent);
-            figures.put("bytes_received", bytesReceived);
-            figures.put("error_rate", errorRate());
-        }
+        figures.put("requests_total", requestsTotal());
+        figures.put("requests_failed", requestsFailed());
+        figures.put("attempts", attempts());
+        figures.put("retries", retries());
+        figures.put("rate_limits_hit", rateLimitsHit());
+        figures.put("rate_limit_waits", rateLimitWaits());
+        figures.put("cache_hits", cacheHits());
+        figures.put("cache_revalidations", cacheRevalidations());
+        figures.put("bytes_sent", bytesSent());
+        figures.put("bytes_received", bytesReceived());
+        figures.put("error_rate", errorRate());
         figures.put("latency_avg", averageLatency().toNanos() / 1e9);
         figures.put("latency_p50", percentile(0.50).toNanos() / 1e9);
         figures.put("latency_p90", percentile(0.90).toNanos() / 1e9);
@@ -132,11 +138,15 @@ public final class Metrics {
     }
 
     /** Back to zero (for example after a warm-up). */
-    public synchronized void reset() {
-        latencyCount = 0;
-        latencyNext = 0;
-        requestsTotal = requestsFailed = attempts = retries = rateLimitsHit = rateLimitWaits = 0;
-        cacheHits = cacheRevalidations = bytesSent = bytesReceived = 0;
+    public void reset() {
+        synchronized (latencies) {
+            latencyCount = 0;
+            latencyNext = 0;
+        }
+        for (LongAdder counter : List.of(requestsTotal, requestsFailed, attempts, retries, rateLimitsHit, rateLimitWaits,
+                cacheHits, cacheRevalidations, bytesSent, bytesReceived)) {
+            counter.reset();
+        }
     }
 
     @Override

@@ -34,7 +34,7 @@ public final class TavoClientBuilder {
     private Integer maxRetries;
     private RetryPolicy retryPolicy;
     private Executor executor;
-    private HttpClient.Version httpVersion = HttpClient.Version.HTTP_2;
+    private HttpClient.Version httpVersion;
     private boolean cache = true;
     private boolean waitForRateLimit = true;
     private Duration maxRateLimitWait = Defaults.MAX_RATE_LIMIT_WAIT;
@@ -137,7 +137,11 @@ public final class TavoClientBuilder {
         return this;
     }
 
-    /** HTTP/2 (default; HTTP/1.1 where the server does not speak it) or HTTP/1.1 only. */
+    /**
+     * HTTP/2 or HTTP/1.1. Default: HTTP/2 over https (negotiated by ALPN, HTTP/1.1 where the server
+     * does not offer it) and HTTP/1.1 over plain http, where the JDK could only offer an h2c upgrade
+     * on every request, which {@code tavo serve} declines. HTTP_2 here makes it offer that upgrade.
+     */
     public TavoClientBuilder withHttpVersion(HttpClient.Version value) {
         if (value == null) {
             throw new IllegalArgumentException("httpVersion must not be null");
@@ -241,7 +245,9 @@ public final class TavoClientBuilder {
         RetryPolicy retry = retryPolicy != null ? retryPolicy : RetryPolicy.builder()
                 .maxRetries(maxRetries != null ? maxRetries : Defaults.MAX_RETRIES)
                 .maxServerWait(maxRateLimitWait).build();
-        HttpClient.Builder http = HttpClient.newBuilder().version(httpVersion).connectTimeout(connectionTimeout)
+        HttpClient.Version version = httpVersion != null ? httpVersion
+                : url.startsWith("https://") ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1;
+        HttpClient.Builder http = HttpClient.newBuilder().version(version).connectTimeout(connectionTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER);
         if (executor != null) {
             http.executor(executor);

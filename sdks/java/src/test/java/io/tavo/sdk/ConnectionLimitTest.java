@@ -70,8 +70,9 @@ class ConnectionLimitTest {
         String key = SERVER.unlimitedKey();
         ExecutorService threads = Executors.newFixedThreadPool(16);
         try (CountingProxy proxy = new CountingProxy(port(SERVER.baseUrl))) {
-            // The default version: HTTP/2 offered, HTTP/1.1 spoken by this plain-http server.
-            TavoClient client = TavoSdk.createClientBuilder(key).withBaseUrl(proxy.url()).withMaxConnections(2).build();
+            // HTTP/2 offered as an h2c upgrade, declined: HTTP/1.1 spoken by this plain-http server.
+            TavoClient client = TavoSdk.createClientBuilder(key).withBaseUrl(proxy.url()).withMaxConnections(2)
+                    .withHttpVersion(HttpClient.Version.HTTP_2).build();
             client.repositories().listRepositories();
             List<Future<?>> done = new ArrayList<>();
             for (int i = 0; i < 16; i++) {

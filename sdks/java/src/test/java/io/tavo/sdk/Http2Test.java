@@ -125,11 +125,15 @@ class Http2Test {
         TavoClient tls11 = TavoSdk.createClientBuilder(SERVER.unlimitedKey()).withBaseUrl(httpsUrl()).withSslContext(trust)
                 .withHttpVersion(HttpClient.Version.HTTP_1_1).withResponseHook(r -> versions.add(r.httpVersion())).build();
         tls11.scanManagement().listScans();
-        // Plain http: the client offers an h2c upgrade, the server answers in HTTP/1.1.
+        // Plain http: HTTP/1.1 by default; asked for HTTP/2 the client offers an h2c upgrade, which
+        // the server declines, answering in HTTP/1.1.
         TavoClient plain = SERVER.client(SERVER.unlimitedKey()).withResponseHook(r -> versions.add(r.httpVersion())).build();
         plain.scanManagement().listScans();
-        plain.scanManagement().listScans();
-        assertEquals(List.of("HTTP/1.1", "HTTP/1.1", "HTTP/1.1"), versions);
+        TavoClient upgrade = SERVER.client(SERVER.unlimitedKey()).withHttpVersion(HttpClient.Version.HTTP_2)
+                .withResponseHook(r -> versions.add(r.httpVersion())).build();
+        upgrade.scanManagement().listScans();
+        upgrade.scanManagement().listScans();
+        assertEquals(List.of("HTTP/1.1", "HTTP/1.1", "HTTP/1.1", "HTTP/1.1"), versions);
     }
 
     @Test

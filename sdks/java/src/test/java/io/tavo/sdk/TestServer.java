@@ -69,6 +69,8 @@ final class TestServer {
                 "--data-dir", dataDir.resolve("data").toString());
         environment(builder);
         builder.environment().put("TAVO_FETCH_ALLOW_FILE_URLS", "true");
+        // Webhook tests deliver to a receiver on loopback.
+        builder.environment().put("TAVO_FETCH_ALLOW_HOSTS", "[\"127.0.0.1\"]");
         builder.redirectErrorStream(true).redirectOutput(log.toFile());
         process = builder.start();
         adminKey = awaitStart();

@@ -95,7 +95,10 @@ public final class HttpCache {
         }
         if (entry == null) {
             return send.apply(Map.of()).thenApply(response -> {
-                store(url, response);
+                // Most API answers can never be reused: they are not offered to the cache at all.
+                if (response.statusCode() == 200 && worthStoring(response.headers())) {
+                    store(url, response);
+                }
                 return new Outcome(response, false, false);
             });
         }

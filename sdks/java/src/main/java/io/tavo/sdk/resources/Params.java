@@ -23,6 +23,13 @@ public abstract class Params<S extends Params<S>> {
         return (S) this;
     }
 
+    /** Sends the parameter as JSON null (clears the value on the server). */
+    @SuppressWarnings("unchecked")
+    protected S setNull(String name) {
+        values.put(name, null);
+        return (S) this;
+    }
+
     protected S setList(String name, String... items) {
         return set(name, items == null ? null : List.of(items));
     }

@@ -65,6 +65,24 @@ public final class Repositories extends Resource {
         return api.request(request.withQuery(query), Repository.class);
     }
 
+    /** Changes what is given (by id or URL); a hook secret verifies inbound GitHub hooks. */
+    public Repository updateRepository(String repository, RepositoryChanges changes) {
+        return await(updateRepositoryAsync(repository, changes));
+    }
+
+    public CompletableFuture<Repository> updateRepositoryAsync(String repository, RepositoryChanges changes) {
+        ApiRequest request = new ApiRequest("PATCH", ApiRequest.path("repositories", required("repository", repository)),
+                Map.of(), new LinkedHashMap<>(map(changes)), null, null, null, null, false, null);
+        return api.request(request, Repository.class);
+    }
+
+    /** Deletes the repository with its scans, findings and schedules. */
+    public void deleteRepository(String repository) { await(deleteRepositoryAsync(repository)); }
+
+    public CompletableFuture<Void> deleteRepositoryAsync(String repository) {
+        return api.request(ApiRequest.delete(ApiRequest.path("repositories", required("repository", repository))), Void.class);
+    }
+
     /** Registers a repository (returns the existing one for a known URL). */
     public Repository createRepository(String url) { return await(createRepositoryAsync(new CreateRepositoryParams().url(url))); }
     public Repository createRepository(CreateRepositoryParams params) { return await(createRepositoryAsync(params)); }
