@@ -68,7 +68,9 @@ PUBLIC_NAMES = [
     "TavoTimeoutError",
     "TavoValidationError",
     "Timeout",
+    "WebhookVerificationError",
     "__version__",
+    "verify_webhook",
 ]
 
 SCAN_JSON: dict[str, Any] = {
@@ -95,7 +97,7 @@ def test_public_namespace_is_curated() -> None:
     for name in tavo.__all__:
         assert getattr(tavo, name) is not None
     assert not [n for n in dir(tavo) if not n.startswith("_") and n not in tavo.__all__
-                and n not in ("pagination", "resources", "types")]
+                and n not in ("pagination", "resources", "types", "webhooks")]
 
 
 def test_models_read_like_the_json_they_came_from() -> None:
@@ -399,12 +401,12 @@ def test_a_sync_client_never_closed_warns() -> None:
 
 
 def test_the_sdk_needs_nothing_from_the_server_side() -> None:
-    """Its dependencies are its HTTP stack and a cache library; using it loads nothing of
-    the platform's."""
+    """Its dependencies are its HTTP stack, a cache library and pathspec (for directory
+    uploads); using it loads nothing of the platform's."""
     sdk = Path(__file__).resolve().parents[3] / "sdks" / "python" / "pyproject.toml"
     dependencies = tomllib.loads(sdk.read_text())["project"]["dependencies"]
     assert {re.split(r"[<>=\[ ]", spec)[0] for spec in dependencies} == {
-        "aiohttp", "httpx", "hishel"}
+        "aiohttp", "httpx", "hishel", "pathspec"}
     code = (
         "import sys, tavo\n"
         "tavo.SyncTavoClient('k').close()\n"
