@@ -270,3 +270,25 @@ def test_header_formats_are_read_to_their_header_only(tmp_path: Path, monkeypatc
     assert result.skipped.counts == {"too large": 1}  # the pickle: it is read whole
     assert result.notes == {"model file only partly inspected (over a limit, or unsupported)": 1}
     assert result.files_scanned == 3
+
+
+def test_gguf_nested_arrays_are_skipped_within_bounds() -> None:
+    import struct
+
+    def text(value: str) -> bytes:
+        return struct.pack("<Q", len(value)) + value.encode()
+
+    def array_of_arrays(depth: int) -> bytes:
+        inner = struct.pack("<IQ", 8, 2) + text("a") + text("b")  # an array of two strings
+        for _ in range(depth):
+            inner = struct.pack("<IQ", 9, 1) + inner
+        return inner
+
+    def file(depth: int) -> bytes:
+        entries = text("tokenizer.nested") + struct.pack("<I", 9) + array_of_arrays(depth)
+        entries += text("tokenizer.chat_template") + struct.pack("<I", 8) + text(HOSTILE_TEMPLATE)
+        return b"GGUF" + struct.pack("<IQQ", 3, 0, 2) + entries
+
+    assert checks(file(2), "m.gguf") == {"gguf-chat-template-code"}
+    deep = inspect_artifact(file(40), "m.gguf")
+    assert any("nested more than" in problem for problem in deep.problems)

@@ -662,3 +662,14 @@ def test_tavo_scan_flags_the_trojaned_checkpoint_only(run_cli, make_tree) -> Non
 
 def test_an_ordered_dict_pickle_is_clean() -> None:
     assert pack_findings(pickle.dumps(OrderedDict(a=[1, 2.5, "x"]), protocol=2)) == {}
+
+
+def test_the_vm_knows_exactly_the_opcodes_pickletools_documents() -> None:
+    """The stdlib's own opcode table (protocols 0-5) is the reference for the VM's."""
+    import pickletools
+
+    from tavo_platform.artifacts._pickle_opcodes import OPCODES
+
+    documented = {op.code.encode("latin-1")[0] for op in pickletools.opcodes if op.proto <= 5}
+    handled = {code for code, handler in enumerate(OPCODES) if handler is not None}
+    assert handled == documented

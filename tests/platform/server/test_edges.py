@@ -119,3 +119,27 @@ def test_a_202_carries_the_scan_budget(api: InProcessApi) -> None:
     assert response.headers["X-Scans-Limit"] == "5"
     assert response.headers["X-Scans-Remaining"] == "4"
     assert int(response.headers["X-Scans-Reset"]) > time.time()
+
+
+def test_conditional_gets_are_counted_exactly(api: InProcessApi) -> None:
+    """A conditional GET whose ETag does not match costs a request like any other, even
+    when many arrive at once; one answered 304 costs nothing."""
+    key = api.create_key(org="exact", requests_per_hour=20)
+    headers = {"X-API-Key": key, "If-None-Match": '"does-not-match"'}
+    answers = api.client.concurrently(*[("GET", "/api/v1/rules", {"headers": headers})] * 30)
+    codes = sorted(response.status_code for response in answers)
+    assert codes.count(200) == 20 and codes.count(429) == 10, codes
+
+
+def test_a_304_costs_nothing(api: InProcessApi) -> None:
+    key = api.create_key(org="free304", requests_per_hour=3)
+    first = api.client.get("/api/v1/rules", headers={"X-API-Key": key})
+    etag = first.headers["etag"]
+    for _ in range(10):
+        again = api.client.get("/api/v1/rules", headers={"X-API-Key": key,
+                                                         "If-None-Match": etag})
+        assert again.status_code == 304
+        assert again.headers["X-RateLimit-Remaining"] == "2"
+    assert api.client.get("/api/v1/rules", headers={"X-API-Key": key}).status_code == 200
+    assert api.client.get("/api/v1/rules", headers={"X-API-Key": key}).status_code == 200
+    assert api.client.get("/api/v1/rules", headers={"X-API-Key": key}).status_code == 429

@@ -48,6 +48,18 @@ EXPLOITABILITY: dict[str, tuple[float, str]] = {
     "unbounded-consumption": (0.45, "requests can run up cost or exhaust resources"),
     "misinformation": (0.35, "unvalidated model output is trusted"),
     "weak-cryptography": (0.3, "a broken hash is easier to forge or reverse"),
+    "path-traversal": (0.8, "files outside the intended directory are read or written"),
+    "xss": (0.7, "script runs in other users' browsers"),
+    "mass-assignment": (0.7, "callers set fields or reach objects they should not"),
+    "xml-external-entities": (0.6, "XML input reads local files or exhausts memory"),
+    "csrf": (0.55, "other sites submit requests with the user's session"),
+    "cleartext-transmission": (0.55, "credentials and data cross the network unencrypted"),
+    "insecure-cookie": (0.45, "session cookies leak over HTTP or to scripts"),
+    "incorrect-permissions": (0.5, "other local users can change trusted files"),
+    "insecure-temporary-file": (0.4, "another local user can race for the file"),
+    "broken-access-control": (0.6, "an access check can disappear at run time"),
+    "exposed-service": (0.35, "the service is reachable from every network"),
+    "input-validation": (0.35, "unchecked values bypass comparisons"),
 }
 DEFAULT_EXPLOITABILITY = (0.5, "impact depends on how the code is used")
 
@@ -60,6 +72,11 @@ FLOW_INDEPENDENT_CATEGORIES = frozenset(
         "debug-enabled",
         "weak-cryptography",
         "unsafe-deserialization",
+        "cleartext-transmission",
+        "insecure-cookie",
+        "csrf",
+        "incorrect-permissions",
+        "exposed-service",
     }
 )
 # Categories that are about a value reaching a sink: only constants reaching it means the

@@ -19,6 +19,7 @@ from tavo_platform.artifacts._inspection import Malformed, Session
 GGUF_MAGIC = b"GGUF"
 GGUF_MAX_KV = 100_000
 GGUF_MAX_STRING = 64 * 1024 * 1024
+MAX_ARRAY_DEPTH = 8
 CHECK = "gguf-chat-template-code"
 _FIXED = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
 _STRING, _ARRAY = 8, 9
@@ -106,21 +107,27 @@ class _Reader:
         self.position += length
         return self.data[start : self.position].decode("utf-8", "replace") if keep else None
 
-    def skip_value(self, kind: int) -> None:
+    def skip_value(self, kind: int, depth: int = 0) -> None:
         if kind in _FIXED:
             self.advance(_FIXED[kind], "value")
         elif kind == _STRING:
             self.string(keep=False)
         elif kind == _ARRAY:
-            item_kind, items = self.read("<I"), self.read(self.size)
-            if item_kind in _FIXED:
-                self.advance(_FIXED[item_kind] * items, "array")
-            elif item_kind == _STRING:
-                if items > len(self.data) // 8:
-                    raise Malformed("array length out of bounds")
-                for _ in range(items):
-                    self.string(keep=False)
-            else:
-                raise Malformed(f"unsupported array item type {item_kind}")
+            self.skip_array(depth)
         else:
             raise Malformed(f"unknown value type {kind}")
+
+    def skip_array(self, depth: int) -> None:
+        if depth >= MAX_ARRAY_DEPTH:
+            raise Malformed(f"arrays nested more than {MAX_ARRAY_DEPTH} deep")
+        item_kind, items = self.read("<I"), self.read(self.size)
+        if item_kind in _FIXED:
+            self.advance(_FIXED[item_kind] * items, "array")
+            return
+        if item_kind not in (_STRING, _ARRAY):
+            raise Malformed(f"unsupported array item type {item_kind}")
+        # Every string or array item takes at least 8 bytes: a count beyond that is a lie.
+        if items > (len(self.data) - self.position) // 8:
+            raise Malformed("array length out of bounds")
+        for _ in range(items):
+            self.skip_value(item_kind, depth + 1)

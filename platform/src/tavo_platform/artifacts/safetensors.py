@@ -13,6 +13,9 @@ from typing import Any
 from tavo_platform.artifacts._inspection import Session, describe
 
 MAX_HEADER = 100 * 1024 * 1024  # the reference loader refuses larger headers
+# Real headers are kilobytes (a few hundred bytes a tensor); parsing one of 100 MiB would
+# cost a gigabyte of Python objects, so larger ones are reported, not parsed.
+MAX_PARSED_HEADER = 16 * 1024 * 1024
 MAX_METADATA_BYTES = 1024 * 1024  # free-form __metadata__: strings only, kept small
 MAX_TENSORS_CHECKED = 1_000_000
 MAX_DIMENSIONS = 64
@@ -42,6 +45,10 @@ def check_safetensors(data: bytes, where: str | None, session: Session) -> None:
             session.incomplete(where, f"safetensors header longer than the {len(data)} bytes read")
         else:
             session.problem(where, "safetensors header runs past the end of the file")
+        return
+    if length > MAX_PARSED_HEADER:
+        session.incomplete(where, f"safetensors header of {length} bytes not parsed "
+                           f"(limit {MAX_PARSED_HEADER})")
         return
     try:
         header = json.loads(data[8 : 8 + length])

@@ -32,6 +32,7 @@ from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.routes import (
     admin,
     ai,
+    audit_log,
     bulk,
     bulk_manage,
     findings,
@@ -44,9 +45,11 @@ from tavo_platform.server.routes import (
     scans,
     schedules,
     uploads,
+    usage,
     webhooks,
 )
 from tavo_platform.server.state import AppState
+from tavo_platform.server.usage import UsageRecorder
 from tavo_platform.settings import Settings, load_settings
 from tavo_platform.store.interface import Store
 from tavo_platform.store.migrate import check_schema
@@ -104,14 +107,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.tavo_secrets = box
         deliveries = WebhookDispatcher(store, settings, box)
         scheduler = Scheduler(store, jobs)
+        usage_counts = UsageRecorder(store)
+        app.state.tavo_usage = usage_counts
         await jobs.start()
         await analysis.start()
         await tracking.start()
         await deliveries.start()
         await scheduler.start()
+        await usage_counts.start()
         try:
             yield
         finally:
+            await usage_counts.stop()
             await scheduler.stop()
             await deliveries.stop()
             await tracking.stop()
@@ -148,6 +155,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         webhooks.router,
         schedules.router,
         hooks.router,
+        usage.router,
+        audit_log.router,
     ):
         app.include_router(router)
     if settings.dashboard:

@@ -16,7 +16,7 @@ from tavo_platform.server.ratelimit import (
 from tavo_platform.server.state import AppState, app_state
 
 RATE_LIMIT_STATE = "tavo_rate_limit"
-DEFERRED_HIT_STATE = "tavo_rate_limit_deferred"
+REFUND_STATE = "tavo_rate_limit_refund"
 
 
 def rate_limited(decision: Decision, message: str) -> APIError:
@@ -29,19 +29,36 @@ def rate_limited(decision: Decision, message: str) -> APIError:
     )
 
 
+SCANS_ONLY_PREFIXES = ("/api/v1/scans", "/api/v1/uploads")
+
+
+def _within_scope(principal: Principal, request: Request) -> None:
+    """A scoped key reaches only what its scope allows (403 KEY_SCOPE otherwise)."""
+    scope = principal.key.scope
+    if scope == "read-only" and request.method not in ("GET", "HEAD"):
+        raise APIError(403, "KEY_SCOPE", "this key is read-only")
+    if scope == "scans-only" and not request.url.path.startswith(SCANS_ONLY_PREFIXES):
+        raise APIError(403, "KEY_SCOPE", "this key may only use the scan endpoints")
+
+
 async def authenticated(request: Request) -> Principal:
     """Authenticates and counts the request against the key's hourly and daily budget.
 
-    A conditional GET is only checked here; the middleware counts it once the response
-    is known, so a 304 Not Modified costs nothing.
+    Every request is counted here, atomically, conditional GETs included (checking first
+    and counting later let a burst of them through past the limit); the middleware gives
+    the unit back when the answer is 304 Not Modified, so a 304 costs nothing.
     """
     state = app_state(request)
     principal = await state.auth.authenticate(request)
+    _within_scope(principal, request)
     conditional = request.method in ("GET", "HEAD") and "if-none-match" in request.headers
-    decision = await state.limiter.hit_request(principal, consume=not conditional)
+    decision = await state.limiter.hit_request(principal)
     request.scope.setdefault("state", {})[RATE_LIMIT_STATE] = decision
-    if conditional:
-        request.scope["state"][DEFERRED_HIT_STATE] = (state.limiter, principal)
+    usage = getattr(request.app.state, "tavo_usage", None)
+    if usage is not None:  # GET /usage's counts (server/usage.py)
+        usage.count(principal)
+    if conditional and decision.allowed:
+        request.scope["state"][REFUND_STATE] = (state.limiter, principal)
     if not decision.allowed:
         raise rate_limited(decision, "API rate limit exceeded. Please try again later.")
     return principal

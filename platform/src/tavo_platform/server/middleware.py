@@ -16,7 +16,7 @@ from starlette.middleware.gzip import GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tavo_platform.server.caching import gzip_etag
-from tavo_platform.server.deps import DEFERRED_HIT_STATE, RATE_LIMIT_STATE
+from tavo_platform.server.deps import RATE_LIMIT_STATE, REFUND_STATE
 from tavo_platform.server.errors import APIError, error_response
 from tavo_platform.server.ratelimit import RateLimitStoreUnavailable, rate_limit_headers
 
@@ -220,7 +220,7 @@ def _raw_header_name(name: str) -> bytes:
 
 class RateLimitHeadersMiddleware:
     """Adds the X-RateLimit-*/RateLimit headers decided for this request to its response,
-    and counts a deferred conditional request unless it was answered 304."""
+    and gives back the request a conditional GET answered 304 was counted for."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -234,18 +234,13 @@ class RateLimitHeadersMiddleware:
             if message["type"] == "http.response.start":
                 state = scope.get("state", {})
                 decision = state.get(RATE_LIMIT_STATE)
-                deferred = state.get(DEFERRED_HIT_STATE)
-                if (
-                    deferred is not None
-                    and message["status"] != 304
-                    and decision is not None
-                    and decision.allowed
-                ):
-                    limiter, principal = deferred
-                    # The request already passed the check; if the store failed since,
-                    # it goes uncounted rather than turning a finished response into an error.
+                refund = state.get(REFUND_STATE)
+                if refund is not None and message["status"] == 304 and decision is not None:
+                    limiter, principal = refund
+                    # If the store failed since, the 304 stays counted rather than turning
+                    # a finished response into an error.
                     with contextlib.suppress(RateLimitStoreUnavailable):
-                        decision = await limiter.hit_request(principal)
+                        decision = await limiter.refund_request(principal, decision)
                 if decision is not None:
                     headers = message.get("headers", [])
                     existing = {k.lower() for k, _ in headers}

@@ -19,7 +19,7 @@ import functools
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from limits import RateLimitItem, RateLimitItemPerDay, RateLimitItemPerHour
@@ -71,6 +71,18 @@ for i, key in ipairs(KEYS) do
     end
 end
 return result
+"""
+
+
+# KEYS: the counters a request was counted in; each goes down by one if it still exists
+# (a window that expired meanwhile has nothing to give back).
+_REFUND_SCRIPT = """
+for _, key in ipairs(KEYS) do
+    if redis.call('EXISTS', key) == 1 then
+        redis.call('DECR', key)
+    end
+end
+return 0
 """
 
 
@@ -138,6 +150,7 @@ class RateLimiter:
         bridge = getattr(self.storage, "bridge", None)
         if bridge is not None:  # limits' Redis storage: count a request in one round trip
             self._redis_windows = bridge.get_connection().register_script(_WINDOWS_SCRIPT)
+            self._redis_refund = bridge.get_connection().register_script(_REFUND_SCRIPT)
             self._redis_key = bridge.prefixed_key
 
     async def close(self) -> None:
@@ -153,9 +166,37 @@ class RateLimiter:
         )
         return await self._apply(windows, consume)
 
+    async def refund_request(self, principal: Principal, counted: Decision) -> Decision:
+        """Gives back one request counted by `hit_request` (a 304 costs nothing); returns
+        the decision as it stands after the refund."""
+        limits = principal.limits
+        windows = _request_windows(
+            principal.key_id, limits.requests_per_hour, limits.requests_per_day
+        )
+        try:
+            if self._redis_windows is not None:
+                keys = [self._redis_key(window.key) for window in windows]
+                await self._redis_refund(keys=keys)
+            else:
+                for window in windows:
+                    await self.storage.decr(window.key)  # type: ignore[attr-defined]
+        except (StorageError, RedisError, OSError) as error:
+            raise RateLimitStoreUnavailable() from error
+        states = tuple(
+            replace(state, remaining=min(state.limit, state.remaining + 1))
+            for state in counted.windows
+        )
+        binding = min(states, key=lambda state: state.remaining)
+        return Decision(counted.allowed, binding, states)
+
     async def hit_scan_creation(self, principal: Principal) -> Decision:
         windows = _scan_windows(principal.key_id, principal.limits.scans_per_hour)
         return await self._apply(windows, True)
+
+    async def peek_scan_creation(self, principal: Principal) -> Decision:
+        """The scan-creation window as it stands, nothing counted (GET /usage)."""
+        windows = _scan_windows(principal.key_id, principal.limits.scans_per_hour)
+        return await self._apply(windows, False)
 
     async def _apply(self, windows: Sequence[_Window], consume: bool) -> Decision:
         try:

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from tavo_platform.store._dispatch import DispatchBacklog
 from tavo_platform.store.analyses import AnalysisStore
+from tavo_platform.store.audit import AuditStore
 from tavo_platform.store.errors import StoreError, StoreUnavailable
 from tavo_platform.store.findings import FindingsStore
 from tavo_platform.store.keys import KeyStore
@@ -18,10 +19,12 @@ from tavo_platform.store.rules import RuleFileStore
 from tavo_platform.store.scan_results import ScanResultStore
 from tavo_platform.store.scans import ScanStore
 from tavo_platform.store.schedules import ScheduleStore
+from tavo_platform.store.usage import UsageStore
 from tavo_platform.store.webhooks import WebhooksStore
 
 __all__ = [
     "AnalysisStore",
+    "AuditStore",
     "DispatchBacklog",
     "FindingsStore",
     "KeyStore",
@@ -34,6 +37,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoreUnavailable",
+    "UsageStore",
     "WebhooksStore",
 ]
 
@@ -49,6 +53,8 @@ class Store(
     WebhooksStore,
     ScheduleStore,
     RepositoryAdminStore,
+    UsageStore,
+    AuditStore,
     Protocol,
 ):
     async def close(self) -> None: ...

@@ -68,6 +68,8 @@ api_keys = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=True),
     Column("revoked_at", UTCDateTime(), nullable=True),
+    # What the key may do: full, read-only (GET/HEAD only), scans-only (/scans, /uploads).
+    Column("scope", String(20), nullable=False, server_default="full"),
 )
 
 repositories = Table(
@@ -359,4 +361,33 @@ schedule_runs = Table(
     Column("tick", UTCDateTime(), primary_key=True),
     Column("scan_id", String(40), nullable=False),
     Column("fired_at", UTCDateTime(), nullable=False),
+)
+
+# API requests per key and day (UTC), counted in each API process and added here every
+# few seconds (server/usage.py).
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    Column("key_id", String(40), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD
+    Column("org_id", String(40), nullable=False),
+    Column("requests", BigInteger, nullable=False, default=0),
+    Index("ix_usage_daily_org_day", "org_id", "day"),
+)
+
+# Security-relevant actions, append-only: nothing in Tavo updates or deletes a row.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("org_id", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("target_type", String(40), nullable=False),
+    Column("target_id", String(2048), nullable=True),
+    Column("details", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_audit_log_org_seq", "org_id", "seq"),
 )

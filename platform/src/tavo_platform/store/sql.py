@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from tavo_platform.store._database import Database, is_unavailable, json_loads, new_id, now
 from tavo_platform.store.analyses import SqlAnalysisStore
+from tavo_platform.store.audit import SqlAuditStore
 from tavo_platform.store.findings_sql import FindingsSql
 from tavo_platform.store.keys import SqlKeyStore
 from tavo_platform.store.repositories import SqlRepositoryStore
@@ -15,6 +16,7 @@ from tavo_platform.store.rules import SqlRuleFileStore
 from tavo_platform.store.scan_results import FINDINGS_BATCH, SqlScanResultStore
 from tavo_platform.store.scans import SqlScanStore
 from tavo_platform.store.schedules_sql import SqlScheduleStore
+from tavo_platform.store.usage import SqlUsageStore
 from tavo_platform.store.webhooks_sql import WebhooksSql
 
 __all__ = ["FINDINGS_BATCH", "SqlStore", "is_unavailable", "json_loads", "new_id", "now"]
@@ -31,6 +33,8 @@ class SqlStore(
     WebhooksSql,
     SqlScheduleStore,
     SqlRepositoryAdminStore,
+    SqlUsageStore,
+    SqlAuditStore,
 ):
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         super().__init__(Database(url, pool_size=pool_size))

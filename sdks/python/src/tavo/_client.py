@@ -29,12 +29,14 @@ from tavo._ratelimit import KeyBudget
 from tavo._retry import RetryPolicy
 from tavo._transport import AsyncTransport, SyncTransport
 from tavo.resources.ai_analysis import AsyncAIAnalysis, SyncAIAnalysis
+from tavo.resources.audit_log import AsyncAuditLog, SyncAuditLog
 from tavo.resources.findings import AsyncFindings, SyncFindings
 from tavo.resources.repositories import AsyncRepositories, SyncRepositories
 from tavo.resources.scan_bulk_operations import AsyncScanBulkOperations, SyncScanBulkOperations
 from tavo.resources.scan_management import AsyncScanManagement, SyncScanManagement
 from tavo.resources.scan_rules import AsyncScanRules, SyncScanRules
 from tavo.resources.schedules import AsyncSchedules, SyncSchedules
+from tavo.resources.usage import AsyncUsage, SyncUsage
 from tavo.resources.webhooks import AsyncWebhooks, SyncWebhooks
 
 if TYPE_CHECKING:
@@ -166,6 +168,8 @@ class TavoClient(_ClientBase):
     findings: AsyncFindings
     webhooks: AsyncWebhooks
     schedules: AsyncSchedules
+    usage: AsyncUsage
+    audit_log: AsyncAuditLog
 
     def __init__(
         self,
@@ -233,6 +237,8 @@ class TavoClient(_ClientBase):
         self.findings = AsyncFindings(self._api)
         self.webhooks = AsyncWebhooks(self._api)
         self.schedules = AsyncSchedules(self._api)
+        self.usage = AsyncUsage(self._api)
+        self.audit_log = AsyncAuditLog(self._api)
 
     @property
     def transport(self) -> AsyncTransport:
@@ -273,6 +279,8 @@ class SyncTavoClient(_ClientBase):
     findings: SyncFindings
     webhooks: SyncWebhooks
     schedules: SyncSchedules
+    usage: SyncUsage
+    audit_log: SyncAuditLog
 
     def __init__(
         self,
@@ -327,6 +335,8 @@ class SyncTavoClient(_ClientBase):
         self.findings = SyncFindings(self._api)
         self.webhooks = SyncWebhooks(self._api)
         self.schedules = SyncSchedules(self._api)
+        self.usage = SyncUsage(self._api)
+        self.audit_log = SyncAuditLog(self._api)
 
     @property
     def transport(self) -> SyncTransport:

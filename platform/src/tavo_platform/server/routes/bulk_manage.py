@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from tavo_platform.jobs.runner import discard_upload
+from tavo_platform.server.audit import audit
 from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.views import scan_view
@@ -101,5 +102,6 @@ async def bulk_delete(
                             "error": _error("NOT_FOUND", "scan not found")})
         else:
             await asyncio.to_thread(discard_upload, state.settings, scan.upload_path)
+            await audit(state, caller, "scan.deleted", "scan", scan_id, bulk=True)
             results.append({"index": index, "id": scan_id, "success": True})
     return _answer(results)

@@ -18,6 +18,7 @@ from tavo_platform.findings.views import (
     finding_view,
     without_triaged,
 )
+from tavo_platform.server.audit import audit
 from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.errors import APIError, not_found
 from tavo_platform.server.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, window
@@ -178,6 +179,8 @@ async def triage_finding(
     )
     if changed is None:
         raise not_found("finding")
+    await audit(state, caller, "finding.triaged", "finding", finding_id,
+                status=body.status, from_status=changed[1].from_status, comment=body.comment)
     return JSONResponse(finding_view(changed[0]))
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from tavo_platform.encryption import SecretBox
 from tavo_platform.jobs.runner import discard_upload
+from tavo_platform.server.audit import audit
 from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.errors import APIError, not_found
 from tavo_platform.server.responses import JSONResponse
@@ -98,11 +99,16 @@ async def update_repository(
     reference: str, body: RepositoryUpdate, caller: Caller, state: State, box: Box
 ) -> Response:
     repository = await find_repository(state, caller.org_id, reference)
-    updated = await state.store.update_repository(
-        caller.org_id, repository.id, _changes(body, box)
-    )
+    changes = _changes(body, box)
+    updated = await state.store.update_repository(caller.org_id, repository.id, changes)
     if updated is None:
         raise not_found("repository")
+    await audit(state, caller, "repository.updated", "repository", repository.id,
+                changed=sorted(body.model_fields_set),
+                hook_secret="set" if changes.get("hook_secret") else (
+                    "cleared" if "hook_secret" in changes else None),
+                credentials=changes.get("credential_kind") or (
+                    "cleared" if "credential_kind" in changes else None))
     [view] = await with_activity(state, caller.org_id, [updated], DEFAULT_TREND_SCANS)
     return JSONResponse(view)
 
@@ -119,6 +125,8 @@ async def delete_repository(reference: str, caller: Caller, state: State) -> Res
                        "a scan of this repository is running; cancel it first",
                        {"scan_id": running[repository.id][0].id})
     uploads = await state.store.delete_repository(caller.org_id, repository.id)
+    await audit(state, caller, "repository.deleted", "repository", repository.id,
+                url=repository.url, scans=len(uploads))
     for upload in uploads:
         await asyncio.to_thread(discard_upload, state.settings, upload)
     return Response(status_code=204)

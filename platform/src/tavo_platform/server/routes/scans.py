@@ -15,6 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from tavo_platform.fetch import FetchError
 from tavo_platform.fetch.urls import check_repository_url
 from tavo_platform.jobs.runner import discard_upload
+from tavo_platform.server.audit import audit
 from tavo_platform.server.caching import cached_json
 from tavo_platform.server.deps import Caller, State, rate_limited
 from tavo_platform.server.errors import APIError, not_found
@@ -289,6 +290,7 @@ async def delete_scan(scan_id: str, caller: Caller, state: State) -> Response:
     if scan.status == "running":
         raise APIError(409, "SCAN_RUNNING", "cancel the scan before deleting it")
     await state.store.delete_scan(caller.org_id, scan_id)
+    await audit(state, caller, "scan.deleted", "scan", scan_id)
     await asyncio.to_thread(discard_upload, state.settings, scan.upload_path)
     return Response(status_code=204)
 

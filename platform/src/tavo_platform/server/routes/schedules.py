@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from tavo_platform.jobs.schedules import InvalidSchedule, next_tick
+from tavo_platform.server.audit import audit
 from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.errors import APIError, not_found
 from tavo_platform.server.pagination import window
@@ -72,6 +73,8 @@ async def create_schedule(body: ScheduleCreate, caller: Caller, state: State) ->
         caller.org_id, repository.id, " ".join(body.cron.split()), body.timezone,
         body.scan_type, body.ref, first,
     )
+    await audit(state, caller, "schedule.created", "schedule", schedule.id,
+                repository_id=repository.id, cron=schedule.cron, timezone=schedule.timezone)
     return JSONResponse(schedule_view(schedule, []), status_code=201,
                         headers={"Location": f"/api/v1/schedules/{schedule.id}"})
 
@@ -115,4 +118,5 @@ async def delete_schedule(schedule_id: str, caller: Caller, state: State) -> Res
     await owned_schedule(state, caller.org_id, schedule_id)
     if not await state.store.delete_schedule(caller.org_id, schedule_id):
         raise not_found("schedule")
+    await audit(state, caller, "schedule.deleted", "schedule", schedule_id)
     return Response(status_code=204)

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from tavo_platform.encryption import SecretBox
 from tavo_platform.fetch import FetchError
+from tavo_platform.server.audit import audit
 from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.errors import APIError, not_found
 from tavo_platform.server.pagination import window
@@ -112,6 +113,8 @@ async def create_webhook(body: WebhookCreate, caller: Caller, state: State, box:
         caller.org_id, url, list(dict.fromkeys(body.events)), body.description,
         box.encrypt(secret),
     )
+    await audit(state, caller, "webhook.created", "webhook", webhook.id, url=url,
+                events=webhook.events)
     return JSONResponse(
         webhook_view(webhook, secret),
         status_code=201,
@@ -160,6 +163,8 @@ async def update_webhook(
     webhook = await state.store.update_webhook(caller.org_id, webhook_id, changes)
     if webhook is None:
         raise not_found("webhook")
+    await audit(state, caller, "webhook.updated", "webhook", webhook.id,
+                changed=sorted(set(changes) - {"secret"}), secret_rotated=secret is not None)
     return JSONResponse(webhook_view(webhook, secret))
 
 
@@ -168,6 +173,7 @@ async def delete_webhook(webhook_id: str, caller: Caller, state: State) -> Respo
     await owned_webhook(state, caller.org_id, webhook_id)
     if not await state.store.delete_webhook(caller.org_id, webhook_id):
         raise not_found("webhook")
+    await audit(state, caller, "webhook.deleted", "webhook", webhook_id)
     return Response(status_code=204)
 
 

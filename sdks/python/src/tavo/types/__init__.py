@@ -14,6 +14,7 @@ from tavo.types.ai import (
     RiskScore,
     SecurityScore,
 )
+from tavo.types.audit import AuditEntry, AuditLog
 from tavo.types.bulk import (
     BulkActionItem,
     BulkActionResult,
@@ -64,6 +65,7 @@ from tavo.types.scans import (
 )
 from tavo.types.schedules import Schedule, ScheduleList, ScheduleRun
 from tavo.types.severity import SEVERITY_ORDER, Severity
+from tavo.types.usage import KeyUsage, Usage, UsageWindow
 from tavo.types.webhooks import (
     Webhook,
     WebhookDelivery,
@@ -81,6 +83,8 @@ __all__ = [
     "AnalysisOptions",
     "AnalysisResult",
     "AnalyzedFinding",
+    "AuditEntry",
+    "AuditLog",
     "BulkActionItem",
     "BulkActionResult",
     "BulkScanItem",
@@ -97,6 +101,7 @@ __all__ = [
     "FindingList",
     "FindingTriage",
     "FixFirstItem",
+    "KeyUsage",
     "ListFindingsParams",
     "ListRepositoriesParams",
     "ListRulesParams",
@@ -127,6 +132,8 @@ __all__ = [
     "TraceStep",
     "TrackedFinding",
     "TrendPoint",
+    "Usage",
+    "UsageWindow",
     "Vulnerability",
     "Webhook",
     "WebhookDelivery",

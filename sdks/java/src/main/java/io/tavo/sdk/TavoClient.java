@@ -4,6 +4,8 @@ import java.util.List;
 
 import io.tavo.sdk.internal.ApiClient;
 import io.tavo.sdk.resources.AiAnalysis;
+import io.tavo.sdk.resources.AuditLogResource;
+import io.tavo.sdk.resources.UsageResource;
 import io.tavo.sdk.resources.Findings;
 import io.tavo.sdk.resources.Schedules;
 import io.tavo.sdk.resources.Webhooks;
@@ -35,6 +37,8 @@ public final class TavoClient implements AutoCloseable {
     private final Findings findings;
     private final Webhooks webhooks;
     private final Schedules schedules;
+    private final UsageResource usage;
+    private final AuditLogResource auditLog;
 
     TavoClient(ApiClient api) {
         this.api = api;
@@ -46,6 +50,8 @@ public final class TavoClient implements AutoCloseable {
         this.findings = new Findings(api);
         this.webhooks = new Webhooks(api);
         this.schedules = new Schedules(api);
+        this.usage = new UsageResource(api);
+        this.auditLog = new AuditLogResource(api);
     }
 
     /** A builder with every setting from the environment or the defaults. */
@@ -64,6 +70,10 @@ public final class TavoClient implements AutoCloseable {
     public Webhooks webhooks() { return webhooks; }
     /** Scheduled scans. */
     public Schedules schedules() { return schedules; }
+    /** Requests and scans by day, and the rate-limit windows now. */
+    public UsageResource usage() { return usage; }
+    /** The organisation's audit log (admin keys). */
+    public AuditLogResource auditLog() { return auditLog; }
 
     /** The server's base URL (without /api/v1). */
     public String baseUrl() { return api.config().baseUrl(); }

@@ -104,6 +104,19 @@ class WebhooksAndSchedulesTest {
     }
 
     @Test
+    void usageAndTheAuditLog() {
+        TavoClient client = SERVER.client(SERVER.unlimitedKey()).build();
+        client.scanManagement().listScans();
+        var usage = client.usage().getUsage(7, false);
+        assertEquals(7, usage.days());
+        assertFalse(usage.key().windows().isEmpty());
+        assertThrows(TavoAuthException.class, () -> client.auditLog().listAuditLog());
+        TavoClient admin = SERVER.client(SERVER.adminKey).build();
+        var entries = admin.auditLog().listAuditLog("key.", null, 0, 10);
+        assertTrue(entries.items().stream().allMatch(entry -> entry.action().startsWith("key.")), entries.toString());
+    }
+
+    @Test
     void schedulesAreCreatedListedReadAndDeleted() {
         TavoClient client = SERVER.client(SERVER.unlimitedKey()).build();
         client.repositories().createRepository(SERVER.repositoryUrl());
