@@ -27,6 +27,7 @@ import { AIAnalysis } from './resources/ai-analysis.js';
 import { Findings } from './resources/findings.js';
 import { Schedules } from './resources/schedules.js';
 import { Webhooks } from './resources/webhooks.js';
+import { AuditLogResource, UsageResource } from './resources/account.js';
 import { Repositories } from './resources/repositories.js';
 import { ScanBulkOperations } from './resources/scan-bulk-operations.js';
 import { ScanManagement } from './resources/scan-management.js';
@@ -187,6 +188,8 @@ export class TavoClient {
   readonly findings: Findings;
   readonly webhooks: Webhooks;
   readonly schedules: Schedules;
+  readonly usage: UsageResource;
+  readonly auditLog: AuditLogResource;
   /** @internal */
   readonly core: ClientCore;
   private readonly httpCache: HTTPCache | undefined;
@@ -230,6 +233,8 @@ export class TavoClient {
     this.findings = new Findings(this.core);
     this.webhooks = new Webhooks(this.core);
     this.schedules = new Schedules(this.core);
+    this.usage = new UsageResource(this.core);
+    this.auditLog = new AuditLogResource(this.core);
   }
 
   get baseURL(): string {

@@ -45,6 +45,8 @@ export { AIAnalysis } from './resources/ai-analysis.js';
 export { FindingPager, Findings } from './resources/findings.js';
 export { Schedules } from './resources/schedules.js';
 export { Webhooks } from './resources/webhooks.js';
+export { AuditLogResource, UsageResource } from './resources/account.js';
+export type { AuditLog, Usage } from './resources/account.js';
 export { DEFAULT_WEBHOOK_TOLERANCE_SECONDS, WebhookVerificationError, verifyWebhook } from './webhooks.js';
 export { Repositories } from './resources/repositories.js';
 export { ScanBulkOperations } from './resources/scan-bulk-operations.js';

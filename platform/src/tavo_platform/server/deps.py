@@ -29,6 +29,18 @@ def rate_limited(decision: Decision, message: str) -> APIError:
     )
 
 
+SCANS_ONLY_PREFIXES = ("/api/v1/scans", "/api/v1/uploads")
+
+
+def _within_scope(principal: Principal, request: Request) -> None:
+    """A scoped key reaches only what its scope allows (403 KEY_SCOPE otherwise)."""
+    scope = principal.key.scope
+    if scope == "read-only" and request.method not in ("GET", "HEAD"):
+        raise APIError(403, "KEY_SCOPE", "this key is read-only")
+    if scope == "scans-only" and not request.url.path.startswith(SCANS_ONLY_PREFIXES):
+        raise APIError(403, "KEY_SCOPE", "this key may only use the scan endpoints")
+
+
 async def authenticated(request: Request) -> Principal:
     """Authenticates and counts the request against the key's hourly and daily budget.
 
@@ -38,6 +50,7 @@ async def authenticated(request: Request) -> Principal:
     """
     state = app_state(request)
     principal = await state.auth.authenticate(request)
+    _within_scope(principal, request)
     conditional = request.method in ("GET", "HEAD") and "if-none-match" in request.headers
     decision = await state.limiter.hit_request(principal)
     request.scope.setdefault("state", {})[RATE_LIMIT_STATE] = decision

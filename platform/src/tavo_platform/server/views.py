@@ -60,6 +60,7 @@ def key_view(key: ApiKey) -> dict[str, Any]:
         "created_at": iso(key.created_at),
         "expires_at": iso(key.expires_at),
         "revoked_at": iso(key.revoked_at),
+        "scope": key.scope,
     }
 
 

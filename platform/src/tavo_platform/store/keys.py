@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tavo_platform.store._database import SqlAggregate, new_id, now
@@ -26,7 +26,11 @@ class KeyStore(Protocol):
         is_admin: bool = False,
         limits: dict[str, int] | None = None,
         expires_at: datetime | None = None,
+        scope: str = "full",
     ) -> ApiKey: ...
+    async def expire_api_key(self, key_id: str, expires_at: datetime) -> ApiKey | None:
+        """Moves a key's expiry earlier (key rotation's overlap window)."""
+        ...
     async def api_key_by_hash(self, key_hash: str) -> ApiKey | None: ...
     async def list_api_keys(self, org_id: str | None = None) -> list[ApiKey]: ...
     async def revoke_api_key(self, key_id: str, org_id: str | None = None) -> ApiKey | None: ...
@@ -69,8 +73,10 @@ class SqlKeyStore(SqlAggregate):
         is_admin: bool = False,
         limits: dict[str, int] | None = None,
         expires_at: datetime | None = None,
+        scope: str = "full",
     ) -> ApiKey:
         values: dict[str, Any] = {
+            "scope": scope,
             "id": new_id("key"),
             "org_id": org_id,
             "name": name,
@@ -113,6 +119,18 @@ class SqlKeyStore(SqlAggregate):
                 .values(revoked_at=now())
             )
             row = (await connection.execute(select(api_keys).where(condition))).first()
+        return ApiKey(**row._mapping) if row else None
+
+    async def expire_api_key(self, key_id: str, expires_at: datetime) -> ApiKey | None:
+        mine = api_keys.c.id == key_id
+        async with self._db.write() as connection:
+            await connection.execute(
+                update(api_keys)
+                .where(mine, or_(api_keys.c.expires_at.is_(None),
+                                 api_keys.c.expires_at > expires_at))
+                .values(expires_at=expires_at)
+            )
+            row = (await connection.execute(select(api_keys).where(mine))).first()
         return ApiKey(**row._mapping) if row else None
 
     async def count_api_keys(self) -> int:

@@ -30,6 +30,7 @@ class ApiKey:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    scope: str = "full"
 
 
 @dataclass(frozen=True, slots=True)

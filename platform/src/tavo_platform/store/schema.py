@@ -68,6 +68,8 @@ api_keys = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=True),
     Column("revoked_at", UTCDateTime(), nullable=True),
+    # What the key may do: full, read-only (GET/HEAD only), scans-only (/scans, /uploads).
+    Column("scope", String(20), nullable=False, server_default="full"),
 )
 
 repositories = Table(

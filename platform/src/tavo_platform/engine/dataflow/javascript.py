@@ -7,112 +7,33 @@ import posixpath
 
 from ast_grep_py import SgNode
 
-from tavo_platform.engine.dataflow._lowering import LoweringBase, Unlowerable, access_path, union
+from tavo_platform.engine.dataflow._javascript_expressions import JavaScriptExpressions
+from tavo_platform.engine.dataflow._javascript_syntax import (
+    EXIT_CALLS,
+    FUNCTIONS,
+    MEMBER,
+    MEMBER_FIELDS,
+    callee_text,
+    guarded_names,
+    line_of,
+    module_name,
+)
+from tavo_platform.engine.dataflow._lowering import Unlowerable, access_path, union
 from tavo_platform.engine.dataflow._patterns import Found, node_key
 from tavo_platform.engine.dataflow.ir import (
     CONST,
-    Arg,
     Assign,
     Block,
-    Call,
     Eval,
     Exit,
-    Expr,
-    FunctionRef,
     If,
-    Let,
     Loop,
     Module,
     Param,
-    Propagate,
     Return,
     Stmt,
     Var,
 )
-
-MEMBER = ("member_expression",)
-MEMBER_FIELDS = ("object", "property")
-CLEAN_CALLS = frozenset(
-    {
-        "parseInt",
-        "parseFloat",
-        "Number",
-        "Boolean",
-        "Number.parseInt",
-        "Number.parseFloat",
-        "Number.isInteger",
-        "isNaN",
-        "Array.isArray",
-        "Math.floor",
-        "Math.round",
-        "Math.max",
-        "Math.min",
-        "Math.abs",
-    }
-)
-EXIT_CALLS = frozenset({"process.exit", "notFound", "redirect", "permanentRedirect"})
-STORING_METHODS = frozenset({"push", "unshift", "add", "set", "append"})
-# Array and promise methods that call their first argument with the receiver's elements.
-CALLBACK_METHODS = frozenset(
-    {
-        "map",
-        "forEach",
-        "filter",
-        "find",
-        "findLast",
-        "some",
-        "every",
-        "flatMap",
-        "then",
-    }
-)
-_VALIDATING_METHODS = frozenset(
-    {"includes", "has", "startsWith", "test", "isInteger", "isSafeInteger"}
-)
-_FUNCTIONS = frozenset(
-    {
-        "arrow_function",
-        "function_expression",
-        "function",
-        "generator_function",
-    }
-)
-_LITERALS = frozenset(
-    {
-        "string",
-        "number",
-        "true",
-        "false",
-        "null",
-        "undefined",
-        "regex",
-        "comment",
-        "update_expression",
-        "template_literal_type",
-    }
-)
-_COMPARISONS = frozenset({"===", "==", "!==", "!=", "<", ">", "<=", ">=", "instanceof", "in"})
-_UNWRAP = frozenset(
-    {
-        "await_expression",
-        "parenthesized_expression",
-        "as_expression",
-        "satisfies_expression",
-        "non_null_expression",
-        "type_assertion",
-        "spread_element",
-        "template_substitution",
-        "jsx_expression",
-    }
-)
-_EXTENSIONS = (".tsx", ".ts", ".mts", ".cts", ".jsx", ".js", ".mjs", ".cjs")
-
-
-def module_name(path: str) -> str:
-    for extension in _EXTENSIONS:
-        if path.endswith(extension):
-            return path[: -len(extension)]
-    return path
 
 
 def lower_javascript(root: SgNode, path: str, found: Found) -> Module:
@@ -135,7 +56,7 @@ def lower_javascript(root: SgNode, path: str, found: Found) -> Module:
     )
 
 
-class _JavaScript(LoweringBase):
+class _JavaScript(JavaScriptExpressions):
     def __init__(self, found: Found, module: str) -> None:
         super().__init__(found)
         self.module = module
@@ -205,10 +126,10 @@ class _JavaScript(LoweringBase):
             elif child.kind() == "augmented_assignment_expression":
                 left, right = child.field("left"), child.field("right")
                 if left is not None and right is not None:
-                    out.append(Assign(self.targets(left), self.expr(right), _line(child), True))
+                    out.append(Assign(self.targets(left), self.expr(right), line_of(child), True))
             else:
                 out.append(Eval(self.expr(child)))
-                if child.kind() == "call_expression" and _callee_text(child) in EXIT_CALLS:
+                if child.kind() == "call_expression" and callee_text(child) in EXIT_CALLS:
                     out.append(Exit())
         return out
 
@@ -221,11 +142,11 @@ class _JavaScript(LoweringBase):
             ("module.exports.", "exports.")
         ):
             self.commonjs_export(target, right)
-        if right.kind() in _FUNCTIONS and left.kind() == "identifier":
+        if right.kind() in FUNCTIONS and left.kind() == "identifier":
             index = self.define(right, left.text())
             self.function.local_functions[left.text()] = index
             return []
-        return [Assign(self.targets(left), self.expr(right), _line(node))]
+        return [Assign(self.targets(left), self.expr(right), line_of(node))]
 
     def commonjs_export(self, target: str, right: SgNode) -> None:
         name = (
@@ -234,7 +155,7 @@ class _JavaScript(LoweringBase):
             else None
         )
         if name is not None:
-            if right.kind() in _FUNCTIONS:
+            if right.kind() in FUNCTIONS:
                 self.function.local_functions[name] = self.define(right, name)
                 self.exports[name] = name
             elif right.kind() == "identifier":
@@ -259,7 +180,7 @@ class _JavaScript(LoweringBase):
             name, value = declarator.field("name"), declarator.field("value")
             if name is None or value is None:
                 continue
-            if value.kind() in _FUNCTIONS and name.kind() == "identifier":
+            if value.kind() in FUNCTIONS and name.kind() == "identifier":
                 self.function.local_functions[name.text()] = self.define(value, name.text())
                 continue
             if self.require(name, value):
@@ -268,12 +189,12 @@ class _JavaScript(LoweringBase):
                 constructor = value.field("constructor")
                 if constructor is not None and constructor.kind() == "identifier":
                     self.types[name.text()] = constructor.text()
-            out.append(Assign(self.targets(name), self.expr(value), _line(declarator)))
+            out.append(Assign(self.targets(name), self.expr(value), line_of(declarator)))
         return out
 
     def require(self, name: SgNode, value: SgNode) -> bool:
         """`const x = require("./m")` and `const { a, b: c } = require("./m")`."""
-        if value.kind() != "call_expression" or _callee_text(value) != "require":
+        if value.kind() != "call_expression" or callee_text(value) != "require":
             return False
         arguments = value.field("arguments")
         first = next((c for c in arguments.children() if c.is_named()), None) if arguments else None
@@ -315,7 +236,7 @@ class _JavaScript(LoweringBase):
     def return_statement(self, node: SgNode) -> list[Stmt]:
         values = [self.expr(c) for c in node.children() if c.is_named()]
         # A rule may name the return statement itself as a sink (a route returning HTML).
-        return [Return(self.wrap(node, union(values)), _line(node))]
+        return [Return(self.wrap(node, union(values)), line_of(node))]
 
     def throw_statement(self, node: SgNode) -> list[Stmt]:
         return [Eval(union([self.expr(c) for c in node.children() if c.is_named()])), Exit()]
@@ -351,7 +272,7 @@ class _JavaScript(LoweringBase):
                 targets,
                 iterable,
                 tuple(self.statement(body)) if body is not None else (),
-                _line(node),
+                line_of(node),
             )
         ]
 
@@ -368,7 +289,7 @@ class _JavaScript(LoweringBase):
         body = node.field("body")
         return [
             *head,
-            Loop((), CONST, tuple(self.statement(body)) if body is not None else (), _line(node)),
+            Loop((), CONST, tuple(self.statement(body)) if body is not None else (), line_of(node)),
         ]
 
     def try_statement(self, node: SgNode) -> list[Stmt]:
@@ -425,7 +346,7 @@ class _JavaScript(LoweringBase):
                     member.field("value"),
                     member.field("name") or member.field("property"),
                 )
-                if value is not None and method is not None and value.kind() in _FUNCTIONS:
+                if value is not None and method is not None and value.kind() in FUNCTIONS:
                     methods[method.text()] = self.define(value, method.text(), owner=cls)
         return []
 
@@ -448,8 +369,8 @@ class _JavaScript(LoweringBase):
             self.star_exports.append(source)
         if declaration is None:
             return []
-        out = self.statement(declaration) if declaration.kind() not in _FUNCTIONS else []
-        if declaration.kind() in _FUNCTIONS:
+        out = self.statement(declaration) if declaration.kind() not in FUNCTIONS else []
+        if declaration.kind() in FUNCTIONS:
             self.function.local_functions["default"] = self.define(declaration, "default")
         for name in self.declared_names(declaration):
             self.exports["default" if is_default else name] = name
@@ -470,7 +391,7 @@ class _JavaScript(LoweringBase):
         if kind in ("lexical_declaration", "variable_declaration"):
             names = (d.field("name") for d in node.children() if d.kind() == "variable_declarator")
             return [name.text() for name in names if name is not None]
-        if kind in _FUNCTIONS:
+        if kind in FUNCTIONS:
             return ["default"]
         return []
 
@@ -514,7 +435,7 @@ class _JavaScript(LoweringBase):
 
     def define(self, node: SgNode, name: str, owner: str | None = None) -> int:
         qualified = f"{owner}.{name}" if owner else self.qualified(name)
-        draft = self.open_function(qualified, _line(node), owner_class=owner)
+        draft = self.open_function(qualified, line_of(node), owner_class=owner)
         try:
             prologue: list[Stmt] = []
             draft.params = self.parameters(node, prologue)
@@ -524,7 +445,7 @@ class _JavaScript(LoweringBase):
             elif body.kind() == "statement_block":
                 draft.body = (*prologue, *self.block(body))
             else:  # an arrow function's expression body
-                draft.body = (*prologue, Return(self.expr(body), _line(body)))
+                draft.body = (*prologue, Return(self.expr(body), line_of(body)))
         finally:
             self.close_function()
         return draft.index
@@ -555,7 +476,9 @@ class _JavaScript(LoweringBase):
             sources, label = self.nested_sources(child)
             param = self.param(child, name, rest=rest)
             params.append(Param(name, rest, param.sources | sources, label or param.label))
-            prologue.append(Assign(self.targets(pattern), Var(name, _line(child)), _line(child)))
+            prologue.append(
+                Assign(self.targets(pattern), Var(name, line_of(child)), line_of(child))
+            )
         if whole_rules:
             params = [
                 Param(p.name, p.rest, p.sources | whole_rules, whole_label or p.label)
@@ -576,151 +499,6 @@ class _JavaScript(LoweringBase):
         return rules, label
 
     # --- expressions -----------------------------------------------------------------
-
-    def expr(self, node: SgNode) -> Expr:
-        self.enter()
-        try:
-            return self.wrap(node, self._expr(node))
-        finally:
-            self.leave()
-
-    def _expr(self, node: SgNode) -> Expr:
-        kind = node.kind()
-        if kind in ("identifier", "this", "shorthand_property_identifier"):
-            return Var(node.text(), _line(node))
-        if kind == "member_expression":
-            path = (
-                None
-                if self.marked_inside(node, "object")
-                else access_path(node, MEMBER, MEMBER_FIELDS)
-            )
-            if path is not None:
-                return Var(path, _line(node))
-            inner = node.field("object")
-            return self.expr(inner) if inner is not None else CONST
-        if kind == "subscript_expression":
-            inner = node.field("object")
-            return self.expr(inner) if inner is not None else CONST
-        if kind in ("call_expression", "new_expression"):
-            return self.call(node)
-        if kind == "template_string":
-            return union(
-                [self.expr(c) for c in node.children() if c.kind() == "template_substitution"]
-            )
-        if kind in _LITERALS:
-            return CONST
-        if kind == "binary_expression":
-            operator = node.field("operator")
-            if operator is not None and operator.text() in _COMPARISONS:
-                return CONST
-        if kind == "unary_expression":
-            operator = node.field("operator")
-            if operator is not None and operator.text() in ("!", "typeof", "-", "+", "~", "void"):
-                return CONST
-        if kind == "ternary_expression":
-            return self.ternary(node)
-        if kind in _FUNCTIONS:
-            return FunctionRef(self.define(node, "<anonymous>"))
-        if kind == "method_definition":
-            name = node.field("name")
-            return FunctionRef(self.define(node, name.text() if name is not None else "<method>"))
-        if kind == "assignment_expression":
-            left, right = node.field("left"), node.field("right")
-            if left is None or right is None:
-                return CONST
-            names = self.targets(left)
-            return Let(((names, self.expr(right)),), Var(names[0], _line(node)) if names else CONST)
-        if kind == "pair":
-            value = node.field("value")
-            return self.expr(value) if value is not None else CONST
-        return union([self.expr(c) for c in node.children() if c.is_named()])
-
-    def ternary(self, node: SgNode) -> Expr:
-        """`ALLOWED.includes(x) ? x : "default"`: the guarded branch's `x` is checked."""
-        condition = node.field("condition")
-        positive, negative = guarded_names(condition) if condition is not None else ((), ())
-        parts: list[Expr] = []
-        for name, checked in (("consequence", positive), ("alternative", negative)):
-            branch = node.field(name)
-            if branch is None:
-                continue
-            parts.append(CONST if _path(branch) in checked else self.expr(branch))
-        return union(parts)
-
-    def call(self, node: SgNode) -> Expr:
-        function = node.field("function") or node.field("constructor")
-        arguments = node.field("arguments")
-        args = self.arguments(arguments) if arguments is not None else ()
-        callee = _callee_text(node)
-        receiver: Expr | None = None
-        if function is not None and function.kind() == "member_expression":
-            target, method = function.field("object"), function.field("property")
-            if target is not None and method is not None:
-                callee = self._typed(target, method.text(), callee)
-            if target is not None:
-                receiver = self.expr(target)
-                if method is not None and method.text() in STORING_METHODS:
-                    path = access_path(target, MEMBER, MEMBER_FIELDS)
-                    if path is not None:
-                        return Propagate(path, union([a.value for a in args]), _line(node))
-        elif function is not None and function.kind() != "identifier":
-            receiver = self.expr(function)
-        if callee is not None:
-            callee = self._imported(callee)
-        property_node = (
-            function.field("property")
-            if function is not None and function.kind() == "member_expression"
-            else None
-        )
-        lookup = property_node is not None and property_node.text() == "get"
-        callback = self.callback(function, args, receiver, node)
-        if callback is not None:
-            return callback
-        return Call(callee, receiver, args, _line(node), clean=callee in CLEAN_CALLS, lookup=lookup)
-
-    def callback(
-        self, function: SgNode | None, args: tuple[Arg, ...], receiver: Expr | None, node: SgNode
-    ) -> Expr | None:
-        """`items.map((item) => ...)`, `promise.then((value) => ...)`: the callback is called
-        with the receiver's elements, and what it returns is the call's result."""
-        if function is None or receiver is None or not args:
-            return None
-        method = function.field("property")
-        first = args[0].value
-        if method is None or method.text() not in CALLBACK_METHODS:
-            return None
-        if not isinstance(first, FunctionRef):
-            return None
-        return Call(None, None, (Arg(receiver),), _line(node), local_target=first.index)
-
-    def _typed(self, target: SgNode, method: str, callee: str | None) -> str | None:
-        """`new Repo().find` and `repo.find` after `const repo = new Repo()` -> `Repo.find`."""
-        if target.kind() == "new_expression":
-            constructor = target.field("constructor")
-            if constructor is not None and constructor.kind() == "identifier":
-                return f"{constructor.text()}.{method}"
-        if target.kind() == "identifier" and target.text() in self.types:
-            return f"{self.types[target.text()]}.{method}"
-        return callee
-
-    def _imported(self, callee: str) -> str:
-        head, dot, rest = callee.partition(".")
-        target = self.imports.get(head)
-        if target is None:
-            return callee
-        if not rest and target.endswith(":*"):
-            return target[:-1] + "default"
-        return f"{target}{dot}{rest}"
-
-    def arguments(self, node: SgNode) -> tuple[Arg, ...]:
-        args: list[Arg] = []
-        for child in node.children():
-            if not child.is_named() or child.kind() == "comment":
-                continue
-            args.append(Arg(self.expr(child), spread=child.kind() == "spread_element"))
-        if node.kind() == "template_string":  # a tagged template: tag`...${x}...`
-            return (Arg(self.expr(node)),)
-        return tuple(args)
 
 
 _STATEMENTS = {
@@ -744,79 +522,3 @@ _STATEMENTS = {
     "export_statement": _JavaScript.export_statement,
     "import_statement": _JavaScript.import_statement,
 }
-
-
-def guarded_names(condition: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Names the condition validates when it holds (first) or fails (second):
-    `ALLOWED.includes(x)`, `allowed.has(x)`, `/^\\w+$/.test(x)`, `p.startsWith(base)`,
-    `x === "literal"`, `Number.isInteger(x)`, negations and &&/|| of them."""
-    kind = condition.kind()
-    if kind == "parenthesized_expression":
-        inner = next((c for c in condition.children() if c.is_named()), None)
-        return guarded_names(inner) if inner is not None else ((), ())
-    if kind == "unary_expression":
-        operator, inner = condition.field("operator"), condition.field("argument")
-        if operator is not None and operator.text() == "!" and inner is not None:
-            positive, negative = guarded_names(inner)
-            return negative, positive
-        return (), ()
-    if kind == "binary_expression":
-        return _binary_guard(condition)
-    if kind == "call_expression":
-        return _call_guard(condition), ()
-    return (), ()
-
-
-def _binary_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    left, right, operator = node.field("left"), node.field("right"), node.field("operator")
-    if left is None or right is None or operator is None:
-        return (), ()
-    op = operator.text()
-    if op in ("&&", "||"):
-        lp, ln = guarded_names(left)
-        rp, rn = guarded_names(right)
-        return (lp + rp, ()) if op == "&&" else ((), ln + rn)
-    subject = _path(left) if right.kind() in ("string", "number", "true", "false") else None
-    if subject is None:
-        return (), ()
-    if op in ("===", "=="):
-        return (subject,), ()
-    if op in ("!==", "!="):
-        return (), (subject,)
-    return (), ()
-
-
-def _call_guard(node: SgNode) -> tuple[str, ...]:
-    function, arguments = node.field("function"), node.field("arguments")
-    if function is None or arguments is None or function.kind() != "member_expression":
-        return ()
-    method, target = function.field("property"), function.field("object")
-    if method is None or target is None or method.text() not in _VALIDATING_METHODS:
-        return ()
-    args = [c for c in arguments.children() if c.is_named()]
-    subject = target if method.text() == "startsWith" else (args[0] if args else None)
-    found = _path(subject) if subject is not None else None
-    return (found,) if found else ()
-
-
-def _path(node: SgNode) -> str | None:
-    if node.kind() == "identifier":
-        return node.text()
-    if node.kind() == "member_expression":
-        return access_path(node, MEMBER, MEMBER_FIELDS)
-    return None
-
-
-def _callee_text(call: SgNode) -> str | None:
-    function = call.field("function") or call.field("constructor")
-    if function is None:
-        return None
-    if function.kind() == "identifier":
-        return function.text()
-    if function.kind() == "member_expression":
-        return access_path(function, MEMBER, MEMBER_FIELDS)
-    return None
-
-
-def _line(node: SgNode) -> int:
-    return node.range().start.line + 1

@@ -4,117 +4,32 @@ from __future__ import annotations
 
 from ast_grep_py import SgNode
 
-from tavo_platform.engine.dataflow._lowering import LoweringBase, Unlowerable, access_path, union
+from tavo_platform.engine.dataflow._lowering import Unlowerable, access_path, union
 from tavo_platform.engine.dataflow._patterns import Found
+from tavo_platform.engine.dataflow._python_expressions import PythonExpressions
+from tavo_platform.engine.dataflow._python_syntax import (
+    EXIT_CALLS,
+    callee_text,
+    child_of_kind,
+    guarded_names,
+    last_block,
+    line_of,
+    name_of,
+)
 from tavo_platform.engine.dataflow.ir import (
     CONST,
-    Arg,
     Assign,
     Block,
-    Call,
     Eval,
     Exit,
     Expr,
-    FunctionRef,
     If,
-    Let,
     Loop,
     Module,
     Param,
-    Propagate,
     Return,
     Stmt,
     Var,
-)
-
-# Builtins whose result carries no text of their argument.
-CLEAN_CALLS = frozenset(
-    {
-        "int",
-        "float",
-        "bool",
-        "len",
-        "abs",
-        "round",
-        "ord",
-        "hash",
-        "id",
-        "isinstance",
-        "issubclass",
-        "callable",
-        "range",
-        "uuid.UUID",
-        "UUID",
-        "decimal.Decimal",
-        "Decimal",
-        "datetime.date.fromisoformat",
-        "date.fromisoformat",
-    }
-)
-# Calls that never return: the code after them in a block is not reached.
-EXIT_CALLS = frozenset({"abort", "flask.abort", "sys.exit", "exit", "os._exit", "quit"})
-# Container methods that store their argument in the receiver.
-STORING_METHODS = frozenset(
-    {"append", "extend", "insert", "add", "update", "appendleft", "setdefault"}
-)
-_VALIDATING_METHODS = frozenset(
-    {
-        "startswith",
-        "isdigit",
-        "isnumeric",
-        "isdecimal",
-        "isalnum",
-        "isalpha",
-        "isidentifier",
-        "fullmatch",
-        "match",
-    }
-)
-_LITERALS = frozenset(
-    {
-        "integer",
-        "float",
-        "true",
-        "false",
-        "none",
-        "ellipsis",
-        "comment",
-        "comparison_operator",
-        "not_operator",
-    }
-)
-_SEQUENCES = frozenset(
-    {
-        "list",
-        "tuple",
-        "set",
-        "expression_list",
-        "parenthesized_expression",
-        "pattern_list",
-        "tuple_pattern",
-        "list_pattern",
-        "concatenated_string",
-        "binary_operator",
-        "boolean_operator",
-        "conditional_expression",
-        "unary_operator",
-        "list_splat",
-        "dictionary_splat",
-        "pair",
-        "dictionary",
-        "slice",
-        "interpolation",
-        "format_expression",
-        "as_pattern",
-    }
-)
-_COMPREHENSIONS = frozenset(
-    {
-        "list_comprehension",
-        "set_comprehension",
-        "dictionary_comprehension",
-        "generator_expression",
-    }
 )
 
 
@@ -144,7 +59,7 @@ def lower_python(root: SgNode, path: str, found: Found) -> Module:
     )
 
 
-class _Python(LoweringBase):
+class _Python(PythonExpressions):
     def __init__(self, found: Found, module: str, is_package: bool) -> None:
         super().__init__(found)
         self.module = module
@@ -197,11 +112,11 @@ class _Python(LoweringBase):
                 left, right = child.field("left"), child.field("right")
                 if left is not None and right is not None:
                     value = self.expr(right)
-                    out.append(Assign(self.targets(left), value, _line(child), augmented=True))
+                    out.append(Assign(self.targets(left), value, line_of(child), augmented=True))
             else:
                 value = self.expr(child)
                 out.append(Eval(value))
-                if kind == "call" and _callee_text(child) in EXIT_CALLS:
+                if kind == "call" and callee_text(child) in EXIT_CALLS:
                     out.append(Exit())
         return out
 
@@ -212,14 +127,14 @@ class _Python(LoweringBase):
         if right.kind() == "assignment":  # a = b = value
             inner = self.assignment(right)
             source = right.field("left")
-            value: Expr = Var(source.text(), _line(node)) if source is not None else CONST
-            return [*inner, Assign(self.targets(left), value, _line(node))]
+            value: Expr = Var(source.text(), line_of(node)) if source is not None else CONST
+            return [*inner, Assign(self.targets(left), value, line_of(node))]
         value = self.expr(right)
         if left.kind() == "identifier" and right.kind() == "call":
-            callee = _callee_text(right)
+            callee = callee_text(right)
             if callee and callee.rpartition(".")[2][:1].isupper():
                 self.types[-1][left.text()] = callee
-        return [Assign(self.targets(left), value, _line(node))]
+        return [Assign(self.targets(left), value, line_of(node))]
 
     def targets(self, node: SgNode) -> tuple[str, ...]:
         kind = node.kind()
@@ -239,7 +154,7 @@ class _Python(LoweringBase):
     def return_statement(self, node: SgNode) -> list[Stmt]:
         values = [self.expr(c) for c in node.children() if c.is_named()]
         # A rule may name the return statement itself as a sink (a route returning HTML).
-        return [Return(self.wrap(node, union(values)), _line(node))]
+        return [Return(self.wrap(node, union(values)), line_of(node))]
 
     def raise_statement(self, node: SgNode) -> list[Stmt]:
         values = [self.expr(c) for c in node.children() if c.is_named()]
@@ -279,7 +194,7 @@ class _Python(LoweringBase):
         left, right, body = node.field("left"), node.field("right"), node.field("body")
         targets = self.targets(left) if left is not None else ()
         iterable = self.expr(right) if right is not None else CONST
-        loop = Loop(targets, iterable, self.block(body) if body is not None else (), _line(node))
+        loop = Loop(targets, iterable, self.block(body) if body is not None else (), line_of(node))
         alternative = node.field("alternative")
         return [loop, *(self.block(alternative) if alternative is not None else ())]
 
@@ -288,7 +203,7 @@ class _Python(LoweringBase):
         cond = self.expr(condition) if condition is not None else CONST
         return [
             Eval(cond),
-            Loop((), CONST, self.block(body) if body is not None else (), _line(node)),
+            Loop((), CONST, self.block(body) if body is not None else (), line_of(node)),
         ]
 
     def try_statement(self, node: SgNode) -> list[Stmt]:
@@ -302,13 +217,13 @@ class _Python(LoweringBase):
             elif kind in ("except_clause", "except_group_clause"):
                 handlers.append(self._handler(child))
             elif kind in ("else_clause", "finally_clause"):
-                tail.extend(self.block(child.field("body") or _last_block(child) or child))
+                tail.extend(self.block(child.field("body") or last_block(child) or child))
         if handlers:
             out.append(Block(tuple(handlers)))
         return out + tail
 
     def _handler(self, node: SgNode) -> tuple[Stmt, ...]:
-        body = _last_block(node)
+        body = last_block(node)
         return self.block(body) if body is not None else ()
 
     def with_statement(self, node: SgNode) -> list[Stmt]:
@@ -319,10 +234,10 @@ class _Python(LoweringBase):
                 continue
             if value.kind() == "as_pattern":
                 source = next((c for c in value.children() if c.is_named()), None)
-                target = value.field("alias") or _child_of_kind(value, "as_pattern_target")
+                target = value.field("alias") or child_of_kind(value, "as_pattern_target")
                 expr = self.expr(source) if source is not None else CONST
                 names = self.targets(target) if target is not None else ()
-                out.append(Assign(names, expr, _line(item)))
+                out.append(Assign(names, expr, line_of(item)))
             else:
                 out.append(Eval(self.expr(value)))
         body = node.field("body")
@@ -359,7 +274,7 @@ class _Python(LoweringBase):
                     )
                     if definition is not None and definition.kind() == "function_definition":
                         index = self.define_function(definition, decorators=child, method_of=name)
-                        self.classes[name][_name(definition)] = index
+                        self.classes[name][name_of(definition)] = index
                         continue
                 if child.is_named():
                     out.extend(self.statement(child))
@@ -370,10 +285,10 @@ class _Python(LoweringBase):
     def define_function(
         self, node: SgNode, decorators: SgNode | None, method_of: str | None = None
     ) -> int:
-        name = _name(node)
+        name = name_of(node)
         qualified = f"{method_of}.{name}" if method_of else self.qualified(name)
         owner = self.function
-        draft = self.open_function(qualified, _line(node), method_of, method_of is not None)
+        draft = self.open_function(qualified, line_of(node), method_of, method_of is not None)
         if method_of is None:
             owner.local_functions[name] = draft.index
         self.types.append({})
@@ -400,12 +315,12 @@ class _Python(LoweringBase):
                 "list_splat_pattern",
                 "dictionary_splat_pattern",
             ):
-                ident = child.field("name") or _child_of_kind(child, "identifier")
+                ident = child.field("name") or child_of_kind(child, "identifier")
                 if ident is None:
-                    inner = _child_of_kind(child, "list_splat_pattern") or _child_of_kind(
+                    inner = child_of_kind(child, "list_splat_pattern") or child_of_kind(
                         child, "dictionary_splat_pattern"
                     )
-                    ident = _child_of_kind(inner, "identifier") if inner is not None else None
+                    ident = child_of_kind(inner, "identifier") if inner is not None else None
                 if ident is not None:
                     rest = "splat" in kind or "splat" in (
                         child.children()[0].kind() if child.children() else ""
@@ -442,179 +357,14 @@ class _Python(LoweringBase):
     def _absolute(self, source: SgNode) -> str:
         if source.kind() != "relative_import":
             return source.text()
-        prefix = _child_of_kind(source, "import_prefix")
+        prefix = child_of_kind(source, "import_prefix")
         dots = len(prefix.text()) if prefix is not None else 1
         package = self.package.split(".") if self.package else []
         base = package[: len(package) - (dots - 1)] if dots > 1 else package
-        rest = _child_of_kind(source, "dotted_name")
+        rest = child_of_kind(source, "dotted_name")
         return ".".join([*base, *([rest.text()] if rest is not None else [])])
 
     # --- expressions -----------------------------------------------------------------
-
-    def expr(self, node: SgNode) -> Expr:
-        self.enter()
-        try:
-            return self.wrap(node, self._expr(node))
-        finally:
-            self.leave()
-
-    def _expr(self, node: SgNode) -> Expr:
-        kind = node.kind()
-        if kind == "identifier":
-            return Var(node.text(), _line(node))
-        if kind == "attribute":
-            path = (
-                None
-                if self.marked_inside(node, "object")
-                else access_path(node, ("attribute",), ("object", "attribute"))
-            )
-            if path is not None:
-                return Var(path, _line(node))
-            inner = node.field("object")
-            return self.expr(inner) if inner is not None else CONST
-        if kind == "subscript":
-            inner = node.field("value")
-            return self.expr(inner) if inner is not None else CONST
-        if kind == "call":
-            return self.call(node)
-        if kind == "string":
-            return union([self.expr(c) for c in node.children() if c.kind() == "interpolation"])
-        if kind in _LITERALS:
-            return CONST
-        if kind in ("await", "keyword_argument"):
-            value = node.field("value") or _last_named(node)
-            return self.expr(value) if value is not None else CONST
-        if kind in _COMPREHENSIONS:
-            return self.comprehension(node)
-        if kind == "lambda":
-            return self.lambda_(node)
-        if kind == "named_expression":
-            name, value = node.field("name"), node.field("value")
-            if name is None or value is None:
-                return CONST
-            return Let((((name.text(),), self.expr(value)),), Var(name.text(), _line(node)))
-        if kind in ("yield", "yield_statement"):
-            yielded = _last_named(node)
-            produced = self.expr(yielded) if yielded is not None else CONST
-            return Propagate("<yield>", produced, _line(node))
-        if kind == "conditional_expression":
-            return self.conditional(node)
-        if kind in _SEQUENCES:
-            return union([self.expr(c) for c in node.children() if c.is_named()])
-        return union([self.expr(c) for c in node.children() if c.is_named()])
-
-    def conditional(self, node: SgNode) -> Expr:
-        """`x if x in ALLOWED else "default"`: the guarded branch's `x` is checked."""
-        named = [c for c in node.children() if c.is_named()]
-        if len(named) != 3:
-            return union([self.expr(c) for c in named])
-        then, condition, otherwise = named
-        positive, negative = guarded_names(condition)
-        parts = [
-            CONST if _path(branch) in checked else self.expr(branch)
-            for branch, checked in ((then, positive), (otherwise, negative))
-        ]
-        self.expr(condition)
-        return union(parts)
-
-    def call(self, node: SgNode) -> Expr:
-        function, arguments = node.field("function"), node.field("arguments")
-        args = self.arguments(arguments) if arguments is not None else ()
-        callee = _callee_text(node)
-        receiver: Expr | None = None
-        on_instance = False
-        if function is not None and function.kind() == "attribute":
-            target = function.field("object")
-            if target is not None:
-                receiver = self.expr(target)
-                method = function.field("attribute")
-                if method is not None and method.text() in STORING_METHODS:
-                    path = access_path(target, ("attribute",), ("object", "attribute"))
-                    if path is not None:
-                        return Propagate(path, union([a.value for a in args]), _line(node))
-            typed = self._typed(callee)
-            on_instance = typed != callee
-            callee = typed
-        elif function is not None and function.kind() != "identifier":
-            receiver = self.expr(function)
-        if callee is not None:
-            callee = self._imported(callee)
-        lookup = (
-            function is not None
-            and function.kind() == "attribute"
-            and function.field("attribute") is not None
-            and function.field("attribute").text() == "get"  # type: ignore[union-attr]
-        )
-        return Call(
-            callee,
-            receiver,
-            args,
-            _line(node),
-            clean=callee in CLEAN_CALLS,
-            on_instance=on_instance,
-            lookup=lookup,
-        )
-
-    def _typed(self, callee: str | None) -> str | None:
-        """`x.m` where `x = SomeClass(...)` in this function -> `SomeClass.m`."""
-        if callee is None or "." not in callee:
-            return callee
-        head, _, rest = callee.partition(".")
-        # The innermost function that knows the variable's class (module globals too).
-        known = next((types[head] for types in reversed(self.types) if head in types), None)
-        return f"{known}.{rest}" if known else callee
-
-    def _imported(self, callee: str) -> str:
-        head, dot, rest = callee.partition(".")
-        target = self.imports.get(head)
-        if target is None:
-            return callee
-        return f"{target}{dot}{rest}"
-
-    def arguments(self, node: SgNode) -> tuple[Arg, ...]:
-        if node.kind() == "generator_expression":
-            return (Arg(self.expr(node)),)
-        args: list[Arg] = []
-        for child in node.children():
-            if not child.is_named() or child.kind() == "comment":
-                continue
-            kind = child.kind()
-            if kind == "keyword_argument":
-                name, value = child.field("name"), child.field("value")
-                if name is not None and value is not None:
-                    args.append(Arg(self.wrap(child, self.expr(value)), keyword=name.text()))
-            elif kind in ("list_splat", "dictionary_splat"):
-                args.append(Arg(self.expr(child), spread=True))
-            else:
-                args.append(Arg(self.expr(child)))
-        return tuple(args)
-
-    def comprehension(self, node: SgNode) -> Expr:
-        bindings: list[tuple[tuple[str, ...], Expr]] = []
-        body: list[Expr] = []
-        for child in node.children():
-            kind = child.kind()
-            if kind == "for_in_clause":
-                left, right = child.field("left"), child.field("right")
-                if left is not None and right is not None:
-                    bindings.append((self.targets(left), self.expr(right)))
-            elif kind == "if_clause":
-                continue
-            elif child.is_named():
-                body.append(child)  # type: ignore[arg-type]
-        # The body reads the bound names, so it is lowered after them.
-        return Let(tuple(bindings), union([self.expr(b) for b in body]))  # type: ignore[arg-type]
-
-    def lambda_(self, node: SgNode) -> Expr:
-        draft = self.open_function(self.qualified("<lambda>"), _line(node))
-        try:
-            parameters = node.field("parameters")
-            draft.params = self.parameters(parameters) if parameters is not None else ()
-            body = node.field("body")
-            draft.body = (Return(self.expr(body), _line(node)),) if body is not None else ()
-        finally:
-            self.close_function()
-        return FunctionRef(draft.index)
 
 
 _STATEMENTS = {
@@ -633,115 +383,3 @@ _STATEMENTS = {
     "import_statement": _Python.import_statement,
     "import_from_statement": _Python.import_from_statement,
 }
-
-
-def guarded_names(condition: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Names the condition validates when it holds (first) or when it fails (second):
-    `x in ALLOWED`, `x.isdigit()`, `path.startswith(base)`, `re.fullmatch(p, x)`,
-    `isinstance(x, int)`, negations and and/or combinations of them."""
-    kind = condition.kind()
-    if kind == "parenthesized_expression":
-        inner = _last_named(condition)
-        return guarded_names(inner) if inner is not None else ((), ())
-    if kind == "not_operator":
-        inner = condition.field("argument")
-        positive, negative = guarded_names(inner) if inner is not None else ((), ())
-        return negative, positive
-    if kind == "boolean_operator":
-        left, right = condition.field("left"), condition.field("right")
-        lp, ln = guarded_names(left) if left is not None else ((), ())
-        rp, rn = guarded_names(right) if right is not None else ((), ())
-        operator = condition.field("operator")
-        if operator is not None and operator.text() == "and":
-            return lp + rp, ()
-        return (), ln + rn
-    if kind == "comparison_operator":
-        return _comparison_guard(condition)
-    if kind == "call":
-        return _call_guard(condition), ()
-    return (), ()
-
-
-def _comparison_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    named = [c for c in node.children() if c.is_named()]
-    operators = [c.text() for c in node.children() if not c.is_named()]
-    if len(named) != 2 or not operators:
-        return (), ()
-    subject = _path(named[0])
-    if subject is None:
-        return (), ()
-    operator = " ".join(operators)
-    if operator in ("in", "=="):
-        return (subject,), ()
-    if operator in ("not in", "!="):
-        return (), (subject,)
-    return (), ()
-
-
-def _call_guard(node: SgNode) -> tuple[str, ...]:
-    function, arguments = node.field("function"), node.field("arguments")
-    if function is None or arguments is None:
-        return ()
-    args = [c for c in arguments.children() if c.is_named()]
-    if function.kind() == "attribute":
-        method = function.field("attribute")
-        target = function.field("object")
-        if method is None or method.text() not in _VALIDATING_METHODS:
-            return ()
-        if method.text() in ("fullmatch", "match"):
-            # re.fullmatch(pattern, x) or compiled.fullmatch(x)
-            subject = (
-                args[1]
-                if target is not None and target.text() == "re" and len(args) > 1
-                else (args[0] if args else None)
-            )
-            found = _path(subject) if subject is not None else None
-            return (found,) if found else ()
-        found = _path(target) if target is not None else None
-        return (found,) if found else ()
-    if function.text() == "isinstance" and args:
-        found = _path(args[0])
-        return (found,) if found else ()
-    return ()
-
-
-def _path(node: SgNode) -> str | None:
-    if node.kind() == "identifier":
-        return node.text()
-    if node.kind() == "attribute":
-        return access_path(node, ("attribute",), ("object", "attribute"))
-    return None
-
-
-def _callee_text(call: SgNode) -> str | None:
-    function = call.field("function")
-    if function is None:
-        return None
-    if function.kind() == "identifier":
-        return function.text()
-    if function.kind() == "attribute":
-        return access_path(function, ("attribute",), ("object", "attribute"))
-    return None
-
-
-def _name(node: SgNode) -> str:
-    name = node.field("name")
-    return name.text() if name is not None else "<anonymous>"
-
-
-def _line(node: SgNode) -> int:
-    return node.range().start.line + 1
-
-
-def _child_of_kind(node: SgNode, kind: str) -> SgNode | None:
-    return next((c for c in node.children() if c.kind() == kind), None)
-
-
-def _last_named(node: SgNode) -> SgNode | None:
-    named = [c for c in node.children() if c.is_named()]
-    return named[-1] if named else None
-
-
-def _last_block(node: SgNode) -> SgNode | None:
-    blocks = [c for c in node.children() if c.kind() == "block"]
-    return blocks[-1] if blocks else None

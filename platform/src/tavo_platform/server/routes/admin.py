@@ -36,6 +36,15 @@ class KeyCreate(BaseModel):
     limits: KeyLimits | None = None
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
     admin: bool = False
+    # full; read-only (GET and HEAD only); scans-only (/scans and /uploads only).
+    scope: Literal["full", "read-only", "scans-only"] = "full"
+
+
+class KeyRotation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # How long the old key keeps working beside the new one.
+    overlap_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
 
 
 @router.post("/keys", status_code=201, summary="Create an API key (shown once)")
@@ -55,6 +64,7 @@ async def create_key(body: KeyCreate, _admin: Admin, state: State) -> Response:
         is_admin=body.admin,
         limits=limits or None,
         expires_at=expires,
+        scope=body.scope,
     )
     await audit(state, _admin, "key.created", "api_key", record.id, org_id=record.org_id,
                 tier=record.tier, is_admin=record.is_admin)
@@ -75,3 +85,25 @@ async def revoke_key(key_id: str, _admin: Admin, state: State) -> Response:
     state.auth.forget()
     await audit(state, _admin, "key.revoked", "api_key", record.id, org_id=record.org_id)
     return JSONResponse(key_view(record))
+
+
+@router.post("/keys/{key_id}/rotate", status_code=201,
+             summary="Rotate an API key: a new key now, the old one expires after an overlap")
+async def rotate_key(key_id: str, body: KeyRotation, _admin: Admin, state: State) -> Response:
+    old = next((k for k in await state.store.list_api_keys() if k.id == key_id), None)
+    if old is None or old.revoked_at is not None:
+        raise not_found("API key")
+    key = generate_key()
+    record = await state.store.add_api_key(
+        old.org_id, hash_key(key), display_prefix(key), old.tier, name=old.name,
+        is_admin=old.is_admin, limits=old.limits, expires_at=old.expires_at, scope=old.scope,
+    )
+    retired = await state.store.expire_api_key(
+        old.id, datetime.now(UTC) + timedelta(seconds=body.overlap_seconds)
+    )
+    await audit(state, _admin, "key.rotated", "api_key", old.id, new_key_id=record.id,
+                overlap_seconds=body.overlap_seconds)
+    return JSONResponse(
+        {**key_view(record), "key": key, "replaces": key_view(retired) if retired else None},
+        status_code=201,
+    )

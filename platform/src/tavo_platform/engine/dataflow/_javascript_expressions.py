@@ -1,0 +1,193 @@
+"""JavaScript/TypeScript expressions to IR: names, members, calls, templates, callbacks."""
+
+from __future__ import annotations
+
+from ast_grep_py import SgNode
+
+from tavo_platform.engine.dataflow._javascript_syntax import (
+    CALLBACK_METHODS,
+    CLEAN_CALLS,
+    COMPARISONS,
+    FUNCTIONS,
+    LITERALS,
+    MEMBER,
+    MEMBER_FIELDS,
+    STORING_METHODS,
+    callee_text,
+    guarded_names,
+    line_of,
+    path_of,
+)
+from tavo_platform.engine.dataflow._lowering import LoweringBase, access_path, union
+from tavo_platform.engine.dataflow.ir import (
+    CONST,
+    Arg,
+    Call,
+    Expr,
+    FunctionRef,
+    Let,
+    Propagate,
+    Var,
+)
+
+
+class JavaScriptExpressions(LoweringBase):
+    """The expression half of the JS/TS adapter (the statement half subclasses it)."""
+
+    imports: dict[str, str]
+    types: dict[str, str]
+
+    def define(self, node: SgNode, name: str, owner: str | None = None) -> int:
+        raise NotImplementedError
+
+    def targets(self, node: SgNode) -> tuple[str, ...]:
+        raise NotImplementedError
+
+    def expr(self, node: SgNode) -> Expr:
+        self.enter()
+        try:
+            return self.wrap(node, self._expr(node))
+        finally:
+            self.leave()
+
+    def _expr(self, node: SgNode) -> Expr:
+        kind = node.kind()
+        if kind in ("identifier", "this", "shorthand_property_identifier"):
+            return Var(node.text(), line_of(node))
+        if kind == "member_expression":
+            path = (
+                None
+                if self.marked_inside(node, "object")
+                else access_path(node, MEMBER, MEMBER_FIELDS)
+            )
+            if path is not None:
+                return Var(path, line_of(node))
+            inner = node.field("object")
+            return self.expr(inner) if inner is not None else CONST
+        if kind == "subscript_expression":
+            inner = node.field("object")
+            return self.expr(inner) if inner is not None else CONST
+        if kind in ("call_expression", "new_expression"):
+            return self.call(node)
+        if kind == "template_string":
+            return union(
+                [self.expr(c) for c in node.children() if c.kind() == "template_substitution"]
+            )
+        if kind in LITERALS:
+            return CONST
+        if kind == "binary_expression":
+            operator = node.field("operator")
+            if operator is not None and operator.text() in COMPARISONS:
+                return CONST
+        if kind == "unary_expression":
+            operator = node.field("operator")
+            if operator is not None and operator.text() in ("!", "typeof", "-", "+", "~", "void"):
+                return CONST
+        if kind == "ternary_expression":
+            return self.ternary(node)
+        if kind in FUNCTIONS:
+            return FunctionRef(self.define(node, "<anonymous>"))
+        if kind == "method_definition":
+            name = node.field("name")
+            return FunctionRef(self.define(node, name.text() if name is not None else "<method>"))
+        if kind == "assignment_expression":
+            left, right = node.field("left"), node.field("right")
+            if left is None or right is None:
+                return CONST
+            names = self.targets(left)
+            return Let(
+                ((names, self.expr(right)),), Var(names[0], line_of(node)) if names else CONST
+            )
+        if kind == "pair":
+            value = node.field("value")
+            return self.expr(value) if value is not None else CONST
+        return union([self.expr(c) for c in node.children() if c.is_named()])
+
+    def ternary(self, node: SgNode) -> Expr:
+        """`ALLOWED.includes(x) ? x : "default"`: the guarded branch's `x` is checked."""
+        condition = node.field("condition")
+        positive, negative = guarded_names(condition) if condition is not None else ((), ())
+        parts: list[Expr] = []
+        for name, checked in (("consequence", positive), ("alternative", negative)):
+            branch = node.field(name)
+            if branch is None:
+                continue
+            parts.append(CONST if path_of(branch) in checked else self.expr(branch))
+        return union(parts)
+
+    def call(self, node: SgNode) -> Expr:
+        function = node.field("function") or node.field("constructor")
+        arguments = node.field("arguments")
+        args = self.arguments(arguments) if arguments is not None else ()
+        callee = callee_text(node)
+        receiver: Expr | None = None
+        if function is not None and function.kind() == "member_expression":
+            target, method = function.field("object"), function.field("property")
+            if target is not None and method is not None:
+                callee = self._typed(target, method.text(), callee)
+            if target is not None:
+                receiver = self.expr(target)
+                if method is not None and method.text() in STORING_METHODS:
+                    path = access_path(target, MEMBER, MEMBER_FIELDS)
+                    if path is not None:
+                        return Propagate(path, union([a.value for a in args]), line_of(node))
+        elif function is not None and function.kind() != "identifier":
+            receiver = self.expr(function)
+        if callee is not None:
+            callee = self._imported(callee)
+        property_node = (
+            function.field("property")
+            if function is not None and function.kind() == "member_expression"
+            else None
+        )
+        lookup = property_node is not None and property_node.text() == "get"
+        callback = self.callback(function, args, receiver, node)
+        if callback is not None:
+            return callback
+        return Call(
+            callee, receiver, args, line_of(node), clean=callee in CLEAN_CALLS, lookup=lookup
+        )
+
+    def callback(
+        self, function: SgNode | None, args: tuple[Arg, ...], receiver: Expr | None, node: SgNode
+    ) -> Expr | None:
+        """`items.map((item) => ...)`, `promise.then((value) => ...)`: the callback is called
+        with the receiver's elements, and what it returns is the call's result."""
+        if function is None or receiver is None or not args:
+            return None
+        method = function.field("property")
+        first = args[0].value
+        if method is None or method.text() not in CALLBACK_METHODS:
+            return None
+        if not isinstance(first, FunctionRef):
+            return None
+        return Call(None, None, (Arg(receiver),), line_of(node), local_target=first.index)
+
+    def _typed(self, target: SgNode, method: str, callee: str | None) -> str | None:
+        """`new Repo().find` and `repo.find` after `const repo = new Repo()` -> `Repo.find`."""
+        if target.kind() == "new_expression":
+            constructor = target.field("constructor")
+            if constructor is not None and constructor.kind() == "identifier":
+                return f"{constructor.text()}.{method}"
+        if target.kind() == "identifier" and target.text() in self.types:
+            return f"{self.types[target.text()]}.{method}"
+        return callee
+
+    def _imported(self, callee: str) -> str:
+        head, dot, rest = callee.partition(".")
+        target = self.imports.get(head)
+        if target is None:
+            return callee
+        if not rest and target.endswith(":*"):
+            return target[:-1] + "default"
+        return f"{target}{dot}{rest}"
+
+    def arguments(self, node: SgNode) -> tuple[Arg, ...]:
+        args: list[Arg] = []
+        for child in node.children():
+            if not child.is_named() or child.kind() == "comment":
+                continue
+            args.append(Arg(self.expr(child), spread=child.kind() == "spread_element"))
+        if node.kind() == "template_string":  # a tagged template: tag`...${x}...`
+            return (Arg(self.expr(node)),)
+        return tuple(args)

@@ -1,0 +1,168 @@
+"""JavaScript/TypeScript syntax the adapter reads the same way everywhere: node kinds,
+calls that clean or end control flow, guard conditions, callee names, module names."""
+
+from __future__ import annotations
+
+from ast_grep_py import SgNode
+
+from tavo_platform.engine.dataflow._lowering import access_path
+
+MEMBER = ("member_expression",)
+MEMBER_FIELDS = ("object", "property")
+CLEAN_CALLS = frozenset(
+    {
+        "parseInt",
+        "parseFloat",
+        "Number",
+        "Boolean",
+        "Number.parseInt",
+        "Number.parseFloat",
+        "Number.isInteger",
+        "isNaN",
+        "Array.isArray",
+        "Math.floor",
+        "Math.round",
+        "Math.max",
+        "Math.min",
+        "Math.abs",
+    }
+)
+EXIT_CALLS = frozenset({"process.exit", "notFound", "redirect", "permanentRedirect"})
+STORING_METHODS = frozenset({"push", "unshift", "add", "set", "append"})
+# Array and promise methods that call their first argument with the receiver's elements.
+CALLBACK_METHODS = frozenset(
+    {
+        "map",
+        "forEach",
+        "filter",
+        "find",
+        "findLast",
+        "some",
+        "every",
+        "flatMap",
+        "then",
+    }
+)
+VALIDATING_METHODS = frozenset(
+    {"includes", "has", "startsWith", "test", "isInteger", "isSafeInteger"}
+)
+FUNCTIONS = frozenset(
+    {
+        "arrow_function",
+        "function_expression",
+        "function",
+        "generator_function",
+    }
+)
+LITERALS = frozenset(
+    {
+        "string",
+        "number",
+        "true",
+        "false",
+        "null",
+        "undefined",
+        "regex",
+        "comment",
+        "update_expression",
+        "template_literal_type",
+    }
+)
+COMPARISONS = frozenset({"===", "==", "!==", "!=", "<", ">", "<=", ">=", "instanceof", "in"})
+UNWRAP = frozenset(
+    {
+        "await_expression",
+        "parenthesized_expression",
+        "as_expression",
+        "satisfies_expression",
+        "non_null_expression",
+        "type_assertion",
+        "spread_element",
+        "template_substitution",
+        "jsx_expression",
+    }
+)
+EXTENSIONS = (".tsx", ".ts", ".mts", ".cts", ".jsx", ".js", ".mjs", ".cjs")
+
+
+def module_name(path: str) -> str:
+    for extension in EXTENSIONS:
+        if path.endswith(extension):
+            return path[: -len(extension)]
+    return path
+
+
+def guarded_names(condition: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names the condition validates when it holds (first) or fails (second):
+    `ALLOWED.includes(x)`, `allowed.has(x)`, `/^\\w+$/.test(x)`, `p.startsWith(base)`,
+    `x === "literal"`, `Number.isInteger(x)`, negations and &&/|| of them."""
+    kind = condition.kind()
+    if kind == "parenthesized_expression":
+        inner = next((c for c in condition.children() if c.is_named()), None)
+        return guarded_names(inner) if inner is not None else ((), ())
+    if kind == "unary_expression":
+        operator, inner = condition.field("operator"), condition.field("argument")
+        if operator is not None and operator.text() == "!" and inner is not None:
+            positive, negative = guarded_names(inner)
+            return negative, positive
+        return (), ()
+    if kind == "binary_expression":
+        return _binary_guard(condition)
+    if kind == "call_expression":
+        return _call_guard(condition), ()
+    return (), ()
+
+
+def _binary_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    left, right, operator = node.field("left"), node.field("right"), node.field("operator")
+    if left is None or right is None or operator is None:
+        return (), ()
+    op = operator.text()
+    if op in ("&&", "||"):
+        lp, ln = guarded_names(left)
+        rp, rn = guarded_names(right)
+        return (lp + rp, ()) if op == "&&" else ((), ln + rn)
+    subject = path_of(left) if right.kind() in ("string", "number", "true", "false") else None
+    if subject is None:
+        return (), ()
+    if op in ("===", "=="):
+        return (subject,), ()
+    if op in ("!==", "!="):
+        return (), (subject,)
+    return (), ()
+
+
+def _call_guard(node: SgNode) -> tuple[str, ...]:
+    function, arguments = node.field("function"), node.field("arguments")
+    if function is None or arguments is None or function.kind() != "member_expression":
+        return ()
+    method, target = function.field("property"), function.field("object")
+    if method is None or target is None or method.text() not in VALIDATING_METHODS:
+        return ()
+    args = [c for c in arguments.children() if c.is_named()]
+    subject = target if method.text() == "startsWith" else (args[0] if args else None)
+    found = path_of(subject) if subject is not None else None
+    return (found,) if found else ()
+
+
+def path_of(node: SgNode) -> str | None:
+    if node.kind() == "identifier":
+        return node.text()
+    if node.kind() == "member_expression":
+        return access_path(node, MEMBER, MEMBER_FIELDS)
+    return None
+
+
+def callee_text(call: SgNode) -> str | None:
+    function = call.field("function") or call.field("constructor")
+    if function is None:
+        return None
+    if function.kind() == "identifier":
+        return function.text()
+    if function.kind() == "member_expression":
+        return access_path(function, MEMBER, MEMBER_FIELDS)
+    return None
+
+
+def line_of(node: SgNode) -> int:
+    return node.range().start.line + 1

@@ -1,0 +1,210 @@
+"""Python syntax the adapter reads the same way everywhere: builtins that clean or end
+control flow, guard conditions, callee names."""
+
+from __future__ import annotations
+
+from ast_grep_py import SgNode
+
+from tavo_platform.engine.dataflow._lowering import access_path
+
+# Builtins whose result carries no text of their argument.
+CLEAN_CALLS = frozenset(
+    {
+        "int",
+        "float",
+        "bool",
+        "len",
+        "abs",
+        "round",
+        "ord",
+        "hash",
+        "id",
+        "isinstance",
+        "issubclass",
+        "callable",
+        "range",
+        "uuid.UUID",
+        "UUID",
+        "decimal.Decimal",
+        "Decimal",
+        "datetime.date.fromisoformat",
+        "date.fromisoformat",
+    }
+)
+# Calls that never return: the code after them in a block is not reached.
+EXIT_CALLS = frozenset({"abort", "flask.abort", "sys.exit", "exit", "os._exit", "quit"})
+# Container methods that store their argument in the receiver.
+STORING_METHODS = frozenset(
+    {"append", "extend", "insert", "add", "update", "appendleft", "setdefault"}
+)
+_VALIDATING_METHODS = frozenset(
+    {
+        "startswith",
+        "isdigit",
+        "isnumeric",
+        "isdecimal",
+        "isalnum",
+        "isalpha",
+        "isidentifier",
+        "fullmatch",
+        "match",
+    }
+)
+LITERALS = frozenset(
+    {
+        "integer",
+        "float",
+        "true",
+        "false",
+        "none",
+        "ellipsis",
+        "comment",
+        "comparison_operator",
+        "not_operator",
+    }
+)
+SEQUENCES = frozenset(
+    {
+        "list",
+        "tuple",
+        "set",
+        "expression_list",
+        "parenthesized_expression",
+        "pattern_list",
+        "tuple_pattern",
+        "list_pattern",
+        "concatenated_string",
+        "binary_operator",
+        "boolean_operator",
+        "conditional_expression",
+        "unary_operator",
+        "list_splat",
+        "dictionary_splat",
+        "pair",
+        "dictionary",
+        "slice",
+        "interpolation",
+        "format_expression",
+        "as_pattern",
+    }
+)
+COMPREHENSIONS = frozenset(
+    {
+        "list_comprehension",
+        "set_comprehension",
+        "dictionary_comprehension",
+        "generator_expression",
+    }
+)
+
+
+def guarded_names(condition: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names the condition validates when it holds (first) or when it fails (second):
+    `x in ALLOWED`, `x.isdigit()`, `path.startswith(base)`, `re.fullmatch(p, x)`,
+    `isinstance(x, int)`, negations and and/or combinations of them."""
+    kind = condition.kind()
+    if kind == "parenthesized_expression":
+        inner = last_named(condition)
+        return guarded_names(inner) if inner is not None else ((), ())
+    if kind == "not_operator":
+        inner = condition.field("argument")
+        positive, negative = guarded_names(inner) if inner is not None else ((), ())
+        return negative, positive
+    if kind == "boolean_operator":
+        left, right = condition.field("left"), condition.field("right")
+        lp, ln = guarded_names(left) if left is not None else ((), ())
+        rp, rn = guarded_names(right) if right is not None else ((), ())
+        operator = condition.field("operator")
+        if operator is not None and operator.text() == "and":
+            return lp + rp, ()
+        return (), ln + rn
+    if kind == "comparison_operator":
+        return _comparison_guard(condition)
+    if kind == "call":
+        return _call_guard(condition), ()
+    return (), ()
+
+
+def _comparison_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    named = [c for c in node.children() if c.is_named()]
+    operators = [c.text() for c in node.children() if not c.is_named()]
+    if len(named) != 2 or not operators:
+        return (), ()
+    subject = path_of(named[0])
+    if subject is None:
+        return (), ()
+    operator = " ".join(operators)
+    if operator in ("in", "=="):
+        return (subject,), ()
+    if operator in ("not in", "!="):
+        return (), (subject,)
+    return (), ()
+
+
+def _call_guard(node: SgNode) -> tuple[str, ...]:
+    function, arguments = node.field("function"), node.field("arguments")
+    if function is None or arguments is None:
+        return ()
+    args = [c for c in arguments.children() if c.is_named()]
+    if function.kind() == "attribute":
+        method = function.field("attribute")
+        target = function.field("object")
+        if method is None or method.text() not in _VALIDATING_METHODS:
+            return ()
+        if method.text() in ("fullmatch", "match"):
+            # re.fullmatch(pattern, x) or compiled.fullmatch(x)
+            subject = (
+                args[1]
+                if target is not None and target.text() == "re" and len(args) > 1
+                else (args[0] if args else None)
+            )
+            found = path_of(subject) if subject is not None else None
+            return (found,) if found else ()
+        found = path_of(target) if target is not None else None
+        return (found,) if found else ()
+    if function.text() == "isinstance" and args:
+        found = path_of(args[0])
+        return (found,) if found else ()
+    return ()
+
+
+def path_of(node: SgNode) -> str | None:
+    if node.kind() == "identifier":
+        return node.text()
+    if node.kind() == "attribute":
+        return access_path(node, ("attribute",), ("object", "attribute"))
+    return None
+
+
+def callee_text(call: SgNode) -> str | None:
+    function = call.field("function")
+    if function is None:
+        return None
+    if function.kind() == "identifier":
+        return function.text()
+    if function.kind() == "attribute":
+        return access_path(function, ("attribute",), ("object", "attribute"))
+    return None
+
+
+def name_of(node: SgNode) -> str:
+    name = node.field("name")
+    return name.text() if name is not None else "<anonymous>"
+
+
+def line_of(node: SgNode) -> int:
+    return node.range().start.line + 1
+
+
+def child_of_kind(node: SgNode, kind: str) -> SgNode | None:
+    return next((c for c in node.children() if c.kind() == kind), None)
+
+
+def last_named(node: SgNode) -> SgNode | None:
+    named = [c for c in node.children() if c.is_named()]
+    return named[-1] if named else None
+
+
+def last_block(node: SgNode) -> SgNode | None:
+    blocks = [c for c in node.children() if c.kind() == "block"]
+    return blocks[-1] if blocks else None
