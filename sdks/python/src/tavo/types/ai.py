@@ -131,6 +131,8 @@ class SecurityScore(Model):
     open_findings: int = 0
     method: str = ""
     top_deductions: list[dict[str, Any]] = field(default_factory=list)
+    # Why the grade is what it is: the cap that applied and the findings that set it.
+    grade_basis: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
