@@ -30,6 +30,14 @@ def roles_above(role: str) -> tuple[str, ...]:
     return ROLES[role_rank(role) + 1 :]
 
 
+def key_role(key: ApiKey) -> str:
+    """The role a key acts with: its own; for an organisation key without one, admin when
+    it is an admin key, else member."""
+    if key.role in ROLES:
+        return key.role
+    return "admin" if key.is_admin else "member"
+
+
 class UserConflict(StoreError):
     """A change the organisation's users forbid: `reason` is `email_taken` or `last_admin`."""
 
@@ -79,7 +87,9 @@ class UserStore(Protocol):
     async def list_users(
         self, org_id: str, *, role: str | None, offset: int, limit: int
     ) -> Page: ...
-    async def users_by_email(self, email: str) -> list[User]: ...
+    async def users_by_email(self, email: str, org_name: str | None = None) -> list[User]:
+        """The users with that address (in the organisation named, when one is)."""
+        ...
     async def user_by_invitation(self, invitation_hash: str) -> User | None: ...
     async def accept_invitation(
         self, invitation_hash: str, password_hash: str, name: str | None,
@@ -142,11 +152,14 @@ class SqlUserStore(SqlAggregate):
             )).all()
         return Page([User(**row._mapping) for row in rows], int(total))
 
-    async def users_by_email(self, email: str) -> list[User]:
+    async def users_by_email(self, email: str, org_name: str | None = None) -> list[User]:
+        query = select(users).where(_U.email == email).order_by(_U.created_at)
+        if org_name is not None:
+            query = query.join(organizations, organizations.c.id == _U.org_id).where(
+                organizations.c.name == org_name
+            )
         async with self._db.read() as connection:
-            rows = (await connection.execute(
-                select(users).where(_U.email == email).order_by(_U.created_at)
-            )).all()
+            rows = (await connection.execute(query)).all()
         return [User(**row._mapping) for row in rows]
 
     async def user_by_invitation(self, invitation_hash: str) -> User | None:
