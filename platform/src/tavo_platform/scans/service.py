@@ -233,8 +233,10 @@ class ScanService:
             self.enqueue(created.scans)
         return created.scans
 
-    async def fire_schedule(self, schedule: Schedule, following: datetime) -> Scan | None:
-        """The scan of a schedule's due tick, and the schedule moved to `following`, once
+    async def fire_schedule(
+        self, schedule: Schedule, tick: datetime, following: datetime
+    ) -> Scan | None:
+        """The scan of a schedule's due `tick`, and the schedule moved to `following`, once
         across processes (None: the repository is gone, or another process fired it)."""
         repository = await self._store.get_repository(schedule.org_id, schedule.repository_id)
         if repository is None:
@@ -247,7 +249,7 @@ class ScanService:
             repository_id=repository.id,
             branch=schedule.ref or repository.default_branch,
         )
-        scan = await self._store.fire_schedule(schedule, following, new)
+        scan = await self._store.fire_schedule(schedule, tick, following, new)
         if scan is not None:
             self.enqueue([scan])
         return scan

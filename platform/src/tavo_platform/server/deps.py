@@ -14,6 +14,7 @@ from tavo_platform.server.ratelimit import (
     rate_limit_details,
     rate_limit_headers,
 )
+from tavo_platform.server.roles import check_role
 from tavo_platform.server.state import AppState, app_state
 
 RATE_LIMIT_STATE = "tavo_rate_limit"
@@ -61,6 +62,7 @@ async def authenticated(request: Request) -> Principal:
     state = app_state(request)
     principal = await state.auth.authenticate(request)
     _within_scope(principal, request)
+    check_role(principal, request)  # server/roles.py: the role each route needs
     conditional = request.method in ("GET", "HEAD") and "if-none-match" in request.headers
     decision = await state.limiter.hit_request(principal)
     request.scope.setdefault("state", {})[RATE_LIMIT_STATE] = decision

@@ -58,7 +58,18 @@ public final class Transport {
 
     /** The whole response; the permit is held until its body is read. */
     public CompletableFuture<Response> send(Request request) {
+        return send(request, false);
+    }
+
+    /**
+     * The whole response; with {@code blocking}, sent and read in this thread (waiting here for a
+     * permit too), the future returned complete.
+     */
+    public CompletableFuture<Response> send(Request request, boolean blocking) {
         HttpRequest wire = toHttp(request);
+        if (blocking) {
+            return sendHere(wire, request);
+        }
         return limiter.acquire().thenCompose(permit -> {
             CompletableFuture<HttpResponse<byte[]>> sent;
             try {
@@ -75,6 +86,39 @@ public final class Transport {
                 return toResponse(response.statusCode(), response.headers().map(), response.body(), response.version());
             });
         });
+    }
+
+    private CompletableFuture<Response> sendHere(HttpRequest wire, Request request) {
+        CompletableFuture<Void> permit = limiter.acquire();
+        try {
+            permit.get();
+        } catch (InterruptedException interrupted) {
+            if (!permit.cancel(false)) {
+                limiter.release(); // handed over meanwhile
+            }
+            Thread.currentThread().interrupt();
+            return CompletableFuture.failedFuture(new TavoException("interrupted while waiting for a connection", interrupted));
+        } catch (java.util.concurrent.ExecutionException failed) {
+            return CompletableFuture.failedFuture(translate(failed.getCause(), request));
+        }
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(wire, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return CompletableFuture.failedFuture(new TavoException(request.method() + " " + request.url()
+                    + " was interrupted", interrupted));
+        } catch (IOException | RuntimeException error) {
+            return CompletableFuture.failedFuture(translate(error, request));
+        } finally {
+            limiter.release();
+        }
+        try {
+            return CompletableFuture.completedFuture(
+                    toResponse(response.statusCode(), response.headers().map(), response.body(), response.version()));
+        } catch (RuntimeException error) {
+            return CompletableFuture.failedFuture(error);
+        }
     }
 
     /**
