@@ -45,6 +45,22 @@ class BlockingCallsTest {
     }
 
     @Test
+    void asyncCallsStartNoThreadPerRequest() {
+        TavoClient client = SERVER.client(SERVER.unlimitedKey()).withMaxConnections(8).build();
+        client.scanManagement().listScans();
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long startedBefore = threads.getTotalStartedThreadCount();
+        List<CompletableFuture<?>> calls = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            calls.add(client.scanManagement().listScansAsync());
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
+        long started = threads.getTotalStartedThreadCount() - startedBefore;
+        // Other test classes run alongside and start some threads of their own.
+        assertTrue(started < 100, "200 async calls started " + started + " threads");
+    }
+
+    @Test
     void aBlockingBulkCallSendsItsPartsSideBySide() {
         Set<Thread> answeredIn = ConcurrentHashMap.newKeySet();
         TavoClient client = SERVER.client(SERVER.unlimitedKey()).withResponseHook(response -> answeredIn.add(Thread.currentThread()))
