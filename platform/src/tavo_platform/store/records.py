@@ -31,6 +31,9 @@ class ApiKey:
     expires_at: datetime | None
     revoked_at: datetime | None
     scope: str = "full"
+    user_id: str | None = None  # a user's key; None: the organisation's
+    role: str | None = None  # None: admin for admin keys, else member
+    kind: str = "api"  # api, or session (a dashboard sign-in with a password)
 
 
 @dataclass(frozen=True, slots=True)

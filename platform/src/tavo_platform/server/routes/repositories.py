@@ -18,11 +18,11 @@ from starlette.responses import Response
 
 from tavo_platform.fetch import FetchError
 from tavo_platform.fetch.urls import MAX_URL_LENGTH, check_repository_url
+from tavo_platform.scans.checks import repository_name
 from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.errors import APIError, not_found
 from tavo_platform.server.pagination import window
 from tavo_platform.server.responses import JSONResponse
-from tavo_platform.server.routes.scans import repository_name
 from tavo_platform.server.state import AppState
 from tavo_platform.server.views import iso, repository_view, scan_view
 from tavo_platform.store.records import Repository, Scan

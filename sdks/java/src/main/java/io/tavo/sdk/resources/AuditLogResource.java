@@ -17,11 +17,11 @@ public final class AuditLogResource extends Resource {
         super(api);
     }
 
-    public AuditLog listAuditLog() { return await(listAuditLogAsync(null, null, null, null)); }
+    public AuditLog listAuditLog() { return await(() -> listAuditLogAsync(null, null, null, null)); }
 
     /** Entries newest first; {@code action} is a prefix ("webhook."); any argument may be null. */
     public AuditLog listAuditLog(String action, String targetId, Integer offset, Integer limit) {
-        return await(listAuditLogAsync(action, targetId, offset, limit));
+        return await(() -> listAuditLogAsync(action, targetId, offset, limit));
     }
 
     public CompletableFuture<AuditLog> listAuditLogAsync() { return listAuditLogAsync(null, null, null, null); }
