@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from tavo_platform.enums import ScanStatus
 from tavo_platform.jobs.execution import (
     ScanCancelled,
     ScanJob,
@@ -177,7 +178,7 @@ def _kill(process: Any) -> None:
 def _outcome(kind: str, payload: Any) -> dict[str, Any]:
     if kind == "ok":
         return dict(payload)
-    if kind == "cancelled":
+    if kind == ScanStatus.CANCELLED:
         raise ScanCancelled()
     if kind == "limit":
         raise ScanLimitExceeded(str(payload))

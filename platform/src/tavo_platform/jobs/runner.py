@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tavo_platform.encryption import SecretBox, SecretError, secret_box
+from tavo_platform.enums import ScanStatus
 from tavo_platform.fetch import FetchError
 from tavo_platform.fetch.git import GitCredentials, clone, head_commit
 from tavo_platform.fetch.urls import check_repository_url
@@ -91,11 +92,11 @@ class ScanRunner:
             if cancel_flag.exists():
                 raise ScanCancelled()
             outcome = await self._perform(scan, work, cancel_flag)
-            status = "completed"
+            status = ScanStatus.COMPLETED
         except ScanCancelled:
-            outcome, status = _NOTHING, "cancelled"
+            outcome, status = _NOTHING, ScanStatus.CANCELLED
         except (FetchError, ScanLimitExceeded, ScanProcessDied, GaveUp) as failure:
-            outcome, status, error = _NOTHING, "failed", str(failure)
+            outcome, status, error = _NOTHING, ScanStatus.FAILED, str(failure)
         except StoreUnavailable as failure:
             # Not the scan's fault: leave it running; its lease lapses and it runs again.
             log.warning("scan %s interrupted (it will run again): %s", scan.id, failure)
@@ -103,13 +104,13 @@ class ScanRunner:
             return None
         except Exception:
             log.exception("scan %s failed", scan.id)
-            outcome, status, error = _NOTHING, "failed", "internal error while scanning"
+            outcome, status, error = _NOTHING, ScanStatus.FAILED, "internal error while scanning"
         finally:
             keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeper
-        if status == "completed" and cancel_flag.exists():
-            outcome, status = _NOTHING, "cancelled"
+        if status == ScanStatus.COMPLETED and cancel_flag.exists():
+            outcome, status = _NOTHING, ScanStatus.CANCELLED
         try:
             recorded = await self._finish(scan.id, worker, status, outcome, error)
         finally:
@@ -139,7 +140,7 @@ class ScanRunner:
             # The results themselves cannot be stored: running the scan again would fail the
             # same way forever, so close it as failed instead.
             log.exception("could not store the results of scan %s", scan_id)
-            status, error = "failed", "internal error while storing the results"
+            status, error = ScanStatus.FAILED, "internal error while storing the results"
             try:
                 kept = await self._store.finish_scan(
                     scan_id, worker, status=status, summary=None, results=[], error=error

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 
 from tavo_platform.jobs.interface import JobDispatcher
+from tavo_platform.scans.service import ScanService
 from tavo_platform.store.interface import Store, StoreUnavailable
-from tavo_platform.store.records import NewScan
 from tavo_platform.store.schedules import Schedule
 
 log = logging.getLogger("tavo.schedules")
@@ -68,7 +68,8 @@ def latest_due_tick(cron: str, timezone: str, due: datetime, moment: datetime) -
 class Scheduler:
     def __init__(self, store: Store, jobs: JobDispatcher) -> None:
         self._store = store
-        self._jobs = jobs
+        # Scans of due ticks are made by the scans service, like every other scan.
+        self._scans = ScanService(store, jobs)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -105,19 +106,4 @@ class Scheduler:
         except InvalidSchedule as error:  # e.g. a time zone removed from the system's data
             log.error("schedule %s cannot run: %s", schedule.id, error)
             return False
-        repository = await self._store.get_repository(schedule.org_id, schedule.repository_id)
-        if repository is None:
-            return False
-        new = NewScan(
-            org_id=schedule.org_id,
-            source="git",
-            scan_type=schedule.scan_type,
-            repository_url=repository.url,
-            repository_id=repository.id,
-            branch=schedule.ref or repository.default_branch,
-        )
-        scan = await self._store.fire_schedule(schedule, tick, following, new)
-        if scan is None:
-            return False
-        self._jobs.notify(scan.id)
-        return True
+        return await self._scans.fire_schedule(schedule, tick, following) is not None

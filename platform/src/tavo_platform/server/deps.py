@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from tavo_platform.scans import Charger
 from tavo_platform.server.auth import Principal
 from tavo_platform.server.errors import APIError
 from tavo_platform.server.ratelimit import (
@@ -18,6 +19,15 @@ from tavo_platform.server.state import AppState, app_state
 
 RATE_LIMIT_STATE = "tavo_rate_limit"
 REFUND_STATE = "tavo_rate_limit_refund"
+
+
+def scan_budget(state: AppState, principal: Principal) -> Charger[Decision]:
+    """The caller's scan-creation budget as the scans service charges it."""
+
+    async def charge() -> Decision:
+        return await state.limiter.hit_scan_creation(principal)
+
+    return charge
 
 
 def rate_limited(decision: Decision, message: str) -> APIError:

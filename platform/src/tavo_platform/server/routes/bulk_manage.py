@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from tavo_platform.enums import ScanStatus
 from tavo_platform.jobs.runner import discard_upload
 from tavo_platform.server.audit import audit
 from tavo_platform.server.deps import Caller, State
@@ -72,7 +73,7 @@ async def bulk_cancel(
             results.append({"index": index, "id": scan_id, "success": False,
                             "error": _error("NOT_FOUND", "scan not found")})
             continue
-        if before.status == "queued" and after.status == "cancelled":
+        if before.status == ScanStatus.QUEUED and after.status == ScanStatus.CANCELLED:
             await asyncio.to_thread(discard_upload, state.settings, after.upload_path)
         results.append({"index": index, "id": scan_id, "success": True,
                         "cancelled": not before.finished, "scan": scan_view(after)})
@@ -94,7 +95,7 @@ async def bulk_delete(
         if scan is None:
             results.append({"index": index, "id": scan_id, "success": False,
                             "error": _error("NOT_FOUND", "scan not found")})
-        elif scan.status == "running":
+        elif scan.status == ScanStatus.RUNNING:
             results.append({"index": index, "id": scan_id, "success": False,
                             "error": _error("SCAN_RUNNING", "cancel the scan before deleting it")})
         elif await state.store.delete_scan(caller.org_id, scan_id) is None:

@@ -45,6 +45,23 @@ class BlockingCallsTest {
     }
 
     @Test
+    void asyncCallsStartNoThreadPerRequest() {
+        // Each response is seen in the thread that completed its call: where the JDK's sendAsync
+        // started a thread per completion, 200 calls meant about 200 threads.
+        Set<Thread> answeredIn = ConcurrentHashMap.newKeySet();
+        TavoClient client = SERVER.client(SERVER.unlimitedKey()).withMaxConnections(8)
+                .withResponseHook(response -> answeredIn.add(Thread.currentThread())).build();
+        client.scanManagement().listScans();
+        answeredIn.clear();
+        List<CompletableFuture<?>> calls = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            calls.add(client.scanManagement().listScansAsync());
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
+        assertTrue(answeredIn.size() <= 40, "200 async calls were answered in " + answeredIn.size() + " threads");
+    }
+
+    @Test
     void aBlockingBulkCallSendsItsPartsSideBySide() {
         Set<Thread> answeredIn = ConcurrentHashMap.newKeySet();
         TavoClient client = SERVER.client(SERVER.unlimitedKey()).withResponseHook(response -> answeredIn.add(Thread.currentThread()))

@@ -62,6 +62,7 @@ public final class ApiClient {
     private final KeyPool keys;
     private final Metrics metrics = new Metrics();
     private final Map<String, String> baseHeaders;
+    private final Map<String, String> authorization = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ApiClient(Config config, Transport transport, HttpCache cache) {
         this.config = config;
@@ -162,8 +163,11 @@ public final class ApiClient {
         if (!query.isEmpty()) {
             url = url + "?" + query;
         }
-        Map<String, String> headers = new LinkedHashMap<>(baseHeaders);
+        String method = request.method();
         byte[] body = request.body();
+        boolean plain = body == null && request.json() == null && request.contentType() == null && !method.equals("POST");
+        // A plain GET or DELETE sends the client's headers as they are: no copy.
+        Map<String, String> headers = plain ? baseHeaders : new LinkedHashMap<>(baseHeaders);
         if (request.json() != null) {
             body = Json.write(request.json());
             headers.put("Content-Type", "application/json");
@@ -174,7 +178,6 @@ public final class ApiClient {
             body = gzip(body);
             headers.put("Content-Encoding", "gzip");
         }
-        String method = request.method();
         if (method.equals("POST")) {
             // One key for every attempt of this call: a retried POST is done once.
             String key = request.idempotencyKey();
@@ -182,7 +185,7 @@ public final class ApiClient {
         }
         boolean replaySafe = !method.equals("POST") && !method.equals("PATCH") || headers.containsKey("Idempotency-Key");
         Duration timeout = request.timeout() != null ? request.timeout() : config.readTimeout();
-        return new Prepared(method, url, Map.copyOf(headers), body, request.scope(),
+        return new Prepared(method, url, plain ? headers : Map.copyOf(headers), body, request.scope(),
                 request.cacheable() && method.equals("GET"), replaySafe, timeout, BLOCKING.get()[0]);
     }
 
@@ -297,8 +300,9 @@ public final class ApiClient {
     }
 
     private Request wire(Prepared prepared, String key, Map<String, String> extra) {
-        Map<String, String> headers = new LinkedHashMap<>(prepared.headers());
-        headers.put("Authorization", "Bearer " + key);
+        Map<String, String> headers = new LinkedHashMap<>(prepared.headers().size() + extra.size() + 2);
+        headers.putAll(prepared.headers());
+        headers.put("Authorization", authorization.computeIfAbsent(key, k -> "Bearer " + k));
         headers.putAll(extra);
         return new Request(prepared.method(), prepared.url(), headers, prepared.body(), prepared.timeout());
     }
