@@ -139,10 +139,6 @@ def serve(
     ] = False,
 ) -> None:
     """Run the API server (HTTP/1.1 and HTTP/2; TLS when a certificate is configured)."""
-    from granian import Granian
-    from granian.constants import HTTPModes, Interfaces
-    from granian.http import HTTP1Settings
-
     settings = _settings(host=host, port=port, workers=workers, data_dir=data_dir)
     if not share_port:
         _check_port_free(settings.host, settings.port)
@@ -160,7 +156,16 @@ def serve(
     scheme = "https" if settings.tls_certificate else "http"
     typer.echo(f"Tavo API on {scheme}://{settings.host}:{settings.port}/api/v1 "
                f"(docs: /api/v1/docs, data: {settings.data_dir})")
-    Granian(
+    _granian(settings).serve()
+
+
+def _granian(settings: Settings) -> Any:
+    """The HTTP server (Granian) running the app factory in `settings.workers` processes."""
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+
+    return Granian(
         "tavo_platform.server.app:app_from_environment",
         factory=True,
         interface=Interfaces.ASGI,
@@ -175,7 +180,7 @@ def serve(
         http1_settings=HTTP1Settings(
             header_read_timeout=int(settings.request_header_timeout_seconds * 1000)
         ),
-    ).serve()
+    )
 
 
 def _store(data_dir: Path | None, database_url: str | None) -> tuple[Settings, SqlStore]:

@@ -101,7 +101,7 @@ class ParityTest {
         assertTrue(missing.isEmpty(), "Java lacks: " + missing);
         assertTrue(checked >= 30, "too few Python methods found: " + checked);
         assertEquals(Set.of("aiAnalysis", "auditLog", "findings", "repositories", "scanBulkOperations", "scanManagement",
-                "scanRules", "schedules", "usage", "webhooks"), resources);
+                "scanRules", "schedules", "usage", "users", "webhooks"), resources);
     }
 
     private static void assertReturns(Class<?> type, String name, Class<?> expected) {
