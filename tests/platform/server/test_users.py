@@ -272,6 +272,9 @@ def test_sign_in_names_the_organisation_and_throttles_guessing(api: InProcessApi
     assert signed.status_code == 200, signed.text
     globex = client.get("/api/v1/users", headers=bearer(org_admin_key(api, "globex"))).json()
     assert signed.json()["key"]["org_id"] == globex["items"][0]["org_id"]
+    first_org = refused["details"]["organizations"][0]
+    by_id = client.post("/ui/session", json={**both, "organization": first_org})
+    assert by_id.status_code == 200, by_id.text
     error(client.post("/ui/session", json={**both, "organization": "initech"}), 401,
           "INVALID_CREDENTIALS")
     guess = {"email": "sam@example.com", "password": "guess", "organization": "acme"}
