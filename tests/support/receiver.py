@@ -1,5 +1,6 @@
 """A webhook receiver on a loopback port: records every request (headers and raw body) and
-answers with the status codes it is told to, in order (then 200)."""
+answers with the status codes it is told to, in order (then 200); `answers_by_event` gives
+codes for one event type only (deliveries of different events may arrive in any order)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class Received:
 class Receiver:
     port: int = 0
     answers: list[int] = field(default_factory=list)
+    answers_by_event: dict[str, list[int]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -34,7 +36,7 @@ class Receiver:
                 body = self.rfile.read(length)
                 with receiver._lock:
                     receiver.received.append(Received(self.path, dict(self.headers), body))
-                    status = receiver.answers.pop(0) if receiver.answers else 200
+                    status = receiver._answer_for(self.headers.get("Tavo-Event", ""))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -46,6 +48,12 @@ class Receiver:
         self.port = int(self._server.server_address[1])
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
+
+    def _answer_for(self, event: str) -> int:
+        for_event = self.answers_by_event.get(event)
+        if for_event:
+            return for_event.pop(0)
+        return self.answers.pop(0) if self.answers else 200
 
     def stop(self) -> None:
         if self._server is not None:

@@ -104,3 +104,29 @@ def test_a_killed_scan_process_fails_only_its_scan(tmp_path: Path) -> None:
     assert isinstance(killed, ScanProcessDied) and "SIGKILL" in str(killed)
     assert other["summary"]["total"] == 3 and after["summary"]["total"] == 3
     assert processes.healthy
+
+
+def test_a_dead_forkserver_fails_no_scan(tmp_path: Path) -> None:
+    """The forkserver every scan process is forked from is killed while a scan runs: the
+    running scan finishes (its process does not depend on the forkserver) and the next
+    scan starts from a new forkserver."""
+    from multiprocessing import forkserver
+
+    processes = ScanProcesses()
+    slow = job(tree(tmp_path / "slow", 40), tmp_path / "a")
+    quick = job(tree(tmp_path / "quick", 1, 3), tmp_path / "b")
+
+    async def scenario() -> tuple[Any, Any]:
+        running = asyncio.create_task(processes.run(slow, GENEROUS, never))
+        while not processes.children():
+            await asyncio.sleep(0.05)
+        server_pid = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+        os.kill(server_pid, signal.SIGKILL)
+        await asyncio.sleep(0.2)
+        after = await processes.run(quick, GENEROUS, never)
+        return await running, after
+
+    finished, after = run(scenario())
+    assert finished["summary"]["total"] == 40 * 200
+    assert after["summary"]["total"] == 3
+    assert processes.healthy

@@ -4,39 +4,25 @@
 When an endpoint, field or status code changes on purpose, regenerate the snapshot and
 commit it with the change (the diff then shows reviewers exactly what moved):
 
-    TAVO_UPDATE_OPENAPI_SNAPSHOT=1 .venv/bin/pytest tests/platform/server/test_openapi_snapshot.py
+    .venv/bin/python -m tools.openapi_snapshot
 
-The package version is left out of the
-comparison: a release bump is not an API change.
+(or run this test with TAVO_UPDATE_OPENAPI_SNAPSHOT=1).
+The package version is left out of the comparison: a release bump is not an API change.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import os
 from pathlib import Path
-from typing import Any
 
-from tavo_platform.server.app import create_app
-from tavo_platform.settings import Settings
+from tools.openapi_snapshot import COMMAND, SNAPSHOT, current_document, rendered
 
-SNAPSHOT = Path(__file__).with_name("openapi_snapshot.json")
 UPDATE_VARIABLE = "TAVO_UPDATE_OPENAPI_SNAPSHOT"
 
 
-def current_document(tmp_path: Path) -> dict[str, Any]:
-    document = create_app(Settings(data_dir=tmp_path / "data")).openapi()
-    document["info"].pop("version", None)
-    return document
-
-
-def rendered(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"
-
-
 def test_openapi_document_matches_the_snapshot(tmp_path: Path) -> None:
-    text = rendered(current_document(tmp_path))
+    text = rendered(current_document(tmp_path / "data"))
     if os.environ.get(UPDATE_VARIABLE) == "1":
         SNAPSHOT.write_text(text, encoding="utf-8")
     expected = SNAPSHOT.read_text(encoding="utf-8")
@@ -51,7 +37,7 @@ def test_openapi_document_matches_the_snapshot(tmp_path: Path) -> None:
             )
         )
         raise AssertionError(
-            f"the OpenAPI document changed (if on purpose: {UPDATE_VARIABLE}=1, see the "
-            f"module docstring):\n{diff[:20_000]}"
+            "the OpenAPI document changed. If on purpose, regenerate the snapshot with "
+            f"`{COMMAND}` and commit it with the change (the diff shows what moved):\n"
+            f"{diff[:20_000]}"
         )
-

@@ -364,3 +364,27 @@ def test_the_page_is_served_with_a_strict_policy(server: LiveServer) -> None:
     module = '<script type="module" src="/ui/static/app.js">'
     assert "<script" not in response.text.replace(module, "")  # no inline script
     assert json.loads(httpx.get(server.base_url + "/ui/session", timeout=30).text)["error"]
+
+
+def test_a_user_signs_in_with_email_and_password(browser: Browser, server: LiveServer) -> None:
+    admin = {"Authorization": f"Bearer {server.admin_key}"}
+    invited = httpx.post(server.base_url + "/api/v1/users", headers=admin, timeout=30,
+                         json={"email": "pat@example.com", "role": "viewer"})
+    assert invited.status_code == 201, invited.text
+    accepted = httpx.post(server.base_url + "/api/v1/invitations/accept", timeout=30,
+                          json={"token": invited.json()["invitation"]["token"],
+                                "password": "a long enough passphrase"})
+    assert accepted.status_code == 200, accepted.text
+    page = browser.new_page(base_url=server.base_url)
+    page.goto("/ui/")
+    page.fill("#email", "pat@example.com")
+    page.fill("#password", "not the passphrase")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".notice-error")
+    assert "wrong" in page.inner_text(".notice-error")
+    page.fill("#password", "a long enough passphrase")
+    page.click("button[type=submit]")
+    page.wait_for_selector("main[data-ready=true] h1")
+    assert page.inner_text("main h1") == "Overview"
+    assert "viewer" in page.inner_text("#who")
+    page.close()

@@ -70,6 +70,8 @@ PUBLIC_NAMES = [
     "Timeout",
     "WebhookVerificationError",
     "__version__",
+    "accept_invitation",
+    "accept_invitation_async",
     "verify_webhook",
 ]
 
@@ -97,7 +99,7 @@ def test_public_namespace_is_curated() -> None:
     for name in tavo.__all__:
         assert getattr(tavo, name) is not None
     assert not [n for n in dir(tavo) if not n.startswith("_") and n not in tavo.__all__
-                and n not in ("pagination", "resources", "types", "webhooks")]
+                and n not in ("invitations", "pagination", "resources", "types", "webhooks")]
 
 
 def test_models_read_like_the_json_they_came_from() -> None:

@@ -29,6 +29,7 @@ from tavo_platform.analysis.interface import (
     UnknownModel,
 )
 from tavo_platform.analysis.registry import ModelRegistry
+from tavo_platform.enums import ScanStatus
 from tavo_platform.findings.lifecycle import scope_of
 from tavo_platform.settings import Settings
 from tavo_platform.store.interface import Store, StoreUnavailable
@@ -139,10 +140,10 @@ class AnalysisService:
         assert analysis.worker is not None
         worker = analysis.worker
         keeper = asyncio.create_task(self._keep_lease(analysis.id, worker))
-        status, result, error = "failed", None, None
+        status, result, error = ScanStatus.FAILED, None, None
         try:
             result = await self._analyze(analysis)
-            status = "completed"
+            status = ScanStatus.COMPLETED
         except AnalysisError as failure:
             error = str(failure) or type(failure).__name__
         except StoreUnavailable:
@@ -181,7 +182,7 @@ class AnalysisService:
         scan = await self.store.get_scan(analysis.org_id, analysis.scan_id)
         if scan is None:
             raise AnalysisError("the scan no longer exists")
-        if scan.status != "completed":
+        if scan.status != ScanStatus.COMPLETED:
             raise AnalysisError(f"the scan is {scan.status}, not completed")
         try:
             model = self.registry.get(analysis.model)

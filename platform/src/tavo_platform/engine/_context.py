@@ -145,7 +145,9 @@ class _FileFacts(_EntryPoints):
         return None
 
     def _arguments(self, start: Position, end: Position, scope: SgNode) -> SgNode | None:
-        """The first argument list inside the span: the flagged call's arguments."""
+        """The flagged call's arguments: the argument list that ends where the span ends
+        (in `User.objects.filter(a=1).extra(where=w)` that is `(where=w)`, not the
+        receiver's `(a=1)`), else the first argument list inside the span."""
         key = start_of(scope)
         if key not in self._argument_lists:
             self._argument_lists[key] = [
@@ -155,12 +157,15 @@ class _FileFacts(_EntryPoints):
                     {"rule": {"any": [{"kind": k} for k in sorted(self.syntax.argument_lists)]}},
                 )
             ]
+        first = None
         for node_start, node_end, node in self._argument_lists[key]:
             if node_start >= end:
                 break
             if node_start >= start and node_end <= end:
-                return node
-        return None
+                if node_end == end:
+                    return node
+                first = first or node
+        return first
 
     def _only_constants(
         self, arguments: SgNode, names: Names, flow: Flow, in_function: bool

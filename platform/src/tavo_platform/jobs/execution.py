@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tavo_platform.engine import WalkOptions, scan_path
+from tavo_platform.enums import ScanStatus
 from tavo_platform.rules.catalog import redaction_rules_for
 from tavo_platform.rules.loader import load_builtin_rules, load_rule_text
 from tavo_platform.rules.model import Rule
@@ -56,7 +57,7 @@ def child_main(job: ScanJob, limits: ScanLimits, sender: Any) -> None:
     try:
         outcome: tuple[str, Any] = ("ok", run_scan_job(job, limits))
     except ScanCancelled:
-        outcome = ("cancelled", None)
+        outcome = (ScanStatus.CANCELLED, None)
     except ScanLimitExceeded as error:
         outcome = ("limit", str(error))
     except Exception as error:  # reported as the scan's failure; the parent logs it

@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 
 from tavo_platform.jobs.interface import JobDispatcher
+from tavo_platform.scans.service import ScanService
 from tavo_platform.store.interface import Store, StoreUnavailable
-from tavo_platform.store.records import NewScan
 from tavo_platform.store.schedules import Schedule
 
 log = logging.getLogger("tavo.schedules")
@@ -53,10 +53,23 @@ def next_tick(cron: str, timezone: str, after: datetime) -> datetime:
     return following.astimezone(UTC)
 
 
+def latest_due_tick(cron: str, timezone: str, due: datetime, moment: datetime) -> datetime:
+    """The last tick at or before `moment` (never earlier than `due`, the schedule's first
+    unfired tick): after downtime, the one run stands for the latest missed tick."""
+    local = (moment + timedelta(microseconds=1)).astimezone(zone(timezone))
+    try:
+        previous = croniter(cron, local).get_prev(datetime)
+    except (CroniterBadCronError, CroniterBadDateError, ValueError) as error:
+        raise InvalidSchedule(f"invalid cron expression {cron!r}: {error}") from None
+    assert isinstance(previous, datetime)
+    return max(due, previous.astimezone(UTC))
+
+
 class Scheduler:
     def __init__(self, store: Store, jobs: JobDispatcher) -> None:
         self._store = store
-        self._jobs = jobs
+        # Scans of due ticks are made by the scans service, like every other scan.
+        self._scans = ScanService(store, jobs)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -78,8 +91,8 @@ class Scheduler:
                 log.exception("firing schedules failed")
             await asyncio.sleep(POLL_SECONDS)
 
-    async def fire_due(self) -> int:
-        moment = datetime.now(UTC)
+    async def fire_due(self, moment: datetime | None = None) -> int:
+        moment = moment or datetime.now(UTC)
         fired = 0
         for schedule in await self._store.due_schedules(moment, BATCH):
             if await self._fire(schedule, moment):
@@ -89,22 +102,8 @@ class Scheduler:
     async def _fire(self, schedule: Schedule, moment: datetime) -> bool:
         try:
             following = next_tick(schedule.cron, schedule.timezone, moment)
+            tick = latest_due_tick(schedule.cron, schedule.timezone, schedule.next_run_at, moment)
         except InvalidSchedule as error:  # e.g. a time zone removed from the system's data
             log.error("schedule %s cannot run: %s", schedule.id, error)
             return False
-        repository = await self._store.get_repository(schedule.org_id, schedule.repository_id)
-        if repository is None:
-            return False
-        new = NewScan(
-            org_id=schedule.org_id,
-            source="git",
-            scan_type=schedule.scan_type,
-            repository_url=repository.url,
-            repository_id=repository.id,
-            branch=schedule.ref or repository.default_branch,
-        )
-        scan = await self._store.fire_schedule(schedule, following, new)
-        if scan is None:
-            return False
-        self._jobs.notify(scan.id)
-        return True
+        return await self._scans.fire_schedule(schedule, tick, following) is not None

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from tavo_platform.enums import ScanStatus
 from tavo_platform.remote.client import Remote, RemoteError, pack
 
 remote_app = typer.Typer(help="Talk to a Tavo server.", no_args_is_help=True,
@@ -159,7 +160,7 @@ def scan(
             typer.echo(created["id"])
             return
         status = _follow(remote, created["id"], timeout)
-        if status["status"] != "completed":
+        if status["status"] != ScanStatus.COMPLETED:
             raise RemoteError(f"scan {created['id']} {status['status']}: "
                               f"{status.get('error') or ''}".rstrip(": "))
         finished = remote.call("GET", f"/api/v1/scans/{created['id']}")

@@ -40,6 +40,8 @@ from tavo_platform.server.routes import (
     schedules,
     uploads,
     usage,
+    user_keys,
+    users,
     webhooks,
 )
 from tavo_platform.server.state import AppState
@@ -150,6 +152,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hooks.router,
         usage.router,
         audit_log.router,
+        users.router,
+        user_keys.router,
     ):
         app.include_router(router)
     if settings.dashboard:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from tavo_platform.scans import Charger
 from tavo_platform.server.auth import Principal
 from tavo_platform.server.errors import APIError
 from tavo_platform.server.ratelimit import (
@@ -13,10 +14,20 @@ from tavo_platform.server.ratelimit import (
     rate_limit_details,
     rate_limit_headers,
 )
+from tavo_platform.server.roles import check_role
 from tavo_platform.server.state import AppState, app_state
 
 RATE_LIMIT_STATE = "tavo_rate_limit"
 REFUND_STATE = "tavo_rate_limit_refund"
+
+
+def scan_budget(state: AppState, principal: Principal) -> Charger[Decision]:
+    """The caller's scan-creation budget as the scans service charges it."""
+
+    async def charge() -> Decision:
+        return await state.limiter.hit_scan_creation(principal)
+
+    return charge
 
 
 def rate_limited(decision: Decision, message: str) -> APIError:
@@ -68,6 +79,7 @@ async def authenticated(request: Request) -> Principal:
     state = app_state(request)
     principal = await state.auth.authenticate(request)
     within_scope(principal, request.method, request.url.path)
+    check_role(principal, request)  # server/roles.py: the role each route needs
     conditional = request.method in ("GET", "HEAD") and "if-none-match" in request.headers
     await count_request(request, state, principal, conditional)
     return principal

@@ -1,4 +1,8 @@
-"""One error envelope for every failure: {"success": false, "error": {code, message, details}}."""
+"""One error envelope for every failure: {"success": false, "error": {code, message, details}}.
+
+The domain errors services raise (tavo_platform/errors.py) are mapped to a status code and
+this envelope here and nowhere else: `api_error(error)`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,14 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from tavo_platform.errors import (
+    BudgetExceeded,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+)
 from tavo_platform.server.responses import JSONResponse
 from tavo_platform.store.interface import StoreUnavailable
 
@@ -53,6 +65,43 @@ def not_found(noun: str) -> APIError:
     return APIError(404, "NOT_FOUND", f"{noun} not found")
 
 
+# Most specific first: the first class an error is an instance of gives its status.
+_DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (Invalid, 422),
+    (Conflict, 409),
+    (Forbidden, 403),
+    (BudgetExceeded, 429),
+)
+
+
+def api_error(error: DomainError) -> APIError:
+    """The HTTP form of a service's refusal (status, envelope, headers): the one mapping."""
+    status = next((code for kind, code in _DOMAIN_STATUS if isinstance(error, kind)), 400)
+    if isinstance(error, BudgetExceeded):
+        from tavo_platform.server.ratelimit import (  # ratelimit imports this module
+            Decision,
+            rate_limit_details,
+            rate_limit_headers,
+        )
+
+        if isinstance(error.decision, Decision):
+            return APIError(
+                status,
+                error.code,
+                error.message,
+                {**rate_limit_details(error.decision), **error.details},
+                headers=rate_limit_headers(error.decision),
+            )
+    return APIError(status, error.code, error.message, error.details)
+
+
+def item_error(error: DomainError) -> dict[str, Any]:
+    """A refusal as one item of a bulk answer (`results[i].error`): the envelope's error."""
+    http = api_error(error)
+    return {"code": http.code, "message": http.message, "details": http.details}
+
+
 def envelope(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"success": False, "error": {"code": code, "message": message, "details": details or {}}}
 
@@ -68,6 +117,11 @@ def error_response(error: APIError) -> JSONResponse:
 async def _api_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, APIError)
     return error_response(error)
+
+
+async def _domain_error(_request: Request, error: Exception) -> Response:
+    assert isinstance(error, DomainError)
+    return error_response(api_error(error))
 
 
 async def _validation_error(_request: Request, error: Exception) -> Response:
@@ -118,6 +172,7 @@ async def _unexpected(request: Request, error: Exception) -> Response:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(APIError, _api_error)
+    app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(StoreUnavailable, _store_unavailable)

@@ -1,12 +1,15 @@
-"""What the running app holds: settings, store, authenticator, limiter, job dispatcher."""
+"""What the running app holds: settings, store, authenticator, limiter, job dispatcher, and
+the scans service over them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from fastapi import Request
 
 from tavo_platform.jobs.interface import JobDispatcher
+from tavo_platform.scans import ScanService
 from tavo_platform.server.auth import Authenticator
 from tavo_platform.server.ratelimit import RateLimiter
 from tavo_platform.settings import Settings
@@ -20,6 +23,11 @@ class AppState:
     auth: Authenticator
     limiter: RateLimiter
     jobs: JobDispatcher
+
+    @cached_property
+    def scans(self) -> ScanService:
+        """Creating, admitting, enqueueing and cancelling scans (tavo_platform/scans)."""
+        return ScanService(self.store, self.jobs, self.settings)
 
 
 def app_state(request: Request) -> AppState:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from tavo_platform.store.records import ApiKey, Repository, Scan
+from tavo_platform.store.users import key_role
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -61,6 +62,9 @@ def key_view(key: ApiKey) -> dict[str, Any]:
         "expires_at": iso(key.expires_at),
         "revoked_at": iso(key.revoked_at),
         "scope": key.scope,
+        "user_id": key.user_id,
+        "role": key_role(key),
+        "kind": key.kind,
     }
 
 

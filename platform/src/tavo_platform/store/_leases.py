@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-QUEUED = "queued"
-RUNNING = "running"
+from tavo_platform.enums import ScanStatus
+
+QUEUED = ScanStatus.QUEUED
+RUNNING = ScanStatus.RUNNING
 
 
 def expired(table: Table, moment: datetime) -> ColumnElement[bool]:

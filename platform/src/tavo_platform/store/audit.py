@@ -26,35 +26,44 @@ class AuditEntry:
     target_id: str | None
     details: dict[str, Any]
     created_at: datetime
+    actor_user_id: str | None = None
+    actor_email: str | None = None
 
 
 class AuditStore(Protocol):
     async def record_audit(
         self, org_id: str, actor: str, action: str, target_type: str, target_id: str | None,
-        details: dict[str, Any],
+        details: dict[str, Any], *, actor_user_id: str | None = None,
+        actor_email: str | None = None,
     ) -> None: ...
     async def list_audit(
-        self, org_id: str, *, action: str | None, target_id: str | None, offset: int, limit: int
+        self, org_id: str, *, action: str | None, target_id: str | None, offset: int, limit: int,
+        actor_user_id: str | None = None,
     ) -> Page: ...
 
 
 class SqlAuditStore(SqlAggregate):
     async def record_audit(
         self, org_id: str, actor: str, action: str, target_type: str, target_id: str | None,
-        details: dict[str, Any],
+        details: dict[str, Any], *, actor_user_id: str | None = None,
+        actor_email: str | None = None,
     ) -> None:
         async with self._db.write() as connection:
             await connection.execute(
                 insert(audit_log).values(
                     org_id=org_id, actor=actor, action=action, target_type=target_type,
                     target_id=target_id, details=details, created_at=datetime.now(UTC),
+                    actor_user_id=actor_user_id, actor_email=actor_email,
                 )
             )
 
     async def list_audit(
-        self, org_id: str, *, action: str | None, target_id: str | None, offset: int, limit: int
+        self, org_id: str, *, action: str | None, target_id: str | None, offset: int, limit: int,
+        actor_user_id: str | None = None,
     ) -> Page:
         condition = _A.org_id == org_id
+        if actor_user_id:
+            condition = condition & (_A.actor_user_id == actor_user_id)
         if action:
             escaped = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             condition = condition & _A.action.like(escaped + "%", escape="\\")

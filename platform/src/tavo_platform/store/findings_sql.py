@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tavo_platform.enums import ScanStatus
 from tavo_platform.findings.lifecycle import (
     Detection,
     Known,
@@ -97,7 +98,7 @@ class FindingsSql(SqlAggregate):
             rows = (
                 await connection.execute(
                     select(scans)
-                    .where(scans.c.status == "completed", scans.c.tracked_at.is_(None))
+                    .where(scans.c.status == ScanStatus.COMPLETED, scans.c.tracked_at.is_(None))
                     .order_by(scans.c.created_at)
                     .limit(limit)
                 )
@@ -261,7 +262,7 @@ async def ingest_in(
     records the scan's results, so readers never see a completed scan whose findings are
     not tracked yet); None when it is not completed or was tracked already."""
     row = (await connection.execute(select(scans).where(scans.c.id == scan_id))).first()
-    if row is None or row.status != "completed" or row.tracked_at is not None:
+    if row is None or row.status != ScanStatus.COMPLETED or row.tracked_at is not None:
         return None
     scan = Scan(**row._mapping)
     scope = scope_of(scan.repository_id, scan.project)
@@ -294,7 +295,7 @@ async def _newer_tracked(connection: AsyncConnection, scan: Scan) -> bool:
             .where(
                 same_scope,
                 scans.c.id != scan.id,
-                scans.c.status == "completed",
+                scans.c.status == ScanStatus.COMPLETED,
                 scans.c.base_ref.is_(None),
                 scans.c.tracked_at.is_not(None),
                 scans.c.created_at > scan.created_at,

@@ -20,6 +20,7 @@ from tavo_platform.store.scan_results import ScanResultStore
 from tavo_platform.store.scans import ScanStore
 from tavo_platform.store.schedules import ScheduleStore
 from tavo_platform.store.usage import UsageStore
+from tavo_platform.store.users import UserStore
 from tavo_platform.store.webhooks import WebhooksStore
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "UsageStore",
+    "UserStore",
     "WebhooksStore",
 ]
 
@@ -55,6 +57,7 @@ class Store(
     RepositoryAdminStore,
     UsageStore,
     AuditStore,
+    UserStore,
     Protocol,
 ):
     async def close(self) -> None: ...

@@ -27,6 +27,9 @@ class KeyStore(Protocol):
         limits: dict[str, int] | None = None,
         expires_at: datetime | None = None,
         scope: str = "full",
+        user_id: str | None = None,
+        role: str | None = None,
+        kind: str = "api",
     ) -> ApiKey: ...
     async def expire_api_key(self, key_id: str, expires_at: datetime) -> ApiKey | None:
         """Moves a key's expiry earlier (key rotation's overlap window)."""
@@ -35,6 +38,41 @@ class KeyStore(Protocol):
     async def list_api_keys(self, org_id: str | None = None) -> list[ApiKey]: ...
     async def revoke_api_key(self, key_id: str, org_id: str | None = None) -> ApiKey | None: ...
     async def count_api_keys(self) -> int: ...
+
+
+def key_values(
+    org_id: str,
+    key_hash: str,
+    prefix: str,
+    tier: str,
+    *,
+    name: str = "",
+    is_admin: bool = False,
+    limits: dict[str, int] | None = None,
+    expires_at: datetime | None = None,
+    scope: str = "full",
+    user_id: str | None = None,
+    role: str | None = None,
+    kind: str = "api",
+) -> dict[str, Any]:
+    """A new api_keys row (the users store inserts some inside its own transactions)."""
+    return {
+        "id": new_id("key"),
+        "org_id": org_id,
+        "name": name,
+        "key_hash": key_hash,
+        "prefix": prefix,
+        "tier": tier,
+        "is_admin": is_admin,
+        "limits": limits,
+        "created_at": now(),
+        "expires_at": expires_at,
+        "revoked_at": None,
+        "scope": scope,
+        "user_id": user_id,
+        "role": role,
+        "kind": kind,
+    }
 
 
 class SqlKeyStore(SqlAggregate):
@@ -74,21 +112,14 @@ class SqlKeyStore(SqlAggregate):
         limits: dict[str, int] | None = None,
         expires_at: datetime | None = None,
         scope: str = "full",
+        user_id: str | None = None,
+        role: str | None = None,
+        kind: str = "api",
     ) -> ApiKey:
-        values: dict[str, Any] = {
-            "scope": scope,
-            "id": new_id("key"),
-            "org_id": org_id,
-            "name": name,
-            "key_hash": key_hash,
-            "prefix": prefix,
-            "tier": tier,
-            "is_admin": is_admin,
-            "limits": limits,
-            "created_at": now(),
-            "expires_at": expires_at,
-            "revoked_at": None,
-        }
+        values = key_values(
+            org_id, key_hash, prefix, tier, name=name, is_admin=is_admin, limits=limits,
+            expires_at=expires_at, scope=scope, user_id=user_id, role=role, kind=kind,
+        )
         async with self._db.write() as connection:
             await connection.execute(insert(api_keys).values(**values))
         return ApiKey(**values)

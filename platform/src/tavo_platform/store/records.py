@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-SCAN_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
-FINISHED_STATUSES = frozenset({"completed", "failed", "cancelled"})
+from tavo_platform.enums import FINISHED_STATUSES, ScanStatus
+
+SCAN_STATUSES = tuple(ScanStatus)
+__all__ = ["FINISHED_STATUSES", "SCAN_STATUSES"]  # re-exported for the store's users
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,9 @@ class ApiKey:
     expires_at: datetime | None
     revoked_at: datetime | None
     scope: str = "full"
+    user_id: str | None = None  # a user's key; None: the organisation's
+    role: str | None = None  # None: admin for admin keys, else member
+    kind: str = "api"  # api, or session (a dashboard sign-in with a password)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tavo_platform.enums import ScanStatus
 from tavo_platform.store.event_data import finding_event_data, scan_event_data
 from tavo_platform.store.findings_sql import ingest_in
 from tavo_platform.store.schema import scans, tracked_findings
@@ -21,8 +22,9 @@ NEW_FINDINGS_PER_EVENT = 100
 async def after_scan_finished(
     connection: AsyncConnection, scan_id: str, status: str, rules_run: Collection[str] | None
 ) -> None:
-    ingested = await ingest_in(connection, scan_id, rules_run) if status == "completed" else None
-    if status not in ("completed", "failed"):
+    completed = status == ScanStatus.COMPLETED
+    ingested = await ingest_in(connection, scan_id, rules_run) if completed else None
+    if status not in (ScanStatus.COMPLETED, ScanStatus.FAILED):
         return
     row = (await connection.execute(select(scans).where(scans.c.id == scan_id))).one()
     await enqueue(connection, row.org_id, f"scan.{status}", {"scan": scan_event_data(row)})

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tavo_platform.enums import ScanStatus
 from tavo_platform.store import _dispatch, _leases
 from tavo_platform.store._database import SqlAggregate, new_id, now
 from tavo_platform.store._dispatch import DispatchBacklog
@@ -23,7 +24,7 @@ from tavo_platform.store.scan_events import after_scan_finished
 from tavo_platform.store.scan_results import delete_findings, replace_findings
 from tavo_platform.store.schema import idempotency_keys, scans
 
-CANCELLED = "cancelled"
+CANCELLED = ScanStatus.CANCELLED
 
 
 @dataclass(frozen=True)
@@ -350,7 +351,7 @@ class SqlScanStore(SqlAggregate):
         moment = now()
         claimable = _leases.claimable(scans, moment)
         running = (
-            select(scans.c.org_id, func.count().label("running"))
+            select(scans.c.org_id, func.count().label("running_now"))
             .where(scans.c.status == _leases.RUNNING, scans.c.lease_until >= moment)
             .group_by(scans.c.org_id)
             .subquery()
@@ -361,9 +362,9 @@ class SqlScanStore(SqlAggregate):
             .group_by(scans.c.org_id)
             .subquery()
         )
-        count = func.coalesce(running.c.running, 0)
+        count = func.coalesce(running.c.running_now, 0)
         query = (
-            select(scans.c.id, scans.c.org_id, count.label("running"))
+            select(scans.c.id, scans.c.org_id, count.label("running_now"))
             .join(first, and_(scans.c.org_id == first.c.org_id,
                               scans.c.created_at == first.c.first))
             .outerjoin(running, running.c.org_id == scans.c.org_id)
@@ -373,7 +374,7 @@ class SqlScanStore(SqlAggregate):
         )
         async with self._db.read() as connection:
             rows = (await connection.execute(query)).all()
-        return [ClaimCandidate(row.id, row.org_id, int(row.running)) for row in rows]
+        return [ClaimCandidate(row.id, row.org_id, int(row.running_now)) for row in rows]
 
     async def claim_scan_id(self, scan_id: str, worker: str, lease: timedelta) -> Scan | None:
         """Atomically takes one given scan if it is claimable (queued, or running with an

@@ -44,8 +44,9 @@ class ScheduleStore(Protocol):
     async def schedule_runs(self, schedule_id: str, limit: int) -> list[ScheduleRun]: ...
     async def due_schedules(self, moment: datetime, limit: int) -> list[Schedule]: ...
     async def fire_schedule(
-        self, schedule: Schedule, next_run_at: datetime, new: NewScan
+        self, schedule: Schedule, tick: datetime, next_run_at: datetime, new: NewScan
     ) -> Scan | None:
-        """Creates the tick's scan and moves the schedule to its next tick, only if the
-        schedule still waits for this tick (None: another process fired it)."""
+        """Creates the scan for `tick` (the latest due tick) and moves the schedule to its
+        next tick, only if the schedule still waits where it did when it was read (None:
+        another process fired it)."""
         ...

@@ -99,7 +99,7 @@ class SqlScheduleStore(SqlAggregate):
         return [Schedule(**row._mapping) for row in rows]
 
     async def fire_schedule(
-        self, schedule: Schedule, next_run_at: datetime, new: NewScan
+        self, schedule: Schedule, tick: datetime, next_run_at: datetime, new: NewScan
     ) -> Scan | None:
         moment = datetime.now(UTC)
         try:
@@ -114,7 +114,7 @@ class SqlScheduleStore(SqlAggregate):
                 scan = await _insert_scan(connection, new)
                 await connection.execute(
                     insert(schedule_runs).values(
-                        schedule_id=schedule.id, tick=schedule.next_run_at, scan_id=scan.id,
+                        schedule_id=schedule.id, tick=tick, scan_id=scan.id,
                         fired_at=moment,
                     )
                 )

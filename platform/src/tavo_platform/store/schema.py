@@ -70,6 +70,34 @@ api_keys = Table(
     Column("revoked_at", UTCDateTime(), nullable=True),
     # What the key may do: full, read-only (GET/HEAD only), scans-only (/scans, /uploads).
     Column("scope", String(20), nullable=False, server_default="full"),
+    # A user's key (NULL: the organisation's), the role it acts with (admin, member,
+    # viewer; NULL: admin for admin keys, else member), and api or session (a dashboard
+    # sign-in with a password).
+    Column("user_id", String(40), nullable=True, index=True),
+    Column("role", String(20), nullable=True),
+    Column("kind", String(20), nullable=False, server_default="api"),
+)
+
+# People of an organisation: a role (admin, member, viewer), a password (scrypt; NULL
+# until the invitation is accepted) and the digest of a pending invitation's token.
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("org_id", String(40), ForeignKey("organizations.id"), nullable=False, index=True),
+    Column("email", String(320), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("role", String(20), nullable=False),
+    Column("tier", String(20), nullable=False),
+    Column("password_hash", Text, nullable=True),
+    Column("invitation_hash", String(64), nullable=True, unique=True),
+    Column("invitation_expires_at", UTCDateTime(), nullable=True),
+    Column("invited_by", String(40), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("activated_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("org_id", "email", name="uq_users_org_email"),
+    Index("ix_users_email", "email"),
 )
 
 repositories = Table(
@@ -389,5 +417,8 @@ audit_log = Table(
     Column("target_id", String(2048), nullable=True),
     Column("details", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # The user who acted (NULL: an organisation key), and their e-mail address then.
+    Column("actor_user_id", String(40), nullable=True),
+    Column("actor_email", String(320), nullable=True),
     Index("ix_audit_log_org_seq", "org_id", "seq"),
 )

@@ -17,6 +17,7 @@ from tavo_platform.store.scan_results import FINDINGS_BATCH, SqlScanResultStore
 from tavo_platform.store.scans import SqlScanStore
 from tavo_platform.store.schedules_sql import SqlScheduleStore
 from tavo_platform.store.usage import SqlUsageStore
+from tavo_platform.store.users import SqlUserStore
 from tavo_platform.store.webhooks_sql import WebhooksSql
 
 __all__ = ["FINDINGS_BATCH", "SqlStore", "is_unavailable", "json_loads", "new_id", "now"]
@@ -35,6 +36,7 @@ class SqlStore(
     SqlRepositoryAdminStore,
     SqlUsageStore,
     SqlAuditStore,
+    SqlUserStore,
 ):
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         super().__init__(Database(url, pool_size=pool_size))

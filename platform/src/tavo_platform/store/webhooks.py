@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from tavo_platform.enums import DeliveryStatus
 from tavo_platform.store.records import Page
 
 EVENT_TYPES = ("scan.completed", "scan.failed", "finding.new", "finding.triaged")
-DELIVERY_STATUSES = ("pending", "delivering", "succeeded", "failed")
+DELIVERY_STATUSES = tuple(DeliveryStatus)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
@@ -21,7 +21,9 @@ from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.errors import APIError
 from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.views import iso
+from tavo_platform.store.users import key_role
 from tavo_platform.web.sessions import COOKIE_NAME
+from tavo_platform.web.signin import password_session, throttle_of
 
 STATIC = resources.files("tavo_platform.web") / "static"
 UI_PREFIX = "/ui"
@@ -44,8 +46,23 @@ router = APIRouter(include_in_schema=False)
 
 
 class SignIn(BaseModel):
+    """An API key, or a user's e-mail address and password (and the organisation's name
+    when the address belongs to users of several)."""
+
     model_config = ConfigDict(extra="forbid")
-    api_key: Annotated[str, Field(min_length=8, max_length=256)]
+    api_key: Annotated[str | None, Field(min_length=8, max_length=256)] = None
+    email: Annotated[str | None, Field(min_length=3, max_length=320)] = None
+    password: Annotated[str | None, Field(min_length=1, max_length=256)] = None
+    organization: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+
+    @model_validator(mode="after")
+    def one_way(self) -> SignIn:
+        by_password = self.email is not None and self.password is not None
+        if (self.api_key is not None) == by_password or (
+            not by_password and (self.email or self.password or self.organization)
+        ):
+            raise ValueError("sign in with either api_key, or email and password")
+        return self
 
 
 class AssetFiles(StaticFiles):
@@ -80,7 +97,16 @@ async def sign_in(body: SignIn, request: Request, state: State) -> Response:
     signer = state.auth.sessions
     if signer is None:
         raise APIError(404, "NOT_FOUND", "the dashboard is not enabled on this server")
-    principal = await state.auth.principal_for(hash_key(body.api_key))
+    if body.api_key is not None:
+        digest = hash_key(body.api_key)
+    else:
+        assert body.email is not None and body.password is not None
+        session_key = await password_session(
+            state, throttle_of(request.app.state), body.email, body.password,
+            body.organization, signer.lifetime_seconds,
+        )
+        digest = session_key.key_hash
+    principal = await state.auth.principal_for(digest)
     token = signer.issue(principal.key.key_hash)
     response = JSONResponse(_session_view(principal, signer.csrf_token(token)))
     response.set_cookie(
@@ -105,7 +131,10 @@ async def current_session(request: Request, caller: Caller, state: State) -> Res
 
 
 @router.delete(f"{UI_PREFIX}/session")
-async def sign_out(caller: Caller) -> Response:
+async def sign_out(caller: Caller, state: State) -> Response:
+    if caller.key.kind == "session":  # a password sign-in's key ends with it
+        await state.store.revoke_api_key(caller.key_id, caller.org_id)
+        state.auth.forget()
     response = JSONResponse({"success": True})
     response.delete_cookie(COOKIE_NAME, path="/", httponly=True, samesite="strict")
     return response
@@ -123,5 +152,8 @@ def _session_view(principal: Any, csrf: str | None) -> dict[str, Any]:
             "tier": key.tier,
             "is_admin": key.is_admin,
             "expires_at": iso(key.expires_at),
+            "role": key_role(key),
+            "user_id": key.user_id,
+            "kind": key.kind,
         },
     }

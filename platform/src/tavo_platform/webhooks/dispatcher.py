@@ -20,6 +20,7 @@ import httpx
 
 from tavo_platform import __version__
 from tavo_platform.encryption import SecretBox, SecretError
+from tavo_platform.enums import DeliveryStatus
 from tavo_platform.fetch import FetchError
 from tavo_platform.settings import Settings
 from tavo_platform.store.interface import Store, StoreUnavailable
@@ -91,7 +92,8 @@ class WebhookDispatcher:
             secret = self._box.decrypt(item.secret)
         except (FetchError, SecretError) as refused:
             # Retrying changes nothing until someone changes the webhook or the settings.
-            await self._finish(item, "failed", None, f"not sent: {refused}", None, None)
+            failure = f"not sent: {refused}"
+            await self._finish(item, DeliveryStatus.FAILED, None, failure, None, None)
             return
         body = delivery.payload.encode("utf-8")
         headers = signed_headers(secret, int(time.time()), body, delivery.event_type,
@@ -113,7 +115,7 @@ class WebhookDispatcher:
             await self._finish(item, "succeeded", status_code, None, duration, None)
             return
         if delivery.attempts >= self._settings.webhook_max_attempts:
-            await self._finish(item, "failed", status_code, error, duration, None)
+            await self._finish(item, DeliveryStatus.FAILED, status_code, error, duration, None)
             return
         delay = backoff_seconds(self._settings.webhook_retry_base_seconds, delivery.attempts)
         retry_at = datetime.now(UTC) + timedelta(seconds=delay)

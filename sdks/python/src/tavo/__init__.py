@@ -34,6 +34,7 @@ from tavo._ratelimit import KeyBudget
 from tavo._retry import RetryPolicy
 from tavo._transport import Request, Response
 from tavo._version import __version__
+from tavo.invitations import accept_invitation, accept_invitation_async
 from tavo.pagination import AsyncPager, SyncPager
 from tavo.types.severity import SEVERITY_ORDER, Severity
 from tavo.webhooks import WebhookVerificationError, verify_webhook
@@ -71,5 +72,7 @@ __all__ = [
     "Timeout",
     "WebhookVerificationError",
     "__version__",
+    "accept_invitation",
+    "accept_invitation_async",
     "verify_webhook",
 ]

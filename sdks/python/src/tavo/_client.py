@@ -37,6 +37,7 @@ from tavo.resources.scan_management import AsyncScanManagement, SyncScanManageme
 from tavo.resources.scan_rules import AsyncScanRules, SyncScanRules
 from tavo.resources.schedules import AsyncSchedules, SyncSchedules
 from tavo.resources.usage import AsyncUsage, SyncUsage
+from tavo.resources.users import AsyncUsers, SyncUsers
 from tavo.resources.webhooks import AsyncWebhooks, SyncWebhooks
 
 if TYPE_CHECKING:
@@ -170,6 +171,7 @@ class TavoClient(_ClientBase):
     schedules: AsyncSchedules
     usage: AsyncUsage
     audit_log: AsyncAuditLog
+    users: AsyncUsers
 
     def __init__(
         self,
@@ -239,6 +241,7 @@ class TavoClient(_ClientBase):
         self.schedules = AsyncSchedules(self._api)
         self.usage = AsyncUsage(self._api)
         self.audit_log = AsyncAuditLog(self._api)
+        self.users = AsyncUsers(self._api)
 
     @property
     def transport(self) -> AsyncTransport:
@@ -281,6 +284,7 @@ class SyncTavoClient(_ClientBase):
     schedules: SyncSchedules
     usage: SyncUsage
     audit_log: SyncAuditLog
+    users: SyncUsers
 
     def __init__(
         self,
@@ -337,6 +341,7 @@ class SyncTavoClient(_ClientBase):
         self.schedules = SyncSchedules(self._api)
         self.usage = SyncUsage(self._api)
         self.audit_log = SyncAuditLog(self._api)
+        self.users = SyncUsers(self._api)
 
     @property
     def transport(self) -> SyncTransport:

@@ -122,13 +122,13 @@ def _binary_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
         lp, ln = guarded_names(left)
         rp, rn = guarded_names(right)
         return (lp + rp, ()) if op == "&&" else ((), ln + rn)
-    subject = path_of(left) if right.kind() in ("string", "number", "true", "false") else None
-    if subject is None:
+    subjects = checked_paths(left) if right.kind() in ("string", "number", "true", "false") else ()
+    if not subjects:
         return (), ()
     if op in ("===", "=="):
-        return (subject,), ()
+        return subjects, ()
     if op in ("!==", "!="):
-        return (), (subject,)
+        return (), subjects
     return (), ()
 
 
@@ -141,8 +141,36 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
         return ()
     args = [c for c in arguments.children() if c.is_named()]
     subject = target if method.text() == "startsWith" else (args[0] if args else None)
-    found = path_of(subject) if subject is not None else None
-    return (found,) if found else ()
+    return checked_paths(subject) if subject is not None else ()
+
+
+# The host part of a URL object: checking it against an allow-list checks where it goes.
+_HOST_PROPERTIES = frozenset({"hostname", "host", "origin"})
+
+
+def checked_paths(node: SgNode) -> tuple[str, ...]:
+    """What a check of `node` validates: the value itself, and for the host of a URL
+    (`url.hostname`, `new URL(u).host`) the URL too."""
+    found = path_of(node)
+    subjects = (found,) if found else ()
+    if node.kind() != "member_expression":
+        return subjects
+    prop, owner = node.field("property"), node.field("object")
+    if prop is None or owner is None or prop.text() not in _HOST_PROPERTIES:
+        return subjects
+    while owner.kind() == "parenthesized_expression":
+        inner = next((c for c in owner.children() if c.is_named()), None)
+        if inner is None:
+            return subjects
+        owner = inner
+    if owner.kind() == "new_expression":
+        constructor, arguments = owner.field("constructor"), owner.field("arguments")
+        first = next((c for c in arguments.children() if c.is_named()), None) if arguments else None
+        if constructor is None or constructor.text() != "URL" or first is None:
+            return subjects
+        owner = first
+    url = path_of(owner)
+    return (*subjects, url) if url else subjects
 
 
 def path_of(node: SgNode) -> str | None:

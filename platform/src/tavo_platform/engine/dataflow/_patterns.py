@@ -22,6 +22,7 @@ from ast_grep_py import SgNode, SgRoot
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import TAINT_ENTRY_KEYS, RuleSpec
 from tavo_platform.engine.dataflow.ir import Location
+from tavo_platform.engine.matchers.regex_cost import cheap_config
 from tavo_platform.engine.matchers.requirements import (
     Requirement,
     WordCache,
@@ -130,7 +131,9 @@ def _entry(role: str, raw: dict[str, Any], rules: frozenset[str]) -> Entry:
             config[key] = raw[key]
     return Entry(
         role=role,
-        config=config,
+        # ast-grep compiles the entry again on every file: regexes rewritten to compile
+        # cheaply (matchers/regex_cost.py).
+        config=cheap_config(config),
         requirement=requirement_of(pattern),
         focus=_metavariable(raw.get("focus")),
         label=str(raw.get("label") or ""),

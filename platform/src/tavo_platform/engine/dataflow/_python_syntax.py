@@ -50,6 +50,18 @@ _VALIDATING_METHODS = frozenset(
         "match",
     }
 )
+# Functions that say whether a URL stays on allowed hosts (Django's, and its older name).
+_URL_CHECKS = frozenset(
+    {
+        "url_has_allowed_host_and_scheme",
+        "http.url_has_allowed_host_and_scheme",
+        "django.utils.http.url_has_allowed_host_and_scheme",
+        "is_safe_url",
+        "http.is_safe_url",
+    }
+)
+# The host part of a parsed URL: checking it against an allow-list checks where the URL goes.
+_HOST_ATTRIBUTES = frozenset({"hostname", "netloc", "host"})
 LITERALS = frozenset(
     {
         "integer",
@@ -130,15 +142,35 @@ def _comparison_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
     operators = [c.text() for c in node.children() if not c.is_named()]
     if len(named) != 2 or not operators:
         return (), ()
-    subject = path_of(named[0])
-    if subject is None:
+    subjects = _checked_paths(named[0])
+    if not subjects:
         return (), ()
     operator = " ".join(operators)
     if operator in ("in", "=="):
-        return (subject,), ()
+        return subjects, ()
     if operator in ("not in", "!="):
-        return (), (subject,)
+        return (), subjects
     return (), ()
+
+
+def _checked_paths(node: SgNode) -> tuple[str, ...]:
+    """What a check of `node` validates: the value itself, and for the host of a URL
+    (`url.hostname`, `urlparse(url).netloc`) the URL too."""
+    found = path_of(node)
+    subjects = (found,) if found else ()
+    if node.kind() != "attribute":
+        return subjects
+    attribute, owner = node.field("attribute"), node.field("object")
+    if attribute is None or owner is None or attribute.text() not in _HOST_ATTRIBUTES:
+        return subjects
+    if owner.kind() == "call":
+        callee = callee_text(owner) or ""
+        arguments = owner.field("arguments")
+        first = next((c for c in arguments.children() if c.is_named()), None) if arguments else None
+        if callee.rsplit(".", 1)[-1] in ("urlparse", "urlsplit") and first is not None:
+            owner = first
+    url = path_of(owner)
+    return (*subjects, url) if url else subjects
 
 
 def _call_guard(node: SgNode) -> tuple[str, ...]:
@@ -164,6 +196,21 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
         return (found,) if found else ()
     if function.text() == "isinstance" and args:
         found = path_of(args[0])
+        return (found,) if found else ()
+    if function.text() in _URL_CHECKS:
+        # url_has_allowed_host_and_scheme(url, allowed_hosts=...) or (url=..., ...)
+        keyword = next(
+            (
+                a.field("value")
+                for a in args
+                if a.kind() == "keyword_argument"
+                and (n := a.field("name")) is not None
+                and n.text() == "url"
+            ),
+            None,
+        )
+        subject = keyword or (args[0] if args and args[0].kind() != "keyword_argument" else None)
+        found = path_of(subject) if subject is not None else None
         return (found,) if found else ()
     return ()
 

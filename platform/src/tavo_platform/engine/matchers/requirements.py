@@ -167,6 +167,9 @@ def _node_requirement(rule: dict[str, Any]) -> Requirement:
     return requirement
 
 
+# Rules share sub-rules (YAML anchors), so the same requirement trees come back many times
+# while a rule set compiles: a scan's start-up cost, paid again by every CLI run.
+@lru_cache(maxsize=16384)
 def simplified(requirement: Requirement) -> Requirement:
     """The same condition with less to evaluate. Large rules repeat sub-rules (YAML anchors),
     so their raw requirement is a deep tree of the same few words, and it is evaluated for

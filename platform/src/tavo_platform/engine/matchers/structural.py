@@ -23,6 +23,8 @@ from tavo_platform.engine._findings import Autofix, Span
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import RuleSpec
 from tavo_platform.engine.matchers.interface import Match
+from tavo_platform.engine.matchers.positions import without_comment_positions
+from tavo_platform.engine.matchers.regex_cost import cheap_config
 from tavo_platform.engine.matchers.requirements import (
     Requirement,
     WordCache,
@@ -128,8 +130,11 @@ def _compile(rule: RuleSpec) -> _CompiledRule:
     assert rule.structural is not None
     return _CompiledRule(
         rule=rule,
-        pattern=rule.structural.rule,
-        config=rule.structural.config(),
+        # Positions (`nthChild`) count arguments, never comments between them; regexes
+        # rewritten for a cheaper compile (matchers/regex_cost.py), since ast-grep compiles
+        # each rule again on every file.
+        pattern=cheap_config(without_comment_positions(rule.structural.rule)),
+        config=cheap_config(without_comment_positions(rule.structural.config())),
         requirement=requirement_of(rule.structural.rule),
         own_pass=rule.structural.needs_own_pass or rule.autofix is not None,
         node_kinds=node_kinds_of(rule.structural.rule),

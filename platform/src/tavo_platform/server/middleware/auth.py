@@ -10,6 +10,7 @@ from starlette.requests import Request
 
 from tavo_platform.server.auth import Principal, hash_key
 from tavo_platform.server.deps import count_request, within_scope
+from tavo_platform.server.roles import check_role
 from tavo_platform.server.state import AppState
 
 
@@ -67,6 +68,7 @@ async def authenticate(request: Request, state: AppState, headers: HotHeaders) -
         principal = await state.auth.principal_for(hash_key(key))
     scope = request.scope
     within_scope(principal, scope["method"], scope["path"])
+    check_role(principal, request)  # the route is in the scope already (hotpath.py)
     conditional = scope["method"] in ("GET", "HEAD") and headers.if_none_match is not None
     await count_request(request, state, principal, conditional)
     return principal

@@ -38,6 +38,9 @@ class KeyCreate(BaseModel):
     admin: bool = False
     # full; read-only (GET and HEAD only); scans-only (/scans and /uploads only).
     scope: Literal["full", "read-only", "scans-only"] = "full"
+    # The role the key acts with in its organisation (server/roles.py); default: admin for
+    # an admin key, else member.
+    role: Literal["admin", "member", "viewer"] | None = None
 
 
 class KeyRotation(BaseModel):
@@ -65,6 +68,7 @@ async def create_key(body: KeyCreate, _admin: Admin, state: State) -> Response:
         limits=limits or None,
         expires_at=expires,
         scope=body.scope,
+        role=body.role,
     )
     await audit(state, _admin, "key.created", "api_key", record.id, org_id=record.org_id,
                 tier=record.tier, is_admin=record.is_admin)
@@ -97,6 +101,7 @@ async def rotate_key(key_id: str, body: KeyRotation, _admin: Admin, state: State
     record = await state.store.add_api_key(
         old.org_id, hash_key(key), display_prefix(key), old.tier, name=old.name,
         is_admin=old.is_admin, limits=old.limits, expires_at=old.expires_at, scope=old.scope,
+        user_id=old.user_id, role=old.role, kind=old.kind,
     )
     retired = await state.store.expire_api_key(
         old.id, datetime.now(UTC) + timedelta(seconds=body.overlap_seconds)

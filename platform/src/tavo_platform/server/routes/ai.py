@@ -29,6 +29,7 @@ from tavo_platform.analysis.interface import AnalysisOptions, UnknownModel
 from tavo_platform.analysis.model_files import analyze_model_file
 from tavo_platform.analysis.registry import DEFAULT_MODEL_ID
 from tavo_platform.analysis.service import AnalysisService
+from tavo_platform.enums import ScanStatus
 from tavo_platform.server.caching import cached_json
 from tavo_platform.server.deps import Caller, State, rate_limited
 from tavo_platform.server.errors import APIError, not_found
@@ -110,7 +111,7 @@ async def create_analysis(
     scan = await state.store.get_scan(caller.org_id, body.scan_id)
     if scan is None:
         raise not_found("scan")
-    if scan.status != "completed":
+    if scan.status != ScanStatus.COMPLETED:
         code = "SCAN_NOT_FINISHED" if not scan.finished else "SCAN_NOT_COMPLETED"
         raise APIError(
             409,
@@ -201,9 +202,12 @@ async def get_analysis_result(
             {"status": analysis.status},
             headers={"Retry-After": "1"},
         )
-    if analysis.status != "completed":
+    if analysis.status != ScanStatus.COMPLETED:
         raise APIError(
-            409, "ANALYSIS_FAILED", analysis.error or "the analysis failed", {"status": "failed"}
+            409,
+            "ANALYSIS_FAILED",
+            analysis.error or "the analysis failed",
+            {"status": ScanStatus.FAILED},
         )
     result = await _parsed_result(state, caller.org_id, analysis.id)
     findings = result.get("findings") or []

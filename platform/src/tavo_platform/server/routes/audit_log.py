@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from tavo_platform.server.deps import Admin, State
+from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.pagination import window
 from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.views import iso
@@ -21,6 +21,10 @@ def entry_view(entry: AuditEntry) -> dict[str, Any]:
     return {
         "id": entry.seq,
         "actor": entry.actor,
+        "actor_user": (
+            {"id": entry.actor_user_id, "email": entry.actor_email}
+            if entry.actor_user_id else None
+        ),
         "action": entry.action,
         "target_type": entry.target_type,
         "target_id": entry.target_id,
@@ -29,13 +33,15 @@ def entry_view(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-@router.get("", summary="The audit log, newest first (admin keys)")
+@router.get("", summary="The audit log, newest first (the admin role)")
 async def list_audit_log(
-    caller: Admin,
+    caller: Caller,
     state: State,
     action: Annotated[str | None, Query(max_length=60, description="action prefix, "
                                         "e.g. `webhook.`")] = None,
     target_id: Annotated[str | None, Query(max_length=2048)] = None,
+    actor_user: Annotated[str | None, Query(max_length=40, description="a user's id: "
+                                            "what that user did")] = None,
     page: Annotated[int | None, Query(ge=0)] = None,
     page_size: Annotated[int | None, Query(ge=1)] = None,
     offset: Annotated[int | None, Query(ge=0)] = None,
@@ -43,7 +49,8 @@ async def list_audit_log(
 ) -> Response:
     span = window(page, page_size, offset, limit)
     result = await state.store.list_audit(
-        caller.org_id, action=action, target_id=target_id, offset=span.offset, limit=span.limit
+        caller.org_id, action=action, target_id=target_id, offset=span.offset,
+        limit=span.limit, actor_user_id=actor_user,
     )
     return JSONResponse(
         {"items": [entry_view(e) for e in result.items], **span.envelope(result.total)},

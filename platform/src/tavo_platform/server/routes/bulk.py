@@ -11,38 +11,28 @@ per-item errors) and creates nothing.
 
 from __future__ import annotations
 
-import asyncio
-import fnmatch
 import hashlib
 import json
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response
 
-from tavo_platform.fetch import FetchError
-from tavo_platform.fetch.urls import check_repository_url
-from tavo_platform.rules.catalog import builtin_catalog
-from tavo_platform.server.auth import Principal
-from tavo_platform.server.deps import Caller, State
-from tavo_platform.server.errors import APIError
-from tavo_platform.server.ratelimit import Decision, rate_limit_details
+from tavo_platform.errors import DomainError, Invalid
+from tavo_platform.scans import BULK_RECORD, GitScanRequest, Idempotency
+from tavo_platform.server.deps import Caller, State, scan_budget
+from tavo_platform.server.errors import item_error
 from tavo_platform.server.responses import JSONResponse
-from tavo_platform.server.routes.scans import IdempotencyKey, ScanCreate, repository_name
-from tavo_platform.server.state import AppState
+from tavo_platform.server.routes.scans import IdempotencyKey, ScanCreate
 from tavo_platform.server.views import scan_status_view, scan_view
-from tavo_platform.store.records import NewScan, Scan
+from tavo_platform.store.records import Scan
 
 router = APIRouter(prefix="/api/v1/scans/bulk", tags=["bulk"])
 
 MAX_BULK_SCANS = 100
 MAX_BULK_STATUS_IDS = 500
 MAX_SCAN_ID_LENGTH = 64
-# Marks idempotency records written by this endpoint, so they are never read as a single
-# create's record (and vice versa: the request fingerprints differ as well).
-BULK_RECORD = "bulk-create"
 
 
 class BulkScansCreate(BaseModel):
@@ -81,15 +71,6 @@ retry return the stored outcome (header `Idempotent-Replayed: true`).
 """
 
 
-@dataclass
-class _Outcome:
-    """One item's result; `new` is set for items that will become scans."""
-
-    index: int
-    new: NewScan | None = None
-    error: dict[str, Any] | None = None
-
-
 def _item_error(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"code": code, "message": message, "details": details or {}}
 
@@ -113,121 +94,17 @@ def fingerprint_of(items: list[Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-async def _url_problems(state: AppState, urls: set[str]) -> dict[str, str]:
-    """Checks every distinct URL once, concurrently (each may need a DNS lookup)."""
-
-    async def check(url: str) -> str | None:
+def _requests(items: list[Any]) -> list[GitScanRequest | DomainError]:
+    """Each item validated by the single create's schema; a failure is that item's error."""
+    requests: list[GitScanRequest | DomainError] = []
+    for item in items:
         try:
-            await asyncio.to_thread(
-                check_repository_url,
-                url,
-                state.settings.fetch_allow_hosts,
-                state.settings.file_url_roots,
-            )
-        except FetchError as error:
-            return str(error)
-        return None
-
-    ordered = sorted(urls)
-    problems = await asyncio.gather(*(check(url) for url in ordered))
-    return {url: problem for url, problem in zip(ordered, problems, strict=True) if problem}
-
-
-async def _known_rule_names(state: AppState, org_id: str) -> set[str]:
-    known = set(builtin_catalog().names())
-    for rule_file in await state.store.list_rule_files(org_id):
-        known.update(rule_file.rule_ids)
-    known.add("custom")
-    return known
-
-
-def _unknown(selectors: list[str], known: set[str]) -> list[str]:
-    return [
-        s for s in selectors if s not in known and not any(fnmatch.fnmatchcase(k, s) for k in known)
-    ]
-
-
-async def _plan(
-    state: AppState, caller: Principal, items: list[Any]
-) -> tuple[list[_Outcome], list[NewScan]]:
-    """Validates every item, then spends scan-creation budget on the valid ones in order."""
-    outcomes = [_Outcome(index) for index in range(len(items))]
-    valid: dict[int, ScanCreate] = {}
-    for outcome, item in zip(outcomes, items, strict=True):
-        try:
-            valid[outcome.index] = ScanCreate.model_validate(item)
+            requests.append(ScanCreate.model_validate(item).request())
         except ValidationError as error:
-            outcome.error = _item_error(
-                "VALIDATION_ERROR",
-                "the scan is not valid",
-                {"errors": _validation_problems(error)},
+            requests.append(
+                Invalid("the scan is not valid", {"errors": _validation_problems(error)})
             )
-
-    url_problems = await _url_problems(state, {body.repository_url for body in valid.values()})
-    known = (
-        await _known_rule_names(state, caller.org_id)
-        if any(body.rules for body in valid.values())
-        else set()
-    )
-    refused: Decision | None = None
-    accepted: list[tuple[_Outcome, ScanCreate]] = []
-    news: list[NewScan] = []
-    for index, body in valid.items():
-        outcome = outcomes[index]
-        if body.repository_url in url_problems:
-            outcome.error = _item_error(
-                "INVALID_REPOSITORY_URL",
-                url_problems[body.repository_url],
-                {"repository_url": body.repository_url},
-            )
-            continue
-        unknown = _unknown(body.rules, known)
-        if unknown:
-            outcome.error = _item_error(
-                "UNKNOWN_RULES", "some rules or packs do not exist", {"unknown": unknown}
-            )
-            continue
-        # Once the window is exhausted every later item is refused with the same answer;
-        # hitting the counter again would only push it further past its limit.
-        decision = refused if refused is not None else await state.limiter.hit_scan_creation(caller)
-        if not decision.allowed:
-            refused = decision
-            outcome.error = _item_error(
-                "RATE_LIMIT_EXCEEDED",
-                "scan creation limit exceeded for this key",
-                rate_limit_details(decision),
-            )
-            continue
-        accepted.append((outcome, body))
-    repositories = await state.store.upsert_repositories(
-        caller.org_id, {body.repository_url: repository_name(body.repository_url)
-                        for _, body in accepted},
-    )
-    for outcome, body in accepted:
-        outcome.new = NewScan(
-            org_id=caller.org_id,
-            source="git",
-            scan_type=body.scan_type,
-            repository_url=body.repository_url,
-            repository_id=repositories[body.repository_url].id,
-            branch=body.checkout_ref,
-            base_ref=body.base_ref,
-            rules=list(dict.fromkeys(body.rules)),
-            exclusions=list(dict.fromkeys(body.exclusions)),
-        )
-        news.append(outcome.new)
-    return outcomes, news
-
-
-def _stored_results(outcomes: list[_Outcome]) -> list[dict[str, Any]]:
-    """What the idempotency record keeps: successes are matched, in order, to the record's
-    `scan_ids`; failures keep their error."""
-    return [
-        {"index": o.index, "success": True}
-        if o.new is not None
-        else {"index": o.index, "success": False, "error": o.error}
-        for o in outcomes
-    ]
+    return requests
 
 
 def _bulk_response(
@@ -261,18 +138,6 @@ def _bulk_response(
     )
 
 
-def _replay(
-    stored_hash: str, fingerprint: str, response: dict[str, Any], scans: list[Scan]
-) -> Response:
-    if stored_hash != fingerprint or response.get("kind") != BULK_RECORD:
-        raise APIError(
-            409,
-            "IDEMPOTENCY_KEY_REUSED",
-            "this Idempotency-Key was used with a different request body",
-        )
-    return _bulk_response(response["results"], response.get("scan_ids", []), scans, replayed=True)
-
-
 @router.post(
     "",
     summary="Create many scans in one request",
@@ -287,27 +152,15 @@ async def create_bulk_scans(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     items = body.scans if isinstance(body, BulkScansCreate) else body
-    fingerprint = fingerprint_of(items)
-    if idempotency_key:
-        previous = await state.store.idempotent_scans(caller.org_id, idempotency_key)
-        if previous is not None:
-            return _replay(previous.request_hash, fingerprint, previous.response, previous.scans)
-    outcomes, news = await _plan(state, caller, items)
-    stored = _stored_results(outcomes)
-    if not news and not idempotency_key:
-        return _bulk_response(stored, [], [], replayed=False)
-    created = await state.store.create_scans(
+    admitted = await state.scans.create_many(
         caller.org_id,
-        news,
-        (idempotency_key, fingerprint) if idempotency_key else None,
-        {"kind": BULK_RECORD, "results": stored},
+        _requests(items),
+        scan_budget(state, caller),
+        item_error,
+        Idempotency(idempotency_key, fingerprint_of(items)) if idempotency_key else None,
     )
-    if created.replayed:  # a concurrent request with the same key got there first
-        return _replay(created.request_hash, fingerprint, created.response, created.scans)
-    if news:
-        state.jobs.notify(*(scan.id for scan in created.scans))
     return _bulk_response(
-        stored, [scan.id for scan in created.scans], created.scans, replayed=False
+        admitted.results, admitted.scan_ids, admitted.scans, replayed=admitted.replayed
     )
 
 

@@ -21,12 +21,13 @@ from fastapi import APIRouter, Header, Request
 from starlette.responses import Response
 
 from tavo_platform.encryption import SecretError
+from tavo_platform.scans import Idempotency
 from tavo_platform.server.deps import State
 from tavo_platform.server.errors import APIError
 from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.routes.webhooks import Box
 from tavo_platform.server.views import scan_view
-from tavo_platform.store.records import NewScan, Repository
+from tavo_platform.store.records import Repository
 
 router = APIRouter(prefix="/api/v1/hooks", tags=["hooks"])
 
@@ -108,15 +109,11 @@ async def github_hook(
                        {"ref": ref, "base_ref": base_ref})
     scans = []
     for repository in matched:
-        new = NewScan(org_id=repository.org_id, source="git", scan_type="security",
-                      repository_url=repository.url, repository_id=repository.id,
-                      branch=ref, base_ref=base_ref)
-        key = (f"github:{x_github_delivery}:{repository.id}", hashlib.sha256(body).hexdigest())
-        created = await state.store.create_scans(
-            repository.org_id, [new], key if x_github_delivery else None
+        delivery = Idempotency(
+            f"github:{x_github_delivery}:{repository.id}", hashlib.sha256(body).hexdigest()
         )
-        if not created.replayed:
-            state.jobs.notify(*(scan.id for scan in created.scans))
-        scans.extend(created.scans)
+        scans += await state.scans.create_for_hook(
+            repository, ref, base_ref, delivery if x_github_delivery else None
+        )
     return JSONResponse({"ignored": False, "event": x_github_event,
                          "scans": [scan_view(scan) for scan in scans]}, status_code=202)

@@ -16,13 +16,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from tavo_platform.enums import ScanStatus
 from tavo_platform.fetch import FetchError
 from tavo_platform.fetch.urls import MAX_URL_LENGTH, check_repository_url
+from tavo_platform.scans.checks import repository_name
 from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.errors import APIError, not_found
 from tavo_platform.server.pagination import window
 from tavo_platform.server.responses import JSONResponse
-from tavo_platform.server.routes.scans import repository_name
 from tavo_platform.server.state import AppState
 from tavo_platform.server.views import iso, repository_view, scan_view
 from tavo_platform.store.records import Repository, Scan
@@ -80,7 +81,7 @@ async def with_activity(
     latest = await state.store.recent_repository_scans(org_id, ids, per_repository=1)
     still_open = await state.store.open_findings(org_id, ids)
     completed = await state.store.recent_repository_scans(
-        org_id, ids, per_repository=trend_size, status="completed"
+        org_id, ids, per_repository=trend_size, status=ScanStatus.COMPLETED
     )
     views = []
     for repository in repositories:

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.responses import Response
 
 from tavo_platform.encryption import SecretBox
-from tavo_platform.jobs.runner import discard_upload
+from tavo_platform.enums import ScanStatus
+from tavo_platform.scans.lifecycle import discard_upload
 from tavo_platform.server.audit import audit
 from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.errors import APIError, not_found
@@ -118,7 +119,7 @@ async def update_repository(
 async def delete_repository(reference: str, caller: Caller, state: State) -> Response:
     repository = await find_repository(state, caller.org_id, reference)
     running = await state.store.recent_repository_scans(
-        caller.org_id, [repository.id], per_repository=1, status="running"
+        caller.org_id, [repository.id], per_repository=1, status=ScanStatus.RUNNING
     )
     if running.get(repository.id):
         raise APIError(409, "REPOSITORY_BUSY",

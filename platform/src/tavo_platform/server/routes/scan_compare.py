@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from tavo_platform.engine import ScanResult, SkipReport
+from tavo_platform.enums import ScanStatus
 from tavo_platform.findings.diffing import diff
 from tavo_platform.findings.lifecycle import scope_of
 from tavo_platform.formats.sarif import SOURCE_ROOT, sarif_log
@@ -29,7 +30,7 @@ SARIF_MEDIA_TYPE = "application/sarif+json"
 
 
 def _completed(scan: Scan, role: str) -> None:
-    if scan.status != "completed":
+    if scan.status != ScanStatus.COMPLETED:
         raise APIError(
             409,
             "SCAN_NOT_COMPLETED",

@@ -6,31 +6,31 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.responses import Response, StreamingResponse
 
-from tavo_platform.fetch import FetchError
-from tavo_platform.fetch.urls import check_repository_url
-from tavo_platform.jobs.runner import discard_upload
+from tavo_platform.enums import ScanStatus, ScanStatusName, ScanTypeName
+from tavo_platform.scans import Admitted, GitScanRequest, Idempotency
+from tavo_platform.scans.lifecycle import discard_upload
 from tavo_platform.server.audit import audit
 from tavo_platform.server.caching import cached_json
-from tavo_platform.server.deps import Caller, State, rate_limited
-from tavo_platform.server.errors import APIError, not_found
+from tavo_platform.server.deps import Caller, State, scan_budget
+from tavo_platform.server.errors import APIError
 from tavo_platform.server.pagination import window
 from tavo_platform.server.params import SeverityParam
-from tavo_platform.server.ratelimit import scan_budget_headers
+from tavo_platform.server.ratelimit import Decision, scan_budget_headers
 from tavo_platform.server.responses import JSONResponse, dumps
 from tavo_platform.server.routes.findings import scan_view_with_triage, triage_map, triaged_in
 from tavo_platform.server.views import scan_status_view, scan_view
-from tavo_platform.store.records import FindingFilter, NewScan, Scan
+from tavo_platform.store.records import FindingFilter, Scan
 
 router = APIRouter(prefix="/api/v1/scans", tags=["scans"])
 
-ScanType = Literal["security", "comprehensive", "llm", "secrets", "code", "models"]
-SCAN_STATUS = Literal["queued", "running", "completed", "failed", "cancelled"]
+ScanType = ScanTypeName
+SCAN_STATUS = ScanStatusName
 EVENT_POLL_SECONDS = 0.5
 EVENT_STREAM_MAX_SECONDS = 3600
 FINISHED_RESULTS_CACHE = "private, max-age=300"
@@ -73,6 +73,16 @@ class ScanCreate(BaseModel):
     def checkout_ref(self) -> str | None:
         return self.ref or self.branch
 
+    def request(self) -> GitScanRequest:
+        return GitScanRequest(
+            repository_url=self.repository_url,
+            scan_type=self.scan_type,
+            ref=self.checkout_ref,
+            base_ref=self.base_ref,
+            rules=self.rules,
+            exclusions=self.exclusions,
+        )
+
     def hashed(self) -> dict[str, Any]:
         """The body for the idempotency hash (fields added later only when set, so a
         retry across an upgrade still matches)."""
@@ -87,59 +97,28 @@ def request_hash(payload: object) -> str:
     return hashlib.sha256(dumps(payload)).hexdigest()
 
 
-async def prepare_scan(state: State, org_id: str, body: ScanCreate) -> NewScan:
-    """Validates what can be validated up front (URL policy, rule selectors)."""
-    try:
-        await asyncio.to_thread(
-            check_repository_url,
-            body.repository_url,
-            state.settings.fetch_allow_hosts,
-            state.settings.file_url_roots,
-        )
-    except FetchError as error:
-        raise APIError(
-            422, "INVALID_REPOSITORY_URL", str(error), {"repository_url": body.repository_url}
-        ) from None
-    unknown = await unknown_rule_selectors(state, org_id, body.rules)
-    if unknown:
-        raise APIError(
-            422, "UNKNOWN_RULES", "some rules or packs do not exist", {"unknown": unknown}
-        )
-    repository = await state.store.upsert_repository(
-        org_id, body.repository_url, repository_name(body.repository_url)
-    )
-    return NewScan(
-        org_id=org_id,
-        source="git",
-        scan_type=body.scan_type,
-        repository_url=body.repository_url,
-        repository_id=repository.id,
-        branch=body.checkout_ref,
-        base_ref=body.base_ref,
-        rules=list(dict.fromkeys(body.rules)),
-        exclusions=list(dict.fromkeys(body.exclusions)),
+def idempotency_of(key: str | None, payload: object) -> Idempotency | None:
+    return Idempotency(key, request_hash(payload)) if key else None
+
+
+def replayed_response(scans: list[Scan]) -> Response:
+    """The answer to a retried create: the scan the first request made."""
+    return JSONResponse(
+        scan_view(scans[0]), status_code=202, headers={"Idempotent-Replayed": "true"}
     )
 
 
-async def unknown_rule_selectors(state: State, org_id: str, selectors: list[str]) -> list[str]:
-    import fnmatch
-
-    from tavo_platform.rules.catalog import builtin_catalog
-
-    if not selectors:
-        return []
-    known = set(builtin_catalog().names())
-    for rule_file in await state.store.list_rule_files(org_id):
-        known.update(rule_file.rule_ids)
-    known.add("custom")
-    return [
-        s for s in selectors if s not in known and not any(fnmatch.fnmatchcase(k, s) for k in known)
-    ]
-
-
-def repository_name(url: str) -> str:
-    tail = url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-    return tail.removesuffix(".git") or url
+def created_response(admitted: Admitted[Decision], body: dict[str, Any] | None = None) -> Response:
+    scan = admitted.scans[0]
+    assert admitted.charge is not None
+    return JSONResponse(
+        body if body is not None else scan_view(scan),
+        status_code=202,
+        headers={
+            "Location": f"/api/v1/scans/{scan.id}",
+            **scan_budget_headers(admitted.charge),
+        },
+    )
 
 
 @router.post("", status_code=202, summary="Create a scan")
@@ -149,50 +128,15 @@ async def create_scan(
     state: State,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    fingerprint = request_hash(body.hashed())
-    if idempotency_key:
-        replay = await replay_single(state, caller.org_id, idempotency_key, fingerprint)
-        if replay is not None:
-            return replay
-    decision = await state.limiter.hit_scan_creation(caller)
-    if not decision.allowed:
-        raise rate_limited(decision, "scan creation limit exceeded for this key")
-    new = await prepare_scan(state, caller.org_id, body)
-    created = await state.store.create_scans(
+    admitted = await state.scans.create(
         caller.org_id,
-        [new],
-        (idempotency_key, fingerprint) if idempotency_key else None,
+        body.request(),
+        scan_budget(state, caller),
+        idempotency_of(idempotency_key, body.hashed()),
     )
-    if created.replayed:
-        return replay_response(created.scans, created.request_hash, fingerprint)
-    state.jobs.notify(*(scan.id for scan in created.scans))
-    return JSONResponse(
-        scan_view(created.scans[0]),
-        status_code=202,
-        headers={"Location": f"/api/v1/scans/{created.scans[0].id}",
-                 **scan_budget_headers(decision)},
-    )
-
-
-async def replay_single(state: State, org_id: str, key: str, fingerprint: str) -> Response | None:
-    previous = await state.store.idempotent_scans(org_id, key)
-    if previous is None:
-        return None
-    return replay_response(previous.scans, previous.request_hash, fingerprint)
-
-
-def replay_response(scans: list[Scan], stored_hash: str, fingerprint: str) -> Response:
-    if stored_hash != fingerprint:
-        raise APIError(
-            409,
-            "IDEMPOTENCY_KEY_REUSED",
-            "this Idempotency-Key was used with a different request body",
-        )
-    if not scans:
-        raise not_found("scan")
-    return JSONResponse(
-        scan_view(scans[0]), status_code=202, headers={"Idempotent-Replayed": "true"}
-    )
+    if admitted.replayed:
+        return replayed_response(admitted.scans)
+    return created_response(admitted)
 
 
 @router.get("", summary="List scans")
@@ -215,12 +159,7 @@ async def list_scans(
 
 
 async def owned_scan(state: State, org_id: str, scan_id: str) -> Scan:
-    if len(scan_id) > 64:
-        raise not_found("scan")
-    scan = await state.store.get_scan(org_id, scan_id)
-    if scan is None:
-        raise not_found("scan")
-    return scan
+    return await state.scans.owned(org_id, scan_id)
 
 
 @router.get("/{scan_id}", summary="Get a scan with its summary")
@@ -275,20 +214,14 @@ async def get_scan_results(
 
 @router.post("/{scan_id}/cancel", summary="Cancel a queued or running scan")
 async def cancel_scan(scan_id: str, caller: Caller, state: State) -> Response:
-    before = await owned_scan(state, caller.org_id, scan_id)
-    scan = await state.store.cancel_scan(caller.org_id, scan_id)
-    if scan is None:
-        raise not_found("scan")
-    if before.status == "queued" and scan.status == "cancelled":
-        # Cancelled before any worker took it: nothing will read the upload now.
-        await asyncio.to_thread(discard_upload, state.settings, scan.upload_path)
+    _before, scan = await state.scans.cancel(caller.org_id, scan_id)
     return JSONResponse(scan_view(scan))
 
 
 @router.delete("/{scan_id}", summary="Delete a scan and its findings")
 async def delete_scan(scan_id: str, caller: Caller, state: State) -> Response:
     scan = await owned_scan(state, caller.org_id, scan_id)
-    if scan.status == "running":
+    if scan.status == ScanStatus.RUNNING:
         raise APIError(409, "SCAN_RUNNING", "cancel the scan before deleting it")
     await state.store.delete_scan(caller.org_id, scan_id)
     await audit(state, caller, "scan.deleted", "scan", scan_id)

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import uuid
-from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from tavo_platform.fetch import FetchError
-from tavo_platform.fetch.archive import ArchiveLimits, UnsafeArchive, inspect, unpack
-from tavo_platform.server.deps import Caller, State, rate_limited
+from tavo_platform.scans import UploadScanRequest
+from tavo_platform.server.deps import Caller, State, scan_budget
 from tavo_platform.server.errors import APIError
-from tavo_platform.server.ratelimit import scan_budget_headers
-from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.routes.scans import (
     IdempotencyKey,
     ScanType,
-    replay_response,
-    replay_single,
-    request_hash,
-    unknown_rule_selectors,
+    created_response,
+    idempotency_of,
+    replayed_response,
 )
 from tavo_platform.server.views import scan_view
-from tavo_platform.store.records import NewScan
-
-T = TypeVar("T")
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["scans"])
 
@@ -44,15 +34,6 @@ async def _archive_bytes(request: Request) -> bytes:
         await form.close()
         return data
     return await request.body()
-
-
-async def _archive_checked(function: Callable[..., T], *args: Any) -> T:
-    try:
-        return await asyncio.to_thread(function, *args)
-    except UnsafeArchive as error:
-        raise APIError(422, "UNSAFE_ARCHIVE", str(error)) from None
-    except FetchError as error:
-        raise APIError(422, "INVALID_ARCHIVE", str(error)) from None
 
 
 @router.post("/scans", status_code=202, summary="Upload an archive of code and scan it")
@@ -77,64 +58,34 @@ async def upload_and_scan(
     data = await _archive_bytes(request)
     if not data:
         raise APIError(422, "VALIDATION_ERROR", "the request body must be a code archive")
-    fingerprint = request_hash(
-        {
-            "scan_type": scan_type,
-            "rules": rules,
-            "exclusions": exclusions,
-            "archive": hashlib.sha256(data).hexdigest(),
-            # Only when given: hashes of requests made before projects existed still match.
-            **({"project": project} if project else {}),
-        }
-    )
-    if idempotency_key:
-        replay = await replay_single(state, caller.org_id, idempotency_key, fingerprint)
-        if replay is not None:
-            return replay
-    unknown = await unknown_rule_selectors(state, caller.org_id, rules or [])
-    if unknown:
-        raise APIError(
-            422, "UNKNOWN_RULES", "some rules or packs do not exist", {"unknown": unknown}
-        )
-    limits = ArchiveLimits(
-        min(state.settings.max_upload_files, caller.limits.archive_entries),
-        state.settings.max_upload_unpacked_bytes,
-    )
-    # The whole archive is checked before the scan budget is charged for it.
-    await _archive_checked(inspect, data, limits)
-    decision = await state.limiter.hit_scan_creation(caller)
-    if not decision.allowed:
-        raise rate_limited(decision, "scan creation limit exceeded for this key")
-    destination = state.settings.uploads_dir / uuid.uuid4().hex
-    unpacked = await _archive_checked(unpack, data, destination, limits)
-    new = NewScan(
-        org_id=caller.org_id,
-        source="upload",
+    hashed = {
+        "scan_type": scan_type,
+        "rules": rules,
+        "exclusions": exclusions,
+        "archive": hashlib.sha256(data).hexdigest(),
+        # Only when given: hashes of requests made before projects existed still match.
+        **({"project": project} if project else {}),
+    }
+    wanted = UploadScanRequest(
+        archive=data,
+        max_entries=caller.limits.archive_entries,
         scan_type=scan_type,
-        upload_path=str(destination.resolve()),
-        rules=list(dict.fromkeys(rules or [])),
-        exclusions=list(dict.fromkeys(exclusions or [])),
+        rules=rules or [],
+        exclusions=exclusions or [],
         project=project,
     )
-    created = await state.store.create_scans(
+    admitted = await state.scans.create_upload(
         caller.org_id,
-        [new],
-        (idempotency_key, fingerprint) if idempotency_key else None,
-        response={"files": unpacked.files},
+        wanted,
+        scan_budget(state, caller),
+        idempotency_of(idempotency_key, hashed),
     )
-    if created.replayed:
-        return replay_response(created.scans, created.request_hash, fingerprint)
-    state.jobs.notify(*(scan.id for scan in created.scans))
-    scan = created.scans[0]
-    return JSONResponse(
-        {
-            **scan_view(scan),
-            "upload": {
-                "files": unpacked.files,
-                "bytes": unpacked.bytes,
-                "skipped_links": unpacked.skipped_links,
-            },
-        },
-        status_code=202,
-        headers={"Location": f"/api/v1/scans/{scan.id}", **scan_budget_headers(decision)},
-    )
+    if admitted.replayed:
+        return replayed_response(admitted.scans)
+    assert admitted.unpacked is not None
+    upload = {
+        "files": admitted.unpacked.files,
+        "bytes": admitted.unpacked.bytes,
+        "skipped_links": admitted.unpacked.skipped_links,
+    }
+    return created_response(admitted, {**scan_view(admitted.scans[0]), "upload": upload})

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from tavo_platform.server.deps import RATE_LIMIT_STATE, Caller, State
-from tavo_platform.server.errors import APIError
 from tavo_platform.server.ratelimit import Decision, WindowState
 from tavo_platform.server.responses import JSONResponse
+from tavo_platform.server.roles import forbidden, has_role
 
 router = APIRouter(prefix="/api/v1/usage", tags=["usage"])
 
@@ -35,8 +35,8 @@ async def usage(
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     organization: bool = False,
 ) -> Response:
-    if organization and not caller.is_admin:
-        raise APIError(403, "FORBIDDEN", "the organisation's usage needs an admin key")
+    if organization and not has_role(caller, "admin"):
+        raise forbidden("admin", caller)
     await request.app.state.tavo_usage.flush()  # this process's counts, this request's too
     first = datetime.now(UTC) - timedelta(days=days - 1)
     calendar = _days(first, days)

@@ -40,7 +40,7 @@ function renderNav() {
     .map(([href, label]) => h("a", { href, "aria-current": current === href || (href !== "#/" && current.startsWith(href)) ? "page" : null }, label)));
   const who = clear(document.getElementById("who"));
   append(who, [
-    h("span", { class: "muted" }, `${state.session.key.org_id} · ${state.session.key.tier}`),
+    h("span", { class: "muted" }, `${state.session.key.org_id} · ${state.session.key.role || state.session.key.tier}`),
     h("button", { type: "button", class: "link", onclick: signOut }, "Sign out"),
   ]);
 }
@@ -57,27 +57,39 @@ async function signOut() {
 }
 
 function signInPage(root, message) {
-  const input = h("input", { id: "api-key", name: "api_key", type: "password", autocomplete: "off", required: true, minlength: 8 });
+  const email = h("input", { id: "email", name: "email", type: "email", autocomplete: "username" });
+  const password = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password" });
+  const input = h("input", { id: "api-key", name: "api_key", type: "password", autocomplete: "off", minlength: 8 });
   const status = h("div", { "aria-live": "polite" }, message ? notice(message, "error") : null);
   const form = h("form", { class: "card narrow", onsubmit: async (event) => {
     event.preventDefault();
     clear(status);
+    const body = input.value
+      ? { api_key: input.value }
+      : { email: email.value, password: password.value };
+    if (!body.api_key && !(body.email && body.password)) {
+      append(status, notice("Give your e-mail address and password, or an API key.", "error"));
+      return;
+    }
     try {
-      const session = await request("/ui/session", { method: "POST", body: { api_key: input.value } });
+      const session = await request("/ui/session", { method: "POST", body });
       input.value = "";
+      password.value = "";
       await started(session);
     } catch (error) {
       append(status, notice(error instanceof ApiError ? error.message : "Sign-in failed.", "error"));
     }
   } },
   h("h1", {}, "Sign in to Tavo"),
-  h("p", { class: "muted" }, "Use an API key (tavo keys create). It is exchanged for a session cookie and never kept in the page."),
-  h("label", { for: "api-key" }, "API key"), input,
+  h("p", { class: "muted" }, "With the e-mail address and password of your invitation, or with an API key (tavo keys create). Either is exchanged for a session cookie and never kept in the page."),
+  h("label", { for: "email" }, "E-mail address"), email,
+  h("label", { for: "password" }, "Password"), password,
+  h("label", { for: "api-key" }, "or an API key"), input,
   h("button", { type: "submit" }, "Sign in"), status);
   append(clear(root), form);
   clear(document.getElementById("nav"));
   clear(document.getElementById("who"));
-  input.focus();
+  email.focus();
 }
 
 async function started(session) {

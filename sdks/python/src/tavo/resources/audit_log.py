@@ -1,4 +1,4 @@
-"""The audit log (admin keys): keys, repository secrets and credentials, webhooks,
+"""The audit log (the admin role): users, keys, repository secrets and credentials, webhooks,
 schedules, triage and deletions, newest first."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ __all__ = ["AsyncAuditLog", "SyncAuditLog"]
 
 
 def _list(action: str | None, target_id: str | None, offset: int | None,
-          limit: int | None) -> APIRequest:
-    query = merged(None, action=action, target_id=target_id, offset=offset, limit=limit)
+          limit: int | None, actor_user: str | None = None) -> APIRequest:
+    query = merged(None, action=action, target_id=target_id, offset=offset, limit=limit,
+                   actor_user=actor_user)
     return APIRequest("GET", path("audit-log"), params=query, cacheable=False)
 
 
@@ -21,10 +22,13 @@ class AsyncAuditLog(AsyncResource):
 
     async def list_audit_log(
         self, *, action: str | None = None, target_id: str | None = None,
-        offset: int | None = None, limit: int | None = None,
+        offset: int | None = None, limit: int | None = None, actor_user: str | None = None,
     ) -> AuditLog:
-        """Entries newest first; `action` is a prefix (`webhook.`)."""
-        return await self._client.request(_list(action, target_id, offset, limit), AuditLog)
+        """Entries newest first; `action` is a prefix (`webhook.`); `actor_user` a user's
+        id (what that user did)."""
+        return await self._client.request(
+            _list(action, target_id, offset, limit, actor_user), AuditLog
+        )
 
 
 class SyncAuditLog(SyncResource):
@@ -32,7 +36,9 @@ class SyncAuditLog(SyncResource):
 
     def list_audit_log(
         self, *, action: str | None = None, target_id: str | None = None,
-        offset: int | None = None, limit: int | None = None,
+        offset: int | None = None, limit: int | None = None, actor_user: str | None = None,
     ) -> AuditLog:
-        """Entries newest first; `action` is a prefix (`webhook.`)."""
-        return self._client.request(_list(action, target_id, offset, limit), AuditLog)
+        """Entries newest first; `action` is a prefix (`webhook.`); `actor_user` a user's
+        id (what that user did)."""
+        return self._client.request(_list(action, target_id, offset, limit, actor_user),
+                                    AuditLog)

@@ -14,7 +14,7 @@ from tavo.types.ai import (
     RiskScore,
     SecurityScore,
 )
-from tavo.types.audit import AuditEntry, AuditLog
+from tavo.types.audit import AuditActor, AuditEntry, AuditLog
 from tavo.types.bulk import (
     BulkActionItem,
     BulkActionResult,
@@ -66,6 +66,18 @@ from tavo.types.scans import (
 from tavo.types.schedules import Schedule, ScheduleList, ScheduleRun
 from tavo.types.severity import SEVERITY_ORDER, Severity
 from tavo.types.usage import KeyUsage, Usage, UsageWindow
+from tavo.types.users import (
+    AcceptedInvitation,
+    Invitation,
+    InvitedUser,
+    RemovedUser,
+    RotatedUserKey,
+    User,
+    UserKey,
+    UserKeyList,
+    UserList,
+    UserRole,
+)
 from tavo.types.webhooks import (
     Webhook,
     WebhookDelivery,
@@ -78,11 +90,13 @@ __all__ = [
     "SEVERITY_ORDER",
     "AIModel",
     "AIModelList",
+    "AcceptedInvitation",
     "Analysis",
     "AnalysisList",
     "AnalysisOptions",
     "AnalysisResult",
     "AnalyzedFinding",
+    "AuditActor",
     "AuditEntry",
     "AuditLog",
     "BulkActionItem",
@@ -101,6 +115,8 @@ __all__ = [
     "FindingList",
     "FindingTriage",
     "FixFirstItem",
+    "Invitation",
+    "InvitedUser",
     "KeyUsage",
     "ListFindingsParams",
     "ListRepositoriesParams",
@@ -108,9 +124,11 @@ __all__ = [
     "ListScansParams",
     "ModelFileVerdict",
     "PageInfo",
+    "RemovedUser",
     "Repository",
     "RepositoryList",
     "RiskScore",
+    "RotatedUserKey",
     "Rule",
     "RuleDetail",
     "RuleList",
@@ -134,6 +152,11 @@ __all__ = [
     "TrendPoint",
     "Usage",
     "UsageWindow",
+    "User",
+    "UserKey",
+    "UserKeyList",
+    "UserList",
+    "UserRole",
     "Vulnerability",
     "Webhook",
     "WebhookDelivery",

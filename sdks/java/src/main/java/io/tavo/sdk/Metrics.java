@@ -5,6 +5,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -14,9 +16,10 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Metrics {
     // Counters are adders: many threads record at once without queueing on a lock.
-    private final long[] latencies;
-    private int latencyCount;
-    private int latencyNext;
+    // The latest latencies, a ring written without a lock: a reader may find a slot just claimed
+    // and not yet written (it holds an older latency, or zero), which percentiles can bear.
+    private final AtomicLongArray latencies;
+    private final AtomicLong latencyWrites = new AtomicLong();
     private final LongAdder requestsTotal = new LongAdder();
     private final LongAdder requestsFailed = new LongAdder();
     private final LongAdder attempts = new LongAdder();
@@ -34,7 +37,7 @@ public final class Metrics {
         if (window < 1) {
             throw new IllegalArgumentException("window must be at least 1");
         }
-        latencies = new long[window];
+        latencies = new AtomicLongArray(window);
     }
 
     public void recordCall(long nanos, boolean failed) {
@@ -42,11 +45,8 @@ public final class Metrics {
         if (failed) {
             requestsFailed.increment();
         }
-        synchronized (latencies) {
-            latencies[latencyNext] = nanos;
-            latencyNext = (latencyNext + 1) % latencies.length;
-            latencyCount = Math.min(latencyCount + 1, latencies.length);
-        }
+        long slot = latencyWrites.getAndIncrement();
+        latencies.lazySet((int) (slot % latencies.length()), nanos);
     }
 
     public void recordAttempt(long sent, long received, Integer statusCode) {
@@ -91,10 +91,7 @@ public final class Metrics {
 
     /** The latency below which {@code fraction} of recent calls finished (zero when none). */
     public Duration percentile(double fraction) {
-        long[] ordered;
-        synchronized (latencies) {
-            ordered = Arrays.copyOf(latencies, latencyCount);
-        }
+        long[] ordered = recentLatencies();
         if (ordered.length == 0) {
             return Duration.ZERO;
         }
@@ -104,19 +101,27 @@ public final class Metrics {
     }
 
     public Duration averageLatency() {
-        synchronized (latencies) {
-            if (latencyCount == 0) {
-                return Duration.ZERO;
-            }
-            long sum = 0;
-            for (int i = 0; i < latencyCount; i++) {
-                sum += latencies[i];
-            }
-            return Duration.ofNanos(sum / latencyCount);
+        long[] recent = recentLatencies();
+        if (recent.length == 0) {
+            return Duration.ZERO;
         }
+        long sum = 0;
+        for (long latency : recent) {
+            sum += latency;
+        }
+        return Duration.ofNanos(sum / recent.length);
     }
 
     /** Every figure as plain numbers (latencies in seconds), with the Python SDK's names. */
+    private long[] recentLatencies() {
+        int count = (int) Math.min(latencyWrites.get(), latencies.length());
+        long[] recent = new long[count];
+        for (int i = 0; i < count; i++) {
+            recent[i] = latencies.get(i);
+        }
+        return recent;
+    }
+
     public Map<String, Object> snapshot() {
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("requests_total", requestsTotal());
@@ -139,10 +144,7 @@ public final class Metrics {
 
     /** Back to zero (for example after a warm-up). */
     public void reset() {
-        synchronized (latencies) {
-            latencyCount = 0;
-            latencyNext = 0;
-        }
+        latencyWrites.set(0);
         for (LongAdder counter : List.of(requestsTotal, requestsFailed, attempts, retries, rateLimitsHit, rateLimitWaits,
                 cacheHits, cacheRevalidations, bytesSent, bytesReceived)) {
             counter.reset();

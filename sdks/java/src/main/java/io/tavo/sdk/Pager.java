@@ -111,7 +111,7 @@ public final class Pager<P extends Page<I>, I> implements Iterable<I> {
                 if (position == null) {
                     throw new NoSuchElementException();
                 }
-                P page = ApiClient.await(walk.fetch(position));
+                P page = ApiClient.call(() -> walk.fetch(position));
                 position = walk.next(position, page);
                 return page;
             }

@@ -6,6 +6,7 @@ import io.tavo.sdk.internal.ApiClient;
 import io.tavo.sdk.resources.AiAnalysis;
 import io.tavo.sdk.resources.AuditLogResource;
 import io.tavo.sdk.resources.UsageResource;
+import io.tavo.sdk.resources.Users;
 import io.tavo.sdk.resources.Findings;
 import io.tavo.sdk.resources.Schedules;
 import io.tavo.sdk.resources.Webhooks;
@@ -39,6 +40,7 @@ public final class TavoClient implements AutoCloseable {
     private final Schedules schedules;
     private final UsageResource usage;
     private final AuditLogResource auditLog;
+    private final Users users;
 
     TavoClient(ApiClient api) {
         this.api = api;
@@ -52,6 +54,7 @@ public final class TavoClient implements AutoCloseable {
         this.schedules = new Schedules(api);
         this.usage = new UsageResource(api);
         this.auditLog = new AuditLogResource(api);
+        this.users = new Users(api);
     }
 
     /** A builder with every setting from the environment or the defaults. */
@@ -72,8 +75,10 @@ public final class TavoClient implements AutoCloseable {
     public Schedules schedules() { return schedules; }
     /** Requests and scans by day, and the rate-limit windows now. */
     public UsageResource usage() { return usage; }
-    /** The organisation's audit log (admin keys). */
+    /** The organisation's audit log (the admin role). */
     public AuditLogResource auditLog() { return auditLog; }
+    /** People of the organisation, their roles, invitations, own keys and passwords. */
+    public Users users() { return users; }
 
     /** The server's base URL (without /api/v1). */
     public String baseUrl() { return api.config().baseUrl(); }

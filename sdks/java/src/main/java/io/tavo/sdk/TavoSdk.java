@@ -25,6 +25,37 @@ public final class TavoSdk {
         return new TavoClientBuilder();
     }
 
+    /** The key a client for accepting an invitation sends (that route takes none; the server ignores it). */
+    private static final String NO_KEY = "invitation";
+
+    /**
+     * Accepts an invitation: sets the invited user's password and returns them with their first
+     * key (shown once). No API key is needed (the token is the credential); the server is
+     * {@code baseUrl}, or TAVO_BASE_URL / the default when null. Not retried: an invitation is
+     * spent by the first acceptance the server sees.
+     */
+    public static io.tavo.sdk.models.AcceptedInvitation acceptInvitation(String token, String password, String name,
+                                                                        String baseUrl) {
+        TavoClientBuilder builder = new TavoClientBuilder().withApiKey(NO_KEY).withMaxRetries(0).withCache(false);
+        if (baseUrl != null) {
+            builder.withBaseUrl(baseUrl);
+        }
+        try (TavoClient client = builder.build()) {
+            return client.users().acceptInvitation(token, password, name);
+        }
+    }
+
+    /** {@link #acceptInvitation} as a CompletableFuture. */
+    public static java.util.concurrent.CompletableFuture<io.tavo.sdk.models.AcceptedInvitation> acceptInvitationAsync(
+            String token, String password, String name, String baseUrl) {
+        TavoClientBuilder builder = new TavoClientBuilder().withApiKey(NO_KEY).withMaxRetries(0).withCache(false);
+        if (baseUrl != null) {
+            builder.withBaseUrl(baseUrl);
+        }
+        TavoClient client = builder.build();
+        return client.users().acceptInvitationAsync(token, password, name).whenComplete((value, error) -> client.close());
+    }
+
     /** A client with every setting from the environment or the defaults. */
     public static TavoClient createClient() {
         return new TavoClientBuilder().build();

@@ -101,7 +101,7 @@ class ParityTest {
         assertTrue(missing.isEmpty(), "Java lacks: " + missing);
         assertTrue(checked >= 30, "too few Python methods found: " + checked);
         assertEquals(Set.of("aiAnalysis", "auditLog", "findings", "repositories", "scanBulkOperations", "scanManagement",
-                "scanRules", "schedules", "usage", "webhooks"), resources);
+                "scanRules", "schedules", "usage", "users", "webhooks"), resources);
     }
 
     private static void assertReturns(Class<?> type, String name, Class<?> expected) {
@@ -115,6 +115,63 @@ class ParityTest {
 
     private static <T> Iterable<T> iterable(java.util.Iterator<T> iterator) {
         return () -> iterator;
+    }
+
+    private static final String LIST_MODELS = String.join("\n",
+            "import dataclasses, importlib, inspect, json, pkgutil",
+            "import tavo.types",
+            "from tavo._models import Model",
+            "models = {}",
+            "for info in pkgutil.iter_modules(tavo.types.__path__):",
+            "    module = importlib.import_module('tavo.types.' + info.name)",
+            "    for name, cls in inspect.getmembers(module, inspect.isclass):",
+            "        if cls.__module__ == module.__name__ and dataclasses.is_dataclass(cls) and issubclass(cls, Model):",
+            "            models[name] = sorted(f.name for f in dataclasses.fields(cls))",
+            "print(json.dumps(models))");
+
+    /** Python models Java has under another name, or not as a class of its own. */
+    private static final Map<String, String> MODEL_NAMES = Map.of("AIModel", "AiModel", "AIModelList", "AiModelList");
+    private static final Set<String> NOT_CLASSES = Set.of(
+            "PageInfo",            // the page fields of every list model (Java: the Page interface)
+            "ScanFindingTriage");  // ScanResults.triaged, a map by fingerprint in Java
+
+    @Test
+    void everyPythonModelFieldHasItsJavaComponent() throws Exception {
+        String output = TestServer.run(List.of(TestServer.REPO.resolve(".venv/bin/python").toString(), "-c", LIST_MODELS),
+                TestServer.REPO);
+        JsonNode python = TestServer.JSON.readTree(output);
+        List<String> differences = new ArrayList<>();
+        int checked = 0;
+        for (var model : iterable(python.fields())) {
+            if (NOT_CLASSES.contains(model.getKey())) {
+                continue;
+            }
+            String javaName = MODEL_NAMES.getOrDefault(model.getKey(), model.getKey());
+            Class<?> type;
+            try {
+                type = Class.forName("io.tavo.sdk.models." + javaName);
+            } catch (ClassNotFoundException missing) {
+                differences.add("no model " + javaName);
+                continue;
+            }
+            Set<String> java = new TreeSet<>();
+            for (java.lang.reflect.RecordComponent component : type.getRecordComponents()) {
+                io.tavo.sdk.internal.Name name = component.getAnnotation(io.tavo.sdk.internal.Name.class);
+                java.add(name != null ? name.value() : io.tavo.sdk.internal.Json.snake(component.getName()));
+            }
+            Set<String> fields = new TreeSet<>();
+            model.getValue().forEach(field -> fields.add(field.asText()));
+            checked++;
+            if (!java.equals(fields)) {
+                Set<String> missing = new TreeSet<>(fields);
+                missing.removeAll(java);
+                Set<String> extra = new TreeSet<>(java);
+                extra.removeAll(fields);
+                differences.add(javaName + " lacks " + missing + ", has beyond Python " + extra);
+            }
+        }
+        assertTrue(differences.isEmpty(), "models differ: " + differences);
+        assertTrue(checked >= 40, "too few Python models found: " + checked);
     }
 
     @Test

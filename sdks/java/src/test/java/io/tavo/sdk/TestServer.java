@@ -148,11 +148,19 @@ final class TestServer {
 
     /** A key made through the admin API; {@code limits}: requests_per_hour, requests_per_day, scans_per_hour. */
     String createKey(String tier, String org, Map<String, Long> limits) {
+        return createKey(tier, org, limits, null);
+    }
+
+    /** ... acting with {@code role} (admin, member, viewer) when given. */
+    String createKey(String tier, String org, Map<String, Long> limits, String role) {
         Map<String, Object> body = new java.util.LinkedHashMap<>();
         body.put("tier", tier);
         body.put("org", org == null ? newOrg() : org);
         if (limits != null && !limits.isEmpty()) {
             body.put("limits", limits);
+        }
+        if (role != null) {
+            body.put("role", role);
         }
         try {
             HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/api/v1/admin/keys"))
@@ -175,6 +183,11 @@ final class TestServer {
     String unlimitedKey(String org) {
         return createKey("pro", org, Map.of("requests_per_hour", 100_000_000L, "requests_per_day", 1_000_000_000L,
                 "scans_per_hour", 1_000_000L));
+    }
+
+    /** An organisation key acting as the organisation's admin (it manages users). */
+    String orgAdminKey(String org) {
+        return createKey("pro", org, Map.of("requests_per_hour", 100_000_000L), "admin");
     }
 
     String unlimitedKey() {

@@ -45,7 +45,16 @@ public final class ApiClient {
                          List<Consumer<Response>> responseHooks, Executor executor, String userAgent) {}
 
     private record Prepared(String method, String url, Map<String, String> headers, byte[] body, String scope,
-                            boolean cacheable, boolean replaySafe, Duration timeout) {}
+                            boolean cacheable, boolean replaySafe, Duration timeout, boolean blocking) {}
+
+    /**
+     * Set while a blocking method starts its calls ({@link #call}): those run in the caller's
+     * thread to the end (the JDK client's own blocking send, waits as sleeps), since the caller
+     * waits anyway. No executor hop, and no thread per request: the JDK's sendAsync hands each
+     * completion to CompletableFuture's default executor, a new thread per task where the common
+     * pool has one thread (machines with two cores).
+     */
+    private static final ThreadLocal<boolean[]> BLOCKING = ThreadLocal.withInitial(() -> new boolean[1]);
 
     private final Config config;
     private final Transport transport;
@@ -53,6 +62,7 @@ public final class ApiClient {
     private final KeyPool keys;
     private final Metrics metrics = new Metrics();
     private final Map<String, String> baseHeaders;
+    private final Map<String, String> authorization = new java.util.concurrent.ConcurrentHashMap<>();
 
     public ApiClient(Config config, Transport transport, HttpCache cache) {
         this.config = config;
@@ -88,6 +98,38 @@ public final class ApiClient {
                 .whenComplete((value, error) -> metrics.recordCall(System.nanoTime() - started, error != null));
     }
 
+    /**
+     * A blocking call: starts the calls of {@code call} in this thread (each goes to the end in it,
+     * see {@link #BLOCKING}) and waits for the result, or throws its Tavo exception.
+     */
+    public static <T> T call(java.util.function.Supplier<CompletableFuture<T>> call) {
+        boolean[] blocking = BLOCKING.get();
+        boolean was = blocking[0];
+        CompletableFuture<T> future;
+        blocking[0] = true;
+        try {
+            future = call.get();
+        } finally {
+            blocking[0] = was;
+        }
+        return await(future);
+    }
+
+    /**
+     * Starts calls meant to run side by side (parts of one bulk call) even from a blocking
+     * method: {@code start} runs with calls going asynchronously, as from an async method.
+     */
+    public static <T> T concurrently(java.util.function.Supplier<T> start) {
+        boolean[] blocking = BLOCKING.get();
+        boolean was = blocking[0];
+        blocking[0] = false;
+        try {
+            return start.get();
+        } finally {
+            blocking[0] = was;
+        }
+    }
+
     /** Waits for a call: its value, or its Tavo exception thrown in the caller's thread. */
     public static <T> T await(CompletableFuture<T> future) {
         try {
@@ -121,8 +163,11 @@ public final class ApiClient {
         if (!query.isEmpty()) {
             url = url + "?" + query;
         }
-        Map<String, String> headers = new LinkedHashMap<>(baseHeaders);
+        String method = request.method();
         byte[] body = request.body();
+        boolean plain = body == null && request.json() == null && request.contentType() == null && !method.equals("POST");
+        // A plain GET or DELETE sends the client's headers as they are: no copy.
+        Map<String, String> headers = plain ? baseHeaders : new LinkedHashMap<>(baseHeaders);
         if (request.json() != null) {
             body = Json.write(request.json());
             headers.put("Content-Type", "application/json");
@@ -133,7 +178,6 @@ public final class ApiClient {
             body = gzip(body);
             headers.put("Content-Encoding", "gzip");
         }
-        String method = request.method();
         if (method.equals("POST")) {
             // One key for every attempt of this call: a retried POST is done once.
             String key = request.idempotencyKey();
@@ -141,8 +185,8 @@ public final class ApiClient {
         }
         boolean replaySafe = !method.equals("POST") && !method.equals("PATCH") || headers.containsKey("Idempotency-Key");
         Duration timeout = request.timeout() != null ? request.timeout() : config.readTimeout();
-        return new Prepared(method, url, Map.copyOf(headers), body, request.scope(),
-                request.cacheable() && method.equals("GET"), replaySafe, timeout);
+        return new Prepared(method, url, plain ? headers : Map.copyOf(headers), body, request.scope(),
+                request.cacheable() && method.equals("GET"), replaySafe, timeout, BLOCKING.get()[0]);
     }
 
     private static byte[] gzip(byte[] body) {
@@ -177,7 +221,7 @@ public final class ApiClient {
                 }
             }
             metrics.recordRetry();
-            return after(delay).thenCompose(ignored -> withRetries(prepared, retries + 1));
+            return pause(delay, prepared.blocking()).thenCompose(ignored -> withRetries(prepared, retries + 1));
         }).thenCompose(next -> next);
     }
 
@@ -210,6 +254,20 @@ public final class ApiClient {
         return CompletableFuture.runAsync(() -> { }, later);
     }
 
+    /** {@link #after}, or for a blocking call a sleep in this thread. */
+    private CompletableFuture<Void> pause(Duration delay, boolean blocking) {
+        if (!blocking || delay.isZero() || delay.isNegative()) {
+            return after(delay);
+        }
+        try {
+            Thread.sleep(delay.toMillis(), delay.toNanosPart() % 1_000_000);
+            return CompletableFuture.completedFuture(null);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return CompletableFuture.failedFuture(new TavoException("interrupted while waiting to retry", interrupted));
+        }
+    }
+
     private Executor executor() {
         Executor executor = config.executor();
         return executor != null ? executor : java.util.concurrent.ForkJoinPool.commonPool();
@@ -227,7 +285,7 @@ public final class ApiClient {
         return send(prepared, Map.of());
     }
 
-    private CompletableFuture<String> acquireKey(String scope, boolean waited) {
+    private CompletableFuture<String> acquireKey(String scope, boolean waited, boolean blocking) {
         KeyPool.Lease lease = keys.acquire(scope);
         if (lease.key() != null) {
             return CompletableFuture.completedFuture(lease.key());
@@ -238,18 +296,19 @@ public final class ApiClient {
         if (!waited) {
             metrics.recordRateLimitWait();
         }
-        return after(lease.delay()).thenCompose(ignored -> acquireKey(scope, true));
+        return pause(lease.delay(), blocking).thenCompose(ignored -> acquireKey(scope, true, blocking));
     }
 
     private Request wire(Prepared prepared, String key, Map<String, String> extra) {
-        Map<String, String> headers = new LinkedHashMap<>(prepared.headers());
-        headers.put("Authorization", "Bearer " + key);
+        Map<String, String> headers = new LinkedHashMap<>(prepared.headers().size() + extra.size() + 2);
+        headers.putAll(prepared.headers());
+        headers.put("Authorization", authorization.computeIfAbsent(key, k -> "Bearer " + k));
         headers.putAll(extra);
         return new Request(prepared.method(), prepared.url(), headers, prepared.body(), prepared.timeout());
     }
 
     private CompletableFuture<Response> send(Prepared prepared, Map<String, String> extra) {
-        return acquireKey(prepared.scope(), false).thenCompose(key -> {
+        return acquireKey(prepared.scope(), false, prepared.blocking()).thenCompose(key -> {
             CompletableFuture<Response> sent;
             try {
                 if (config.breaker() != null) {
@@ -257,7 +316,7 @@ public final class ApiClient {
                 }
                 Request request = wire(prepared, key, extra);
                 config.requestHooks().forEach(hook -> hook.accept(request));
-                sent = transport.send(request);
+                sent = transport.send(request, prepared.blocking());
             } catch (RuntimeException error) {
                 keys.release(key, null, null, prepared.scope());
                 return CompletableFuture.failedFuture(error);
@@ -337,7 +396,7 @@ public final class ApiClient {
      */
     public CompletableFuture<Void> stream(ApiRequest request, java.util.concurrent.Flow.Subscriber<String> lines) {
         Prepared prepared = prepare(request.uncached());
-        return acquireKey(prepared.scope(), false).thenCompose(key -> {
+        return acquireKey(prepared.scope(), false, false).thenCompose(key -> {
             Map<String, String> extra = Map.of("Accept", "text/event-stream");
             CompletableFuture<Void> done;
             Response[] head = new Response[1];

@@ -4,11 +4,11 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,6 +36,7 @@ public final class HttpCache {
         volatile long storedAt;
         volatile long freshForNanos;
         final Map<Class<?>, Object> decoded = new ConcurrentHashMap<>();
+        volatile long lastUsed;
 
         Entry(int status, Map<String, String> headers, byte[] body) {
             this.status = status;
@@ -81,7 +82,10 @@ public final class HttpCache {
     public record Outcome(Response response, boolean hit, boolean revalidated) {}
 
     private final int maxEntries;
-    private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+    // Looked up without a lock on every cacheable GET; each entry keeps when it was last used, and a
+    // store over the bound evicts the least recently used (a scan, on the rare store that needs it).
+    private final ConcurrentHashMap<String, Entry> entries = new ConcurrentHashMap<>();
+    private final AtomicLong uses = new AtomicLong();
 
     public HttpCache() { this(Defaults.CACHE_MAX_ENTRIES); }
 
@@ -89,9 +93,9 @@ public final class HttpCache {
 
     /** A GET of {@code url}: from the cache when allowed, else through {@code send(extra headers)}. */
     public CompletableFuture<Outcome> fetch(String url, Function<Map<String, String>, CompletableFuture<Response>> send) {
-        Entry entry;
-        synchronized (entries) {
-            entry = entries.get(url);
+        Entry entry = entries.get(url);
+        if (entry != null) {
+            entry.lastUsed = uses.incrementAndGet();
         }
         if (entry == null) {
             return send.apply(Map.of()).thenApply(response -> {
@@ -126,9 +130,7 @@ public final class HttpCache {
         if (response.statusCode() != 200 || !worthStoring(response.headers())
                 || response.body().length > Defaults.CACHE_MAX_BODY_BYTES) {
             if (response.isSuccess()) {
-                synchronized (entries) {
-                    entries.remove(url);
-                }
+                entries.remove(url);
             }
             return;
         }
@@ -138,10 +140,14 @@ public final class HttpCache {
         headers.remove("content-length");
         headers.remove("transfer-encoding");
         Entry entry = new Entry(response.statusCode(), headers, response.body());
-        synchronized (entries) {
-            entries.put(url, entry);
-            while (entries.size() > maxEntries) {
-                entries.remove(entries.keySet().iterator().next());
+        entry.lastUsed = uses.incrementAndGet();
+        entries.put(url, entry);
+        if (entries.size() > maxEntries) {
+            synchronized (this) {
+                while (entries.size() > maxEntries) {
+                    entries.entrySet().stream().min(java.util.Comparator.comparingLong(e -> e.getValue().lastUsed))
+                            .ifPresent(oldest -> entries.remove(oldest.getKey(), oldest.getValue()));
+                }
             }
         }
     }
@@ -189,14 +195,10 @@ public final class HttpCache {
     }
 
     public int size() {
-        synchronized (entries) {
-            return entries.size();
-        }
+        return entries.size();
     }
 
     public void clear() {
-        synchronized (entries) {
-            entries.clear();
-        }
+        entries.clear();
     }
 }

@@ -38,6 +38,27 @@ public final class Json {
 
     private record Plan(MethodHandle constructor, String[] names, Type[] types, boolean[] required) {}
 
+    /**
+     * Where in the body a value is (for error messages), built into text only when an error names
+     * it: a page of findings has thousands of fields, and their paths are almost never needed.
+     */
+    private record Where(Where parent, String field, int index) {
+        static Where root(String name) { return new Where(null, name, -1); }
+
+        Where field(String name) { return new Where(this, name, -1); }
+
+        Where item(int position) { return new Where(this, null, position); }
+
+        @Override
+        public String toString() {
+            String head = parent == null ? "" : parent.toString();
+            if (parent == null) {
+                return field;
+            }
+            return field != null ? head + "." + field : head + "[" + index + "]";
+        }
+    }
+
     private static final Map<Class<?>, Plan> PLANS = new ConcurrentHashMap<>();
 
     public static JsonNode parse(byte[] body) throws IOException {
@@ -68,7 +89,7 @@ public final class Json {
 
     /** The model record for a JSON object. */
     public static <T> T read(JsonNode node, Class<T> type) {
-        Object value = convert(node, type, type.getSimpleName());
+        Object value = convert(node, type, Where.root(type.getSimpleName()));
         return type.cast(value);
     }
 
@@ -99,7 +120,7 @@ public final class Json {
         }
     }
 
-    private static Object readRecord(JsonNode node, Class<?> type, String where) {
+    private static Object readRecord(JsonNode node, Class<?> type, Where where) {
         if (!node.isObject()) {
             throw new ShapeException(where + " should be a JSON object, not " + node.getNodeType());
         }
@@ -113,7 +134,7 @@ public final class Json {
                 }
                 args[i] = absent(plan.types[i]);
             } else {
-                args[i] = convert(field, plan.types[i], where + "." + plan.names[i]);
+                args[i] = convert(field, plan.types[i], where.field(plan.names[i]));
             }
         }
         try {
@@ -158,7 +179,7 @@ public final class Json {
         return Object.class;
     }
 
-    private static Object convert(JsonNode node, Type type, String where) {
+    private static Object convert(JsonNode node, Type type, Where where) {
         if (node == null || node.isNull()) {
             return absent(type);
         }
@@ -211,26 +232,26 @@ public final class Json {
         throw new IllegalStateException("no JSON conversion to " + type);
     }
 
-    private static List<Object> readList(JsonNode node, Type item, String where) {
+    private static List<Object> readList(JsonNode node, Type item, Where where) {
         if (!node.isArray()) {
             throw new ShapeException(where + " should be a list, not " + node.getNodeType());
         }
         List<Object> values = new ArrayList<>(node.size());
         int index = 0;
         for (JsonNode element : node) {
-            values.add(convert(element, item, where + "[" + index++ + "]"));
+            values.add(convert(element, item, where.item(index++)));
         }
         return Collections.unmodifiableList(values);
     }
 
-    private static Map<String, Object> readMap(JsonNode node, Type value, String where) {
+    private static Map<String, Object> readMap(JsonNode node, Type value, Where where) {
         if (!node.isObject()) {
             throw new ShapeException(where + " should be an object, not " + node.getNodeType());
         }
         Map<String, Object> values = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext();) {
             Map.Entry<String, JsonNode> entry = it.next();
-            values.put(entry.getKey(), convert(entry.getValue(), value, where + "." + entry.getKey()));
+            values.put(entry.getKey(), convert(entry.getValue(), value, where.field(entry.getKey())));
         }
         return Collections.unmodifiableMap(values);
     }
@@ -241,10 +262,10 @@ public final class Json {
             return null;
         }
         if (node.isObject()) {
-            return readMap(node, Object.class, "");
+            return readMap(node, Object.class, Where.root(""));
         }
         if (node.isArray()) {
-            return readList(node, Object.class, "");
+            return readList(node, Object.class, Where.root(""));
         }
         if (node.isTextual()) {
             return node.textValue();

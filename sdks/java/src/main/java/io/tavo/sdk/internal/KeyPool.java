@@ -148,24 +148,41 @@ public final class KeyPool {
         return new Choice(best, bestIndex, best != null ? 0 : shortest);
     }
 
-    /** A request sent with {@code key} is over; its response (if any) updates the budget. */
-    public synchronized void release(String key, Integer statusCode, Map<String, String> headers, String scope) {
-        Budget budget = byKey.get(key);
-        budget.inFlight = Math.max(0, budget.inFlight - 1);
-        if (headers != null && statusCode != null) {
-            budget.probed = true;
-            observe(budget, statusCode, headers, scope);
+    /** What one response says of its key's budget, read before taking the pool's lock. */
+    private record Reading(Integer remaining, Integer limit, String window, Double secondsLeft, Long resetEpoch,
+                           Duration serverWait) {
+        static Reading of(int statusCode, Map<String, String> headers) {
+            Integer remaining = parseInt(headers.get("x-ratelimit-remaining"));
+            String[] ietf = ietfState(headers.get("ratelimit"));
+            Long resetEpoch = parseLong(headers.get("x-ratelimit-reset"));
+            Double secondsLeft = ietf[1] == null ? null : Double.valueOf(ietf[1]);
+            if (secondsLeft == null && resetEpoch != null && remaining != null) {
+                secondsLeft = Math.max(0.0, resetEpoch - System.currentTimeMillis() / 1000.0);
+            }
+            return new Reading(remaining, parseInt(headers.get("x-ratelimit-limit")), ietf[0], secondsLeft, resetEpoch,
+                    statusCode == 429 ? ServerWait.of(headers) : null);
         }
     }
 
-    private void observe(Budget budget, int statusCode, Map<String, String> headers, String scope) {
+    /** A request sent with {@code key} is over; its response (if any) updates the budget. */
+    public void release(String key, Integer statusCode, Map<String, String> headers, String scope) {
+        Reading reading = headers != null && statusCode != null ? Reading.of(statusCode, headers) : null;
+        synchronized (this) {
+            Budget budget = byKey.get(key);
+            budget.inFlight = Math.max(0, budget.inFlight - 1);
+            if (reading != null) {
+                budget.probed = true;
+                observe(budget, statusCode, reading, scope);
+            }
+        }
+    }
+
+    private void observe(Budget budget, int statusCode, Reading reading, String scope) {
         long now = clock.getAsLong();
-        Integer remaining = parseInt(headers.get("x-ratelimit-remaining"));
-        String[] ietf = ietfState(headers.get("ratelimit"));
-        String window = ietf[0];
-        Double secondsLeft = ietf[1] == null ? null : Double.valueOf(ietf[1]);
+        Integer remaining = reading.remaining();
+        String window = reading.window();
         if (statusCode == 429) {
-            Duration wait = ServerWait.of(headers);
+            Duration wait = reading.serverWait();
             boolean specific = scope != null && window != null && !generalWindows.contains(window);
             if (specific || remaining == null) {
                 String kind = specific ? scope : "";
@@ -178,10 +195,8 @@ public final class KeyPool {
         if (remaining == null) {
             return;
         }
-        Long resetEpoch = parseLong(headers.get("x-ratelimit-reset"));
-        if (secondsLeft == null && resetEpoch != null) {
-            secondsLeft = Math.max(0.0, resetEpoch - System.currentTimeMillis() / 1000.0);
-        }
+        Long resetEpoch = reading.resetEpoch();
+        Double secondsLeft = reading.secondsLeft();
         boolean sameWindow = java.util.Objects.equals(budget.window, window)
                 && java.util.Objects.equals(budget.resetEpoch, resetEpoch)
                 && !(budget.resetAt != null && now >= budget.resetAt);
@@ -191,7 +206,7 @@ public final class KeyPool {
         } else {
             budget.remaining = remaining;
         }
-        budget.limit = parseInt(headers.get("x-ratelimit-limit"));
+        budget.limit = reading.limit();
         budget.window = window;
         budget.resetEpoch = resetEpoch;
         budget.resetAt = secondsLeft != null ? now + (long) (secondsLeft * 1e9) : null;

@@ -17,8 +17,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPInputStream;
 
 import io.tavo.sdk.Request;
@@ -33,12 +38,37 @@ import io.tavo.sdk.TavoTimeoutException;
  * {@link ConnectionLimiter} until its response is read. Errors come out as Tavo exceptions.
  */
 public final class Transport {
+    /**
+     * Where the JDK client's sendAsync would start a thread per response: it hands each completion
+     * to CompletableFuture's default executor, a new thread per task when the common pool has a
+     * single thread (machines with two cores). There async calls are sent with the blocking send
+     * on these reused threads instead (as many as requests on the wire: the limiter bounds them).
+     */
+    private static final boolean THREAD_PER_COMPLETION = ForkJoinPool.getCommonPoolParallelism() <= 1;
+    private static final Executor SENDERS = Executors.newCachedThreadPool(new ThreadFactory() {
+        private final AtomicInteger count = new AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable task) {
+            Thread thread = new Thread(task, "tavo-sdk-sender-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        }
+    });
+
     private final HttpClient http;
     private final ConnectionLimiter limiter;
+    private final boolean sendOnOwnThreads;
 
     public Transport(HttpClient http, ConnectionLimiter limiter) {
+        this(http, limiter, THREAD_PER_COMPLETION);
+    }
+
+    /** {@code sendOnOwnThreads}: async sends use the blocking send on the SDK's threads (see above). */
+    public Transport(HttpClient http, ConnectionLimiter limiter, boolean sendOnOwnThreads) {
         this.http = http;
         this.limiter = limiter;
+        this.sendOnOwnThreads = sendOnOwnThreads;
     }
 
     public HttpClient httpClient() { return http; }
@@ -58,7 +88,21 @@ public final class Transport {
 
     /** The whole response; the permit is held until its body is read. */
     public CompletableFuture<Response> send(Request request) {
+        return send(request, false);
+    }
+
+    /**
+     * The whole response; with {@code blocking}, sent and read in this thread (waiting here for a
+     * permit too), the future returned complete.
+     */
+    public CompletableFuture<Response> send(Request request, boolean blocking) {
         HttpRequest wire = toHttp(request);
+        if (blocking) {
+            return sendHere(wire, request);
+        }
+        if (sendOnOwnThreads) {
+            return limiter.acquire().thenComposeAsync(permit -> sendHolding(wire, request), SENDERS);
+        }
         return limiter.acquire().thenCompose(permit -> {
             CompletableFuture<HttpResponse<byte[]>> sent;
             try {
@@ -75,6 +119,44 @@ public final class Transport {
                 return toResponse(response.statusCode(), response.headers().map(), response.body(), response.version());
             });
         });
+    }
+
+    private CompletableFuture<Response> sendHere(HttpRequest wire, Request request) {
+        CompletableFuture<Void> permit = limiter.acquire();
+        try {
+            permit.get();
+        } catch (InterruptedException interrupted) {
+            if (!permit.cancel(false)) {
+                limiter.release(); // handed over meanwhile
+            }
+            Thread.currentThread().interrupt();
+            return CompletableFuture.failedFuture(new TavoException("interrupted while waiting for a connection", interrupted));
+        } catch (java.util.concurrent.ExecutionException failed) {
+            return CompletableFuture.failedFuture(translate(failed.getCause(), request));
+        }
+        return sendHolding(wire, request);
+    }
+
+    /** The blocking send, in this thread, holding a permit (given back here). */
+    private CompletableFuture<Response> sendHolding(HttpRequest wire, Request request) {
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(wire, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return CompletableFuture.failedFuture(new TavoException(request.method() + " " + request.url()
+                    + " was interrupted", interrupted));
+        } catch (IOException | RuntimeException error) {
+            return CompletableFuture.failedFuture(translate(error, request));
+        } finally {
+            limiter.release();
+        }
+        try {
+            return CompletableFuture.completedFuture(
+                    toResponse(response.statusCode(), response.headers().map(), response.body(), response.version()));
+        } catch (RuntimeException error) {
+            return CompletableFuture.failedFuture(error);
+        }
     }
 
     /**
@@ -171,10 +253,11 @@ public final class Transport {
     }
 
     static Map<String, String> lowerCase(Map<String, List<String>> raw) {
-        Map<String, String> headers = new HashMap<>();
+        Map<String, String> headers = new HashMap<>(raw.size() * 2);
         raw.forEach((name, values) -> {
             if (!name.startsWith(":")) {
-                headers.merge(name.toLowerCase(Locale.ROOT), String.join(", ", values), (a, b) -> a + ", " + b);
+                String value = values.size() == 1 ? values.get(0) : String.join(", ", values);
+                headers.merge(name.toLowerCase(Locale.ROOT), value, (a, b) -> a + ", " + b);
             }
         });
         return headers;

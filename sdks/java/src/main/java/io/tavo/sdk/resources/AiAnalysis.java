@@ -32,7 +32,7 @@ public final class AiAnalysis extends Resource {
     }
 
     /** The analysis models this server offers (cached while fresh). */
-    public AiModelList getModels() { return await(getModelsAsync()); }
+    public AiModelList getModels() { return await(() -> getModelsAsync()); }
 
     public CompletableFuture<AiModelList> getModelsAsync() {
         return api.request(ApiRequest.get(ApiRequest.path("ai", "models")), AiModelList.class);
@@ -41,10 +41,10 @@ public final class AiAnalysis extends Resource {
     // --- the whole analysis ----------------------------------------------------------------------
 
     /** Analyses a completed scan with the server's default model; the whole result. */
-    public AnalysisResult analyzeScan(String scanId) { return await(analyzeScanAsync(scanId, null, null, Defaults.SCAN_WAIT_TIMEOUT)); }
+    public AnalysisResult analyzeScan(String scanId) { return await(() -> analyzeScanAsync(scanId, null, null, Defaults.SCAN_WAIT_TIMEOUT)); }
 
     public AnalysisResult analyzeScan(String scanId, String model, AnalysisOptions options, Duration timeout) {
-        return await(analyzeScanAsync(scanId, model, options, timeout));
+        return await(() -> analyzeScanAsync(scanId, model, options, timeout));
     }
 
     public CompletableFuture<AnalysisResult> analyzeScanAsync(String scanId) {
@@ -74,9 +74,9 @@ public final class AiAnalysis extends Resource {
     // --- jobs ----------------------------------------------------------------------------------
 
     /** Starts an analysis of a completed scan (the server's default model) and returns the job. */
-    public Analysis createAnalysis(String scanId) { return await(createAnalysisAsync(scanId, null, null)); }
+    public Analysis createAnalysis(String scanId) { return await(() -> createAnalysisAsync(scanId, null, null)); }
     public Analysis createAnalysis(String scanId, String model, AnalysisOptions options) {
-        return await(createAnalysisAsync(scanId, model, options));
+        return await(() -> createAnalysisAsync(scanId, model, options));
     }
 
     public CompletableFuture<Analysis> createAnalysisAsync(String scanId) { return createAnalysisAsync(scanId, null, null); }
@@ -94,10 +94,10 @@ public final class AiAnalysis extends Resource {
     }
 
     /** An analysis job, at once. */
-    public Analysis getAnalysis(String analysisId) { return await(getAnalysisAsync(analysisId, Duration.ZERO)); }
+    public Analysis getAnalysis(String analysisId) { return await(() -> getAnalysisAsync(analysisId, Duration.ZERO)); }
 
     /** An analysis job; the server answers when it finishes or after {@code wait} (at most 60 s). */
-    public Analysis getAnalysis(String analysisId, Duration wait) { return await(getAnalysisAsync(analysisId, wait)); }
+    public Analysis getAnalysis(String analysisId, Duration wait) { return await(() -> getAnalysisAsync(analysisId, wait)); }
 
     public CompletableFuture<Analysis> getAnalysisAsync(String analysisId) { return getAnalysisAsync(analysisId, Duration.ZERO); }
 
@@ -114,8 +114,8 @@ public final class AiAnalysis extends Resource {
     }
 
     /** Waits (up to 10 minutes) until the analysis is finished and returns the job. */
-    public Analysis waitForAnalysis(String analysisId) { return await(waitForAnalysisAsync(analysisId, Defaults.SCAN_WAIT_TIMEOUT)); }
-    public Analysis waitForAnalysis(String analysisId, Duration timeout) { return await(waitForAnalysisAsync(analysisId, timeout)); }
+    public Analysis waitForAnalysis(String analysisId) { return await(() -> waitForAnalysisAsync(analysisId, Defaults.SCAN_WAIT_TIMEOUT)); }
+    public Analysis waitForAnalysis(String analysisId, Duration timeout) { return await(() -> waitForAnalysisAsync(analysisId, timeout)); }
 
     public CompletableFuture<Analysis> waitForAnalysisAsync(String analysisId) {
         return waitForAnalysisAsync(analysisId, Defaults.SCAN_WAIT_TIMEOUT);
@@ -143,9 +143,9 @@ public final class AiAnalysis extends Resource {
     }
 
     /** The organisation's analyses. */
-    public AnalysisList listAnalyses() { return await(listAnalysesAsync(Map.of())); }
-    public AnalysisList listAnalyses(ListAnalysesParams params) { return await(listAnalysesAsync(params)); }
-    public AnalysisList listAnalyses(Map<String, ?> params) { return await(listAnalysesAsync(params)); }
+    public AnalysisList listAnalyses() { return await(() -> listAnalysesAsync(Map.of())); }
+    public AnalysisList listAnalyses(ListAnalysesParams params) { return await(() -> listAnalysesAsync(params)); }
+    public AnalysisList listAnalyses(Map<String, ?> params) { return await(() -> listAnalysesAsync(params)); }
 
     public CompletableFuture<AnalysisList> listAnalysesAsync() { return listAnalysesAsync(Map.of()); }
     public CompletableFuture<AnalysisList> listAnalysesAsync(ListAnalysesParams params) { return listAnalysesAsync(map(params)); }
@@ -157,12 +157,12 @@ public final class AiAnalysis extends Resource {
     // --- results -------------------------------------------------------------------------------
 
     /** One page of a finished analysis's findings, with the scan-level parts. */
-    public AnalysisResult getAnalysisResult(String analysisId) { return await(getAnalysisResultAsync(analysisId, Map.of())); }
+    public AnalysisResult getAnalysisResult(String analysisId) { return await(() -> getAnalysisResultAsync(analysisId, Map.of())); }
     public AnalysisResult getAnalysisResult(String analysisId, AnalysisResultParams params) {
-        return await(getAnalysisResultAsync(analysisId, params));
+        return await(() -> getAnalysisResultAsync(analysisId, params));
     }
     public AnalysisResult getAnalysisResult(String analysisId, Map<String, ?> params) {
-        return await(getAnalysisResultAsync(analysisId, params));
+        return await(() -> getAnalysisResultAsync(analysisId, params));
     }
 
     public CompletableFuture<AnalysisResult> getAnalysisResultAsync(String analysisId) {
@@ -200,10 +200,10 @@ public final class AiAnalysis extends Resource {
 
     /** A verdict on a model file (pickle, PyTorch, joblib, Keras, safetensors, ONNX, GGUF); never loaded. */
     public ModelFileVerdict analyzeModelFile(Path modelFile) {
-        return await(analyzeModelFileAsync(read(modelFile), String.valueOf(modelFile.getFileName())));
+        return await(() -> analyzeModelFileAsync(read(modelFile), String.valueOf(modelFile.getFileName())));
     }
 
-    public ModelFileVerdict analyzeModelFile(byte[] data, String filename) { return await(analyzeModelFileAsync(data, filename)); }
+    public ModelFileVerdict analyzeModelFile(byte[] data, String filename) { return await(() -> analyzeModelFileAsync(data, filename)); }
 
     public CompletableFuture<ModelFileVerdict> analyzeModelFileAsync(Path modelFile) {
         return analyzeModelFileAsync(read(modelFile), String.valueOf(modelFile.getFileName()));

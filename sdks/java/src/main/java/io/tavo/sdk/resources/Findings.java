@@ -22,9 +22,9 @@ public final class Findings extends Resource {
     }
 
     /** One page of the organisation's findings, newest first. */
-    public FindingList listFindings() { return await(listFindingsAsync(Map.of())); }
-    public FindingList listFindings(ListFindingsParams params) { return await(listFindingsAsync(params)); }
-    public FindingList listFindings(Map<String, ?> params) { return await(listFindingsAsync(params)); }
+    public FindingList listFindings() { return await(() -> listFindingsAsync(Map.of())); }
+    public FindingList listFindings(ListFindingsParams params) { return await(() -> listFindingsAsync(params)); }
+    public FindingList listFindings(Map<String, ?> params) { return await(() -> listFindingsAsync(params)); }
 
     public CompletableFuture<FindingList> listFindingsAsync() { return listFindingsAsync(Map.of()); }
     public CompletableFuture<FindingList> listFindingsAsync(ListFindingsParams params) { return listFindingsAsync(map(params)); }
@@ -49,7 +49,7 @@ public final class Findings extends Resource {
     }
 
     /** One tracked finding (never from the cache: its triage changes). */
-    public TrackedFinding getFinding(String findingId) { return await(getFindingAsync(findingId)); }
+    public TrackedFinding getFinding(String findingId) { return await(() -> getFindingAsync(findingId)); }
 
     public CompletableFuture<TrackedFinding> getFindingAsync(String findingId) {
         return api.request(ApiRequest.get(ApiRequest.path("findings", findingId)).uncached(), TrackedFinding.class);
@@ -59,10 +59,10 @@ public final class Findings extends Resource {
      * Sets a triage state ({@code false_positive}, {@code accepted_risk}, {@code wont_fix}), or clears it
      * with {@code open}; kept across rescans and recorded in the history.
      */
-    public TrackedFinding triageFinding(String findingId, String status) { return await(triageFindingAsync(findingId, status, null)); }
+    public TrackedFinding triageFinding(String findingId, String status) { return await(() -> triageFindingAsync(findingId, status, null)); }
 
     public TrackedFinding triageFinding(String findingId, String status, String comment) {
-        return await(triageFindingAsync(findingId, status, comment));
+        return await(() -> triageFindingAsync(findingId, status, comment));
     }
 
     public CompletableFuture<TrackedFinding> triageFindingAsync(String findingId, String status) {
@@ -81,10 +81,10 @@ public final class Findings extends Resource {
     }
 
     /** A finding's history, oldest first. */
-    public FindingHistory getFindingHistory(String findingId) { return await(getFindingHistoryAsync(findingId, null, null)); }
+    public FindingHistory getFindingHistory(String findingId) { return await(() -> getFindingHistoryAsync(findingId, null, null)); }
 
     public FindingHistory getFindingHistory(String findingId, Integer offset, Integer limit) {
-        return await(getFindingHistoryAsync(findingId, offset, limit));
+        return await(() -> getFindingHistoryAsync(findingId, offset, limit));
     }
 
     public CompletableFuture<FindingHistory> getFindingHistoryAsync(String findingId) {

@@ -18,9 +18,9 @@ public final class Repositories extends Resource {
     }
 
     /** One page of the organisation's repositories with their last scan and trend. */
-    public RepositoryList listRepositories() { return await(listRepositoriesAsync(Map.of())); }
-    public RepositoryList listRepositories(ListRepositoriesParams params) { return await(listRepositoriesAsync(params)); }
-    public RepositoryList listRepositories(Map<String, ?> params) { return await(listRepositoriesAsync(params)); }
+    public RepositoryList listRepositories() { return await(() -> listRepositoriesAsync(Map.of())); }
+    public RepositoryList listRepositories(ListRepositoriesParams params) { return await(() -> listRepositoriesAsync(params)); }
+    public RepositoryList listRepositories(Map<String, ?> params) { return await(() -> listRepositoriesAsync(params)); }
 
     public CompletableFuture<RepositoryList> listRepositoriesAsync() { return listRepositoriesAsync(Map.of()); }
 
@@ -41,8 +41,8 @@ public final class Repositories extends Resource {
     }
 
     /** A repository by id ({@code repo_...}) or by URL (trailing slash and {@code .git} ignored). */
-    public Repository getRepository(String repository) { return await(getRepositoryAsync(repository, null)); }
-    public Repository getRepository(String repository, Integer trendSize) { return await(getRepositoryAsync(repository, trendSize)); }
+    public Repository getRepository(String repository) { return await(() -> getRepositoryAsync(repository, null)); }
+    public Repository getRepository(String repository, Integer trendSize) { return await(() -> getRepositoryAsync(repository, trendSize)); }
 
     public CompletableFuture<Repository> getRepositoryAsync(String repository) { return getRepositoryAsync(repository, null); }
 
@@ -67,7 +67,7 @@ public final class Repositories extends Resource {
 
     /** Changes what is given (by id or URL); a hook secret verifies inbound GitHub hooks. */
     public Repository updateRepository(String repository, RepositoryChanges changes) {
-        return await(updateRepositoryAsync(repository, changes));
+        return await(() -> updateRepositoryAsync(repository, changes));
     }
 
     public CompletableFuture<Repository> updateRepositoryAsync(String repository, RepositoryChanges changes) {
@@ -77,16 +77,16 @@ public final class Repositories extends Resource {
     }
 
     /** Deletes the repository with its scans, findings and schedules. */
-    public void deleteRepository(String repository) { await(deleteRepositoryAsync(repository)); }
+    public void deleteRepository(String repository) { await(() -> deleteRepositoryAsync(repository)); }
 
     public CompletableFuture<Void> deleteRepositoryAsync(String repository) {
         return api.request(ApiRequest.delete(ApiRequest.path("repositories", required("repository", repository))), Void.class);
     }
 
     /** Registers a repository (returns the existing one for a known URL). */
-    public Repository createRepository(String url) { return await(createRepositoryAsync(new CreateRepositoryParams().url(url))); }
-    public Repository createRepository(CreateRepositoryParams params) { return await(createRepositoryAsync(params)); }
-    public Repository createRepository(Map<String, ?> params) { return await(createRepositoryAsync(params)); }
+    public Repository createRepository(String url) { return await(() -> createRepositoryAsync(new CreateRepositoryParams().url(url))); }
+    public Repository createRepository(CreateRepositoryParams params) { return await(() -> createRepositoryAsync(params)); }
+    public Repository createRepository(Map<String, ?> params) { return await(() -> createRepositoryAsync(params)); }
 
     public CompletableFuture<Repository> createRepositoryAsync(String url) {
         return createRepositoryAsync(new CreateRepositoryParams().url(url));

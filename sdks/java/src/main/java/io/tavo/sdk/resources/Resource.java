@@ -18,8 +18,8 @@ abstract class Resource {
         this.api = api;
     }
 
-    static <T> T await(CompletableFuture<T> future) {
-        return ApiClient.await(future);
+    static <T> T await(java.util.function.Supplier<CompletableFuture<T>> call) {
+        return ApiClient.call(call);
     }
 
     static Map<String, Object> map(Params<?> params) {

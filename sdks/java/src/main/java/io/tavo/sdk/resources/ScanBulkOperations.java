@@ -32,10 +32,10 @@ public final class ScanBulkOperations extends Resource {
     }
 
     /** Creates many scans: CreateScanParams or maps; each item succeeds or fails on its own. */
-    public BulkScanResult createBulkScans(List<?> scans) { return await(createBulkScansAsync(scans, null)); }
-    public BulkScanResult createBulkScans(List<?> scans, String idempotencyKey) { return await(createBulkScansAsync(scans, idempotencyKey)); }
+    public BulkScanResult createBulkScans(List<?> scans) { return await(() -> createBulkScansAsync(scans, null)); }
+    public BulkScanResult createBulkScans(List<?> scans, String idempotencyKey) { return await(() -> createBulkScansAsync(scans, idempotencyKey)); }
     /** The seed's form {@code {"scans": [...]}}. */
-    public BulkScanResult createBulkScans(Map<String, ?> body) { return await(createBulkScansAsync(body)); }
+    public BulkScanResult createBulkScans(Map<String, ?> body) { return await(() -> createBulkScansAsync(body)); }
 
     public CompletableFuture<BulkScanResult> createBulkScansAsync(List<?> scans) { return createBulkScansAsync(scans, null); }
 
@@ -56,32 +56,33 @@ public final class ScanBulkOperations extends Resource {
             ApiRequest request = ApiRequest.post(ApiRequest.path("scans", "bulk"), Map.of("scans", parts.get(number)))
                     .withIdempotencyKey(parts.size() == 1 ? base : base + "-" + number)
                     .withScope(ApiRequest.SCAN_CREATION);
-            answers.add(api.request(request, JsonNode.class));
+            answers.add(send(request, parts.size()));
         }
         return all(answers).thenApply(ScanBulkOperations::joinedCreations);
     }
 
     /** The statuses of many scans; unknown ids come back as NOT_FOUND items. */
-    public BulkStatusResult getBulkStatus(List<String> scanIds) { return await(getBulkStatusAsync(scanIds)); }
+    public BulkStatusResult getBulkStatus(List<String> scanIds) { return await(() -> getBulkStatusAsync(scanIds)); }
 
     public CompletableFuture<BulkStatusResult> getBulkStatusAsync(List<String> scanIds) {
         List<CompletableFuture<JsonNode>> answers = new ArrayList<>();
-        for (List<String> part : parts(scanIds == null ? List.of() : scanIds, Defaults.MAX_BULK_STATUS_IDS)) {
-            answers.add(api.request(ApiRequest.post(ApiRequest.path("scans", "bulk", "status"), Map.of("scan_ids", part)),
-                    JsonNode.class));
+        List<List<String>> parts = parts(scanIds == null ? List.of() : scanIds, Defaults.MAX_BULK_STATUS_IDS);
+        for (List<String> part : parts) {
+            answers.add(send(ApiRequest.post(ApiRequest.path("scans", "bulk", "status"), Map.of("scan_ids", part)),
+                    parts.size()));
         }
         return all(answers).thenApply(ScanBulkOperations::joinedStatuses);
     }
 
     /** Cancels many scans; {@code results().get(i)} says what became of {@code scanIds.get(i)}. */
-    public BulkActionResult bulkCancelScans(List<String> scanIds) { return await(bulkCancelScansAsync(scanIds)); }
+    public BulkActionResult bulkCancelScans(List<String> scanIds) { return await(() -> bulkCancelScansAsync(scanIds)); }
 
     public CompletableFuture<BulkActionResult> bulkCancelScansAsync(List<String> scanIds) {
         return action("cancel", scanIds);
     }
 
     /** Deletes many scans with their findings (running ones fail with SCAN_RUNNING). */
-    public BulkActionResult bulkDeleteScans(List<String> scanIds) { return await(bulkDeleteScansAsync(scanIds)); }
+    public BulkActionResult bulkDeleteScans(List<String> scanIds) { return await(() -> bulkDeleteScansAsync(scanIds)); }
 
     public CompletableFuture<BulkActionResult> bulkDeleteScansAsync(List<String> scanIds) {
         return action("delete", scanIds);
@@ -89,9 +90,10 @@ public final class ScanBulkOperations extends Resource {
 
     private CompletableFuture<BulkActionResult> action(String action, List<String> scanIds) {
         List<CompletableFuture<JsonNode>> answers = new ArrayList<>();
-        for (List<String> part : parts(scanIds == null ? List.of() : scanIds, Defaults.MAX_BULK_STATUS_IDS)) {
-            answers.add(api.request(ApiRequest.post(ApiRequest.path("scans", "bulk", action), Map.of("scan_ids", part)),
-                    JsonNode.class));
+        List<List<String>> parts = parts(scanIds == null ? List.of() : scanIds, Defaults.MAX_BULK_STATUS_IDS);
+        for (List<String> part : parts) {
+            answers.add(send(ApiRequest.post(ApiRequest.path("scans", "bulk", action), Map.of("scan_ids", part)),
+                    parts.size()));
         }
         return all(answers).thenApply(ScanBulkOperations::joinedActions);
     }
@@ -112,6 +114,12 @@ public final class ScanBulkOperations extends Resource {
         body.set("results", joined);
         body.put("total", joined.size()).put("succeeded", succeeded).put("failed", joined.size() - succeeded);
         return ApiClient.decode(200, Json.write(body), BulkActionResult.class);
+    }
+
+    /** One part of a bulk call; parts of a split call go side by side, even from a blocking method. */
+    private CompletableFuture<JsonNode> send(ApiRequest request, int parts) {
+        return parts == 1 ? api.request(request, JsonNode.class)
+                : ApiClient.concurrently(() -> api.request(request, JsonNode.class));
     }
 
     private static <T> List<List<T>> parts(List<T> items, int size) {

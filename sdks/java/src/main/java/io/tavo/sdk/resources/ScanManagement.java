@@ -38,10 +38,10 @@ public final class ScanManagement extends Resource {
     // --- list ----------------------------------------------------------------------------------
 
     /** One page of the organisation's scans, newest first (default paging of the server). */
-    public ScanList listScans() { return await(listScansAsync()); }
-    public ScanList listScans(ListScansParams params) { return await(listScansAsync(params)); }
+    public ScanList listScans() { return await(() -> listScansAsync()); }
+    public ScanList listScans(ListScansParams params) { return await(() -> listScansAsync(params)); }
     /** The seed's dict style: {@code Map.of("page", 0, "page_size", 100, "status", "completed")}. */
-    public ScanList listScans(Map<String, ?> params) { return await(listScansAsync(params)); }
+    public ScanList listScans(Map<String, ?> params) { return await(() -> listScansAsync(params)); }
 
     public CompletableFuture<ScanList> listScansAsync() { return listScansAsync(Map.of()); }
     public CompletableFuture<ScanList> listScansAsync(ListScansParams params) { return listScansAsync(map(params)); }
@@ -62,12 +62,12 @@ public final class ScanManagement extends Resource {
     // --- create --------------------------------------------------------------------------------
 
     /** Queues a scan of a repository. Safe to retry: one idempotency key covers every attempt. */
-    public Scan createScan(String repositoryUrl) { return await(createScanAsync(repositoryUrl)); }
-    public Scan createScan(CreateScanParams params) { return await(createScanAsync(params, null)); }
+    public Scan createScan(String repositoryUrl) { return await(() -> createScanAsync(repositoryUrl)); }
+    public Scan createScan(CreateScanParams params) { return await(() -> createScanAsync(params, null)); }
     /** The same {@code idempotencyKey} never creates a second scan. */
-    public Scan createScan(CreateScanParams params, String idempotencyKey) { return await(createScanAsync(params, idempotencyKey)); }
-    public Scan createScan(Map<String, ?> params) { return await(createScanAsync(params, null)); }
-    public Scan createScan(Map<String, ?> params, String idempotencyKey) { return await(createScanAsync(params, idempotencyKey)); }
+    public Scan createScan(CreateScanParams params, String idempotencyKey) { return await(() -> createScanAsync(params, idempotencyKey)); }
+    public Scan createScan(Map<String, ?> params) { return await(() -> createScanAsync(params, null)); }
+    public Scan createScan(Map<String, ?> params, String idempotencyKey) { return await(() -> createScanAsync(params, idempotencyKey)); }
 
     public CompletableFuture<Scan> createScanAsync(String repositoryUrl) {
         return createScanAsync(new CreateScanParams().repositoryUrl(repositoryUrl), null);
@@ -91,14 +91,14 @@ public final class ScanManagement extends Resource {
     }
 
     /** Uploads a .tar.gz/.tgz/.tar/.zip of code and scans it (scan type security). */
-    public Scan uploadScan(byte[] archive) { return await(uploadScanAsync(archive, null, null)); }
+    public Scan uploadScan(byte[] archive) { return await(() -> uploadScanAsync(archive, null, null)); }
     /** An archive file, or a directory (packed as what git would track: its .gitignore files are honoured). */
-    public Scan uploadScan(Path archive) { return await(uploadScanAsync(archiveBytes(archive), null, null)); }
+    public Scan uploadScan(Path archive) { return await(() -> uploadScanAsync(archiveBytes(archive), null, null)); }
     public Scan uploadScan(byte[] archive, UploadScanParams params, String idempotencyKey) {
-        return await(uploadScanAsync(archive, params, idempotencyKey));
+        return await(() -> uploadScanAsync(archive, params, idempotencyKey));
     }
     public Scan uploadScan(Path archive, UploadScanParams params, String idempotencyKey) {
-        return await(uploadScanAsync(archiveBytes(archive), params, idempotencyKey));
+        return await(() -> uploadScanAsync(archiveBytes(archive), params, idempotencyKey));
     }
 
     public CompletableFuture<Scan> uploadScanAsync(byte[] archive) { return uploadScanAsync(archive, null, null); }
@@ -126,23 +126,23 @@ public final class ScanManagement extends Resource {
     // --- read ----------------------------------------------------------------------------------
 
     /** A scan with its summary (once finished). */
-    public Scan getScan(String scanId) { return await(getScanAsync(scanId)); }
+    public Scan getScan(String scanId) { return await(() -> getScanAsync(scanId)); }
 
     public CompletableFuture<Scan> getScanAsync(String scanId) {
         return api.request(ApiRequest.get(ApiRequest.path("scans", scanId)), Scan.class);
     }
 
     /** A scan's status: small and cheap, for polling. */
-    public ScanStatus getScanStatus(String scanId) { return await(getScanStatusAsync(scanId)); }
+    public ScanStatus getScanStatus(String scanId) { return await(() -> getScanStatusAsync(scanId)); }
 
     public CompletableFuture<ScanStatus> getScanStatusAsync(String scanId) {
         return api.request(ApiRequest.get(ApiRequest.path("scans", scanId, "status")), ScanStatus.class);
     }
 
     /** One page of a scan's findings. Results of a finished scan are cached (they no longer change). */
-    public ScanResults getScanResults(String scanId) { return await(getScanResultsAsync(scanId, Map.of())); }
-    public ScanResults getScanResults(String scanId, ScanResultsParams params) { return await(getScanResultsAsync(scanId, params)); }
-    public ScanResults getScanResults(String scanId, Map<String, ?> params) { return await(getScanResultsAsync(scanId, params)); }
+    public ScanResults getScanResults(String scanId) { return await(() -> getScanResultsAsync(scanId, Map.of())); }
+    public ScanResults getScanResults(String scanId, ScanResultsParams params) { return await(() -> getScanResultsAsync(scanId, params)); }
+    public ScanResults getScanResults(String scanId, Map<String, ?> params) { return await(() -> getScanResultsAsync(scanId, params)); }
 
     public CompletableFuture<ScanResults> getScanResultsAsync(String scanId) { return getScanResultsAsync(scanId, Map.of()); }
 
@@ -174,7 +174,7 @@ public final class ScanManagement extends Resource {
     // --- exports ------------------------------------------------------------------------------
 
     /** Findings new in this scan, fixed since the {@code base} scan, and unchanged (completed scans of one repository). */
-    public ScanDiff getScanDiff(String scanId, String base) { return await(getScanDiffAsync(scanId, base)); }
+    public ScanDiff getScanDiff(String scanId, String base) { return await(() -> getScanDiffAsync(scanId, base)); }
 
     public CompletableFuture<ScanDiff> getScanDiffAsync(String scanId, String base) {
         ApiRequest request = ApiRequest.get(ApiRequest.path("scans", scanId, "diff")).withQuery(Map.of("base", required("base", base)));
@@ -182,7 +182,7 @@ public final class ScanManagement extends Resource {
     }
 
     /** A completed scan's findings as a SARIF 2.1.0 log (GitHub code scanning), as plain JSON values. */
-    public Map<String, Object> getScanSarif(String scanId) { return await(getScanSarifAsync(scanId)); }
+    public Map<String, Object> getScanSarif(String scanId) { return await(() -> getScanSarifAsync(scanId)); }
 
     @SuppressWarnings("unchecked")
     public CompletableFuture<Map<String, Object>> getScanSarifAsync(String scanId) {
@@ -198,14 +198,14 @@ public final class ScanManagement extends Resource {
     // --- change --------------------------------------------------------------------------------
 
     /** Cancels a queued or running scan. */
-    public Scan cancelScan(String scanId) { return await(cancelScanAsync(scanId)); }
+    public Scan cancelScan(String scanId) { return await(() -> cancelScanAsync(scanId)); }
 
     public CompletableFuture<Scan> cancelScanAsync(String scanId) {
         return api.request(ApiRequest.post(ApiRequest.path("scans", scanId, "cancel"), null), Scan.class);
     }
 
     /** Deletes a scan and its findings (cancel a running scan first). */
-    public void deleteScan(String scanId) { await(deleteScanAsync(scanId)); }
+    public void deleteScan(String scanId) { await(() -> deleteScanAsync(scanId)); }
 
     public CompletableFuture<Void> deleteScanAsync(String scanId) {
         return api.request(ApiRequest.delete(ApiRequest.path("scans", scanId)), Void.class);
@@ -214,14 +214,14 @@ public final class ScanManagement extends Resource {
     // --- wait ----------------------------------------------------------------------------------
 
     /** Waits (up to 10 minutes) until the scan is completed, failed or cancelled; its final status. */
-    public ScanStatus waitForScan(String scanId) { return await(waitForScanAsync(scanId, Defaults.SCAN_WAIT_TIMEOUT)); }
+    public ScanStatus waitForScan(String scanId) { return await(() -> waitForScanAsync(scanId, Defaults.SCAN_WAIT_TIMEOUT)); }
 
     /**
      * Waits until the scan is completed, failed or cancelled and returns its final status. Follows
      * the server's event stream (no polling); if the stream is not available or breaks, polls the
      * status with backoff. TavoTimeoutException after {@code timeout}.
      */
-    public ScanStatus waitForScan(String scanId, Duration timeout) { return await(waitForScanAsync(scanId, timeout)); }
+    public ScanStatus waitForScan(String scanId, Duration timeout) { return await(() -> waitForScanAsync(scanId, timeout)); }
 
     public CompletableFuture<ScanStatus> waitForScanAsync(String scanId) {
         return waitForScanAsync(scanId, Defaults.SCAN_WAIT_TIMEOUT);

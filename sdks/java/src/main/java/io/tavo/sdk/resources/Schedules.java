@@ -16,11 +16,11 @@ public final class Schedules extends Resource {
     }
 
     /** Scans {@code repository} (id or URL) at each tick of {@code cron} read in UTC. */
-    public Schedule createSchedule(String repository, String cron) { return await(createScheduleAsync(repository, cron, "UTC", null, null)); }
+    public Schedule createSchedule(String repository, String cron) { return await(() -> createScheduleAsync(repository, cron, "UTC", null, null)); }
 
     /** Scans {@code repository} at each tick of {@code cron} read in {@code timezone}; scanType and ref may be null. */
     public Schedule createSchedule(String repository, String cron, String timezone, String scanType, String ref) {
-        return await(createScheduleAsync(repository, cron, timezone, scanType, ref));
+        return await(() -> createScheduleAsync(repository, cron, timezone, scanType, ref));
     }
 
     public CompletableFuture<Schedule> createScheduleAsync(String repository, String cron) {
@@ -42,8 +42,8 @@ public final class Schedules extends Resource {
         return api.request(ApiRequest.post(ApiRequest.path("schedules"), body), Schedule.class);
     }
 
-    public ScheduleList listSchedules() { return await(listSchedulesAsync(null, null)); }
-    public ScheduleList listSchedules(Integer offset, Integer limit) { return await(listSchedulesAsync(offset, limit)); }
+    public ScheduleList listSchedules() { return await(() -> listSchedulesAsync(null, null)); }
+    public ScheduleList listSchedules(Integer offset, Integer limit) { return await(() -> listSchedulesAsync(offset, limit)); }
 
     public CompletableFuture<ScheduleList> listSchedulesAsync() { return listSchedulesAsync(null, null); }
 
@@ -54,13 +54,13 @@ public final class Schedules extends Resource {
         return api.request(ApiRequest.get(ApiRequest.path("schedules")).withQuery(query).uncached(), ScheduleList.class);
     }
 
-    public Schedule getSchedule(String scheduleId) { return await(getScheduleAsync(scheduleId)); }
+    public Schedule getSchedule(String scheduleId) { return await(() -> getScheduleAsync(scheduleId)); }
 
     public CompletableFuture<Schedule> getScheduleAsync(String scheduleId) {
         return api.request(ApiRequest.get(ApiRequest.path("schedules", scheduleId)).uncached(), Schedule.class);
     }
 
-    public void deleteSchedule(String scheduleId) { await(deleteScheduleAsync(scheduleId)); }
+    public void deleteSchedule(String scheduleId) { await(() -> deleteScheduleAsync(scheduleId)); }
 
     public CompletableFuture<Void> deleteScheduleAsync(String scheduleId) {
         return api.request(ApiRequest.delete(ApiRequest.path("schedules", scheduleId)), Void.class);

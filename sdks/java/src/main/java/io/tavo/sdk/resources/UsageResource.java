@@ -15,10 +15,10 @@ public final class UsageResource extends Resource {
     }
 
     /** This key's usage over the last 30 days. */
-    public Usage getUsage() { return await(getUsageAsync(30, false)); }
+    public Usage getUsage() { return await(() -> getUsageAsync(30, false)); }
 
     /** This key's usage over {@code days} days; the organisation's too when asked (admin keys). */
-    public Usage getUsage(int days, boolean organization) { return await(getUsageAsync(days, organization)); }
+    public Usage getUsage(int days, boolean organization) { return await(() -> getUsageAsync(days, organization)); }
 
     public CompletableFuture<Usage> getUsageAsync() { return getUsageAsync(30, false); }
 

@@ -30,9 +30,9 @@ public final class Webhooks extends Resource {
     }
 
     /** A webhook for these event types; keep the answer's secret (shown only now). */
-    public Webhook createWebhook(String url, List<String> events) { return await(createWebhookAsync(url, events, null)); }
+    public Webhook createWebhook(String url, List<String> events) { return await(() -> createWebhookAsync(url, events, null)); }
     public Webhook createWebhook(String url, List<String> events, String description) {
-        return await(createWebhookAsync(url, events, description));
+        return await(() -> createWebhookAsync(url, events, description));
     }
 
     public CompletableFuture<Webhook> createWebhookAsync(String url, List<String> events) { return createWebhookAsync(url, events, null); }
@@ -47,8 +47,8 @@ public final class Webhooks extends Resource {
         return api.request(ApiRequest.post(ApiRequest.path("webhooks"), body), Webhook.class);
     }
 
-    public WebhookList listWebhooks() { return await(listWebhooksAsync(null, null)); }
-    public WebhookList listWebhooks(Integer offset, Integer limit) { return await(listWebhooksAsync(offset, limit)); }
+    public WebhookList listWebhooks() { return await(() -> listWebhooksAsync(null, null)); }
+    public WebhookList listWebhooks(Integer offset, Integer limit) { return await(() -> listWebhooksAsync(offset, limit)); }
 
     public CompletableFuture<WebhookList> listWebhooksAsync() { return listWebhooksAsync(null, null); }
 
@@ -56,14 +56,14 @@ public final class Webhooks extends Resource {
         return api.request(ApiRequest.get(ApiRequest.path("webhooks")).withQuery(paging(offset, limit)).uncached(), WebhookList.class);
     }
 
-    public Webhook getWebhook(String webhookId) { return await(getWebhookAsync(webhookId)); }
+    public Webhook getWebhook(String webhookId) { return await(() -> getWebhookAsync(webhookId)); }
 
     public CompletableFuture<Webhook> getWebhookAsync(String webhookId) {
         return api.request(ApiRequest.get(ApiRequest.path("webhooks", webhookId)).uncached(), Webhook.class);
     }
 
     /** Changes what is given (null: unchanged); with rotateSecret the answer carries the new secret. */
-    public Webhook updateWebhook(String webhookId, WebhookChanges changes) { return await(updateWebhookAsync(webhookId, changes)); }
+    public Webhook updateWebhook(String webhookId, WebhookChanges changes) { return await(() -> updateWebhookAsync(webhookId, changes)); }
 
     public CompletableFuture<Webhook> updateWebhookAsync(String webhookId, WebhookChanges changes) {
         Map<String, Object> body = map(changes);
@@ -72,16 +72,16 @@ public final class Webhooks extends Resource {
         return api.request(request, Webhook.class);
     }
 
-    public void deleteWebhook(String webhookId) { await(deleteWebhookAsync(webhookId)); }
+    public void deleteWebhook(String webhookId) { await(() -> deleteWebhookAsync(webhookId)); }
 
     public CompletableFuture<Void> deleteWebhookAsync(String webhookId) {
         return api.request(ApiRequest.delete(ApiRequest.path("webhooks", webhookId)), Void.class);
     }
 
     /** The webhook's deliveries, newest first. */
-    public WebhookDeliveryList listDeliveries(String webhookId) { return await(listDeliveriesAsync(webhookId, null, null)); }
+    public WebhookDeliveryList listDeliveries(String webhookId) { return await(() -> listDeliveriesAsync(webhookId, null, null)); }
     public WebhookDeliveryList listDeliveries(String webhookId, Integer offset, Integer limit) {
-        return await(listDeliveriesAsync(webhookId, offset, limit));
+        return await(() -> listDeliveriesAsync(webhookId, offset, limit));
     }
 
     public CompletableFuture<WebhookDeliveryList> listDeliveriesAsync(String webhookId) { return listDeliveriesAsync(webhookId, null, null); }
@@ -92,7 +92,7 @@ public final class Webhooks extends Resource {
     }
 
     /** Sends the delivery's event again (same event id, signed afresh). */
-    public WebhookDelivery redeliver(String webhookId, String deliveryId) { return await(redeliverAsync(webhookId, deliveryId)); }
+    public WebhookDelivery redeliver(String webhookId, String deliveryId) { return await(() -> redeliverAsync(webhookId, deliveryId)); }
 
     public CompletableFuture<WebhookDelivery> redeliverAsync(String webhookId, String deliveryId) {
         return api.request(ApiRequest.post(ApiRequest.path("webhooks", webhookId, "deliveries", deliveryId, "redeliver"), null),

@@ -1,0 +1,226 @@
+"""Guards and fixed targets the built-in taint rules recognise: URL-host allow-lists
+(SSRF), Django's url_has_allowed_host_and_scheme (redirects), targets whose start is
+written in the code (a relative path, "https://host/", reverse()/url_for())."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from tavo_platform.engine import scan_path
+from tavo_platform.rules.loader import load_builtin_rules
+from tavo_platform.rules.model import Rule
+
+MakeTree = Callable[[dict[str, str | bytes]], Path]
+
+
+@pytest.fixture(scope="module")
+def taint_rules() -> list[Rule]:
+    return [rule for rule in load_builtin_rules().rules if rule.taint is not None]
+
+
+def _found(make_tree: MakeTree, rules: list[Rule], name: str, code: str, rule_id: str) -> bool:
+    tree = make_tree({name: textwrap.dedent(code)})
+    result = scan_path(tree, rules, jobs=1)
+    return any(f.rule_id == rule_id or rule_id in f.related_rules for f in result.findings)
+
+
+FLASK = "from flask import request, redirect, abort\nimport requests\n"
+DJANGO = (
+    "from django.shortcuts import redirect\nfrom django.urls import reverse\n"
+    "from django.utils.http import url_has_allowed_host_and_scheme\n"
+)
+
+PYTHON_CASES = [
+    # SSRF: a check of the URL's host against an allow-list checks where it goes
+    (
+        "host allow-list via urlparse",
+        FLASK
+        + "from urllib.parse import urlparse\n"
+        + "def fetch():\n"
+        + "    url = request.args['u']\n"
+        + "    if urlparse(url).hostname not in ALLOWED_HOSTS:\n"
+        + "        abort(400)\n"
+        + "    return requests.get(url).text\n",
+        "py-taint-ssrf",
+        False,
+    ),
+    (
+        "host check of another URL",
+        FLASK
+        + "from urllib.parse import urlparse\n"
+        + "def fetch():\n"
+        + "    url = request.args['u']\n"
+        + "    home = request.args['home']\n"
+        + "    if urlparse(home).hostname not in ALLOWED_HOSTS:\n"
+        + "        abort(400)\n"
+        + "    return requests.get(url).text\n",
+        "py-taint-ssrf",
+        True,
+    ),
+    (
+        "host check that does not stop the request",
+        FLASK
+        + "def fetch():\n"
+        + "    url = request.args['u']\n"
+        + "    if url.hostname not in ALLOWED_HOSTS:\n"
+        + "        log.warning('odd host')\n"
+        + "    return requests.get(url).text\n",
+        "py-taint-ssrf",
+        True,
+    ),
+    (
+        "fixed host, data in the path",
+        FLASK
+        + "def fetch():\n"
+        + "    item = request.args['id']\n"
+        + "    return requests.get(f'https://api.example.com/items/{item}').text\n",
+        "py-taint-ssrf",
+        False,
+    ),
+    (
+        "data chooses the host",
+        FLASK
+        + "def fetch():\n"
+        + "    host = request.args['host']\n"
+        + "    return requests.get(f'https://{host}/items').text\n",
+        "py-taint-ssrf",
+        True,
+    ),
+    # redirects
+    (
+        "django allowed-host check, reassigned",
+        DJANGO
+        + "def done(request):\n"
+        + "    target = request.GET.get('next')\n"
+        + "    if not url_has_allowed_host_and_scheme(target, allowed_hosts={'a.example'}):\n"
+        + "        target = '/'\n"
+        + "    return redirect(target)\n",
+        "py-taint-open-redirect",
+        False,
+    ),
+    (
+        "django allowed-host check, keyword url, in a condition",
+        DJANGO
+        + "def done(request):\n"
+        + "    target = request.POST.get('next', '/')\n"
+        + "    ok = url_has_allowed_host_and_scheme(url=target, allowed_hosts=None)\n"
+        + "    if url_has_allowed_host_and_scheme(url=target, allowed_hosts=HOSTS):\n"
+        + "        return redirect(target)\n"
+        + "    return redirect('/')\n",
+        "py-taint-open-redirect",
+        False,
+    ),
+    (
+        "no allowed-host check",
+        DJANGO + "def done(request):\n    return redirect(request.GET.get('next'))\n",
+        "py-taint-open-redirect",
+        True,
+    ),
+    (
+        "relative path with the data in the query",
+        DJANGO + "def go(request):\n    return redirect(f\"/search?q={request.GET['q']}\")\n",
+        "py-taint-open-redirect",
+        False,
+    ),
+    (
+        "reverse() then the data",
+        DJANGO
+        + "def go(request):\n"
+        + "    return redirect(reverse('post-list') + '?page=' + request.GET['page'])\n",
+        "py-taint-open-redirect",
+        False,
+    ),
+    (
+        "slash then the data (//evil.example)",
+        DJANGO + "def go(request):\n    return redirect(f\"/{request.GET['to']}\")\n",
+        "py-taint-open-redirect",
+        True,
+    ),
+    (
+        "data then a path",
+        DJANGO + "def go(request):\n    return redirect(request.GET['to'] + '/done')\n",
+        "py-taint-open-redirect",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "rule_id", "expected"),
+    [c[1:] for c in PYTHON_CASES],
+    ids=[c[0] for c in PYTHON_CASES],
+)
+def test_python_guards_and_fixed_targets(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, rule_id: str, expected: bool
+) -> None:
+    assert _found(make_tree, taint_rules, "app/views.py", code, rule_id) is expected
+
+
+EXPRESS = 'const express = require("express");\nconst router = express.Router();\n'
+
+JS_CASES = [
+    (
+        "host allow-list on a URL object",
+        EXPRESS
+        + 'router.post("/hook", async (req, res) => {\n'
+        + "  const url = new URL(req.body.url);\n"
+        + "  if (!HOSTS.includes(url.hostname)) {\n"
+        + "    return res.status(400).end();\n"
+        + "  }\n"
+        + "  await fetch(url);\n"
+        + "});\n",
+        "js-taint-ssrf",
+        False,
+    ),
+    (
+        "host allow-list on new URL(...).host",
+        EXPRESS
+        + 'router.post("/hook", async (req, res) => {\n'
+        + "  const target = req.body.url;\n"
+        + '  if (new URL(target).host !== "api.example.com") return res.end();\n'
+        + "  await fetch(target);\n"
+        + "});\n",
+        "js-taint-ssrf",
+        False,
+    ),
+    (
+        "no host check",
+        EXPRESS
+        + 'router.post("/hook", async (req, res) => {\n'
+        + "  const url = new URL(req.body.url);\n"
+        + "  await fetch(url);\n"
+        + "});\n",
+        "js-taint-ssrf",
+        True,
+    ),
+    (
+        "fixed host, data in the path",
+        EXPRESS
+        + 'router.get("/item", async (req, res) => {\n'
+        + "  await fetch(`https://api.example.com/items/${req.query.id}`);\n"
+        + "});\n",
+        "js-taint-ssrf",
+        False,
+    ),
+    (
+        "data chooses the host",
+        EXPRESS
+        + 'router.get("/item", async (req, res) => {\n'
+        + "  await fetch(`https://${req.query.host}/items`);\n"
+        + "});\n",
+        "js-taint-ssrf",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "rule_id", "expected"), [c[1:] for c in JS_CASES], ids=[c[0] for c in JS_CASES]
+)
+def test_javascript_guards_and_fixed_targets(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, rule_id: str, expected: bool
+) -> None:
+    assert _found(make_tree, taint_rules, "src/routes.js", code, rule_id) is expected
