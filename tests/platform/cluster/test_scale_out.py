@@ -6,6 +6,7 @@ broker that cost neither correctness nor an accepted scan."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ import asyncpg
 import httpx
 import pytest
 from tavo_platform.cluster import TAVO
+from tavo_platform.tiers import DEFAULT_TIERS
 
 from tests.support import services
 from tests.support.cluster import create_key, scaled_deployment, scaled_env
@@ -167,9 +169,27 @@ def test_cancel_reaches_a_scan_running_on_a_worker(tmp_path: Path) -> None:
             cancelling = client.post(f"/api/v1/scans/{scan_id}/cancel").json()
             assert cancelling["status"] == "running" and cancelling["cancel_requested"]
             final = wait_finished(client, scan_id, timeout=60)
-            assert final["status"] == "cancelled", final
+            assert final["status"] == "cancelled", final.get("error")
             results = client.get(f"/api/v1/scans/{scan_id}/results").json()
             assert results["total"] == 0
+
+
+def test_a_worker_holds_a_scan_to_its_tier_wall_clock_limit(tmp_path: Path) -> None:
+    """Celery workers run each scan in a process of its own, held to the tier's limits as
+    the embedded pool is: a scan over its wall-clock limit is stopped and failed with why."""
+    tiers = {name: limits.model_dump() for name, limits in DEFAULT_TIERS.items()}
+    tiers["pro"]["scan_seconds"] = 1.0
+    repo = make_git_repo(tmp_path / "repo", {
+        f"pkg/m{n}.py": "def f(x):\n    return eval(x)\n" * 40 for n in range(600)})
+    with scaled_deployment(tmp_path, tiers=json.dumps(tiers)) as deployment:
+        key = deployment.create_key("pro")
+        with httpx.Client(base_url=deployment.base_urls[0], headers={"X-API-Key": key},
+                          timeout=30) as client:
+            scan_id = client.post("/api/v1/scans", json={"repository_url": repo.as_uri(),
+                                                          "scan_type": "code"}).json()["id"]
+            final = wait_finished(client, scan_id, timeout=90)
+            assert final["status"] == "failed", final
+            assert "longer than its limit of 1 s" in final["error"], final
 
 
 def test_redis_and_broker_outages_cost_no_request_and_no_scan(tmp_path: Path) -> None:

@@ -5,8 +5,9 @@ the scan with one conditional UPDATE (queued, or running with an expired lease),
 the workers a scan's message reaches — re-deliveries, the API's re-sends — exactly one runs
 it. Tasks are acknowledged late and rejected back to the queue when the process running them
 dies; a scan whose worker vanished altogether is re-sent by the API's sweeper once its lease
-runs out (jobs/celery_dispatcher.py). The engine runs in the worker process itself (in a
-thread, so that the event loop stays free to renew the lease).
+runs out (jobs/celery_dispatcher.py). The engine runs in a scan process of its own, as in
+the embedded pool (jobs/processes.py), so a Celery scan is held to the same tier limits:
+wall clock, CPU, per-file time, and a cancel that takes effect within a second.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable
-from typing import Any
 
 from celery import Celery, Task
 
-from tavo_platform.jobs.execution import ScanJob, ScanLimits, run_scan_job
+from tavo_platform.jobs.processes import ScanProcesses
 from tavo_platform.jobs.runner import ScanRunner
 from tavo_platform.settings import Settings
 from tavo_platform.store.interface import StoreUnavailable
@@ -87,7 +86,8 @@ class _WorkerProcess:
         self._store = SqlStore(
             settings.resolved_database_url, pool_size=settings.database_pool_size
         )
-        self._runner = ScanRunner(self._store, settings, _run_engine_in_thread)
+        self._processes = ScanProcesses()
+        self._runner = ScanRunner(self._store, settings, self._processes.run)
 
     def run(self, scan_id: str) -> str:
         return self._loop.run(self._claim_and_run(scan_id))
@@ -103,16 +103,6 @@ class _WorkerProcess:
         status = await self._runner.run(scan, self.identity)
         log.info("scan %s: %s", scan_id, status or "not recorded")
         return status or "not-recorded"
-
-
-async def _run_engine_in_thread(
-    job: ScanJob, limits: ScanLimits, cancelled: Callable[[], bool]
-) -> dict[str, Any]:
-    """Celery's prefork children run the engine in a thread. The limits that need a process
-    of the scan's own (wall-clock kill, CPU, per-file alarms) are the embedded pool's
-    (jobs/processes.py); here a cancel request is seen between files, through the flag."""
-    del limits, cancelled
-    return await asyncio.to_thread(run_scan_job, job)
 
 
 _process: _WorkerProcess | None = None

@@ -20,7 +20,8 @@ import contextlib
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tavo_platform.enums import ScanStatus
@@ -51,22 +52,13 @@ class ScanProcesses:
         self, job: ScanJob, limits: ScanLimits, cancelled: Callable[[], bool]
     ) -> dict[str, Any]:
         receiver, sender = self._context.Pipe(duplex=False)
-        process = self._context.Process(
-            target=child_main, args=(job, limits, sender), daemon=True, name="tavo-scan"
-        )
         try:
-            await asyncio.to_thread(process.start)
-        except Exception:
-            process = self._context.Process(
-                target=child_main, args=(job, limits, sender), daemon=True, name="tavo-scan"
-            )
-            try:
-                await asyncio.to_thread(process.start)
-            except Exception as error:
-                self.healthy = False
-                sender.close()
-                receiver.close()
-                raise ScanProcessDied(f"the scan process could not be started: {error}") from None
+            process = await asyncio.to_thread(self._start, job, limits, sender)
+        except Exception as error:
+            self.healthy = False
+            sender.close()
+            receiver.close()
+            raise ScanProcessDied(f"the scan process could not be started: {error}") from None
         self.healthy = True
         sender.close()
         self._children.add(process)
@@ -106,6 +98,23 @@ class ScanProcesses:
         await asyncio.to_thread(process.join, 5)
         raise ScanProcessDied(_death(process.exitcode, limits))
 
+    def _start(self, job: ScanJob, limits: ScanLimits, sender: Any) -> Any:
+        """Starts the scan's process; a failed start is tried once more, since multiprocessing
+        restarts a dead forkserver on the next start."""
+        for attempt in (1, 2):
+            try:
+                with _children_allowed():
+                    process = self._context.Process(
+                        target=child_main, args=(job, limits, sender), daemon=True,
+                        name="tavo-scan",
+                    )
+                    process.start()
+                return process
+            except Exception:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
     def kill_all(self) -> None:
         for process in list(self._children):
             _kill(process)
@@ -113,6 +122,34 @@ class ScanProcesses:
     def children(self) -> list[int]:
         """The pids of the scan processes running now (for supervision and tests)."""
         return [p.pid for p in self._children if p.pid is not None and _running(p)]
+
+
+_DAEMON_FLAG = threading.Lock()
+
+
+@contextlib.contextmanager
+def _children_allowed() -> Iterator[None]:
+    """Lets a Celery worker start scan processes. Its prefork pool (billiard) marks worker
+    processes daemonic, and multiprocessing then refuses to start children, lest they outlive
+    a parent that exits without waiting; scan processes are always killed and joined by
+    their parent (`run`, `kill_all`), and RLIMIT_CPU bounds one that a SIGKILLed worker
+    leaves behind. Billiard also gives the process an authentication key of its own type,
+    which refuses to be sent to the forkserver (where the key normally goes): it is sent as
+    plain bytes, as the forkserver's side stores it anyway. Both are restored after the
+    start."""
+    config = multiprocessing.current_process()._config  # type: ignore[attr-defined]
+    with _DAEMON_FLAG:
+        daemon = config.pop("daemon", None)
+        key = config.get("authkey")
+        if key is not None:
+            config["authkey"] = bytes(key)  # what the forkserver receives: the same bytes
+        try:
+            yield
+        finally:
+            if daemon is not None:
+                config["daemon"] = daemon
+            if key is not None:
+                config["authkey"] = key
 
 
 def _running(process: Any) -> bool:
