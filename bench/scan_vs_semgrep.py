@@ -546,7 +546,7 @@ def rule_costs() -> None:
 # --- the whole run ---------------------------------------------------------------------
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3, help="timings per figure (default 3)")
     parser.add_argument(
@@ -555,26 +555,53 @@ def main() -> None:
     parser.add_argument("--no-semgrep", action="store_true", help="skip the Semgrep runs")
     parser.add_argument("--rule-costs", action="store_true", help="also list the costliest rules")
     parser.add_argument("--child-full-scan", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child_full_scan:
-        child_full_scan(args.jobs)
-        return
-    repeat, jobs = max(1, args.repeat), max(1, args.jobs)
+    return parser.parse_args()
 
-    django_version = ensure_corpus()
-    semgrep = None if args.no_semgrep else ensure_semgrep()
-    rules = load_benchmark_rules()
-    rule_ids = [rule.id for rule in rules]
-    tasks = scanned_tasks(CompiledRules(rules, redaction_rules=[]))
-    corpus_bytes = sum(task.size for task in tasks)
+
+@dataclass
+class Corpus:
+    django_version: str
+    rules: list[Rule]
+    tasks: list[FileTask]
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [rule.id for rule in self.rules]
+
+    @property
+    def paths(self) -> list[str]:
+        return sorted(task.path for task in self.tasks)
+
+
+def prepare_corpus(jobs: int, repeat: int) -> Corpus:
+    corpus = Corpus(ensure_corpus(), load_benchmark_rules(), [])
+    corpus.tasks = scanned_tasks(CompiledRules(corpus.rules, redaction_rules=[]))
+    corpus_bytes = sum(task.size for task in corpus.tasks)
     say(
-        f"corpus: Django {django_version}, {len(tasks)} Python files, "
+        f"corpus: Django {corpus.django_version}, {len(corpus.tasks)} Python files, "
         f"{corpus_bytes / 1e6:.1f} MB; {jobs} process(es); best and median of {repeat} runs"
     )
-    say(f"benchmark rules: {len(rules)} structural patterns ({TAVO_RULES.name})")
+    say(f"benchmark rules: {len(corpus.rules)} structural patterns ({TAVO_RULES.name})")
+    return corpus
 
-    # 1. The benchmark rules. One untimed run first: it fills the page cache for every tool
-    # and the scanner's one-off caches, so the first timed tool is not penalised.
+
+@dataclass
+class TavoRuns:
+    api: Timing
+    matches: set[MatchKey]
+    context: Timing
+    cli: Timing
+    cli_same: bool
+    naive: Timing
+    naive_matches: set[MatchKey]
+    naive_same: bool
+
+
+def measure_tavo(corpus: Corpus, jobs: int, repeat: int) -> TavoRuns:
+    """1. The benchmark rules through Tavo's API, with code context, through the CLI, and
+    the naive loop. One untimed run first: it fills the page cache for every tool and the
+    scanner's one-off caches, so the first timed tool is not penalised."""
+    rules = corpus.rules
     tavo_matches(rules, jobs)
     tavo_time, (ours, tavo_files) = timed(repeat, lambda: tavo_matches(rules, jobs))
     say(f"tavo (API)      {tavo_time.describe()}  {len(ours)} matches in {tavo_files} files")
@@ -589,43 +616,52 @@ def main() -> None:
     say(f"tavo (CLI)      {cli_time.describe()}  end to end, start-up and rule loading included")
     naive_time, naive = timed(repeat, lambda: naive_matches(rules, jobs))
     say(f"naive loop      {naive_time.describe()}  one ast-grep traversal per rule per file")
-    cli_same = cli == ours
-    naive_same = compare(rule_ids, ours, naive, "naive loop")
-    if not cli_same:
+    naive_same = compare(corpus.rule_ids, ours, naive, "naive loop")
+    if cli != ours:
         say(f"  the CLI found {len(cli)} matches, the API {len(ours)}")
+    return TavoRuns(
+        tavo_time, ours, context_time, cli_time, cli == ours, naive_time, naive, naive_same
+    )
 
-    semgrep_figures: dict[str, Any] = {}
-    same_matches: bool | None = None
-    if semgrep is not None:
-        paths = sorted(task.path for task in tasks)
-        semgrep_time, run = timed(repeat, lambda: semgrep_matches(semgrep, paths, jobs))
-        say(f"semgrep         {semgrep_time.describe()}  {len(run.matches)} matches, "
-            f"{len(run.scanned)} files, {run.errors} errors")
-        same_files = run.scanned == set(paths)
-        if not same_files:
-            say(f"  Semgrep scanned {len(run.scanned)} files, Tavo {len(paths)}: "
-                f"only Semgrep {sorted(run.scanned - set(paths))[:5]}, "
-                f"only Tavo {sorted(set(paths) - run.scanned)[:5]}")
-        same_matches = compare(rule_ids, ours, run.matches, "Semgrep") and same_files
-        say(f"same matches as Semgrep: {same_matches}")
-        semgrep_figures = {
-            "semgrep_version": SEMGREP_VERSION,
-            "semgrep_seconds": round(semgrep_time.best, 3),
-            "semgrep_seconds_median": round(semgrep_time.median, 3),
-            "semgrep_matches": len(run.matches),
-            "semgrep_files": len(run.scanned),
-            "semgrep_errors": run.errors,
-            "speedup_vs_semgrep": ratio(semgrep_time.best, tavo_time.best),
-            "speedup_vs_semgrep_median": ratio(semgrep_time.median, tavo_time.median),
-            "speedup_vs_semgrep_cli": ratio(semgrep_time.best, cli_time.best),
-            "speedup_vs_semgrep_with_code_context": ratio(semgrep_time.best, context_time.best),
-        }
-        say(f"speed-up vs Semgrep: {semgrep_figures['speedup_vs_semgrep']}x (best), "
-            f"{semgrep_figures['speedup_vs_semgrep_median']}x (median), "
-            f"{semgrep_figures['speedup_vs_semgrep_cli']}x (Tavo CLI end to end)")
-    say(f"speed-up vs the naive loop: {ratio(naive_time.best, tavo_time.best)}x")
 
-    # 2. and 3. The full built-in rule set, its floor, and its memory.
+def measure_semgrep(
+    semgrep: Path | None, corpus: Corpus, tavo: TavoRuns, jobs: int, repeat: int
+) -> tuple[dict[str, Any], bool | None]:
+    """Semgrep on the same files with the same rules: its figures and whether it found the
+    same matches (None when not run)."""
+    if semgrep is None:
+        return {}, None
+    paths = corpus.paths
+    semgrep_time, run = timed(repeat, lambda: semgrep_matches(semgrep, paths, jobs))
+    say(f"semgrep         {semgrep_time.describe()}  {len(run.matches)} matches, "
+        f"{len(run.scanned)} files, {run.errors} errors")
+    same_files = run.scanned == set(paths)
+    if not same_files:
+        say(f"  Semgrep scanned {len(run.scanned)} files, Tavo {len(paths)}: "
+            f"only Semgrep {sorted(run.scanned - set(paths))[:5]}, "
+            f"only Tavo {sorted(set(paths) - run.scanned)[:5]}")
+    same_matches = compare(corpus.rule_ids, tavo.matches, run.matches, "Semgrep") and same_files
+    say(f"same matches as Semgrep: {same_matches}")
+    figures = {
+        "semgrep_version": SEMGREP_VERSION,
+        "semgrep_seconds": round(semgrep_time.best, 3),
+        "semgrep_seconds_median": round(semgrep_time.median, 3),
+        "semgrep_matches": len(run.matches),
+        "semgrep_files": len(run.scanned),
+        "semgrep_errors": run.errors,
+        "speedup_vs_semgrep": ratio(semgrep_time.best, tavo.api.best),
+        "speedup_vs_semgrep_median": ratio(semgrep_time.median, tavo.api.median),
+        "speedup_vs_semgrep_cli": ratio(semgrep_time.best, tavo.cli.best),
+        "speedup_vs_semgrep_with_code_context": ratio(semgrep_time.best, tavo.context.best),
+    }
+    say(f"speed-up vs Semgrep: {figures['speedup_vs_semgrep']}x (best), "
+        f"{figures['speedup_vs_semgrep_median']}x (median), "
+        f"{figures['speedup_vs_semgrep_cli']}x (Tavo CLI end to end)")
+    return figures, same_matches
+
+
+def measure_full_rule_set(jobs: int, repeat: int) -> dict[str, Any]:
+    """2. and 3. The full built-in rule set, its parse floor, and its memory."""
     full_rules = load_builtin_rules().rules
     parse_time, (parsed, read_only) = timed(repeat, lambda: parse_floor(full_rules, jobs))
     say(f"\nparse floor     {parse_time.describe()}  {parsed} files parsed, "
@@ -644,31 +680,7 @@ def main() -> None:
     say(f"peak RSS of the full scan: {peak_rss_mb} MB (sum of the VmHWM of the scan process "
         f"and its {jobs} workers); getrusage: scan process {last.ru_self_mb} MB, largest "
         f"worker {last.ru_children_mb} MB")
-
-    if args.rule_costs:
-        rule_costs()
-
-    figures = {
-        "corpus": f"django {django_version}",
-        "corpus_files": len(tasks),
-        "corpus_bytes": corpus_bytes,
-        "jobs": jobs,
-        "repeat": repeat,
-        "benchmark_rules": len(rules),
-        "tavo_seconds": round(tavo_time.best, 3),
-        "tavo_seconds_median": round(tavo_time.median, 3),
-        "tavo_seconds_with_code_context": round(context_time.best, 3),
-        "tavo_cli_seconds": round(cli_time.best, 3),
-        "tavo_cli_seconds_median": round(cli_time.median, 3),
-        "tavo_matches": len(ours),
-        "cli_same_matches": cli_same,
-        **semgrep_figures,
-        "same_matches": same_matches,
-        "naive_seconds": round(naive_time.best, 3),
-        "naive_seconds_median": round(naive_time.median, 3),
-        "naive_matches": len(naive),
-        "naive_same_matches": naive_same,
-        "speedup_vs_naive": ratio(naive_time.best, tavo_time.best),
+    return {
         "full_rules": last.rules,
         "full_files": last.files,
         "full_findings": last.findings,
@@ -681,16 +693,66 @@ def main() -> None:
         "full_scan_over_parse": over_parse,
         "peak_rss_mb": peak_rss_mb,
         "peak_rss_method": "sum of /proc VmHWM of scan process and workers, sampled every 10 ms",
+    }
+
+
+def all_figures(
+    corpus: Corpus,
+    tavo: TavoRuns,
+    semgrep: tuple[dict[str, Any], bool | None],
+    full: dict[str, Any],
+    jobs: int,
+    repeat: int,
+) -> dict[str, Any]:
+    semgrep_figures, same_matches = semgrep
+    return {
+        "corpus": f"django {corpus.django_version}",
+        "corpus_files": len(corpus.tasks),
+        "corpus_bytes": sum(task.size for task in corpus.tasks),
+        "jobs": jobs,
+        "repeat": repeat,
+        "benchmark_rules": len(corpus.rules),
+        "tavo_seconds": round(tavo.api.best, 3),
+        "tavo_seconds_median": round(tavo.api.median, 3),
+        "tavo_seconds_with_code_context": round(tavo.context.best, 3),
+        "tavo_cli_seconds": round(tavo.cli.best, 3),
+        "tavo_cli_seconds_median": round(tavo.cli.median, 3),
+        "tavo_matches": len(tavo.matches),
+        "cli_same_matches": tavo.cli_same,
+        **semgrep_figures,
+        "same_matches": same_matches,
+        "naive_seconds": round(tavo.naive.best, 3),
+        "naive_seconds_median": round(tavo.naive.median, 3),
+        "naive_matches": len(tavo.naive_matches),
+        "naive_same_matches": tavo.naive_same,
+        "speedup_vs_naive": ratio(tavo.naive.best, tavo.api.best),
+        **full,
         "goals_met": {
             "speedup_vs_semgrep": (
                 semgrep_figures["speedup_vs_semgrep"] >= GOAL_SPEEDUP_VS_SEMGREP
                 if semgrep_figures else None
             ),
-            "full_scan_over_parse": over_parse <= GOAL_FULL_OVER_PARSE,
-            "peak_rss_mb": peak_rss_mb < GOAL_PEAK_RSS_MB,
+            "full_scan_over_parse": full["full_scan_over_parse"] <= GOAL_FULL_OVER_PARSE,
+            "peak_rss_mb": full["peak_rss_mb"] < GOAL_PEAK_RSS_MB,
         },
     }
-    print(json.dumps(figures), flush=True)
+
+
+def main() -> None:
+    args = arguments()
+    if args.child_full_scan:
+        child_full_scan(args.jobs)
+        return
+    repeat, jobs = max(1, args.repeat), max(1, args.jobs)
+    corpus = prepare_corpus(jobs, repeat)
+    semgrep_path = None if args.no_semgrep else ensure_semgrep()
+    tavo = measure_tavo(corpus, jobs, repeat)
+    semgrep = measure_semgrep(semgrep_path, corpus, tavo, jobs, repeat)
+    say(f"speed-up vs the naive loop: {ratio(tavo.naive.best, tavo.api.best)}x")
+    full = measure_full_rule_set(jobs, repeat)
+    if args.rule_costs:
+        rule_costs()
+    print(json.dumps(all_figures(corpus, tavo, semgrep, full, jobs, repeat)), flush=True)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from tavo_platform import __version__
 from tavo_platform.engine import (
     DEFAULT_MAX_FILE_BYTES,
     BaselineError,
+    ScanResult,
     ScanRootError,
     Severity,
     WalkOptions,
@@ -32,6 +33,7 @@ from tavo_platform.findings.baseline_ref import BaselineRefError, fingerprints_a
 from tavo_platform.formats import RENDERERS
 from tavo_platform.rules.catalog import redaction_rules_for
 from tavo_platform.rules.loader import RuleSet, load_builtin_rules, load_rules
+from tavo_platform.rules.model import Rule
 from tavo_platform.rules.testing import test_rules
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -43,7 +45,7 @@ class _LazyPlatformCommands(TyperGroup):
     stacks, seconds of imports; they are loaded only when one of them runs (or help lists
     them), so `tavo scan` and `tavo rules` start fast."""
 
-    LAZY = ("serve", "worker", "cluster", "keys", "db", "secrets", "remote")
+    LAZY = ("serve", "worker", "cluster", "keys", "users", "db", "secrets", "remote")
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in self.LAZY if n not in self.commands)]
@@ -68,7 +70,7 @@ class _LazyPlatformCommands(TyperGroup):
 
 
 def _platform_commands() -> dict[str, Any]:
-    from tavo_platform.platform_cli import cluster, db_app, keys_app, serve, worker
+    from tavo_platform.platform_cli import cluster, db_app, keys_app, serve, users_app, worker
     from tavo_platform.remote.cli import remote_app
     from tavo_platform.secrets_cli import secrets_app
 
@@ -78,6 +80,7 @@ def _platform_commands() -> dict[str, Any]:
     platform.command()(cluster)
     platform.add_typer(keys_app, name="keys")
     platform.add_typer(db_app, name="db")
+    platform.add_typer(users_app, name="users")
     platform.add_typer(secrets_app, name="secrets")
     platform.add_typer(remote_app, name="remote")
     return dict(typer.main.get_group(platform).commands)
@@ -185,70 +188,78 @@ def _main(
     """Tavo: find security problems in code that uses LLMs and ML models."""
 
 
+# `tavo scan`'s options, declared once here so the command reads as its steps.
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file."),
+]
+FailOnOption = Annotated[
+    FailOn, typer.Option(help="Exit 1 when a finding is at or above this severity.")
+]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--exclude", "-e", metavar="GLOB", help="Gitignore-style glob to skip (repeatable)."
+    ),
+]
+MaxFileSizeOption = Annotated[
+    int,
+    typer.Option(min=1, metavar="BYTES", help="Skip source files larger than this many bytes."),
+]
+NoGitignoreOption = Annotated[
+    bool, typer.Option("--no-gitignore", help="Do not honour .gitignore files.")
+]
+NoDefaultExcludesOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-default-excludes", help="Also scan node_modules, virtualenvs, minified bundles…"
+    ),
+]
+BaselineOption = Annotated[
+    Path | None,
+    typer.Option(metavar="FILE", help="Report only findings not in this baseline file."),
+]
+BaselineRefOption = Annotated[
+    str | None,
+    typer.Option(
+        "--baseline-ref",
+        metavar="REF",
+        help="Report only findings not present at this git ref (e.g. origin/main).",
+    ),
+]
+WriteBaselineOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--write-baseline", metavar="FILE", help="Write every current finding to a baseline file."
+    ),
+]
+JobsOption = Annotated[
+    int | None,
+    typer.Option("--jobs", "-j", min=1, metavar="N", show_default="one per core",
+                 help="Worker processes."),
+]
+NoProgressOption = Annotated[bool, typer.Option("--no-progress", help="Never show a progress bar.")]
+
+
 @app.command()
 def scan(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="File or directory to scan.")],
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = OutputFormat.text,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", metavar="FILE", help="Write the report to this file."),
-    ] = None,
-    fail_on: Annotated[
-        FailOn,
-        typer.Option(help="Exit 1 when a finding is at or above this severity."),
-    ] = FailOn.low,
-    exclude: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--exclude", "-e", metavar="GLOB", help="Gitignore-style glob to skip (repeatable)."
-        ),
-    ] = None,
-    max_file_size: Annotated[
-        int,
-        typer.Option(min=1, metavar="BYTES", help="Skip source files larger than this many bytes."),
-    ] = DEFAULT_MAX_FILE_BYTES,
-    no_gitignore: Annotated[
-        bool, typer.Option("--no-gitignore", help="Do not honour .gitignore files.")
-    ] = False,
-    no_default_excludes: Annotated[
-        bool,
-        typer.Option(
-            "--no-default-excludes", help="Also scan node_modules, virtualenvs, minified bundles…"
-        ),
-    ] = False,
+    output_format: FormatOption = OutputFormat.text,
+    output: OutputOption = None,
+    fail_on: FailOnOption = FailOn.low,
+    exclude: ExcludeOption = None,
+    max_file_size: MaxFileSizeOption = DEFAULT_MAX_FILE_BYTES,
+    no_gitignore: NoGitignoreOption = False,
+    no_default_excludes: NoDefaultExcludesOption = False,
     rules_paths: RulesOption = None,
     only: OnlyOption = None,
     skip: SkipOption = None,
-    baseline: Annotated[
-        Path | None,
-        typer.Option(metavar="FILE", help="Report only findings not in this baseline file."),
-    ] = None,
-    baseline_ref: Annotated[
-        str | None,
-        typer.Option(
-            "--baseline-ref",
-            metavar="REF",
-            help="Report only findings not present at this git ref (e.g. origin/main).",
-        ),
-    ] = None,
-    write_baseline_to: Annotated[
-        Path | None,
-        typer.Option(
-            "--write-baseline",
-            metavar="FILE",
-            help="Write every current finding to a baseline file.",
-        ),
-    ] = None,
-    jobs: Annotated[
-        int | None,
-        typer.Option("--jobs", "-j", min=1, metavar="N", show_default="one per core",
-                     help="Worker processes."),
-    ] = None,
-    no_progress: Annotated[
-        bool, typer.Option("--no-progress", help="Never show a progress bar.")
-    ] = False,
+    baseline: BaselineOption = None,
+    baseline_ref: BaselineRefOption = None,
+    write_baseline_to: WriteBaselineOption = None,
+    jobs: JobsOption = None,
+    no_progress: NoProgressOption = False,
 ) -> None:
     """Scan a file or directory and report findings.
 
@@ -258,25 +269,59 @@ def scan(
     rules, every_rule = _gather_rules(rules_paths, only, skip)
     if not rules.rules:
         raise _fail("no rules selected (check --only/--skip/--rules)")
-    known: frozenset[str] = frozenset()
-    if baseline is not None:
-        try:
-            known = read_baseline(baseline)
-        except BaselineError as error:
-            raise _fail(str(error)) from None
     walk_options = WalkOptions(
         excludes=tuple(exclude or ()),
         max_file_bytes=max_file_size,
         use_gitignore=not no_gitignore,
         default_excludes=not no_default_excludes,
     )
+    known = _known_findings(path, baseline, baseline_ref, rules.rules, walk_options, jobs)
+    result = _scan_with_progress(path, rules.rules, walk_options, jobs, known, not no_progress)
+    _warn_missed_ignores(result.missed_ignores, every_rule)
+    if write_baseline_to is not None:
+        try:
+            write_baseline(write_baseline_to, result.findings)
+        except BaselineError as error:
+            raise _fail(str(error)) from None
+        stderr.print(f"wrote {len(result.findings)} finding(s) to baseline {write_baseline_to}")
+    _write_report(result, output_format, output)
+    if rules.errors:
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(_exit_code(result.findings, fail_on))
+
+
+def _known_findings(
+    path: Path,
+    baseline: Path | None,
+    baseline_ref: str | None,
+    rules: list[Rule],
+    walk_options: WalkOptions,
+    jobs: int | None,
+) -> frozenset[str]:
+    """Fingerprints of findings not to report: a baseline file's, and those at a git ref."""
+    known: frozenset[str] = frozenset()
+    if baseline is not None:
+        try:
+            known = read_baseline(baseline)
+        except BaselineError as error:
+            raise _fail(str(error)) from None
     if baseline_ref is not None:
         try:
-            known |= fingerprints_at_ref(path, baseline_ref, rules.rules, walk_options, jobs)
+            known |= fingerprints_at_ref(path, baseline_ref, rules, walk_options, jobs)
         except BaselineRefError as error:
             raise _fail(f"--baseline-ref {baseline_ref}: {error}") from None
-    show_progress = not no_progress and sys.stderr.isatty()
-    progress = _progress_bar() if show_progress else None
+    return known
+
+
+def _scan_with_progress(
+    path: Path,
+    rules: list[Rule],
+    walk_options: WalkOptions,
+    jobs: int | None,
+    known: frozenset[str],
+    progress_wanted: bool,
+) -> ScanResult:
+    progress = _progress_bar() if progress_wanted and sys.stderr.isatty() else None
     tracker: dict[str, int] = {}
 
     def on_total(total: int) -> None:
@@ -289,32 +334,25 @@ def scan(
 
     try:
         with progress if progress is not None else nullcontext():
-            result = scan_path(
-                path, rules.rules, walk_options, jobs=jobs, baseline=known,
-                redaction_rules=redaction_rules_for(rules.rules),
+            return scan_path(
+                path, rules, walk_options, jobs=jobs, baseline=known,
+                redaction_rules=redaction_rules_for(rules),
                 on_total=on_total, on_progress=on_progress,
             )
     except ScanRootError as error:
         raise _fail(str(error)) from None
-    _warn_missed_ignores(result.missed_ignores, every_rule)
-    if write_baseline_to is not None:
-        try:
-            write_baseline(write_baseline_to, result.findings)
-        except BaselineError as error:
-            raise _fail(str(error)) from None
-        stderr.print(f"wrote {len(result.findings)} finding(s) to baseline {write_baseline_to}")
+
+
+def _write_report(result: ScanResult, output_format: OutputFormat, output: Path | None) -> None:
     colour = output is None and output_format is OutputFormat.text and sys.stdout.isatty()
     report = RENDERERS[output_format.value](result, colour)
-    if output is not None:
-        try:
-            output.write_text(report, encoding="utf-8")
-        except OSError as error:
-            raise _fail(f"cannot write {output}: {error.strerror}") from None
-    else:
+    if output is None:
         sys.stdout.write(report)
-    if rules.errors:
-        raise typer.Exit(EXIT_USAGE)
-    raise typer.Exit(_exit_code(result.findings, fail_on))
+        return
+    try:
+        output.write_text(report, encoding="utf-8")
+    except OSError as error:
+        raise _fail(f"cannot write {output}: {error.strerror}") from None
 
 
 def _warn_missed_ignores(

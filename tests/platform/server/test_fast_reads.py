@@ -1,4 +1,4 @@
-"""The direct route for the hottest reads (server/fast_reads.py) and the direct SQLite reads
+"""The hot-path layer (server/middleware/hotpath.py) and the direct SQLite reads
 (store/sql.py) answer exactly what FastAPI's routes and SQLAlchemy Core answer."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 from tavo_platform.server import app as app_module
-from tavo_platform.server.fast_reads import FastReads, simple_pagination
+from tavo_platform.server.fast_reads import simple_pagination
 from tavo_platform.server.metrics import REGISTRY
+from tavo_platform.server.middleware import HotPath
 from tavo_platform.settings import Settings
 from tavo_platform.store._database import json_loads
 from tavo_platform.store.records import FindingFilter, Page, Scan
@@ -80,7 +81,7 @@ def without_fast_reads(
 
     def create_app_without_fast_reads(settings: Settings) -> Any:
         app = app_module.create_app(settings)
-        app.user_middleware = [m for m in app.user_middleware if m.cls is not FastReads]
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not HotPath]
         return app
 
     monkeypatch.setattr(inprocess, "create_app", create_app_without_fast_reads)
@@ -92,13 +93,13 @@ def without_fast_reads(
 def served_directly(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths the direct route answered itself."""
     served: list[str] = []
-    original = FastReads._serve
+    original = HotPath._serve
 
-    async def spy(self: FastReads, scope: Any, *args: Any) -> None:
+    async def spy(self: HotPath, scope: Any, *args: Any) -> None:
         served.append(scope["path"])
         await original(self, scope, *args)
 
-    monkeypatch.setattr(FastReads, "_serve", spy)
+    monkeypatch.setattr(HotPath, "_serve", spy)
     return served
 
 

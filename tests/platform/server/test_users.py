@@ -113,6 +113,20 @@ def test_user_keys_carry_at_most_the_users_role(api: InProcessApi) -> None:
     assert client.post(keys, json={}, headers=bearer(weak["key"])).json()["role"] == "viewer"
     error(client.post("/api/v1/schedules", json={}, headers=bearer(weak["key"])), 403,
           "FORBIDDEN")
+    # Rotation: a new key of the same role and scope; the old one works for the overlap.
+    first_id = next(k["id"] for k in client.get(keys, headers=bearer(member)).json()["items"]
+                    if k["name"] == "first key")
+    error(client.post(f"{keys}/{first_id}/rotate", json={}, headers=bearer(weak["key"])), 403,
+          "FORBIDDEN")  # a viewer key cannot renew the member key
+    rotated = client.post(f"{keys}/{weak['id']}/rotate", json={"overlap_seconds": 600},
+                          headers=bearer(member))
+    assert rotated.status_code == 201, rotated.text
+    assert rotated.json()["role"] == "viewer" and rotated.json()["replaces"]["expires_at"]
+    assert client.get("/api/v1/users/me", headers=bearer(rotated.json()["key"])).status_code == 200
+    assert client.get("/api/v1/users/me", headers=bearer(weak["key"])).status_code == 200
+    error(client.post(f"{keys}/{weak['id']}/rotate", json={"overlap_seconds": -1},
+                      headers=bearer(member)), 422, "VALIDATION_ERROR")
+    client.delete(f"{keys}/{rotated.json()['id']}", headers=bearer(member))
     # Nobody else creates a user's keys; an admin lists and revokes them.
     error(client.post(keys, json={}, headers=bearer(admin)), 403, "FORBIDDEN")
     listed = client.get(keys, headers=bearer(admin)).json()
@@ -241,6 +255,31 @@ def test_the_role_policy_names_only_real_routes(api: InProcessApi) -> None:
         ("POST", "/api/v1/scans/bulk/status"),
         ("POST", "/api/v1/users/{user_id}/keys"),
         ("DELETE", "/api/v1/users/{user_id}/keys/{key_id}"),
+        ("POST", "/api/v1/users/{user_id}/keys/{key_id}/rotate"),
         ("POST", "/api/v1/users/{user_id}/password"),
     }
     assert len(mutations) > 25
+
+
+def test_sign_in_names_the_organisation_and_throttles_guessing(api: InProcessApi) -> None:
+    client = api.client
+    for org in ("acme", "globex"):
+        join(client, org_admin_key(api, org), "sam@example.com", "member")
+    both = {"email": "sam@example.com", "password": PASSWORD}
+    refused = error(client.post("/ui/session", json=both), 409, "ORGANIZATION_REQUIRED")
+    assert len(refused["details"]["organizations"]) == 2
+    signed = client.post("/ui/session", json={**both, "organization": "globex"})
+    assert signed.status_code == 200, signed.text
+    globex = client.get("/api/v1/users", headers=bearer(org_admin_key(api, "globex"))).json()
+    assert signed.json()["key"]["org_id"] == globex["items"][0]["org_id"]
+    first_org = refused["details"]["organizations"][0]
+    by_id = client.post("/ui/session", json={**both, "organization": first_org})
+    assert by_id.status_code == 200, by_id.text
+    error(client.post("/ui/session", json={**both, "organization": "initech"}), 401,
+          "INVALID_CREDENTIALS")
+    guess = {"email": "sam@example.com", "password": "guess", "organization": "acme"}
+    for _ in range(9):  # one failure above already
+        error(client.post("/ui/session", json=guess), 401, "INVALID_CREDENTIALS")
+    throttled = client.post("/ui/session", json={**guess, "password": PASSWORD})
+    error(throttled, 429, "TOO_MANY_SIGN_IN_ATTEMPTS")
+    assert int(throttled.headers["Retry-After"]) > 0

@@ -310,6 +310,7 @@ def test_the_openapi_document_lists_every_path_the_sdk_calls(server: LiveServer)
         "/api/v1/ai/analyses/{analysis_id}/result", "/api/v1/ai/analyze",
         "/api/v1/users", "/api/v1/users/{user_id}", "/api/v1/users/{user_id}/keys",
         "/api/v1/users/{user_id}/keys/{key_id}", "/api/v1/users/{user_id}/invitation",
+        "/api/v1/users/{user_id}/keys/{key_id}/rotate",
         "/api/v1/users/{user_id}/password", "/api/v1/invitations/accept",
     }
     assert used <= paths, f"paths the server does not have: {sorted(used - paths)}"

@@ -20,7 +20,15 @@ from tavo import (
     accept_invitation,
     accept_invitation_async,
 )
-from tavo.types import AcceptedInvitation, AuditActor, InvitedUser, User, UserKey, UserList
+from tavo.types import (
+    AcceptedInvitation,
+    AuditActor,
+    InvitedUser,
+    RotatedUserKey,
+    User,
+    UserKey,
+    UserList,
+)
 
 from tests.sdks.python.conftest import run
 from tests.support.live import LiveServer
@@ -115,6 +123,15 @@ def test_user_keys_demotion_and_removal(server: LiveServer) -> None:
                 listed = await own.users.list_keys()
                 assert {k.id for k in listed.items} == {kai.key.id, made.id}
                 assert all(k.key is None for k in listed.items)
+                rotated = await own.users.rotate_key(made.id, overlap_seconds=0)
+                assert isinstance(rotated, RotatedUserKey) and rotated.key
+                assert rotated.replaces is not None and rotated.replaces.id == made.id
+                assert (rotated.role, rotated.scope) == ("member", "read-only")
+                async with TavoClient(made.key, base_url=server.base_url,
+                                      max_retries=0) as old:
+                    with pytest.raises(TavoAuthError):
+                        await old.users.me()  # no overlap asked: expired at once
+                made = rotated
             demoted = await admin.users.update_user(kai.user.id, role="viewer")
             assert isinstance(demoted, User) and demoted.role == "viewer"
             async with TavoClient(kai.key.key, base_url=server.base_url) as own:
@@ -124,7 +141,7 @@ def test_user_keys_demotion_and_removal(server: LiveServer) -> None:
                 keys = (await own.users.list_keys()).items
                 assert {k.role for k in keys} == {"viewer"}
             removed = await admin.users.remove_user(kai.user.id)
-            assert removed.keys_revoked == 2
+            assert removed.keys_revoked == 3  # the first, the rotated one, and its expired old one
             async with TavoClient(kai.key.key, base_url=server.base_url,
                                   max_retries=0) as gone:
                 with pytest.raises(TavoAuthError):

@@ -82,6 +82,26 @@ def assess(findings: Sequence[dict[str, Any]]) -> list[Assessment]:
     return assessments
 
 
+def _representatives(assessed: list[Assessed]) -> dict[str, int]:
+    """Each cluster's riskiest member (its index), which stands for the cluster."""
+    representative: dict[str, int] = {}
+    for item in assessed:
+        if item.cluster is not None:
+            best = representative.get(item.cluster)
+            if best is None or item.risk > assessed[best].risk:
+                representative[item.cluster] = item.index
+    return representative
+
+
+def _remediation_by_rule(findings: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    rules: dict[str, dict[str, Any]] = {}
+    for finding in findings:
+        rule_id = str(finding.get("rule_id", ""))
+        if rule_id not in rules:
+            rules[rule_id] = rule_remediation(finding)
+    return rules
+
+
 def report(
     material: ScanMaterial,
     assessments: list[Assessment],
@@ -109,17 +129,8 @@ def report(
         for index, (finding, assessment) in enumerate(zip(findings, assessments, strict=True))
     ]
     sizes = {cluster.id: len(cluster.members) for cluster in clusters}
-    representative: dict[str, int] = {}
-    for item in assessed:
-        if item.cluster is not None:
-            best = representative.get(item.cluster)
-            if best is None or item.risk > assessed[best].risk:
-                representative[item.cluster] = item.index
-    rules: dict[str, dict[str, Any]] = {}
-    for finding in findings:
-        rule_id = str(finding.get("rule_id", ""))
-        if rule_id not in rules:
-            rules[rule_id] = rule_remediation(finding)
+    representative = _representatives(assessed)
+    rules = _remediation_by_rule(findings)
     verdicts = Counter(a.triage.verdict.value for a in assessments)
     risks = [a.risk.score for a in assessments]
     return {

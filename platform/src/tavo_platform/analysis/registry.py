@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 
-from tavo_platform.analysis.anthropic import AnthropicProvider
 from tavo_platform.analysis.builtin import BUILTIN_MODEL_ID, BuiltinTriageModel
 from tavo_platform.analysis.interface import (
     AnalysisError,
@@ -15,7 +14,8 @@ from tavo_platform.analysis.interface import (
     UnknownModel,
 )
 from tavo_platform.analysis.llm import LLMTriageModel
-from tavo_platform.analysis.openai_compat import OpenAICompatibleProvider
+from tavo_platform.analysis.providers.anthropic import AnthropicProvider
+from tavo_platform.analysis.providers.openai_compat import OpenAICompatibleProvider
 from tavo_platform.settings import AIProvider, Settings
 
 DEFAULT_MODEL_ID = BUILTIN_MODEL_ID

@@ -126,9 +126,38 @@ async def _clone(
 ) -> None:
     if branch is not None and (branch.startswith("-") or any(c in branch for c in " \t\n~^:?*[\\")):
         raise FetchError(f"invalid branch name {branch!r}")
+    process = await asyncio.create_subprocess_exec(
+        *_clone_command(checked, destination, branch),
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    watcher = asyncio.create_task(_watch_size(destination, max_bytes, process))
+    try:
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        _kill(process)
+        await process.wait()
+        shutil.rmtree(destination, ignore_errors=True)
+        raise FetchError(f"git clone took longer than {timeout:.0f}s") from None
+    finally:
+        watcher.cancel()
+    if watcher.done() and not watcher.cancelled() and watcher.result():
+        shutil.rmtree(destination, ignore_errors=True)
+        raise FetchError(f"repository is larger than {max_bytes} bytes")
+    if process.returncode != 0:
+        shutil.rmtree(destination, ignore_errors=True)
+        raise FetchError(f"git clone failed: {_last_line(stderr)}")
+
+
+def _clone_command(checked: CheckedURL, destination: Path, branch: str | None) -> list[str]:
+    """A shallow, single-branch clone allowing only the checked URL's protocol family,
+    pinned to the addresses the URL check resolved (see _pin_options)."""
     source = clone_source(checked)
     protocols = "file" if checked.scheme == "file" else "https:http:ssh:git"
-    command = [
+    return [
         "git",
         "-c",
         "protocol.allow=never",
@@ -153,30 +182,6 @@ async def _clone(
         source or "",
         str(destination),
     ]
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
-    watcher = asyncio.create_task(_watch_size(destination, max_bytes, process))
-    try:
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout)
-    except TimeoutError:
-        _kill(process)
-        await process.wait()
-        shutil.rmtree(destination, ignore_errors=True)
-        raise FetchError(f"git clone took longer than {timeout:.0f}s") from None
-    finally:
-        watcher.cancel()
-    if watcher.done() and not watcher.cancelled() and watcher.result():
-        shutil.rmtree(destination, ignore_errors=True)
-        raise FetchError(f"repository is larger than {max_bytes} bytes")
-    if process.returncode != 0:
-        shutil.rmtree(destination, ignore_errors=True)
-        raise FetchError(f"git clone failed: {_last_line(stderr)}")
 
 
 async def _watch_size(path: Path, max_bytes: int, process: asyncio.subprocess.Process) -> bool:

@@ -28,6 +28,7 @@ from tavo_platform.fetch.urls import check_repository_url
 from tavo_platform.findings.diffing import diff_aware_outcome
 from tavo_platform.jobs.execution import ScanCancelled, ScanJob, ScanLimitExceeded, ScanLimits
 from tavo_platform.jobs.processes import ScanProcessDied
+from tavo_platform.scans import lifecycle
 from tavo_platform.settings import Settings
 from tavo_platform.store.interface import Store, StoreUnavailable
 from tavo_platform.store.records import Scan
@@ -46,15 +47,6 @@ class GaveUp(Exception):
     """The scan was claimed more times than `scan_max_attempts` allows."""
 
 _NOTHING: dict[str, Any] = {"summary": None, "findings": []}
-
-
-def discard_upload(settings: Settings, upload_path: str | None) -> None:
-    """Removes a scan's unpacked upload (only ever inside the uploads directory)."""
-    if not upload_path:
-        return
-    upload = Path(upload_path).resolve()
-    if upload.is_relative_to(settings.uploads_dir.resolve()):
-        shutil.rmtree(upload, ignore_errors=True)
 
 
 class ScanRunner:
@@ -112,46 +104,11 @@ class ScanRunner:
         if status == ScanStatus.COMPLETED and cancel_flag.exists():
             outcome, status = _NOTHING, ScanStatus.CANCELLED
         try:
-            recorded = await self._finish(scan.id, worker, status, outcome, error)
+            return await lifecycle.finish(
+                self._store, self._settings, scan, worker, status, outcome, error
+            )
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        if recorded is not None:
-            # Final: the scan never reads its upload again.
-            await asyncio.to_thread(discard_upload, self._settings, scan.upload_path)
-        return recorded
-
-    async def _finish(
-        self, scan_id: str, worker: str, status: str, outcome: dict[str, Any], error: str | None
-    ) -> str | None:
-        try:
-            kept = await self._store.finish_scan(
-                scan_id,
-                worker,
-                status=status,
-                summary=outcome["summary"],
-                results=outcome["findings"],
-                error=error,
-                rules_run=outcome.get("rule_ids"),
-            )
-        except StoreUnavailable as failure:
-            log.warning("could not record scan %s (it will run again): %s", scan_id, failure)
-            return None
-        except Exception:
-            # The results themselves cannot be stored: running the scan again would fail the
-            # same way forever, so close it as failed instead.
-            log.exception("could not store the results of scan %s", scan_id)
-            status, error = ScanStatus.FAILED, "internal error while storing the results"
-            try:
-                kept = await self._store.finish_scan(
-                    scan_id, worker, status=status, summary=None, results=[], error=error
-                )
-            except StoreUnavailable as failure:
-                log.warning("could not record scan %s (it will run again): %s", scan_id, failure)
-                return None
-        if not kept:
-            log.warning("scan %s was taken over by another worker; result dropped", scan_id)
-            return None
-        return status
 
     async def _perform(self, scan: Scan, work: Path, cancel_flag: Path) -> dict[str, Any]:
         source = await self._source(scan, work, scan.branch, "src")

@@ -29,9 +29,9 @@ from tavo_platform.enums import ScanSource, ScanStatus, ScanType
 from tavo_platform.errors import BudgetExceeded, Conflict, DomainError, NotFound
 from tavo_platform.fetch.archive import ArchiveLimits, inspect, unpack
 from tavo_platform.jobs.interface import JobDispatcher
-from tavo_platform.jobs.runner import discard_upload
 from tavo_platform.scans import checks
 from tavo_platform.scans.bulk import BulkPlan, ItemErrorBody
+from tavo_platform.scans.lifecycle import discard_upload
 from tavo_platform.scans.requests import (
     BUDGET_MESSAGE,
     Admitted,
@@ -264,13 +264,20 @@ class ScanService:
         """Cancels a queued or running scan (a finished one is returned unchanged): the scan
         before and after. A scan no worker took yet has its upload removed at once."""
         before = await self.owned(org_id, scan_id)
-        after = await self._store.cancel_scan(org_id, scan_id)
+        after = await self.cancel_owned(before)
         if after is None:
             raise NotFound.of("scan")
-        if before.status == ScanStatus.QUEUED and after.status == ScanStatus.CANCELLED:
-            # Nothing will read the upload now.
-            await asyncio.to_thread(discard_upload, self.settings, after.upload_path)
         return before, after
+
+    async def cancel_owned(self, before: Scan) -> Scan | None:
+        """Cancels a scan already read (`owned`); None if it was deleted meanwhile."""
+        after = await self._store.cancel_scan(before.org_id, before.id)
+        if after is None:
+            return None
+        if before.status == ScanStatus.QUEUED and after.status == ScanStatus.CANCELLED:
+            # Cancelled before any worker took it: nothing will read the upload now.
+            await asyncio.to_thread(discard_upload, self.settings, after.upload_path)
+        return after
 
     async def owned(self, org_id: str, scan_id: str) -> Scan:
         if len(scan_id) > MAX_SCAN_ID_LENGTH:

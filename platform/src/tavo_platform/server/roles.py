@@ -37,6 +37,7 @@ POLICY: dict[tuple[str, str], str] = {
     ("DELETE", "/ui/session"): "viewer",
     ("POST", f"{USER}/keys"): "viewer",
     ("DELETE", f"{USER}/keys/{{key_id}}"): "viewer",
+    ("POST", f"{USER}/keys/{{key_id}}/rotate"): "viewer",
     ("POST", f"{USER}/password"): "viewer",
 }
 

@@ -23,7 +23,7 @@ from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.views import iso
 from tavo_platform.store.users import key_role
 from tavo_platform.web.sessions import COOKIE_NAME
-from tavo_platform.web.signin import password_session
+from tavo_platform.web.signin import password_session, throttle_of
 
 STATIC = resources.files("tavo_platform.web") / "static"
 UI_PREFIX = "/ui"
@@ -101,8 +101,10 @@ async def sign_in(body: SignIn, request: Request, state: State) -> Response:
         digest = hash_key(body.api_key)
     else:
         assert body.email is not None and body.password is not None
-        session_key = await password_session(state, body.email, body.password,
-                                             body.organization, signer.lifetime_seconds)
+        session_key = await password_session(
+            state, throttle_of(request.app.state), body.email, body.password,
+            body.organization, signer.lifetime_seconds,
+        )
         digest = session_key.key_hash
     principal = await state.auth.principal_for(digest)
     token = signer.issue(principal.key.key_hash)

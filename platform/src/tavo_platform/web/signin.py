@@ -52,7 +52,13 @@ class SignInThrottle:
         self._failures.pop(email, None)
 
 
-THROTTLE = SignInThrottle()
+def throttle_of(app_state: object) -> SignInThrottle:
+    """The application's throttle (one per app: each API process counts its own)."""
+    throttle = getattr(app_state, "tavo_signin_throttle", None)
+    if not isinstance(throttle, SignInThrottle):
+        throttle = SignInThrottle()
+        setattr(app_state, "tavo_signin_throttle", throttle)  # noqa: B010
+    return throttle
 
 
 async def _matching(candidates: list[User], password: str) -> list[User]:
@@ -63,22 +69,23 @@ async def _matching(candidates: list[User], password: str) -> list[User]:
 
 
 async def password_session(
-    state: AppState, email: str, password: str, organization: str | None, lifetime: float
+    state: AppState, throttle: SignInThrottle, email: str, password: str,
+    organization: str | None, lifetime: float,
 ) -> ApiKey:
     """The session key for a user's e-mail address and password (401 when they do not
     match an active user; 409 when they match users of several organisations and no
     organisation is named)."""
     address = email.strip().lower()
-    THROTTLE.check(address)
+    throttle.check(address)
     users = await _matching(await state.store.users_by_email(address, organization), password)
     if not users:
-        THROTTLE.failed(address)
+        throttle.failed(address)
         raise APIError(401, "INVALID_CREDENTIALS", "the e-mail address or password is wrong")
     if len(users) > 1:
         raise APIError(409, "ORGANIZATION_REQUIRED",
                        "this address signs in to several organisations: name one",
                        {"organizations": [u.org_id for u in users]})
-    THROTTLE.succeeded(address)
+    throttle.succeeded(address)
     user = users[0]
     token = KEY_PREFIX + secrets.token_urlsafe(32)  # never shown: the cookie holds its digest
     return await state.store.add_api_key(

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from tavo_platform.enums import ScanStatus
-from tavo_platform.jobs.runner import discard_upload
+from tavo_platform.scans.lifecycle import discard_upload
 from tavo_platform.server.audit import audit
 from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.responses import JSONResponse
@@ -68,13 +68,11 @@ async def bulk_cancel(
     results: list[dict[str, Any]] = []
     for index, scan_id in enumerate(scan_ids):
         before = found.get(scan_id)
-        after = await state.store.cancel_scan(caller.org_id, scan_id) if before else None
+        after = await state.scans.cancel_owned(before) if before else None
         if before is None or after is None:
             results.append({"index": index, "id": scan_id, "success": False,
                             "error": _error("NOT_FOUND", "scan not found")})
             continue
-        if before.status == ScanStatus.QUEUED and after.status == ScanStatus.CANCELLED:
-            await asyncio.to_thread(discard_upload, state.settings, after.upload_path)
         results.append({"index": index, "id": scan_id, "success": True,
                         "cancelled": not before.finished, "scan": scan_view(after)})
         found[scan_id] = after

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from tavo_platform.encryption import SecretBox
 from tavo_platform.enums import ScanStatus
-from tavo_platform.jobs.runner import discard_upload
+from tavo_platform.scans.lifecycle import discard_upload
 from tavo_platform.server.audit import audit
 from tavo_platform.server.deps import Caller, State
 from tavo_platform.server.errors import APIError, not_found

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.responses import Response, StreamingResponse
 
 from tavo_platform.enums import ScanStatus, ScanStatusName, ScanTypeName
-from tavo_platform.jobs.runner import discard_upload
 from tavo_platform.scans import Admitted, GitScanRequest, Idempotency
+from tavo_platform.scans.lifecycle import discard_upload
 from tavo_platform.server.audit import audit
 from tavo_platform.server.caching import cached_json
 from tavo_platform.server.deps import Caller, State, scan_budget
@@ -196,6 +196,7 @@ async def get_scan_results(
         offset=span.offset,
         limit=span.limit,
         json_fragments=True,
+        finished_version=scan.version if scan.finished else None,
     )
     content = {
         "scan_id": scan.id,

@@ -23,7 +23,7 @@ from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.roles import has_role, role_of
 from tavo_platform.server.routes.users import Name, Password, Role, target_user
 from tavo_platform.server.views import key_view
-from tavo_platform.store.users import ROLES, User, role_rank
+from tavo_platform.store.users import ROLES, User, key_role, role_rank
 
 router = APIRouter(prefix="/api/v1/users/{user_id}", tags=["users"])
 
@@ -36,6 +36,13 @@ class UserKeyCreate(BaseModel):
     role: Role | None = None
     scope: Literal["full", "read-only", "scans-only"] = "full"
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class UserKeyRotation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # How long the old key keeps working beside the new one.
+    overlap_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
 
 
 class PasswordChange(BaseModel):
@@ -108,6 +115,38 @@ async def revoke_user_key(user_id: str, key_id: str, caller: Caller, state: Stat
     state.auth.forget()
     await audit(state, caller, "key.revoked", "api_key", record.id, user_id=user.id)
     return JSONResponse(key_view(record))
+
+
+@router.post("/keys/{key_id}/rotate", status_code=201,
+             summary="Rotate one's own key: a new one now, the old one expires after an overlap")
+async def rotate_user_key(
+    user_id: str, key_id: str, body: UserKeyRotation, caller: Caller, state: State
+) -> Response:
+    user = await target_user(caller, state, user_id)
+    _own(caller, user, "rotate their keys")
+    keys = await state.store.list_user_keys(user.id, include_revoked=False)
+    old = next((k for k in keys if k.id == key_id and k.kind == "api"), None)
+    if old is None:
+        raise not_found("API key")
+    if role_rank(key_role(old)) > role_rank(role_of(caller)):
+        raise APIError(403, "FORBIDDEN", "a key cannot rotate a key that acts above it",
+                       {"key_role": key_role(old), "caller_role": role_of(caller)})
+    key = generate_key()
+    record = await state.store.add_api_key(
+        old.org_id, hash_key(key), display_prefix(key), old.tier, name=old.name,
+        limits=old.limits, expires_at=old.expires_at, scope=old.scope, user_id=user.id,
+        role=old.role,
+    )
+    retired = await state.store.expire_api_key(
+        old.id, datetime.now(UTC) + timedelta(seconds=body.overlap_seconds)
+    )
+    state.auth.forget()
+    await audit(state, caller, "key.rotated", "api_key", old.id, new_key_id=record.id,
+                overlap_seconds=body.overlap_seconds, user_id=user.id)
+    return JSONResponse(
+        {**key_view(record), "key": key, "replaces": key_view(retired) if retired else None},
+        status_code=201,
+    )
 
 
 @router.post("/password", summary="Change one's own password (the current one is needed)")

@@ -15,6 +15,7 @@ from tavo.types.users import (
     AcceptedInvitation,
     InvitedUser,
     RemovedUser,
+    RotatedUserKey,
     User,
     UserKey,
     UserKeyList,
@@ -64,6 +65,11 @@ def _create_key(user_id: str, body: dict[str, Any]) -> APIRequest:
 
 def _revoke_key(user_id: str, key_id: str) -> APIRequest:
     return APIRequest("DELETE", path("users", user_id, "keys", key_id))
+
+
+def _rotate_key(key_id: str, overlap_seconds: int | None) -> APIRequest:
+    return APIRequest("POST", path("users", "me", "keys", key_id, "rotate"),
+                      json=merged(None, overlap_seconds=overlap_seconds))
 
 
 def _password(current: str, new: str) -> APIRequest:
@@ -130,6 +136,12 @@ class AsyncUsers(AsyncResource):
     async def revoke_key(self, key_id: str, *, user_id: str = "me") -> UserKey:
         return await self._client.request(_revoke_key(user_id, key_id), UserKey)
 
+    async def rotate_key(self, key_id: str, *,
+                         overlap_seconds: int | None = None) -> RotatedUserKey:
+        """A new key (shown once) in place of one of the caller's own; the old one keeps
+        working for `overlap_seconds` (default a day)."""
+        return await self._client.request(_rotate_key(key_id, overlap_seconds), RotatedUserKey)
+
     async def change_password(self, current_password: str, new_password: str) -> None:
         await self._client.request(_password(current_password, new_password))
 
@@ -184,6 +196,11 @@ class SyncUsers(SyncResource):
 
     def revoke_key(self, key_id: str, *, user_id: str = "me") -> UserKey:
         return self._client.request(_revoke_key(user_id, key_id), UserKey)
+
+    def rotate_key(self, key_id: str, *, overlap_seconds: int | None = None) -> RotatedUserKey:
+        """A new key (shown once) in place of one of the caller's own; the old one keeps
+        working for `overlap_seconds` (default a day)."""
+        return self._client.request(_rotate_key(key_id, overlap_seconds), RotatedUserKey)
 
     def change_password(self, current_password: str, new_password: str) -> None:
         self._client.request(_password(current_password, new_password))

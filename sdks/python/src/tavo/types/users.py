@@ -13,6 +13,7 @@ __all__ = [
     "Invitation",
     "InvitedUser",
     "RemovedUser",
+    "RotatedUserKey",
     "User",
     "UserKey",
     "UserKeyList",
@@ -89,6 +90,14 @@ class UserKey(Model):
     expires_at: str | None = None
     revoked_at: str | None = None
     key: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RotatedUserKey(UserKey):
+    """The new key of a rotation (`key` shown once) and the key it replaces, which keeps
+    working until its `expires_at` (the overlap)."""
+
+    replaces: UserKey | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import io.tavo.sdk.Defaults;
 
@@ -16,7 +15,6 @@ public record ApiRequest(String method, String path, Map<String, Object> query, 
                          Duration timeout) {
     /** Rate-limit kind of scan-creating requests (their own hourly budget). */
     public static final String SCAN_CREATION = "scan creation";
-    private static final Pattern PLAIN_SEGMENT = Pattern.compile("[A-Za-z0-9_.~-]+");
 
     public static ApiRequest get(String path) {
         return new ApiRequest("GET", path, Map.of(), null, null, null, null, null, true, null);
@@ -72,10 +70,23 @@ public record ApiRequest(String method, String path, Map<String, Object> query, 
             // "." and ".." would be read as relative path steps.
             return segment.replace(".", "%2E");
         }
-        if (PLAIN_SEGMENT.matcher(segment).matches()) {
+        if (plain(segment)) {
             return segment;
         }
         return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** Only unreserved characters ([A-Za-z0-9_.~-]): nothing to encode. */
+    private static boolean plain(String segment) {
+        for (int i = 0; i < segment.length(); i++) {
+            char c = segment.charAt(i);
+            boolean unreserved = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+                    || c == '_' || c == '.' || c == '~' || c == '-';
+            if (!unreserved) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The query string of {@code query} (without '?'): collections repeat their name, nulls are left out. */

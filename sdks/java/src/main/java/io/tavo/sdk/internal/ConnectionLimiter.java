@@ -3,6 +3,8 @@ package io.tavo.sdk.internal;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import io.tavo.sdk.TavoTimeoutException;
@@ -14,6 +16,21 @@ import io.tavo.sdk.TavoTimeoutException;
  * (first come, first served), or a TavoTimeoutException after the pool timeout.
  */
 public final class ConnectionLimiter {
+    /**
+     * Ends the waits that last too long: one daemon thread for every client, the timeout of a wait
+     * that got its permit dropped at once (CompletableFuture's delayed executor would run each
+     * timeout, due or not, on its default executor: a new thread each where the common pool has one).
+     */
+    private static final ScheduledThreadPoolExecutor TIMEOUTS = new ScheduledThreadPoolExecutor(1, task -> {
+        Thread thread = new Thread(task, "tavo-sdk-pool-timeouts");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    static {
+        TIMEOUTS.setRemoveOnCancelPolicy(true);
+    }
+
     private final int max;
     private final Duration poolTimeout;
     private final ArrayDeque<CompletableFuture<Void>> waiters = new ArrayDeque<>();
@@ -37,9 +54,10 @@ public final class ConnectionLimiter {
             waiters.add(waiter);
         }
         if (poolTimeout != null) {
-            CompletableFuture.delayedExecutor(poolTimeout.toNanos(), TimeUnit.NANOSECONDS).execute(() ->
-                    waiter.completeExceptionally(new TavoTimeoutException(
-                            "no free connection within " + poolTimeout.toMillis() / 1000.0 + "s (maxConnections=" + max + ")")));
+            ScheduledFuture<?> timeout = TIMEOUTS.schedule(() -> waiter.completeExceptionally(new TavoTimeoutException(
+                    "no free connection within " + poolTimeout.toMillis() / 1000.0 + "s (maxConnections=" + max + ")")),
+                    poolTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            waiter.whenComplete((ignored, error) -> timeout.cancel(false));
         }
         return waiter;
     }

@@ -11,7 +11,7 @@ import httpx
 
 from tavo_platform.analysis.interface import ChatReply, InvalidOutput
 from tavo_platform.analysis.prompts import SCHEMA_NAME, VERDICT_SCHEMA
-from tavo_platform.analysis.transport import RetryPolicy, post_json
+from tavo_platform.analysis.providers.transport import RetryPolicy, post_json
 from tavo_platform.settings import AIProvider
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
