@@ -3,9 +3,10 @@
 The task carries only a scan id and is a wake-up; the database stays the source of truth.
 A woken worker claims scans fairly across organisations (jobs/claims.py), each with one
 conditional UPDATE (queued, or running with an expired lease), so however many messages
-name a scan — re-deliveries, the API's re-sends — exactly one worker runs it. Tasks are acknowledged late and rejected back to the queue when the process running them
-dies; a scan whose worker vanished altogether is re-sent by the API's sweeper once its lease
-runs out (jobs/celery_dispatcher.py). The engine runs in a scan process of its own, as in
+name a scan — re-deliveries, the API's re-sends — exactly one worker runs it. Tasks are
+acknowledged late and rejected back to the queue when the process running them dies; a
+scan whose worker vanished altogether is re-sent by the API's sweeper once its lease runs
+out (jobs/celery_dispatcher.py). The engine runs in a scan process of its own, as in
 the embedded pool (jobs/processes.py), so a Celery scan is held to the same tier limits:
 wall clock, CPU, per-file time, and a cancel that takes effect within a second.
 """
@@ -100,10 +101,10 @@ class _WorkerProcess:
         may start. The named scan is then finished, running, or held back by its
         organisation's concurrency, and the worker that finishes that organisation's
         running scan takes it next."""
+        log.debug("woken for scan %s", scan_id)
         ran = 0
         while (scan := await self._claims.claim(self.identity)) is not None:
-            log.info("running scan %s (attempt %d; woken for %s)", scan.id, scan.attempts,
-                     scan_id)
+            log.info("running scan %s (attempt %d)", scan.id, scan.attempts)
             status = await self._runner.run(scan, self.identity)
             log.info("scan %s: %s", scan.id, status or "not recorded")
             ran += 1
