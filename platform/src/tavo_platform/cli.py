@@ -45,7 +45,7 @@ class _LazyPlatformCommands(TyperGroup):
     stacks, seconds of imports; they are loaded only when one of them runs (or help lists
     them), so `tavo scan` and `tavo rules` start fast."""
 
-    LAZY = ("serve", "worker", "cluster", "keys", "db", "secrets", "remote")
+    LAZY = ("serve", "worker", "cluster", "keys", "users", "db", "secrets", "remote")
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in self.LAZY if n not in self.commands)]
@@ -70,7 +70,7 @@ class _LazyPlatformCommands(TyperGroup):
 
 
 def _platform_commands() -> dict[str, Any]:
-    from tavo_platform.platform_cli import cluster, db_app, keys_app, serve, worker
+    from tavo_platform.platform_cli import cluster, db_app, keys_app, serve, users_app, worker
     from tavo_platform.remote.cli import remote_app
     from tavo_platform.secrets_cli import secrets_app
 
@@ -80,6 +80,7 @@ def _platform_commands() -> dict[str, Any]:
     platform.command()(cluster)
     platform.add_typer(keys_app, name="keys")
     platform.add_typer(db_app, name="db")
+    platform.add_typer(users_app, name="users")
     platform.add_typer(secrets_app, name="secrets")
     platform.add_typer(remote_app, name="remote")
     return dict(typer.main.get_group(platform).commands)

@@ -16,16 +16,26 @@ import typer
 from pydantic import ValidationError
 
 from tavo_platform.server.auth import display_prefix, generate_key, hash_key
+from tavo_platform.server.routes.users import (
+    invitation_digest,
+    new_invitation,
+    normalise_email,
+    user_view,
+)
+from tavo_platform.server.views import iso as view_time
 from tavo_platform.server.views import key_view
 from tavo_platform.settings import Settings, load_settings
 from tavo_platform.store import migrate
 from tavo_platform.store.sql import SqlStore
+from tavo_platform.store.users import ROLES, NewUser, UserConflict
 
 keys_app = typer.Typer(
     help="Create, list and revoke API keys.", no_args_is_help=True, rich_markup_mode=None
 )
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True,
                      rich_markup_mode=None)
+users_app = typer.Typer(help="Invite the people of an organisation.", no_args_is_help=True,
+                        rich_markup_mode=None)
 
 class WorkerPool(StrEnum):
     prefork = "prefork"
@@ -222,6 +232,11 @@ def keys_create(
         int | None, typer.Option(min=1, metavar="DAYS", help="Expire after this many days.")
     ] = None,
     admin: Annotated[bool, typer.Option("--admin", help="May manage keys.")] = False,
+    role: Annotated[
+        str | None,
+        typer.Option(metavar="ROLE", help="admin, member or viewer in its organisation "
+                     "(default: admin for --admin keys, else member)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     data_dir: DataDirOption = None,
     database_url: DatabaseOption = None,
@@ -229,6 +244,9 @@ def keys_create(
     """Create an API key; the key is printed once and only its hash is stored."""
     if tier not in ("free", "pro", "enterprise"):
         typer.echo("error: --tier must be free, pro or enterprise", err=True)
+        raise typer.Exit(2)
+    if role is not None and role not in ROLES:
+        typer.echo("error: --role must be admin, member or viewer", err=True)
         raise typer.Exit(2)
     custom = _parse_limits(limits)
 
@@ -242,7 +260,7 @@ def keys_create(
             )
             record = await store.add_api_key(
                 organization.id, hash_key(key), display_prefix(key), tier, name=name,
-                is_admin=admin, limits=custom, expires_at=expires,
+                is_admin=admin, limits=custom, expires_at=expires, role=role,
             )
             return key, key_view(record)
         finally:
@@ -430,3 +448,60 @@ def cluster(
     )
     raise typer.Exit(run_forever(group, lambda: asyncio.run(_bootstrap_admin(settings)),
                                  typer.echo))
+
+
+@users_app.command("invite")
+def users_invite(
+    email: Annotated[str, typer.Argument(metavar="EMAIL", show_default=False,
+                                         help="The person's address.")],
+    org: Annotated[
+        str, typer.Option(metavar="NAME", help="Organisation name (created if new).")
+    ] = "default",
+    role: Annotated[str, typer.Option(metavar="ROLE", help="admin, member or viewer.")] = "admin",
+    tier: Annotated[str, typer.Option(metavar="TIER", help="The tier of their keys.")] = "free",
+    days: Annotated[
+        int, typer.Option(min=1, max=90, metavar="DAYS", help="Days it is valid (1 to 90).")
+    ] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    data_dir: DataDirOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Invite a user (the first admin of an organisation, typically); the invitation token
+    is printed once. They accept it with POST /api/v1/invitations/accept (or the SDK's
+    tavo.accept_invitation), choosing a password and getting their first key."""
+    try:
+        address = normalise_email(email)
+    except ValueError:
+        typer.echo(f"error: {email!r} is not an e-mail address", err=True)
+        raise typer.Exit(2) from None
+    if role not in ROLES or tier not in ("free", "pro", "enterprise"):
+        typer.echo("error: --role must be admin, member or viewer; --tier free, pro or "
+                   "enterprise", err=True)
+        raise typer.Exit(2)
+    token, expires = new_invitation(days)
+
+    async def invite() -> dict[str, Any] | None:
+        _settings_unused, store = _store(data_dir, database_url)
+        try:
+            organization = await store.ensure_organization(org)
+            user = await store.create_user(NewUser(
+                org_id=organization.id, email=address, name="", role=role, tier=tier,
+                invitation_hash=invitation_digest(token), invitation_expires_at=expires,
+                invited_by=None,
+            ))
+            return user_view(user)
+        except UserConflict:
+            return None
+        finally:
+            await store.close()
+
+    view = asyncio.run(invite())
+    if view is None:
+        typer.echo(f"error: organisation {org!r} has a user {address} already", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps({**view, "invitation": {"token": token,
+                                                      "expires_at": view_time(expires)}}))
+    else:
+        typer.echo(f"{token}\n(invitation of {address} as {role} in {org}, valid {days} days; "
+                   "shown once)")

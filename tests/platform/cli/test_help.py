@@ -16,6 +16,7 @@ from tests.support.rulefiles import write_rules
 COMMANDS = [
     ["scan"], ["rules", "list"], ["rules", "test"], ["serve"], ["worker"], ["cluster"],
     ["keys", "create"], ["keys", "list"], ["keys", "revoke"], ["db", "upgrade"],
+    ["users", "invite"],
 ]
 
 

@@ -1,4 +1,4 @@
-"""The direct route for the hottest reads (server/fast_reads.py) and the direct SQLite reads
+"""The hot-path layer (server/middleware/hotpath.py) and the direct SQLite reads
 (store/sql.py) answer exactly what FastAPI's routes and SQLAlchemy Core answer."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 from tavo_platform.server import app as app_module
-from tavo_platform.server.fast_reads import FastReads, simple_pagination
+from tavo_platform.server.fast_reads import simple_pagination
 from tavo_platform.server.metrics import REGISTRY
+from tavo_platform.server.middleware import HotPath
 from tavo_platform.settings import Settings
 from tavo_platform.store._database import json_loads
 from tavo_platform.store.records import FindingFilter, Page, Scan
@@ -80,7 +81,7 @@ def without_fast_reads(
 
     def create_app_without_fast_reads(settings: Settings) -> Any:
         app = app_module.create_app(settings)
-        app.user_middleware = [m for m in app.user_middleware if m.cls is not FastReads]
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not HotPath]
         return app
 
     monkeypatch.setattr(inprocess, "create_app", create_app_without_fast_reads)
@@ -92,13 +93,13 @@ def without_fast_reads(
 def served_directly(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths the direct route answered itself."""
     served: list[str] = []
-    original = FastReads._serve
+    original = HotPath._serve
 
-    async def spy(self: FastReads, scope: Any, *args: Any) -> None:
+    async def spy(self: HotPath, scope: Any, *args: Any) -> None:
         served.append(scope["path"])
         await original(self, scope, *args)
 
-    monkeypatch.setattr(FastReads, "_serve", spy)
+    monkeypatch.setattr(HotPath, "_serve", spy)
     return served
 
 
@@ -206,20 +207,26 @@ def test_only_plain_pagination_is_served_directly(
 
 
 async def core_and_direct(store: SqlStore, call: Any) -> tuple[Any, Any]:
+    """The call's answer through the direct reads (SQLite's or PostgreSQL's) and through
+    SQLAlchemy Core, each from the database (the read cache emptied first)."""
+    database = store.database
+    database.read_cache.clear()
     direct = await call()
-    saved, store.database.direct = store.database.direct, None
+    saved = database.direct, database.postgres
+    database.direct, database.postgres = None, None
+    database.read_cache.clear()
     try:
         core = await call()
     finally:
-        store.database.direct = saved
+        database.direct, database.postgres = saved
     return core, direct
 
 
-def test_direct_sqlite_reads_equal_sqlalchemy_core(api: InProcessApi) -> None:
+def test_direct_reads_equal_sqlalchemy_core(api: InProcessApi) -> None:
     store = api.state.store
     assert isinstance(store, SqlStore)
-    if store.database.direct is None:
-        pytest.skip("direct reads are SQLite's")
+    if store.database.direct is None and store.database.postgres is None:
+        pytest.skip("no direct reads on this database")
     key = api.create_key(org="acme")
     scan_id = finished_scan(api, key)
     org_id = next(k.org_id for k in api.run(store.list_api_keys) if k.name == "tests acme")
@@ -234,6 +241,8 @@ def test_direct_sqlite_reads_equal_sqlalchemy_core(api: InProcessApi) -> None:
         "total": 5,
         "by_severity": {"HIGH": 2},
     }
+    assert found.repository_id is not None
+    assert compare(lambda: store.triaged_in_scan(org_id, found.repository_id, scan_id)) == []
     assert compare(lambda: store.get_scan(org_id, "scan_" + "0" * 32)) is None
     assert compare(lambda: store.get_scan("org_other", scan_id)) is None
     filters = [

@@ -4,14 +4,21 @@ once, roles that cap the user's keys, the last active admin kept, removal revoki
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from sqlalchemy import MetaData, Table
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from tavo_platform.store import migrate
 from tavo_platform.store.keys import key_values
 from tavo_platform.store.sql import SqlStore
-from tavo_platform.store.users import NewUser, UserConflict
+from tavo_platform.store.users import NewUser, UserConflict, key_role
+
+from tests.support import services
 
 T = TypeVar("T")
 LATER = datetime.now(UTC) + timedelta(days=3)
@@ -136,5 +143,91 @@ def test_audit_names_the_acting_user(database_url: str) -> None:
         mine = await store.list_audit(org.id, action=None, target_id=None, offset=0, limit=10,
                                       actor_user_id="usr_0")
         assert [e.action for e in mine.items] == ["user.invited"]
+
+    with_store(database_url, body)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'tavo.db'}"
+        return
+    with services.fresh_database() as url:
+        yield url
+
+
+def test_upgrade_to_users_keeps_keys_working_as_organisation_keys(empty_database: str) -> None:
+    """From the schema before users (0012), with keys and an audit entry in it: the keys
+    stay organisation keys (admin keys act as admin, others as member), nothing is lost."""
+    migrate.upgrade(empty_database, "0012")
+    moment = datetime.now(UTC)
+
+    async def seed() -> None:
+        engine = create_async_engine(empty_database)
+        try:
+            async with engine.begin() as connection:
+                await connection.run_sync(_seed_0012, moment)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+    migrate.upgrade(empty_database)
+
+    async def read() -> None:
+        store = SqlStore(empty_database)
+        try:
+            admin = await store.api_key_by_hash("a" * 64)
+            plain = await store.api_key_by_hash("b" * 64)
+            assert admin is not None and plain is not None
+            assert (admin.user_id, admin.role, admin.kind) == (None, None, "api")
+            assert (key_role(admin), key_role(plain)) == ("admin", "member")
+            assert plain.scope == "read-only"
+            entries = await store.list_audit("org_1", action=None, target_id=None, offset=0,
+                                             limit=5)
+            assert [(e.action, e.actor_user_id) for e in entries.items] == [
+                ("key.created", None)]
+            assert (await store.list_users("org_1", role=None, offset=0, limit=5)).total == 0
+        finally:
+            await store.close()
+
+    asyncio.run(read())
+
+
+def _seed_0012(connection: Connection, moment: datetime) -> None:
+    old = MetaData()
+    table = {name: Table(name, old, autoload_with=connection)
+             for name in ("organizations", "api_keys", "audit_log")}
+    connection.execute(table["organizations"].insert().values(
+        id="org_1", name="acme", created_at=moment))
+    for key_id, digest, is_admin, scope in (("key_a", "a", True, "full"),
+                                            ("key_b", "b", False, "read-only")):
+        connection.execute(table["api_keys"].insert().values(
+            id=key_id, org_id="org_1", name="", key_hash=digest * 64, prefix="tavo_x",
+            tier="pro", is_admin=is_admin, created_at=moment, scope=scope))
+    connection.execute(table["audit_log"].insert().values(
+        org_id="org_1", actor="key_a", action="key.created", target_type="api_key",
+        target_id="key_b", details={}, created_at=moment))
+
+
+def test_concurrent_demotions_keep_one_admin(database_url: str) -> None:
+    """Two admins demoted at the same moment (each seeing the other as the admin left): the
+    organisation's row lock orders them, so exactly one demotion is refused."""
+
+    async def body(store: SqlStore) -> None:
+        org = await store.ensure_organization("acme")
+        admins = []
+        for token in ("p", "q"):
+            user = await store.create_user(invited(org.id, f"{token}@example.com", "admin",
+                                                   token))
+            await store.accept_invitation(token * 64, "h", None, first_key(token))
+            admins.append(user)
+        outcomes = await asyncio.gather(
+            *(store.update_user(user.id, org.id, role="member") for user in admins),
+            return_exceptions=True,
+        )
+        refused = [o for o in outcomes if isinstance(o, UserConflict)]
+        assert len(refused) == 1 and refused[0].reason == "last_admin", outcomes
+        roles = {(await store.get_user(u.id, org.id)).role for u in admins}  # type: ignore[union-attr]
+        assert roles == {"admin", "member"}
 
     with_store(database_url, body)

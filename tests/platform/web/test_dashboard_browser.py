@@ -388,3 +388,23 @@ def test_a_user_signs_in_with_email_and_password(browser: Browser, server: LiveS
     assert page.inner_text("main h1") == "Overview"
     assert "viewer" in page.inner_text("#who")
     page.close()
+
+
+def test_an_admin_invites_a_user_whose_invitation_is_shown_once(
+    browser: Browser, server: LiveServer
+) -> None:
+    context, page = signed_in(browser, server, server.admin_key)
+    visit(page, "#/admin")
+    page.fill("#user-email", "invited-from-the-dashboard@example.com")
+    page.select_option("#user-role", "viewer")
+    page.click("#users-heading ~ form button[type=submit]")
+    page.wait_for_selector("#new-invitation")
+    token = page.inner_text("#new-invitation").strip()
+    assert token.startswith("tavo_inv_")
+    accepted = httpx.post(server.base_url + "/api/v1/invitations/accept", timeout=30,
+                          json={"token": token, "password": "a long enough passphrase"})
+    assert accepted.status_code == 200 and accepted.json()["key"]["role"] == "viewer"
+    visit(page, "#/admin")  # shown once: not on the page any more
+    assert token not in page.content()
+    assert "invited-from-the-dashboard@example.com" in page.inner_text("#users-heading ~ table")
+    context.close()

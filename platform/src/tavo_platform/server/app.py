@@ -19,14 +19,8 @@ from tavo_platform.jobs.schedules import Scheduler
 from tavo_platform.server.auth import Authenticator
 from tavo_platform.server.docs import install_docs
 from tavo_platform.server.errors import install_error_handlers
-from tavo_platform.server.fast_reads import FastReads, FastReadsAPI
-from tavo_platform.server.metrics import MetricsMiddleware
-from tavo_platform.server.middleware import (
-    GZipMiddleware,
-    RateLimitHeadersMiddleware,
-    RequestBodyMiddleware,
-    RequestIdMiddleware,
-)
+from tavo_platform.server.fast_reads import FastReadsAPI
+from tavo_platform.server.middleware import install as install_middleware
 from tavo_platform.server.ratelimit import RateLimiter
 from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.routes import (
@@ -61,7 +55,6 @@ from tavo_platform.web.sessions import SessionSigner, load_secret
 from tavo_platform.webhooks.dispatcher import WebhookDispatcher
 
 log = logging.getLogger("tavo.server")
-UPLOAD_PATHS = ("/api/v1/uploads", "/api/v1/ai/analyze")
 
 
 def job_dispatcher(store: Store, settings: Settings) -> JobDispatcher:
@@ -166,20 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.dashboard:
         app.include_router(web.router)
         app.mount(f"{web.UI_PREFIX}/static", web.assets(), name="dashboard-assets")
-    # Outermost last: ids and metrics see everything; gzip wraps the final body.
-    # Innermost: the hottest reads without FastAPI's dispatch (see fast_reads.py).
-    app.add_middleware(FastReads, exception_handlers=app.exception_handlers)
-    app.add_middleware(RateLimitHeadersMiddleware)
-    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=6)
-    app.add_middleware(
-        RequestBodyMiddleware,
-        max_bytes=settings.max_request_bytes,
-        upload_max_bytes=settings.max_upload_bytes,
-        upload_prefixes=UPLOAD_PATHS,
-        body_idle_seconds=settings.request_body_idle_seconds,
-    )
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(RequestIdMiddleware)
+    install_middleware(app, settings)
     return app
 
 

@@ -43,36 +43,45 @@ def rate_limited(decision: Decision, message: str) -> APIError:
 SCANS_ONLY_PREFIXES = ("/api/v1/scans", "/api/v1/uploads")
 
 
-def _within_scope(principal: Principal, request: Request) -> None:
+def within_scope(principal: Principal, method: str, path: str) -> None:
     """A scoped key reaches only what its scope allows (403 KEY_SCOPE otherwise)."""
     scope = principal.key.scope
-    if scope == "read-only" and request.method not in ("GET", "HEAD"):
+    if scope == "read-only" and method not in ("GET", "HEAD"):
         raise APIError(403, "KEY_SCOPE", "this key is read-only")
-    if scope == "scans-only" and not request.url.path.startswith(SCANS_ONLY_PREFIXES):
+    if scope == "scans-only" and not path.startswith(SCANS_ONLY_PREFIXES):
         raise APIError(403, "KEY_SCOPE", "this key may only use the scan endpoints")
 
 
-async def authenticated(request: Request) -> Principal:
-    """Authenticates and counts the request against the key's hourly and daily budget.
+async def count_request(
+    request: Request, state: AppState, principal: Principal, conditional: bool
+) -> Decision:
+    """Counts the request against the key's hourly and daily budget; 429 past it.
 
     Every request is counted here, atomically, conditional GETs included (checking first
-    and counting later let a burst of them through past the limit); the middleware gives
-    the unit back when the answer is 304 Not Modified, so a 304 costs nothing.
+    and counting later let a burst of them through past the limit); the rate-limit headers
+    layer gives the unit back when the answer is 304 Not Modified, so a 304 costs nothing.
     """
-    state = app_state(request)
-    principal = await state.auth.authenticate(request)
-    _within_scope(principal, request)
-    check_role(principal, request)  # server/roles.py: the role each route needs
-    conditional = request.method in ("GET", "HEAD") and "if-none-match" in request.headers
     decision = await state.limiter.hit_request(principal)
-    request.scope.setdefault("state", {})[RATE_LIMIT_STATE] = decision
+    scope_state = request.scope.setdefault("state", {})
+    scope_state[RATE_LIMIT_STATE] = decision
     usage = getattr(request.app.state, "tavo_usage", None)
     if usage is not None:  # GET /usage's counts (server/usage.py)
         usage.count(principal)
     if conditional and decision.allowed:
-        request.scope["state"][REFUND_STATE] = (state.limiter, principal)
+        scope_state[REFUND_STATE] = (state.limiter, principal)
     if not decision.allowed:
         raise rate_limited(decision, "API rate limit exceeded. Please try again later.")
+    return decision
+
+
+async def authenticated(request: Request) -> Principal:
+    """Authenticates the request, within its key's scope, and counts it (count_request)."""
+    state = app_state(request)
+    principal = await state.auth.authenticate(request)
+    within_scope(principal, request.method, request.url.path)
+    check_role(principal, request)  # server/roles.py: the role each route needs
+    conditional = request.method in ("GET", "HEAD") and "if-none-match" in request.headers
+    await count_request(request, state, principal, conditional)
     return principal
 
 

@@ -33,12 +33,35 @@ SCAN_DURATION = Histogram(
 _MAX_CACHED_SERIES = 10_000
 
 
+class RequestSeries:
+    """Counts and times requests by (method, route template, status). The labelled series
+    are kept: `labels()` validates and locks on every call, a measurable share of a fast
+    request."""
+
+    def __init__(self) -> None:
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def record(self, method: str, route: Any, status: int, seconds: float) -> None:
+        template = getattr(route, "path", "unmatched")
+        series_key = (method, template, status)
+        series = self._series.get(series_key)
+        if series is None:
+            if len(self._series) >= _MAX_CACHED_SERIES:
+                self._series.clear()
+            series = self._series[series_key] = (
+                REQUESTS.labels(method, template, str(status)),
+                LATENCY.labels(method, template),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
+        if status == 429:
+            RATE_LIMITED.inc()
+
+
 class MetricsMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        # (method, route, status) -> the two labelled series: `labels()` validates and
-        # locks on every call, a measurable share of a fast request.
-        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._series = RequestSeries()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,18 +79,6 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            series_key = (scope["method"], template, status)
-            series = self._series.get(series_key)
-            if series is None:
-                if len(self._series) >= _MAX_CACHED_SERIES:
-                    self._series.clear()
-                series = self._series[series_key] = (
-                    REQUESTS.labels(scope["method"], template, str(status)),
-                    LATENCY.labels(scope["method"], template),
-                )
-            series[0].inc()
-            series[1].observe(time.perf_counter() - started)
-            if status == 429:
-                RATE_LIMITED.inc()
+            self._series.record(
+                scope["method"], scope.get("route"), status, time.perf_counter() - started
+            )

@@ -25,11 +25,11 @@ from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 from sqlalchemy import Select, create_engine, event, select
-from sqlalchemy.engine import Connection, Engine, Result, make_url
+from sqlalchemy.engine import Connection, Dialect, Engine, Result, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -37,6 +37,10 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 
 from tavo_platform.store.errors import StoreUnavailable
+from tavo_platform.store.read_cache import ReadCache
+
+if TYPE_CHECKING:
+    from tavo_platform.store._postgres_reads import DirectPostgresReads
 
 # SQLSTATE classes that mean "the database cannot serve us right now" rather than "this
 # statement is wrong": connection exceptions (08), insufficient resources (53), operator
@@ -193,6 +197,24 @@ class Prepared:
     processors: tuple[Callable[[Any], Any] | None, ...]
 
 
+def compile_select(dialect: Dialect, statement: Select[Any]) -> Prepared:
+    """A SELECT compiled for `dialect` once, with the processors SQLAlchemy would apply."""
+    compiled = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    return Prepared(
+        sql=compiled.string,
+        binds=tuple(
+            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            for name in names
+        ),
+        columns=tuple(str(column.key) for column in statement.selected_columns),
+        processors=tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        ),
+    )
+
+
 class DirectSqliteReads:
     """The hottest reads straight through the stdlib sqlite3 driver, on one connection of
     the inline reader's pool. The SQL is what SQLAlchemy compiles for the statement, and
@@ -222,21 +244,7 @@ class DirectSqliteReads:
         return prepared
 
     def _compile(self, statement: Select[Any]) -> Prepared:
-        dialect = self._dialect
-        compiled = statement.compile(dialect=dialect)
-        names = tuple(compiled.positiontup or ())
-        return Prepared(
-            sql=compiled.string,
-            binds=tuple(
-                (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                for name in names
-            ),
-            columns=tuple(str(column.key) for column in statement.selected_columns),
-            processors=tuple(
-                column.type.dialect_impl(dialect).result_processor(dialect, None)
-                for column in statement.selected_columns
-            ),
-        )
+        return compile_select(self._dialect, statement)
 
     def rows(self, prepared: Prepared, parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
         values = [
@@ -301,18 +309,44 @@ class Database:
         self.url = url
         self._writer = _engine(url, immediate=True, pool_size=pool_size)
         self._inline_reader: Engine | None = None
+        # Finished scans and their pages of findings (read_cache.py).
+        self.read_cache = ReadCache()
         # The hottest reads on SQLite (None on PostgreSQL, or when a test turns them off).
         self.direct: DirectSqliteReads | None = None
+        # The hottest reads on PostgreSQL (asyncpg prepared statements; _postgres_reads.py).
+        self.postgres: DirectPostgresReads | None = None
         if url.startswith("sqlite"):
             self._inline_reader = _inline_sqlite_reader(url)
             self.direct = DirectSqliteReads(self._inline_reader)
+        elif url.startswith("postgresql+asyncpg"):
+            from tavo_platform.store._postgres_reads import DirectPostgresReads
+
+            self.postgres = DirectPostgresReads(url, self._writer.dialect, pool_size)
 
     async def close(self) -> None:
         await self._writer.dispose()
+        if self.postgres is not None:
+            await self.postgres.close()
         if self.direct is not None:
             self.direct.close()
         if self._inline_reader is not None:
             self._inline_reader.dispose()
+
+    async def fetch(
+        self,
+        key: Hashable,
+        build: Callable[[], Sequence[Select[Any]]],
+        parameters: Mapping[str, Any],
+    ) -> list[dict[str, Any]] | None:
+        """The rows of the one statement `build` makes, through the direct reads (compiled
+        once under `key`); None when this database has none (then use Core)."""
+        if self.direct is not None:
+            (query,) = self.direct.prepare(key, build)
+            return self.direct.rows(query, parameters)
+        if self.postgres is not None:
+            (query,) = self.postgres.prepare(key, build)
+            return await self.postgres.rows(query, parameters)
+        return None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[ReadConnection]:

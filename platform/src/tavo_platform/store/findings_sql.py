@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -232,19 +232,27 @@ class FindingsSql(SqlAggregate):
         return Page([_event(row) for row in rows], int(total))
 
     async def triaged_in_scan(self, org_id: str, scope: str, scan_id: str) -> list[TrackedFinding]:
-        joined = tracked_findings.join(
-            findings,
-            and_(findings.c.scan_id == scan_id, findings.c.fingerprint == _T.fingerprint),
-        )
+        parameters = {"scan_id": scan_id, "scope": scope, "org_id": org_id}
+        found = await self._db.fetch("triaged-in-scan", lambda: (_triaged_in_scan(),), parameters)
+        if found is not None:
+            return [TrackedFinding(**row) for row in found]
         async with self._db.read() as connection:
-            rows = (
-                await connection.execute(
-                    select(tracked_findings)
-                    .select_from(joined)
-                    .where(_T.scope == scope, _T.triage.is_not(None), _T.org_id == org_id)
-                )
-            ).all()
+            rows = (await connection.execute(_triaged_in_scan(), parameters)).all()
         return [_tracked(row) for row in rows]
+
+
+def _triaged_in_scan() -> Select[Any]:
+    """A scan's findings that are triaged in its scope (bound: scan_id, scope, org_id)."""
+    joined = tracked_findings.join(
+        findings,
+        and_(findings.c.scan_id == bindparam("scan_id"), findings.c.fingerprint == _T.fingerprint),
+    )
+    return (
+        select(tracked_findings)
+        .select_from(joined)
+        .where(_T.scope == bindparam("scope"), _T.triage.is_not(None),
+               _T.org_id == bindparam("org_id"))
+    )
 
 
 async def ingest_in(

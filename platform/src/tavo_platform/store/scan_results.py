@@ -8,17 +8,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import orjson
 from sqlalchemy import (
     Integer,
     Select,
     Text,
     and_,
     bindparam,
+    cast,
     delete,
     func,
     insert,
     select,
-    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import BindParameter
@@ -41,9 +42,13 @@ class ScanResultStore(Protocol):
         offset: int,
         limit: int,
         json_fragments: bool = False,
+        finished_version: int | None = None,
     ) -> Page:
         """A page of findings, oldest first. With `json_fragments`, items may come as
-        orjson.Fragment (the stored JSON, for responses to splice in as it is)."""
+        orjson.Fragment (the stored JSON, for responses to splice in as it is).
+        `finished_version`: the caller has just read the scan finished at this version; its
+        findings cannot change under it, so the page may come from (and go to) the
+        process's read cache."""
         ...
 
     async def scan_documents(self, scan_id: str) -> dict[str, dict[str, Any]]:
@@ -95,7 +100,7 @@ def _results_queries(
     if path_prefix:
         condition = and_(condition, findings.c.path.like(bindparam("path_pattern"), escape="\\"))
     count = select(func.count().label("total")).select_from(findings).where(condition)
-    data = type_coerce(findings.c.data, Text).label("data") if json_text else findings.c.data
+    data = cast(findings.c.data, Text).label("data") if json_text else findings.c.data
     page = (
         select(data)
         .where(condition)
@@ -130,8 +135,26 @@ class SqlScanResultStore(SqlAggregate):
         offset: int,
         limit: int,
         json_fragments: bool = False,
+        finished_version: int | None = None,
     ) -> Page:
         shape, parameters = _results_parameters(scan_id, flt, offset, limit)
+        if finished_version is None or not json_fragments:
+            return await self._scan_results(shape, parameters, json_fragments)
+        key = ("results", scan_id, finished_version, shape, tuple(sorted(parameters.items())))
+        cache = self._db.read_cache
+        page = cache.page(key)
+        if page is None:
+            page = await self._scan_results(shape, parameters, json_fragments)
+            try:
+                size = len(orjson.dumps(page.items))
+            except TypeError:  # an integer beyond 64 bits: not cached, read each time
+                return page
+            cache.keep_page(key, page, size + 64)
+        return page
+
+    async def _scan_results(
+        self, shape: tuple[int, int, bool], parameters: dict[str, Any], json_fragments: bool
+    ) -> Page:
         direct = self._db.direct
         if direct is not None:
             key = ("results", *shape, json_fragments)
@@ -142,6 +165,15 @@ class SqlScanResultStore(SqlAggregate):
             if json_fragments:
                 return Page([json_fragment(text) for text in documents], int(total))
             return Page(documents, int(total))
+        postgres = self._db.postgres
+        if postgres is not None:
+            key = ("results", *shape, json_fragments)
+            count, page = postgres.prepare(key, lambda: _results_queries(*shape, json_fragments))
+            counted, paged = await postgres.many(((count, parameters), (page, parameters)))
+            documents = [row["data"] for row in paged]
+            if json_fragments:
+                documents = [json_fragment(text) for text in documents]
+            return Page(documents, int(counted[0]["total"]))
         count_query, page_query = _results_queries(*shape)
         async with self._db.read() as connection:
             total = (await connection.execute(count_query, parameters)).scalar_one()

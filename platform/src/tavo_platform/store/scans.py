@@ -18,6 +18,7 @@ from tavo_platform.enums import ScanStatus
 from tavo_platform.store import _dispatch, _leases
 from tavo_platform.store._database import SqlAggregate, new_id, now
 from tavo_platform.store._dispatch import DispatchBacklog
+from tavo_platform.store.read_cache import ScanStamp, stamp_of
 from tavo_platform.store.records import CreatedScans, NewScan, Page, Scan
 from tavo_platform.store.scan_events import after_scan_finished
 from tavo_platform.store.scan_results import delete_findings, replace_findings
@@ -93,6 +94,13 @@ class ScanStore(Protocol):
 
 def _scan_by_id() -> Select[Any]:
     return select(scans).where(
+        scans.c.id == bindparam("scan_id"), scans.c.org_id == bindparam("org_id")
+    )
+
+
+def _scan_stamp() -> Select[Any]:
+    """What can still change on a finished scan (read_cache.py)."""
+    return select(scans.c.version, scans.c.status, scans.c.tracked_at).where(
         scans.c.id == bindparam("scan_id"), scans.c.org_id == bindparam("org_id")
     )
 
@@ -190,10 +198,30 @@ class SqlScanStore(SqlAggregate):
 
     async def get_scan(self, org_id: str, scan_id: str) -> Scan | None:
         parameters = {"scan_id": scan_id, "org_id": org_id}
-        direct = self._db.direct
-        if direct is not None:
-            (query,) = direct.prepare("scan", lambda: (_scan_by_id(),))
-            found = direct.rows(query, parameters)
+        cache = self._db.read_cache
+        cached = cache.scan(org_id, scan_id)
+        if cached is not None:
+            if await self._stamp(parameters) == stamp_of(cached):
+                return cached
+            cache.forget_scan(scan_id)
+        scan = await self._read_scan(parameters)
+        if scan is not None:
+            cache.keep_scan(scan)
+        return scan
+
+    async def _stamp(self, parameters: dict[str, Any]) -> ScanStamp | None:
+        found = await self._db.fetch("scan-stamp", lambda: (_scan_stamp(),), parameters)
+        if found is not None:
+            if not found:
+                return None
+            return found[0]["version"], found[0]["status"], found[0]["tracked_at"]
+        async with self._db.read() as connection:
+            row = (await connection.execute(_scan_stamp(), parameters)).first()
+        return (row.version, row.status, row.tracked_at) if row else None
+
+    async def _read_scan(self, parameters: dict[str, Any]) -> Scan | None:
+        found = await self._db.fetch("scan", lambda: (_scan_by_id(),), parameters)
+        if found is not None:
             return Scan(**found[0]) if found else None
         async with self._db.read() as connection:
             row = (await connection.execute(_scan_by_id(), parameters)).first()

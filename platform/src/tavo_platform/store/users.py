@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tavo_platform.store._database import SqlAggregate, new_id, now
@@ -88,7 +88,8 @@ class UserStore(Protocol):
         self, org_id: str, *, role: str | None, offset: int, limit: int
     ) -> Page: ...
     async def users_by_email(self, email: str, org_name: str | None = None) -> list[User]:
-        """The users with that address (in the organisation named, when one is)."""
+        """The users with that address (in the organisation named, by name or id, when
+        one is)."""
         ...
     async def user_by_invitation(self, invitation_hash: str) -> User | None: ...
     async def accept_invitation(
@@ -156,7 +157,7 @@ class SqlUserStore(SqlAggregate):
         query = select(users).where(_U.email == email).order_by(_U.created_at)
         if org_name is not None:
             query = query.join(organizations, organizations.c.id == _U.org_id).where(
-                organizations.c.name == org_name
+                or_(organizations.c.name == org_name, organizations.c.id == org_name)
             )
         async with self._db.read() as connection:
             rows = (await connection.execute(query)).all()

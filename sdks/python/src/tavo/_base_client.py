@@ -49,6 +49,7 @@ EventHooks = Mapping[str, Sequence[Callable[[Any], Any]]]
 ModelT = TypeVar("ModelT", bound=Model)
 # Models decoded from cached responses, kept for reuse (see ClientCore.interpret).
 DECODED_MEMO_SIZE = 128
+PREPARED_MEMO_SIZE = 1024
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 SCAN_CREATION = "scan creation"
 
@@ -119,6 +120,8 @@ class ClientCore:
     def __post_init__(self) -> None:
         self.keys = KeyPool(self.api_keys)
         self._decoded: OrderedDict[tuple[object, type[Model]], Model] = OrderedDict()
+        self._prepared: dict[APIRequest, Prepared] = {}
+        self._authorization: dict[str, str] = {}
         self.base_url = normalise_base_url(self.base_url)
         self._headers = {
             "User-Agent": f"tavo-python/{__version__}",
@@ -131,6 +134,23 @@ class ClientCore:
     # --- building requests -----------------------------------------------------------------
 
     def prepare(self, request: APIRequest) -> Prepared:
+        """The request's URL, headers and body; a body-less GET's is built once and kept
+        (its URL, headers and flags never change: the same few are sent again and again)."""
+        if (
+            request.method == "GET"
+            and request.params is None
+            and request.json is None
+            and request.content is None
+        ):
+            known = self._prepared.get(request)
+            if known is None:
+                if len(self._prepared) >= PREPARED_MEMO_SIZE:
+                    self._prepared.clear()
+                known = self._prepared[request] = self._prepare(request)
+            return known
+        return self._prepare(request)
+
+    def _prepare(self, request: APIRequest) -> Prepared:
         url = self.base_url + request.path
         if request.params:
             query = _query(request.params)
@@ -166,8 +186,11 @@ class ClientCore:
         )
 
     def wire(self, prepared: Prepared, key: str, extra: Mapping[str, str] | None) -> Request:
+        authorization = self._authorization.get(key)
+        if authorization is None:
+            authorization = self._authorization[key] = f"Bearer {key}"
         headers = dict(prepared.headers)
-        headers["Authorization"] = f"Bearer {key}"
+        headers["Authorization"] = authorization
         if extra:
             headers.update(extra)
         return Request(prepared.method, prepared.url, headers, prepared.content, prepared.timeout)

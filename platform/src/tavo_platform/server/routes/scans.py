@@ -196,6 +196,7 @@ async def get_scan_results(
         offset=span.offset,
         limit=span.limit,
         json_fragments=True,
+        finished_version=scan.version if scan.finished else None,
     )
     content = {
         "scan_id": scan.id,

@@ -37,7 +37,7 @@ INVITATION_PREFIX = "tavo_inv_"
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
 
 
-def _email(value: str) -> str:
+def normalise_email(value: str) -> str:
     address = value.strip().lower()
     if not _EMAIL.fullmatch(address):
         raise ValueError("not an e-mail address")
@@ -50,7 +50,7 @@ def _password(value: str) -> str:
     return value
 
 
-Email = Annotated[str, Field(min_length=3, max_length=320), AfterValidator(_email)]
+Email = Annotated[str, Field(min_length=3, max_length=320), AfterValidator(normalise_email)]
 Password = Annotated[
     str,
     Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH,
@@ -113,7 +113,8 @@ def invitation_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _invitation(days: int) -> tuple[str, datetime]:
+def new_invitation(days: int) -> tuple[str, datetime]:
+    """A fresh invitation token and when it expires."""
     return INVITATION_PREFIX + secrets.token_urlsafe(32), datetime.now(UTC) + timedelta(days=days)
 
 
@@ -163,7 +164,7 @@ async def list_users(
 async def invite_user(body: UserInvite, caller: Caller, state: State) -> Response:
     if body.tier is not None and not caller.is_admin:
         raise APIError(403, "FORBIDDEN", "only a platform admin key sets a user's tier")
-    token, expires = _invitation(body.invitation_days)
+    token, expires = new_invitation(body.invitation_days)
     new = NewUser(org_id=caller.org_id, email=body.email, name=body.name, role=body.role,
                   tier=body.tier or caller.key.tier, invitation_hash=invitation_digest(token),
                   invitation_expires_at=expires, invited_by=_actor(caller))
@@ -186,6 +187,8 @@ async def get_user(user_id: str, caller: Caller, state: State) -> Response:
 @router.patch("/users/{user_id}",
               summary="Change a user's role or name (admin role; a demotion lowers their keys)")
 async def update_user(user_id: str, body: UserUpdate, caller: Caller, state: State) -> Response:
+    if body.role is None and body.name is None:
+        raise APIError(422, "VALIDATION_ERROR", "nothing to change: give role or name")
     user = await target_user(caller, state, user_id)
     try:
         updated = await state.store.update_user(user.id, caller.org_id, role=body.role,
@@ -226,7 +229,7 @@ async def reissue_invitation(
     user_id: str, body: InvitationReissue, caller: Caller, state: State
 ) -> Response:
     user = await target_user(caller, state, user_id)
-    token, expires = _invitation(body.invitation_days)
+    token, expires = new_invitation(body.invitation_days)
     updated = await state.store.reissue_invitation(user.id, caller.org_id,
                                                    invitation_digest(token), expires)
     if updated is None:

@@ -36,7 +36,7 @@ function renderNav() {
   const nav = clear(document.getElementById("nav"));
   if (!state.session) return;
   const current = "#" + parseHash().path;
-  append(nav, NAV.filter(([, label]) => label !== "Admin" || state.session.key.is_admin)
+  append(nav, NAV.filter(([, label]) => label !== "Admin" || state.session.key.is_admin || state.session.key.role === "admin")
     .map(([href, label]) => h("a", { href, "aria-current": current === href || (href !== "#/" && current.startsWith(href)) ? "page" : null }, label)));
   const who = clear(document.getElementById("who"));
   append(who, [

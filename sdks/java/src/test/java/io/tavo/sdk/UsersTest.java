@@ -18,6 +18,7 @@ import io.tavo.sdk.models.AuditActor;
 import io.tavo.sdk.models.AuditEntry;
 import io.tavo.sdk.models.InvitedUser;
 import io.tavo.sdk.models.RemovedUser;
+import io.tavo.sdk.models.RotatedUserKey;
 import io.tavo.sdk.models.User;
 import io.tavo.sdk.models.UserKey;
 import io.tavo.sdk.models.Webhook;
@@ -107,6 +108,12 @@ class UsersTest {
         Set<String> listed = own.users().listKeys().items().stream().map(UserKey::id).collect(Collectors.toSet());
         assertEquals(Set.of(kai.key().id(), made.id()), listed);
         own.users().listKeys().items().forEach(key -> assertNull(key.key()));
+        RotatedUserKey rotated = own.users().rotateKey(made.id(), 0);
+        assertNotNull(rotated.key());
+        assertEquals(made.id(), rotated.replaces().id());
+        assertEquals(List.of("member", "read-only"), List.of(rotated.role(), rotated.scope()));
+        assertThrows(TavoAuthException.class, () -> client(made.key()).users().me()); // no overlap: expired at once
+        assertEquals("member", client(rotated.key()).users().me().role());
 
         User demoted = admin.users().updateUser(kai.user().id(), "viewer", null);
         assertEquals("viewer", demoted.role());
@@ -114,13 +121,15 @@ class UsersTest {
                 .statusCode());
         assertEquals(Set.of("viewer"), own.users().listKeys().items().stream().map(UserKey::role).collect(Collectors.toSet()));
 
-        UserKey revoked = own.users().revokeKey(made.id());
+        UserKey revoked = own.users().revokeKey(rotated.id());
         assertNotNull(revoked.revokedAt());
-        assertEquals(1, own.users().listKeys().total());
-        assertEquals(2, own.users().listKeys(Users.ME, true).total());
+        // Listed until revoked: the first key and the rotated-away one (expired, not revoked).
+        assertEquals(Set.of(kai.key().id(), made.id()),
+                own.users().listKeys().items().stream().map(UserKey::id).collect(Collectors.toSet()));
+        assertEquals(3, own.users().listKeys(Users.ME, true).total());
 
         RemovedUser removed = admin.users().removeUser(kai.user().id());
-        assertEquals(1, removed.keysRevoked());
+        assertEquals(2, removed.keysRevoked());
         assertThrows(TavoAuthException.class, () -> own.users().me());
         assertThrows(TavoNotFoundException.class, () -> admin.users().getUser(kai.user().id()));
     }

@@ -9,6 +9,7 @@ import io.tavo.sdk.internal.ApiRequest;
 import io.tavo.sdk.models.AcceptedInvitation;
 import io.tavo.sdk.models.InvitedUser;
 import io.tavo.sdk.models.RemovedUser;
+import io.tavo.sdk.models.RotatedUserKey;
 import io.tavo.sdk.models.User;
 import io.tavo.sdk.models.UserKey;
 import io.tavo.sdk.models.UserKeyList;
@@ -143,6 +144,20 @@ public final class Users extends Resource {
 
     public CompletableFuture<UserKey> revokeKeyAsync(String keyId, String userId) {
         return api.request(ApiRequest.delete(ApiRequest.path("users", userId, "keys", keyId)), UserKey.class);
+    }
+
+    /**
+     * A new key (shown once) in place of one of the caller's own; the old one keeps working for
+     * {@code overlapSeconds} (null: the server's default, a day).
+     */
+    public RotatedUserKey rotateKey(String keyId) { return await(() -> rotateKeyAsync(keyId, null)); }
+    public RotatedUserKey rotateKey(String keyId, Integer overlapSeconds) { return await(() -> rotateKeyAsync(keyId, overlapSeconds)); }
+
+    public CompletableFuture<RotatedUserKey> rotateKeyAsync(String keyId) { return rotateKeyAsync(keyId, null); }
+
+    public CompletableFuture<RotatedUserKey> rotateKeyAsync(String keyId, Integer overlapSeconds) {
+        return api.request(ApiRequest.post(ApiRequest.path("users", ME, "keys", keyId, "rotate"),
+                given("overlap_seconds", overlapSeconds)), RotatedUserKey.class);
     }
 
     /** Changes the calling user's password. */

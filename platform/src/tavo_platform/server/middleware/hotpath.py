@@ -1,0 +1,196 @@
+"""The hot reads in one ASGI layer: one scan, its status, a page of its results.
+
+For these GETs, this layer is the whole stack: it gives the request its id, authenticates
+and counts it (auth.py), calls the very endpoint function the route calls, turns what it
+raises into the error envelope (errors.py), adds the rate-limit headers and gives a 304 its
+unit back (ratelimit.py), compresses with the gzip bodies cached by ETag (compression.py),
+records the request's metrics, and sends the response in two messages. The answers are
+byte for byte those of the full middleware stack and FastAPI's dispatch, which cost several
+times the work these requests do themselves. Anything it is not certain about goes on
+unchanged: another method or path, an id not in the format the store issues, a mounted root
+path, and results queries with anything but plain pagination numbers (FastAPI then validates
+and reports them). The routes stay the one source of the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tavo_platform.server.metrics import RequestSeries
+from tavo_platform.server.middleware.auth import HotHeaders, authenticate
+from tavo_platform.server.middleware.compression import GzipBodies, encode_final
+from tavo_platform.server.middleware.errors import (
+    ExceptionHandler,
+    answer,
+    handler_for,
+    last_resort,
+)
+from tavo_platform.server.middleware.ratelimit import settled, with_rate_limit_headers
+from tavo_platform.server.middleware.request_id import REQUEST_ID_HEADER, request_id_for
+from tavo_platform.server.routes import scans
+from tavo_platform.server.state import AppState
+
+# Scan ids are "scan_" and a UUID4 in hex (store._database.new_id); no other route matches them.
+_SCAN_PATH = re.compile(r"/api/v1/scans/(scan_[0-9a-f]{32})(/status|/results)?")
+# The pagination parameters of the results route and the least value each accepts.
+_PAGINATION_MINIMUM = {"page": 0, "page_size": 1, "offset": 0, "limit": 1}
+# Plain decimal numbers, short enough that no offset computed from them overflows SQLite.
+_NUMBER = re.compile(r"0|[1-9][0-9]{0,8}")
+
+
+def simple_pagination(query_string: bytes) -> dict[str, int] | None:
+    """The pagination a results query asks for, or None unless it is only that: each of
+    page/page_size/offset/limit at most once, as a plain number within its bounds."""
+    if not query_string:
+        return {}
+    chosen: dict[str, int] = {}
+    # Decoded as Starlette decodes the query string.
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        minimum = _PAGINATION_MINIMUM.get(name)
+        if minimum is None or name in chosen or not _NUMBER.fullmatch(value):
+            return None
+        number = int(value)
+        if number < minimum:
+            return None
+        chosen[name] = number
+    return chosen
+
+
+def fast_read(scope: Scope) -> tuple[str, str | None, dict[str, int]] | None:
+    """(scan id, route tail, pagination) when HotPath answers this request itself."""
+    if scope["type"] != "http" or scope["method"] != "GET" or scope.get("root_path"):
+        return None
+    match = _SCAN_PATH.fullmatch(scope["path"])
+    if match is None:
+        return None
+    scan_id, tail = match.groups()
+    pagination: dict[str, int] | None = {}
+    if tail == "/results":
+        pagination = simple_pagination(scope["query_string"])
+    if pagination is None:
+        return None
+    return scan_id, tail, pagination
+
+
+class HotPath:
+    def __init__(
+        self,
+        app: ASGIApp,
+        exception_handlers: Mapping[Any, ExceptionHandler],
+        gzip_minimum_size: int = 1024,
+        gzip_level: int = 6,
+    ) -> None:
+        self.app = app
+        # The app's own handlers (the dict itself: handlers added later count too).
+        self._exception_handlers = exception_handlers
+        self._gzip_minimum_size = gzip_minimum_size
+        self._bodies = GzipBodies(gzip_level)
+        self._series = RequestSeries()
+        by_endpoint = {
+            route.endpoint: route for route in scans.router.routes if isinstance(route, APIRoute)
+        }
+        self._routes = {
+            None: by_endpoint[scans.get_scan],
+            "/status": by_endpoint[scans.get_scan_status],
+            "/results": by_endpoint[scans.get_scan_results],
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        chosen = fast_read(scope)
+        if chosen is None:
+            await self.app(scope, receive, send)
+            return
+        await self._serve(scope, receive, send, *chosen)
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        scan_id: str,
+        tail: str | None,
+        pagination: dict[str, int],
+    ) -> None:
+        started = time.perf_counter()
+        headers = HotHeaders.read(scope["headers"])
+        request_id = request_id_for(headers.request_id)
+        route = self._routes[tail]
+        # What the router would have recorded (the metrics label the route by its path).
+        scope.setdefault("state", {})["request_id"] = request_id.decode()
+        scope["route"] = route
+        scope["endpoint"] = route.endpoint
+        scope["path_params"] = {"scan_id": scan_id}
+        request = Request(scope, receive)
+        status = 500
+        try:
+            response = await self._respond(request, headers, scan_id, tail, pagination)
+            status = response.status_code
+            raw, body = await self._encode(scope, response, headers)
+            raw.append((REQUEST_ID_HEADER, request_id))
+            await send({"type": "http.response.start", "status": status, "headers": raw})
+            await send({"type": "http.response.body", "body": body})
+        except Exception as error:
+            handler = last_resort(self._exception_handlers)
+            if handler is not None:  # the server-error layer's answer: the 500 envelope
+                await (await answer(handler, request, error))(scope, receive, send)
+            raise
+        finally:
+            self._series.record("GET", route, status, time.perf_counter() - started)
+
+    async def _respond(
+        self,
+        request: Request,
+        headers: HotHeaders,
+        scan_id: str,
+        tail: str | None,
+        pagination: dict[str, int],
+    ) -> Response:
+        try:
+            state: AppState = request.app.state.tavo
+            caller = await authenticate(request, state, headers)
+            if tail is None:
+                return await scans.get_scan(scan_id, caller, state)
+            if tail == "/status":
+                return await scans.get_scan_status(scan_id, caller, state)
+            return await scans.get_scan_results(
+                request,
+                scan_id,
+                caller,
+                state,
+                page=pagination.get("page"),
+                page_size=pagination.get("page_size"),
+                offset=pagination.get("offset"),
+                limit=pagination.get("limit"),
+            )
+        except Exception as error:
+            handler = handler_for(self._exception_handlers, error)
+            if handler is None:
+                raise
+            return await answer(handler, request, error)
+
+    async def _encode(
+        self, scope: Scope, response: Response, headers: HotHeaders
+    ) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        """The response's headers and body as the rate-limit and gzip layers send them."""
+        raw = list(response.raw_headers)
+        decision = await settled(scope["state"], response.status_code)
+        if decision is not None:
+            raw = with_rate_limit_headers(raw, decision)
+        return encode_final(
+            scope,
+            response.status_code,
+            raw,
+            bytes(response.body),
+            gzip_accepted=b"gzip" in headers.accept_encoding,
+            minimum_size=self._gzip_minimum_size,
+            bodies=self._bodies,
+        )
