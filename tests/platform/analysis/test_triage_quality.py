@@ -62,7 +62,11 @@ def test_labelled_triage_set(write_tree: Callable[[dict[str, str | bytes]], Path
         if label is not None:
             matched.append((label, analysed))
     covered = {(label.path, label.line) for label, _ in matched}
-    assert len(covered) >= MIN_LABELS_MATCHED * len(expected), sorted(set(expected) - covered)
+    # A false positive that the scan itself no longer reports (the engine's precision
+    # controls: constants, numbers, quoting, checks before use) is handled too.
+    found = {(f["path"], f["start_line"]) for f in findings}
+    handled = covered | {key for key, label in expected.items() if label.verdict == FP} - found
+    assert len(handled) >= MIN_LABELS_MATCHED * len(expected), sorted(set(expected) - handled)
 
     predicted_fp = {i for i, (_, a) in enumerate(matched) if a["verdict"] == FP}
     actual_fp = {i for i, (label, _) in enumerate(matched) if label.verdict == FP}

@@ -207,20 +207,26 @@ def test_only_plain_pagination_is_served_directly(
 
 
 async def core_and_direct(store: SqlStore, call: Any) -> tuple[Any, Any]:
+    """The call's answer through the direct reads (SQLite's or PostgreSQL's) and through
+    SQLAlchemy Core, each from the database (the read cache emptied first)."""
+    database = store.database
+    database.read_cache.clear()
     direct = await call()
-    saved, store.database.direct = store.database.direct, None
+    saved = database.direct, database.postgres
+    database.direct, database.postgres = None, None
+    database.read_cache.clear()
     try:
         core = await call()
     finally:
-        store.database.direct = saved
+        database.direct, database.postgres = saved
     return core, direct
 
 
-def test_direct_sqlite_reads_equal_sqlalchemy_core(api: InProcessApi) -> None:
+def test_direct_reads_equal_sqlalchemy_core(api: InProcessApi) -> None:
     store = api.state.store
     assert isinstance(store, SqlStore)
-    if store.database.direct is None:
-        pytest.skip("direct reads are SQLite's")
+    if store.database.direct is None and store.database.postgres is None:
+        pytest.skip("no direct reads on this database")
     key = api.create_key(org="acme")
     scan_id = finished_scan(api, key)
     org_id = next(k.org_id for k in api.run(store.list_api_keys) if k.name == "tests acme")
@@ -235,6 +241,8 @@ def test_direct_sqlite_reads_equal_sqlalchemy_core(api: InProcessApi) -> None:
         "total": 5,
         "by_severity": {"HIGH": 2},
     }
+    assert found.repository_id is not None
+    assert compare(lambda: store.triaged_in_scan(org_id, found.repository_id, scan_id)) == []
     assert compare(lambda: store.get_scan(org_id, "scan_" + "0" * 32)) is None
     assert compare(lambda: store.get_scan("org_other", scan_id)) is None
     filters = [

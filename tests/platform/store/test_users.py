@@ -207,3 +207,27 @@ def _seed_0012(connection: Connection, moment: datetime) -> None:
     connection.execute(table["audit_log"].insert().values(
         org_id="org_1", actor="key_a", action="key.created", target_type="api_key",
         target_id="key_b", details={}, created_at=moment))
+
+
+def test_concurrent_demotions_keep_one_admin(database_url: str) -> None:
+    """Two admins demoted at the same moment (each seeing the other as the admin left): the
+    organisation's row lock orders them, so exactly one demotion is refused."""
+
+    async def body(store: SqlStore) -> None:
+        org = await store.ensure_organization("acme")
+        admins = []
+        for token in ("p", "q"):
+            user = await store.create_user(invited(org.id, f"{token}@example.com", "admin",
+                                                   token))
+            await store.accept_invitation(token * 64, "h", None, first_key(token))
+            admins.append(user)
+        outcomes = await asyncio.gather(
+            *(store.update_user(user.id, org.id, role="member") for user in admins),
+            return_exceptions=True,
+        )
+        refused = [o for o in outcomes if isinstance(o, UserConflict)]
+        assert len(refused) == 1 and refused[0].reason == "last_admin", outcomes
+        roles = {(await store.get_user(u.id, org.id)).role for u in admins}  # type: ignore[union-attr]
+        assert roles == {"admin", "member"}
+
+    with_store(database_url, body)

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from ast_grep_py import SgNode
 
 from tavo_platform.engine._context_entry import _EntryPoints
+from tavo_platform.engine._context_guards import INERT_FOR, NUMBER_CALLS, covers, guarded_paths
 from tavo_platform.engine._context_syntax import (
     IGNORED_PARAMETERS,
     LLM_CALL,
@@ -48,7 +49,7 @@ from tavo_platform.engine._languages import Language
 class _FileFacts(_EntryPoints):
     # --- one finding -------------------------------------------------------------------
 
-    def context(self, span: Span) -> CodeContext:
+    def context(self, span: Span, category: str | None = None) -> CodeContext:
         start = (span.start_line - 1, span.start_column - 1)
         end = (span.end_line - 1, span.end_column - 1)
         chain = self.enclosing(start)
@@ -62,7 +63,15 @@ class _FileFacts(_EntryPoints):
         # What flows into the flagged call is its arguments (not the receiver in
         # `cursor.execute(...)`); code flagged without a call is taken whole.
         arguments = self._arguments(start, end, chain[-1] if chain else self.root)
-        reaching, sanitisers = self._reaching(start, end, arguments, names, flow)
+        if category == "sql-injection" and arguments is not None:
+            # The query is the first argument; what follows are bound parameters.
+            arguments = next(
+                (a for a in arguments.children() if a.is_named() and a.kind() != "comment"),
+                arguments,
+            )
+        # Paths a check validated before the finding (engine/_context_guards.py).
+        guarded = guarded_paths(chain[0], self.language, start) if chain else set()
+        reaching, sanitisers = self._reaching(start, end, arguments, names, flow, guarded)
         from_parameters = "parameter" in reaching
         reaching.discard("parameter")
         return CodeContext(
@@ -73,7 +82,10 @@ class _FileFacts(_EntryPoints):
             constant_input=(
                 None
                 if arguments is None
-                else not reaching and self._only_constants(arguments, names, flow, bool(chain))
+                else not reaching
+                and self._only_constants(
+                    arguments, names, flow, bool(chain), guarded, INERT_FOR.get(category or "")
+                )
             ),
             dead_code=self._is_dead(start, end, chain),
             sanitizers=tuple(sorted(sanitisers)),
@@ -99,7 +111,13 @@ class _FileFacts(_EntryPoints):
         return entrypoint, seeds
 
     def _reaching(
-        self, start: Position, end: Position, arguments: SgNode | None, names: Names, flow: Flow
+        self,
+        start: Position,
+        end: Position,
+        arguments: SgNode | None,
+        names: Names,
+        flow: Flow,
+        guarded: set[str],
     ) -> tuple[set[str], set[str]]:
         """The untrusted inputs reaching the flagged code, and the sanitisers met on the way."""
         data_start, data_end = (
@@ -115,6 +133,9 @@ class _FileFacts(_EntryPoints):
             wrapper = next((w for s, e, w in cleaned if s <= position < e), None)
             if wrapper is not None and kinds:
                 sanitisers.add(wrapper)
+                continue
+            if kinds and guarded and covers(guarded, self._text_of(position, data_end)):
+                sanitisers.add("validated before use")
                 continue
             reaching.update(kinds)
             sanitisers.update(flow.sanitised.get(name, ()))
@@ -168,20 +189,38 @@ class _FileFacts(_EntryPoints):
         return first
 
     def _only_constants(
-        self, arguments: SgNode, names: Names, flow: Flow, in_function: bool
+        self,
+        arguments: SgNode,
+        names: Names,
+        flow: Flow,
+        in_function: bool,
+        guarded: set[str] = frozenset(),  # type: ignore[assignment]
+        inert: frozenset[str] | None = None,
     ) -> bool:
         """Whether every variable among the arguments holds a literal (imported names,
-        called functions and UPPER_CASE constants aside)."""
+        called functions and UPPER_CASE constants aside), or a value that a check before
+        validated (`guarded`) or that a sanitiser made harmless for this sink (`inert`)."""
         module = self.module_flow() if in_function else flow
         imported = self.imported()
         call_kind = "call" if self.language is Language.PYTHON else "call_expression"
-        called = {
-            callee.text()
-            for call in arguments.find_all(kind=call_kind)
-            if (callee := call.field("function")) is not None
-        }
-        for name in names.within(start_of(arguments), end_of(arguments)):
+        called = set()
+        for call in arguments.find_all(kind=call_kind):
+            callee = call.field("function")
+            if callee is None:
+                continue
+            if inert is not None and callee.kind() == "identifier" and not (
+                callee.text() in NUMBER_CALLS or callee.text() in imported
+            ):
+                # what a local function returns is not known to be constant
+                return False
+            called.add(callee.text())
+        arguments_end = end_of(arguments)
+        for position, name in names.placed_within(start_of(arguments), arguments_end):
             if name in imported or name in called or UPPER_CONSTANT.match(name):
+                continue
+            if inert and flow.sanitised.get(name, set()) & inert and name not in flow.sources:
+                continue
+            if guarded and covers(guarded, self._text_of(position, arguments_end)):
                 continue
             if name in flow.variables or name in flow.sources:
                 return False
@@ -243,18 +282,30 @@ class _FileFacts(_EntryPoints):
         return False
 
 
-def code_contexts(text: str, language: Language, spans: Iterable[Span]) -> list[CodeContext | None]:
-    """The context of each span (None for every span of a language without a grammar here)."""
+def code_contexts(
+    text: str,
+    language: Language,
+    spans: Iterable[Span],
+    categories: Sequence[str | None] | None = None,
+) -> list[CodeContext | None]:
+    """The context of each span (None for every span of a language without a grammar here);
+    `categories` (one per span) say which sanitisers make a value harmless for it."""
     spans = list(spans)
     if language not in SYNTAX or not spans:
         return [None] * len(spans)
     facts = _FileFacts(text, language)
-    return [facts.context(span) for span in spans]
+    kinds = list(categories) if categories is not None else [None] * len(spans)
+    return [facts.context(span, kind) for span, kind in zip(spans, kinds, strict=True)]
 
 
-def contexts_for(text: str, language: Language, spans: Sequence[Span]) -> list[CodeContext | None]:
+def contexts_for(
+    text: str,
+    language: Language,
+    spans: Sequence[Span],
+    categories: Sequence[str | None] | None = None,
+) -> list[CodeContext | None]:
     """As code_contexts, but a failure costs the contexts, never the scan."""
     try:
-        return code_contexts(text, language, spans)
+        return code_contexts(text, language, spans, categories)
     except Exception:
         return [None] * len(spans)

@@ -8,6 +8,7 @@ from collections.abc import Container
 
 from ast_grep_py import SgNode, SgRoot
 
+from tavo_platform.engine._context_guards import NUMBER_CALLS, guarded_names_of
 from tavo_platform.engine._context_syntax import (
     LLM_CALL,
     REQUEST_ROOTS,
@@ -155,7 +156,11 @@ class _FlowFacts:
                         flow.sanitised.setdefault(target, set()).add(sanitiser)
                         flow.variables.add(target)
                     continue
-                literal = not kinds and self.is_literal(value, known)
+                # A value that carries no outside text (a number, a choice among literals,
+                # a lookup in a literal table) holds none of what its parts read.
+                literal = self.is_literal(value, known)
+                if literal:
+                    kinds = set()
                 for target in targets:
                     if kinds:
                         flow.sources.setdefault(target, set()).update(kinds)
@@ -232,4 +237,66 @@ class _FlowFacts:
             return all(
                 self.is_literal(child, known) for child in node.children() if child.is_named()
             )
+        if kind in ("call", "call_expression"):
+            return self._literal_call(node, known)
+        if kind in ("conditional_expression", "ternary_expression"):
+            return self._literal_choice(node, known)
+        if kind in ("list_comprehension", "set_comprehension", "generator_expression"):
+            # [int(i) for i in ids]: numbers only
+            element = next((c for c in node.children() if c.is_named()), None)
+            return element is not None and _is_number_call(element)
         return False
+
+    def _literal_call(self, node: SgNode, known: Container[str]) -> bool:
+        """A number (`len(x)`, `int(x)`), a join of literals (`", ".join(["%s"] * n)`), or a
+        lookup in a table of literals (`{"csv": "csvkit"}.get(fmt, "csvkit")`)."""
+        callee, arguments = node.field("function"), node.field("arguments")
+        if callee is None or arguments is None:
+            return False
+        if callee.text() in NUMBER_CALLS:
+            return True
+        owner = callee.field("object")
+        method = callee.field("attribute") or callee.field("property")
+        if owner is None or method is None:
+            return False
+        args = [a for a in arguments.children() if a.is_named() and a.kind() != "comment"]
+        if method.text() == "map" and len(args) == 1:
+            # ids.map(Number), ids.map((id) => parseInt(id, 10)): numbers only
+            mapper = args[0]
+            body = mapper.field("body") if mapper.kind() == "arrow_function" else None
+            return mapper.text() in NUMBER_CALLS or (body is not None and _is_number_call(body))
+        if method.text() == "join" and owner.kind() in self.syntax.literal_leaves:
+            return len(args) == 1 and self.is_literal(args[0], known)
+        if method.text() == "get" and owner.kind() in ("dictionary", "object"):
+            return self.is_literal(owner, known) and all(
+                self.is_literal(a, known) for a in args[1:]
+            )
+        return False
+
+    def _literal_choice(self, node: SgNode, known: Container[str]) -> bool:
+        """`a if c else b` / `c ? a : b` whose branches are literals, or where the branch
+        that is not is a value the condition checked (`x if x in ALLOWED else "id"`)."""
+        chosen: SgNode | None
+        other: SgNode | None
+        condition: SgNode | None
+        if self.language is Language.PYTHON:
+            named = [c for c in node.children() if c.is_named()]
+            if len(named) != 3:
+                return False
+            chosen, condition, other = named[0], named[1], named[2]
+        else:
+            condition = node.field("condition")
+            chosen, other = node.field("consequence"), node.field("alternative")
+        if condition is None or chosen is None or other is None:
+            return False
+        positive, negative = guarded_names_of(condition, self.language)
+        return (
+            self.is_literal(chosen, known) or chosen.text() in positive
+        ) and (self.is_literal(other, known) or other.text() in negative)
+
+
+def _is_number_call(node: SgNode) -> bool:
+    if node.kind() not in ("call", "call_expression"):
+        return False
+    callee = node.field("function")
+    return callee is not None and callee.text() in NUMBER_CALLS

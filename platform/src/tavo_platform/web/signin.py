@@ -5,11 +5,13 @@ expiring with the cookie): the session cookie names its digest as it would an AP
 so the authenticator treats both alike, removing the user or signing out revokes it, and
 demoting the user lowers it. Failed attempts are counted per address and process: after
 `MAX_FAILURES` within `FAILURE_WINDOW` seconds the address is refused for the rest of the
-window (429), which bounds password guessing and the scrypt work it costs the server.
+window (429), which bounds password guessing; at most `CONCURRENT_CHECKS` password checks
+run at once, which bounds the scrypt work sign-ins can cost the server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,12 +25,16 @@ from tavo_platform.store.users import User
 
 MAX_FAILURES = 10
 FAILURE_WINDOW = 900.0
+# Password checks under way at once in one process (each is ~16 MiB and tens of ms of CPU):
+# sign-ins spread over many addresses queue here instead of taking every core.
+CONCURRENT_CHECKS = 2
 _MAX_TRACKED = 10_000
 
 
 class SignInThrottle:
     def __init__(self) -> None:
         self._failures: dict[str, tuple[float, int]] = {}
+        self.checks = asyncio.Semaphore(CONCURRENT_CHECKS)
 
     def check(self, email: str) -> None:
         started, count = self._failures.get(email, (0.0, 0))
@@ -77,7 +83,9 @@ async def password_session(
     organisation is named)."""
     address = email.strip().lower()
     throttle.check(address)
-    users = await _matching(await state.store.users_by_email(address, organization), password)
+    candidates = await state.store.users_by_email(address, organization)
+    async with throttle.checks:
+        users = await _matching(candidates, password)
     if not users:
         throttle.failed(address)
         raise APIError(401, "INVALID_CREDENTIALS", "the e-mail address or password is wrong")

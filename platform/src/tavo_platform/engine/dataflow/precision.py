@@ -5,10 +5,11 @@
   deliberately vulnerable test fixture does not read like a production hole.
 - Round-trips (`pickle.loads(pickle.dumps(x))`) deserialise what the process itself just
   serialised: not reported.
-- SQL and shell commands built only from literals and module constants (as the syntax tree
-  shows, engine/context.py) carry no outside data: not reported; a constant command run
-  with `shell=True` stays, at LOW. Rules about shell wildcards (CWE-155) are exempt: a
-  constant `tar czf x.tgz *` is their very subject.
+- SQL, shell commands and code for `eval`-like calls built only from what carries no
+  outside text (literals, module constants, numbers, choices among literals, values a
+  check validated before use: engine/_context.py, engine/_context_guards.py) are not
+  reported; a constant command run with `shell=True` stays, at LOW. Rules about shell
+  wildcards (CWE-155) are exempt: a constant `tar czf x.tgz *` is their very subject.
 - Hashes created with `usedforsecurity=False` say they are not security uses: not reported.
 """
 
@@ -33,7 +34,13 @@ _ROUND_TRIP = re.compile(
 )
 _NOT_FOR_SECURITY = re.compile(r"usedforsecurity\s*=\s*False")
 _SHELL_TRUE = re.compile(r"shell\s*=\s*True|shell\s*:\s*true")
-_CONSTANT_CHECKED = frozenset({"sql-injection", "command-injection"})
+_CONSTANT_CHECKED = frozenset({"sql-injection", "command-injection", "code-injection"})
+# Code injection is about the code an interpreter runs: only there does constant input
+# clear a finding (a rule about, say, a listening config server flags no data at all).
+_EVALUATOR = re.compile(
+    r"(?:^|[^\w.])(?:new\s+)?(?:[\w.]+\.)?(?:eval|exec|Function|compile|execScript"
+    r"|runInNewContext|runInThisContext|runInContext|setTimeout|setInterval)\s*\("
+)
 # A wildcard expanded by the shell (CWE-155) is dangerous in a constant command too.
 _WILDCARD_CWE = "CWE-155"
 _DESERIALIZATION = frozenset(
@@ -68,11 +75,19 @@ def _constant_commands(findings: list[Finding], text: str, language: Language) -
     checked = [
         i
         for i, f in enumerate(findings)
-        if f.category in _CONSTANT_CHECKED and not f.trace and _WILDCARD_CWE not in f.cwe
+        if f.category in _CONSTANT_CHECKED
+        and not f.trace
+        and _WILDCARD_CWE not in f.cwe
+        and (f.category != "code-injection" or _EVALUATOR.search(f.snippet))
     ]
     if not checked or not language.is_structural:
         return findings
-    contexts = contexts_for(text, language, [findings[i].span for i in checked])
+    contexts = contexts_for(
+        text,
+        language,
+        [findings[i].span for i in checked],
+        [findings[i].category for i in checked],
+    )
     out = list(findings)
     dropped: set[int] = set()
     for index, context in zip(checked, contexts, strict=True):

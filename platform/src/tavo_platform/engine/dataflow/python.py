@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._lowering import Unlowerable, access_path, union
@@ -134,7 +137,8 @@ class _Python(PythonExpressions):
             callee = callee_text(right)
             if callee and callee.rpartition(".")[2][:1].isupper():
                 self.types[-1][left.text()] = callee
-        return [Assign(self.targets(left), value, line_of(node))]
+        store = left.kind() in ("subscript", "attribute")
+        return [Assign(self.targets(left), value, line_of(node), store=store)]
 
     def targets(self, node: SgNode) -> tuple[str, ...]:
         kind = node.kind()
@@ -295,6 +299,8 @@ class _Python(PythonExpressions):
         try:
             parameters = node.field("parameters")
             draft.params = self.parameters(parameters) if parameters is not None else ()
+            if decorators is not None:
+                draft.params = _typed_by_route(draft.params, decorators.text())
             body = node.field("body")
             draft.body = self.block(body) if body is not None else ()
         finally:
@@ -383,3 +389,15 @@ _STATEMENTS = {
     "import_statement": _Python.import_statement,
     "import_from_statement": _Python.import_from_statement,
 }
+
+
+# Flask route converters that make a number or a UUID of a path segment.
+_TYPED_SEGMENT = re.compile(r"<(?:int|float|uuid)(?:\([^)]*\))?:([A-Za-z_][A-Za-z0-9_]*)>")
+
+
+def _typed_by_route(params: tuple[Param, ...], decorators: str) -> tuple[Param, ...]:
+    """A parameter that a route converter types (`<int:id>`) carries no text."""
+    typed = set(_TYPED_SEGMENT.findall(decorators))
+    if not typed:
+        return params
+    return tuple(replace(p, sources=frozenset()) if p.name in typed else p for p in params)

@@ -150,12 +150,44 @@ class GzipBodies:
         return compressor.compress(body) + compressor.flush()
 
 
+# The hot path's headers have lower-case names (Starlette's raw headers, the rate-limit
+# layer's): these match names exactly, where the middleware's helpers lower each one.
+
+
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
-    return next((value for key, value in headers if key.lower() == name), None)
+    return next((value for key, value in headers if key == name), None)
 
 
-def _vary_accept_encoding(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    return [*headers, (b"vary", b"Accept-Encoding")]
+def _one_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """As _without_repeated_vary: the Vary names once each, in order, in one last header."""
+    vary = [value for name, value in headers if name == b"vary"]
+    if len(vary) < 2:
+        return headers
+    names: dict[bytes, bytes] = {}
+    for value in vary:
+        for token in value.split(b","):
+            token = token.strip()
+            if token:
+                names.setdefault(token.lower(), token)
+    kept = [(name, value) for name, value in headers if name != b"vary"]
+    return [*kept, (b"vary", b", ".join(names.values()))]
+
+
+def _zipped_etag(
+    headers: list[tuple[bytes, bytes]], status: int, scope: Scope
+) -> list[tuple[bytes, bytes]]:
+    """As _gzip_etag, for lower-case names."""
+    etag = _header(headers, b"etag")
+    if etag is None or etag.startswith(b"W/") or not etag.endswith(b'"'):
+        return headers
+    zipped = gzip_etag(etag.decode("latin-1")).encode("latin-1")
+    if status == 304:
+        asked = next((v for k, v in scope["headers"] if k == b"if-none-match"), b"")
+        if zipped not in asked:
+            return headers
+    elif (b"content-encoding", b"gzip") not in headers:
+        return headers
+    return [(name, zipped if name == b"etag" else value) for name, value in headers]
 
 
 def encode_final(
@@ -169,18 +201,18 @@ def encode_final(
     bodies: GzipBodies,
 ) -> tuple[list[tuple[bytes, bytes]], bytes]:
     """A complete JSON response as GZipMiddleware sends it: compressed when the client takes
-    gzip and the body is large enough, with Vary: Accept-Encoding then, and the gzip ETag."""
+    gzip and the body is large enough, with Vary: Accept-Encoding then, and the gzip ETag.
+    Header names are lower-case."""
     if len(body) < minimum_size or _header(headers, b"content-encoding") is not None:
         if gzip_accepted:
-            headers = _gzip_etag(_without_repeated_vary(headers), status, scope)
+            headers = _zipped_etag(_one_vary(headers), status, scope)
         return headers, body
-    headers = _vary_accept_encoding(headers)
+    headers = [*headers, (b"vary", b"Accept-Encoding")]
     if gzip_accepted:
         zipped = bodies.compress(body, _header(headers, b"etag"))
         if zipped != body:
-            headers = [
-                (name, value) for name, value in headers if name.lower() != b"content-length"
-            ] + [(b"content-encoding", b"gzip"), (b"content-length", str(len(zipped)).encode())]
+            headers = [(name, value) for name, value in headers if name != b"content-length"]
+            headers += [(b"content-encoding", b"gzip"), (b"content-length", b"%d" % len(zipped))]
             body = zipped
-        return _gzip_etag(_without_repeated_vary(headers), status, scope), body
-    return _without_repeated_vary(headers), body
+        return _zipped_etag(_one_vary(headers), status, scope), body
+    return _one_vary(headers), body

@@ -187,6 +187,8 @@ async def get_user(user_id: str, caller: Caller, state: State) -> Response:
 @router.patch("/users/{user_id}",
               summary="Change a user's role or name (admin role; a demotion lowers their keys)")
 async def update_user(user_id: str, body: UserUpdate, caller: Caller, state: State) -> Response:
+    if body.role is None and body.name is None:
+        raise APIError(422, "VALIDATION_ERROR", "nothing to change: give role or name")
     user = await target_user(caller, state, user_id)
     try:
         updated = await state.store.update_user(user.id, caller.org_id, role=body.role,
