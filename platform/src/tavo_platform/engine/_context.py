@@ -27,7 +27,13 @@ from collections.abc import Iterable, Sequence
 from ast_grep_py import SgNode
 
 from tavo_platform.engine._context_entry import _EntryPoints
-from tavo_platform.engine._context_guards import INERT_FOR, NUMBER_CALLS, covers, guarded_paths
+from tavo_platform.engine._context_guards import (
+    INERT_FOR,
+    NUMBER_CALLS,
+    covers,
+    guarded_paths,
+    if_statements,
+)
 from tavo_platform.engine._context_syntax import (
     IGNORED_PARAMETERS,
     LLM_CALL,
@@ -70,7 +76,9 @@ class _FileFacts(_EntryPoints):
                 arguments,
             )
         # Paths a check validated before the finding (engine/_context_guards.py).
-        guarded = guarded_paths(chain[0], self.language, start) if chain else set()
+        guarded = (
+            guarded_paths(self._ifs_of(chain[0]), self.language, start) if chain else set()
+        )
         reaching, sanitisers = self._reaching(start, end, arguments, names, flow, guarded)
         from_parameters = "parameter" in reaching
         reaching.discard("parameter")
@@ -90,6 +98,13 @@ class _FileFacts(_EntryPoints):
             dead_code=self._is_dead(start, end, chain),
             sanitizers=tuple(sorted(sanitisers)),
         )
+
+    def _ifs_of(self, scope: SgNode) -> list[SgNode]:
+        key = start_of(scope)
+        cache: dict[Position, list[SgNode]] = self.__dict__.setdefault("_if_cache", {})
+        if key not in cache:
+            cache[key] = if_statements(scope)
+        return cache[key]
 
     def _entry_and_seeds(self, chain: list[SgNode]) -> tuple[str | None, dict[str, set[str]]]:
         """The innermost entry-point kind around a finding, and what each enclosing

@@ -38,10 +38,16 @@ _PY_EXIT_CALLS = frozenset({"abort", "flask.abort", "sys.exit", "exit", "os._exi
 _EXIT_KINDS = frozenset({"return_statement", "raise_statement", "throw_statement"})
 
 
-def guarded_paths(scope: SgNode, language: Language, position: Position) -> set[str]:
-    """The access paths validated on every way from the start of `scope` to `position`."""
+def if_statements(scope: SgNode) -> list[SgNode]:
+    """The `if` statements of a scope, in source order (looked up once per scope)."""
+    return find_all(scope, {"rule": {"kind": "if_statement"}})
+
+
+def guarded_paths(statements: list[SgNode], language: Language, position: Position) -> set[str]:
+    """The access paths validated on every way from the start of a scope to `position`,
+    given the scope's `if` statements."""
     found: set[str] = set()
-    for statement in find_all(scope, {"rule": {"kind": "if_statement"}}):
+    for statement in statements:
         if start_of(statement) >= position:
             break
         condition = statement.field("condition")
