@@ -23,6 +23,7 @@ from tavo_platform.enums import (
     ScanType,
     ScanTypeName,
 )
+from tavo_platform.jobs.execution import SCAN_TYPES
 from tavo_platform.store.records import SCAN_STATUSES
 
 PACKAGE = Path(tavo_platform.__file__).parent
@@ -36,6 +37,7 @@ def test_literals_agree_with_their_enums() -> None:
     assert set(get_args(KeyScopeName)) == {member.value for member in KeyScope}
     assert tuple(SCAN_STATUSES) == tuple(ScanStatus)
     assert {s for s in ScanStatus if s.finished} == FINISHED_STATUSES
+    assert set(SCAN_TYPES) == set(ScanType)  # every scan type runs some packs
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

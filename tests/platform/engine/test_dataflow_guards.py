@@ -224,3 +224,131 @@ def test_javascript_guards_and_fixed_targets(  # type: ignore[no-untyped-def]
     make_tree, taint_rules, code: str, rule_id: str, expected: bool
 ) -> None:
     assert _found(make_tree, taint_rules, "src/routes.js", code, rule_id) is expected
+
+
+FEATURE_CASES = [
+    (
+        "flask path parameter",
+        "from flask import Flask\nimport os\napp = Flask(__name__)\n"
+        "@app.route('/run/<name>')\ndef run(name):\n    os.system('echo ' + name)\n",
+        "py-taint-command-injection",
+        True,
+    ),
+    (
+        "flask int converter",
+        "from flask import Flask\nimport os\napp = Flask(__name__)\n"
+        "@app.route('/run/<int:num>')\ndef run(num):\n    os.system('echo ' + num)\n",
+        "py-taint-command-injection",
+        False,
+    ),
+    (
+        "flask uuid converter, other parameter still text",
+        "from flask import Flask\nimport os\napp = Flask(__name__)\n"
+        "@app.route('/run/<uuid:job>/<step>')\ndef run(job, step):\n"
+        "    os.system('echo ' + step)\n",
+        "py-taint-command-injection",
+        True,
+    ),
+    (
+        "global list filled in one function, used in another",
+        "from flask import request\nimport os\nPENDING = []\n"
+        "def collect():\n    PENDING.append(request.args['cmd'])\n"
+        "def flush():\n    for c in PENDING:\n        os.system(c)\n",
+        "py-taint-command-injection",
+        True,
+    ),
+    (
+        "global dict element",
+        "from flask import request\nimport os\nCACHE = {}\n"
+        "def collect():\n    CACHE['cmd'] = request.args['cmd']\n"
+        "def flush():\n    os.system(CACHE['cmd'])\n",
+        "py-taint-command-injection",
+        True,
+    ),
+    (
+        "a local of the same name is not the global",
+        "from flask import request\nimport os\nCACHE = {}\n"
+        "def collect():\n    CACHE['cmd'] = request.args['cmd']\n"
+        "def flush():\n    CACHE = {'cmd': 'uptime'}\n    os.system(CACHE['cmd'])\n",
+        "py-taint-command-injection",
+        False,
+    ),
+    (
+        "llamaindex query engine reply",
+        "import os\ndef answer(index, question):\n"
+        "    engine = index.as_query_engine()\n    result = engine.query(question)\n"
+        "    os.system(str(result))\n",
+        "py-taint-llm05-output-to-interpreter",
+        True,
+    ),
+    (
+        "a query on something else",
+        "import os\ndef answer(session, question):\n"
+        "    rows = session.query(question)\n    os.system(str(rows))\n",
+        "py-taint-llm05-output-to-interpreter",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "rule_id", "expected"),
+    [c[1:] for c in FEATURE_CASES],
+    ids=[c[0] for c in FEATURE_CASES],
+)
+def test_route_converters_globals_and_llamaindex(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, rule_id: str, expected: bool
+) -> None:
+    assert _found(make_tree, taint_rules, "app/main.py", code, rule_id) is expected
+
+
+_FILES = (
+    "import os\nfrom pathlib import Path\nfrom flask import request, abort\n"
+    "BASE = '/srv/files'\n"
+)
+
+PREFIX_CASES = [
+    (
+        "realpath then a prefix check",
+        _FILES + "def read():\n"
+        "    path = os.path.realpath(os.path.join(BASE, request.args['f']))\n"
+        "    if not path.startswith(BASE + os.sep):\n        abort(403)\n"
+        "    return open(path).read()\n",
+        False,
+    ),
+    (
+        "a joined path, never normalised, then a prefix check",
+        _FILES + "def read():\n"
+        "    path = os.path.join(BASE, request.args['f'])\n"
+        "    if not path.startswith(BASE):\n        abort(403)\n"
+        "    return open(path).read()\n",
+        True,
+    ),
+    (
+        "joined, then normalised, then checked",
+        _FILES + "def read():\n"
+        "    path = os.path.join(BASE, request.args['f'])\n"
+        "    path = os.path.normpath(path)\n"
+        "    if not path.startswith(BASE):\n        abort(403)\n"
+        "    return open(path).read()\n",
+        False,
+    ),
+    (
+        "a pathlib join checked by its text",
+        _FILES + "def read():\n"
+        "    path = Path(BASE) / request.args['f']\n"
+        "    if not str(path).startswith(BASE):\n        abort(403)\n"
+        "    return open(path).read()\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [c[1:] for c in PREFIX_CASES], ids=[c[0] for c in PREFIX_CASES]
+)
+def test_prefix_checks_protect_normalised_paths_only(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, expected: bool
+) -> None:
+    found = _found(make_tree, taint_rules, "app/files.py", code, "py-taint-path-traversal")
+    assert found is expected

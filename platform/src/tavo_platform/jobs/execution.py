@@ -12,21 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from tavo_platform.engine import WalkOptions, scan_path
-from tavo_platform.enums import ScanStatus
+from tavo_platform.enums import ScanStatus, ScanType
 from tavo_platform.rules.catalog import redaction_rules_for
 from tavo_platform.rules.loader import load_builtin_rules, load_rule_text
 from tavo_platform.rules.model import Rule
 
 # Which rule packs each scan type runs; org custom rules join security and comprehensive.
 SCAN_TYPES: dict[str, tuple[str, ...]] = {
-    "security": ("owasp-llm", "code-security", "secrets", "model-artifacts"),
-    "comprehensive": ("owasp-llm", "code-security", "secrets", "model-artifacts"),
-    "llm": ("owasp-llm",),
-    "secrets": ("secrets",),
-    "code": ("code-security",),
-    "models": ("model-artifacts",),
+    ScanType.SECURITY: ("owasp-llm", "code-security", "secrets", "model-artifacts"),
+    ScanType.COMPREHENSIVE: ("owasp-llm", "code-security", "secrets", "model-artifacts"),
+    ScanType.LLM: ("owasp-llm",),
+    ScanType.SECRETS: ("secrets",),
+    ScanType.CODE: ("code-security",),
+    ScanType.MODELS: ("model-artifacts",),
 }
-CUSTOM_RULES_SCAN_TYPES = frozenset({"security", "comprehensive"})
+CUSTOM_RULES_SCAN_TYPES = frozenset({ScanType.SECURITY, ScanType.COMPREHENSIVE})
 
 
 class ScanCancelled(Exception):

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tavo_platform.encryption import SecretBox, SecretError, secret_box
-from tavo_platform.enums import ScanStatus
+from tavo_platform.enums import ScanSource, ScanStatus
 from tavo_platform.fetch import FetchError
 from tavo_platform.fetch.git import GitCredentials, clone, head_commit
 from tavo_platform.fetch.urls import check_repository_url
@@ -112,7 +112,7 @@ class ScanRunner:
 
     async def _perform(self, scan: Scan, work: Path, cancel_flag: Path) -> dict[str, Any]:
         source = await self._source(scan, work, scan.branch, "src")
-        if scan.source == "git":
+        if scan.source == ScanSource.GIT:
             commit = await head_commit(source)
             if commit is not None:
                 await self._store.record_scan_commit(scan.id, commit)
@@ -128,7 +128,7 @@ class ScanRunner:
         limits = await self.limits_for(scan.org_id)
         cancelled = cancel_flag.exists
         outcome = await self._run_engine(job, limits, cancelled)
-        if scan.base_ref is None or scan.source != "git":
+        if scan.base_ref is None or scan.source != ScanSource.GIT:
             return outcome
         # Diff-aware: the base is scanned with the same rules; only what the head adds stays.
         base = await self._source(scan, work, scan.base_ref, "base")
@@ -137,7 +137,7 @@ class ScanRunner:
         return diff_aware_outcome(outcome, base_outcome, scan.base_ref, await head_commit(base))
 
     async def _source(self, scan: Scan, work: Path, ref: str | None, into: str) -> Path:
-        if scan.source == "upload":
+        if scan.source == ScanSource.UPLOAD:
             if not scan.upload_path or not Path(scan.upload_path).is_dir():
                 raise FetchError("the uploaded code is no longer available")
             return Path(scan.upload_path)

@@ -138,6 +138,9 @@ class Assign(Stmt):
     value: Expr
     line: int
     augmented: bool = False
+    # A store into an element or attribute (`CACHE[k] = v`, `obj.x = v`): it changes the
+    # object the name holds, a module's global container included, never rebinds the name.
+    store: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,7 +146,8 @@ class _JavaScript(JavaScriptExpressions):
             index = self.define(right, left.text())
             self.function.local_functions[left.text()] = index
             return []
-        return [Assign(self.targets(left), self.expr(right), line_of(node))]
+        store = left.kind() in ("member_expression", "subscript_expression")
+        return [Assign(self.targets(left), self.expr(right), line_of(node), store=store)]
 
     def commonjs_export(self, target: str, right: SgNode) -> None:
         name = (

@@ -5,10 +5,11 @@
   deliberately vulnerable test fixture does not read like a production hole.
 - Round-trips (`pickle.loads(pickle.dumps(x))`) deserialise what the process itself just
   serialised: not reported.
-- SQL and shell commands built only from literals and module constants (as the syntax tree
-  shows, engine/context.py) carry no outside data: not reported; a constant command run
-  with `shell=True` stays, at LOW. Rules about shell wildcards (CWE-155) are exempt: a
-  constant `tar czf x.tgz *` is their very subject.
+- SQL, shell commands and code for `eval`-like calls built only from what carries no
+  outside text (literals, module constants, numbers, choices among literals, values a
+  check validated before use: engine/_context.py, engine/_context_guards.py) are not
+  reported; a constant command run with `shell=True` stays, at LOW. Rules about shell
+  wildcards (CWE-155) are exempt: a constant `tar czf x.tgz *` is their very subject.
 - Hashes created with `usedforsecurity=False` say they are not security uses: not reported.
 """
 

@@ -127,6 +127,13 @@ class Project:
             if function.parent is not None:
                 self.children[self.uids[(m, function.parent)]].append(uid)
         self.hits: dict[tuple[str, str, int, int], TaintHit] = {}
+        # What functions stored into a module's global containers (`PENDING.append(x)`,
+        # `CACHE[k] = x` in a function, on a name it never binds): read by every function
+        # of that module. Keyed by (module, name); values only grow.
+        self.globals: dict[tuple[int, str], Value] = {}
+        self.by_module: dict[int, list[int]] = {}
+        for uid, (m, _) in enumerate(self.functions):
+            self.by_module.setdefault(m, []).append(uid)
         self.deadline = time.monotonic() + deadline_seconds
         self.complete = True
 
@@ -153,6 +160,9 @@ class Project:
                 wake.update(self.children[uid])
             for changed in changed_summaries:
                 wake.update(self.callers[changed])
+            if self.analysed_globals_grew:
+                wake.update(self.by_module[self.functions[uid][0]])
+                wake.discard(uid)
             for other in sorted(wake):
                 if other not in queued:
                     queue.append(other)
@@ -161,7 +171,18 @@ class Project:
 
     # --- one function ------------------------------------------------------------------
 
+    analysed_globals_grew = False
+
+    def store_global(self, m: int, name: str, value: Value) -> None:
+        key = (m, name)
+        known = self.globals.get(key, EMPTY)
+        merged = V.merge((known, value))
+        if frozenset(merged) != frozenset(known):
+            self.globals[key] = merged
+            self.analysed_globals_grew = True
+
     def analyse(self, uid: int) -> set[int]:
+        self.analysed_globals_grew = False
         m, function = self.functions[uid]
         parent = function.parent
         outer = self.final_envs[self.uids[(m, parent)]] if parent is not None else None
@@ -217,6 +238,8 @@ class _Frame:
         self.env = env
         self.returns: Value = EMPTY
         self.changed: set[int] = set()
+        # Names this function binds itself (parameters, plain assignments): not globals.
+        self.bound: set[str] = {param.name for param in function.params}
 
     # --- statements --------------------------------------------------------------------
 
@@ -234,6 +257,10 @@ class _Frame:
                 )
             for target in statement.targets:
                 weak = statement.augmented or "." in target or target != statement.targets[0]
+                if statement.store and value:
+                    self.store_global(target, value, statement.line)
+                elif not statement.store and target == statement.targets[0]:
+                    self.bound.add(target)
                 self.env.write(target, value, weak=weak)
             return False
         if isinstance(statement, Eval):
@@ -283,6 +310,7 @@ class _Frame:
         return False
 
     def loop(self, statement: Loop) -> None:
+        self.bound.update(statement.targets)
         iterable = self.expr(statement.iterable)
         for _ in range(LOOP_PASSES):
             entry = self.env.copy()
@@ -299,7 +327,13 @@ class _Frame:
 
     def expr(self, expr: Expr) -> Value:
         if isinstance(expr, Var):
-            return self.env.read(expr.name)
+            value = self.env.read(expr.name)
+            if self.project.globals:
+                root = expr.name.partition(".")[0]
+                stored = self.project.globals.get((self.module, root))
+                if stored and root not in self.env.own:
+                    return V.merge((value, stored))
+            return value
         if isinstance(expr, Union):
             return V.merge([self.expr(part) for part in expr.parts])
         if isinstance(expr, Call):
@@ -312,6 +346,7 @@ class _Frame:
             return self.sink(expr)
         if isinstance(expr, Let):
             for names, bound in expr.bindings:
+                self.bound.update(names)
                 value = self.expr(bound)
                 for name in names:
                     self.env.write(name, value, weak=True)
@@ -325,10 +360,20 @@ class _Frame:
         if not value:
             return
         target = expr.target
+        self.store_global(target, value, expr.line)
         self.env.write(target, V.stepped(value, self.path, expr.line, f"into {target}"), weak=True)
         root = target.partition(".")[0]
         if root != target:
             self.env.write(root, value, weak=True)
+
+    def store_global(self, target: str, value: Value, line: int) -> None:
+        """A store into a name this function never bound, inside a function of the module:
+        the module's global container."""
+        root = target.partition(".")[0]
+        if self.function.parent is None or root in self.bound or root in ("self", "this"):
+            return
+        stored = V.stepped(value, self.path, line, f"into global {root}")
+        self.project.store_global(self.module, root, stored)
 
     def source(self, expr: Source) -> Value:
         inner = self.expr(expr.inner)

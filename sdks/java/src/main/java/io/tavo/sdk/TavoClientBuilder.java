@@ -45,6 +45,7 @@ public final class TavoClientBuilder {
     private final List<Consumer<Response>> responseHooks = new ArrayList<>();
     private SSLContext sslContext;
     private Function<String, String> environment = System::getenv;
+    private Boolean asyncOnOwnThreads;
 
     TavoClientBuilder() {}
 
@@ -224,6 +225,12 @@ public final class TavoClientBuilder {
     }
 
     /** Where TAVO_API_KEY and TAVO_BASE_URL are read from (tests). */
+    /** For tests: async sends on the SDK's threads (true) or the JDK's sendAsync (false); null: by the machine. */
+    TavoClientBuilder withAsyncOnOwnThreads(Boolean value) {
+        asyncOnOwnThreads = value;
+        return this;
+    }
+
     TavoClientBuilder withEnvironment(Function<String, String> lookup) {
         environment = lookup;
         return this;
@@ -255,7 +262,9 @@ public final class TavoClientBuilder {
         if (sslContext != null) {
             http.sslContext(sslContext);
         }
-        Transport transport = new Transport(http.build(), new ConnectionLimiter(maxConnections, poolTimeout));
+        ConnectionLimiter limiter = new ConnectionLimiter(maxConnections, poolTimeout);
+        Transport transport = asyncOnOwnThreads == null ? new Transport(http.build(), limiter)
+                : new Transport(http.build(), limiter, asyncOnOwnThreads);
         ApiClient.Config config = new ApiClient.Config(List.copyOf(keys), url, readTimeout, retry, waitForRateLimit,
                 maxRateLimitWait, circuitBreaker, compressRequests ? Defaults.GZIP_MIN_BYTES : -1,
                 Map.copyOf(defaultHeaders), List.copyOf(requestHooks), List.copyOf(responseHooks), executor,

@@ -3,6 +3,7 @@ package io.tavo.sdk;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.http.HttpClient;
@@ -17,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 
+import io.tavo.sdk.internal.ApiClient;
 import io.tavo.sdk.internal.ConnectionLimiter;
 import io.tavo.sdk.internal.Transport;
 import io.tavo.sdk.models.BulkStatusResult;
@@ -59,6 +61,25 @@ class BlockingCallsTest {
         }
         CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).join();
         assertTrue(answeredIn.size() <= 40, "200 async calls were answered in " + answeredIn.size() + " threads");
+    }
+
+    @Test
+    void bothAsyncWaysWorkWithinTheBound() {
+        // The JDK's sendAsync (machines with a real common pool) and the SDK's own threads.
+        for (boolean ownThreads : new boolean[] {false, true}) {
+            TavoClient client = SERVER.client(SERVER.unlimitedKey()).withMaxConnections(4)
+                    .withAsyncOnOwnThreads(ownThreads).build();
+            client.scanManagement().listScans();
+            List<CompletableFuture<io.tavo.sdk.models.ScanList>> calls = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                calls.add(client.scanManagement().listScansAsync());
+            }
+            calls.forEach(call -> assertEquals(0, call.join().total()));
+            assertTrue(client.peakConnectionsInUse() <= 4, "peak " + client.peakConnectionsInUse());
+            assertEquals(0, client.connectionsInUse());
+            assertThrows(TavoNotFoundException.class,
+                    () -> ApiClient.await(client.scanManagement().getScanAsync("scan_" + "0".repeat(32))));
+        }
     }
 
     @Test
