@@ -279,6 +279,22 @@ class ScanService:
             await asyncio.to_thread(discard_upload, self.settings, after.upload_path)
         return after
 
+    # --- deleting ---------------------------------------------------------------------
+
+    async def delete(self, org_id: str, scan_id: str) -> Scan:
+        """Deletes a scan that is not running, with its findings and upload."""
+        return await self.delete_owned(await self.owned(org_id, scan_id))
+
+    async def delete_owned(self, scan: Scan) -> Scan:
+        """Deletes a scan already read (`owned`): Conflict while it runs (cancel it
+        first), NotFound if it was deleted meanwhile."""
+        if scan.status == ScanStatus.RUNNING:
+            raise Conflict("cancel the scan before deleting it", code="SCAN_RUNNING")
+        if await self._store.delete_scan(scan.org_id, scan.id) is None:
+            raise NotFound.of("scan")
+        await asyncio.to_thread(discard_upload, self.settings, scan.upload_path)
+        return scan
+
     async def owned(self, org_id: str, scan_id: str) -> Scan:
         if len(scan_id) > MAX_SCAN_ID_LENGTH:
             raise NotFound.of("scan")
