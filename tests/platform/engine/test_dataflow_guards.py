@@ -300,3 +300,55 @@ def test_route_converters_globals_and_llamaindex(  # type: ignore[no-untyped-def
     make_tree, taint_rules, code: str, rule_id: str, expected: bool
 ) -> None:
     assert _found(make_tree, taint_rules, "app/main.py", code, rule_id) is expected
+
+
+_FILES = (
+    "import os\nfrom pathlib import Path\nfrom flask import request, abort\n"
+    "BASE = '/srv/files'\n"
+)
+
+PREFIX_CASES = [
+    (
+        "realpath then a prefix check",
+        _FILES + "def read():\n"
+        "    path = os.path.realpath(os.path.join(BASE, request.args['f']))\n"
+        "    if not path.startswith(BASE + os.sep):\n        abort(403)\n"
+        "    return open(path).read()\n",
+        False,
+    ),
+    (
+        "a joined path, never normalised, then a prefix check",
+        _FILES + "def read():\n"
+        "    path = os.path.join(BASE, request.args['f'])\n"
+        "    if not path.startswith(BASE):\n        abort(403)\n"
+        "    return open(path).read()\n",
+        True,
+    ),
+    (
+        "joined, then normalised, then checked",
+        _FILES + "def read():\n"
+        "    path = os.path.join(BASE, request.args['f'])\n"
+        "    path = os.path.normpath(path)\n"
+        "    if not path.startswith(BASE):\n        abort(403)\n"
+        "    return open(path).read()\n",
+        False,
+    ),
+    (
+        "a pathlib join checked by its text",
+        _FILES + "def read():\n"
+        "    path = Path(BASE) / request.args['f']\n"
+        "    if not str(path).startswith(BASE):\n        abort(403)\n"
+        "    return open(path).read()\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [c[1:] for c in PREFIX_CASES], ids=[c[0] for c in PREFIX_CASES]
+)
+def test_prefix_checks_protect_normalised_paths_only(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, expected: bool
+) -> None:
+    found = _found(make_tree, taint_rules, "app/files.py", code, "py-taint-path-traversal")
+    assert found is expected

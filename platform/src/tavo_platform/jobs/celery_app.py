@@ -1,11 +1,12 @@
 """Scan execution on Celery workers (`tavo worker`): the Celery app and its one task.
 
-The task carries only a scan id; the database stays the source of truth. A worker claims
-the scan with one conditional UPDATE (queued, or running with an expired lease), so of all
-the workers a scan's message reaches — re-deliveries, the API's re-sends — exactly one runs
-it. Tasks are acknowledged late and rejected back to the queue when the process running them
-dies; a scan whose worker vanished altogether is re-sent by the API's sweeper once its lease
-runs out (jobs/celery_dispatcher.py). The engine runs in a scan process of its own, as in
+The task carries only a scan id and is a wake-up; the database stays the source of truth.
+A woken worker claims scans fairly across organisations (jobs/claims.py), each with one
+conditional UPDATE (queued, or running with an expired lease), so however many messages
+name a scan — re-deliveries, the API's re-sends — exactly one worker runs it. Tasks are
+acknowledged late and rejected back to the queue when the process running them dies; a
+scan whose worker vanished altogether is re-sent by the API's sweeper once its lease runs
+out (jobs/celery_dispatcher.py). The engine runs in a scan process of its own, as in
 the embedded pool (jobs/processes.py), so a Celery scan is held to the same tier limits:
 wall clock, CPU, per-file time, and a cancel that takes effect within a second.
 """
@@ -20,6 +21,7 @@ import uuid
 
 from celery import Celery, Task
 
+from tavo_platform.jobs.claims import FairClaims
 from tavo_platform.jobs.processes import ScanProcesses
 from tavo_platform.jobs.runner import ScanRunner
 from tavo_platform.settings import Settings
@@ -88,21 +90,25 @@ class _WorkerProcess:
         )
         self._processes = ScanProcesses()
         self._runner = ScanRunner(self._store, settings, self._processes.run)
+        self._claims = FairClaims(self._store, self._runner.tier_of, self._runner.lease)
 
     def run(self, scan_id: str) -> str:
         return self._loop.run(self._claim_and_run(scan_id))
 
     async def _claim_and_run(self, scan_id: str) -> str:
-        lease = self._runner.lease
-        scan = await self._store.claim_scan_id(scan_id, self.identity, lease)
-        if scan is None:
-            # Finished, cancelled, deleted, or running on a live worker: nothing to do.
-            log.info("scan %s is not claimable; message dropped", scan_id)
-            return "skipped"
-        log.info("running scan %s (attempt %d)", scan_id, scan.attempts)
-        status = await self._runner.run(scan, self.identity)
-        log.info("scan %s: %s", scan_id, status or "not recorded")
-        return status or "not-recorded"
+        """A message is a wake-up: the worker takes scans fairly across organisations
+        (jobs/claims.py), not necessarily the one named, and keeps taking them until none
+        may start. The named scan is then finished, running, or held back by its
+        organisation's concurrency, and the worker that finishes that organisation's
+        running scan takes it next."""
+        log.debug("woken for scan %s", scan_id)
+        ran = 0
+        while (scan := await self._claims.claim(self.identity)) is not None:
+            log.info("running scan %s (attempt %d)", scan.id, scan.attempts)
+            status = await self._runner.run(scan, self.identity)
+            log.info("scan %s: %s", scan.id, status or "not recorded")
+            ran += 1
+        return f"ran {ran}"
 
 
 _process: _WorkerProcess | None = None

@@ -5,7 +5,7 @@ expired lease) and hands it to the shared ScanRunner (jobs/runner.py), which ren
 lease while it works and writes findings and the final status in one transaction only if
 it still holds the claim. A scan answered 202 therefore survives any crash: after a
 restart its lease runs out and a runner takes it again.
-Claims are fair across organisations (see `_claim`), and each scan's engine runs in its own
+Claims are fair across organisations (jobs/claims.py), and each scan's engine runs in its own
 supervised child process (jobs/processes.py), held to its tier's limits.
 """
 
@@ -19,6 +19,7 @@ import socket
 import uuid
 from datetime import timedelta
 
+from tavo_platform.jobs.claims import FairClaims
 from tavo_platform.jobs.processes import ScanProcesses
 from tavo_platform.jobs.runner import ScanRunner
 from tavo_platform.settings import Settings
@@ -28,8 +29,6 @@ from tavo_platform.store.records import Scan
 log = logging.getLogger("tavo.jobs")
 
 IDLE_POLL_SECONDS = 1.0
-# Organisations looked at per claim (each one's oldest scan).
-CANDIDATES = 50
 
 
 class InProcessPool:
@@ -37,11 +36,11 @@ class InProcessPool:
         self._store = store
         self._settings = settings
         self._wake = asyncio.Event()
-        self._claiming = asyncio.Lock()
         self._runners: list[asyncio.Task[None]] = []
         self._processes: ScanProcesses | None = None
         self._identity = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._runner: ScanRunner | None = None
+        self._claims: FairClaims | None = None
 
     @property
     def healthy(self) -> bool:
@@ -62,6 +61,7 @@ class InProcessPool:
             return
         self._processes = ScanProcesses()
         self._runner = ScanRunner(self._store, self._settings, self._processes.run)
+        self._claims = FairClaims(self._store, self._runner.tier_of, self.lease)
         self._runners = [
             asyncio.create_task(self._run(f"{self._identity}:{n}")) for n in range(count)
         ]
@@ -95,16 +95,5 @@ class InProcessPool:
             self._wake.set()  # a slot is free: an organisation held back may go now
 
     async def _claim(self, worker: str) -> Scan | None:
-        """The next scan, fairly: organisations running the fewest scans first, none past
-        its tier's concurrency. One claim at a time in this process, so the counts seen
-        include the claim just made."""
-        assert self._runner is not None
-        async with self._claiming:
-            for candidate in await self._store.claim_candidates(CANDIDATES):
-                tier = await self._runner.tier_of(candidate.org_id)
-                if candidate.running >= tier.concurrent_scans:
-                    continue
-                scan = await self._store.claim_scan_id(candidate.scan_id, worker, self.lease)
-                if scan is not None:
-                    return scan
-        return None
+        assert self._claims is not None
+        return await self._claims.claim(worker)

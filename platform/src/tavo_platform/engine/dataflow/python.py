@@ -18,6 +18,7 @@ from tavo_platform.engine.dataflow._python_syntax import (
     last_block,
     line_of,
     name_of,
+    path_of,
 )
 from tavo_platform.engine.dataflow.ir import (
     CONST,
@@ -71,6 +72,8 @@ class _Python(PythonExpressions):
         self.classes: dict[str, dict[str, int]] = {}
         self.class_stack: list[str] = []
         self.types: list[dict[str, str]] = [{}]  # per function: variable -> class name
+        # per function: variables holding a joined, never normalised path
+        self.joined: list[set[str]] = [set()]
 
     # --- statements ------------------------------------------------------------------
 
@@ -133,12 +136,28 @@ class _Python(PythonExpressions):
             value: Expr = Var(source.text(), line_of(node)) if source is not None else CONST
             return [*inner, Assign(self.targets(left), value, line_of(node))]
         value = self.expr(right)
+        if left.kind() == "identifier":
+            self._track_joined(left.text(), right)
         if left.kind() == "identifier" and right.kind() == "call":
             callee = callee_text(right)
             if callee and callee.rpartition(".")[2][:1].isupper():
                 self.types[-1][left.text()] = callee
         store = left.kind() in ("subscript", "attribute")
         return [Assign(self.targets(left), value, line_of(node), store=store)]
+
+    def _track_joined(self, name: str, value: SgNode) -> None:
+        """Whether `name` now holds a path joined from parts, not normalised since."""
+        callee = (callee_text(value) or "") if value.kind() == "call" else ""
+        last = callee.rpartition(".")[2]
+        joined = (callee.endswith("path.join") or last in ("Path", "PurePath")) or (
+            value.kind() == "binary_operator"
+            and (operator := value.field("operator")) is not None
+            and operator.text() == "/"
+        )
+        if joined:
+            self.joined[-1].add(name)
+        else:
+            self.joined[-1].discard(name)
 
     def targets(self, node: SgNode) -> tuple[str, ...]:
         kind = node.kind()
@@ -178,7 +197,7 @@ class _Python(PythonExpressions):
                 orelse = (self._if(first.field("condition"), first.field("consequence"), rest[1:]),)
             else:
                 orelse = self.block(first.field("body") or first)
-        positive, negative = guarded_names(condition) if condition is not None else ((), ())
+        positive, negative = self._guards(condition)
         return If(
             self.expr(condition) if condition is not None else CONST,
             self.block(body) if body is not None else (),
@@ -191,8 +210,33 @@ class _Python(PythonExpressions):
         condition = next((c for c in node.children() if c.is_named()), None)
         if condition is None:
             return []
-        positive, negative = guarded_names(condition)
+        positive, negative = self._guards(condition)
         return [If(self.expr(condition), (), (Exit(),), positive, negative)]
+
+    def _guards(self, condition: SgNode | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The condition's guarded names, less the paths a prefix check cannot protect: a
+        path joined from parts and never normalised (`os.path.join(BASE, name)` still
+        holds `..` after `startswith(BASE)`; `os.path.realpath` of it does not)."""
+        if condition is None:
+            return (), ()
+        positive, negative = guarded_names(condition)
+        joined = self.joined[-1]
+        if not joined or "startswith" not in condition.text():
+            return positive, negative
+        weak = {
+            found
+            for call in condition.find_all(kind="call")
+            if (function := call.field("function")) is not None
+            and function.kind() == "attribute"
+            and (method := function.field("attribute")) is not None
+            and method.text() == "startswith"
+            and (owner := function.field("object")) is not None
+            and (found := path_of(owner)) in joined
+        }
+        return (
+            tuple(n for n in positive if n not in weak),
+            tuple(n for n in negative if n not in weak),
+        )
 
     def for_statement(self, node: SgNode) -> list[Stmt]:
         left, right, body = node.field("left"), node.field("right"), node.field("body")
@@ -296,6 +340,7 @@ class _Python(PythonExpressions):
         if method_of is None:
             owner.local_functions[name] = draft.index
         self.types.append({})
+        self.joined.append(set())
         try:
             parameters = node.field("parameters")
             draft.params = self.parameters(parameters) if parameters is not None else ()
@@ -305,6 +350,7 @@ class _Python(PythonExpressions):
             draft.body = self.block(body) if body is not None else ()
         finally:
             self.types.pop()
+            self.joined.pop()
             self.close_function()
         return draft.index
 
