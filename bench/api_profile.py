@@ -56,10 +56,12 @@ async def prepare(app: Any, findings: int) -> tuple[str, str]:
         organization.id, hash_key(key), display_prefix(key), "pro", name="bench",
         limits={"requests_per_hour": 10**9, "requests_per_day": 10**9},
     )
+    url = "https://example.invalid/r.git"
+    repository = await store.upsert_repository(organization.id, url, "r")
     created = await store.create_scans(
         organization.id,
         [NewScan(org_id=organization.id, source="git", scan_type="code",
-                 repository_url="https://example.invalid/r.git")],
+                 repository_url=url, repository_id=repository.id)],
     )
     scan = await store.claim_scan("bench-worker", timedelta(minutes=5))
     assert scan is not None and scan.id == created.scans[0].id

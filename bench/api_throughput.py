@@ -152,7 +152,13 @@ def finished_scan(base_url: str, key: str, repository: Path) -> tuple[str, int]:
 
 # The hot queries as the server sends them, with the values each takes (in order).
 HOT_QUERIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "scan stamp (every GET of a finished scan)": (
+    "scan stamp and triage (every GET of a finished scan in a repository, or its results)": (
+        "SELECT s.version, s.status, s.tracked_at, t.* FROM scans s LEFT OUTER JOIN "
+        "(tracked_findings t JOIN findings f ON f.fingerprint = t.fingerprint) "
+        "ON f.scan_id = s.id AND t.scope = $3 AND t.triage IS NOT NULL AND t.org_id = s.org_id "
+        "WHERE s.id = $1 AND s.org_id = $2 ORDER BY t.seq",
+        ("scan_id", "org_id", "scope")),
+    "scan stamp (every GET of a finished scan outside any repository)": (
         "SELECT version, status, tracked_at FROM scans WHERE id = $1 AND org_id = $2",
         ("scan_id", "org_id")),
     "scan row (a cache miss)": (
@@ -162,7 +168,7 @@ HOT_QUERIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "results page (a page cache miss)": (
         "SELECT data::text FROM findings WHERE scan_id = $1 ORDER BY seq LIMIT 50 OFFSET 0",
         ("scan_id",)),
-    "triaged findings of the scan (every GET of a scan in a repository)": (
+    "triaged findings of the scan (a cache miss)": (
         "SELECT t.* FROM tracked_findings t JOIN findings f ON f.scan_id = $1 "
         "AND f.fingerprint = t.fingerprint WHERE t.scope = $2 AND t.triage IS NOT NULL "
         "AND t.org_id = $3", ("scan_id", "scope", "org_id")),

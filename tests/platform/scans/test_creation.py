@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from datetime import timedelta
 
 from tests.support.inprocess import InProcessApi, auth
 
@@ -120,3 +121,24 @@ def test_cancel_goes_through_the_service(api: InProcessApi) -> None:
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     missing = api.client.post(f"/api/v1/scans/{'x' * 65}/cancel", headers=auth(key))
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
+
+
+def test_delete_refuses_a_running_scan_and_removes_a_finished_one(api: InProcessApi) -> None:
+    key = api.create_key(org="delete")
+    created = api.client.post("/api/v1/scans", json={"repository_url": GOOD_URL},
+                              headers=auth(key))
+    scan_id = created.json()["id"]
+    claimed = api.run(api.state.store.claim_scan, "test-worker", timedelta(minutes=5))
+    assert claimed is not None and claimed.id == scan_id
+    running = api.client.delete(f"/api/v1/scans/{scan_id}", headers=auth(key))
+    assert running.status_code == 409
+    assert running.json()["error"]["code"] == "SCAN_RUNNING"
+    bulk = api.client.post("/api/v1/scans/bulk/delete", json=[scan_id, "scan_missing"],
+                           headers=auth(key))
+    assert [r["error"]["code"] for r in bulk.json()["results"]] == ["SCAN_RUNNING", "NOT_FOUND"]
+    api.client.post(f"/api/v1/scans/{scan_id}/cancel", headers=auth(key))
+    api.run(api.state.store.finish_scan, scan_id, "test-worker", status="cancelled",
+            summary=None, results=[])
+    assert api.client.delete(f"/api/v1/scans/{scan_id}", headers=auth(key)).status_code == 204
+    gone = api.client.delete(f"/api/v1/scans/{scan_id}", headers=auth(key))
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "NOT_FOUND"

@@ -113,6 +113,8 @@ def test_each_created_scan_counts_against_the_scan_creation_limit(api: InProcess
         assert 0 < error["details"]["retry_after"] <= 3601  # reset is rounded up to a second
         assert error["details"]["reset"] > 0
     assert response.json()["created"] == 2
+    assert response.headers["X-Scans-Limit"] == "3"
+    assert response.headers["X-Scans-Remaining"] == "0"
 
     # The budget is shared with single creation, which is now refused as a whole.
     after = api.client.post("/api/v1/scans", json=scan_item("late"), headers=auth(key))
@@ -123,7 +125,11 @@ def test_each_created_scan_counts_against_the_scan_creation_limit(api: InProcess
 
 def test_a_fully_refused_bulk_is_200_with_every_item_failed(api: InProcessApi) -> None:
     key = api.create_key(org="spent", tier="pro", scans_per_hour=1)
-    assert api.client.post(BULK, json=[scan_item("x")], headers=auth(key)).status_code == 202
+    accepted = api.client.post(BULK, json=[scan_item("x")], headers=auth(key))
+    assert accepted.status_code == 202
+    # A 202 of bulk creation says what budget is left, as a single create's does.
+    assert (accepted.headers["X-Scans-Limit"], accepted.headers["X-Scans-Remaining"]) == ("1", "0")
+    assert int(accepted.headers["X-Scans-Reset"]) > 0
 
     response = api.client.post(BULK, json=[scan_item("y"), scan_item("z")], headers=auth(key))
 

@@ -323,3 +323,32 @@ def test_an_unexpected_error_in_a_direct_read_is_the_500_envelope(
         assert response.json()["error"]["code"] == "INTERNAL_ERROR"
         assert "nobody planned" not in response.text
         assert response.headers["x-request-id"] == "trace-me-1"
+
+
+def test_a_triage_shows_at_once_in_a_cached_scan_and_its_results(api: InProcessApi) -> None:
+    """A finished scan and its pages come from the read cache once read; a triage of one of
+    its findings changes what both show on the very next request."""
+    key = api.create_key(org="acme")
+    scan_id = finished_scan(api, key)
+    scan_path, results_path = f"/api/v1/scans/{scan_id}", f"/api/v1/scans/{scan_id}/results"
+    for _ in range(2):  # read twice: the second answer is the cached one
+        summary = api.client.get(scan_path, headers=auth(key)).json()["summary"]
+        assert summary["triaged"]["total"] == 0 and summary["total"] == len(FINDINGS)
+        assert api.client.get(results_path, headers=auth(key)).json()["triaged"] == {}
+    listed = api.client.get("/api/v1/findings", headers=auth(key)).json()["items"]
+    chosen = next(f for f in listed if f["fingerprint"] == FINDINGS[0]["fingerprint"])
+    triaged = api.client.request(
+        "PATCH",
+        f"/api/v1/findings/{chosen['id']}",
+        json={"status": "false_positive", "comment": "a constant"},
+        headers=auth(key),
+    )
+    assert triaged.status_code == 200, triaged.text
+    summary = api.client.get(scan_path, headers=auth(key)).json()["summary"]
+    assert summary["triaged"]["total"] == 1 and summary["total"] == len(FINDINGS) - 1
+    page = api.client.get(results_path, headers=auth(key)).json()
+    assert page["triaged"][FINDINGS[0]["fingerprint"]]["status"] == "false_positive"
+    # Deleted, it is gone at once too.
+    assert api.client.delete(scan_path, headers=auth(key)).status_code == 204
+    assert api.client.get(scan_path, headers=auth(key)).status_code == 404
+    assert api.client.get(results_path, headers=auth(key)).status_code == 404

@@ -54,8 +54,11 @@ class BulkPlan:
             elif unknown:
                 item.error = checks.unknown_rules(unknown)
 
-    async def charge(self, charge: Charger[C]) -> None:
+    async def charge(self, charge: Charger[C]) -> C | None:
+        """Charges each valid item in order; returns the last decision taken (the budget
+        left after the last accepted item, or the refusal), None if nothing was charged."""
         refused: BudgetExceeded | None = None
+        decision: C | None = None
         for item in self._pending():
             # Once the budget is spent every later item is refused with the same answer;
             # charging again would only push the counter further past its limit.
@@ -64,6 +67,7 @@ class BulkPlan:
                 if not decision.allowed:
                     refused = BudgetExceeded(BUDGET_MESSAGE, decision)
             item.error = refused
+        return decision
 
     async def new_scans(self, store: Store, org_id: str) -> list[NewScan]:
         accepted = self._pending()

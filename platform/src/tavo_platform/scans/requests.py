@@ -71,12 +71,14 @@ class Admitted(Generic[C]):
 
 
 @dataclass(frozen=True, slots=True)
-class BulkAdmitted:
+class BulkAdmitted(Generic[C]):
     """A bulk create's outcome: `results[i]` is about item i (`{"index", "success"}`, plus
     `error` for refused items), `scan_ids` the created scans' ids in the order of the
-    successful items, `scans` those scans that still exist."""
+    successful items, `scans` those scans that still exist, `charge` the last budget
+    decision taken (None when nothing was charged: no valid item, or a replay)."""
 
     results: list[dict[str, Any]]
     scan_ids: list[str]
     scans: list[Scan] = field(default_factory=list)
     replayed: bool = False
+    charge: C | None = None

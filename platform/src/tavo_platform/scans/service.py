@@ -180,7 +180,7 @@ class ScanService:
         charge: Charger[C],
         item_error: ItemErrorBody,
         idempotency: Idempotency | None = None,
-    ) -> BulkAdmitted:
+    ) -> BulkAdmitted[C]:
         """Many scans, each item on its own (POST /scans/bulk): items come validated by
         their schema (a DomainError for one that is not); each valid one is then checked,
         charged in order (after the first refusal, every later item is refused with the
@@ -192,10 +192,10 @@ class ScanService:
                 return _bulk_outcome(previous, replayed=True)
         plan = BulkPlan(items, item_error)
         await plan.validate(self.settings, self._store, org_id)
-        await plan.charge(charge)
+        decision = await plan.charge(charge)
         news = await plan.new_scans(self._store, org_id)
         if not news and idempotency is None:
-            return BulkAdmitted(plan.results(), [])
+            return BulkAdmitted(plan.results(), [], charge=decision)
         record = {"kind": BULK_RECORD, "results": plan.results()}
         created = await self._store.create_scans(org_id, news, _stored_key(idempotency), record)
         if created.replayed:  # a concurrent request with the same key got there first
@@ -203,7 +203,9 @@ class ScanService:
             check_replay(created, idempotency.fingerprint, BULK_RECORD)
             return _bulk_outcome(created, replayed=True)
         self.enqueue(created.scans)
-        return BulkAdmitted(plan.results(), [s.id for s in created.scans], created.scans)
+        return BulkAdmitted(
+            plan.results(), [s.id for s in created.scans], created.scans, charge=decision
+        )
 
     # --- scans nobody asked for by API key: hooks and schedules -----------------------
 
@@ -279,6 +281,22 @@ class ScanService:
             await asyncio.to_thread(discard_upload, self.settings, after.upload_path)
         return after
 
+    # --- deleting ---------------------------------------------------------------------
+
+    async def delete(self, org_id: str, scan_id: str) -> Scan:
+        """Deletes a scan that is not running, with its findings and upload."""
+        return await self.delete_owned(await self.owned(org_id, scan_id))
+
+    async def delete_owned(self, scan: Scan) -> Scan:
+        """Deletes a scan already read (`owned`): Conflict while it runs (cancel it
+        first), NotFound if it was deleted meanwhile."""
+        if scan.status == ScanStatus.RUNNING:
+            raise Conflict("cancel the scan before deleting it", code="SCAN_RUNNING")
+        if await self._store.delete_scan(scan.org_id, scan.id) is None:
+            raise NotFound.of("scan")
+        await asyncio.to_thread(discard_upload, self.settings, scan.upload_path)
+        return scan
+
     async def owned(self, org_id: str, scan_id: str) -> Scan:
         if len(scan_id) > MAX_SCAN_ID_LENGTH:
             raise NotFound.of("scan")
@@ -309,7 +327,7 @@ def _replayed(created: CreatedScans, idempotency: Idempotency) -> Admitted[Any]:
     return Admitted(created.scans, True)
 
 
-def _bulk_outcome(created: CreatedScans, *, replayed: bool) -> BulkAdmitted:
+def _bulk_outcome(created: CreatedScans, *, replayed: bool) -> BulkAdmitted[Any]:
     return BulkAdmitted(
         list(created.response["results"]),
         list(created.response.get("scan_ids", [])),

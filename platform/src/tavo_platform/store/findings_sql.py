@@ -35,6 +35,7 @@ from tavo_platform.store.findings import (
     TrackedFinding,
 )
 from tavo_platform.store.records import Page, Scan
+from tavo_platform.store.scan_stamp import drop_triaged, take_triaged
 from tavo_platform.store.schema import finding_events, findings, scans, tracked_findings
 from tavo_platform.store.webhooks_sql import enqueue
 
@@ -159,6 +160,7 @@ class FindingsSql(SqlAggregate):
         self, org_id: str, finding_id: str, status: str, actor: str, comment: str | None
     ) -> tuple[TrackedFinding, FindingEvent] | None:
         mine = and_(_T.id == finding_id, _T.org_id == org_id)
+        drop_triaged()
         async with self._db.write() as connection:
             row = (
                 await connection.execute(select(tracked_findings).where(mine).with_for_update())
@@ -232,6 +234,9 @@ class FindingsSql(SqlAggregate):
         return Page([_event(row) for row in rows], int(total))
 
     async def triaged_in_scan(self, org_id: str, scope: str, scan_id: str) -> list[TrackedFinding]:
+        taken = take_triaged(org_id, scope, scan_id)
+        if taken is not None:  # read with the scan's stamp, in this request (scan_stamp.py)
+            return taken
         parameters = {"scan_id": scan_id, "scope": scope, "org_id": org_id}
         found = await self._db.fetch("triaged-in-scan", lambda: (_triaged_in_scan(),), parameters)
         if found is not None:
@@ -252,6 +257,7 @@ def _triaged_in_scan() -> Select[Any]:
         .select_from(joined)
         .where(_T.scope == bindparam("scope"), _T.triage.is_not(None),
                _T.org_id == bindparam("org_id"))
+        .order_by(_T.seq)
     )
 
 

@@ -18,10 +18,11 @@ from tavo_platform.enums import ScanStatus
 from tavo_platform.store import _dispatch, _leases
 from tavo_platform.store._database import SqlAggregate, new_id, now
 from tavo_platform.store._dispatch import DispatchBacklog
-from tavo_platform.store.read_cache import ScanStamp, stamp_of
+from tavo_platform.store.read_cache import stamp_of
 from tavo_platform.store.records import CreatedScans, NewScan, Page, Scan
 from tavo_platform.store.scan_events import after_scan_finished
 from tavo_platform.store.scan_results import delete_findings, replace_findings
+from tavo_platform.store.scan_stamp import drop_triaged, read_stamp
 from tavo_platform.store.schema import idempotency_keys, scans
 
 CANCELLED = ScanStatus.CANCELLED
@@ -94,13 +95,6 @@ class ScanStore(Protocol):
 
 def _scan_by_id() -> Select[Any]:
     return select(scans).where(
-        scans.c.id == bindparam("scan_id"), scans.c.org_id == bindparam("org_id")
-    )
-
-
-def _scan_stamp() -> Select[Any]:
-    """What can still change on a finished scan (read_cache.py)."""
-    return select(scans.c.version, scans.c.status, scans.c.tracked_at).where(
         scans.c.id == bindparam("scan_id"), scans.c.org_id == bindparam("org_id")
     )
 
@@ -201,23 +195,14 @@ class SqlScanStore(SqlAggregate):
         cache = self._db.read_cache
         cached = cache.scan(org_id, scan_id)
         if cached is not None:
-            if await self._stamp(parameters) == stamp_of(cached):
+            if await read_stamp(self._db, cached) == stamp_of(cached):
                 return cached
+            drop_triaged()
             cache.forget_scan(scan_id)
         scan = await self._read_scan(parameters)
         if scan is not None:
             cache.keep_scan(scan)
         return scan
-
-    async def _stamp(self, parameters: dict[str, Any]) -> ScanStamp | None:
-        found = await self._db.fetch("scan-stamp", lambda: (_scan_stamp(),), parameters)
-        if found is not None:
-            if not found:
-                return None
-            return found[0]["version"], found[0]["status"], found[0]["tracked_at"]
-        async with self._db.read() as connection:
-            row = (await connection.execute(_scan_stamp(), parameters)).first()
-        return (row.version, row.status, row.tracked_at) if row else None
 
     async def _read_scan(self, parameters: dict[str, Any]) -> Scan | None:
         found = await self._db.fetch("scan", lambda: (_scan_by_id(),), parameters)

@@ -23,6 +23,7 @@ from tavo_platform.errors import DomainError, Invalid
 from tavo_platform.scans import BULK_RECORD, GitScanRequest, Idempotency
 from tavo_platform.server.deps import Caller, State, scan_budget
 from tavo_platform.server.errors import item_error
+from tavo_platform.server.ratelimit import scan_budget_headers
 from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.routes.scans import IdempotencyKey, ScanCreate
 from tavo_platform.server.views import scan_status_view, scan_view
@@ -159,9 +160,12 @@ async def create_bulk_scans(
         item_error,
         Idempotency(idempotency_key, fingerprint_of(items)) if idempotency_key else None,
     )
-    return _bulk_response(
+    response = _bulk_response(
         admitted.results, admitted.scan_ids, admitted.scans, replayed=admitted.replayed
     )
+    if admitted.charge is not None:
+        response.headers.update(scan_budget_headers(admitted.charge))
+    return response
 
 
 @router.post("/status", summary="Get many scans' statuses in one request")

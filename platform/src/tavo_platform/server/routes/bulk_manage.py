@@ -3,17 +3,16 @@ result per id in the order given (as bulk creation has)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from tavo_platform.enums import ScanStatus
-from tavo_platform.scans.lifecycle import discard_upload
+from tavo_platform.errors import DomainError, NotFound
 from tavo_platform.server.audit import audit
 from tavo_platform.server.deps import Caller, State
+from tavo_platform.server.errors import item_error
 from tavo_platform.server.responses import JSONResponse
 from tavo_platform.server.views import scan_view
 from tavo_platform.store.records import Scan
@@ -90,17 +89,14 @@ async def bulk_delete(
     results: list[dict[str, Any]] = []
     for index, scan_id in enumerate(scan_ids):
         scan = found.pop(scan_id, None)
-        if scan is None:
+        try:
+            if scan is None:
+                raise NotFound.of("scan")
+            await state.scans.delete_owned(scan)
+        except DomainError as refused:
             results.append({"index": index, "id": scan_id, "success": False,
-                            "error": _error("NOT_FOUND", "scan not found")})
-        elif scan.status == ScanStatus.RUNNING:
-            results.append({"index": index, "id": scan_id, "success": False,
-                            "error": _error("SCAN_RUNNING", "cancel the scan before deleting it")})
-        elif await state.store.delete_scan(caller.org_id, scan_id) is None:
-            results.append({"index": index, "id": scan_id, "success": False,
-                            "error": _error("NOT_FOUND", "scan not found")})
-        else:
-            await asyncio.to_thread(discard_upload, state.settings, scan.upload_path)
-            await audit(state, caller, "scan.deleted", "scan", scan_id, bulk=True)
-            results.append({"index": index, "id": scan_id, "success": True})
+                            "error": item_error(refused)})
+            continue
+        await audit(state, caller, "scan.deleted", "scan", scan_id, bulk=True)
+        results.append({"index": index, "id": scan_id, "success": True})
     return _answer(results)

@@ -12,13 +12,11 @@ from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.responses import Response, StreamingResponse
 
-from tavo_platform.enums import ScanStatus, ScanStatusName, ScanTypeName
+from tavo_platform.enums import ScanStatusName, ScanTypeName
 from tavo_platform.scans import Admitted, GitScanRequest, Idempotency
-from tavo_platform.scans.lifecycle import discard_upload
 from tavo_platform.server.audit import audit
 from tavo_platform.server.caching import cached_json
 from tavo_platform.server.deps import Caller, State, scan_budget
-from tavo_platform.server.errors import APIError
 from tavo_platform.server.pagination import window
 from tavo_platform.server.params import SeverityParam
 from tavo_platform.server.ratelimit import Decision, scan_budget_headers
@@ -220,12 +218,8 @@ async def cancel_scan(scan_id: str, caller: Caller, state: State) -> Response:
 
 @router.delete("/{scan_id}", summary="Delete a scan and its findings")
 async def delete_scan(scan_id: str, caller: Caller, state: State) -> Response:
-    scan = await owned_scan(state, caller.org_id, scan_id)
-    if scan.status == ScanStatus.RUNNING:
-        raise APIError(409, "SCAN_RUNNING", "cancel the scan before deleting it")
-    await state.store.delete_scan(caller.org_id, scan_id)
+    await state.scans.delete(caller.org_id, scan_id)
     await audit(state, caller, "scan.deleted", "scan", scan_id)
-    await asyncio.to_thread(discard_upload, state.settings, scan.upload_path)
     return Response(status_code=204)
 
 
