@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import json
 import os
@@ -40,6 +41,13 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 PROGRESS_MIN_FILES = 50
 
 
+def _closest(name: str, choices: list[str]) -> str | None:
+    """The one choice most like `name` (difflib's similarity, at least 0.6), if any."""
+    scored = [(difflib.SequenceMatcher(None, name, choice).ratio(), choice) for choice in choices]
+    ratio, best = max(scored, default=(0.0, ""))
+    return best if ratio >= 0.6 else None
+
+
 class _LazyPlatformCommands(TyperGroup):
     """`serve`, `worker`, `cluster`, `keys` and `db` need the web server, database and queue
     stacks, seconds of imports; they are loaded only when one of them runs (or help lists
@@ -57,9 +65,13 @@ class _LazyPlatformCommands(TyperGroup):
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         # An unknown name: load every command first, so "did you mean" can offer any of
-        # them (`tavo serv` -> serve), not only those already loaded.
+        # them (`tavo serv` -> serve), not only those already loaded; and offer only the
+        # closest (click offers every name above its cutoff: `serv` -> serve, users).
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             self._load_platform_commands()
+            best = _closest(args[0], self.list_commands(ctx))
+            if args[0] not in self.commands and best:
+                ctx.fail(f"No such command {args[0]!r}. Did you mean {best!r}?")
         return super().resolve_command(ctx, args)
 
     def _load_platform_commands(self) -> None:
