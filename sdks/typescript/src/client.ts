@@ -26,6 +26,7 @@ import { UndiciTransport } from './transports/undici.js';
 import { AIAnalysis } from './resources/ai-analysis.js';
 import { Findings } from './resources/findings.js';
 import { Schedules } from './resources/schedules.js';
+import { Users } from './resources/users.js';
 import { Webhooks } from './resources/webhooks.js';
 import { AuditLogResource, UsageResource } from './resources/account.js';
 import { Repositories } from './resources/repositories.js';
@@ -188,6 +189,7 @@ export class TavoClient {
   readonly findings: Findings;
   readonly webhooks: Webhooks;
   readonly schedules: Schedules;
+  readonly users: Users;
   readonly usage: UsageResource;
   readonly auditLog: AuditLogResource;
   /** @internal */
@@ -233,6 +235,7 @@ export class TavoClient {
     this.findings = new Findings(this.core);
     this.webhooks = new Webhooks(this.core);
     this.schedules = new Schedules(this.core);
+    this.users = new Users(this.core);
     this.usage = new UsageResource(this.core);
     this.auditLog = new AuditLogResource(this.core);
   }

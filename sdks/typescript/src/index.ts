@@ -44,6 +44,7 @@ export { UndiciTransport } from './transports/undici.js';
 export { AIAnalysis } from './resources/ai-analysis.js';
 export { FindingPager, Findings } from './resources/findings.js';
 export { Schedules } from './resources/schedules.js';
+export { Users } from './resources/users.js';
 export { Webhooks } from './resources/webhooks.js';
 export { AuditLogResource, UsageResource } from './resources/account.js';
 export type { AuditLog, Usage } from './resources/account.js';

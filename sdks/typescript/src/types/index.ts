@@ -513,3 +513,4 @@ export interface ModelFileVerdict {
 }
 
 export * from './workflow.js';
+export * from './users.js';
