@@ -101,19 +101,18 @@ class ScanProcesses:
     def _start(self, job: ScanJob, limits: ScanLimits, sender: Any) -> Any:
         """Starts the scan's process; a failed start is tried once more, since multiprocessing
         restarts a dead forkserver on the next start."""
-        for attempt in (1, 2):
-            try:
-                with _children_allowed():
-                    process = self._context.Process(
-                        target=child_main, args=(job, limits, sender), daemon=True,
-                        name="tavo-scan",
-                    )
-                    process.start()
-                return process
-            except Exception:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._start_once(job, limits, sender)
+        except Exception:
+            return self._start_once(job, limits, sender)
+
+    def _start_once(self, job: ScanJob, limits: ScanLimits, sender: Any) -> Any:
+        with _children_allowed():
+            process = self._context.Process(
+                target=child_main, args=(job, limits, sender), daemon=True, name="tavo-scan"
+            )
+            process.start()
+        return process
 
     def kill_all(self) -> None:
         for process in list(self._children):

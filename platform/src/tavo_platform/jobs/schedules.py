@@ -44,25 +44,26 @@ def next_tick(cron: str, timezone: str, after: datetime) -> datetime:
             f"invalid cron expression {cron!r}: five fields (minute hour day month weekday), "
             "or six with seconds last"
         )
-    local = after.astimezone(zone(timezone))
-    try:
-        following = croniter(cron, local).get_next(datetime)
-    except (CroniterBadCronError, CroniterBadDateError, ValueError) as error:
-        raise InvalidSchedule(f"invalid cron expression {cron!r}: {error}") from None
-    assert isinstance(following, datetime)
-    return following.astimezone(UTC)
+    return _neighbour_tick(cron, timezone, after, forward=True)
 
 
 def latest_due_tick(cron: str, timezone: str, due: datetime, moment: datetime) -> datetime:
     """The last tick at or before `moment` (never earlier than `due`, the schedule's first
     unfired tick): after downtime, the one run stands for the latest missed tick."""
-    local = (moment + timedelta(microseconds=1)).astimezone(zone(timezone))
+    previous = _neighbour_tick(cron, timezone, moment + timedelta(microseconds=1), forward=False)
+    return max(due, previous)
+
+
+def _neighbour_tick(cron: str, timezone: str, moment: datetime, *, forward: bool) -> datetime:
+    """The tick just after (or strictly before) `moment`, read in `timezone`, in UTC."""
+    local = moment.astimezone(zone(timezone))
     try:
-        previous = croniter(cron, local).get_prev(datetime)
+        schedule = croniter(cron, local)
+        tick = schedule.get_next(datetime) if forward else schedule.get_prev(datetime)
     except (CroniterBadCronError, CroniterBadDateError, ValueError) as error:
         raise InvalidSchedule(f"invalid cron expression {cron!r}: {error}") from None
-    assert isinstance(previous, datetime)
-    return max(due, previous.astimezone(UTC))
+    assert isinstance(tick, datetime)
+    return tick.astimezone(UTC)
 
 
 class Scheduler:
