@@ -33,6 +33,7 @@ from tavo_platform.engine.dataflow.precision import refine
 from tavo_platform.engine.matchers.artifact import ArtifactProgram
 from tavo_platform.engine.matchers.interface import Match
 from tavo_platform.engine.matchers.regex import Redactor, RegexProgram
+from tavo_platform.engine.matchers.requirements import WordCache
 from tavo_platform.engine.matchers.structural import StructuralProgram, parse
 
 SNIPPET_MAX_LINES = 3
@@ -134,17 +135,20 @@ def scan_source(text: str, path: str, language: Language, compiled: CompiledRule
     matches: list[Match] = []
     structural = compiled.structural.get(language)
     taint = compiled.taint.wants(language)
+    # Every matcher's word pre-filter asks the same per-file cache.
+    words = WordCache(text)
+    candidates = structural.applicable(text, words) if structural else []
     # One parse serves the structural rules and the taint rules.
-    root = parse(text, language) if taint or (structural and structural.applicable(text)) else None
-    if structural:
-        matches.extend(structural.run(text, root))
+    root = parse(text, language) if taint or candidates else None
+    if candidates:
+        matches.extend(structural.run(text, root, candidates))
     regex = compiled.regex.get(language)  # type: ignore[call-overload]
     if regex:
         matches.extend(regex.run(text, path))
     outcome = _outcome(matches, text, path, language, compiled)
     outcome.findings = refine(outcome.findings, path, text, language)
     if taint and root is not None:
-        outcome.module, skipped = compiled.taint.lower(text, root, path, language)
+        outcome.module, skipped = compiled.taint.lower(text, root, path, language, words)
         outcome.note = outcome.note or skipped
         outcome.suppressions = inline_suppressions(text, language)
     return outcome
