@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, cast
 
 from tavo_platform.artifacts import HEADER_READ_BYTES, artifact_note, looks_like_artifact
-from tavo_platform.engine._context import contexts_for
 from tavo_platform.engine._findings import Finding, fingerprint, normalise_matched_text
 from tavo_platform.engine._languages import STRUCTURAL_LANGUAGES, Language, is_header_format
 from tavo_platform.engine._rule_spec import RuleSpec
@@ -61,6 +60,10 @@ class CompiledRules:
         # Per-finding code context (engine/_context.py) re-parses files with findings; the
         # server's analysis needs it, a plain CLI scan does not pay for it.
         self.code_context = code_context
+        if code_context:
+            # Imported only by scans that want it (a CLI scan does not), and here, before
+            # worker processes fork, rather than once in every worker.
+            import tavo_platform.engine._context  # noqa: F401
         self.rules = list(rules)
         # Whose secrets snippets mask: by default the selection's own redacting rules; the
         # rules package adds the built-in secret rules for every real scan.
@@ -248,6 +251,8 @@ def _outcome(
             if selectors:
                 outcome.missed_ignores.append((span.start_line, tuple(selectors)))
     if compiled.code_context and outcome.findings and language.is_structural:
+        from tavo_platform.engine._context import contexts_for
+
         contexts = contexts_for(text, language, [f.span for f in outcome.findings])
         outcome.findings = [
             replace(finding, context=context)
