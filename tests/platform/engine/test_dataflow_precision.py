@@ -153,3 +153,60 @@ def test_compound_guards_javascript(  # type: ignore[no-untyped-def]
     make_tree, taint_rules, code: str, expected: bool
 ) -> None:
     assert _found(make_tree, taint_rules, "src/app.js", code, "js-taint-open-redirect") is expected
+
+
+FLASK = "from flask import request, redirect\nimport requests\n"
+
+QUERY_CASES = [
+    ("%-format, data after '?'", "redirect('%s?%s' % (BASE, request.args['q']))", False),
+    ("%-format, data before '?'", "redirect('%s?%s' % (request.args['to'], QS))", True),
+    ("%-format, one value after '?'", "redirect(HOME + '?next=%s' % request.args['n'])", False),
+    ("%-format, a tuple in a variable", "redirect('%s?%s' % PARTS)", False),
+    ("f-string, data after '#'", "redirect(f\"{HOME}#{request.args['s']}\")", False),
+    ("f-string, data first", "redirect(f\"{request.args['to']}?from=home\")", True),
+    ("+ chain, data after '?'", "redirect(BASE + '?' + request.args['q'])", False),
+    ("+ chain, data before '?'", "redirect(request.args['to'] + '?' + QS)", True),
+    ("format(), positional after '?'", "redirect('{}?{}'.format(BASE, request.args['q']))", False),
+    ("format(), positional first", "redirect('{}?{}'.format(request.args['to'], QS))", True),
+    ("format(), keyword", "redirect('{b}?q={q}'.format(b=BASE, q=request.args['q']))", False),
+    (
+        "format(), one value in two places",
+        "redirect('{0}?back={0}'.format(request.args['to']))",
+        True,
+    ),
+    ("a '?' inside the data is not literal text", "redirect(request.args['to'] + QS)", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"), [c[1:] for c in QUERY_CASES], ids=[c[0] for c in QUERY_CASES]
+)
+def test_data_in_the_query_cannot_choose_the_host(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, line: str, expected: bool
+) -> None:
+    code = FLASK + "def go():\n    return " + line + "\n"
+    assert _found(make_tree, taint_rules, "app/views.py", code, REDIRECT) is expected
+
+
+def test_data_in_the_query_of_a_fetch_is_not_ssrf(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules
+) -> None:
+    safe = FLASK + "def go():\n    return requests.get(f\"{API}?q={request.args['q']}\").text\n"
+    unsafe = FLASK + "def go():\n    return requests.get(f\"{request.args['u']}?q=1\").text\n"
+    assert not _found(make_tree, taint_rules, "app/views.py", safe, "py-taint-ssrf")
+    assert _found(make_tree, taint_rules, "app/views.py", unsafe, "py-taint-ssrf")
+
+
+def test_query_position_in_javascript(make_tree, taint_rules) -> None:  # type: ignore[no-untyped-def]
+    route = EXPRESS + 'app.get("/go", (req, res) => {{\n  res.redirect({});\n}});\n'
+    cases = {
+        "`${BASE}?q=${req.query.q}`": False,
+        'BASE + "?q=" + req.query.q': False,
+        "`${req.query.to}?from=home`": True,
+        'req.query.to + "?from=home"': True,
+    }
+    for target, expected in cases.items():
+        found = _found(
+            make_tree, taint_rules, "src/app.js", route.format(target), "js-taint-open-redirect"
+        )
+        assert found is expected, target

@@ -15,7 +15,8 @@ PLATFORM = Path(tavo_platform.__file__).parent
 # Changing the engine's public names is an API change for every package above it: update
 # this list in the same commit, on purpose.
 PUBLIC_NAMES = [
-    "ARTIFACT_EXTENSIONS", "DEFAULT_MAX_FILE_BYTES", "EXAMPLE_FILENAMES", "FINGERPRINT_VERSION",
+    "AFTER_TEXT", "ARTIFACT_EXTENSIONS", "DEFAULT_MAX_FILE_BYTES", "EXAMPLE_FILENAMES",
+    "FINGERPRINT_VERSION",
     "SEVERITY_ORDER", "STRUCTURAL_LANGUAGES", "TAINT_ENTRY_KEYS", "ArtifactProgram",
     "ArtifactSpec", "Autofix", "BaselineError", "CodeContext", "CompiledRules", "Confidence",
     "FileOutcome", "Finding", "Language", "Match", "Redactor", "RegexSpec", "RuleSpec",
