@@ -131,6 +131,47 @@ def test_constant_sql_and_shell_are_not_reported(make_tree: MakeTree, builtin: l
     assert any(r[0] == "dynamic.py" for r in results)
 
 
+def test_paths_joined_from_literals_are_constant_commands(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    # A build script's tool path, joined from literals or the script's own location, carries
+    # no outside text; a path joined with a parameter or request data still does.
+    files = {
+        "build.js": textwrap.dedent(
+            """\
+            const { exec } = require("child_process");
+            const path = require("path");
+            function lint() {
+              const bin = path.join("./node_modules/.bin", "eslint");
+              exec(bin + " src");
+            }
+            function docs() {
+              exec(path.join(__dirname, "bin/jsdoc") + " -c jsdoc.json");
+            }
+            function tool(name) {
+              const bin = path.join(__dirname, name);
+              exec(bin + " --run");
+            }
+            """
+        ),
+        "build.py": textwrap.dedent(
+            """\
+            import os
+            def lint():
+                tool = os.path.join(os.path.dirname(__file__), "bin", "lint")
+                os.system(tool + " src")
+            def run(name):
+                tool = os.path.join("bin", name)
+                os.system(tool + " src")
+            """
+        ),
+    }
+    lines = {(path, line) for path, line, *_ in found(make_tree, builtin, files)}
+    assert ("build.js", 5) not in lines and ("build.js", 8) not in lines, lines
+    assert ("build.js", 12) in lines, lines
+    assert ("build.py", 4) not in lines and ("build.py", 7) in lines, lines
+
+
 def test_hash_not_used_for_security_is_not_reported(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:
