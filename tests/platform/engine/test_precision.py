@@ -196,6 +196,34 @@ def test_pattern_and_taint_rule_on_one_sink_give_one_finding(make_tree: MakeTree
     assert second.rule_id == "t-eval-pattern" and second.related_rules == ()
 
 
+def test_model_reply_into_a_shell_is_one_finding_per_sink(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    # Request data steers the prompt and the reply runs in a shell: command injection and
+    # LLM05 are one root cause at that call, reported once with both rules named.
+    files = {
+        "route.ts": textwrap.dedent(
+            """\
+            import OpenAI from "openai";
+            import { exec } from "child_process";
+            const openai = new OpenAI();
+            export async function POST(req) {
+              const { message } = await req.json();
+              const completion = await openai.chat.completions.create({
+                model: "gpt-4o", max_tokens: 200, messages: [{ role: "user", content: message }],
+              });
+              exec(completion.choices[0].message.content ?? "");
+            }
+            """
+        ),
+    }
+    result = scan_path(make_tree(files), builtin, jobs=1)
+    on_exec = [f for f in result.findings if f.span.start_line == 9]
+    assert len(on_exec) == 1, [(f.rule_id, f.cwe) for f in on_exec]
+    names = {on_exec[0].rule_id, *on_exec[0].related_rules}
+    assert {"js-taint-command-injection", "js-taint-llm05-model-output-to-sink"} <= names
+
+
 def test_shipped_packs_pass_the_full_matcher_check() -> None:
     """Start-up trusts the shipped packs (no ast-grep compile of every pattern): this is
     where they get that check, with every pattern compiled as a user's rule would be."""
