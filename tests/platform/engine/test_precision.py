@@ -142,6 +142,47 @@ def test_constant_sql_is_dropped_and_constant_shell_or_code_is_low(
     assert all("constant-input" not in f.tags for f in dynamic)
 
 
+def test_paths_joined_from_literals_are_constant_commands(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    # A build script's tool path, joined from literals or the script's own location, carries
+    # no outside text; a path joined with a parameter or request data still does.
+    files = {
+        "build.js": textwrap.dedent(
+            """\
+            const { exec } = require("child_process");
+            const path = require("path");
+            function lint() {
+              const bin = path.join("./node_modules/.bin", "eslint");
+              exec(bin + " src");
+            }
+            function docs() {
+              exec(path.join(__dirname, "bin/jsdoc") + " -c jsdoc.json");
+            }
+            function tool(name) {
+              const bin = path.join(__dirname, name);
+              exec(bin + " --run");
+            }
+            """
+        ),
+        "build.py": textwrap.dedent(
+            """\
+            import os
+            def lint():
+                tool = os.path.join(os.path.dirname(__file__), "bin", "lint")
+                os.system(tool + " src")
+            def run(name):
+                tool = os.path.join("bin", name)
+                os.system(tool + " src")
+            """
+        ),
+    }
+    lines = {(path, line) for path, line, *_ in found(make_tree, builtin, files)}
+    assert ("build.js", 5) not in lines and ("build.js", 8) not in lines, lines
+    assert ("build.js", 12) in lines, lines
+    assert ("build.py", 4) not in lines and ("build.py", 7) in lines, lines
+
+
 def test_hash_not_used_for_security_is_not_reported(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:
@@ -164,6 +205,34 @@ def test_pattern_and_taint_rule_on_one_sink_give_one_finding(make_tree: MakeTree
     assert set(first.tags) == {"dataflow", "pattern"} and first.trace
     # The second eval on the line is another sink: its own (pattern) finding.
     assert second.rule_id == "t-eval-pattern" and second.related_rules == ()
+
+
+def test_model_reply_into_a_shell_is_one_finding_per_sink(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    # Request data steers the prompt and the reply runs in a shell: command injection and
+    # LLM05 are one root cause at that call, reported once with both rules named.
+    files = {
+        "route.ts": textwrap.dedent(
+            """\
+            import OpenAI from "openai";
+            import { exec } from "child_process";
+            const openai = new OpenAI();
+            export async function POST(req) {
+              const { message } = await req.json();
+              const completion = await openai.chat.completions.create({
+                model: "gpt-4o", max_tokens: 200, messages: [{ role: "user", content: message }],
+              });
+              exec(completion.choices[0].message.content ?? "");
+            }
+            """
+        ),
+    }
+    result = scan_path(make_tree(files), builtin, jobs=1)
+    on_exec = [f for f in result.findings if f.span.start_line == 9]
+    assert len(on_exec) == 1, [(f.rule_id, f.cwe) for f in on_exec]
+    names = {on_exec[0].rule_id, *on_exec[0].related_rules}
+    assert {"js-taint-command-injection", "js-taint-llm05-model-output-to-sink"} <= names
 
 
 def test_shipped_packs_pass_the_full_matcher_check() -> None:
