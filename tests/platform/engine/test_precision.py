@@ -110,7 +110,9 @@ def test_pickle_round_trip_is_not_reported(make_tree: MakeTree, builtin: list[Ru
     assert "copy.py" not in paths and "load.py" in paths
 
 
-def test_constant_sql_and_shell_are_not_reported(make_tree: MakeTree, builtin: list[Rule]) -> None:
+def test_constant_sql_is_dropped_and_constant_shell_or_code_is_low(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
     files = {
         "const.py": textwrap.dedent(
             """\
@@ -119,16 +121,25 @@ def test_constant_sql_and_shell_are_not_reported(make_tree: MakeTree, builtin: l
             def count(db):
                 db.execute("SELECT count(*) FROM " + TABLE)
                 os.system("uptime")
-                subprocess.run("df -h", shell=True)
+                subprocess.run("du -sh /srv/" + TABLE, shell=True)
+                subprocess.run(["ls", "-l", "/" + TABLE])
+                client.exec_command("uptime; " + "df -h")
+                eval("os.getcwd()" + ", 1")
             """
         ),
         "dynamic.py": "import os\ndef run(name):\n    os.system('ls ' + name)\n",
     }
-    results = found(make_tree, builtin, files)
-    const = [r for r in results if r[0] == "const.py"]
-    # The constant shell=True command stays, at LOW at most; nothing else in const.py.
-    assert all(r[1] == 6 and r[3] in ("LOW", "INFO") for r in const), const
-    assert any(r[0] == "dynamic.py" for r in results)
+    result = scan_path(make_tree(files), builtin, jobs=1)
+    const = {f.span.start_line: f for f in result.findings if f.path == "const.py"}
+    # Constant SQL, os.system and a constant argument list: not reported. shell=True, a
+    # remote shell's command and a string run as code: LOW, tagged constant-input.
+    assert sorted(const) == [6, 8, 9], const
+    assert all(f.severity is Severity.LOW and "constant-input" in f.tags for f in const.values()), (
+        const
+    )
+    dynamic = [f for f in result.findings if f.path == "dynamic.py"]
+    assert dynamic and all(f.severity is Severity.HIGH for f in dynamic)
+    assert all("constant-input" not in f.tags for f in dynamic)
 
 
 def test_paths_joined_from_literals_are_constant_commands(
