@@ -298,7 +298,9 @@ def test_deep_nesting_does_not_crash_the_scan(make_tree: MakeTree, rules: list[R
     assert ("ok.py", 1) in {(f.path, f.span.start_line) for f in result.findings}
 
 
-def test_pathological_files_are_bounded_and_the_scan_finishes(make_tree: MakeTree, rules: list[Rule]) -> None:
+def test_pathological_files_are_bounded_and_the_scan_finishes(
+    make_tree: MakeTree, rules: list[Rule]
+) -> None:
     files = {
         "deep.py": "x = " + "[" * 10_000 + "source()" + "]" * 10_000 + "\nsink(x)\n",
         "long_line.py": "x = '" + "a" * 5_000_000 + "'\n",

@@ -303,8 +303,7 @@ def test_route_converters_globals_and_llamaindex(  # type: ignore[no-untyped-def
 
 
 _FILES = (
-    "import os\nfrom pathlib import Path\nfrom flask import request, abort\n"
-    "BASE = '/srv/files'\n"
+    "import os\nfrom pathlib import Path\nfrom flask import request, abort\nBASE = '/srv/files'\n"
 )
 
 PREFIX_CASES = [
