@@ -34,6 +34,11 @@ from tavo_platform.engine.dataflow.ir import (
 class JavaScriptExpressions(LoweringBase):
     """The expression half of the JS/TS adapter (the statement half subclasses it)."""
 
+    STRING_KINDS = frozenset({"string", "template_string"})
+    TEXT_KINDS = frozenset({"string_fragment", "escape_sequence"})
+    HOLE_KINDS = frozenset({"template_substitution"})
+    CONCAT_KIND = "binary_expression"
+
     imports: dict[str, str]
     types: dict[str, str]
 
@@ -69,6 +74,8 @@ class JavaScriptExpressions(LoweringBase):
             return self.expr(inner) if inner is not None else CONST
         if kind in ("call_expression", "new_expression"):
             return self.call(node)
+        if self.found.after_text and self.builds_string(node):
+            return self.built(node, "")[0]
         if kind == "template_string":
             return union(
                 [self.expr(c) for c in node.children() if c.kind() == "template_substitution"]

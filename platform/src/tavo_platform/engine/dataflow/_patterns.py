@@ -23,7 +23,7 @@ from typing import Any, cast
 from ast_grep_py import SgNode, SgRoot
 
 from tavo_platform.engine._languages import Language
-from tavo_platform.engine._rule_spec import TAINT_ENTRY_KEYS, RuleSpec
+from tavo_platform.engine._rule_spec import AFTER_TEXT, TAINT_ENTRY_KEYS, RuleSpec
 from tavo_platform.engine.dataflow._text_checks import passes, text_checks
 from tavo_platform.engine.dataflow.ir import Location
 from tavo_platform.engine.matchers.regex_cost import cheap_config
@@ -60,6 +60,9 @@ class Found:
     sanitizers: dict[NodeKey, frozenset[str]] = field(default_factory=dict)
     # call node -> (target node, source node) pairs
     propagators: dict[NodeKey, list[tuple[SgNode, SgNode]]] = field(default_factory=dict)
+    # Sanitisers by position (`after_text`): a part of a string built from pieces is clean
+    # for these rules when the literal text before it matches the pattern.
+    after_text: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = ()
 
 
 def node_key(node: SgNode) -> NodeKey:
@@ -86,8 +89,13 @@ class TaintPatterns:
         self.language = language
         self.rules = [r for r in rules if r.taint is not None and language in r.languages]
         merged: dict[tuple[str, str], Entry] = {}
+        after: dict[str, frozenset[str]] = {}
         for rule in self.rules:
             for role, raw in _entries(rule):
+                if role == "sanitizers" and AFTER_TEXT in raw:
+                    pattern = str(raw[AFTER_TEXT])
+                    after[pattern] = after.get(pattern, frozenset()) | {rule.id}
+                    continue
                 key = (role, json.dumps(raw, sort_keys=True))
                 known = merged.get(key)
                 merged[key] = (
@@ -98,6 +106,7 @@ class TaintPatterns:
         # An entry may use node kinds of one grammar only (JSX, TypeScript parameters): it
         # applies where it compiles.
         self.entries = [e for e in merged.values() if compiles(e.config, language)]
+        self.after_text = tuple((re.compile(p), rules) for p, rules in after.items())
 
     def __bool__(self) -> bool:
         return bool(self.rules)
@@ -106,7 +115,7 @@ class TaintPatterns:
         """Each entry whose words the file holds, one traversal each: measured faster than
         one combined query whose nodes are then matched against every entry again."""
         has = WordCache(text)
-        found = Found()
+        found = Found(after_text=self.after_text)
         for entry in self.entries:
             if entry.requirement.satisfied(has) and passes(entry.checks, text):
                 for node in root.find_all(cast(Any, entry.config)):
