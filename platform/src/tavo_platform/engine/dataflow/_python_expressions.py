@@ -174,14 +174,16 @@ class PythonExpressions(LoweringBase):
             and function.field("attribute") is not None
             and function.field("attribute").text() == "get"  # type: ignore[union-attr]
         )
-        return Call(
-            callee,
-            receiver,
-            args,
-            line_of(node),
-            clean=callee in CLEAN_CALLS,
-            on_instance=on_instance,
-            lookup=lookup,
+        return self.called(
+            Call(
+                callee,
+                receiver,
+                args,
+                line_of(node),
+                clean=callee in CLEAN_CALLS,
+                on_instance=on_instance,
+                lookup=lookup,
+            )
         )
 
     def _formatted(self, function: SgNode, args: tuple[Arg, ...]) -> tuple[Arg, ...]:
