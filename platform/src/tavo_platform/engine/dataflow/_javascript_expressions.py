@@ -151,8 +151,8 @@ class JavaScriptExpressions(LoweringBase):
         callback = self.callback(function, args, receiver, node)
         if callback is not None:
             return callback
-        return Call(
-            callee, receiver, args, line_of(node), clean=callee in CLEAN_CALLS, lookup=lookup
+        return self.called(
+            Call(callee, receiver, args, line_of(node), clean=callee in CLEAN_CALLS, lookup=lookup)
         )
 
     def callback(
@@ -168,7 +168,9 @@ class JavaScriptExpressions(LoweringBase):
             return None
         if not isinstance(first, FunctionRef):
             return None
-        return Call(None, None, (Arg(receiver),), line_of(node), local_target=first.index)
+        return self.called(
+            Call(None, None, (Arg(receiver),), line_of(node), local_target=first.index)
+        )
 
     def _typed(self, target: SgNode, method: str, callee: str | None) -> str | None:
         """`new Repo().find` and `repo.find` after `const repo = new Repo()` -> `Repo.find`."""

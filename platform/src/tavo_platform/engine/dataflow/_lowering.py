@@ -10,6 +10,7 @@ from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._patterns import Found, node_key
 from tavo_platform.engine.dataflow.ir import (
+    Call,
     Const,
     Expr,
     Function,
@@ -51,6 +52,7 @@ class FunctionDraft:
     params: tuple[Param, ...] = ()
     body: tuple[Stmt, ...] = ()
     local_functions: dict[str, int] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
 
     def freeze(self) -> Function:
         return Function(
@@ -63,6 +65,7 @@ class FunctionDraft:
             owner_class=self.owner_class,
             is_method=self.is_method,
             local_functions=tuple(self.local_functions.items()),
+            calls=tuple(self.calls),
         )
 
 
@@ -104,6 +107,11 @@ class LoweringBase:
         if not self.current or self.current[-1] == 0:
             return name
         return f"{self.function.name}.{name}"
+
+    def called(self, call: Call) -> Call:
+        """Notes a call made by the function being lowered (Function.calls)."""
+        self.drafts[self.current[-1]].calls.append(call)
+        return call
 
     def param(
         self, node: SgNode, name: str, rest: bool = False, whole: SgNode | None = None

@@ -4,7 +4,9 @@ A taint rule names its sources, sinks, sanitizers and propagators as ast-grep ru
 Identical entries of different rules (a shared list of request sources, say) are run once
 and credited to every rule that holds them. Before a file is searched, each entry is asked
 whether its words appear in the file at all, as the structural matcher does, so a file that
-never mentions `execute` never pays for the SQL sinks.
+never mentions `execute` never pays for the SQL sinks; then whether the file holds text for
+each regex every match needs (_text_checks.py), so a file without a `@app.get(` decorator
+never pays for the route-parameter sources.
 
 The result is an index from syntax node (start, end, kind) to what the rules say about
 it, which the language adapters consult while lowering the tree to the IR.
@@ -22,6 +24,7 @@ from ast_grep_py import SgNode, SgRoot
 
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import AFTER_TEXT, TAINT_ENTRY_KEYS, RuleSpec
+from tavo_platform.engine.dataflow._text_checks import passes, text_checks
 from tavo_platform.engine.dataflow.ir import Location
 from tavo_platform.engine.matchers.regex_cost import cheap_config
 from tavo_platform.engine.matchers.requirements import (
@@ -39,6 +42,8 @@ class Entry:
     role: str
     config: dict[str, Any]
     requirement: Requirement
+    # Regexes the file's text must contain (_text_checks.py): checked after the words.
+    checks: tuple[re.Pattern[str], ...]
     focus: str | None
     label: str
     source: str | None  # propagators: the metavariable taint comes from
@@ -112,7 +117,7 @@ class TaintPatterns:
         has = WordCache(text)
         found = Found(after_text=self.after_text)
         for entry in self.entries:
-            if entry.requirement.satisfied(has):
+            if entry.requirement.satisfied(has) and passes(entry.checks, text):
                 for node in root.find_all(cast(Any, entry.config)):
                     _record(found, entry, node)
         return found
@@ -145,6 +150,7 @@ def _entry(role: str, raw: dict[str, Any], rules: frozenset[str]) -> Entry:
         # cheaply (matchers/regex_cost.py).
         config=cheap_config(config),
         requirement=requirement_of(pattern),
+        checks=text_checks(pattern),
         focus=_metavariable(raw.get("focus")),
         label=str(raw.get("label") or ""),
         source=_metavariable(raw.get("from")),
