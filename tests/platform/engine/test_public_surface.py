@@ -15,6 +15,7 @@ PLATFORM = Path(tavo_platform.__file__).parent
 # Changing the engine's public names is an API change for every package above it: update
 # this list in the same commit, on purpose.
 PUBLIC_NAMES = [
+    "AFTER_TEXT",
     "ARTIFACT_EXTENSIONS",
     "DEFAULT_MAX_FILE_BYTES",
     "EXAMPLE_FILENAMES",

@@ -34,6 +34,11 @@ from tavo_platform.engine.dataflow.ir import (
 class JavaScriptExpressions(LoweringBase):
     """The expression half of the JS/TS adapter (the statement half subclasses it)."""
 
+    STRING_KINDS = frozenset({"string", "template_string"})
+    TEXT_KINDS = frozenset({"string_fragment", "escape_sequence"})
+    HOLE_KINDS = frozenset({"template_substitution"})
+    CONCAT_KIND = "binary_expression"
+
     imports: dict[str, str]
     types: dict[str, str]
 
@@ -69,6 +74,8 @@ class JavaScriptExpressions(LoweringBase):
             return self.expr(inner) if inner is not None else CONST
         if kind in ("call_expression", "new_expression"):
             return self.call(node)
+        if self.found.after_text and self.builds_string(node):
+            return self.built(node, "")[0]
         if kind == "template_string":
             return union(
                 [self.expr(c) for c in node.children() if c.kind() == "template_substitution"]
@@ -144,8 +151,8 @@ class JavaScriptExpressions(LoweringBase):
         callback = self.callback(function, args, receiver, node)
         if callback is not None:
             return callback
-        return Call(
-            callee, receiver, args, line_of(node), clean=callee in CLEAN_CALLS, lookup=lookup
+        return self.called(
+            Call(callee, receiver, args, line_of(node), clean=callee in CLEAN_CALLS, lookup=lookup)
         )
 
     def callback(
@@ -161,7 +168,9 @@ class JavaScriptExpressions(LoweringBase):
             return None
         if not isinstance(first, FunctionRef):
             return None
-        return Call(None, None, (Arg(receiver),), line_of(node), local_target=first.index)
+        return self.called(
+            Call(None, None, (Arg(receiver),), line_of(node), local_target=first.index)
+        )
 
     def _typed(self, target: SgNode, method: str, callee: str | None) -> str | None:
         """`new Repo().find` and `repo.find` after `const repo = new Repo()` -> `Repo.find`."""

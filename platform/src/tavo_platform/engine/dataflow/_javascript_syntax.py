@@ -95,7 +95,8 @@ def module_name(path: str) -> str:
 def guarded_names(condition: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Names the condition validates when it holds (first) or fails (second):
     `ALLOWED.includes(x)`, `allowed.has(x)`, `/^\\w+$/.test(x)`, `p.startsWith(base)`,
-    `x === "literal"`, `Number.isInteger(x)`, negations and &&/|| of them."""
+    `x === "literal"`, `Number.isInteger(x)`, a value tested for truth (empty where the
+    test fails), negations and &&/|| of them."""
     kind = condition.kind()
     if kind == "parenthesized_expression":
         inner = next((c for c in condition.children() if c.is_named()), None)
@@ -110,6 +111,10 @@ def guarded_names(condition: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return _binary_guard(condition)
     if kind == "call_expression":
         return _call_guard(condition), ()
+    if kind in ("identifier", "member_expression"):
+        # A value tested for truth: where the test fails it is empty ("", null, 0).
+        found = path_of(condition)
+        return ((), (found,)) if found else ((), ())
     return (), ()
 
 
@@ -121,7 +126,10 @@ def _binary_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if op in ("&&", "||"):
         lp, ln = guarded_names(left)
         rp, rn = guarded_names(right)
-        return (lp + rp, ()) if op == "&&" else ((), ln + rn)
+        # A failed `a && b` is a failure of either: only what both failures clean.
+        if op == "&&":
+            return lp + rp, tuple(n for n in ln if n in rn)
+        return tuple(n for n in lp if n in rp), ln + rn
     subjects = checked_paths(left) if right.kind() in ("string", "number", "true", "false") else ()
     if not subjects:
         return (), ()

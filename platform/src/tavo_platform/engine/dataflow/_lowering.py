@@ -10,6 +10,8 @@ from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._patterns import Found, node_key
 from tavo_platform.engine.dataflow.ir import (
+    Call,
+    Const,
     Expr,
     Function,
     Param,
@@ -50,6 +52,7 @@ class FunctionDraft:
     params: tuple[Param, ...] = ()
     body: tuple[Stmt, ...] = ()
     local_functions: dict[str, int] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
 
     def freeze(self) -> Function:
         return Function(
@@ -62,10 +65,20 @@ class FunctionDraft:
             owner_class=self.owner_class,
             is_method=self.is_method,
             local_functions=tuple(self.local_functions.items()),
+            calls=tuple(self.calls),
         )
 
 
 class LoweringBase:
+    # Node kinds of strings built from pieces, set by each language adapter: literals and
+    # f-strings/template literals, the literal text in them, the values placed in them,
+    # operators that join them (`+`), and adjacent literals ("a" "b").
+    STRING_KINDS: frozenset[str] = frozenset()
+    TEXT_KINDS: frozenset[str] = frozenset()
+    HOLE_KINDS: frozenset[str] = frozenset()
+    CONCAT_KIND: str = ""
+    GLUED_KINDS: frozenset[str] = frozenset()
+
     def __init__(self, found: Found) -> None:
         self.found = found
         self.drafts: list[FunctionDraft] = []
@@ -95,6 +108,11 @@ class LoweringBase:
             return name
         return f"{self.function.name}.{name}"
 
+    def called(self, call: Call) -> Call:
+        """Notes a call made by the function being lowered (Function.calls)."""
+        self.drafts[self.current[-1]].calls.append(call)
+        return call
+
     def param(
         self, node: SgNode, name: str, rest: bool = False, whole: SgNode | None = None
     ) -> Param:
@@ -119,6 +137,55 @@ class LoweringBase:
             effect = Propagate(target.text(), self.expr(source), node.range().start.line + 1)
             value = Union((value, effect))
         return value
+
+    def after(self, seen: str, value: Expr) -> Expr:
+        """`value`, placed after the literal text `seen`: cleaned for the rules whose
+        `after_text` sanitiser matches that text."""
+        if isinstance(value, Const):
+            return value
+        rules = frozenset(
+            rule
+            for pattern, found in self.found.after_text
+            if pattern.search(seen)
+            for rule in found
+        )
+        return Sanitize(rules, value) if rules else value
+
+    def builds_string(self, node: SgNode) -> bool:
+        kind = node.kind()
+        if kind in self.STRING_KINDS or kind in self.GLUED_KINDS:
+            return True
+        if kind != self.CONCAT_KIND:
+            return False
+        operator = node.field("operator")
+        return operator is not None and operator.text() == "+"
+
+    def built(self, node: SgNode, seen: str) -> tuple[Expr, str]:
+        """A string built from pieces (f-string or template literal, `+`, adjacent
+        literals): the values placed in it, each after the literal text before it (see
+        `after`), and the literal text seen so far."""
+        parts: list[Expr] = []
+        placed = node.kind() in self.STRING_KINDS
+        for child in node.children():
+            kind = child.kind()
+            if placed:
+                if kind in self.TEXT_KINDS:
+                    seen += child.text()
+                elif kind in self.HOLE_KINDS:
+                    parts.append(self.after(seen, self.expr(child)))
+                continue
+            if not child.is_named() or kind == "comment":
+                continue
+            if self.builds_string(child):
+                self.enter()
+                try:
+                    value, seen = self.built(child, seen)
+                finally:
+                    self.leave()
+                parts.append(self.wrap(child, value))
+            else:
+                parts.append(self.after(seen, self.expr(child)))
+        return union(parts), seen
 
     def marked_inside(self, node: SgNode, object_field: str) -> bool:
         """Whether a rule marks a node inside an access path (`request.args` in
