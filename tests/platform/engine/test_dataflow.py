@@ -193,6 +193,27 @@ def test_python_methods_with_known_receivers(flows) -> None:  # type: ignore[no-
     assert found == {("repo.py", 5)}
 
 
+def test_python_method_on_an_object_built_in_place(flows) -> None:  # type: ignore[no-untyped-def]
+    # `Service(x).greet()`: the receiver's class is the constructor's, no variable needed.
+    found = flows(
+        {
+            "service.py": """\
+                class Service:
+                    def __init__(self, user):
+                        self.user = user
+                    def greet(self):
+                        sink("Hello " + self.user)
+                    def quiet(self):
+                        sink("Hello")
+                def handler():
+                    Service(source()).greet()
+                    Service(source()).quiet()
+            """
+        }
+    )
+    assert found == {("service.py", 5)}
+
+
 def test_source_returned_by_a_helper(flows) -> None:  # type: ignore[no-untyped-def]
     found = flows(
         {

@@ -161,7 +161,7 @@ class PythonExpressions(LoweringBase):
                     path = access_path(target, ("attribute",), ("object", "attribute"))
                     if path is not None:
                         return Propagate(path, union([a.value for a in args]), line_of(node))
-            typed = self._typed(callee)
+            typed = self._typed(callee) if callee is not None else _constructed(function)
             on_instance = typed != callee
             callee = typed
         elif function is not None and function.kind() != "identifier":
@@ -316,3 +316,14 @@ def _literal_text(node: SgNode) -> str | None:
         if child.kind() in ("string_content", "escape_sequence"):
             text += child.text()
     return text
+
+
+def _constructed(function: SgNode) -> str | None:
+    """`Service(x).greet` -> `Service.greet`: a method called on an object built in place."""
+    target, method = function.field("object"), function.field("attribute")
+    if target is None or method is None or target.kind() != "call":
+        return None
+    constructor = callee_text(target)
+    if not constructor or not constructor.rpartition(".")[2][:1].isupper():
+        return None
+    return f"{constructor}.{method.text()}"
