@@ -67,12 +67,49 @@ DEFAULT_EXCLUDED_FILES = pathspec.GitIgnoreSpec.from_lines(
 )
 # A JS/TS file with lines this long is generated or minified, whatever its name.
 MINIFIED_LINE_LENGTH = 2000
+# Third-party code copied into the tree: its authors, not this project's, fix it. Counted as
+# skipped; `--include-vendored` (WalkOptions.include_vendored) scans it.
+# - every file under these directories (pip's `_vendor`, Google-style `third_party`);
+VENDORED_DIRS = frozenset({"_vendor", "_vendored", "third_party", "third-party", "thirdparty"})
+# - JavaScript/TypeScript under these (the convention for copied browser libraries; a Python
+#   package named `vendor` may well be the application's own code);
+VENDORED_SCRIPT_DIRS = frozenset({"vendor", "vendors", "vendored"})
+# - well-known browser libraries copied into a site's static files.
+#   Named as they ship (`jquery.js`, `jquery-3.7.1.js`, `jquery.slim.js`), so a site's own
+#   `static/js/jquery-widgets.js` is still scanned.
+_VENDORED_LIBRARIES = (
+    "jquery",
+    "jquery-ui",
+    "bootstrap",
+    "popper",
+    "select2",
+    "xregexp",
+    "lodash",
+    "underscore",
+    "backbone",
+    "moment",
+    "d3",
+    "htmx",
+    "codemirror",
+    "tinymce",
+    "ckeditor",
+    "dompurify",
+)
+VENDORED_FILES = pathspec.GitIgnoreSpec.from_lines(
+    [
+        f"**/{top}/**/{library}{suffix}"
+        for top in ("static", "assets", "public")
+        for library in _VENDORED_LIBRARIES
+        for suffix in (".js", "-[0-9]*.js", ".*.js")
+    ],
+)
 
 
 class SkipReason:
     TOO_LARGE = "too large"
     BINARY = "binary"
     MINIFIED = "minified or generated"
+    VENDORED = "vendored third-party code"
     SYMLINK_OUTSIDE = "symlink pointing outside the scanned root"
     SYMLINK_DIR = "symlinked directory (not followed)"
     BROKEN_SYMLINK = "broken symlink"
@@ -121,6 +158,7 @@ class WalkOptions:
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
     use_gitignore: bool = True
     default_excludes: bool = True
+    include_vendored: bool = False  # scan vendored third-party code (VENDORED_DIRS...) too
 
 
 MAX_GITIGNORE_BYTES = 1024 * 1024
@@ -180,6 +218,7 @@ def _candidate_paths(
                 continue
             kept_dirs.append(name)
         dirnames[:] = kept_dirs
+        skip_vendored = options.default_excludes and not options.include_vendored
         for name in sorted(filenames):
             rel = _join(rel_dir, name)
             if _ignored(rel, excludes, ignore_specs):
@@ -187,7 +226,22 @@ def _candidate_paths(
             if options.default_excludes and DEFAULT_EXCLUDED_FILES.match_file(rel):
                 skipped.add(SkipReason.MINIFIED, rel)
                 continue
+            if skip_vendored and is_vendored(rel):
+                skipped.add(SkipReason.VENDORED, rel)
+                continue
             yield rel
+
+
+def is_vendored(rel: str) -> bool:
+    """Whether a path (relative to the scanned root) is third-party code copied into the
+    tree: see VENDORED_DIRS, VENDORED_SCRIPT_DIRS, VENDORED_FILES."""
+    directories = rel.split("/")[:-1]
+    if any(part in VENDORED_DIRS for part in directories):
+        return True
+    script = language_for(Path(rel)) in (Language.JAVASCRIPT, Language.TYPESCRIPT, Language.TSX)
+    if script and any(part in VENDORED_SCRIPT_DIRS for part in directories):
+        return True
+    return VENDORED_FILES.match_file(rel)
 
 
 def _task_for(
