@@ -210,3 +210,33 @@ def test_query_position_in_javascript(make_tree, taint_rules) -> None:  # type: 
             make_tree, taint_rules, "src/app.js", route.format(target), "js-taint-open-redirect"
         )
         assert found is expected, target
+
+
+def test_urlopen_of_an_operator_url_is_an_audit_note_and_of_request_data_ssrf(
+    make_tree: MakeTree,
+) -> None:
+    rules = load_builtin_rules().rules
+    code = textwrap.dedent(
+        """\
+        from urllib.request import build_opener
+        from flask import request
+
+        def download(url):
+            opener = build_opener()
+            with opener.open(url) as source:
+                return source.read()
+
+        def mirror():
+            opener = build_opener()
+            with opener.open(request.args["src"]) as upstream:
+                return upstream.read()
+        """
+    )
+    findings = scan_path(make_tree({"app/fetch.py": code}), rules, jobs=1).findings
+    by_line = {(f.span.start_line, f.rule_id): f.severity.name for f in findings}
+    assert by_line.get((6, "py-urlopen-unrestricted-scheme")) == "LOW"
+    assert not any(line == 6 and rule == "py-taint-ssrf" for line, rule in by_line)
+    line_11 = [f for f in findings if f.span.start_line == 11]
+    assert line_11, findings
+    assert any(f.rule_id == "py-taint-ssrf" or "py-taint-ssrf" in f.related_rules for f in line_11)
+    assert any(f.severity.name == "HIGH" for f in line_11)
