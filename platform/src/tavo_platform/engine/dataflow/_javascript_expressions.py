@@ -171,10 +171,14 @@ class JavaScriptExpressions(LoweringBase):
         args = self.arguments(arguments) if arguments is not None else ()
         callee = callee_text(node)
         receiver: Expr | None = None
+        on_instance = False
         if function is not None and function.kind() == "member_expression":
             target, method = function.field("object"), function.field("property")
             if target is not None and method is not None:
-                callee = self._typed(target, method.text(), callee)
+                typed = self._typed(target, method.text(), callee)
+                # a method of a known class on its instance: the receiver becomes `this`
+                on_instance = typed != callee
+                callee = typed
             if target is not None:
                 receiver = self.expr(target)
                 if method is not None and method.text() in STORING_METHODS:
@@ -195,7 +199,15 @@ class JavaScriptExpressions(LoweringBase):
         if callback is not None:
             return callback
         return self.called(
-            Call(callee, receiver, args, line_of(node), clean=callee in CLEAN_CALLS, lookup=lookup)
+            Call(
+                callee,
+                receiver,
+                args,
+                line_of(node),
+                clean=callee in CLEAN_CALLS,
+                on_instance=on_instance,
+                lookup=lookup,
+            )
         )
 
     def callback(

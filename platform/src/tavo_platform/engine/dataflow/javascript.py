@@ -447,6 +447,9 @@ class _JavaScript(JavaScriptExpressions):
         try:
             prologue: list[Stmt] = []
             draft.params = self.parameters(node, prologue)
+            if owner is not None and not _is_static(node):
+                # An instance method receives its object as `this`, bound like Python's self.
+                draft.params = (Param("this"), *draft.params)
             body = node.field("body")
             if body is None:
                 draft.body = tuple(prologue)
@@ -532,3 +535,8 @@ _STATEMENTS = {
     "export_statement": _JavaScript.export_statement,
     "import_statement": _JavaScript.import_statement,
 }
+
+
+def _is_static(node: SgNode) -> bool:
+    member = node if node.kind() == "method_definition" else node.parent()
+    return member is not None and any(c.text() == "static" for c in member.children())
