@@ -254,6 +254,27 @@ JS_CASES = [
         "class R { find(n) { return this.run('q' + n); } run(s) { sink(s); } }\nnew R().find(source());\n",
         True,
     ),
+    (
+        "field set by the constructor",
+        "class R { constructor(c) { this.c = c; } go() { sink(this.c); } }\n"
+        "const r = new R(source());\nr.go();\n",
+        True,
+    ),
+    (
+        "object built in place",
+        "class R { constructor(c) { this.c = c; } go() { sink(this.c); } }\nnew R(source()).go();\n",
+        True,
+    ),
+    (
+        "static method",
+        "class R { static go(x) { sink(x); } }\nR.go(source());\n",
+        True,
+    ),
+    (
+        "method that ignores its object",
+        "class R { constructor(c) { this.c = c; } go() { sink('fixed'); } }\nnew R(source()).go();\n",
+        False,
+    ),
 ]
 
 

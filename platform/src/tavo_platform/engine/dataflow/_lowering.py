@@ -10,6 +10,7 @@ from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._patterns import Found, node_key
 from tavo_platform.engine.dataflow.ir import (
+    CONST,
     Call,
     Const,
     Expr,
@@ -124,8 +125,10 @@ class LoweringBase:
 
     def wrap(self, node: SgNode, value: Expr) -> Expr:
         """Applies the rules' view of this node: sanitizer, source, sink, propagator."""
-        key = node_key(node)
         found = self.found
+        if node not in found.touched:
+            return value
+        key = node_key(node)
         if key in found.sanitizers:
             value = Sanitize(found.sanitizers[key], value)
         if key in found.sources:
@@ -190,13 +193,12 @@ class LoweringBase:
     def marked_inside(self, node: SgNode, object_field: str) -> bool:
         """Whether a rule marks a node inside an access path (`request.args` in
         `request.args.name`): then the path is lowered part by part, not read as one name."""
-        found = self.found
-        if not (found.sources or found.sanitizers or found.sinks):
+        marked = self.found.marked
+        if not marked:
             return False
         current = node.field(object_field)
         while current is not None:
-            key = node_key(current)
-            if key in found.sources or key in found.sanitizers or key in found.sinks:
+            if current in marked:
                 return True
             current = current.field(object_field)
         return False
@@ -240,8 +242,6 @@ def access_path(
 
 
 def union(parts: list[Expr]) -> Expr:
-    from tavo_platform.engine.dataflow.ir import CONST, Const
-
     kept = tuple(p for p in parts if not isinstance(p, Const))
     if not kept:
         return CONST

@@ -63,6 +63,12 @@ class Found:
     # Sanitisers by position (`after_text`): a part of a string built from pieces is clean
     # for these rules when the literal text before it matches the pattern.
     after_text: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = ()
+    # The nodes keyed above, as nodes (hashed by identity within their tree, which is far
+    # cheaper than working out a node's key): most nodes of a file are in neither set, and
+    # the adapters ask about every one. `marked`: sources, sinks, sanitisers; `touched`:
+    # those and the propagators' calls.
+    marked: set[SgNode] = field(default_factory=set)
+    touched: set[SgNode] = field(default_factory=set)
 
 
 def node_key(node: SgNode) -> NodeKey:
@@ -173,11 +179,14 @@ def _record(found: Found, entry: Entry, node: SgNode) -> None:
         source = node.get_match(entry.source or "")
         if target is not None and source is not None:
             found.propagators.setdefault(node_key(node), []).append((target, source))
+            found.touched.add(node)
         return
     focused = node.get_match(entry.focus) if entry.focus else node
     if focused is None:
         return
     key = node_key(focused)
+    found.marked.add(focused)
+    found.touched.add(focused)
     if entry.role == "sources":
         rules, label = found.sources.get(key, (frozenset(), entry.label))
         found.sources[key] = (rules | entry.rules, label or entry.label)

@@ -137,12 +137,12 @@ class Resolver:
                 return Target(index, local, False)
             if head in module.classes:
                 method = module.classes[head].get("constructor")
-                return Target(index, method, False, True) if method is not None else None
+                return Target(index, method, True, True) if method is not None else None
             return None
         if head == "this":
             owner = self._owner_class(module, function)
             method = self._method(module, owner, rest) if owner and "." not in rest else None
-            return Target(index, method, False) if method is not None else None
+            return Target(index, method, True) if method is not None else None
         if head in module.classes and "." not in rest:
             method = self._method(module, head, rest)
             return Target(index, method, False) if method is not None else None
