@@ -231,6 +231,14 @@ NoDefaultExcludesOption = Annotated[
         "--no-default-excludes", help="Also scan node_modules, virtualenvs, minified bundles…"
     ),
 ]
+IncludeVendoredOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-vendored",
+        help="Also scan vendored third-party code (third_party/, _vendor/, JS under vendor/, "
+        "jquery.js and other libraries copied into static/).",
+    ),
+]
 BaselineOption = Annotated[
     Path | None,
     typer.Option(metavar="FILE", help="Report only findings not in this baseline file."),
@@ -267,6 +275,7 @@ def scan(
     max_file_size: MaxFileSizeOption = DEFAULT_MAX_FILE_BYTES,
     no_gitignore: NoGitignoreOption = False,
     no_default_excludes: NoDefaultExcludesOption = False,
+    include_vendored: IncludeVendoredOption = False,
     rules_paths: RulesOption = None,
     only: OnlyOption = None,
     skip: SkipOption = None,
@@ -289,6 +298,7 @@ def scan(
         max_file_bytes=max_file_size,
         use_gitignore=not no_gitignore,
         default_excludes=not no_default_excludes,
+        include_vendored=include_vendored,
     )
     known = _known_findings(path, baseline, baseline_ref, rules.rules, walk_options, jobs)
     result = _scan_with_progress(path, rules.rules, walk_options, jobs, known, not no_progress)

@@ -193,6 +193,27 @@ def test_python_methods_with_known_receivers(flows) -> None:  # type: ignore[no-
     assert found == {("repo.py", 5)}
 
 
+def test_python_method_on_an_object_built_in_place(flows) -> None:  # type: ignore[no-untyped-def]
+    # `Service(x).greet()`: the receiver's class is the constructor's, no variable needed.
+    found = flows(
+        {
+            "service.py": """\
+                class Service:
+                    def __init__(self, user):
+                        self.user = user
+                    def greet(self):
+                        sink("Hello " + self.user)
+                    def quiet(self):
+                        sink("Hello")
+                def handler():
+                    Service(source()).greet()
+                    Service(source()).quiet()
+            """
+        }
+    )
+    assert found == {("service.py", 5)}
+
+
 def test_source_returned_by_a_helper(flows) -> None:  # type: ignore[no-untyped-def]
     found = flows(
         {
@@ -232,6 +253,27 @@ JS_CASES = [
         "class method",
         "class R { find(n) { return this.run('q' + n); } run(s) { sink(s); } }\nnew R().find(source());\n",
         True,
+    ),
+    (
+        "field set by the constructor",
+        "class R { constructor(c) { this.c = c; } go() { sink(this.c); } }\n"
+        "const r = new R(source());\nr.go();\n",
+        True,
+    ),
+    (
+        "object built in place",
+        "class R { constructor(c) { this.c = c; } go() { sink(this.c); } }\nnew R(source()).go();\n",
+        True,
+    ),
+    (
+        "static method",
+        "class R { static go(x) { sink(x); } }\nR.go(source());\n",
+        True,
+    ),
+    (
+        "method that ignores its object",
+        "class R { constructor(c) { this.c = c; } go() { sink('fixed'); } }\nnew R(source()).go();\n",
+        False,
     ),
 ]
 
@@ -298,7 +340,9 @@ def test_deep_nesting_does_not_crash_the_scan(make_tree: MakeTree, rules: list[R
     assert ("ok.py", 1) in {(f.path, f.span.start_line) for f in result.findings}
 
 
-def test_pathological_files_are_bounded_and_the_scan_finishes(make_tree: MakeTree, rules: list[Rule]) -> None:
+def test_pathological_files_are_bounded_and_the_scan_finishes(
+    make_tree: MakeTree, rules: list[Rule]
+) -> None:
     files = {
         "deep.py": "x = " + "[" * 10_000 + "source()" + "]" * 10_000 + "\nsink(x)\n",
         "long_line.py": "x = '" + "a" * 5_000_000 + "'\n",

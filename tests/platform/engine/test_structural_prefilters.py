@@ -163,8 +163,13 @@ def test_combined_query_attributes_every_node_to_exactly_the_rules_it_matches(
 ) -> None:
     program = StructuralProgram(Language.PYTHON, OVERLAPPING_RULES)
     got = {
-        (m.rule.id, m.span.start_line - 1, m.span.start_column - 1, m.span.end_line - 1,
-         m.span.end_column - 1)
+        (
+            m.rule.id,
+            m.span.start_line - 1,
+            m.span.start_column - 1,
+            m.span.end_line - 1,
+            m.span.end_column - 1,
+        )
         for m in program.run(source)
     }
     assert got == reference(OVERLAPPING_RULES, source)

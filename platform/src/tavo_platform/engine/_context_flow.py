@@ -13,6 +13,7 @@ from tavo_platform.engine._context_syntax import (
     LLM_CALL,
     REQUEST_ROOTS,
     SANITISER,
+    SCRIPT_LOCATION,
     STATEMENT_WRAPPERS,
     SYNTAX,
     UPPER_CONSTANT,
@@ -37,6 +38,7 @@ class _Union:
 
     def __contains__(self, name: object) -> bool:
         return name in self._first or name in self._facts.module_flow().constants
+
 
 class _FlowFacts:
     def __init__(self, text: str, language: Language) -> None:
@@ -228,7 +230,7 @@ class _FlowFacts:
             return False
         if kind == "identifier":
             text = node.text()
-            return bool(UPPER_CONSTANT.match(text)) or text in known
+            return bool(UPPER_CONSTANT.match(text)) or text in known or text in SCRIPT_LOCATION
         if kind in self.syntax.literal_leaves:
             return not any(
                 node.find(kind=interpolation) for interpolation in self.syntax.interpolations
@@ -255,11 +257,13 @@ class _FlowFacts:
             return False
         if callee.text() in NUMBER_CALLS:
             return True
+        args = [a for a in arguments.children() if a.is_named() and a.kind() != "comment"]
+        if callee.text() in PURE_PATH_CALLS:
+            return bool(args) and all(self.is_literal(a, known) for a in args)
         owner = callee.field("object")
         method = callee.field("attribute") or callee.field("property")
         if owner is None or method is None:
             return False
-        args = [a for a in arguments.children() if a.is_named() and a.kind() != "comment"]
         if method.text() == "map" and len(args) == 1:
             # ids.map(Number), ids.map((id) => parseInt(id, 10)): numbers only
             mapper = args[0]
@@ -290,9 +294,26 @@ class _FlowFacts:
         if condition is None or chosen is None or other is None:
             return False
         positive, negative = guarded_names_of(condition, self.language)
-        return (
-            self.is_literal(chosen, known) or chosen.text() in positive
-        ) and (self.is_literal(other, known) or other.text() in negative)
+        return (self.is_literal(chosen, known) or chosen.text() in positive) and (
+            self.is_literal(other, known) or other.text() in negative
+        )
+
+
+# Path and string functions that only rearrange their arguments: over literals (and the
+# script's own location), `path.join("./node_modules/.bin", "eslint")` is a literal too.
+PURE_PATH_CALLS = frozenset(
+    {
+        *(f"path.{f}" for f in ("join", "resolve", "normalize", "dirname", "basename")),
+        *(f"path.posix.{f}" for f in ("join", "resolve", "normalize")),
+        *(f"os.path.{f}" for f in ("join", "abspath", "dirname", "basename", "normpath")),
+        "os.path.realpath",
+        "Path",
+        "pathlib.Path",
+        "PurePath",
+        "str",
+        "String",
+    }
+)
 
 
 def _is_number_call(node: SgNode) -> bool:

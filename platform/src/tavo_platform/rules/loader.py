@@ -15,7 +15,7 @@ import yaml
 from ast_grep_py import SgRoot
 from pydantic import ValidationError
 
-from tavo_platform.engine import TAINT_ENTRY_KEYS, Language
+from tavo_platform.engine import AFTER_TEXT, TAINT_ENTRY_KEYS, Language
 from tavo_platform.rules import _cache
 from tavo_platform.rules.linear_regex import user_supplied
 from tavo_platform.rules.model import Rule
@@ -303,6 +303,8 @@ def _taint_problem(rule: Rule) -> str | None:
         return None
     for role in ("sources", "sinks", "sanitizers", "propagators"):
         for index, entry in enumerate(getattr(rule.taint, role)):
+            if AFTER_TEXT in entry:  # a position, not a pattern: checked by the model
+                continue
             config: Any = {"rule": {k: v for k, v in entry.items() if k not in TAINT_ENTRY_KEYS}}
             for key in ("constraints", "utils"):
                 if entry.get(key):

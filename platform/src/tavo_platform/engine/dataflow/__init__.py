@@ -17,6 +17,7 @@ from ast_grep_py import SgNode
 
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import RuleSpec
+from tavo_platform.engine.dataflow._gc import collector_paused
 from tavo_platform.engine.dataflow._lowering import Unlowerable
 from tavo_platform.engine.dataflow._patterns import TaintPatterns
 from tavo_platform.engine.dataflow.ir import Location, Module
@@ -65,13 +66,14 @@ class TaintRules:
             return None, f"data-flow analysis skipped: over {MAX_LOWERED_CHARACTERS} characters"
         found = patterns.find(text, root, words)
         try:
-            if language is Language.PYTHON:
-                from tavo_platform.engine.dataflow.python import lower_python
+            with collector_paused():
+                if language is Language.PYTHON:
+                    from tavo_platform.engine.dataflow.python import lower_python
 
-                return lower_python(root, path, found), None
-            from tavo_platform.engine.dataflow.javascript import lower_javascript
+                    return lower_python(root, path, found), None
+                from tavo_platform.engine.dataflow.javascript import lower_javascript
 
-            return lower_javascript(root, path, found), None
+                return lower_javascript(root, path, found), None
         except Unlowerable as reason:
             return None, f"data-flow analysis skipped: {reason}"
 

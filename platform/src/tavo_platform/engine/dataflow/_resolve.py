@@ -26,12 +26,20 @@ class Target:
 
 
 class Resolver:
-    def __init__(self, modules: Sequence[Module]) -> None:
+    """`package`: the scanned directory is itself this Python package (it holds an
+    `__init__.py`), so its modules are also known by their full names (`django.urls.base`
+    for `urls/base.py` when `django/` is scanned), as the package's own absolute imports
+    name them."""
+
+    def __init__(self, modules: Sequence[Module], package: str | None = None) -> None:
         self.modules = modules
         self.by_name: dict[str, int] = {}
         self.by_suffix: dict[str, list[int]] = defaultdict(list)
         for index, module in enumerate(modules):
             self.by_name[module.name] = index
+            if package and module.language == "python":
+                full = f"{package}.{module.name}" if module.name else package
+                self.by_name.setdefault(full, index)
             separator = "." if module.language == "python" else "/"
             parts = module.name.split(separator)
             for start in range(1, len(parts)):
@@ -129,12 +137,12 @@ class Resolver:
                 return Target(index, local, False)
             if head in module.classes:
                 method = module.classes[head].get("constructor")
-                return Target(index, method, False, True) if method is not None else None
+                return Target(index, method, True, True) if method is not None else None
             return None
         if head == "this":
             owner = self._owner_class(module, function)
             method = self._method(module, owner, rest) if owner and "." not in rest else None
-            return Target(index, method, False) if method is not None else None
+            return Target(index, method, True) if method is not None else None
         if head in module.classes and "." not in rest:
             method = self._method(module, head, rest)
             return Target(index, method, False) if method is not None else None

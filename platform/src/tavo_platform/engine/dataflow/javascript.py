@@ -14,7 +14,6 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     MEMBER,
     MEMBER_FIELDS,
     callee_text,
-    guarded_names,
     line_of,
     module_name,
 )
@@ -65,6 +64,8 @@ class _JavaScript(JavaScriptExpressions):
         self.star_exports: list[str] = []
         self.classes: dict[str, dict[str, int]] = {}
         self.types: dict[str, str] = {}  # variable -> class it was constructed from
+        self.pieced = [set()]
+        self.relatives = [{}]
         self.reexports = 0
 
     def specifier(self, node: SgNode | None) -> str | None:
@@ -146,6 +147,8 @@ class _JavaScript(JavaScriptExpressions):
             index = self.define(right, left.text())
             self.function.local_functions[left.text()] = index
             return []
+        if left.kind() == "identifier":
+            self.track_path(left.text(), right)
         store = left.kind() in ("member_expression", "subscript_expression")
         return [Assign(self.targets(left), self.expr(right), line_of(node), store=store)]
 
@@ -190,6 +193,8 @@ class _JavaScript(JavaScriptExpressions):
                 constructor = value.field("constructor")
                 if constructor is not None and constructor.kind() == "identifier":
                     self.types[name.text()] = constructor.text()
+            if name.kind() == "identifier":
+                self.track_path(name.text(), value)
             out.append(Assign(self.targets(name), self.expr(value), line_of(declarator)))
         return out
 
@@ -248,7 +253,7 @@ class _JavaScript(JavaScriptExpressions):
             node.field("consequence"),
             node.field("alternative"),
         )
-        positive, negative = guarded_names(condition) if condition is not None else ((), ())
+        positive, negative = self.guards(condition)
         orelse: tuple[Stmt, ...] = ()
         if alternative is not None:
             orelse = tuple(
@@ -437,9 +442,14 @@ class _JavaScript(JavaScriptExpressions):
     def define(self, node: SgNode, name: str, owner: str | None = None) -> int:
         qualified = f"{owner}.{name}" if owner else self.qualified(name)
         draft = self.open_function(qualified, line_of(node), owner_class=owner)
+        self.pieced.append(set())
+        self.relatives.append({})
         try:
             prologue: list[Stmt] = []
             draft.params = self.parameters(node, prologue)
+            if owner is not None and not _is_static(node):
+                # An instance method receives its object as `this`, bound like Python's self.
+                draft.params = (Param("this"), *draft.params)
             body = node.field("body")
             if body is None:
                 draft.body = tuple(prologue)
@@ -448,6 +458,8 @@ class _JavaScript(JavaScriptExpressions):
             else:  # an arrow function's expression body
                 draft.body = (*prologue, Return(self.expr(body), line_of(body)))
         finally:
+            self.pieced.pop()
+            self.relatives.pop()
             self.close_function()
         return draft.index
 
@@ -523,3 +535,8 @@ _STATEMENTS = {
     "export_statement": _JavaScript.export_statement,
     "import_statement": _JavaScript.import_statement,
 }
+
+
+def _is_static(node: SgNode) -> bool:
+    member = node if node.kind() == "method_definition" else node.parent()
+    return member is not None and any(c.text() == "static" for c in member.children())
