@@ -135,15 +135,33 @@ def parse(text: str, language: Language) -> SgNode:
     return SgRoot(text, language.value).root()
 
 
+# A rule for JavaScript, TypeScript and TSX is in three programs, and a scan process may
+# compile the same rule set more than once (tests, the server): each rule object is compiled
+# once per process. Rules are immutable; the entry keeps its rule alive, so the id stays its.
+_COMPILED: dict[int, _CompiledRule] = {}
+_COMPILED_MAX = 4096
+
+
 def _compile(rule: RuleSpec) -> _CompiledRule:
+    known = _COMPILED.get(id(rule))
+    if known is not None and known.rule is rule:
+        return known
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.clear()
+    compiled = _COMPILED[id(rule)] = _compile_rule(rule)
+    return compiled
+
+
+def _compile_rule(rule: RuleSpec) -> _CompiledRule:
     assert rule.structural is not None
+    # Positions (`nthChild`) count arguments, never comments between them; regexes rewritten
+    # for a cheaper compile (matchers/regex_cost.py), since ast-grep compiles each rule again
+    # on every file. The config holds the rule object itself under "rule".
+    config = cheap_config(without_comment_positions(rule.structural.config()))
     return _CompiledRule(
         rule=rule,
-        # Positions (`nthChild`) count arguments, never comments between them; regexes
-        # rewritten for a cheaper compile (matchers/regex_cost.py), since ast-grep compiles
-        # each rule again on every file.
-        pattern=cheap_config(without_comment_positions(rule.structural.rule)),
-        config=cheap_config(without_comment_positions(rule.structural.config())),
+        pattern=config["rule"],
+        config=config,
         requirement=requirement_of(rule.structural.rule),
         own_pass=rule.structural.needs_own_pass or rule.autofix is not None,
         node_kinds=node_kinds_of(rule.structural.rule),
