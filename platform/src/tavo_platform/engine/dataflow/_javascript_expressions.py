@@ -13,11 +13,15 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     LITERALS,
     MEMBER,
     MEMBER_FIELDS,
+    RELATIVE_CALLS,
     STORING_METHODS,
     callee_text,
     guarded_names,
+    is_pieced,
     line_of,
+    outside_checks,
     path_of,
+    prefix_checked,
 )
 from tavo_platform.engine.dataflow._lowering import LoweringBase, access_path, union
 from tavo_platform.engine.dataflow.ir import (
@@ -42,6 +46,10 @@ class JavaScriptExpressions(LoweringBase):
 
     imports: dict[str, str]
     types: dict[str, str]
+    # Per function, innermost last: names holding a path built from pieces, and names
+    # holding path.relative(base, target) -> target (see `guards`).
+    pieced: list[set[str]]
+    relatives: list[dict[str, str]]
 
     def define(self, node: SgNode, name: str, owner: str | None = None) -> int:
         raise NotImplementedError
@@ -118,6 +126,40 @@ class JavaScriptExpressions(LoweringBase):
         if condition is None:
             return None
         return decide_javascript(condition.text(), self.literals[-1])
+    def guards(self, condition: SgNode | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The condition's guarded names (_javascript_syntax.guarded_names), less the paths a
+        prefix check cannot protect (built by `+` or a template literal, never normalised:
+        `base + "/" + name` still starts with base when name holds `../`), plus the targets
+        of Node's `path.relative(base, target).startsWith("..")` containment check."""
+        if condition is None:
+            return (), ()
+        positive, negative = guarded_names(condition)
+        pieced, relatives = self.pieced[-1], self.relatives[-1]
+        if (not pieced and not relatives) or "startsWith" not in condition.text():
+            return positive, negative
+        weak = prefix_checked(condition) & pieced
+        if weak:
+            positive = tuple(n for n in positive if n not in weak)
+            negative = tuple(n for n in negative if n not in weak)
+        if relatives:
+            more_positive, more_negative = outside_checks(condition, relatives)
+            positive, negative = positive + more_positive, negative + more_negative
+        return positive, negative
+
+    def track_path(self, name: str, value: SgNode) -> None:
+        """Notes what `name` now holds: a string built from pieces (`pieced`), or the
+        relative path from a base to another path (`relatives`); forgets it otherwise."""
+        pieced, relatives = self.pieced[-1], self.relatives[-1]
+        pieced.discard(name)
+        relatives.pop(name, None)
+        if is_pieced(value):
+            pieced.add(name)
+        elif value.kind() == "call_expression" and callee_text(value) in RELATIVE_CALLS:
+            arguments = value.field("arguments")
+            named = [c for c in arguments.children() if c.is_named()] if arguments else []
+            target = path_of(named[1]) if len(named) == 2 else None
+            if target is not None:
+                relatives[name] = target
 
     def ternary(self, node: SgNode) -> Expr:
         """`ALLOWED.includes(x) ? x : "default"`: the guarded branch's `x` is checked."""
@@ -126,7 +168,7 @@ class JavaScriptExpressions(LoweringBase):
         chosen = node.field("consequence" if decided else "alternative")
         if decided is not None and chosen is not None:
             return self.expr(chosen)
-        positive, negative = guarded_names(condition) if condition is not None else ((), ())
+        positive, negative = self.guards(condition)
         parts: list[Expr] = []
         for name, checked in (("consequence", positive), ("alternative", negative)):
             branch = node.field(name)

@@ -15,7 +15,6 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     MEMBER,
     MEMBER_FIELDS,
     callee_text,
-    guarded_names,
     line_of,
     module_name,
 )
@@ -68,6 +67,8 @@ class _JavaScript(JavaScriptExpressions):
         self.types: dict[str, str] = {}  # variable -> class it was constructed from
         # per function: `const` names bound to a literal (a const cannot be reassigned)
         self.literals: list[dict[str, Literal]] = [{}]
+        self.pieced = [set()]
+        self.relatives = [{}]
         self.reexports = 0
 
     def specifier(self, node: SgNode | None) -> str | None:
@@ -149,6 +150,8 @@ class _JavaScript(JavaScriptExpressions):
             index = self.define(right, left.text())
             self.function.local_functions[left.text()] = index
             return []
+        if left.kind() == "identifier":
+            self.track_path(left.text(), right)
         store = left.kind() in ("member_expression", "subscript_expression")
         return [Assign(self.targets(left), self.expr(right), line_of(node), store=store)]
 
@@ -197,6 +200,8 @@ class _JavaScript(JavaScriptExpressions):
                 constructor = value.field("constructor")
                 if constructor is not None and constructor.kind() == "identifier":
                     self.types[name.text()] = constructor.text()
+            if name.kind() == "identifier":
+                self.track_path(name.text(), value)
             out.append(Assign(self.targets(name), self.expr(value), line_of(declarator)))
         return out
 
@@ -255,17 +260,18 @@ class _JavaScript(JavaScriptExpressions):
             node.field("consequence"),
             node.field("alternative"),
         )
+        # A condition fixed when the code was written: only its branch is code that runs.
+        decided = self.decided(condition)
+        if decided is True:
+            return list(self.statement(body)) if body is not None else []
+        positive, negative = self.guards(condition)
         orelse: tuple[Stmt, ...] = ()
         if alternative is not None:
             orelse = tuple(
                 s for c in alternative.children() if c.is_named() for s in self.statement(c)
             )
-        # A condition fixed when the code was written: only its branch is code that runs.
-        decided = self.decided(condition)
-        if decided is not None:
-            chosen = body if decided else None
-            return list(self.statement(chosen)) if chosen is not None else list(orelse)
-        positive, negative = guarded_names(condition) if condition is not None else ((), ())
+        if decided is False:
+            return list(orelse)
         return [
             If(
                 self.expr(condition) if condition is not None else CONST,
@@ -450,6 +456,8 @@ class _JavaScript(JavaScriptExpressions):
         qualified = f"{owner}.{name}" if owner else self.qualified(name)
         draft = self.open_function(qualified, line_of(node), owner_class=owner)
         self.literals.append({})
+        self.pieced.append(set())
+        self.relatives.append({})
         try:
             prologue: list[Stmt] = []
             draft.params = self.parameters(node, prologue)
@@ -465,6 +473,8 @@ class _JavaScript(JavaScriptExpressions):
                 draft.body = (*prologue, Return(self.expr(body), line_of(body)))
         finally:
             self.literals.pop()
+            self.pieced.pop()
+            self.relatives.pop()
             self.close_function()
         return draft.index
 
