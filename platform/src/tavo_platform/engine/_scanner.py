@@ -375,6 +375,15 @@ def _balanced_chunks(tasks: Sequence[FileTask], jobs: int) -> list[list[FileTask
     return [chunk for chunk in chunks if chunk]
 
 
+def package_name(root: Path) -> str | None:
+    """The Python package a scanned directory is, when it is one (`django/` holding an
+    `__init__.py`): its modules import each other by absolute names starting with it."""
+    name = root.resolve().name
+    if name.isidentifier() and (root / "__init__.py").is_file():
+        return name
+    return None
+
+
 def scan_path(
     root: Path,
     rules: Sequence[RuleSpec],
@@ -396,7 +405,7 @@ def scan_path(
     if on_total:
         on_total(len(tasks))
     outcomes = scan_tasks(tasks, compiled, jobs, on_progress)
-    taint_findings(outcomes, compiled)
+    taint_findings(outcomes, compiled, package_name(root))
     known = frozenset(baseline)
     findings: list[Finding] = []
     notes: Counter[str] = Counter()
