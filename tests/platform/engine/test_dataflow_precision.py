@@ -240,3 +240,40 @@ def test_urlopen_of_an_operator_url_is_an_audit_note_and_of_request_data_ssrf(
     assert line_11, findings
     assert any(f.rule_id == "py-taint-ssrf" or "py-taint-ssrf" in f.related_rules for f in line_11)
     assert any(f.severity.name == "HIGH" for f in line_11)
+
+
+PACKAGE = {
+    "shop/__init__.py": "",
+    "shop/links.py": (
+        "from django.urls import reverse\n"
+        "def with_filters(context, url):\n"
+        "    if context.get('opts'):\n"
+        "        pass\n"
+        "    return url + '/'\n"
+        "def next_target(request):\n"
+        "    return request.GET.get('next')\n"
+    ),
+    "shop/views.py": (
+        "from django.http import HttpResponseRedirect\n"
+        "from django.urls import reverse\n"
+        "from shop.links import next_target, with_filters\n"
+        "def saved(request, obj):\n"
+        "    opts = request.POST.get('opts')\n"
+        "    url = with_filters({'opts': opts}, reverse('shop:list'))\n"
+        "    return HttpResponseRedirect(url)\n"
+        "def back(request):\n"
+        "    return HttpResponseRedirect(next_target(request))\n"
+    ),
+}
+
+
+def test_a_package_scanned_from_its_own_directory_resolves_its_absolute_imports(
+    make_tree: MakeTree, taint_rules: list[Rule]
+) -> None:
+    root = make_tree(PACKAGE) / "shop"
+    findings = scan_path(root, taint_rules, jobs=1).findings
+    lines = {(f.path, f.span.start_line) for f in findings if f.rule_id == REDIRECT}
+    # with_filters() returns its url (a reverse()), never the context it was handed
+    assert ("views.py", 7) not in lines
+    # next_target() returns request data: found only by following the call into it
+    assert ("views.py", 9) in lines

@@ -117,10 +117,11 @@ class TaintPatterns:
     def __bool__(self) -> bool:
         return bool(self.rules)
 
-    def find(self, text: str, root: SgNode) -> Found:
+    def find(self, text: str, root: SgNode, words: WordCache | None = None) -> Found:
         """Each entry whose words the file holds, one traversal each: measured faster than
-        one combined query whose nodes are then matched against every entry again."""
-        has = WordCache(text)
+        one combined query whose nodes are then matched against every entry again.
+        `words`: the file's WordCache, if the scanner already has one."""
+        has = words if words is not None else WordCache(text)
         found = Found(after_text=self.after_text)
         for entry in self.entries:
             if entry.requirement.satisfied(has) and passes(entry.checks, text):

@@ -111,12 +111,20 @@ class PythonExpressions(LoweringBase):
             return union([self.expr(c) for c in node.children() if c.is_named()])
         return union([self.expr(c) for c in node.children() if c.is_named()])
 
+    def decided(self, condition: SgNode | None) -> bool | None:
+        """The fixed outcome of a condition, if it has one (the module lowering knows
+        which names hold literals)."""
+        return None
+
     def conditional(self, node: SgNode) -> Expr:
         """`x if x in ALLOWED else "default"`: the guarded branch's `x` is checked."""
         named = [c for c in node.children() if c.is_named()]
         if len(named) != 3:
             return union([self.expr(c) for c in named])
         then, condition, otherwise = named
+        decided = self.decided(condition)
+        if decided is not None:  # `"safe" if 7 * 42 - 106 > 200 else value`
+            return self.expr(then if decided else otherwise)
         positive, negative = guarded_names(condition)
         parts = [
             CONST if path_of(branch) in checked else self.expr(branch)

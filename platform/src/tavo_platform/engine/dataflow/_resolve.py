@@ -26,12 +26,20 @@ class Target:
 
 
 class Resolver:
-    def __init__(self, modules: Sequence[Module]) -> None:
+    """`package`: the scanned directory is itself this Python package (it holds an
+    `__init__.py`), so its modules are also known by their full names (`django.urls.base`
+    for `urls/base.py` when `django/` is scanned), as the package's own absolute imports
+    name them."""
+
+    def __init__(self, modules: Sequence[Module], package: str | None = None) -> None:
         self.modules = modules
         self.by_name: dict[str, int] = {}
         self.by_suffix: dict[str, list[int]] = defaultdict(list)
         for index, module in enumerate(modules):
             self.by_name[module.name] = index
+            if package and module.language == "python":
+                full = f"{package}.{module.name}" if module.name else package
+                self.by_name.setdefault(full, index)
             separator = "." if module.language == "python" else "/"
             parts = module.name.split(separator)
             for start in range(1, len(parts)):

@@ -111,9 +111,14 @@ class Env:
 class Project:
     """Every lowered module of one scan, solved together."""
 
-    def __init__(self, modules: Sequence[Module], deadline_seconds: float = 120.0) -> None:
+    def __init__(
+        self,
+        modules: Sequence[Module],
+        deadline_seconds: float = 120.0,
+        package: str | None = None,
+    ) -> None:
         self.modules = list(modules)
-        self.resolver = Resolver(self.modules)
+        self.resolver = Resolver(self.modules, package)
         self.uids: dict[tuple[int, int], int] = {}
         self.functions: list[tuple[int, Function]] = []
         for m, module in enumerate(self.modules):
