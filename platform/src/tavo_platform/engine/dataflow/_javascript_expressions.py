@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ast_grep_py import SgNode
 
+from tavo_platform.engine.dataflow._constant_conditions import Literal, decide_javascript
 from tavo_platform.engine.dataflow._javascript_syntax import (
     CALLBACK_METHODS,
     CLEAN_CALLS,
@@ -118,6 +119,13 @@ class JavaScriptExpressions(LoweringBase):
             return self.expr(value) if value is not None else CONST
         return union([self.expr(c) for c in node.children() if c.is_named()])
 
+    literals: list[dict[str, Literal]]
+
+    def decided(self, condition: SgNode | None) -> bool | None:
+        """The fixed outcome of a condition made of literals and `const` literals."""
+        if condition is None:
+            return None
+        return decide_javascript(condition.text(), self.literals[-1])
     def guards(self, condition: SgNode | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The condition's guarded names (_javascript_syntax.guarded_names), less the paths a
         prefix check cannot protect (built by `+` or a template literal, never normalised:
@@ -156,6 +164,10 @@ class JavaScriptExpressions(LoweringBase):
     def ternary(self, node: SgNode) -> Expr:
         """`ALLOWED.includes(x) ? x : "default"`: the guarded branch's `x` is checked."""
         condition = node.field("condition")
+        decided = self.decided(condition)
+        chosen = node.field("consequence" if decided else "alternative")
+        if decided is not None and chosen is not None:
+            return self.expr(chosen)
         positive, negative = self.guards(condition)
         parts: list[Expr] = []
         for name, checked in (("consequence", positive), ("alternative", negative)):

@@ -7,6 +7,7 @@ import posixpath
 
 from ast_grep_py import SgNode
 
+from tavo_platform.engine.dataflow._constant_conditions import Literal, literal_value
 from tavo_platform.engine.dataflow._javascript_expressions import JavaScriptExpressions
 from tavo_platform.engine.dataflow._javascript_syntax import (
     EXIT_CALLS,
@@ -64,6 +65,8 @@ class _JavaScript(JavaScriptExpressions):
         self.star_exports: list[str] = []
         self.classes: dict[str, dict[str, int]] = {}
         self.types: dict[str, str] = {}  # variable -> class it was constructed from
+        # per function: `const` names bound to a literal (a const cannot be reassigned)
+        self.literals: list[dict[str, Literal]] = [{}]
         self.pieced = [set()]
         self.relatives = [{}]
         self.reexports = 0
@@ -189,6 +192,10 @@ class _JavaScript(JavaScriptExpressions):
                 continue
             if self.require(name, value):
                 continue
+            if name.kind() == "identifier" and node.text().startswith("const"):
+                known, literal = literal_value(_python_spelling(value.text()))
+                if known and value.kind() in _LITERALS:
+                    self.literals[-1][name.text()] = literal
             if value.kind() == "new_expression" and name.kind() == "identifier":
                 constructor = value.field("constructor")
                 if constructor is not None and constructor.kind() == "identifier":
@@ -253,12 +260,18 @@ class _JavaScript(JavaScriptExpressions):
             node.field("consequence"),
             node.field("alternative"),
         )
+        # A condition fixed when the code was written: only its branch is code that runs.
+        decided = self.decided(condition)
+        if decided is True:
+            return list(self.statement(body)) if body is not None else []
         positive, negative = self.guards(condition)
         orelse: tuple[Stmt, ...] = ()
         if alternative is not None:
             orelse = tuple(
                 s for c in alternative.children() if c.is_named() for s in self.statement(c)
             )
+        if decided is False:
+            return list(orelse)
         return [
             If(
                 self.expr(condition) if condition is not None else CONST,
@@ -442,6 +455,7 @@ class _JavaScript(JavaScriptExpressions):
     def define(self, node: SgNode, name: str, owner: str | None = None) -> int:
         qualified = f"{owner}.{name}" if owner else self.qualified(name)
         draft = self.open_function(qualified, line_of(node), owner_class=owner)
+        self.literals.append({})
         self.pieced.append(set())
         self.relatives.append({})
         try:
@@ -458,6 +472,7 @@ class _JavaScript(JavaScriptExpressions):
             else:  # an arrow function's expression body
                 draft.body = (*prologue, Return(self.expr(body), line_of(body)))
         finally:
+            self.literals.pop()
             self.pieced.pop()
             self.relatives.pop()
             self.close_function()
@@ -535,6 +550,13 @@ _STATEMENTS = {
     "export_statement": _JavaScript.export_statement,
     "import_statement": _JavaScript.import_statement,
 }
+
+
+_LITERALS = frozenset({"number", "string", "true", "false", "null"})
+
+
+def _python_spelling(text: str) -> str:
+    return {"true": "True", "false": "False", "null": "None"}.get(text, text)
 
 
 def _is_static(node: SgNode) -> bool:
