@@ -234,6 +234,76 @@ def test_recursion_and_import_cycles_terminate(flows) -> None:  # type: ignore[n
     assert found == {("a.py", 5)}
 
 
+# Module-level containers shared across modules: filled in one, read in another.
+GLOBAL_CASES = [
+    (
+        "python: from-import, appended, iterated",
+        {
+            "app/state.py": "PENDING = []\nDONE = []\n",
+            "app/views.py": "from app.state import PENDING\ndef submit():\n"
+            "    PENDING.append(source())\n",
+            "app/worker.py": "from app.state import PENDING, DONE\ndef drain():\n"
+            "    for q in PENDING:\n        sink(q)\n    for d in DONE:\n        sink(d)\n",
+        },
+        {("app/worker.py", 4)},
+    ),
+    (
+        "python: a module's attribute stored into, read elsewhere",
+        {
+            "app/state.py": "CACHE = {}\n",
+            "app/views.py": "from app import state\ndef submit():\n"
+            "    state.CACHE['last'] = source()\n",
+            "app/worker.py": "import app.state\ndef drain():\n    sink(app.state.CACHE['last'])\n",
+        },
+        {("app/worker.py", 3)},
+    ),
+    (
+        "python: filled where defined, read through a package re-export",
+        {
+            "app/__init__.py": "from .state import CACHE\n",
+            "app/state.py": "CACHE = {}\ndef remember():\n    CACHE['q'] = source()\n",
+            "app/worker.py": "from app import CACHE\ndef drain():\n    sink(CACHE['q'])\n",
+        },
+        {("app/worker.py", 3)},
+    ),
+    (
+        "python: a clean value stored, or a name shadowed locally",
+        {
+            "app/state.py": "PENDING = []\n",
+            "app/views.py": "from app.state import PENDING\ndef submit():\n"
+            "    PENDING.append(clean(source()))\n",
+            "app/worker.py": "from app.state import PENDING\ndef drain():\n"
+            "    PENDING = ['x']\n    sink(PENDING[0])\n",
+        },
+        set(),
+    ),
+    (
+        "javascript: an exported array pushed to, a Map set, an object property",
+        {
+            "src/state.js": "export const pending = [];\nexport const cache = new Map();\n"
+            "export const store = {};\nexport const done = [];\n",
+            "src/routes.js": "import { pending, cache } from './state';\n"
+            "import * as state from './state.js';\n"
+            "export function submit() {\n  pending.push(source());\n"
+            "  cache.set('k', source());\n  state.store.last = source();\n}\n",
+            "src/worker.js": "import { pending, cache, store, done } from './state';\n"
+            "export function drain() {\n  for (const q of pending) sink(q);\n"
+            "  sink(cache.get('k'));\n  sink(store.last);\n  for (const d of done) sink(d);\n}\n",
+        },
+        {("src/worker.js", 3), ("src/worker.js", 4), ("src/worker.js", 5)},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"), [c[1:] for c in GLOBAL_CASES], ids=[c[0] for c in GLOBAL_CASES]
+)
+def test_global_containers_across_modules(  # type: ignore[no-untyped-def]
+    flows, files: dict[str, str], expected: set[tuple[str, int]]
+) -> None:
+    assert flows(files) == expected
+
+
 JS_CASES = [
     ("template literal", "const v = source();\nsink(`SELECT ${v}`);\n", True),
     ("destructuring", "const { a, b: [c] } = source();\nsink(c);\n", True),

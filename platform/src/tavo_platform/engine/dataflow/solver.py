@@ -135,7 +135,8 @@ class Project:
         self.hits: dict[tuple[str, str, int, int], TaintHit] = {}
         # What functions stored into a module's global containers (`PENDING.append(x)`,
         # `CACHE[k] = x` in a function, on a name it never binds): read by every function
-        # of that module. Keyed by (module, name); values only grow.
+        # of that module and of the modules importing it. Keyed by the module defining the
+        # container and its name there (Resolver.variable); values only grow.
         self.globals: dict[tuple[int, str], Value] = {}
         self.by_module: dict[int, list[int]] = {}
         for uid, (m, _) in enumerate(self.functions):
@@ -143,6 +144,8 @@ class Project:
         self.deadline = time.monotonic() + deadline_seconds
         self.complete = True
         self.targets: dict[tuple[int, str | None, int | None], Target | None] = {}
+        # The global containers that grew during the last evaluation.
+        self.grown: set[tuple[int, str]] = set()
 
     def target(self, uid: int, call: Call) -> Target | None:
         """The function `call` (made by function `uid`) means, resolved once per scan."""
@@ -221,8 +224,11 @@ class Project:
                 wake.update(self.children[uid])
             for changed in changed_summaries:
                 wake.update(self.callers[changed])
-            if self.analysed_globals_grew:
-                wake.update(self.by_module[self.functions[uid][0]])
+            for home, _ in self.grown:
+                wake.update(self.by_module[home])
+                for importer in self.resolver.importers(home):
+                    wake.update(self.by_module[importer])
+            if self.grown:
                 wake.discard(uid)
             for other in sorted(wake):
                 if other not in queued:
@@ -232,18 +238,15 @@ class Project:
 
     # --- one function ------------------------------------------------------------------
 
-    analysed_globals_grew = False
-
-    def store_global(self, m: int, name: str, value: Value) -> None:
-        key = (m, name)
+    def store_global(self, key: tuple[int, str], value: Value) -> None:
         known = self.globals.get(key, EMPTY)
         merged = V.merge((known, value))
         if frozenset(merged) != frozenset(known):
             self.globals[key] = merged
-            self.analysed_globals_grew = True
+            self.grown.add(key)
 
     def analyse(self, uid: int) -> set[int]:
-        self.analysed_globals_grew = False
+        self.grown = set()
         m, function = self.functions[uid]
         parent = function.parent
         outer = self.final_envs[self.uids[(m, parent)]] if parent is not None else None
@@ -393,10 +396,10 @@ class _Frame:
     def expr(self, expr: Expr) -> Value:
         if isinstance(expr, Var):
             value = self.env.read(expr.name)
-            if self.project.globals:
-                root = expr.name.partition(".")[0]
-                stored = self.project.globals.get((self.module, root))
-                if stored and root not in self.env.own:
+            project = self.project
+            if project.globals and expr.name.partition(".")[0] not in self.env.own:
+                stored = project.globals.get(project.resolver.variable(self.module, expr.name))
+                if stored:
                     return V.merge((value, stored))
             return value
         if isinstance(expr, Union):
@@ -433,12 +436,13 @@ class _Frame:
 
     def store_global(self, target: str, value: Value, line: int) -> None:
         """A store into a name this function never bound, inside a function of the module:
-        the module's global container."""
+        a global container, this module's or the one it imported the name from."""
         root = target.partition(".")[0]
         if self.function.parent is None or root in self.bound or root in ("self", "this"):
             return
         stored = V.stepped(value, self.path, line, f"into global {root}")
-        self.project.store_global(self.module, root, stored)
+        project = self.project
+        project.store_global(project.resolver.variable(self.module, target), stored)
 
     def source(self, expr: Source) -> Value:
         inner = self.expr(expr.inner)
