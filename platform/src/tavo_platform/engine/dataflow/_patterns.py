@@ -26,6 +26,7 @@ from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import AFTER_TEXT, TAINT_ENTRY_KEYS, RuleSpec
 from tavo_platform.engine.dataflow._text_checks import passes, text_checks
 from tavo_platform.engine.dataflow.ir import Location
+from tavo_platform.engine.matchers.file_gates import FileGates, has_file_gate
 from tavo_platform.engine.matchers.regex_cost import cheap_config
 from tavo_platform.engine.matchers.requirements import (
     Requirement,
@@ -49,6 +50,8 @@ class Entry:
     source: str | None  # propagators: the metavariable taint comes from
     target: str | None  # propagators: the metavariable taint goes to
     rules: frozenset[str]
+    # Whether the entry asks about the file's root (matchers/file_gates.py).
+    gated: bool = False
 
 
 @dataclass
@@ -123,9 +126,19 @@ class TaintPatterns:
         `words`: the file's WordCache, if the scanner already has one."""
         has = words if words is not None else WordCache(text)
         found = Found(after_text=self.after_text)
+        gates: FileGates | None = None
         for entry in self.entries:
             if entry.requirement.satisfied(has) and passes(entry.checks, text):
-                for node in root.find_all(cast(Any, entry.config)):
+                config = entry.config
+                if entry.gated:
+                    # A root condition ("the module makes a client") is decided once here,
+                    # not walked again from every candidate node.
+                    gates = gates or FileGates(root)
+                    pruned = gates.prune(config["rule"])
+                    if pruned is None:
+                        continue
+                    config = {**config, "rule": pruned}
+                for node in root.find_all(cast(Any, config)):
                     _record(found, entry, node)
         return found
 
@@ -151,11 +164,13 @@ def _entry(role: str, raw: dict[str, Any], rules: frozenset[str]) -> Entry:
     for key in ("constraints", "utils"):
         if raw.get(key):
             config[key] = raw[key]
+    config = cheap_config(config)
     return Entry(
         role=role,
         # ast-grep compiles the entry again on every file: regexes rewritten to compile
         # cheaply (matchers/regex_cost.py).
-        config=cheap_config(config),
+        config=config,
+        gated=has_file_gate(config["rule"]),
         requirement=requirement_of(pattern),
         checks=text_checks(pattern),
         focus=_metavariable(raw.get("focus")),
