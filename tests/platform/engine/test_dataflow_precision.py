@@ -277,3 +277,57 @@ def test_a_package_scanned_from_its_own_directory_resolves_its_absolute_imports(
     assert ("views.py", 7) not in lines
     # next_target() returns request data: found only by following the call into it
     assert ("views.py", 9) in lines
+
+
+KWARGS_HEAD = (
+    "from django.http import HttpResponse\n"
+    "from django.utils.html import conditional_escape\n"
+    "from django.utils.safestring import mark_safe\n"
+)
+KWARGS_CASES = [
+    (
+        "keyword names of **kwargs, values escaped",
+        "def fragment(template, **kwargs):\n"
+        "    safe = {k: conditional_escape(v) for k, v in kwargs.items()}\n"
+        "    return mark_safe(template.format(**safe))\n"
+        "def view(request):\n"
+        "    return HttpResponse(fragment('<b>{name}</b>', name=request.GET['n']))\n",
+        False,
+    ),
+    (
+        "keyword names in a loop, values escaped",
+        "def fragment(**kwargs):\n"
+        "    out = []\n"
+        "    for key, value in kwargs.items():\n"
+        "        out.append(key + '=' + conditional_escape(value))\n"
+        "    return mark_safe(' '.join(out))\n"
+        "def view(request):\n"
+        "    return HttpResponse(fragment(title=request.GET['t']))\n",
+        False,
+    ),
+    (
+        "values of **kwargs, not escaped",
+        "def fragment(**kwargs):\n"
+        "    return mark_safe(' '.join(v for k, v in kwargs.items()))\n"
+        "def view(request):\n"
+        "    return HttpResponse(fragment(title=request.GET['t']))\n",
+        True,
+    ),
+    (
+        "keys of request data are the client's",
+        "def view(request):\n"
+        "    safe = {k: conditional_escape(v) for k, v in request.GET.items()}\n"
+        "    return HttpResponse(mark_safe(''.join(safe)))\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [c[1:] for c in KWARGS_CASES], ids=[c[0] for c in KWARGS_CASES]
+)
+def test_keyword_names_are_not_data(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, expected: bool
+) -> None:
+    found = _found(make_tree, taint_rules, "app/views.py", KWARGS_HEAD + code, "py-taint-xss")
+    assert found is expected

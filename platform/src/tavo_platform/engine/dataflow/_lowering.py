@@ -53,6 +53,8 @@ class FunctionDraft:
     params: tuple[Param, ...] = ()
     body: tuple[Stmt, ...] = ()
     local_functions: dict[str, int] = field(default_factory=dict)
+    # Names of `**kwargs` parameters (Python): their keys are keyword names.
+    keyword_params: set[str] = field(default_factory=set)
     calls: list[Call] = field(default_factory=list)
 
     def freeze(self) -> Function:

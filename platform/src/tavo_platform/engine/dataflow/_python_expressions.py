@@ -281,6 +281,25 @@ class PythonExpressions(LoweringBase):
                 args.append(Arg(self.expr(child)))
         return tuple(args)
 
+    def keyword_name(self, left: SgNode | None, right: SgNode | None) -> str | None:
+        """In `for name, value in kwargs.items()` over the function's own `**kwargs`, the
+        name: a keyword written at a call site (`f(title=x)`), not data. Else None."""
+        if left is None or right is None or right.kind() != "call":
+            return None
+        callee = callee_text(right) or ""
+        owner, dot, method = callee.rpartition(".")
+        if not dot or method != "items" or owner not in self.function.keyword_params:
+            return None
+        if right.field("arguments") is not None and any(
+            c.is_named()
+            for c in right.field("arguments").children()  # type: ignore[union-attr]
+        ):
+            return None
+        names = [c for c in left.children() if c.is_named()]
+        if left.kind() in ("pattern_list", "tuple_pattern") and len(names) == 2:
+            return names[0].text() if names[0].kind() == "identifier" else None
+        return None
+
     def comprehension(self, node: SgNode) -> Expr:
         bindings: list[tuple[tuple[str, ...], Expr]] = []
         body: list[Expr] = []
@@ -289,7 +308,12 @@ class PythonExpressions(LoweringBase):
             if kind == "for_in_clause":
                 left, right = child.field("left"), child.field("right")
                 if left is not None and right is not None:
-                    bindings.append((self.targets(left), self.expr(right)))
+                    names = self.targets(left)
+                    key = self.keyword_name(left, right)
+                    if key is not None:
+                        bindings.append(((key,), CONST))
+                        names = tuple(n for n in names if n != key)
+                    bindings.append((names, self.expr(right)))
             elif kind == "if_clause":
                 continue
             elif child.is_named():

@@ -302,7 +302,12 @@ class _Python(PythonExpressions):
         iterable = self.expr(right) if right is not None else CONST
         for name in targets:
             self.literals[-1].pop(name, None)
-        loop = Loop(targets, iterable, self._loop_body(body), line_of(node))
+        statements = self._loop_body(body)
+        key = self.keyword_name(left, right)
+        if key is not None:  # `for name, value in kwargs.items()`: the name is a keyword
+            targets = tuple(t for t in targets if t != key)
+            statements = (Assign((key,), CONST, line_of(node)), *statements)
+        loop = Loop(targets, iterable, statements, line_of(node))
         alternative = node.field("alternative")
         return [loop, *(self.block(alternative) if alternative is not None else ())]
 
@@ -457,6 +462,10 @@ class _Python(PythonExpressions):
                     cls = _annotated_class(annotation.text()) if annotation is not None else None
                     if cls is not None:
                         self.types[-1][ident.text()] = cls
+                    if kind == "dictionary_splat_pattern" or child_of_kind(
+                        child, "dictionary_splat_pattern"
+                    ):
+                        self.function.keyword_params.add(ident.text())
         return tuple(params)
 
     def import_statement(self, node: SgNode) -> list[Stmt]:
