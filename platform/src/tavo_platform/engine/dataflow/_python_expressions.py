@@ -47,6 +47,8 @@ class PythonExpressions(LoweringBase):
 
     imports: dict[str, str]
     types: list[dict[str, str]]
+    class_stack: list[str]
+    attribute_types: dict[str, dict[str, str]]
 
     def parameters(self, node: SgNode) -> tuple[Param, ...]:
         raise NotImplementedError
@@ -243,9 +245,16 @@ class PythonExpressions(LoweringBase):
         if callee is None or "." not in callee:
             return callee
         head, _, rest = callee.partition(".")
+        if head == "self" and self.class_stack:
+            attribute, _, method = rest.partition(".")
+            cls = self.attribute_types.get(self.class_stack[-1], {}).get(attribute)
+            return f"{cls}.{method}" if cls and method and "." not in method else callee
         # The innermost function that knows the variable's class (module globals too).
         known = next((types[head] for types in reversed(self.types) if head in types), None)
         return f"{known}.{rest}" if known else callee
+
+    def imported(self, name: str) -> str:
+        return self._imported(name)
 
     def _imported(self, callee: str) -> str:
         head, dot, rest = callee.partition(".")
@@ -282,7 +291,8 @@ class PythonExpressions(LoweringBase):
         if not dot or method != "items" or owner not in self.function.keyword_params:
             return None
         if right.field("arguments") is not None and any(
-            c.is_named() for c in right.field("arguments").children()  # type: ignore[union-attr]
+            c.is_named()
+            for c in right.field("arguments").children()  # type: ignore[union-attr]
         ):
             return None
         names = [c for c in left.children() if c.is_named()]

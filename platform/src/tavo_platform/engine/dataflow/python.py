@@ -65,6 +65,8 @@ def lower_python(root: SgNode, path: str, found: Found) -> Module:
         imports=lowering.imports,
         exports={name: name for name in body.local_functions},
         classes=lowering.classes,
+        bases=lowering.bases,
+        instances={name: lowering.imported(cls) for name, cls in lowering.types[0].items()},
     )
 
 
@@ -75,6 +77,9 @@ class _Python(PythonExpressions):
         self.package = module if is_package else module.rpartition(".")[0]
         self.imports: dict[str, str] = {}
         self.classes: dict[str, dict[str, int]] = {}
+        self.bases: dict[str, tuple[str, ...]] = {}
+        # class -> attribute -> the class of what its methods store there (`self.repo = Repo()`)
+        self.attribute_types: dict[str, dict[str, str]] = {}
         self.class_stack: list[str] = []
         self.types: list[dict[str, str]] = [{}]  # per function: variable -> class name
         # per function: variables holding a joined, never normalised path
@@ -152,10 +157,10 @@ class _Python(PythonExpressions):
         else:
             for name in self.targets(left):
                 self.literals[-1].pop(name, None)
-        if left.kind() == "identifier" and right.kind() == "call":
+        if left.kind() in ("identifier", "attribute") and right.kind() == "call":
             callee = callee_text(right)
             if callee and callee.rpartition(".")[2][:1].isupper():
-                self.types[-1][left.text()] = callee
+                self._note_type(left, callee)
         store = left.kind() in ("subscript", "attribute")
         return [Assign(self.targets(left), value, line_of(node), store=store)]
 
@@ -176,6 +181,17 @@ class _Python(PythonExpressions):
         if condition is None:
             return None
         return decide_python(condition.text(), {} if self.loops else self.literals[-1])
+
+    def _note_type(self, target: SgNode, cls: str) -> None:
+        """`x = Repo()`: x holds a Repo in this function; `self.repo = Repo()` in a method:
+        the attribute holds one in every method of the class."""
+        if target.kind() == "identifier":
+            self.types[-1][target.text()] = cls
+            return
+        path = path_of(target)
+        head, _, attribute = (path or "").partition(".")
+        if head == "self" and attribute and "." not in attribute and self.class_stack:
+            self.attribute_types.setdefault(self.class_stack[-1], {})[attribute] = cls
 
     def _track_joined(self, name: str, value: SgNode) -> None:
         """Whether `name` now holds a path joined from parts, not normalised since."""
@@ -367,6 +383,10 @@ class _Python(PythonExpressions):
         name = self.qualified(name_node.text())
         self.class_stack.append(name)
         self.classes.setdefault(name, {})
+        superclasses = node.field("superclasses")
+        if superclasses is not None:
+            written = (path_of(c) for c in superclasses.children() if c.is_named())
+            self.bases[name] = tuple(self.imported(b) for b in written if b is not None)
         out: list[Stmt] = []
         try:
             for child in body.children():
@@ -438,6 +458,10 @@ class _Python(PythonExpressions):
                         child.children()[0].kind() if child.children() else ""
                     )
                     params.append(self.param(ident, ident.text(), rest=rest, whole=child))
+                    annotation = child.field("type")
+                    cls = _annotated_class(annotation.text()) if annotation is not None else None
+                    if cls is not None:
+                        self.types[-1][ident.text()] = cls
                     if kind == "dictionary_splat_pattern" or child_of_kind(
                         child, "dictionary_splat_pattern"
                     ):
@@ -499,6 +523,22 @@ _STATEMENTS = {
     "import_statement": _Python.import_statement,
     "import_from_statement": _Python.import_from_statement,
 }
+
+
+_ANNOTATION = re.compile(r"(?:(?:typing\.)?(?:Annotated|Optional)\[\s*)?([A-Za-z_][\w.]*)")
+
+
+def _annotated_class(annotation: str) -> str | None:
+    """`Repo`, `db.Repo`, `Optional[Repo]`, `Annotated[Repo, Depends(...)]` -> the class
+    (a capitalised last name; `str`, `int`, `list[...]` are not classes of the project)."""
+    found = _ANNOTATION.match(annotation.strip())
+    if found is None:
+        return None
+    cls = found.group(1)
+    rest = annotation.strip()[found.end() :].strip()
+    if rest and not rest.startswith((",", "]")):
+        return None  # `Repo | None`, `Repo[int]`: leave it
+    return cls if cls.rpartition(".")[2][:1].isupper() else None
 
 
 # Flask route converters that make a number or a UUID of a path segment.
