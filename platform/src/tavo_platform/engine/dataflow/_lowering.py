@@ -56,6 +56,7 @@ class FunctionDraft:
     # Names of `**kwargs` parameters (Python): their keys are keyword names.
     keyword_params: set[str] = field(default_factory=set)
     calls: list[Call] = field(default_factory=list)
+    returns: str | None = None
 
     def freeze(self) -> Function:
         return Function(
@@ -69,6 +70,7 @@ class FunctionDraft:
             is_method=self.is_method,
             local_functions=tuple(self.local_functions.items()),
             calls=tuple(self.calls),
+            returns=self.returns,
         )
 
 
