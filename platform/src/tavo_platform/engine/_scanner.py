@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, cast
 
 from tavo_platform.artifacts import HEADER_READ_BYTES, artifact_note, looks_like_artifact
-from tavo_platform.engine._context import contexts_for
 from tavo_platform.engine._findings import Finding, fingerprint, normalise_matched_text
 from tavo_platform.engine._languages import STRUCTURAL_LANGUAGES, Language, is_header_format
 from tavo_platform.engine._rule_spec import RuleSpec
@@ -33,6 +32,7 @@ from tavo_platform.engine.dataflow.precision import refine
 from tavo_platform.engine.matchers.artifact import ArtifactProgram
 from tavo_platform.engine.matchers.interface import Match
 from tavo_platform.engine.matchers.regex import Redactor, RegexProgram
+from tavo_platform.engine.matchers.requirements import WordCache
 from tavo_platform.engine.matchers.structural import StructuralProgram, parse
 
 SNIPPET_MAX_LINES = 3
@@ -60,6 +60,10 @@ class CompiledRules:
         # Per-finding code context (engine/_context.py) re-parses files with findings; the
         # server's analysis needs it, a plain CLI scan does not pay for it.
         self.code_context = code_context
+        if code_context:
+            # Imported only by scans that want it (a CLI scan does not), and here, before
+            # worker processes fork, rather than once in every worker.
+            import tavo_platform.engine._context  # noqa: F401
         self.rules = list(rules)
         # Whose secrets snippets mask: by default the selection's own redacting rules; the
         # rules package adds the built-in secret rules for every real scan.
@@ -134,17 +138,20 @@ def scan_source(text: str, path: str, language: Language, compiled: CompiledRule
     matches: list[Match] = []
     structural = compiled.structural.get(language)
     taint = compiled.taint.wants(language)
+    # Every matcher's word pre-filter asks the same per-file cache.
+    words = WordCache(text)
+    candidates = structural.applicable(text, words) if structural else []
     # One parse serves the structural rules and the taint rules.
-    root = parse(text, language) if taint or (structural and structural.applicable(text)) else None
-    if structural:
-        matches.extend(structural.run(text, root))
+    root = parse(text, language) if taint or candidates else None
+    if candidates:
+        matches.extend(structural.run(text, root, candidates))
     regex = compiled.regex.get(language)  # type: ignore[call-overload]
     if regex:
         matches.extend(regex.run(text, path))
     outcome = _outcome(matches, text, path, language, compiled)
     outcome.findings = refine(outcome.findings, path, text, language)
     if taint and root is not None:
-        outcome.module, skipped = compiled.taint.lower(text, root, path, language)
+        outcome.module, skipped = compiled.taint.lower(text, root, path, language, words)
         outcome.note = outcome.note or skipped
         outcome.suppressions = inline_suppressions(text, language)
     return outcome
@@ -244,6 +251,8 @@ def _outcome(
             if selectors:
                 outcome.missed_ignores.append((span.start_line, tuple(selectors)))
     if compiled.code_context and outcome.findings and language.is_structural:
+        from tavo_platform.engine._context import contexts_for
+
         contexts = contexts_for(text, language, [f.span for f in outcome.findings])
         outcome.findings = [
             replace(finding, context=context)
@@ -375,6 +384,15 @@ def _balanced_chunks(tasks: Sequence[FileTask], jobs: int) -> list[list[FileTask
     return [chunk for chunk in chunks if chunk]
 
 
+def package_name(root: Path) -> str | None:
+    """The Python package a scanned directory is, when it is one (`django/` holding an
+    `__init__.py`): its modules import each other by absolute names starting with it."""
+    name = root.resolve().name
+    if name.isidentifier() and (root / "__init__.py").is_file():
+        return name
+    return None
+
+
 def scan_path(
     root: Path,
     rules: Sequence[RuleSpec],
@@ -396,7 +414,7 @@ def scan_path(
     if on_total:
         on_total(len(tasks))
     outcomes = scan_tasks(tasks, compiled, jobs, on_progress)
-    taint_findings(outcomes, compiled)
+    taint_findings(outcomes, compiled, package_name(root))
     known = frozenset(baseline)
     findings: list[Finding] = []
     notes: Counter[str] = Counter()

@@ -207,6 +207,9 @@ class Function:
     is_method: bool = False  # Python methods take the receiver as their first parameter
     # Names of nested functions visible in this function's body -> function index.
     local_functions: tuple[tuple[str, int], ...] = ()
+    # The calls its body makes (the same objects as in the body): the solver resolves them
+    # once to order its work callees first.
+    calls: tuple[Call, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,12 +79,21 @@ class StructuralProgram:
     def __bool__(self) -> bool:
         return bool(self._rules)
 
-    def applicable(self, text: str) -> list[_CompiledRule]:
-        has = WordCache(text)
+    def applicable(self, text: str, words: WordCache | None = None) -> list[_CompiledRule]:
+        """The rules whose words the file holds (`words`: the file's WordCache, shared with
+        the other matchers, so each word is looked up once per file)."""
+        has = words if words is not None else WordCache(text)
         return [rule for rule in self._rules if rule.requirement.satisfied(has)]
 
-    def run(self, text: str, root: SgNode | None = None) -> Iterator[Match]:
-        candidates = self.applicable(text)
+    def run(
+        self,
+        text: str,
+        root: SgNode | None = None,
+        candidates: list[_CompiledRule] | None = None,
+    ) -> Iterator[Match]:
+        """The matches in `text` (`candidates`: `applicable(text)`, if already known)."""
+        if candidates is None:
+            candidates = self.applicable(text)
         if not candidates:
             return
         if root is None:
