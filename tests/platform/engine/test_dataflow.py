@@ -276,6 +276,16 @@ RECEIVER_CASES = [
         {("app/base.py", 5)},
     ),
     (
+        "javascript: a module-level instance, exported and imported",
+        {
+            "src/repo.ts": "class Repo {\n  find(k: string) {\n    sink(k);\n  }\n"
+            "  safe(k: string) {\n    sink(1);\n  }\n}\nexport const repo = new Repo();\n",
+            "src/app.ts": "import { repo } from './repo';\n"
+            "export function h() {\n  repo.find(source());\n  repo.safe(source());\n}\n",
+        },
+        {("src/repo.ts", 3)},
+    ),
+    (
         "an override hides the base's method",
         {
             "app/base.py": "class Base:\n    def run(self, q):\n        sink(q)\n",

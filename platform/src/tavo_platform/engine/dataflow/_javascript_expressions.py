@@ -250,6 +250,9 @@ class JavaScriptExpressions(LoweringBase):
             return f"{self.types[target.text()]}.{method}"
         return callee
 
+    def imported(self, name: str) -> str:
+        return self._imported(name)
+
     def _imported(self, callee: str) -> str:
         head, dot, rest = callee.partition(".")
         target = self.imports.get(head)

@@ -190,6 +190,13 @@ class Resolver:
         if head in module.classes and "." not in rest:
             method = self._method(module, head, rest)
             return Target(index, method, False) if method is not None else None
+        cls = module.instances.get(head)
+        if cls is not None and "." not in rest and hops <= MAX_REEXPORT_HOPS:
+            # `users.find()` of a module-level `const users = new Users()`, here or imported:
+            # the method takes the object as `this`.
+            found = self._javascript(index, function, f"{cls}.{rest}", hops + 1)
+            if found is not None and not found.constructor:
+                return Target(found.module, found.function, True)
         return None
 
     def _export(self, near: int, specifier: str, member: str, hops: int) -> Target | None:
