@@ -4,6 +4,7 @@ what deciding them does to flows and to pattern findings."""
 from __future__ import annotations
 
 import textwrap
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -56,6 +57,15 @@ def test_python_conditions(text: str, literals: dict, expected: bool | None) -> 
 )
 def test_javascript_conditions(text: str, literals: dict, expected: bool | None) -> None:
     assert decide_javascript(text, literals) is expected
+
+
+def test_the_scanned_codes_syntax_warnings_are_not_printed() -> None:
+    # `tavo scan` printed "SyntaxWarning: invalid decimal literal" for JavaScript like `10n`.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert decide_javascript("(1if 0777 > 10n)", {}) is None
+        assert literal_value("10n") == (False, None)
+    assert [str(w.message) for w in caught] == []
 
 
 def test_literal_values() -> None:

@@ -15,6 +15,7 @@ from typing import Any, cast
 from tavo_platform.artifacts import HEADER_READ_BYTES, artifact_note, looks_like_artifact
 from tavo_platform.engine._findings import Finding, fingerprint, normalise_matched_text
 from tavo_platform.engine._languages import STRUCTURAL_LANGUAGES, Language, is_header_format
+from tavo_platform.engine._notebooks import is_notebook, notebook_python
 from tavo_platform.engine._rule_spec import RuleSpec
 from tavo_platform.engine._suppression import InlineSuppressions, inline_suppressions
 from tavo_platform.engine._walker import (
@@ -143,7 +144,7 @@ def scan_source(text: str, path: str, language: Language, compiled: CompiledRule
     candidates = structural.applicable(text, words) if structural else []
     # One parse serves the structural rules and the taint rules.
     root = parse(text, language) if taint or candidates else None
-    if candidates:
+    if structural is not None and candidates:
         matches.extend(structural.run(text, root, candidates))
     regex = compiled.regex.get(language)  # type: ignore[call-overload]
     if regex:
@@ -188,8 +189,27 @@ def scan_bytes(
     if text.startswith("\ufeff"):
         text = text[1:]
     outcome = scan_source(text, path, language, compiled)
+    if language is Language.GENERIC and is_notebook(path):
+        _scan_notebook_code(outcome, text, path, compiled)
     outcome.note = note or outcome.note
     return outcome
+
+
+def _scan_notebook_code(
+    outcome: FileOutcome, text: str, path: str, compiled: CompiledRules
+) -> None:
+    """Adds what the Python rules find in a notebook's code cells (engine/_notebooks.py) to
+    the findings on its JSON text; a finding both give (a secret in a cell) is kept once."""
+    code = notebook_python(text)
+    if code is None:
+        return
+    cells = scan_source(code, path, Language.PYTHON, compiled)
+    seen = {(f.rule_id, f.span.start_line) for f in outcome.findings}
+    outcome.findings.extend(f for f in cells.findings if (f.rule_id, f.span.start_line) not in seen)
+    outcome.suppressed += cells.suppressed
+    outcome.missed_ignores.extend(cells.missed_ignores)
+    outcome.module, outcome.suppressions = cells.module, cells.suppressions
+    outcome.note = outcome.note or cells.note
 
 
 def scan_task(task: FileTask, compiled: CompiledRules) -> FileOutcome:

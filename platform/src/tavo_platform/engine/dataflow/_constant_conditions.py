@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import operator
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -69,7 +70,10 @@ def decide_python(text: str, literals: Mapping[str, Literal]) -> bool | None:
     if len(text) > _MAX_TEXT:
         return None
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():
+            # `1if`, `0777`, `10n`: the parser's warnings are about the scanned code, not ours
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.strip(), mode="eval")
         return bool(_evaluate(tree.body, literals))
     except (SyntaxError, ValueError, _Undecided, TypeError, ZeroDivisionError, RecursionError):
         return None
@@ -85,7 +89,9 @@ def decide_javascript(text: str, literals: Mapping[str, Literal]) -> bool | None
 def literal_value(text: str) -> tuple[bool, Literal]:
     """(True, value) when `text` is a number, string, boolean or None literal."""
     try:
-        value = ast.literal_eval(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = ast.literal_eval(text)
     except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
         return False, None
     if value is None or isinstance(value, int | float | str | bool):

@@ -126,6 +126,7 @@ class JavaScriptExpressions(LoweringBase):
         if condition is None:
             return None
         return decide_javascript(condition.text(), self.literals[-1])
+
     def guards(self, condition: SgNode | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The condition's guarded names (_javascript_syntax.guarded_names), less the paths a
         prefix check cannot protect (built by `+` or a template literal, never normalised:
@@ -248,6 +249,9 @@ class JavaScriptExpressions(LoweringBase):
         if target.kind() == "identifier" and target.text() in self.types:
             return f"{self.types[target.text()]}.{method}"
         return callee
+
+    def imported(self, name: str) -> str:
+        return self._imported(name)
 
     def _imported(self, callee: str) -> str:
         head, dot, rest = callee.partition(".")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from tavo_platform.engine.dataflow.ir import Function, Module
 
 MAX_REEXPORT_HOPS = 8
+MAX_BASE_DEPTH = 8  # base classes followed up from a class
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +84,13 @@ class Resolver:
         if head in ("self", "cls"):
             owner = self._owner_class(module, function)
             if owner is not None and "." not in rest:
-                method = self._method(module, owner, rest)
-                if method is not None:
-                    return Target(index, method, True)
+                found = self._inherited(index, owner, rest, 0)
+                if found is not None:
+                    return Target(found[0], found[1], True)
             return None
         if head in module.classes and "." not in rest:
-            method = self._method(module, head, rest)
-            return Target(index, method, False) if method is not None else None
+            found = self._inherited(index, head, rest, 0)
+            return Target(found[0], found[1], False) if found is not None else None
         return self._global(index, callee, hops)
 
     def _global(self, near: int, dotted: str, hops: int) -> Target | None:
@@ -114,16 +115,57 @@ class Resolver:
         if first in module.classes:
             if len(names) == 1:
                 return self._constructor(index, first)
-            method = self._method(module, first, names[1])
-            return Target(index, method, False) if method is not None else None
+            found = self._inherited(index, first, names[1], 0) if len(names) == 2 else None
+            return Target(found[0], found[1], False) if found is not None else None
+        if first in module.instances and len(names) == 2:  # `repo.find` of `repo = Repo()`
+            cls = self._class_of(index, module.instances[first], hops)
+            found = self._inherited(cls[0], cls[1], names[1], 0) if cls is not None else None
+            return Target(found[0], found[1], True) if found is not None else None
         imported = module.imports.get(first)
         if imported is not None:  # a re-export: `from .impl import f` in a package
             return self._global(index, ".".join([imported, *names[1:]]), hops + 1)
         return None
 
     def _constructor(self, index: int, cls: str) -> Target | None:
-        init = self.modules[index].classes.get(cls, {}).get("__init__")
-        return Target(index, init, True, constructor=True) if init is not None else None
+        found = self._inherited(index, cls, "__init__", 0)
+        return Target(found[0], found[1], True, constructor=True) if found is not None else None
+
+    def _inherited(self, index: int, cls: str, name: str, depth: int) -> tuple[int, int] | None:
+        """Method `name` of class `cls` (of module `index`) or of its nearest base class
+        that defines it, depth first in the order the bases are written: (module, function)."""
+        module = self.modules[index]
+        method = module.classes.get(cls, {}).get(name)
+        if method is not None:
+            return index, method
+        if depth >= MAX_BASE_DEPTH:
+            return None
+        for base in module.bases.get(cls, ()):
+            where = self._class_of(index, base, 0)
+            found = self._inherited(*where, name, depth + 1) if where is not None else None
+            if found is not None:
+                return found
+        return None
+
+    def _class_of(self, near: int, written: str, hops: int) -> tuple[int, str] | None:
+        """A class named as written in module `near` (imports substituted): its module and
+        its name there, or None when it is not a class of the project."""
+        if written in self.modules[near].classes:
+            return near, written
+        if hops > MAX_REEXPORT_HOPS:
+            return None
+        parts = written.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            found = self.module(".".join(parts[:split]), near)
+            if found is None:
+                continue
+            if split != len(parts) - 1:
+                return None
+            name = parts[-1]
+            if name in self.modules[found].classes:
+                return found, name
+            imported = self.modules[found].imports.get(name)  # a re-export
+            return self._class_of(found, imported, hops + 1) if imported else None
+        return None
 
     # --- JavaScript / TypeScript -------------------------------------------------------
 
@@ -148,6 +190,13 @@ class Resolver:
         if head in module.classes and "." not in rest:
             method = self._method(module, head, rest)
             return Target(index, method, False) if method is not None else None
+        cls = module.instances.get(head)
+        if cls is not None and "." not in rest and hops <= MAX_REEXPORT_HOPS:
+            # `users.find()` of a module-level `const users = new Users()`, here or imported:
+            # the method takes the object as `this`.
+            found = self._javascript(index, function, f"{cls}.{rest}", hops + 1)
+            if found is not None and not found.constructor:
+                return Target(found.module, found.function, True)
         return None
 
     def _export(self, near: int, specifier: str, member: str, hops: int) -> Target | None:

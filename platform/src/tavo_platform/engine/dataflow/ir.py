@@ -227,3 +227,9 @@ class Module:
     star_exports: tuple[str, ...] = ()
     # Class name -> its methods' function indexes by method name.
     classes: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Class name -> its base classes as written, imports substituted (Python).
+    bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Module-level variable -> the class it was built from (`repo = Repo()`), as written
+    # with imports substituted: a method called on it, here or where it is imported, is
+    # that class's.
+    instances: dict[str, str] = field(default_factory=dict)

@@ -53,6 +53,7 @@ def lower_javascript(root: SgNode, path: str, found: Found) -> Module:
         exports=lowering.exports,
         star_exports=tuple(lowering.star_exports),
         classes=lowering.classes,
+        instances={name: lowering.imported(cls) for name, cls in lowering.instances.items()},
     )
 
 
@@ -65,6 +66,7 @@ class _JavaScript(JavaScriptExpressions):
         self.star_exports: list[str] = []
         self.classes: dict[str, dict[str, int]] = {}
         self.types: dict[str, str] = {}  # variable -> class it was constructed from
+        self.instances: dict[str, str] = {}  # the module-level ones among them
         # per function: `const` names bound to a literal (a const cannot be reassigned)
         self.literals: list[dict[str, Literal]] = [{}]
         self.pieced = [set()]
@@ -200,6 +202,8 @@ class _JavaScript(JavaScriptExpressions):
                 constructor = value.field("constructor")
                 if constructor is not None and constructor.kind() == "identifier":
                     self.types[name.text()] = constructor.text()
+                    if self.current[-1] == 0:  # a module-level instance
+                        self.instances[name.text()] = constructor.text()
             if name.kind() == "identifier":
                 self.track_path(name.text(), value)
             out.append(Assign(self.targets(name), self.expr(value), line_of(declarator)))
