@@ -55,6 +55,9 @@ class FunctionDraft:
     local_functions: dict[str, int] = field(default_factory=dict)
     # Names of `**kwargs` parameters (Python): their keys are keyword names.
     keyword_params: set[str] = field(default_factory=set)
+    # Containers whose elements at constant keys are followed one by one (Python):
+    # access path -> the keys seen (`ctx["url"]` is read as `ctx.[url]`).
+    keyed: dict[str, set[str]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     returns: str | None = None
 

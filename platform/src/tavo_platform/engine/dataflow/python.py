@@ -14,7 +14,7 @@ from tavo_platform.engine.dataflow._constant_conditions import (
 )
 from tavo_platform.engine.dataflow._lowering import Unlowerable, access_path, union
 from tavo_platform.engine.dataflow._patterns import Found
-from tavo_platform.engine.dataflow._python_expressions import PythonExpressions
+from tavo_platform.engine.dataflow._python_expressions import PythonExpressions, constant_key
 from tavo_platform.engine.dataflow._python_syntax import (
     EXIT_CALLS,
     callee_text,
@@ -151,6 +151,12 @@ class _Python(PythonExpressions):
             source = right.field("left")
             value: Expr = Var(source.text(), line_of(node)) if source is not None else CONST
             return [*inner, Assign(self.targets(left), value, line_of(node))]
+        if left.kind() == "identifier" and right.kind() == "dictionary":
+            keyed = self._keyed_dictionary(left.text(), right, line_of(node))
+            if keyed is not None:
+                self._track_joined(left.text(), right)
+                self._track_literal(node, left.text(), right)
+                return keyed
         value = self.expr(right)
         if left.kind() == "identifier":
             self._track_joined(left.text(), right)
@@ -166,7 +172,39 @@ class _Python(PythonExpressions):
                 # `repo = get_repo()`: whatever the function returns (Function.returns)
                 self._note_type(left, f"{callee}.{RETURNED}")
         store = left.kind() in ("subscript", "attribute")
-        return [Assign(self.targets(left), value, line_of(node), store=store)]
+        targets = self.targets(left)
+        if left.kind() == "identifier":
+            # the elements followed one by one now hold whatever the new value holds
+            known = sorted(self.function.keyed.get(left.text(), ()))
+            targets = (*targets, *(f"{left.text()}.[{key}]" for key in known))
+        return [Assign(targets, value, line_of(node), store=store)]
+
+    def _keyed_dictionary(self, name: str, node: SgNode, line: int) -> list[Stmt] | None:
+        """`ctx = {"opts": opts, "url": url}`: each element at its constant key followed on
+        its own (`ctx["url"]` does not hold `opts`), the whole holding them all. None when a
+        key is computed or the literal spreads another mapping."""
+        entries: list[tuple[str, SgNode, SgNode]] = []
+        for child in node.children():
+            if not child.is_named() or child.kind() == "comment":
+                continue
+            if child.kind() != "pair":
+                return None
+            key_node, value_node = child.field("key"), child.field("value")
+            key = constant_key(key_node) if key_node is not None else None
+            if key is None or value_node is None:
+                return None
+            entries.append((key, child, value_node))
+        if not entries:
+            return None
+        known = self.function.keyed.setdefault(name, set())
+        out: list[Stmt] = []
+        for key, pair, value_node in entries:
+            known.add(key)
+            value = self.wrap(pair, self.expr(value_node))
+            out.append(Assign((f"{name}.[{key}]",), value, line))
+        whole = union([Var(f"{name}.[{key}]", line) for key, _, _ in entries])
+        out.append(Assign((name,), self.wrap(node, whole), line))
+        return out
 
     def _track_literal(self, node: SgNode, name: str, value: SgNode) -> None:
         """`name = 86` at the function's top level binds a literal conditions can use;
@@ -217,8 +255,15 @@ class _Python(PythonExpressions):
             return (node.text(),)
         if kind in ("attribute", "subscript"):
             inner = node.field("object") or node.field("value")
-            path = access_path(node, ("attribute",), ("object", "attribute"))
+            path = (
+                access_path(node, ("attribute",), ("object", "attribute"))
+                if kind == "attribute"
+                else self.keyed_path(node)
+            )
             roots = self.targets(inner) if inner is not None else ()
+            if path and kind == "subscript":
+                owner, _, key = path.rpartition(".[")
+                self.function.keyed.setdefault(owner, set()).add(key[:-1])
             return (path, *roots) if path else roots
         names: list[str] = []
         for child in node.children():
