@@ -59,6 +59,7 @@ class FunctionDraft:
     # access path -> the keys seen (`ctx["url"]` is read as `ctx.[url]`).
     keyed: dict[str, set[str]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    returns: str | None = None
 
     def freeze(self) -> Function:
         return Function(
@@ -72,6 +73,7 @@ class FunctionDraft:
             is_method=self.is_method,
             local_functions=tuple(self.local_functions.items()),
             calls=tuple(self.calls),
+            returns=self.returns,
         )
 
 

@@ -24,6 +24,7 @@ from tavo_platform.engine.dataflow._python_syntax import (
 )
 from tavo_platform.engine.dataflow.ir import (
     CONST,
+    RETURNED,
     Arg,
     Call,
     Expr,
@@ -413,8 +414,11 @@ def _constructed(function: SgNode) -> str | None:
     if target is None or method is None or target.kind() != "call":
         return None
     constructor = callee_text(target)
-    if not constructor or not constructor.rpartition(".")[2][:1].isupper():
+    if not constructor or constructor.partition(".")[0] in ("self", "cls"):
         return None
+    if not constructor.rpartition(".")[2][:1].isupper():
+        # `get_repo().find`: a method of what the function returns (Function.returns)
+        return f"{constructor}.{RETURNED}.{method.text()}"
     return f"{constructor}.{method.text()}"
 
 

@@ -27,6 +27,7 @@ from tavo_platform.engine.dataflow._python_syntax import (
 )
 from tavo_platform.engine.dataflow.ir import (
     CONST,
+    RETURNED,
     Assign,
     Block,
     Eval,
@@ -167,6 +168,9 @@ class _Python(PythonExpressions):
             callee = callee_text(right)
             if callee and callee.rpartition(".")[2][:1].isupper():
                 self._note_type(left, callee)
+            elif callee and callee.partition(".")[0] not in ("self", "cls"):
+                # `repo = get_repo()`: whatever the function returns (Function.returns)
+                self._note_type(left, f"{callee}.{RETURNED}")
         store = left.kind() in ("subscript", "attribute")
         targets = self.targets(left)
         if left.kind() == "identifier":
@@ -268,7 +272,13 @@ class _Python(PythonExpressions):
         return tuple(names)
 
     def return_statement(self, node: SgNode) -> list[Stmt]:
-        values = [self.expr(c) for c in node.children() if c.is_named()]
+        named = [c for c in node.children() if c.is_named()]
+        draft = self.function
+        if draft.returns is None and len(named) == 1 and named[0].kind() == "call":
+            made = callee_text(named[0])
+            if made and made.rpartition(".")[2][:1].isupper():  # `return Repo(...)`
+                draft.returns = self.imported(made)
+        values = [self.expr(c) for c in named]
         # A rule may name the return statement itself as a sink (a route returning HTML).
         return [Return(self.wrap(node, union(values)), line_of(node))]
 
@@ -467,6 +477,10 @@ class _Python(PythonExpressions):
         try:
             parameters = node.field("parameters")
             draft.params = self.parameters(parameters) if parameters is not None else ()
+            annotation = node.field("return_type")
+            returned = _annotated_class(annotation.text()) if annotation is not None else None
+            if returned is not None:
+                draft.returns = self.imported(returned)
             if decorators is not None:
                 draft.params = _typed_by_route(draft.params, decorators.text())
             body = node.field("body")
@@ -576,11 +590,12 @@ _ANNOTATION = re.compile(r"(?:(?:typing\.)?(?:Annotated|Optional)\[\s*)?([A-Za-z
 def _annotated_class(annotation: str) -> str | None:
     """`Repo`, `db.Repo`, `Optional[Repo]`, `Annotated[Repo, Depends(...)]` -> the class
     (a capitalised last name; `str`, `int`, `list[...]` are not classes of the project)."""
-    found = _ANNOTATION.match(annotation.strip())
+    annotation = annotation.strip().strip("'\"")  # a forward reference: `-> "Repo"`
+    found = _ANNOTATION.match(annotation)
     if found is None:
         return None
     cls = found.group(1)
-    rest = annotation.strip()[found.end() :].strip()
+    rest = annotation[found.end() :].strip()
     if rest and not rest.startswith((",", "]")):
         return None  # `Repo | None`, `Repo[int]`: leave it
     return cls if cls.rpartition(".")[2][:1].isupper() else None
