@@ -331,3 +331,104 @@ def test_keyword_names_are_not_data(  # type: ignore[no-untyped-def]
 ) -> None:
     found = _found(make_tree, taint_rules, "app/views.py", KWARGS_HEAD + code, "py-taint-xss")
     assert found is expected
+
+
+CMD = "py-taint-command-injection"
+CONTAINER_HEAD = "import os\nfrom flask import request\n"
+CONTAINER_CASES = [
+    (
+        "dict literal: another key's element",
+        "def run():\n"
+        "    job = {'cmd': request.args['c'], 'name': 'backup'}\n"
+        "    os.system('echo ' + job['name'])\n",
+        False,
+    ),
+    (
+        "dict literal: the tainted key's element",
+        "def run():\n"
+        "    job = {'cmd': request.args['c'], 'name': 'backup'}\n"
+        "    os.system(job['cmd'])\n",
+        True,
+    ),
+    (
+        "dict literal passed whole",
+        "def run():\n"
+        "    job = {'cmd': request.args['c'], 'name': 'backup'}\n"
+        "    os.system(str(job))\n",
+        True,
+    ),
+    (
+        "get() of another key",
+        "def run():\n"
+        "    job = {'cmd': request.args['c'], 'name': 'backup'}\n"
+        "    os.system(job.get('name', 'none'))\n",
+        False,
+    ),
+    (
+        "get() of the tainted key",
+        "def run():\n"
+        "    job = {'cmd': request.args['c'], 'name': 'backup'}\n"
+        "    os.system(job.get('cmd'))\n",
+        True,
+    ),
+    (
+        "stores at constant keys, then a safe key read",
+        "def run():\n"
+        "    job = {}\n"
+        "    job['cmd'] = request.args['c']\n"
+        "    job['name'] = 'backup'\n"
+        "    os.system(job['name'])\n",
+        False,
+    ),
+    (
+        "a later safe store does not empty the container",
+        "def run():\n"
+        "    job = {}\n"
+        "    job['cmd'] = request.args['c']\n"
+        "    job['name'] = 'backup'\n"
+        "    os.system(job['cmd'])\n",
+        True,
+    ),
+    (
+        "a store at a computed key does not empty the container",
+        "def run(field):\n"
+        "    job = {}\n"
+        "    job['cmd'] = request.args['c']\n"
+        "    job[field] = 'backup'\n"
+        "    os.system(job['cmd'])\n",
+        True,
+    ),
+    (
+        "a computed key reads the whole container",
+        "def run(field):\n"
+        "    job = {'cmd': request.args['c'], 'name': 'backup'}\n"
+        "    os.system(job[field])\n",
+        True,
+    ),
+    (
+        "the name rebound to request data",
+        "def run():\n"
+        "    job = {'name': 'backup'}\n"
+        "    job = request.args\n"
+        "    os.system(job['name'])\n",
+        True,
+    ),
+    (
+        "a parameter's element",
+        "def run_job(job):\n"
+        "    os.system(job['name'])\n"
+        "def view():\n"
+        "    run_job({'name': request.args['c']})\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [c[1:] for c in CONTAINER_CASES], ids=[c[0] for c in CONTAINER_CASES]
+)
+def test_containers_are_followed_per_constant_key(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, expected: bool
+) -> None:
+    found = _found(make_tree, taint_rules, "app/jobs.py", CONTAINER_HEAD + code, CMD)
+    assert found is expected

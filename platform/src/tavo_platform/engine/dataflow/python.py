@@ -14,7 +14,7 @@ from tavo_platform.engine.dataflow._constant_conditions import (
 )
 from tavo_platform.engine.dataflow._lowering import Unlowerable, access_path, union
 from tavo_platform.engine.dataflow._patterns import Found
-from tavo_platform.engine.dataflow._python_expressions import PythonExpressions
+from tavo_platform.engine.dataflow._python_expressions import PythonExpressions, constant_key
 from tavo_platform.engine.dataflow._python_syntax import (
     EXIT_CALLS,
     callee_text,
@@ -27,6 +27,7 @@ from tavo_platform.engine.dataflow._python_syntax import (
 )
 from tavo_platform.engine.dataflow.ir import (
     CONST,
+    RETURNED,
     Assign,
     Block,
     Eval,
@@ -150,6 +151,12 @@ class _Python(PythonExpressions):
             source = right.field("left")
             value: Expr = Var(source.text(), line_of(node)) if source is not None else CONST
             return [*inner, Assign(self.targets(left), value, line_of(node))]
+        if left.kind() == "identifier" and right.kind() == "dictionary":
+            keyed = self._keyed_dictionary(left.text(), right, line_of(node))
+            if keyed is not None:
+                self._track_joined(left.text(), right)
+                self._track_literal(node, left.text(), right)
+                return keyed
         value = self.expr(right)
         if left.kind() == "identifier":
             self._track_joined(left.text(), right)
@@ -161,8 +168,43 @@ class _Python(PythonExpressions):
             callee = callee_text(right)
             if callee and callee.rpartition(".")[2][:1].isupper():
                 self._note_type(left, callee)
+            elif callee and callee.partition(".")[0] not in ("self", "cls"):
+                # `repo = get_repo()`: whatever the function returns (Function.returns)
+                self._note_type(left, f"{callee}.{RETURNED}")
         store = left.kind() in ("subscript", "attribute")
-        return [Assign(self.targets(left), value, line_of(node), store=store)]
+        targets = self.targets(left)
+        if left.kind() == "identifier":
+            # the elements followed one by one now hold whatever the new value holds
+            known = sorted(self.function.keyed.get(left.text(), ()))
+            targets = (*targets, *(f"{left.text()}.[{key}]" for key in known))
+        return [Assign(targets, value, line_of(node), store=store)]
+
+    def _keyed_dictionary(self, name: str, node: SgNode, line: int) -> list[Stmt] | None:
+        """`ctx = {"opts": opts, "url": url}`: each element at its constant key followed on
+        its own (`ctx["url"]` does not hold `opts`), the whole holding them all. None when a
+        key is computed or the literal spreads another mapping."""
+        entries: list[tuple[str, SgNode, SgNode]] = []
+        for child in node.children():
+            if not child.is_named() or child.kind() == "comment":
+                continue
+            if child.kind() != "pair":
+                return None
+            key_node, value_node = child.field("key"), child.field("value")
+            key = constant_key(key_node) if key_node is not None else None
+            if key is None or value_node is None:
+                return None
+            entries.append((key, child, value_node))
+        if not entries:
+            return None
+        known = self.function.keyed.setdefault(name, set())
+        out: list[Stmt] = []
+        for key, pair, value_node in entries:
+            known.add(key)
+            value = self.wrap(pair, self.expr(value_node))
+            out.append(Assign((f"{name}.[{key}]",), value, line))
+        whole = union([Var(f"{name}.[{key}]", line) for key, _, _ in entries])
+        out.append(Assign((name,), self.wrap(node, whole), line))
+        return out
 
     def _track_literal(self, node: SgNode, name: str, value: SgNode) -> None:
         """`name = 86` at the function's top level binds a literal conditions can use;
@@ -213,8 +255,15 @@ class _Python(PythonExpressions):
             return (node.text(),)
         if kind in ("attribute", "subscript"):
             inner = node.field("object") or node.field("value")
-            path = access_path(node, ("attribute",), ("object", "attribute"))
+            path = (
+                access_path(node, ("attribute",), ("object", "attribute"))
+                if kind == "attribute"
+                else self.keyed_path(node)
+            )
             roots = self.targets(inner) if inner is not None else ()
+            if path and kind == "subscript":
+                owner, _, key = path.rpartition(".[")
+                self.function.keyed.setdefault(owner, set()).add(key[:-1])
             return (path, *roots) if path else roots
         names: list[str] = []
         for child in node.children():
@@ -223,7 +272,13 @@ class _Python(PythonExpressions):
         return tuple(names)
 
     def return_statement(self, node: SgNode) -> list[Stmt]:
-        values = [self.expr(c) for c in node.children() if c.is_named()]
+        named = [c for c in node.children() if c.is_named()]
+        draft = self.function
+        if draft.returns is None and len(named) == 1 and named[0].kind() == "call":
+            made = callee_text(named[0])
+            if made and made.rpartition(".")[2][:1].isupper():  # `return Repo(...)`
+                draft.returns = self.imported(made)
+        values = [self.expr(c) for c in named]
         # A rule may name the return statement itself as a sink (a route returning HTML).
         return [Return(self.wrap(node, union(values)), line_of(node))]
 
@@ -422,6 +477,10 @@ class _Python(PythonExpressions):
         try:
             parameters = node.field("parameters")
             draft.params = self.parameters(parameters) if parameters is not None else ()
+            annotation = node.field("return_type")
+            returned = _annotated_class(annotation.text()) if annotation is not None else None
+            if returned is not None:
+                draft.returns = self.imported(returned)
             if decorators is not None:
                 draft.params = _typed_by_route(draft.params, decorators.text())
             body = node.field("body")
@@ -531,11 +590,12 @@ _ANNOTATION = re.compile(r"(?:(?:typing\.)?(?:Annotated|Optional)\[\s*)?([A-Za-z
 def _annotated_class(annotation: str) -> str | None:
     """`Repo`, `db.Repo`, `Optional[Repo]`, `Annotated[Repo, Depends(...)]` -> the class
     (a capitalised last name; `str`, `int`, `list[...]` are not classes of the project)."""
-    found = _ANNOTATION.match(annotation.strip())
+    annotation = annotation.strip().strip("'\"")  # a forward reference: `-> "Repo"`
+    found = _ANNOTATION.match(annotation)
     if found is None:
         return None
     cls = found.group(1)
-    rest = annotation.strip()[found.end() :].strip()
+    rest = annotation[found.end() :].strip()
     if rest and not rest.startswith((",", "]")):
         return None  # `Repo | None`, `Repo[int]`: leave it
     return cls if cls.rpartition(".")[2][:1].isupper() else None

@@ -324,7 +324,13 @@ class _Frame:
                     value, self.path, statement.line, f"{', '.join(statement.targets[:1])} = ..."
                 )
             for target in statement.targets:
-                weak = statement.augmented or "." in target or target != statement.targets[0]
+                # A store into an element or attribute changes the object, never empties it.
+                weak = (
+                    statement.augmented
+                    or statement.store
+                    or "." in target
+                    or target != statement.targets[0]
+                )
                 if statement.store and value:
                     self.store_global(target, value, statement.line)
                 elif not statement.store and target == statement.targets[0]:
