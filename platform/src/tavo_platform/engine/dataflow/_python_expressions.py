@@ -427,6 +427,7 @@ _KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 def constant_key(node: SgNode) -> str | None:
     """A subscript or `.get` key written as a literal: a short string or an integer."""
+    text: str | None
     if node.kind() == "integer":
         text = node.text()
     else:
