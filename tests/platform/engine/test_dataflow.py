@@ -276,6 +276,24 @@ RECEIVER_CASES = [
         {("app/base.py", 5)},
     ),
     (
+        "what a factory function returns (annotated, or built in its return)",
+        {
+            "app/repo.py": "class Repo:\n    def by_a(self, k):\n        sink(k)\n"
+            "    def by_b(self, k):\n        sink(k)\n    def by_c(self, k):\n        sink(k)\n"
+            "class Safe:\n    def by_a(self, k):\n        return k\n"
+            "def get_repo() -> 'Repo':\n    return make()\n"
+            "def make():\n    return Repo()\n"
+            "def get_safe():\n    return Safe()\n",
+            "app/views.py": "from app import repo as r\nfrom app.repo import get_repo, make\n"
+            "shared = r.make()\n"
+            "def a():\n    repo = get_repo()\n    repo.by_a(source())\n"
+            "def b():\n    make().by_b(source())\n"
+            "def c():\n    shared.by_c(source())\n"
+            "def d():\n    r.get_safe().by_a(source())\n",
+        },
+        {("app/repo.py", 3), ("app/repo.py", 5), ("app/repo.py", 7)},
+    ),
+    (
         "javascript: a module-level instance, exported and imported",
         {
             "src/repo.ts": "class Repo {\n  find(k: string) {\n    sink(k);\n  }\n"

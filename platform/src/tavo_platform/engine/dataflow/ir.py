@@ -48,11 +48,14 @@ class Arg:
     spread: bool = False  # *args / **kwargs / ...spread
 
 
+RETURNED = "<return>"  # in a callee: the object a function returns (`f.<return>.m`)
+
+
 @dataclass(frozen=True, slots=True)
 class Call(Expr):
     """A call. `callee` is the callee as written (`f`, `mod.f`, `self.m`), resolved against
     the module's imports and definitions by the solver; `receiver` is the object a method
-    is called on."""
+    is called on. `f.<return>.m` (Python) is method `m` of what function `f` returns."""
 
     callee: str | None
     receiver: Expr | None
@@ -210,6 +213,9 @@ class Function:
     # The calls its body makes (the same objects as in the body): the solver resolves them
     # once to order its work callees first.
     calls: tuple[Call, ...] = ()
+    # The class of the objects it returns, as written with imports substituted (Python:
+    # `-> Repo`, or `return Repo(...)`): a method called on its result is that class's.
+    returns: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
