@@ -132,7 +132,7 @@ class PythonExpressions(LoweringBase):
         decided = self.decided(condition)
         if decided is not None:  # `"safe" if 7 * 42 - 106 > 200 else value`
             return self.expr(then if decided else otherwise)
-        positive, negative = guarded_names(condition)
+        positive, negative = guarded_names(condition, self.function.checks)
         parts = [
             CONST if path_of(branch) in checked else self.expr(branch)
             for branch, checked in ((then, positive), (otherwise, negative))

@@ -98,8 +98,15 @@ class Resolver:
             return None
         if head in module.classes and "." not in rest:
             found = self._inherited(index, head, rest, 0)
-            return Target(found[0], found[1], False) if found is not None else None
+            return self._on_class(found) if found is not None else None
         return self._global(index, callee, hops)
+
+    def _on_class(self, found: tuple[int, int]) -> Target:
+        """A method called on its class (`View.as_view(**options)`): a classmethod (first
+        parameter `cls`) receives the class there, the arguments fill the rest."""
+        params = self.modules[found[0]].functions[found[1]].params
+        takes_class = bool(params) and params[0].name == "cls"
+        return Target(found[0], found[1], takes_class)
 
     def _global(self, near: int, dotted: str, hops: int) -> Target | None:
         """`pkg.mod.f`, `pkg.mod.Class.m`, `pkg.mod.Class` (a constructor)."""
@@ -124,7 +131,7 @@ class Resolver:
             if len(names) == 1:
                 return self._constructor(index, first)
             found = self._inherited(index, first, names[1], 0) if len(names) == 2 else None
-            return Target(found[0], found[1], False) if found is not None else None
+            return self._on_class(found) if found is not None else None
         if first in module.instances and len(names) == 2:  # `repo.find` of `repo = Repo()`
             built = module.instances[first]
             maker = built.removesuffix(f".{RETURNED}")  # `repo = get_repo()`
