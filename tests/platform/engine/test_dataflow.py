@@ -304,6 +304,17 @@ RECEIVER_CASES = [
         {("src/repo.ts", 3)},
     ),
     (
+        "typescript: an annotated parameter, in the function and a closure in it",
+        {
+            "src/repo.ts": "export class Repo {\n  find(k: string) {\n    sink(k);\n  }\n}\n"
+            "export class Safe {\n  find(k: string) {\n    return k;\n  }\n}\n",
+            "src/app.ts": "import { Repo, Safe } from './repo';\n"
+            "export function h(repo: Repo, safe: Safe, other: Repo | null) {\n"
+            "  safe.find(source());\n  [1].forEach(() => repo.find(source()));\n}\n",
+        },
+        {("src/repo.ts", 3)},
+    ),
+    (
         "an override hides the base's method",
         {
             "app/base.py": "class Base:\n    def run(self, q):\n        sink(q)\n",

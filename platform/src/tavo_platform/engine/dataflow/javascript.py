@@ -4,6 +4,7 @@ dataflow IR: ES modules and CommonJS, functions, arrows, classes, destructuring,
 from __future__ import annotations
 
 import posixpath
+import re
 
 from ast_grep_py import SgNode
 
@@ -71,6 +72,7 @@ class _JavaScript(JavaScriptExpressions):
         self.literals: list[dict[str, Literal]] = [{}]
         self.pieced = [set()]
         self.relatives = [{}]
+        self.param_types = [{}]
         self.reexports = 0
 
     def specifier(self, node: SgNode | None) -> str | None:
@@ -462,6 +464,7 @@ class _JavaScript(JavaScriptExpressions):
         self.literals.append({})
         self.pieced.append(set())
         self.relatives.append({})
+        self.param_types.append({})
         try:
             prologue: list[Stmt] = []
             draft.params = self.parameters(node, prologue)
@@ -479,6 +482,7 @@ class _JavaScript(JavaScriptExpressions):
             self.literals.pop()
             self.pieced.pop()
             self.relatives.pop()
+            self.param_types.pop()
             self.close_function()
         return draft.index
 
@@ -503,6 +507,10 @@ class _JavaScript(JavaScriptExpressions):
                 pattern = next((c for c in pattern.children() if c.is_named()), pattern)
             if pattern.kind() == "identifier":
                 params.append(self.param(pattern, pattern.text(), rest=rest, whole=child))
+                annotation = child.field("type") if child is not pattern else None
+                cls = _annotated_class(annotation.text()) if annotation is not None else None
+                if cls is not None:  # `repo: Repo`: its methods are Repo's
+                    self.param_types[-1][pattern.text()] = cls
                 continue
             name = f"<param{len(params)}>"
             sources, label = self.nested_sources(child)
@@ -566,3 +574,12 @@ def _python_spelling(text: str) -> str:
 def _is_static(node: SgNode) -> bool:
     member = node if node.kind() == "method_definition" else node.parent()
     return member is not None and any(c.text() == "static" for c in member.children())
+
+
+_ANNOTATION = re.compile(r":\s*([A-Z][A-Za-z0-9_]*)\s*$")
+
+
+def _annotated_class(annotation: str) -> str | None:
+    """`: Repo` -> `Repo` (a capitalised name alone: not a union, a generic or a literal)."""
+    found = _ANNOTATION.match(annotation)
+    return found.group(1) if found else None
