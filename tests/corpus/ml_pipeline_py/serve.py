@@ -79,3 +79,25 @@ def unpack_release(archive_path, target):
 
 def unpack_checked_release(archive_path, target):
     tarfile.open(archive_path).extractall(target, filter="data")  # tavo-label: safe path-traversal
+
+
+RERANKERS = {"fast": "acme-research/rerank-small", "accurate": "acme-research/rerank-large"}
+
+
+@app.post("/rerank/custom")
+def custom_reranker():
+    from sentence_transformers import CrossEncoder
+
+    model = CrossEncoder(request.json["model_id"])  # tavo-label: vuln supply-chain
+    return jsonify(model.predict(request.json["pairs"]).tolist())
+
+
+@app.post("/rerank")
+def reranker():
+    from sentence_transformers import CrossEncoder
+
+    choice = request.json.get("speed", "fast")
+    if choice not in RERANKERS:
+        abort(400)
+    model = CrossEncoder(RERANKERS[choice], revision="3f1c2a9d8b7e6f5a4c3b2a1908f7e6d5c4b3a291")  # tavo-label: safe supply-chain
+    return jsonify(model.predict(request.json["pairs"]).tolist())

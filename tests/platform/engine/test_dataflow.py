@@ -234,6 +234,132 @@ def test_recursion_and_import_cycles_terminate(flows) -> None:  # type: ignore[n
     assert found == {("a.py", 5)}
 
 
+# Methods on objects whose class the code states: a parameter's annotation, an attribute set
+# in __init__, a module-level instance imported elsewhere, and methods inherited from a base.
+RECEIVER_CASES = [
+    (
+        "annotated parameter",
+        {
+            "app/repo.py": "class Repo:\n    def find(self, k):\n        sink(k)\n",
+            "app/views.py": "from typing import Optional\nfrom app.repo import Repo\n"
+            "def h(repo: Repo, other: Optional[Repo] = None):\n    repo.find(source())\n",
+        },
+        {("app/repo.py", 3)},
+    ),
+    (
+        "attribute set in __init__",
+        {
+            "app/repo.py": "class Repo:\n    def find(self, k):\n        sink(k)\n",
+            "app/svc.py": "from app.repo import Repo\nclass Svc:\n    def __init__(self):\n"
+            "        self.repo = Repo()\n    def h(self):\n        return self.repo.find(source())\n",
+        },
+        {("app/repo.py", 3)},
+    ),
+    (
+        "module-level instance, imported",
+        {
+            "app/repo.py": "class Repo:\n    def find(self, k):\n        sink(k)\n"
+            "    def safe(self, k):\n        sink(1)\nrepo = Repo()\n",
+            "app/views.py": "from app.repo import repo\ndef h():\n    repo.find(source())\n"
+            "    repo.safe(source())\n",
+        },
+        {("app/repo.py", 3)},
+    ),
+    (
+        "inherited from a base in another module",
+        {
+            "app/base.py": "class Base:\n    def __init__(self, v):\n        self.v = v\n"
+            "    def run(self, q):\n        sink(q)\n",
+            "app/views.py": "from app.base import Base\nclass View(Base):\n    def get(self):\n"
+            "        return self.run(source())\ndef h():\n    View(1).run(source())\n",
+        },
+        {("app/base.py", 5)},
+    ),
+    (
+        "what a factory function returns (annotated, or built in its return)",
+        {
+            "app/repo.py": "class Repo:\n    def by_a(self, k):\n        sink(k)\n"
+            "    def by_b(self, k):\n        sink(k)\n    def by_c(self, k):\n        sink(k)\n"
+            "class Safe:\n    def by_a(self, k):\n        return k\n"
+            "def get_repo() -> 'Repo':\n    return make()\n"
+            "def make():\n    return Repo()\n"
+            "def get_safe():\n    return Safe()\n",
+            "app/views.py": "from app import repo as r\nfrom app.repo import get_repo, make\n"
+            "shared = r.make()\n"
+            "def a():\n    repo = get_repo()\n    repo.by_a(source())\n"
+            "def b():\n    make().by_b(source())\n"
+            "def c():\n    shared.by_c(source())\n"
+            "def d():\n    r.get_safe().by_a(source())\n",
+        },
+        {("app/repo.py", 3), ("app/repo.py", 5), ("app/repo.py", 7)},
+    ),
+    (
+        "javascript: a module-level instance, exported and imported",
+        {
+            "src/repo.ts": "class Repo {\n  find(k: string) {\n    sink(k);\n  }\n"
+            "  safe(k: string) {\n    sink(1);\n  }\n}\nexport const repo = new Repo();\n",
+            "src/app.ts": "import { repo } from './repo';\n"
+            "export function h() {\n  repo.find(source());\n  repo.safe(source());\n}\n",
+        },
+        {("src/repo.ts", 3)},
+    ),
+    (
+        "typescript: an annotated parameter, in the function and a closure in it",
+        {
+            "src/repo.ts": "export class Repo {\n  find(k: string) {\n    sink(k);\n  }\n}\n"
+            "export class Safe {\n  find(k: string) {\n    return k;\n  }\n}\n",
+            "src/app.ts": "import { Repo, Safe } from './repo';\n"
+            "export function h(repo: Repo, safe: Safe, other: Repo | null) {\n"
+            "  safe.find(source());\n  [1].forEach(() => repo.find(source()));\n}\n",
+        },
+        {("src/repo.ts", 3)},
+    ),
+    (
+        "javascript: methods a class inherits with extends, here or imported",
+        {
+            "src/base.js": "export class Base {\n  run(q) {\n    sink(q);\n  }\n"
+            "  keep(q) {\n    return q;\n  }\n}\n",
+            "src/view.js": "import { Base } from './base';\n"
+            "class View extends Base {\n  keep(q) {\n    sink(1);\n  }\n"
+            "  get() {\n    this.run(source());\n    this.keep(source());\n  }\n}\n"
+            "class Page extends View {}\nexport function h() {\n  new Page().run(source());\n}\n",
+        },
+        {("src/base.js", 3)},
+    ),
+    (
+        "typescript: the same, where extends has its own clause",
+        {
+            "src/base.ts": "export class Base {\n  run(q) {\n    sink(q);\n  }\n"
+            "  keep(q) {\n    return q;\n  }\n}\n",
+            "src/view.ts": "import { Base } from './base';\n"
+            "class View extends Base {\n  keep(q) {\n    sink(1);\n  }\n"
+            "  get() {\n    this.run(source());\n    this.keep(source());\n  }\n}\n"
+            "class Page extends View {}\nexport function h() {\n  new Page().run(source());\n}\n",
+        },
+        {("src/base.ts", 3)},
+    ),
+    (
+        "an override hides the base's method",
+        {
+            "app/base.py": "class Base:\n    def run(self, q):\n        sink(q)\n",
+            "app/views.py": "from app.base import Base\nclass View(Base):\n"
+            "    def run(self, q):\n        return q\n    def get(self):\n"
+            "        return self.run(source())\n",
+        },
+        set(),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"), [c[1:] for c in RECEIVER_CASES], ids=[c[0] for c in RECEIVER_CASES]
+)
+def test_methods_of_stated_and_inherited_classes(  # type: ignore[no-untyped-def]
+    flows, files: dict[str, str], expected: set[tuple[str, int]]
+) -> None:
+    assert flows(files) == expected
+
+
 # Module-level containers shared across modules: filled in one, read in another.
 GLOBAL_CASES = [
     (

@@ -331,3 +331,230 @@ def test_keyword_names_are_not_data(  # type: ignore[no-untyped-def]
 ) -> None:
     found = _found(make_tree, taint_rules, "app/views.py", KWARGS_HEAD + code, "py-taint-xss")
     assert found is expected
+
+
+CMD = "py-taint-command-injection"
+CONTAINER_HEAD = "import os\nfrom flask import request\n"
+CONTAINER_CASES = [
+    (
+        "dict literal: another key's element",
+        "def run():\n"
+        "    job = {'cmd': request.args['c'], 'name': 'backup'}\n"
+        "    os.system('echo ' + job['name'])\n",
+        False,
+    ),
+    (
+        "dict literal: the tainted key's element",
+        "def run():\n"
+        "    job = {'cmd': request.args['c'], 'name': 'backup'}\n"
+        "    os.system(job['cmd'])\n",
+        True,
+    ),
+    (
+        "dict literal passed whole",
+        "def run():\n"
+        "    job = {'cmd': request.args['c'], 'name': 'backup'}\n"
+        "    os.system(str(job))\n",
+        True,
+    ),
+    (
+        "get() of another key",
+        "def run():\n"
+        "    job = {'cmd': request.args['c'], 'name': 'backup'}\n"
+        "    os.system(job.get('name', 'none'))\n",
+        False,
+    ),
+    (
+        "get() of the tainted key",
+        "def run():\n"
+        "    job = {'cmd': request.args['c'], 'name': 'backup'}\n"
+        "    os.system(job.get('cmd'))\n",
+        True,
+    ),
+    (
+        "stores at constant keys, then a safe key read",
+        "def run():\n"
+        "    job = {}\n"
+        "    job['cmd'] = request.args['c']\n"
+        "    job['name'] = 'backup'\n"
+        "    os.system(job['name'])\n",
+        False,
+    ),
+    (
+        "a later safe store does not empty the container",
+        "def run():\n"
+        "    job = {}\n"
+        "    job['cmd'] = request.args['c']\n"
+        "    job['name'] = 'backup'\n"
+        "    os.system(job['cmd'])\n",
+        True,
+    ),
+    (
+        "a store at a computed key does not empty the container",
+        "def run(field):\n"
+        "    job = {}\n"
+        "    job['cmd'] = request.args['c']\n"
+        "    job[field] = 'backup'\n"
+        "    os.system(job['cmd'])\n",
+        True,
+    ),
+    (
+        "a computed key reads the whole container",
+        "def run(field):\n"
+        "    job = {'cmd': request.args['c'], 'name': 'backup'}\n"
+        "    os.system(job[field])\n",
+        True,
+    ),
+    (
+        "the name rebound to request data",
+        "def run():\n"
+        "    job = {'name': 'backup'}\n"
+        "    job = request.args\n"
+        "    os.system(job['name'])\n",
+        True,
+    ),
+    (
+        "a parameter's element",
+        "def run_job(job):\n"
+        "    os.system(job['name'])\n"
+        "def view():\n"
+        "    run_job({'name': request.args['c']})\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [c[1:] for c in CONTAINER_CASES], ids=[c[0] for c in CONTAINER_CASES]
+)
+def test_containers_are_followed_per_constant_key(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, expected: bool
+) -> None:
+    found = _found(make_tree, taint_rules, "app/jobs.py", CONTAINER_HEAD + code, CMD)
+    assert found is expected
+
+
+SAVED_CHECK_CASES = [
+    (
+        "a check kept in a variable",
+        HEAD
+        + "def done(request):\n"
+        + "    target = request.GET.get('next')\n"
+        + "    ok = url_has_allowed_host_and_scheme(url=target, allowed_hosts=None)\n"
+        + "    return HttpResponseRedirect(target if ok else '/')\n",
+        False,
+    ),
+    (
+        "a check kept in a variable, used in an if",
+        HEAD
+        + "def done(request):\n"
+        + "    target = request.GET.get('next')\n"
+        + "    ok = url_has_allowed_host_and_scheme(target, None)\n"
+        + "    if not ok:\n"
+        + "        return HttpResponse(status=400)\n"
+        + "    return HttpResponseRedirect(target)\n",
+        False,
+    ),
+    (
+        "the value changed after the check",
+        HEAD
+        + "def done(request):\n"
+        + "    target = request.GET.get('next')\n"
+        + "    ok = url_has_allowed_host_and_scheme(target, None)\n"
+        + "    target = request.GET.get('other')\n"
+        + "    return HttpResponseRedirect(target if ok else '/')\n",
+        True,
+    ),
+    (
+        "the flag set only on one branch",
+        HEAD
+        + "def done(request):\n"
+        + "    target = request.GET.get('next')\n"
+        + "    ok = True\n"
+        + "    if request.GET.get('strict'):\n"
+        + "        ok = url_has_allowed_host_and_scheme(target, None)\n"
+        + "    return HttpResponseRedirect(target if ok else '/')\n",
+        True,
+    ),
+    (
+        "a check of another value",
+        HEAD
+        + "def done(request):\n"
+        + "    target = request.GET.get('next')\n"
+        + "    ok = url_has_allowed_host_and_scheme(request.GET.get('back'), None)\n"
+        + "    return HttpResponseRedirect(target if ok else '/')\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [c[1:] for c in SAVED_CHECK_CASES],
+    ids=[c[0] for c in SAVED_CHECK_CASES],
+)
+def test_a_check_kept_in_a_variable(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, expected: bool
+) -> None:
+    assert _found(make_tree, taint_rules, "app/views.py", code, REDIRECT) is expected
+
+
+CLASSMETHOD = (
+    "import os\nfrom flask import request\n"
+    "class Job:\n"
+    "    @classmethod\n"
+    "    def start(cls, **options):\n"
+    "        os.system(cls.COMMAND)\n"
+    "        return options\n"
+    "    @staticmethod\n"
+    "    def run(command, **options):\n"
+    "        os.system(command)\n"
+)
+
+
+def test_a_classmethod_takes_its_class_not_the_arguments(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules
+) -> None:
+    safe = CLASSMETHOD + "def view():\n    Job.start(**{'name': request.args['n']})\n"
+    unsafe = CLASSMETHOD + "def view():\n    Job.run(request.args['c'], name='x')\n"
+    assert not _found(make_tree, taint_rules, "app/jobs.py", safe, CMD)
+    assert _found(make_tree, taint_rules, "app/jobs.py", unsafe, CMD)
+
+
+LOOKUP_CASES = [
+    (
+        "getlist(key) gives the container's elements, not the key",
+        "def run():\n    for cmd in JOBS.getlist(request.args['name']):\n        os.system(cmd)\n",
+        False,
+    ),
+    (
+        "pop(key) likewise",
+        "def run():\n    os.system(JOBS.pop(request.args['name']))\n",
+        False,
+    ),
+    (
+        "getlist of request data is request data",
+        "def run():\n    for cmd in request.args.getlist('cmd'):\n        os.system(cmd)\n",
+        True,
+    ),
+    (
+        "the default of get() is returned too",
+        "def run():\n    os.system(JOBS.get(NAME, request.args['cmd']))\n",
+        True,
+    ),
+    (
+        "the default of pop() is returned too",
+        "def run():\n    os.system(JOBS.pop(NAME, request.args['cmd']))\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [c[1:] for c in LOOKUP_CASES], ids=[c[0] for c in LOOKUP_CASES]
+)
+def test_lookups_return_elements_or_defaults_never_keys(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, expected: bool
+) -> None:
+    found = _found(make_tree, taint_rules, "app/jobs.py", CONTAINER_HEAD + code, CMD)
+    assert found is expected

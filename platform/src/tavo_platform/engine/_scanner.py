@@ -144,7 +144,7 @@ def scan_source(text: str, path: str, language: Language, compiled: CompiledRule
     candidates = structural.applicable(text, words) if structural else []
     # One parse serves the structural rules and the taint rules.
     root = parse(text, language) if taint or candidates else None
-    if candidates:
+    if structural is not None and candidates:
         matches.extend(structural.run(text, root, candidates))
     regex = compiled.regex.get(language)  # type: ignore[call-overload]
     if regex:

@@ -9,6 +9,7 @@ from dataclasses import replace
 from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._lowering import LoweringBase, access_path, union
+from tavo_platform.engine.dataflow._patterns import node_key
 from tavo_platform.engine.dataflow._python_syntax import (
     CLEAN_CALLS,
     COMPREHENSIONS,
@@ -23,6 +24,7 @@ from tavo_platform.engine.dataflow._python_syntax import (
 )
 from tavo_platform.engine.dataflow.ir import (
     CONST,
+    RETURNED,
     Arg,
     Call,
     Expr,
@@ -47,6 +49,8 @@ class PythonExpressions(LoweringBase):
 
     imports: dict[str, str]
     types: list[dict[str, str]]
+    class_stack: list[str]
+    attribute_types: dict[str, dict[str, str]]
 
     def parameters(self, node: SgNode) -> tuple[Param, ...]:
         raise NotImplementedError
@@ -77,6 +81,9 @@ class PythonExpressions(LoweringBase):
             return self.expr(inner) if inner is not None else CONST
         if kind == "subscript":
             inner = node.field("value")
+            keyed = self.keyed_path(node)
+            if keyed is not None:
+                return Var(keyed, line_of(node))
             return self.expr(inner) if inner is not None else CONST
         if kind == "call":
             return self.call(node)
@@ -125,7 +132,7 @@ class PythonExpressions(LoweringBase):
         decided = self.decided(condition)
         if decided is not None:  # `"safe" if 7 * 42 - 106 > 200 else value`
             return self.expr(then if decided else otherwise)
-        positive, negative = guarded_names(condition)
+        positive, negative = guarded_names(condition, self.function.checks)
         parts = [
             CONST if path_of(branch) in checked else self.expr(branch)
             for branch, checked in ((then, positive), (otherwise, negative))
@@ -180,8 +187,24 @@ class PythonExpressions(LoweringBase):
             function is not None
             and function.kind() == "attribute"
             and function.field("attribute") is not None
-            and function.field("attribute").text() == "get"  # type: ignore[union-attr]
+            and function.field("attribute").text() in LOOKUP_METHODS  # type: ignore[union-attr]
         )
+        if lookup and function is not None and arguments is not None and method_is_get(function):
+            # `ctx.get("url", default)`: the element at that key, or the default
+            target = function.field("object")
+            named = [c for c in arguments.children() if c.is_named() and c.kind() != "comment"]
+            key = constant_key(named[0]) if named else None
+            owner = self.unmarked_path(target) if target is not None and key else None
+            # An object of a project class (`repo.get("id")`) or a module (`store.get(k)`)
+            # runs its own `get`.
+            if (
+                owner is not None
+                and not on_instance
+                and owner not in ("self", "cls")
+                and owner.partition(".")[0] not in self.imports
+            ):
+                element = Var(f"{owner}.[{key}]", line_of(node))
+                return union([element, *(a.value for a in args[1:])])
         return self.called(
             Call(
                 callee,
@@ -243,9 +266,16 @@ class PythonExpressions(LoweringBase):
         if callee is None or "." not in callee:
             return callee
         head, _, rest = callee.partition(".")
+        if head == "self" and self.class_stack:
+            attribute, _, method = rest.partition(".")
+            cls = self.attribute_types.get(self.class_stack[-1], {}).get(attribute)
+            return f"{cls}.{method}" if cls and method and "." not in method else callee
         # The innermost function that knows the variable's class (module globals too).
         known = next((types[head] for types in reversed(self.types) if head in types), None)
         return f"{known}.{rest}" if known else callee
+
+    def imported(self, name: str) -> str:
+        return self._imported(name)
 
     def _imported(self, callee: str) -> str:
         head, dot, rest = callee.partition(".")
@@ -272,6 +302,34 @@ class PythonExpressions(LoweringBase):
                 args.append(Arg(self.expr(child)))
         return tuple(args)
 
+    def unmarked_path(self, node: SgNode) -> str | None:
+        """The access path of `node` (`ctx`, `self.cache`) when no rule marks it or a node
+        inside it (`request.GET` is a source: read through the source, not by name)."""
+        found = path_of(node)
+        if found is None:
+            return None
+        marks = self.found
+        key = node_key(node)
+        if key in marks.sources or key in marks.sanitizers or key in marks.sinks:
+            return None
+        if node.kind() == "attribute" and self.marked_inside(node, "object"):
+            return None
+        return found
+
+    def keyed_path(self, node: SgNode) -> str | None:
+        """`ctx["url"]` -> `ctx.[url]`: the element of a container at a constant key, as an
+        access path of its own (reads of other keys do not see it). None for anything
+        else (a computed key, a marked container)."""
+        inner = node.field("value")
+        keys = [c for c in node.children() if c.is_named() and c != inner]
+        if inner is None or len(keys) != 1:
+            return None
+        key = constant_key(keys[0])
+        owner = self.unmarked_path(inner) if key is not None else None
+        if owner is None:
+            return None
+        return f"{owner}.[{key}]"
+
     def keyword_name(self, left: SgNode | None, right: SgNode | None) -> str | None:
         """In `for name, value in kwargs.items()` over the function's own `**kwargs`, the
         name: a keyword written at a call site (`f(title=x)`), not data. Else None."""
@@ -282,7 +340,8 @@ class PythonExpressions(LoweringBase):
         if not dot or method != "items" or owner not in self.function.keyword_params:
             return None
         if right.field("arguments") is not None and any(
-            c.is_named() for c in right.field("arguments").children()  # type: ignore[union-attr]
+            c.is_named()
+            for c in right.field("arguments").children()  # type: ignore[union-attr]
         ):
             return None
         names = [c for c in left.children() if c.is_named()]
@@ -355,6 +414,32 @@ def _constructed(function: SgNode) -> str | None:
     if target is None or method is None or target.kind() != "call":
         return None
     constructor = callee_text(target)
-    if not constructor or not constructor.rpartition(".")[2][:1].isupper():
+    if not constructor or constructor.partition(".")[0] in ("self", "cls"):
         return None
+    if not constructor.rpartition(".")[2][:1].isupper():
+        # `get_repo().find`: a method of what the function returns (Function.returns)
+        return f"{constructor}.{RETURNED}.{method.text()}"
     return f"{constructor}.{method.text()}"
+
+
+_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+def constant_key(node: SgNode) -> str | None:
+    """A subscript or `.get` key written as a literal: a short string or an integer."""
+    text: str | None
+    if node.kind() == "integer":
+        text = node.text()
+    else:
+        text = _literal_text(node) if node.kind() == "string" else None
+    return text if text is not None and _KEY.match(text) else None
+
+
+# Lookups: `mapping.get(key, default)`, `multidict.getlist(key)`, `mapping.pop(key, default)`
+# return an element of the receiver (or the default), never the key.
+LOOKUP_METHODS = frozenset({"get", "getlist", "pop"})
+
+
+def method_is_get(function: SgNode) -> bool:
+    attribute = function.field("attribute")
+    return attribute is not None and attribute.text() == "get"

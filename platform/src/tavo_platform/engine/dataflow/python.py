@@ -14,7 +14,7 @@ from tavo_platform.engine.dataflow._constant_conditions import (
 )
 from tavo_platform.engine.dataflow._lowering import Unlowerable, access_path, union
 from tavo_platform.engine.dataflow._patterns import Found
-from tavo_platform.engine.dataflow._python_expressions import PythonExpressions
+from tavo_platform.engine.dataflow._python_expressions import PythonExpressions, constant_key
 from tavo_platform.engine.dataflow._python_syntax import (
     EXIT_CALLS,
     callee_text,
@@ -27,6 +27,7 @@ from tavo_platform.engine.dataflow._python_syntax import (
 )
 from tavo_platform.engine.dataflow.ir import (
     CONST,
+    RETURNED,
     Assign,
     Block,
     Eval,
@@ -65,6 +66,8 @@ def lower_python(root: SgNode, path: str, found: Found) -> Module:
         imports=lowering.imports,
         exports={name: name for name in body.local_functions},
         classes=lowering.classes,
+        bases=lowering.bases,
+        instances={name: lowering.imported(cls) for name, cls in lowering.types[0].items()},
     )
 
 
@@ -75,6 +78,9 @@ class _Python(PythonExpressions):
         self.package = module if is_package else module.rpartition(".")[0]
         self.imports: dict[str, str] = {}
         self.classes: dict[str, dict[str, int]] = {}
+        self.bases: dict[str, tuple[str, ...]] = {}
+        # class -> attribute -> the class of what its methods store there (`self.repo = Repo()`)
+        self.attribute_types: dict[str, dict[str, str]] = {}
         self.class_stack: list[str] = []
         self.types: list[dict[str, str]] = [{}]  # per function: variable -> class name
         # per function: variables holding a joined, never normalised path
@@ -128,7 +134,9 @@ class _Python(PythonExpressions):
                     value = self.expr(right)
                     for name in self.targets(left):
                         self.literals[-1].pop(name, None)
-                    out.append(Assign(self.targets(left), value, line_of(child), augmented=True))
+                    targets = self.targets(left)
+                    self.forget_checks(targets)
+                    out.append(Assign(targets, value, line_of(child), augmented=True))
             else:
                 value = self.expr(child)
                 out.append(Eval(value))
@@ -145,6 +153,13 @@ class _Python(PythonExpressions):
             source = right.field("left")
             value: Expr = Var(source.text(), line_of(node)) if source is not None else CONST
             return [*inner, Assign(self.targets(left), value, line_of(node))]
+        if left.kind() == "identifier" and right.kind() == "dictionary":
+            keyed = self._keyed_dictionary(left.text(), right, line_of(node))
+            if keyed is not None:
+                self.forget_checks((left.text(),))
+                self._track_joined(left.text(), right)
+                self._track_literal(node, left.text(), right)
+                return keyed
         value = self.expr(right)
         if left.kind() == "identifier":
             self._track_joined(left.text(), right)
@@ -152,12 +167,76 @@ class _Python(PythonExpressions):
         else:
             for name in self.targets(left):
                 self.literals[-1].pop(name, None)
-        if left.kind() == "identifier" and right.kind() == "call":
+        if left.kind() in ("identifier", "attribute") and right.kind() == "call":
             callee = callee_text(right)
             if callee and callee.rpartition(".")[2][:1].isupper():
-                self.types[-1][left.text()] = callee
+                self._note_type(left, callee)
+            elif callee and callee.partition(".")[0] not in ("self", "cls"):
+                # `repo = get_repo()`: whatever the function returns (Function.returns)
+                self._note_type(left, f"{callee}.{RETURNED}")
         store = left.kind() in ("subscript", "attribute")
-        return [Assign(self.targets(left), value, line_of(node), store=store)]
+        targets = self.targets(left)
+        self._track_check(node, left, right, targets)
+        if left.kind() == "identifier":
+            # the elements followed one by one now hold whatever the new value holds
+            known = sorted(self.function.keyed.get(left.text(), ()))
+            targets = (*targets, *(f"{left.text()}.[{key}]" for key in known))
+        return [Assign(targets, value, line_of(node), store=store)]
+
+    def _track_check(
+        self, node: SgNode, left: SgNode, right: SgNode, targets: tuple[str, ...]
+    ) -> None:
+        """`ok = is_safe(url)` at the function's top level: `if ok:` is that check. Any
+        other assignment to `ok`, or to a value it checks, ends that."""
+        self.forget_checks(targets)
+        if left.kind() != "identifier" or right.kind() not in _CHECK_KINDS:
+            return
+        statement = node.parent()
+        block = statement.parent() if statement is not None else None
+        owner = block.parent() if block is not None and block.kind() == "block" else block
+        if owner is None or owner.kind() not in ("function_definition", "module"):
+            return
+        positive, negative = guarded_names(right)
+        if positive or negative:
+            self.function.checks[left.text()] = right
+
+    def forget_checks(self, names: tuple[str, ...]) -> None:
+        checks = self.function.checks
+        if not checks:
+            return
+        for name in names:
+            checks.pop(name, None)
+        for alias, check in list(checks.items()):
+            positive, negative = guarded_names(check)
+            if any(n in names for n in (*positive, *negative)):
+                del checks[alias]
+
+    def _keyed_dictionary(self, name: str, node: SgNode, line: int) -> list[Stmt] | None:
+        """`ctx = {"opts": opts, "url": url}`: each element at its constant key followed on
+        its own (`ctx["url"]` does not hold `opts`), the whole holding them all. None when a
+        key is computed or the literal spreads another mapping."""
+        entries: list[tuple[str, SgNode, SgNode]] = []
+        for child in node.children():
+            if not child.is_named() or child.kind() == "comment":
+                continue
+            if child.kind() != "pair":
+                return None
+            key_node, value_node = child.field("key"), child.field("value")
+            key = constant_key(key_node) if key_node is not None else None
+            if key is None or value_node is None:
+                return None
+            entries.append((key, child, value_node))
+        if not entries:
+            return None
+        known = self.function.keyed.setdefault(name, set())
+        out: list[Stmt] = []
+        for key, pair, value_node in entries:
+            known.add(key)
+            value = self.wrap(pair, self.expr(value_node))
+            out.append(Assign((f"{name}.[{key}]",), value, line))
+        whole = union([Var(f"{name}.[{key}]", line) for key, _, _ in entries])
+        out.append(Assign((name,), self.wrap(node, whole), line))
+        return out
 
     def _track_literal(self, node: SgNode, name: str, value: SgNode) -> None:
         """`name = 86` at the function's top level binds a literal conditions can use;
@@ -176,6 +255,17 @@ class _Python(PythonExpressions):
         if condition is None:
             return None
         return decide_python(condition.text(), {} if self.loops else self.literals[-1])
+
+    def _note_type(self, target: SgNode, cls: str) -> None:
+        """`x = Repo()`: x holds a Repo in this function; `self.repo = Repo()` in a method:
+        the attribute holds one in every method of the class."""
+        if target.kind() == "identifier":
+            self.types[-1][target.text()] = cls
+            return
+        path = path_of(target)
+        head, _, attribute = (path or "").partition(".")
+        if head == "self" and attribute and "." not in attribute and self.class_stack:
+            self.attribute_types.setdefault(self.class_stack[-1], {})[attribute] = cls
 
     def _track_joined(self, name: str, value: SgNode) -> None:
         """Whether `name` now holds a path joined from parts, not normalised since."""
@@ -197,8 +287,15 @@ class _Python(PythonExpressions):
             return (node.text(),)
         if kind in ("attribute", "subscript"):
             inner = node.field("object") or node.field("value")
-            path = access_path(node, ("attribute",), ("object", "attribute"))
+            path = (
+                access_path(node, ("attribute",), ("object", "attribute"))
+                if kind == "attribute"
+                else self.keyed_path(node)
+            )
             roots = self.targets(inner) if inner is not None else ()
+            if path and kind == "subscript":
+                owner, _, key = path.rpartition(".[")
+                self.function.keyed.setdefault(owner, set()).add(key[:-1])
             return (path, *roots) if path else roots
         names: list[str] = []
         for child in node.children():
@@ -207,7 +304,13 @@ class _Python(PythonExpressions):
         return tuple(names)
 
     def return_statement(self, node: SgNode) -> list[Stmt]:
-        values = [self.expr(c) for c in node.children() if c.is_named()]
+        named = [c for c in node.children() if c.is_named()]
+        draft = self.function
+        if draft.returns is None and len(named) == 1 and named[0].kind() == "call":
+            made = callee_text(named[0])
+            if made and made.rpartition(".")[2][:1].isupper():  # `return Repo(...)`
+                draft.returns = self.imported(made)
+        values = [self.expr(c) for c in named]
         # A rule may name the return statement itself as a sink (a route returning HTML).
         return [Return(self.wrap(node, union(values)), line_of(node))]
 
@@ -261,7 +364,7 @@ class _Python(PythonExpressions):
         holds `..` after `startswith(BASE)`; `os.path.realpath` of it does not)."""
         if condition is None:
             return (), ()
-        positive, negative = guarded_names(condition)
+        positive, negative = guarded_names(condition, self.function.checks)
         joined = self.joined[-1]
         if not joined or "startswith" not in condition.text():
             return positive, negative
@@ -283,6 +386,7 @@ class _Python(PythonExpressions):
     def for_statement(self, node: SgNode) -> list[Stmt]:
         left, right, body = node.field("left"), node.field("right"), node.field("body")
         targets = self.targets(left) if left is not None else ()
+        self.forget_checks(targets)
         iterable = self.expr(right) if right is not None else CONST
         for name in targets:
             self.literals[-1].pop(name, None)
@@ -341,6 +445,7 @@ class _Python(PythonExpressions):
                 target = value.field("alias") or child_of_kind(value, "as_pattern_target")
                 expr = self.expr(source) if source is not None else CONST
                 names = self.targets(target) if target is not None else ()
+                self.forget_checks(names)
                 out.append(Assign(names, expr, line_of(item)))
             else:
                 out.append(Eval(self.expr(value)))
@@ -367,6 +472,10 @@ class _Python(PythonExpressions):
         name = self.qualified(name_node.text())
         self.class_stack.append(name)
         self.classes.setdefault(name, {})
+        superclasses = node.field("superclasses")
+        if superclasses is not None:
+            written = (path_of(c) for c in superclasses.children() if c.is_named())
+            self.bases[name] = tuple(self.imported(b) for b in written if b is not None)
         out: list[Stmt] = []
         try:
             for child in body.children():
@@ -402,6 +511,10 @@ class _Python(PythonExpressions):
         try:
             parameters = node.field("parameters")
             draft.params = self.parameters(parameters) if parameters is not None else ()
+            annotation = node.field("return_type")
+            returned = _annotated_class(annotation.text()) if annotation is not None else None
+            if returned is not None:
+                draft.returns = self.imported(returned)
             if decorators is not None:
                 draft.params = _typed_by_route(draft.params, decorators.text())
             body = node.field("body")
@@ -438,6 +551,10 @@ class _Python(PythonExpressions):
                         child.children()[0].kind() if child.children() else ""
                     )
                     params.append(self.param(ident, ident.text(), rest=rest, whole=child))
+                    annotation = child.field("type")
+                    cls = _annotated_class(annotation.text()) if annotation is not None else None
+                    if cls is not None:
+                        self.types[-1][ident.text()] = cls
                     if kind == "dictionary_splat_pattern" or child_of_kind(
                         child, "dictionary_splat_pattern"
                     ):
@@ -500,6 +617,28 @@ _STATEMENTS = {
     "import_from_statement": _Python.import_from_statement,
 }
 
+
+_ANNOTATION = re.compile(r"(?:(?:typing\.)?(?:Annotated|Optional)\[\s*)?([A-Za-z_][\w.]*)")
+
+
+def _annotated_class(annotation: str) -> str | None:
+    """`Repo`, `db.Repo`, `Optional[Repo]`, `Annotated[Repo, Depends(...)]` -> the class
+    (a capitalised last name; `str`, `int`, `list[...]` are not classes of the project)."""
+    annotation = annotation.strip().strip("'\"")  # a forward reference: `-> "Repo"`
+    found = _ANNOTATION.match(annotation)
+    if found is None:
+        return None
+    cls = found.group(1)
+    rest = annotation[found.end() :].strip()
+    if rest and not rest.startswith((",", "]")):
+        return None  # `Repo | None`, `Repo[int]`: leave it
+    return cls if cls.rpartition(".")[2][:1].isupper() else None
+
+
+# Expressions whose value is a check (`ok = is_safe(url)`, `ok = x in ALLOWED`).
+_CHECK_KINDS = frozenset(
+    {"call", "comparison_operator", "boolean_operator", "not_operator", "parenthesized_expression"}
+)
 
 # Flask route converters that make a number or a UUID of a path segment.
 _TYPED_SEGMENT = re.compile(r"<(?:int|float|uuid)(?:\([^)]*\))?:([A-Za-z_][A-Za-z0-9_]*)>")

@@ -324,7 +324,13 @@ class _Frame:
                     value, self.path, statement.line, f"{', '.join(statement.targets[:1])} = ..."
                 )
             for target in statement.targets:
-                weak = statement.augmented or "." in target or target != statement.targets[0]
+                # A store into an element or attribute changes the object, never empties it.
+                weak = (
+                    statement.augmented
+                    or statement.store
+                    or "." in target
+                    or target != statement.targets[0]
+                )
                 if statement.store and value:
                     self.store_global(target, value, statement.line)
                 elif not statement.store and target == statement.targets[0]:
@@ -483,7 +489,12 @@ class _Frame:
         if call.clean:
             return EMPTY
         target = self.project.target(self.uid, call)
-        default = receiver if call.lookup else V.merge([receiver, *(value for _, value in args)])
+        default = V.merge(
+            # a lookup gives an element of the receiver, or its default: never the key
+            [receiver, *(value for _, value in args[1:])]
+            if call.lookup
+            else [receiver, *(value for _, value in args)]
+        )
         if target is None:
             return default
         if call.on_instance and not target.bound:
