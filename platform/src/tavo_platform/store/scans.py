@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tavo_platform.enums import ScanStatus
+from tavo_platform.findings.lifecycle import scope_of
 from tavo_platform.store import _dispatch, _leases
 from tavo_platform.store._database import SqlAggregate, new_id, now
 from tavo_platform.store._dispatch import DispatchBacklog
@@ -22,7 +23,7 @@ from tavo_platform.store.read_cache import stamp_of
 from tavo_platform.store.records import CreatedScans, NewScan, Page, Scan
 from tavo_platform.store.scan_events import after_scan_finished
 from tavo_platform.store.scan_results import delete_findings, replace_findings
-from tavo_platform.store.scan_stamp import drop_triaged, read_stamp
+from tavo_platform.store.scan_stamp import drop_triaged, keep_triaged, read_stamp
 from tavo_platform.store.schema import idempotency_keys, scans
 
 CANCELLED = ScanStatus.CANCELLED
@@ -74,6 +75,7 @@ class ScanStore(Protocol):
     async def record_scan_commit(self, scan_id: str, commit_sha: str) -> None:
         """The commit a scan's clone checked out."""
         ...
+
     async def finish_scan(
         self,
         scan_id: str,
@@ -195,13 +197,25 @@ class SqlScanStore(SqlAggregate):
         cache = self._db.read_cache
         cached = cache.scan(org_id, scan_id)
         if cached is not None:
-            if await read_stamp(self._db, cached) == stamp_of(cached):
-                return cached
+            scan = cached.scan
+            freshness = self._db.freshness
+            if freshness is None:
+                mark = None
+            else:
+                if cached.mark is not None and freshness.unchanged(cached.mark, cached.keys):
+                    if cached.triaged is not None and cached.scope is not None:
+                        keep_triaged(org_id, cached.scope, scan_id, cached.triaged)
+                    return scan
+                mark = freshness.mark()
+            stamp, triaged = await read_stamp(self._db, scan)
+            if stamp == stamp_of(scan):
+                cached.mark, cached.triaged = mark, triaged
+                return scan
             drop_triaged()
             cache.forget_scan(scan_id)
         scan = await self._read_scan(parameters)
         if scan is not None:
-            cache.keep_scan(scan)
+            cache.keep_scan(scan, scope_of(scan.repository_id, scan.project))
         return scan
 
     async def _read_scan(self, parameters: dict[str, Any]) -> Scan | None:
@@ -350,8 +364,9 @@ class SqlScanStore(SqlAggregate):
         count = func.coalesce(running.c.running_now, 0)
         query = (
             select(scans.c.id, scans.c.org_id, count.label("running_now"))
-            .join(first, and_(scans.c.org_id == first.c.org_id,
-                              scans.c.created_at == first.c.first))
+            .join(
+                first, and_(scans.c.org_id == first.c.org_id, scans.c.created_at == first.c.first)
+            )
             .outerjoin(running, running.c.org_id == scans.c.org_id)
             .where(claimable)
             .order_by(count, scans.c.created_at)
@@ -403,8 +418,14 @@ class SqlScanStore(SqlAggregate):
         (`rules_run`: the ids of the rules it ran, for what counts as fixed)."""
         async with self._db.write() as connection:
             held = await _leases.finish(
-                connection, scans, scan_id, worker, now(),
-                status=status, summary=summary, error=error,
+                connection,
+                scans,
+                scan_id,
+                worker,
+                now(),
+                status=status,
+                summary=summary,
+                error=error,
             )
             if held:
                 await replace_findings(connection, scan_id, results)
