@@ -377,6 +377,30 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
     return headers
 
 
+@functools.lru_cache(maxsize=4096)
+def _policy(windows: tuple[tuple[str, int, int], ...]) -> bytes:
+    return ", ".join(f'"{name}";q={limit};w={seconds}' for name, limit, seconds in windows).encode()
+
+
+def rate_limit_raw_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+    """rate_limit_headers as ASGI headers (lower-case names, same order), the policy of
+    each set of windows encoded once."""
+    binding = decision.binding
+    retry_after = decision.retry_after
+    policy = _policy(tuple((w.name, w.limit, w.window_seconds) for w in decision.windows))
+    headers = [
+        (b"x-ratelimit-limit", b"%d" % binding.limit),
+        (b"x-ratelimit-remaining", b"%d" % binding.remaining),
+        (b"x-ratelimit-reset", b"%d" % binding.reset),
+        (b"ratelimit-policy", policy),
+        (b"ratelimit", b'"%s";r=%d;t=%d' % (binding.name.encode(), binding.remaining, retry_after)),
+    ]
+    if not decision.allowed:
+        headers.append((b"x-ratelimit-retry-after", b"%d" % retry_after))
+        headers.append((b"retry-after", b"%d" % retry_after))
+    return headers
+
+
 def scan_budget_headers(decision: Decision) -> dict[str, str]:
     """On an accepted scan creation: the key's scan-creation budget after this one (the
     X-RateLimit-* headers describe the request budget)."""
