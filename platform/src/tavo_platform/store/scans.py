@@ -49,6 +49,13 @@ class ScanStore(Protocol):
     ) -> CreatedScans: ...
     async def idempotent_scans(self, org_id: str, key: str) -> CreatedScans | None: ...
     async def get_scan(self, org_id: str, scan_id: str) -> Scan | None: ...
+    def fresh_scan(self, org_id: str, scan_id: str) -> tuple[object, ...] | None:
+        """Without any I/O: what `get_scan` (and the triage of the scan's findings) would
+        give this organisation now, when the read cache holds it confirmed and nothing has
+        changed since (freshness.py), as objects compared by identity: the same tuple
+        items mean the same answer. None: ask get_scan."""
+        ...
+
     async def get_scans(self, org_id: str, scan_ids: Sequence[str]) -> list[Scan]: ...
     async def list_scans(
         self, org_id: str, *, status: str | None, offset: int, limit: int
@@ -209,7 +216,10 @@ class SqlScanStore(SqlAggregate):
                 mark = freshness.mark()
             stamp, triaged = await read_stamp(self._db, scan)
             if stamp == stamp_of(scan):
-                cached.mark, cached.triaged = mark, triaged
+                shows_triage = cached.scope is not None and scan.summary is not None
+                # Served unread later only with all it shows: the triage too, if it has one.
+                cached.mark = mark if triaged is not None or not shows_triage else None
+                cached.triaged = triaged
                 return scan
             drop_triaged()
             cache.forget_scan(scan_id)
@@ -217,6 +227,18 @@ class SqlScanStore(SqlAggregate):
         if scan is not None:
             cache.keep_scan(scan, scope_of(scan.repository_id, scan.project))
         return scan
+
+    def fresh_scan(self, org_id: str, scan_id: str) -> tuple[object, ...] | None:
+        cached = self._db.read_cache.scan(org_id, scan_id)
+        freshness = self._db.freshness
+        if (
+            cached is None
+            or freshness is None
+            or cached.mark is None
+            or not freshness.unchanged(cached.mark, cached.keys)
+        ):
+            return None
+        return cached, cached.scan, cached.triaged
 
     async def _read_scan(self, parameters: dict[str, Any]) -> Scan | None:
         found = await self._db.fetch("scan", lambda: (_scan_by_id(),), parameters)
