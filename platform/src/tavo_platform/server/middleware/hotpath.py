@@ -42,6 +42,8 @@ from tavo_platform.server.state import AppState
 _SCAN_PATH = re.compile(r"/api/v1/scans/(scan_[0-9a-f]{32})(/status|/results)?")
 # The pagination parameters of the results route and the least value each accepts.
 _PAGINATION_MINIMUM = {"page": 0, "page_size": 1, "offset": 0, "limit": 1}
+# Query strings with nothing to unquote.
+_PLAIN_QUERY = re.compile(rb"[A-Za-z0-9_=&.-]*")
 # Plain decimal numbers, short enough that no offset computed from them overflows SQLite.
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,8}")
 
@@ -52,8 +54,18 @@ def simple_pagination(query_string: bytes) -> dict[str, int] | None:
     if not query_string:
         return {}
     chosen: dict[str, int] = {}
-    # Decoded as Starlette decodes the query string.
-    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+    # Decoded as Starlette decodes the query string; without "%" or "+" there is nothing to
+    # unquote, and splitting on "&" and the first "=" is what parse_qsl does.
+    if _PLAIN_QUERY.fullmatch(query_string):
+        pairs = [
+            (name, value)
+            for name, _, value in (
+                field.partition("=") for field in query_string.decode().split("&") if field
+            )
+        ]
+    else:
+        pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    for name, value in pairs:
         minimum = _PAGINATION_MINIMUM.get(name)
         if minimum is None or name in chosen or not _NUMBER.fullmatch(value):
             return None
