@@ -16,6 +16,7 @@ findings read with that stamp.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ class CachedScan:
     # shows no triage, or it was not read with the stamp).
     mark: Hashable | None = None
     triaged: list[TrackedFinding] | None = None
+    # Done when the stamp read under way for it ends (None: none under way).
+    confirming: asyncio.Future[None] | None = None
 
 
 class ReadCache:

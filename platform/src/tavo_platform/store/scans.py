@@ -4,6 +4,7 @@ backlog the task queue's sweeper re-sends (see _dispatch.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -205,21 +206,32 @@ class SqlScanStore(SqlAggregate):
         cached = cache.scan(org_id, scan_id)
         if cached is not None:
             scan = cached.scan
+            mark = None
             freshness = self._db.freshness
-            if freshness is None:
-                mark = None
-            else:
+            if freshness is not None:
+                if cached.confirming is not None:
+                    # Another request is reading this scan's stamp: what it finds, if
+                    # nothing changed since it began, answers this one too (below).
+                    await asyncio.shield(cached.confirming)
                 if cached.mark is not None and freshness.unchanged(cached.mark, cached.keys):
                     if cached.triaged is not None and cached.scope is not None:
                         keep_triaged(org_id, cached.scope, scan_id, cached.triaged)
                     return scan
                 mark = freshness.mark()
-            stamp, triaged = await read_stamp(self._db, scan)
+            confirming = cached.confirming = asyncio.get_running_loop().create_future()
+            try:
+                stamp, triaged = await read_stamp(self._db, scan)
+            finally:
+                if cached.confirming is confirming:
+                    cached.confirming = None
+                confirming.set_result(None)
             if stamp == stamp_of(scan):
                 shows_triage = cached.scope is not None and scan.summary is not None
                 # Served unread later only with all it shows: the triage too, if it has one.
                 cached.mark = mark if triaged is not None or not shows_triage else None
-                cached.triaged = triaged
+                if triaged is None or triaged != cached.triaged:
+                    # (the same triage keeps its object: answers made from it stay valid)
+                    cached.triaged = triaged
                 return scan
             drop_triaged()
             cache.forget_scan(scan_id)
