@@ -65,6 +65,11 @@ def scan_stamp_and_triaged() -> Select[Any]:
     )
 
 
+def scan_scope(scan: Scan) -> str | None:
+    """Where the triage of a scan's findings lives (findings.lifecycle.scope_of)."""
+    return scope_of(scan.repository_id, scan.project)
+
+
 async def read_stamp(
     db: Database, cached: Scan
 ) -> tuple[ScanStamp | None, list[TrackedFinding] | None]:

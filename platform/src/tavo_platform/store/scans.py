@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tavo_platform.enums import ScanStatus
-from tavo_platform.findings.lifecycle import scope_of
 from tavo_platform.store import _dispatch, _leases
 from tavo_platform.store._database import SqlAggregate, new_id, now
 from tavo_platform.store._dispatch import DispatchBacklog
@@ -24,7 +23,7 @@ from tavo_platform.store.read_cache import stamp_of
 from tavo_platform.store.records import CreatedScans, NewScan, Page, Scan
 from tavo_platform.store.scan_events import after_scan_finished
 from tavo_platform.store.scan_results import delete_findings, replace_findings
-from tavo_platform.store.scan_stamp import drop_triaged, keep_triaged, read_stamp
+from tavo_platform.store.scan_stamp import drop_triaged, keep_triaged, read_stamp, scan_scope
 from tavo_platform.store.schema import idempotency_keys, scans
 
 CANCELLED = ScanStatus.CANCELLED
@@ -235,10 +234,10 @@ class SqlScanStore(SqlAggregate):
                 return scan
             drop_triaged()
             cache.forget_scan(scan_id)
-        scan = await self._read_scan(parameters)
-        if scan is not None:
-            cache.keep_scan(scan, scope_of(scan.repository_id, scan.project))
-        return scan
+        found = await self._read_scan(parameters)
+        if found is not None:
+            cache.keep_scan(found, scan_scope(found))
+        return found
 
     def fresh_scan(self, org_id: str, scan_id: str) -> tuple[object, ...] | None:
         cached = self._db.read_cache.scan(org_id, scan_id)
