@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import json
 import os
@@ -10,12 +9,11 @@ import sys
 from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import typer.main
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from typer.core import TyperGroup
 
 from tavo_platform import __version__
@@ -30,19 +28,24 @@ from tavo_platform.engine import (
     scan_path,
     write_baseline,
 )
-from tavo_platform.findings.baseline_ref import BaselineRefError, fingerprints_at_ref
 from tavo_platform.formats import RENDERERS
 from tavo_platform.rules.catalog import redaction_rules_for
 from tavo_platform.rules.loader import RuleSet, load_builtin_rules, load_rules
 from tavo_platform.rules.model import Rule
-from tavo_platform.rules.testing import test_rules
 
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+# `tavo scan` imports only what a scan needs: the progress bar, baseline refs, rule tests,
+# other output formats and "did you mean" are imported where they are used.
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 PROGRESS_MIN_FILES = 50
 
 
 def _closest(name: str, choices: list[str]) -> str | None:
     """The one choice most like `name` (difflib's similarity, at least 0.6), if any."""
+    import difflib
+
     scored = [(difflib.SequenceMatcher(None, name, choice).ratio(), choice) for choice in choices]
     ratio, best = max(scored, default=(0.0, ""))
     return best if ratio >= 0.6 else None
@@ -228,6 +231,14 @@ NoDefaultExcludesOption = Annotated[
         "--no-default-excludes", help="Also scan node_modules, virtualenvs, minified bundles…"
     ),
 ]
+IncludeVendoredOption = Annotated[
+    bool,
+    typer.Option(
+        "--include-vendored",
+        help="Also scan vendored third-party code (third_party/, _vendor/, JS under vendor/, "
+        "jquery.js and other libraries copied into static/).",
+    ),
+]
 BaselineOption = Annotated[
     Path | None,
     typer.Option(metavar="FILE", help="Report only findings not in this baseline file."),
@@ -264,6 +275,7 @@ def scan(
     max_file_size: MaxFileSizeOption = DEFAULT_MAX_FILE_BYTES,
     no_gitignore: NoGitignoreOption = False,
     no_default_excludes: NoDefaultExcludesOption = False,
+    include_vendored: IncludeVendoredOption = False,
     rules_paths: RulesOption = None,
     only: OnlyOption = None,
     skip: SkipOption = None,
@@ -286,6 +298,7 @@ def scan(
         max_file_bytes=max_file_size,
         use_gitignore=not no_gitignore,
         default_excludes=not no_default_excludes,
+        include_vendored=include_vendored,
     )
     known = _known_findings(path, baseline, baseline_ref, rules.rules, walk_options, jobs)
     result = _scan_with_progress(path, rules.rules, walk_options, jobs, known, not no_progress)
@@ -318,6 +331,8 @@ def _known_findings(
         except BaselineError as error:
             raise _fail(str(error)) from None
     if baseline_ref is not None:
+        from tavo_platform.findings.baseline_ref import BaselineRefError, fingerprints_at_ref
+
         try:
             known |= fingerprints_at_ref(path, baseline_ref, rules, walk_options, jobs)
         except BaselineRefError as error:
@@ -432,6 +447,8 @@ def _exit_code(findings: list, fail_on: FailOn) -> int:  # type: ignore[type-arg
 
 
 def _progress_bar() -> Progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -483,6 +500,8 @@ def rules_test(
     skip: SkipOption = None,
 ) -> None:
     """Run every rule against its own positive and negative examples."""
+    from tavo_platform.rules.testing import test_rules
+
     rules, _ = _gather_rules(paths, only, skip, builtin=not paths)
     results = test_rules(rules.rules)
     failures = [r for r in results if not r.passed]

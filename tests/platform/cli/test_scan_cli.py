@@ -178,6 +178,20 @@ def test_exclude_option(scan: Callable[..., Result], make_tree: MakeTree) -> Non
     assert [f["path"] for f in report["findings"]] == ["src/app.py"]
 
 
+def test_vendored_code_is_skipped_unless_asked_for(
+    scan: Callable[..., Result], make_tree: MakeTree
+) -> None:
+    root = make_tree({"src/app.js": "eval(x)\n", "src/static/vendor/jquery/jquery.js": "eval(y)\n"})
+    report = json.loads(scan(root, "-f", "json").stdout)
+    assert [f["path"] for f in report["findings"]] == ["src/app.js"]
+    assert report["summary"]["skipped_by_reason"] == {SkipReason.VENDORED: 1}
+    report = json.loads(scan(root, "--include-vendored", "-f", "json").stdout)
+    assert [f["path"] for f in report["findings"]] == [
+        "src/app.js",
+        "src/static/vendor/jquery/jquery.js",
+    ]
+
+
 def test_symlink_loop_and_deep_nesting_are_not_errors(
     scan: Callable[..., Result], make_tree: MakeTree
 ) -> None:

@@ -193,6 +193,27 @@ def test_python_methods_with_known_receivers(flows) -> None:  # type: ignore[no-
     assert found == {("repo.py", 5)}
 
 
+def test_python_method_on_an_object_built_in_place(flows) -> None:  # type: ignore[no-untyped-def]
+    # `Service(x).greet()`: the receiver's class is the constructor's, no variable needed.
+    found = flows(
+        {
+            "service.py": """\
+                class Service:
+                    def __init__(self, user):
+                        self.user = user
+                    def greet(self):
+                        sink("Hello " + self.user)
+                    def quiet(self):
+                        sink("Hello")
+                def handler():
+                    Service(source()).greet()
+                    Service(source()).quiet()
+            """
+        }
+    )
+    assert found == {("service.py", 5)}
+
+
 def test_source_returned_by_a_helper(flows) -> None:  # type: ignore[no-untyped-def]
     found = flows(
         {
@@ -211,6 +232,149 @@ def test_recursion_and_import_cycles_terminate(flows) -> None:  # type: ignore[n
         }
     )
     assert found == {("a.py", 5)}
+
+
+# Methods on objects whose class the code states: a parameter's annotation, an attribute set
+# in __init__, a module-level instance imported elsewhere, and methods inherited from a base.
+RECEIVER_CASES = [
+    (
+        "annotated parameter",
+        {
+            "app/repo.py": "class Repo:\n    def find(self, k):\n        sink(k)\n",
+            "app/views.py": "from typing import Optional\nfrom app.repo import Repo\n"
+            "def h(repo: Repo, other: Optional[Repo] = None):\n    repo.find(source())\n",
+        },
+        {("app/repo.py", 3)},
+    ),
+    (
+        "attribute set in __init__",
+        {
+            "app/repo.py": "class Repo:\n    def find(self, k):\n        sink(k)\n",
+            "app/svc.py": "from app.repo import Repo\nclass Svc:\n    def __init__(self):\n"
+            "        self.repo = Repo()\n    def h(self):\n        return self.repo.find(source())\n",
+        },
+        {("app/repo.py", 3)},
+    ),
+    (
+        "module-level instance, imported",
+        {
+            "app/repo.py": "class Repo:\n    def find(self, k):\n        sink(k)\n"
+            "    def safe(self, k):\n        sink(1)\nrepo = Repo()\n",
+            "app/views.py": "from app.repo import repo\ndef h():\n    repo.find(source())\n"
+            "    repo.safe(source())\n",
+        },
+        {("app/repo.py", 3)},
+    ),
+    (
+        "inherited from a base in another module",
+        {
+            "app/base.py": "class Base:\n    def __init__(self, v):\n        self.v = v\n"
+            "    def run(self, q):\n        sink(q)\n",
+            "app/views.py": "from app.base import Base\nclass View(Base):\n    def get(self):\n"
+            "        return self.run(source())\ndef h():\n    View(1).run(source())\n",
+        },
+        {("app/base.py", 5)},
+    ),
+    (
+        "javascript: a module-level instance, exported and imported",
+        {
+            "src/repo.ts": "class Repo {\n  find(k: string) {\n    sink(k);\n  }\n"
+            "  safe(k: string) {\n    sink(1);\n  }\n}\nexport const repo = new Repo();\n",
+            "src/app.ts": "import { repo } from './repo';\n"
+            "export function h() {\n  repo.find(source());\n  repo.safe(source());\n}\n",
+        },
+        {("src/repo.ts", 3)},
+    ),
+    (
+        "an override hides the base's method",
+        {
+            "app/base.py": "class Base:\n    def run(self, q):\n        sink(q)\n",
+            "app/views.py": "from app.base import Base\nclass View(Base):\n"
+            "    def run(self, q):\n        return q\n    def get(self):\n"
+            "        return self.run(source())\n",
+        },
+        set(),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"), [c[1:] for c in RECEIVER_CASES], ids=[c[0] for c in RECEIVER_CASES]
+)
+def test_methods_of_stated_and_inherited_classes(  # type: ignore[no-untyped-def]
+    flows, files: dict[str, str], expected: set[tuple[str, int]]
+) -> None:
+    assert flows(files) == expected
+
+
+# Module-level containers shared across modules: filled in one, read in another.
+GLOBAL_CASES = [
+    (
+        "python: from-import, appended, iterated",
+        {
+            "app/state.py": "PENDING = []\nDONE = []\n",
+            "app/views.py": "from app.state import PENDING\ndef submit():\n"
+            "    PENDING.append(source())\n",
+            "app/worker.py": "from app.state import PENDING, DONE\ndef drain():\n"
+            "    for q in PENDING:\n        sink(q)\n    for d in DONE:\n        sink(d)\n",
+        },
+        {("app/worker.py", 4)},
+    ),
+    (
+        "python: a module's attribute stored into, read elsewhere",
+        {
+            "app/state.py": "CACHE = {}\n",
+            "app/views.py": "from app import state\ndef submit():\n"
+            "    state.CACHE['last'] = source()\n",
+            "app/worker.py": "import app.state\ndef drain():\n    sink(app.state.CACHE['last'])\n",
+        },
+        {("app/worker.py", 3)},
+    ),
+    (
+        "python: filled where defined, read through a package re-export",
+        {
+            "app/__init__.py": "from .state import CACHE\n",
+            "app/state.py": "CACHE = {}\ndef remember():\n    CACHE['q'] = source()\n",
+            "app/worker.py": "from app import CACHE\ndef drain():\n    sink(CACHE['q'])\n",
+        },
+        {("app/worker.py", 3)},
+    ),
+    (
+        "python: a clean value stored, or a name shadowed locally",
+        {
+            "app/state.py": "PENDING = []\n",
+            "app/views.py": "from app.state import PENDING\ndef submit():\n"
+            "    PENDING.append(clean(source()))\n",
+            "app/worker.py": "from app.state import PENDING\ndef drain():\n"
+            "    PENDING = ['x']\n    sink(PENDING[0])\n",
+        },
+        set(),
+    ),
+    (
+        "javascript: an exported array pushed to, a Map set, an object property",
+        {
+            "src/state.js": "export const pending = [];\nexport const cache = new Map();\n"
+            "export const store = {};\nexport const done = [];\n",
+            "src/routes.js": "import { pending, cache } from './state';\n"
+            "import * as state from './state.js';\n"
+            "export function submit() {\n  pending.push(source());\n"
+            "  cache.set('k', source());\n  state.store.last = source();\n}\n",
+            "src/worker.js": "import { pending, cache, store, done } from './state';\n"
+            "export function drain() {\n  for (const q of pending) sink(q);\n"
+            "  sink(cache.get('k'));\n  sink(store.last);\n  for (const d of done) sink(d);\n}\n",
+        },
+        {("src/worker.js", 3), ("src/worker.js", 4), ("src/worker.js", 5)},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"), [c[1:] for c in GLOBAL_CASES], ids=[c[0] for c in GLOBAL_CASES]
+)
+def test_global_containers_across_modules(  # type: ignore[no-untyped-def]
+    flows, files: dict[str, str], expected: set[tuple[str, int]]
+) -> None:
+    assert flows(files) == expected
 
 
 JS_CASES = [
@@ -232,6 +396,27 @@ JS_CASES = [
         "class method",
         "class R { find(n) { return this.run('q' + n); } run(s) { sink(s); } }\nnew R().find(source());\n",
         True,
+    ),
+    (
+        "field set by the constructor",
+        "class R { constructor(c) { this.c = c; } go() { sink(this.c); } }\n"
+        "const r = new R(source());\nr.go();\n",
+        True,
+    ),
+    (
+        "object built in place",
+        "class R { constructor(c) { this.c = c; } go() { sink(this.c); } }\nnew R(source()).go();\n",
+        True,
+    ),
+    (
+        "static method",
+        "class R { static go(x) { sink(x); } }\nR.go(source());\n",
+        True,
+    ),
+    (
+        "method that ignores its object",
+        "class R { constructor(c) { this.c = c; } go() { sink('fixed'); } }\nnew R(source()).go();\n",
+        False,
     ),
 ]
 
@@ -298,7 +483,9 @@ def test_deep_nesting_does_not_crash_the_scan(make_tree: MakeTree, rules: list[R
     assert ("ok.py", 1) in {(f.path, f.span.start_line) for f in result.findings}
 
 
-def test_pathological_files_are_bounded_and_the_scan_finishes(make_tree: MakeTree, rules: list[Rule]) -> None:
+def test_pathological_files_are_bounded_and_the_scan_finishes(
+    make_tree: MakeTree, rules: list[Rule]
+) -> None:
     files = {
         "deep.py": "x = " + "[" * 10_000 + "source()" + "]" * 10_000 + "\nsink(x)\n",
         "long_line.py": "x = '" + "a" * 5_000_000 + "'\n",

@@ -303,8 +303,7 @@ def test_route_converters_globals_and_llamaindex(  # type: ignore[no-untyped-def
 
 
 _FILES = (
-    "import os\nfrom pathlib import Path\nfrom flask import request, abort\n"
-    "BASE = '/srv/files'\n"
+    "import os\nfrom pathlib import Path\nfrom flask import request, abort\nBASE = '/srv/files'\n"
 )
 
 PREFIX_CASES = [
@@ -351,4 +350,135 @@ def test_prefix_checks_protect_normalised_paths_only(  # type: ignore[no-untyped
     make_tree, taint_rules, code: str, expected: bool
 ) -> None:
     found = _found(make_tree, taint_rules, "app/files.py", code, "py-taint-path-traversal")
+    assert found is expected
+
+
+_NODE_FILES = (
+    'const fs = require("fs");\nconst path = require("path");\nconst BASE = "/srv/files";\n'
+)
+
+# JavaScript/TypeScript: a prefix check protects a path that holds no `..` any more (resolved,
+# normalised, joined, made real), and only on the path it checked, where failing it leaves.
+JS_PREFIX_CASES = [
+    (
+        "resolved, checked, 403 on failure",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = path.resolve(BASE, req.query.name);\n"
+        "  if (!target.startsWith(BASE + path.sep)) {\n    return res.status(403).end();\n  }\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        False,
+    ),
+    (
+        "normalised in a helper that throws",
+        "function read(name) {\n"
+        "  const target = path.normalize(BASE + '/' + name);\n"
+        "  if (!target.startsWith(BASE)) throw new Error('outside');\n"
+        "  return fs.readFileSync(target);\n}\n"
+        "app.get('/f', (req, res) => res.send(read(req.query.name)));\n",
+        False,
+    ),
+    (
+        "made real (sync)",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = fs.realpathSync(path.join(BASE, req.query.name));\n"
+        "  if (!target.startsWith(BASE)) { res.sendStatus(403); return; }\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        False,
+    ),
+    (
+        "made real (promises)",
+        "app.get('/f', async (req, res) => {\n"
+        "  const target = await fs.promises.realpath(path.join(BASE, req.query.name));\n"
+        "  if (!target.startsWith(BASE)) return res.sendStatus(403);\n"
+        "  res.send(await fs.promises.readFile(target));\n});\n",
+        False,
+    ),
+    (
+        "checked before use, inside the branch",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = path.resolve(BASE, req.query.name);\n"
+        "  if (target.startsWith(BASE + path.sep)) {\n    res.send(fs.readFileSync(target));\n  }\n"
+        "});\n",
+        False,
+    ),
+    (
+        "path.relative containment idiom",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = path.resolve(BASE, req.query.name);\n"
+        "  const rel = path.relative(BASE, target);\n"
+        "  if (rel.startsWith('..') || path.isAbsolute(rel)) return res.sendStatus(403);\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        False,
+    ),
+    (
+        "glued with +, then checked",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = BASE + '/' + req.query.name;\n"
+        "  if (!target.startsWith(BASE)) return res.sendStatus(403);\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        True,
+    ),
+    (
+        "a template literal, then checked",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = `${BASE}/${req.query.name}`;\n"
+        "  if (!target.startsWith(BASE)) return res.sendStatus(403);\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        True,
+    ),
+    (
+        "reassigned from pieces after a resolve",
+        "app.get('/f', (req, res) => {\n"
+        "  let target = path.resolve(BASE, req.query.name);\n"
+        "  target = BASE + '/' + req.query.name;\n"
+        "  if (!target.startsWith(BASE)) return res.sendStatus(403);\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        True,
+    ),
+    (
+        "checked but carried on",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = path.resolve(BASE, req.query.name);\n"
+        "  if (!target.startsWith(BASE)) { console.warn('outside'); }\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        True,
+    ),
+    (
+        "another path checked",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = path.resolve(BASE, req.query.name);\n"
+        "  const other = path.resolve(BASE, 'index.html');\n"
+        "  if (!other.startsWith(BASE)) return res.sendStatus(403);\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        True,
+    ),
+    (
+        "relative path that may climb, used anyway",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = path.resolve(BASE, req.query.name);\n"
+        "  const rel = path.relative(BASE, target);\n"
+        "  if (!rel.startsWith('..')) return res.sendStatus(200);\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        True,
+    ),
+    (
+        "a relative path to some other target",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = path.resolve(BASE, req.query.name);\n"
+        "  const rel = path.relative(BASE, path.resolve(BASE, 'x'));\n"
+        "  if (rel.startsWith('..')) return res.sendStatus(403);\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize("filename", ["routes/files.js", "routes/files.ts"])
+@pytest.mark.parametrize(
+    ("code", "expected"), [c[1:] for c in JS_PREFIX_CASES], ids=[c[0] for c in JS_PREFIX_CASES]
+)
+def test_javascript_prefix_checks_protect_normalised_paths_only(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, expected: bool, filename: str
+) -> None:
+    found = _found(make_tree, taint_rules, filename, _NODE_FILES + code, "js-taint-path-traversal")
     assert found is expected

@@ -77,6 +77,33 @@ BAD_RULES = {
         rule_yaml("t-bad", languages="[generic]", matcher="structural: {rule: {pattern: f()}}\n"),
         "a structural rule's languages must be python/javascript/typescript/tsx",
     ),
+    "after-text-invalid-regex": (
+        rule_yaml(
+            "t-bad",
+            languages="[python]",
+            matcher="taint:\n  sources: [{pattern: src()}]\n  sinks: [{pattern: snk($X)}]\n"
+            "  sanitizers: [{after_text: '[?'}]\n",
+        ),
+        "taint.sanitizers[0]: `after_text`: invalid regular expression",
+    ),
+    "after-text-on-a-sink": (
+        rule_yaml(
+            "t-bad",
+            languages="[python]",
+            matcher="taint:\n  sources: [{pattern: src()}]\n"
+            "  sinks: [{pattern: snk($X)}, {after_text: 'x'}]\n",
+        ),
+        "taint.sinks[1]: `after_text` belongs to sanitizers",
+    ),
+    "after-text-with-a-pattern": (
+        rule_yaml(
+            "t-bad",
+            languages="[python]",
+            matcher="taint:\n  sources: [{pattern: src()}]\n  sinks: [{pattern: snk($X)}]\n"
+            "  sanitizers: [{after_text: 'x', pattern: f()}]\n",
+        ),
+        "taint.sanitizers[0]: `after_text` stands alone in its entry",
+    ),
     "bad-id": (
         "  - id: t-Bad\n    title: x\n",
         "rule 't-Bad': id: Value error, must be 3-81 chars",

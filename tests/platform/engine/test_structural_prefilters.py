@@ -163,8 +163,13 @@ def test_combined_query_attributes_every_node_to_exactly_the_rules_it_matches(
 ) -> None:
     program = StructuralProgram(Language.PYTHON, OVERLAPPING_RULES)
     got = {
-        (m.rule.id, m.span.start_line - 1, m.span.start_column - 1, m.span.end_line - 1,
-         m.span.end_column - 1)
+        (
+            m.rule.id,
+            m.span.start_line - 1,
+            m.span.start_column - 1,
+            m.span.end_line - 1,
+            m.span.end_column - 1,
+        )
         for m in program.run(source)
     }
     assert got == reference(OVERLAPPING_RULES, source)
@@ -208,7 +213,12 @@ def _meaning(requirement: Requirement, text: str) -> bool:
     )
 
 
-@given(_requirements(), st.lists(st.sampled_from([*ALPHABET, "KEY", " ", "\u017f"])))
+# Pieces that join into longer runs of word characters ("ab" + "c"), split them (" ", ".",
+# "\u00e9") or fold to ASCII letters under re.IGNORECASE ("\u017f", the long s).
+PIECES = [*ALPHABET, "KEY", "ab", "c", "_", "9", " ", ".", "\u00e9", "\u017f"]
+
+
+@given(_requirements(), st.lists(st.sampled_from(PIECES)))
 @settings(max_examples=300, deadline=None)
 def test_simplifying_and_both_checks_keep_the_meaning(
     requirement: Requirement, pieces: list[str]
@@ -218,6 +228,18 @@ def test_simplifying_and_both_checks_keep_the_meaning(
     assert requirement.satisfied(WordCache(text)) == expected
     assert requirement.found_in(text) == expected
     assert simplified(requirement).satisfied(WordCache(text)) == expected
+
+
+@given(st.lists(st.sampled_from(PIECES)), st.sampled_from([*ALPHABET, "ab", "b.c", "c a", "_9"]))
+@settings(max_examples=300, deadline=None)
+def test_word_cache_answers_as_a_plain_substring_search(pieces: list[str], word: str) -> None:
+    text = "".join(pieces)
+    has = WordCache(text)
+    assert has[word] == (word in text)
+    assert has[word] == (word in text)  # the memoised answer too
+    assert has.ignoring_case(word.lower()) == (
+        re.search(re.escape(word.lower()), text, re.IGNORECASE) is not None
+    )
 
 
 @pytest.mark.parametrize("text", ["SYSTEM_PROMPT", "\u017fystem_prompt", "system-prompt", ""])

@@ -143,6 +143,46 @@ def test_default_excludes(make_tree: MakeTree, scan: Callable[..., ScanResult]) 
     assert result.skipped.counts == {SkipReason.MINIFIED: 4}
 
 
+VENDORED_TREE: dict[str, str | bytes] = {
+    "app/views.py": "eval(x)",
+    # copied browser libraries
+    "app/static/admin/js/vendor/jquery/jquery.js": "eval(x)",
+    "web/static/js/jquery-3.7.1.js": "eval(x)",
+    "web/assets/lib/select2.full.js": "eval(x)",
+    # every file under third_party/ and pip-style _vendor/
+    "third_party/parser/lex.py": "eval(x)",
+    "pkg/_vendor/six.py": "eval(x)",
+    # the site's own code, even near them
+    "web/static/js/jquery-widgets.js": "eval(x)",
+    "web/static/js/app.js": "eval(x)",
+    # a Python package named `vendor` is the application's own (suppliers, say)
+    "shop/vendor/views.py": "eval(x)",
+}
+
+
+def test_vendored_third_party_code_is_skipped_and_counted(
+    make_tree: MakeTree, scan: Callable[..., ScanResult]
+) -> None:
+    root = make_tree(VENDORED_TREE)
+    own = [
+        "app/views.py",
+        "shop/vendor/views.py",
+        "web/static/js/app.js",
+        "web/static/js/jquery-widgets.js",
+    ]
+    assert walked(root) == own
+    result = scan(root)
+    assert sorted({f.path for f in result.findings}) == own
+    assert result.skipped.counts == {SkipReason.VENDORED: 5}
+
+
+def test_vendored_code_is_scanned_on_request(make_tree: MakeTree) -> None:
+    root = make_tree(VENDORED_TREE)
+    everything = sorted(str(path) for path in VENDORED_TREE)
+    assert walked(root, include_vendored=True) == everything
+    assert walked(root, default_excludes=False) == everything
+
+
 def test_no_default_excludes_still_never_reads_version_control_metadata(
     make_tree: MakeTree,
 ) -> None:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import json
 import re
 import subprocess
 import sys
 import tomllib
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from tavo import (
     TavoError,
     TavoRateLimitError,
     TavoTimeoutError,
+    Timeout,
 )
 from tavo._base_client import APIRequest, ClientCore, path
 from tavo._exceptions import error_for_status
@@ -98,8 +101,13 @@ def test_public_namespace_is_curated() -> None:
     assert tavo.__all__ == PUBLIC_NAMES
     for name in tavo.__all__:
         assert getattr(tavo, name) is not None
-    assert not [n for n in dir(tavo) if not n.startswith("_") and n not in tavo.__all__
-                and n not in ("invitations", "pagination", "resources", "types", "webhooks")]
+    assert not [
+        n
+        for n in dir(tavo)
+        if not n.startswith("_")
+        and n not in tavo.__all__
+        and n not in ("invitations", "pagination", "resources", "types", "webhooks")
+    ]
 
 
 def test_models_read_like_the_json_they_came_from() -> None:
@@ -120,12 +128,103 @@ def test_models_read_like_the_json_they_came_from() -> None:
 
 def test_list_models_have_items_and_both_paging_styles() -> None:
     page = ScanList.from_json(
-        {"items": [SCAN_JSON], "total": 7, "offset": 0, "limit": 1, "page": 0,
-         "page_size": 1, "has_more": True}
+        {
+            "items": [SCAN_JSON],
+            "total": 7,
+            "offset": 0,
+            "limit": 1,
+            "page": 0,
+            "page_size": 1,
+            "has_more": True,
+        }
     )
     assert page["items"][0]["id"] == "scan_1"
     assert isinstance(page.items[0], Scan)
     assert page.has_more and page["total"] == 7
+
+
+def _every_model() -> list[type[Any]]:
+    import dataclasses
+
+    import tavo.types
+    from tavo._models import Model
+
+    found: dict[str, type[Any]] = {}
+    for module in list(sys.modules.values()):
+        if module is None or not getattr(module, "__name__", "").startswith("tavo"):
+            continue
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, Model)
+                and value is not Model
+                and dataclasses.is_dataclass(value)
+            ):
+                found[f"{value.__module__}.{value.__qualname__}"] = value
+    assert len(found) > 40 and tavo.types.ScanStatus in found.values()
+    return list(found.values())
+
+
+def _sample(model: type[Any], depth: int = 0) -> dict[str, Any]:
+    """A JSON object for `model`: every field set (nested models too), plus an extra key."""
+    import dataclasses
+    import typing
+
+    from tavo._models import Model
+
+    def value_for(hint: Any) -> Any:
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+        if isinstance(hint, type) and issubclass(hint, Model):
+            return _sample(hint, depth + 1) if depth < 3 else None
+        if args and type(None) in args:
+            options = [a for a in args if a is not type(None)]
+            return value_for(options[0]) if len(options) == 1 else "either"
+        if origin is list:
+            return [value_for(args[0]) for _ in range(2)] if args else ["x"]
+        if origin is dict:
+            return {"k": value_for(args[1])} if len(args) == 2 else {"k": 1}
+        return {int: 7, float: 1.5, bool: True, str: "text"}.get(hint, "literal")
+
+    hints = typing.get_type_hints(model)
+    data = {f.name: value_for(hints[f.name]) for f in dataclasses.fields(model)}
+    data["added_by_a_newer_server"] = [1, 2]
+    return data
+
+
+def test_compiled_model_builders_match_the_dataclass_path() -> None:
+    """Every model's written-out from_json builds what the generic path (a keyword call of
+    the dataclass) builds: all fields, only the required ones, extras kept, nested models,
+    and the same error when a required field is missing."""
+    import dataclasses
+
+    checked = 0
+    for model in _every_model():
+        full = _sample(model)
+        required = {
+            f.name: full[f.name]
+            for f in dataclasses.fields(model)
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        }
+        for data in (full, required, {**required, "another": None}):
+            built, generic = model.from_json(data), model._from_json_generic(data)
+            assert type(built) is model
+            assert built == generic and built.to_dict() == generic.to_dict() == {
+                **{f.name: generic.to_dict()[f.name] for f in dataclasses.fields(model)},
+                **generic.extra,
+            }
+            assert built.extra == generic.extra
+            checked += 1
+        if required:
+            missing = dict(full)
+            missing.pop(next(iter(required)))
+            with pytest.raises(TypeError) as compiled_error:
+                model.from_json(missing)
+            with pytest.raises(TypeError) as generic_error:
+                model._from_json_generic(missing)
+            assert str(compiled_error.value) == str(generic_error.value)
+        with pytest.raises(TypeError, match="expects a JSON object"):
+            model.from_json(["not", "an", "object"])  # type: ignore[arg-type]
+    assert checked > 120
 
 
 def test_a_response_of_another_shape_is_a_tavo_error() -> None:
@@ -200,7 +299,10 @@ def test_the_seed_rate_limit_body_becomes_a_rate_limit_error() -> None:
     error = error_for_status(429, body, {"x-request-id": "r1"}, retry_after=3600)
     assert isinstance(error, TavoRateLimitError)
     assert (error.limit, error.remaining, error.reset, error.retry_after) == (
-        1000, 0, 1640995200, 3600,
+        1000,
+        0,
+        1640995200,
+        3600,
     )
     assert error.request_id == "r1" and error.code == "RATE_LIMIT_EXCEEDED"
     assert "rate limit" in str(error).lower()
@@ -318,11 +420,21 @@ def test_circuit_breaker_opens_probes_and_closes() -> None:
 
 def test_server_sent_events_are_parsed() -> None:
     decoder = SSEDecoder()
-    lines = [b"id: 1\n", b"event: status\n", b'data: {"a": 1}\n', b"\n", b": keep-alive\n",
-             b"\n", b"data: x\n", b"data: y\n", b"\n"]
+    lines = [
+        b"id: 1\n",
+        b"event: status\n",
+        b'data: {"a": 1}\n',
+        b"\n",
+        b": keep-alive\n",
+        b"\n",
+        b"data: x\n",
+        b"data: y\n",
+        b"\n",
+    ]
     events = [e for e in (decoder.feed(line) for line in lines) if e is not None]
     assert [(e.event, e.data, e.id) for e in events] == [
-        ("status", '{"a": 1}', "1"), ("message", "x\ny", "1")
+        ("status", '{"a": 1}', "1"),
+        ("message", "x\ny", "1"),
     ]
 
 
@@ -364,8 +476,10 @@ def test_hooks_see_each_request_and_response_and_may_be_coroutines() -> None:
         "k",
         base_url="http://h",
         transport=transport,
-        event_hooks={"request": [lambda r: seen.append(f"request {r.method}")],
-                     "response": [on_response]},
+        event_hooks={
+            "request": [lambda r: seen.append(f"request {r.method}")],
+            "response": [on_response],
+        },
     )
     status = asyncio.run(client.scan_management.get_scan_status("s"))
     assert status.status == "queued"
@@ -388,8 +502,7 @@ def test_a_client_never_closed_warns() -> None:
         warnings.simplefilter("always")
         asyncio.run(use_and_drop())
     assert any(
-        issubclass(w.category, ResourceWarning) and "never closed" in str(w.message)
-        for w in caught
+        issubclass(w.category, ResourceWarning) and "never closed" in str(w.message) for w in caught
     )
 
 
@@ -408,7 +521,11 @@ def test_the_sdk_needs_nothing_from_the_server_side() -> None:
     sdk = Path(__file__).resolve().parents[3] / "sdks" / "python" / "pyproject.toml"
     dependencies = tomllib.loads(sdk.read_text())["project"]["dependencies"]
     assert {re.split(r"[<>=\[ ]", spec)[0] for spec in dependencies} == {
-        "aiohttp", "httpx", "hishel", "pathspec"}
+        "aiohttp",
+        "httpx",
+        "hishel",
+        "pathspec",
+    }
     code = (
         "import sys, tavo\n"
         "tavo.SyncTavoClient('k').close()\n"
@@ -434,10 +551,125 @@ def test_pages_are_fetched_lazily_and_shifted_items_are_not_repeated() -> None:
             data.insert(0, {"id": "scan_new", "status": "queued"})
         window = data[offset : offset + limit]
         return ScanList.from_json(
-            {"items": window, "total": len(data), "has_more": offset + limit < len(data)})
+            {"items": window, "total": len(data), "has_more": offset + limit < len(data)}
+        )
 
     pager = SyncPager(fetch, lambda page: page.items, page_size=2, key=lambda scan: scan.id)
     iterator = iter(pager)
     assert next(iterator).id == "scan_0" and fetched == [(0, 2)]  # one page so far
     rest = [scan.id for scan in iterator]
     assert rest == ["scan_1", "scan_2", "scan_3", "scan_4"]
+
+
+# --- the aiohttp transport's read timeout (the longest wait between two chunks) -------------
+
+
+class _ScriptServer:
+    """A server on a free port answering each request with the next script of `scripts`:
+    (seconds to wait, bytes to send) steps, the connection kept open afterwards."""
+
+    def __init__(self, scripts: Iterator[list[tuple[float, bytes]]]) -> None:
+        self.scripts = scripts
+        self.writers: list[asyncio.StreamWriter] = []
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def __aenter__(self) -> str:
+        self.server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/api/v1/x"
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        self.tasks.append(task)
+        try:
+            while await reader.readuntil(b"\r\n\r\n"):
+                for pause, chunk in next(self.scripts):
+                    await asyncio.sleep(pause)
+                    writer.write(chunk)
+                    await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, StopIteration):
+            pass
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.close()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for writer in self.writers:
+            writer.close()
+        await self.server.wait_closed()
+
+
+_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n"
+
+
+def _get(url: str, read: float) -> Request:
+    return Request("GET", url, {"Accept": "application/json"}, None, Timeout(connect=5, read=read))
+
+
+def test_a_response_stalling_midway_times_out_after_the_read_timeout() -> None:
+    from tavo._aiohttp_transport import AiohttpTransport, _QuietReadTimeoutHandler
+
+    async def scenario() -> None:
+        # Data 0.2 s in, then nothing: the timeout counts from the last chunk (0.5 s).
+        stalls = itertools.repeat([(0, _HEAD), (0.2, b'{"id":'), (30, b'"x"}  ')])
+        async with _ScriptServer(stalls) as url:
+            transport = AiohttpTransport()
+            try:
+                started = asyncio.get_running_loop().time()
+                with pytest.raises(TavoTimeoutError):
+                    await transport.send(_get(url, read=0.3))
+                waited = asyncio.get_running_loop().time() - started
+                assert 0.45 <= waited < 2.5
+                # The client's own connector reads with the one-timer protocol.
+                connector: Any = transport.connector
+                assert connector._factory.func is _QuietReadTimeoutHandler
+            finally:
+                await transport.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_slow_but_steady_response_is_not_a_read_timeout() -> None:
+    """Chunks 0.15 s apart, 0.9 s in all, under a 0.4 s read timeout: never a wait of 0.4 s
+    between two chunks, so the answer arrives (the same connection, twice)."""
+    from tavo._aiohttp_transport import AiohttpTransport
+
+    body = b'{"id": "x"} '
+    steady = [(0.0, _HEAD)] + [(0.15, body[i : i + 2]) for i in range(0, 12, 2)]
+
+    async def scenario() -> None:
+        async with _ScriptServer(itertools.repeat(steady)) as url:
+            transport = AiohttpTransport()
+            try:
+                for _ in range(2):
+                    response = await transport.send(_get(url, read=0.4))
+                    assert response.status_code == 200
+                    assert json.loads(response.content) == {"id": "x"}
+            finally:
+                await transport.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_shorter_read_timeout_on_a_reused_connection_is_kept() -> None:
+    """A long read timeout on one request, then a short one on the same connection whose
+    answer stalls: the short one fires (not the timer armed for the long one)."""
+    from tavo._aiohttp_transport import AiohttpTransport
+
+    answers = iter([[(0.0, _HEAD + b'{"id": "x"} ')], [(0.0, _HEAD + b"{"), (30, b"")]])
+
+    async def scenario() -> None:
+        async with _ScriptServer(answers) as url:
+            transport = AiohttpTransport()
+            try:
+                assert (await transport.send(_get(url, read=20))).status_code == 200
+                started = asyncio.get_running_loop().time()
+                with pytest.raises(TavoTimeoutError):
+                    await transport.send(_get(url, read=0.3))
+                assert asyncio.get_running_loop().time() - started < 2.0
+            finally:
+                await transport.aclose()
+
+    asyncio.run(scenario())

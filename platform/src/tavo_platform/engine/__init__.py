@@ -25,6 +25,7 @@ from tavo_platform.engine._languages import (
     language_for,
 )
 from tavo_platform.engine._rule_spec import (
+    AFTER_TEXT,
     TAINT_ENTRY_KEYS,
     ArtifactSpec,
     RegexSpec,
@@ -54,6 +55,7 @@ from tavo_platform.engine.matchers.interface import Match
 from tavo_platform.engine.matchers.regex import Redactor, shannon_entropy
 
 __all__ = [
+    "AFTER_TEXT",
     "ARTIFACT_EXTENSIONS",
     "DEFAULT_MAX_FILE_BYTES",
     "EXAMPLE_FILENAMES",

@@ -38,6 +38,7 @@ from tavo_platform.engine._context_syntax import (
     IGNORED_PARAMETERS,
     LLM_CALL,
     REQUEST_ROOTS,
+    SCRIPT_LOCATION,
     SYNTAX,
     UPPER_CONSTANT,
     USER_INPUT,
@@ -76,9 +77,7 @@ class _FileFacts(_EntryPoints):
                 arguments,
             )
         # Paths a check validated before the finding (engine/_context_guards.py).
-        guarded = (
-            guarded_paths(self._ifs_of(chain[0]), self.language, start) if chain else set()
-        )
+        guarded = guarded_paths(self._ifs_of(chain[0]), self.language, start) if chain else set()
         reaching, sanitisers = self._reaching(start, end, arguments, names, flow, guarded)
         from_parameters = "parameter" in reaching
         reaching.discard("parameter")
@@ -223,15 +222,19 @@ class _FileFacts(_EntryPoints):
             callee = call.field("function")
             if callee is None:
                 continue
-            if inert is not None and callee.kind() == "identifier" and not (
-                callee.text() in NUMBER_CALLS or callee.text() in imported
+            if (
+                inert is not None
+                and callee.kind() == "identifier"
+                and not (callee.text() in NUMBER_CALLS or callee.text() in imported)
             ):
                 # what a local function returns is not known to be constant
                 return False
             called.add(callee.text())
         arguments_end = end_of(arguments)
         for position, name in names.placed_within(start_of(arguments), arguments_end):
-            if name in imported or name in called or UPPER_CONSTANT.match(name):
+            if name in imported or name in called or name in SCRIPT_LOCATION:
+                continue
+            if UPPER_CONSTANT.match(name):
                 continue
             if inert and flow.sanitised.get(name, set()) & inert and name not in flow.sources:
                 continue

@@ -13,6 +13,7 @@ from tavo_platform.engine._context_syntax import (
     LLM_CALL,
     REQUEST_ROOTS,
     SANITISER,
+    SCRIPT_LOCATION,
     STATEMENT_WRAPPERS,
     SYNTAX,
     UPPER_CONSTANT,
@@ -25,6 +26,12 @@ from tavo_platform.engine._context_syntax import (
     start_of,
 )
 from tavo_platform.engine._languages import Language
+from tavo_platform.engine.dataflow._constant_conditions import (
+    Literal,
+    decide_javascript,
+    decide_python,
+    literal_value,
+)
 
 
 class _Union:
@@ -37,6 +44,7 @@ class _Union:
 
     def __contains__(self, name: object) -> bool:
         return name in self._first or name in self._facts.module_flow().constants
+
 
 class _FlowFacts:
     def __init__(self, text: str, language: Language) -> None:
@@ -87,8 +95,61 @@ class _FlowFacts:
                 consequence = node.field("consequence")
                 if consequence is not None:
                     regions.append((start_of(consequence), end_of(consequence)))
+            regions.extend(self._decided_branches())
             self._dead_regions = regions
         return self._dead_regions
+
+    @staticmethod
+    def _inside_dead(position: Position, dead: list[tuple[Position, Position]]) -> bool:
+        return any(start <= position < end for start, end in dead)
+
+    def _decided_branches(self) -> list[tuple[Position, Position]]:
+        """Branches of conditions fixed when the code was written (`if 7 * 42 - num > 200`
+        after `num = 86`): engine/dataflow/_constant_conditions.py decides them, with the
+        names the scope assigns exactly once, to a literal."""
+        decide = decide_python if self.language is Language.PYTHON else decide_javascript
+        regions: list[tuple[Position, Position]] = []
+        literals_of: dict[Position, dict[str, Literal]] = {}
+        for node in self.root.find_all(kind="if_statement"):
+            clauses = _if_clauses(node, self.language)
+            scope = self._scope_of(node)
+            key = start_of(scope)
+            if key not in literals_of:
+                literals_of[key] = self._single_literals(scope)
+            for position, (condition, branch) in enumerate(clauses):
+                if condition is None:
+                    break
+                outcome = decide(condition.text(), literals_of[key])
+                if outcome is None:
+                    break
+                if outcome:  # every later clause is dead
+                    regions.extend((start_of(b), end_of(b)) for _, b in clauses[position + 1 :])
+                    break
+                regions.append((start_of(branch), end_of(branch)))
+        return regions
+
+    def _scope_of(self, node: SgNode) -> SgNode:
+        for ancestor in node.ancestors():
+            if ancestor.kind() in self.syntax.functions:
+                return ancestor
+        return self.root
+
+    def _single_literals(self, scope: SgNode) -> dict[str, Literal]:
+        counts: dict[str, int] = {}
+        values: dict[str, Literal] = {}
+        rule = {"rule": {"any": [{"kind": kind} for kind in sorted(self.syntax.assignments)]}}
+        for node in find_all(scope, rule):
+            target_field, value_field = self.syntax.assignments[node.kind()]
+            target, value = node.field(target_field), node.field(value_field)
+            if target is None:
+                continue
+            for name in re.findall(r"[A-Za-z_$][\w$]*", target.text()):
+                counts[name] = counts.get(name, 0) + 1
+            if node.kind() in ("assignment", "variable_declarator") and value is not None:
+                known, literal = literal_value(_python_spelling(value.text()))
+                if known and target.kind() == "identifier":
+                    values[target.text()] = literal
+        return {name: value for name, value in values.items() if counts.get(name) == 1}
 
     def module_flow(self) -> Flow:
         if self._module_flow is None:
@@ -132,7 +193,10 @@ class _FlowFacts:
                 scope, {"rule": {"any": [{"kind": kind} for kind in self.syntax.assignments]}}
             )
         )
+        dead = self.dead_regions()
         for node in nodes:
+            if dead and self._inside_dead(start_of(node), dead):
+                continue  # a branch that never runs assigns nothing
             target_field, value_field = self.syntax.assignments[node.kind()]
             assigned, value = node.field(target_field), node.field(value_field)
             if assigned is None or value is None:
@@ -228,7 +292,7 @@ class _FlowFacts:
             return False
         if kind == "identifier":
             text = node.text()
-            return bool(UPPER_CONSTANT.match(text)) or text in known
+            return bool(UPPER_CONSTANT.match(text)) or text in known or text in SCRIPT_LOCATION
         if kind in self.syntax.literal_leaves:
             return not any(
                 node.find(kind=interpolation) for interpolation in self.syntax.interpolations
@@ -255,11 +319,13 @@ class _FlowFacts:
             return False
         if callee.text() in NUMBER_CALLS:
             return True
+        args = [a for a in arguments.children() if a.is_named() and a.kind() != "comment"]
+        if callee.text() in PURE_PATH_CALLS:
+            return bool(args) and all(self.is_literal(a, known) for a in args)
         owner = callee.field("object")
         method = callee.field("attribute") or callee.field("property")
         if owner is None or method is None:
             return False
-        args = [a for a in arguments.children() if a.is_named() and a.kind() != "comment"]
         if method.text() == "map" and len(args) == 1:
             # ids.map(Number), ids.map((id) => parseInt(id, 10)): numbers only
             mapper = args[0]
@@ -290,9 +356,26 @@ class _FlowFacts:
         if condition is None or chosen is None or other is None:
             return False
         positive, negative = guarded_names_of(condition, self.language)
-        return (
-            self.is_literal(chosen, known) or chosen.text() in positive
-        ) and (self.is_literal(other, known) or other.text() in negative)
+        return (self.is_literal(chosen, known) or chosen.text() in positive) and (
+            self.is_literal(other, known) or other.text() in negative
+        )
+
+
+# Path and string functions that only rearrange their arguments: over literals (and the
+# script's own location), `path.join("./node_modules/.bin", "eslint")` is a literal too.
+PURE_PATH_CALLS = frozenset(
+    {
+        *(f"path.{f}" for f in ("join", "resolve", "normalize", "dirname", "basename")),
+        *(f"path.posix.{f}" for f in ("join", "resolve", "normalize")),
+        *(f"os.path.{f}" for f in ("join", "abspath", "dirname", "basename", "normpath")),
+        "os.path.realpath",
+        "Path",
+        "pathlib.Path",
+        "PurePath",
+        "str",
+        "String",
+    }
+)
 
 
 def _is_number_call(node: SgNode) -> bool:
@@ -300,3 +383,28 @@ def _is_number_call(node: SgNode) -> bool:
         return False
     callee = node.field("function")
     return callee is not None and callee.text() in NUMBER_CALLS
+
+
+def _if_clauses(node: SgNode, language: Language) -> list[tuple[SgNode | None, SgNode]]:
+    """(condition, branch) of an if statement and its elif/else clauses, in order; an
+    `else` has no condition."""
+    clauses: list[tuple[SgNode | None, SgNode]] = []
+    consequence = node.field("consequence")
+    if consequence is None:
+        return clauses
+    clauses.append((node.field("condition"), consequence))
+    if language is Language.PYTHON:
+        for clause in node.children():
+            if clause.kind() == "elif_clause" and (body := clause.field("consequence")):
+                clauses.append((clause.field("condition"), body))
+            elif clause.kind() == "else_clause" and (body := clause.field("body")):
+                clauses.append((None, body))
+        return clauses
+    alternative = node.field("alternative")
+    if alternative is not None:  # an `else if` is decided as an if statement of its own
+        clauses.append((None, alternative))
+    return clauses
+
+
+def _python_spelling(text: str) -> str:
+    return {"true": "True", "false": "False", "null": "None"}.get(text, text)

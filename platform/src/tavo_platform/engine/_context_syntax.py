@@ -26,6 +26,8 @@ USER_INPUT = re.compile(
     r"\binput\s*\(|\bsys\.(?:argv|stdin)\b|\bprocess\.(?:argv|stdin)\b|\bprompt\s*\("
 )
 UPPER_CONSTANT = re.compile(r"^[A-Z][A-Z0-9_]*$")
+# Where the running script itself lives is chosen by whoever installed it, not by a caller.
+SCRIPT_LOCATION = frozenset({"__dirname", "__filename", "__file__"})
 # Calls whose result is safe for some sinks whatever goes in: numeric conversions, shell
 # quoting, HTML escaping, file-name cleaning. Which sink each protects is the analysis's
 # business; the engine only records which were applied.

@@ -15,6 +15,10 @@ from tavo_platform.engine._languages import Language
 
 # Keys of a taint entry that are Tavo's, not ast-grep's: the rest is an ast-grep rule object.
 TAINT_ENTRY_KEYS = frozenset({"focus", "label", "from", "to", "constraints", "utils"})
+# A sanitiser by position, not by syntax: `{after_text: REGEX}` cleans each part of a
+# string built from pieces (f-string, template literal, `+`, `%`, `.format`) whose preceding
+# literal text matches REGEX (a value after "?" in a URL is in its query, say).
+AFTER_TEXT = "after_text"
 
 
 class StructuralSpec(Protocol):

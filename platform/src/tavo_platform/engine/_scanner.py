@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from tavo_platform.artifacts import HEADER_READ_BYTES, artifact_note, looks_like_artifact
-from tavo_platform.engine._context import contexts_for
 from tavo_platform.engine._findings import Finding, fingerprint, normalise_matched_text
 from tavo_platform.engine._languages import STRUCTURAL_LANGUAGES, Language, is_header_format
+from tavo_platform.engine._notebooks import is_notebook, notebook_python
 from tavo_platform.engine._rule_spec import RuleSpec
 from tavo_platform.engine._suppression import InlineSuppressions, inline_suppressions
 from tavo_platform.engine._walker import (
@@ -33,6 +33,7 @@ from tavo_platform.engine.dataflow.precision import refine
 from tavo_platform.engine.matchers.artifact import ArtifactProgram
 from tavo_platform.engine.matchers.interface import Match
 from tavo_platform.engine.matchers.regex import Redactor, RegexProgram
+from tavo_platform.engine.matchers.requirements import WordCache
 from tavo_platform.engine.matchers.structural import StructuralProgram, parse
 
 SNIPPET_MAX_LINES = 3
@@ -60,6 +61,10 @@ class CompiledRules:
         # Per-finding code context (engine/_context.py) re-parses files with findings; the
         # server's analysis needs it, a plain CLI scan does not pay for it.
         self.code_context = code_context
+        if code_context:
+            # Imported only by scans that want it (a CLI scan does not), and here, before
+            # worker processes fork, rather than once in every worker.
+            import tavo_platform.engine._context  # noqa: F401
         self.rules = list(rules)
         # Whose secrets snippets mask: by default the selection's own redacting rules; the
         # rules package adds the built-in secret rules for every real scan.
@@ -134,17 +139,20 @@ def scan_source(text: str, path: str, language: Language, compiled: CompiledRule
     matches: list[Match] = []
     structural = compiled.structural.get(language)
     taint = compiled.taint.wants(language)
+    # Every matcher's word pre-filter asks the same per-file cache.
+    words = WordCache(text)
+    candidates = structural.applicable(text, words) if structural else []
     # One parse serves the structural rules and the taint rules.
-    root = parse(text, language) if taint or (structural and structural.applicable(text)) else None
-    if structural:
-        matches.extend(structural.run(text, root))
+    root = parse(text, language) if taint or candidates else None
+    if structural is not None and candidates:
+        matches.extend(structural.run(text, root, candidates))
     regex = compiled.regex.get(language)  # type: ignore[call-overload]
     if regex:
         matches.extend(regex.run(text, path))
     outcome = _outcome(matches, text, path, language, compiled)
     outcome.findings = refine(outcome.findings, path, text, language)
     if taint and root is not None:
-        outcome.module, skipped = compiled.taint.lower(text, root, path, language)
+        outcome.module, skipped = compiled.taint.lower(text, root, path, language, words)
         outcome.note = outcome.note or skipped
         outcome.suppressions = inline_suppressions(text, language)
     return outcome
@@ -181,8 +189,27 @@ def scan_bytes(
     if text.startswith("\ufeff"):
         text = text[1:]
     outcome = scan_source(text, path, language, compiled)
+    if language is Language.GENERIC and is_notebook(path):
+        _scan_notebook_code(outcome, text, path, compiled)
     outcome.note = note or outcome.note
     return outcome
+
+
+def _scan_notebook_code(
+    outcome: FileOutcome, text: str, path: str, compiled: CompiledRules
+) -> None:
+    """Adds what the Python rules find in a notebook's code cells (engine/_notebooks.py) to
+    the findings on its JSON text; a finding both give (a secret in a cell) is kept once."""
+    code = notebook_python(text)
+    if code is None:
+        return
+    cells = scan_source(code, path, Language.PYTHON, compiled)
+    seen = {(f.rule_id, f.span.start_line) for f in outcome.findings}
+    outcome.findings.extend(f for f in cells.findings if (f.rule_id, f.span.start_line) not in seen)
+    outcome.suppressed += cells.suppressed
+    outcome.missed_ignores.extend(cells.missed_ignores)
+    outcome.module, outcome.suppressions = cells.module, cells.suppressions
+    outcome.note = outcome.note or cells.note
 
 
 def scan_task(task: FileTask, compiled: CompiledRules) -> FileOutcome:
@@ -244,6 +271,8 @@ def _outcome(
             if selectors:
                 outcome.missed_ignores.append((span.start_line, tuple(selectors)))
     if compiled.code_context and outcome.findings and language.is_structural:
+        from tavo_platform.engine._context import contexts_for
+
         contexts = contexts_for(text, language, [f.span for f in outcome.findings])
         outcome.findings = [
             replace(finding, context=context)
@@ -375,6 +404,15 @@ def _balanced_chunks(tasks: Sequence[FileTask], jobs: int) -> list[list[FileTask
     return [chunk for chunk in chunks if chunk]
 
 
+def package_name(root: Path) -> str | None:
+    """The Python package a scanned directory is, when it is one (`django/` holding an
+    `__init__.py`): its modules import each other by absolute names starting with it."""
+    name = root.resolve().name
+    if name.isidentifier() and (root / "__init__.py").is_file():
+        return name
+    return None
+
+
 def scan_path(
     root: Path,
     rules: Sequence[RuleSpec],
@@ -396,7 +434,7 @@ def scan_path(
     if on_total:
         on_total(len(tasks))
     outcomes = scan_tasks(tasks, compiled, jobs, on_progress)
-    taint_findings(outcomes, compiled)
+    taint_findings(outcomes, compiled, package_name(root))
     known = frozenset(baseline)
     findings: list[Finding] = []
     notes: Counter[str] = Counter()

@@ -68,8 +68,9 @@ SKIPPED_FILES = _Notification(
     "skipped-files",
     "SkippedFiles",
     "Files the scan did not analyse, grouped by reason.",
-    "Binary, minified, oversized or unreadable files and symlinks leaving the scanned tree "
-    "are skipped; use --max-file-size or --no-default-excludes to scan more.",
+    "Binary, minified, vendored, oversized or unreadable files and symlinks leaving the "
+    "scanned tree are skipped; use --max-file-size, --include-vendored or "
+    "--no-default-excludes to scan more.",
 )
 SCAN_NOTE = _Notification(
     "scan-note",

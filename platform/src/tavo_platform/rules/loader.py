@@ -15,7 +15,8 @@ import yaml
 from ast_grep_py import SgRoot
 from pydantic import ValidationError
 
-from tavo_platform.engine import TAINT_ENTRY_KEYS, Language
+from tavo_platform.engine import AFTER_TEXT, TAINT_ENTRY_KEYS, Language
+from tavo_platform.rules import _cache
 from tavo_platform.rules.linear_regex import user_supplied
 from tavo_platform.rules.model import Rule
 
@@ -105,6 +106,18 @@ _SHIPPED: ContextVar[bool] = ContextVar("loading_shipped_packs", default=False)
 
 @lru_cache(maxsize=1)
 def _builtin_rules() -> tuple[tuple[Rule, ...], tuple[RuleLoadError, ...]]:
+    # Parsed once per installation, not once per run (rules/_cache.py).
+    files = [
+        (pack, file)
+        for pack in builtin_pack_names()
+        for file in sorted((BUILTIN_PACKS_DIR / pack).rglob("*"))
+        if file.suffix in RULE_FILE_SUFFIXES and file.is_file()
+    ]
+    key = _cache.digest(files, str(BUILTIN_PACKS_DIR.resolve()))
+    return _cache.cached("builtin-rules", key, _load_builtin_packs)
+
+
+def _load_builtin_packs() -> tuple[tuple[Rule, ...], tuple[RuleLoadError, ...]]:
     rules = RuleSet()
     shipped = _SHIPPED.set(True)
     try:
@@ -290,6 +303,8 @@ def _taint_problem(rule: Rule) -> str | None:
         return None
     for role in ("sources", "sinks", "sanitizers", "propagators"):
         for index, entry in enumerate(getattr(rule.taint, role)):
+            if AFTER_TEXT in entry:  # a position, not a pattern: checked by the model
+                continue
             config: Any = {"rule": {k: v for k, v in entry.items() if k not in TAINT_ENTRY_KEYS}}
             for key in ("constraints", "utils"):
                 if entry.get(key):

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tavo_platform.artifacts import CHECKS
-from tavo_platform.engine import TAINT_ENTRY_KEYS, Confidence, Language, Severity
+from tavo_platform.engine import AFTER_TEXT, TAINT_ENTRY_KEYS, Confidence, Language, Severity
 from tavo_platform.rules.linear_regex import linear_problem
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,80}$")
@@ -161,6 +161,8 @@ class TaintMatcher(_Strict):
 
 
 def _taint_entry_problem(role: str, entry: dict[str, Any]) -> str | None:
+    if AFTER_TEXT in entry:
+        return _after_text_problem(role, entry)
     if not {k for k in entry if k not in TAINT_ENTRY_KEYS}:
         return "needs an ast-grep rule (pattern, kind, regex, any, all, ...)"
     for key in ("focus", "from", "to"):
@@ -173,6 +175,22 @@ def _taint_entry_problem(role: str, entry: dict[str, Any]) -> str | None:
         return "`from`/`to` belong to propagators"
     if entry.get("label") is not None and not isinstance(entry.get("label"), str):
         return "`label` must be text"
+    return None
+
+
+def _after_text_problem(role: str, entry: dict[str, Any]) -> str | None:
+    """`{after_text: REGEX}`: a sanitiser by position in a string built from pieces."""
+    if role != "sanitizers":
+        return f"`{AFTER_TEXT}` belongs to sanitizers"
+    if set(entry) != {AFTER_TEXT}:
+        return f"`{AFTER_TEXT}` stands alone in its entry"
+    value = entry[AFTER_TEXT]
+    if not isinstance(value, str) or not value:
+        return f"`{AFTER_TEXT}` must be a regular expression"
+    try:
+        re.compile(value)
+    except re.error as error:
+        return f"`{AFTER_TEXT}`: invalid regular expression: {error}"
     return None
 
 

@@ -9,6 +9,7 @@ TLS settings) is used as given; by default the client owns it and closes it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -16,6 +17,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any, NoReturn
 
 import aiohttp
+from aiohttp.client_proto import ResponseHandler
 from yarl import URL
 
 from tavo import _constants as C
@@ -83,13 +85,15 @@ class AiohttpTransport:
         return self._session
 
     def _default_connector(self) -> aiohttp.TCPConnector:
-        return aiohttp.TCPConnector(
+        connector = aiohttp.TCPConnector(
             limit=self._limits.max_connections,
             limit_per_host=self._limits.max_connections_per_host,
             keepalive_timeout=self._limits.keepalive_expiry,
             ttl_dns_cache=C.DNS_CACHE_TTL,
             ssl=self._verify,
         )
+        _use_quiet_read_timeouts(connector)
+        return connector
 
     def _timeout(self, timeout: Timeout) -> aiohttp.ClientTimeout:
         converted = self._timeouts.get(timeout)
@@ -115,7 +119,8 @@ class AiohttpTransport:
 
     async def send(self, request: Request) -> Response:
         session = self._current_session()
-        with _mapped_errors(request):
+        # Errors are mapped inline (a context manager per call would cost its generator).
+        try:
             async with session.request(
                 request.method,
                 self._url(request.url),
@@ -125,13 +130,17 @@ class AiohttpTransport:
                 allow_redirects=False,
             ) as response:
                 body = await response.read()
-                version = response.version
-                return Response(
-                    response.status,
-                    lower_headers(response.headers.items()),
-                    body,
-                    f"HTTP/{version.major}.{version.minor}" if version else "HTTP/1.1",
-                )
+                status, received, version = response.status, response.headers, response.version
+        except (TavoTimeoutError, TavoConnectionError):
+            raise
+        except TimeoutError as error:  # asyncio's and aiohttp's timeouts are TimeoutError
+            _raise(TavoTimeoutError, request, error)
+        except (aiohttp.ClientError, OSError) as error:
+            _raise(TavoConnectionError, request, error)
+        headers = {name.lower(): value for name, value in received.items()}
+        if len(headers) != len(received):  # a repeated field: its values are joined
+            headers = lower_headers(received.items())
+        return Response(status, headers, body, _http_version(version))
 
     @asynccontextmanager
     async def stream(self, request: Request) -> AsyncIterator[_AiohttpStream]:
@@ -187,6 +196,77 @@ class AiohttpTransport:
             stacklevel=2,
         )
         self.close_now()
+
+
+class _QuietReadTimeoutHandler(ResponseHandler):
+    """aiohttp's connection protocol with its read timeout (sock_read: the longest wait
+    between two chunks of a response) kept by one timer per quiet period. aiohttp cancels
+    and re-arms a timer at the start of every response and on every chunk received (two
+    timers and two cancellations per request, a tenth of the client's time per request at
+    concurrency 64); here a chunk only records when it came, and the one armed timer, when
+    it fires, re-arms itself for the rest of the wait if data came meanwhile. The timeout
+    fires at the same moment as aiohttp's own."""
+
+    _last_data = 0.0
+
+    def _reschedule_timeout(self) -> None:
+        timeout = self._read_timeout
+        if not timeout:
+            self._drop_timeout()
+            return
+        loop = self._loop
+        now = loop.time()
+        self._last_data = now
+        handle = self._read_timeout_handle
+        if handle is not None:
+            if handle.when() <= now + timeout:
+                return  # fires first and looks again then
+            handle.cancel()  # a shorter timeout than the armed one
+        self._read_timeout_handle = loop.call_at(now + timeout, self._read_timeout_due)
+
+    def _read_timeout_due(self) -> None:
+        self._read_timeout_handle = None
+        timeout = self._read_timeout
+        if not timeout:
+            return
+        deadline = self._last_data + timeout
+        if deadline > self._loop.time():
+            self._read_timeout_handle = self._loop.call_at(deadline, self._read_timeout_due)
+            return
+        self._on_read_timeout()
+
+
+_PROTOCOL_HOOKS = ("_reschedule_timeout", "_drop_timeout", "_on_read_timeout")
+_PROTOCOL_STATE = ("_read_timeout", "_read_timeout_handle", "_loop")
+
+
+def _use_quiet_read_timeouts(connector: aiohttp.BaseConnector) -> None:
+    """Makes the client's own connector use _QuietReadTimeoutHandler, when this aiohttp's
+    protocol has the parts it refines (else aiohttp's protocol stays)."""
+    factory = getattr(connector, "_factory", None)
+    loop = getattr(connector, "_loop", None)
+    if not isinstance(factory, functools.partial) or factory.func is not ResponseHandler:
+        return
+    if loop is None or not all(
+        callable(getattr(ResponseHandler, n, None)) for n in _PROTOCOL_HOOKS
+    ):
+        return
+    probe = ResponseHandler(loop=loop)
+    if all(hasattr(probe, name) for name in _PROTOCOL_STATE):
+        quiet = functools.partial(_QuietReadTimeoutHandler, loop=loop)
+        connector._factory = quiet  # type: ignore[assignment]
+
+
+_VERSIONS: dict[object, str] = {}
+
+
+def _http_version(version: aiohttp.HttpVersion | None) -> str:
+    if version is None:
+        return "HTTP/1.1"
+    text = _VERSIONS.get(version)
+    if text is None:
+        text = _VERSIONS[version] = f"HTTP/{version.major}.{version.minor}"
+    return text
 
 
 class _AiohttpStream:

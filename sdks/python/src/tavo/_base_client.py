@@ -19,13 +19,13 @@ import re
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, overload
 from urllib.parse import quote, urlencode
 
 from tavo import _constants as C
-from tavo._cache import AsyncHTTPCache, SyncHTTPCache
+from tavo._cache import AsyncHTTPCache, SyncHTTPCache, worth_storing
 from tavo._circuit import CircuitBreaker
 from tavo._config import Timeout
 from tavo._exceptions import (
@@ -257,8 +257,9 @@ class ClientCore:
     def observe(self, key: str, prepared: Prepared, response: Response | None) -> None:
         """After an attempt: budgets, breaker and metrics learn how it went."""
         status = response.status_code if response is not None else None
-        self.keys.release(key, status, response.headers if response is not None else None,
-                          prepared.scope)
+        self.keys.release(
+            key, status, response.headers if response is not None else None, prepared.scope
+        )
         breaker = self.circuit_breaker
         if breaker is not None:
             if status is None or status >= 500:
@@ -313,75 +314,93 @@ class AsyncAPIClient:
 
     async def request(self, request: APIRequest, model: type[ModelT] | None = None) -> Any:
         """The body of a successful call (as `model`, or decoded JSON); raises TavoError
-        subclasses otherwise."""
+        subclasses otherwise.
+
+        One coroutine runs the whole loop (retries, the HTTP cache's common case): every
+        coroutine a call passes through costs its frame on each resumption."""
         core = self.core
         prepared = core.prepare(request)
         started = time.perf_counter()
         failed = True
         try:
-            response = await self._with_retries(prepared)
+            cache = self.cache if prepared.cacheable else None
+            retries = 0
+            while True:
+                try:
+                    if cache is None:
+                        response = await self._send(prepared, None)
+                    elif not cache.holds(prepared.url):
+                        # Nothing stored for this URL: straight to the server, and the
+                        # cache sees the answer only if it could ever be reused.
+                        response = await self._send(prepared, None)
+                        if worth_storing(response):
+                            response = await self._through_cache(prepared, cache, response)
+                    else:
+                        response = await self._through_cache(prepared, cache, None)
+                except (TavoConnectionError, TavoTimeoutError):
+                    if not core.retry.can_retry(retries, replay_safe=prepared.replay_safe):
+                        raise
+                    delay = core.retry.backoff(retries)
+                else:
+                    if response.is_success:
+                        break
+                    retry_in = core.retry_delay(prepared, retries, response)
+                    if retry_in is None:
+                        raise core.error_for(response)
+                    delay = retry_in
+                retries += 1
+                core.metrics.record_retry()
+                if delay > 0:
+                    await asyncio.sleep(delay)
             decoded = core.interpret(response, model)
             failed = False
             return decoded
         finally:
             core.metrics.record_call(time.perf_counter() - started, failed=failed)
 
-    async def _with_retries(self, prepared: Prepared) -> Response:
-        core = self.core
-        retries = 0
-        while True:
-            try:
-                response = await self._attempt(prepared)
-            except (TavoConnectionError, TavoTimeoutError):
-                if not core.retry.can_retry(retries, replay_safe=prepared.replay_safe):
-                    raise
-                delay = core.retry.backoff(retries)
-            else:
-                if response.is_success:
-                    return response
-                retry_in = core.retry_delay(prepared, retries, response)
-                if retry_in is None:
-                    raise core.error_for(response)
-                delay = retry_in
-            retries += 1
-            core.metrics.record_retry()
-            if delay > 0:
-                await asyncio.sleep(delay)
+    async def _through_cache(
+        self, prepared: Prepared, cache: AsyncHTTPCache, upstream: Response | None
+    ) -> Response:
+        """A GET answered by the HTTP cache (`upstream`: the server's answer already had,
+        when the cache held nothing for the URL)."""
 
-    async def _attempt(self, prepared: Prepared) -> Response:
-        if prepared.cacheable and self.cache is not None:
-            outcome = await self.cache.fetch(
-                prepared.url, {}, lambda extra: self._send(prepared, extra)
-            )
-            if outcome.hit or outcome.revalidated:
-                self.core.metrics.record_cache(hit=outcome.hit, revalidated=outcome.revalidated)
-            return outcome.response
-        return await self._send(prepared, None)
+        def send(extra: Mapping[str, str]) -> Awaitable[Response]:
+            return self._send(prepared, extra)
 
-    async def _acquire_key(self, scope: str | None) -> str:
+        if upstream is None:
+            outcome = await cache.fetch(prepared.url, {}, send)
+        else:
+            outcome = await cache.offer(prepared.url, {}, upstream, send)
+        if outcome.hit or outcome.revalidated:
+            self.core.metrics.record_cache(hit=outcome.hit, revalidated=outcome.revalidated)
+        return outcome.response
+
+    async def _wait_for_key(self, scope: str | None, wait: float) -> str:
+        """A key, once one has budget again (every key was spent or refused)."""
         core = self.core
-        waited = False
+        if not core.key_wait_allowed(wait):
+            raise core.keys.exhausted_error(scope, wait)
+        core.metrics.record_rate_limit_wait()
         while True:
+            await asyncio.sleep(wait)
             key, wait = core.keys.acquire(scope)
             if key is not None:
                 return key
             if not core.key_wait_allowed(wait):
                 raise core.keys.exhausted_error(scope, wait)
-            if not waited:
-                core.metrics.record_rate_limit_wait()
-                waited = True
-            await asyncio.sleep(wait)
 
     async def _send(self, prepared: Prepared, extra: Mapping[str, str] | None) -> Response:
         core = self.core
-        key = await self._acquire_key(prepared.scope)
-        response: Response | None = None
+        key, wait = core.keys.acquire(prepared.scope)
+        if key is None:
+            key = await self._wait_for_key(prepared.scope, wait)
         try:
             if core.circuit_breaker is not None:
                 core.circuit_breaker.before_request()
             request = core.wire(prepared, key, extra)
-            for hook in core.request_hooks:
-                await _call_hook(hook, request)
+            if core.request_hooks:
+                for hook in core.request_hooks:
+                    await _call_hook(hook, request)
             response = await self.transport.send(request)
         except BaseException as error:
             if isinstance(error, (TavoConnectionError, TavoTimeoutError)):
@@ -390,9 +409,14 @@ class AsyncAPIClient:
                 core.keys.release(key, None, None, prepared.scope)
             raise
         core.observe(key, prepared, response)
-        for hook in core.response_hooks:
-            await _call_hook(hook, response)
+        if core.response_hooks:
+            for hook in core.response_hooks:
+                await _call_hook(hook, response)
         return response
+
+    async def _acquire_key(self, scope: str | None) -> str:
+        key, wait = self.core.keys.acquire(scope)
+        return key if key is not None else await self._wait_for_key(scope, wait)
 
     async def events(self, request: APIRequest) -> AsyncGenerator[ServerSentEvent | None, None]:
         """The Server-Sent Events of a streamed GET, and None for each line that completes
@@ -451,61 +475,73 @@ class SyncAPIClient:
         started = time.perf_counter()
         failed = True
         try:
-            response = self._with_retries(prepared)
+            cache = self.cache if prepared.cacheable else None
+            retries = 0
+            while True:
+                try:
+                    if cache is None:
+                        response = self._send(prepared, None)
+                    elif not cache.holds(prepared.url):
+                        response = self._send(prepared, None)
+                        if worth_storing(response):
+                            response = self._through_cache(prepared, cache, response)
+                    else:
+                        response = self._through_cache(prepared, cache, None)
+                except (TavoConnectionError, TavoTimeoutError):
+                    if not core.retry.can_retry(retries, replay_safe=prepared.replay_safe):
+                        raise
+                    delay = core.retry.backoff(retries)
+                else:
+                    if response.is_success:
+                        break
+                    retry_in = core.retry_delay(prepared, retries, response)
+                    if retry_in is None:
+                        raise core.error_for(response)
+                    delay = retry_in
+                retries += 1
+                core.metrics.record_retry()
+                if delay > 0:
+                    time.sleep(delay)
             decoded = core.interpret(response, model)
             failed = False
             return decoded
         finally:
             core.metrics.record_call(time.perf_counter() - started, failed=failed)
 
-    def _with_retries(self, prepared: Prepared) -> Response:
-        core = self.core
-        retries = 0
-        while True:
-            try:
-                response = self._attempt(prepared)
-            except (TavoConnectionError, TavoTimeoutError):
-                if not core.retry.can_retry(retries, replay_safe=prepared.replay_safe):
-                    raise
-                delay = core.retry.backoff(retries)
-            else:
-                if response.is_success:
-                    return response
-                retry_in = core.retry_delay(prepared, retries, response)
-                if retry_in is None:
-                    raise core.error_for(response)
-                delay = retry_in
-            retries += 1
-            core.metrics.record_retry()
-            if delay > 0:
-                time.sleep(delay)
+    def _through_cache(
+        self, prepared: Prepared, cache: SyncHTTPCache, upstream: Response | None
+    ) -> Response:
+        def send(extra: Mapping[str, str]) -> Response:
+            return self._send(prepared, extra)
 
-    def _attempt(self, prepared: Prepared) -> Response:
-        if prepared.cacheable and self.cache is not None:
-            outcome = self.cache.fetch(prepared.url, {}, lambda extra: self._send(prepared, extra))
-            if outcome.hit or outcome.revalidated:
-                self.core.metrics.record_cache(hit=outcome.hit, revalidated=outcome.revalidated)
-            return outcome.response
-        return self._send(prepared, None)
+        if upstream is None:
+            outcome = cache.fetch(prepared.url, {}, send)
+        else:
+            outcome = cache.offer(prepared.url, {}, upstream, send)
+        if outcome.hit or outcome.revalidated:
+            self.core.metrics.record_cache(hit=outcome.hit, revalidated=outcome.revalidated)
+        return outcome.response
 
-    def _acquire_key(self, scope: str | None) -> str:
+    def _wait_for_key(self, scope: str | None, wait: float) -> str:
         core = self.core
-        waited = False
+        if not core.key_wait_allowed(wait):
+            raise core.keys.exhausted_error(scope, wait)
+        core.metrics.record_rate_limit_wait()
         while True:
+            time.sleep(wait)
             key, wait = core.keys.acquire(scope)
             if key is not None:
                 return key
             if not core.key_wait_allowed(wait):
                 raise core.keys.exhausted_error(scope, wait)
-            if not waited:
-                core.metrics.record_rate_limit_wait()
-                waited = True
-            time.sleep(wait)
+
+    def _acquire_key(self, scope: str | None) -> str:
+        key, wait = self.core.keys.acquire(scope)
+        return key if key is not None else self._wait_for_key(scope, wait)
 
     def _send(self, prepared: Prepared, extra: Mapping[str, str] | None) -> Response:
         core = self.core
         key = self._acquire_key(prepared.scope)
-        response: Response | None = None
         try:
             if core.circuit_breaker is not None:
                 core.circuit_breaker.before_request()

@@ -80,6 +80,14 @@ class AsyncHTTPCache:
     def __init__(self, storage: hishel.AsyncBaseStorage | None = None) -> None:
         self.storage = storage if storage is not None else AsyncMemoryStorage()
 
+    def holds(self, url: str) -> bool:
+        """False when the storage certainly keeps nothing for `url` (known without awaiting
+        it: this client's own memory storage, not a subclass); True when it may."""
+        storage = self.storage
+        if type(storage) is AsyncMemoryStorage:
+            return storage.holds(url)
+        return True
+
     async def fetch(
         self,
         url: str,
@@ -88,13 +96,33 @@ class AsyncHTTPCache:
     ) -> CacheOutcome:
         """A GET of `url`: from the cache when allowed, else through `send(extra headers)`."""
         entries = await self.storage.get_entries(url)
-        upstream: Response | None = None
         if not entries:
             # Nothing stored: ask the server, and involve the cache only if the answer
             # could be reused (most API responses cannot).
-            upstream = await send({})
-            if not worth_storing(upstream):
-                return CacheOutcome(upstream, False, False)
+            return await self.offer(url, vary_headers, await send({}), send)
+        return await self._run(url, vary_headers, entries, None, send)
+
+    async def offer(
+        self,
+        url: str,
+        vary_headers: Mapping[str, str],
+        upstream: Response,
+        send: Callable[[dict[str, str]], Awaitable[Response]],
+    ) -> CacheOutcome:
+        """The server's answer to a GET of `url` that nothing stored could serve: kept
+        when it could be reused."""
+        if not worth_storing(upstream):
+            return CacheOutcome(upstream, False, False)
+        return await self._run(url, vary_headers, [], upstream, send)
+
+    async def _run(
+        self,
+        url: str,
+        vary_headers: Mapping[str, str],
+        entries: list[hishel.Entry],
+        upstream: Response | None,
+        send: Callable[[dict[str, str]], Awaitable[Response]],
+    ) -> CacheOutcome:
         request = hishel.Request("GET", url, hishel.Headers(dict(vary_headers)))
         state: hishel.AnyState
         if upstream is None:
@@ -140,6 +168,14 @@ class SyncHTTPCache:
     def __init__(self, storage: hishel.BaseStorage | None = None) -> None:
         self.storage = storage if storage is not None else MemoryStorage()
 
+    def holds(self, url: str) -> bool:
+        """False when the storage certainly keeps nothing for `url` (this client's memory
+        storage tells at once); True when it may."""
+        storage = self.storage
+        if type(storage) is MemoryStorage:
+            return storage.holds(url)
+        return True
+
     def fetch(
         self,
         url: str,
@@ -148,13 +184,33 @@ class SyncHTTPCache:
     ) -> CacheOutcome:
         """A GET of `url`: from the cache when allowed, else through `send(extra headers)`."""
         entries = self.storage.get_entries(url)
-        upstream: Response | None = None
         if not entries:
             # Nothing stored: ask the server, and involve the cache only if the answer
             # could be reused (most API responses cannot).
-            upstream = send({})
-            if not worth_storing(upstream):
-                return CacheOutcome(upstream, False, False)
+            return self.offer(url, vary_headers, send({}), send)
+        return self._run(url, vary_headers, entries, None, send)
+
+    def offer(
+        self,
+        url: str,
+        vary_headers: Mapping[str, str],
+        upstream: Response,
+        send: Callable[[dict[str, str]], Response],
+    ) -> CacheOutcome:
+        """The server's answer to a GET of `url` that nothing stored could serve: kept
+        when it could be reused."""
+        if not worth_storing(upstream):
+            return CacheOutcome(upstream, False, False)
+        return self._run(url, vary_headers, [], upstream, send)
+
+    def _run(
+        self,
+        url: str,
+        vary_headers: Mapping[str, str],
+        entries: list[hishel.Entry],
+        upstream: Response | None,
+        send: Callable[[dict[str, str]], Response],
+    ) -> CacheOutcome:
         request = hishel.Request("GET", url, hishel.Headers(dict(vary_headers)))
         state: hishel.AnyState
         if upstream is None:

@@ -53,6 +53,10 @@ class _MemoryEntries:
                 for old in evicted:
                     self._key_of.pop(old.entry_id, None)
 
+    def holds(self, key: str) -> bool:
+        """Something is stored for `key` (perhaps expired): a lock-free look."""
+        return bool(self._by_key.get(key))
+
     def get(self, key: str) -> list[_Stored]:
         with self._lock:
             stored = self._by_key.get(key)
@@ -143,6 +147,10 @@ class AsyncMemoryStorage(hishel.AsyncBaseStorage):
 
         return _entry(placeholder, saving())
 
+    def holds(self, key: str) -> bool:
+        """Whether anything (perhaps expired) is stored for `key`, known without awaiting."""
+        return self._entries.holds(key)
+
     async def get_entries(self, key: str) -> list[hishel.Entry]:
         return [_entry(s, async_chunks(s.body)) for s in self._entries.get(key)]
 
@@ -190,6 +198,10 @@ class MemoryStorage(hishel.BaseStorage):
                 entries.add(key, replace(placeholder, body=b"".join(chunks)))
 
         return _entry(placeholder, saving())
+
+    def holds(self, key: str) -> bool:
+        """Whether anything (perhaps expired) is stored for `key`."""
+        return self._entries.holds(key)
 
     def get_entries(self, key: str) -> list[hishel.Entry]:
         return [_entry(s, iter([s.body])) for s in self._entries.get(key)]

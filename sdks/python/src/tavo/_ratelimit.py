@@ -66,10 +66,13 @@ class KeyBudget:
         return self.remaining - self.in_flight
 
     def blocked_for(self, scope: str | None, now: float) -> float:
-        waits = [self.blocked_until.get("", 0.0) - now]
+        blocked = self.blocked_until
+        if not blocked:
+            return 0.0
+        wait = blocked.get("", 0.0) - now
         if scope:
-            waits.append(self.blocked_until.get(scope, 0.0) - now)
-        return max(0.0, *waits)
+            wait = max(wait, blocked.get(scope, 0.0) - now)
+        return wait if wait > 0.0 else 0.0
 
     def wait_for_budget(self, now: float) -> float:
         """How long until this spent key may send: until the reset, or a short recheck while
@@ -89,6 +92,8 @@ class KeyPool:
             raise ValueError("at least one API key is needed")
         self.budgets = [KeyBudget(key) for key in dict.fromkeys(keys)]
         self._by_key = {budget.key: budget for budget in self.budgets}
+        # One key (the usual case): no choosing to do while it has budget.
+        self._only = self.budgets[0] if len(self.budgets) == 1 else None
         self._clock = clock
         self._lock = threading.Lock()
         self._next = 0
@@ -99,6 +104,12 @@ class KeyPool:
         """(key, 0.0): send now with this key (counted as in flight until `release`).
         (None, seconds): every key is spent or refused; look again after that long."""
         with self._lock:
+            only = self._only
+            if only is not None:
+                now = self._clock()
+                if only.blocked_for(scope, now) <= 0.0 and only.estimate(now) > 0:
+                    only.in_flight += 1
+                    return only.key, 0.0
             best, index, wait = self._choose(scope)
             if best is None:
                 return None, wait
@@ -144,7 +155,8 @@ class KeyPool:
         """A request sent with `key` is over; its response (if any) updates the budget."""
         with self._lock:
             budget = self._by_key[key]
-            budget.in_flight = max(0, budget.in_flight - 1)
+            if budget.in_flight > 0:
+                budget.in_flight -= 1
             if headers is not None and status_code is not None:
                 budget.probed = True
                 self._observe(budget, status_code, headers, scope)
@@ -153,8 +165,9 @@ class KeyPool:
         self, budget: KeyBudget, status_code: int, headers: Mapping[str, str], scope: str | None
     ) -> None:
         now = self._clock()
-        remaining = _int(headers.get("x-ratelimit-remaining"))
-        window, seconds_left = _ietf_state(headers.get("ratelimit"))
+        get = headers.get
+        remaining = _int(get("x-ratelimit-remaining"))
+        window, seconds_left = _ietf_state(get("ratelimit"))
         if status_code == 429:
             wait = server_wait(headers)
             specific = scope and window is not None and window not in self._general_windows
@@ -166,7 +179,7 @@ class KeyPool:
             self._general_windows.add(window)
         if remaining is None:
             return
-        reset_epoch = _int(headers.get("x-ratelimit-reset"))
+        reset_epoch = _int(get("x-ratelimit-reset"))
         if seconds_left is None and reset_epoch is not None:
             seconds_left = max(0.0, reset_epoch - time.time())
         same_window = (
@@ -179,7 +192,7 @@ class KeyPool:
             budget.remaining = min(budget.remaining, remaining)
         else:
             budget.remaining = remaining
-        budget.limit = _int(headers.get("x-ratelimit-limit"))
+        budget.limit = _int(get("x-ratelimit-limit"))
         budget.window = window
         budget.reset_epoch = reset_epoch
         budget.reset_at = now + seconds_left if seconds_left is not None else None
@@ -205,14 +218,14 @@ def _int(value: str | None) -> int | None:
     if value is None:
         return None
     try:
-        return int(value.strip())
+        return int(value)  # int() itself skips surrounding whitespace
     except ValueError:
         return None
 
 
-# The first (binding) item of `RateLimit: "hour";r=999;t=3599`: its name and `t`.
-_IETF_ITEM = re.compile(r'\s*"?([^";,]*)"?((?:;[^,]*)?)')
-_IETF_RESET = re.compile(r";\s*t=(\d+(?:\.\d+)?)")
+# The first (binding) item of `RateLimit: "hour";r=999;t=3599`: its name and the first `t`
+# among its parameters, in one match.
+_IETF_STATE = re.compile(r'\s*"?([^";,]*)"?(?:(?:;[^,;]*)*?;\s*t=(\d+(?:\.\d+)?))?')
 
 
 def _ietf_state(value: str | None) -> tuple[str | None, float | None]:
@@ -220,8 +233,8 @@ def _ietf_state(value: str | None) -> tuple[str | None, float | None]:
     (draft-ietf-httpapi-ratelimit-headers; the first item is the binding window)."""
     if not value:
         return None, None
-    item = _IETF_ITEM.match(value)
+    item = _IETF_STATE.match(value)
     if item is None:
         return None, None
-    reset = _IETF_RESET.search(item.group(2))
-    return item.group(1) or None, float(reset.group(1)) if reset else None
+    name, reset = item.groups()
+    return name or None, float(reset) if reset is not None else None

@@ -83,3 +83,21 @@ async def status():
         messages=[{"role": "user", "content": f"Say hello from {model}."}],  # tavo-label: safe secrets-in-prompt
     )
     return {"answer": reply.choices[0].message.content}
+
+
+@app.get("/debug/model")
+async def debug_model():
+    return {"model": "gpt-4o", "has_rules": bool(BOT_RULES)}  # tavo-label: safe system-prompt-leakage
+
+
+SYSTEM_PROMPT = BOT_RULES + " Escalate refunds above 500 EUR to a human."
+
+
+@app.get("/debug/system")
+async def debug_system():
+    return {"model": "gpt-4o", "system": SYSTEM_PROMPT}  # tavo-label: vuln system-prompt-leakage
+
+
+@app.get("/debug/has-system")
+async def debug_has_system():
+    return {"configured": bool(SYSTEM_PROMPT)}  # tavo-label: safe system-prompt-leakage

@@ -17,10 +17,12 @@ from ast_grep_py import SgNode
 
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import RuleSpec
+from tavo_platform.engine.dataflow._gc import collector_paused
 from tavo_platform.engine.dataflow._lowering import Unlowerable
 from tavo_platform.engine.dataflow._patterns import TaintPatterns
 from tavo_platform.engine.dataflow.ir import Location, Module
 from tavo_platform.engine.dataflow.solver import Project, TaintHit
+from tavo_platform.engine.matchers.requirements import WordCache
 
 __all__ = ["Location", "Module", "TaintHit", "TaintRules", "solve"]
 
@@ -48,7 +50,12 @@ class TaintRules:
         return bool(patterns)
 
     def lower(
-        self, text: str, root: SgNode, path: str, language: Language
+        self,
+        text: str,
+        root: SgNode,
+        path: str,
+        language: Language,
+        words: WordCache | None = None,
     ) -> tuple[Module | None, str | None]:
         """The file's IR, with the rules' sources, sinks and sanitisers marked in it; or,
         for a file outside the analysis's budget (size, nesting, time), None and why."""
@@ -57,15 +64,16 @@ class TaintRules:
             return None, None
         if len(text) > MAX_LOWERED_CHARACTERS:
             return None, f"data-flow analysis skipped: over {MAX_LOWERED_CHARACTERS} characters"
-        found = patterns.find(text, root)
+        found = patterns.find(text, root, words)
         try:
-            if language is Language.PYTHON:
-                from tavo_platform.engine.dataflow.python import lower_python
+            with collector_paused():
+                if language is Language.PYTHON:
+                    from tavo_platform.engine.dataflow.python import lower_python
 
-                return lower_python(root, path, found), None
-            from tavo_platform.engine.dataflow.javascript import lower_javascript
+                    return lower_python(root, path, found), None
+                from tavo_platform.engine.dataflow.javascript import lower_javascript
 
-            return lower_javascript(root, path, found), None
+                return lower_javascript(root, path, found), None
         except Unlowerable as reason:
             return None, f"data-flow analysis skipped: {reason}"
 

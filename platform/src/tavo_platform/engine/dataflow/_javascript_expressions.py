@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ast_grep_py import SgNode
 
+from tavo_platform.engine.dataflow._constant_conditions import Literal, decide_javascript
 from tavo_platform.engine.dataflow._javascript_syntax import (
     CALLBACK_METHODS,
     CLEAN_CALLS,
@@ -12,11 +13,15 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     LITERALS,
     MEMBER,
     MEMBER_FIELDS,
+    RELATIVE_CALLS,
     STORING_METHODS,
     callee_text,
     guarded_names,
+    is_pieced,
     line_of,
+    outside_checks,
     path_of,
+    prefix_checked,
 )
 from tavo_platform.engine.dataflow._lowering import LoweringBase, access_path, union
 from tavo_platform.engine.dataflow.ir import (
@@ -34,8 +39,17 @@ from tavo_platform.engine.dataflow.ir import (
 class JavaScriptExpressions(LoweringBase):
     """The expression half of the JS/TS adapter (the statement half subclasses it)."""
 
+    STRING_KINDS = frozenset({"string", "template_string"})
+    TEXT_KINDS = frozenset({"string_fragment", "escape_sequence"})
+    HOLE_KINDS = frozenset({"template_substitution"})
+    CONCAT_KIND = "binary_expression"
+
     imports: dict[str, str]
     types: dict[str, str]
+    # Per function, innermost last: names holding a path built from pieces, and names
+    # holding path.relative(base, target) -> target (see `guards`).
+    pieced: list[set[str]]
+    relatives: list[dict[str, str]]
 
     def define(self, node: SgNode, name: str, owner: str | None = None) -> int:
         raise NotImplementedError
@@ -69,6 +83,8 @@ class JavaScriptExpressions(LoweringBase):
             return self.expr(inner) if inner is not None else CONST
         if kind in ("call_expression", "new_expression"):
             return self.call(node)
+        if self.found.after_text and self.builds_string(node):
+            return self.built(node, "")[0]
         if kind == "template_string":
             return union(
                 [self.expr(c) for c in node.children() if c.kind() == "template_substitution"]
@@ -103,10 +119,57 @@ class JavaScriptExpressions(LoweringBase):
             return self.expr(value) if value is not None else CONST
         return union([self.expr(c) for c in node.children() if c.is_named()])
 
+    literals: list[dict[str, Literal]]
+
+    def decided(self, condition: SgNode | None) -> bool | None:
+        """The fixed outcome of a condition made of literals and `const` literals."""
+        if condition is None:
+            return None
+        return decide_javascript(condition.text(), self.literals[-1])
+
+    def guards(self, condition: SgNode | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The condition's guarded names (_javascript_syntax.guarded_names), less the paths a
+        prefix check cannot protect (built by `+` or a template literal, never normalised:
+        `base + "/" + name` still starts with base when name holds `../`), plus the targets
+        of Node's `path.relative(base, target).startsWith("..")` containment check."""
+        if condition is None:
+            return (), ()
+        positive, negative = guarded_names(condition)
+        pieced, relatives = self.pieced[-1], self.relatives[-1]
+        if (not pieced and not relatives) or "startsWith" not in condition.text():
+            return positive, negative
+        weak = prefix_checked(condition) & pieced
+        if weak:
+            positive = tuple(n for n in positive if n not in weak)
+            negative = tuple(n for n in negative if n not in weak)
+        if relatives:
+            more_positive, more_negative = outside_checks(condition, relatives)
+            positive, negative = positive + more_positive, negative + more_negative
+        return positive, negative
+
+    def track_path(self, name: str, value: SgNode) -> None:
+        """Notes what `name` now holds: a string built from pieces (`pieced`), or the
+        relative path from a base to another path (`relatives`); forgets it otherwise."""
+        pieced, relatives = self.pieced[-1], self.relatives[-1]
+        pieced.discard(name)
+        relatives.pop(name, None)
+        if is_pieced(value):
+            pieced.add(name)
+        elif value.kind() == "call_expression" and callee_text(value) in RELATIVE_CALLS:
+            arguments = value.field("arguments")
+            named = [c for c in arguments.children() if c.is_named()] if arguments else []
+            target = path_of(named[1]) if len(named) == 2 else None
+            if target is not None:
+                relatives[name] = target
+
     def ternary(self, node: SgNode) -> Expr:
         """`ALLOWED.includes(x) ? x : "default"`: the guarded branch's `x` is checked."""
         condition = node.field("condition")
-        positive, negative = guarded_names(condition) if condition is not None else ((), ())
+        decided = self.decided(condition)
+        chosen = node.field("consequence" if decided else "alternative")
+        if decided is not None and chosen is not None:
+            return self.expr(chosen)
+        positive, negative = self.guards(condition)
         parts: list[Expr] = []
         for name, checked in (("consequence", positive), ("alternative", negative)):
             branch = node.field(name)
@@ -121,10 +184,14 @@ class JavaScriptExpressions(LoweringBase):
         args = self.arguments(arguments) if arguments is not None else ()
         callee = callee_text(node)
         receiver: Expr | None = None
+        on_instance = False
         if function is not None and function.kind() == "member_expression":
             target, method = function.field("object"), function.field("property")
             if target is not None and method is not None:
-                callee = self._typed(target, method.text(), callee)
+                typed = self._typed(target, method.text(), callee)
+                # a method of a known class on its instance: the receiver becomes `this`
+                on_instance = typed != callee
+                callee = typed
             if target is not None:
                 receiver = self.expr(target)
                 if method is not None and method.text() in STORING_METHODS:
@@ -144,8 +211,16 @@ class JavaScriptExpressions(LoweringBase):
         callback = self.callback(function, args, receiver, node)
         if callback is not None:
             return callback
-        return Call(
-            callee, receiver, args, line_of(node), clean=callee in CLEAN_CALLS, lookup=lookup
+        return self.called(
+            Call(
+                callee,
+                receiver,
+                args,
+                line_of(node),
+                clean=callee in CLEAN_CALLS,
+                on_instance=on_instance,
+                lookup=lookup,
+            )
         )
 
     def callback(
@@ -161,7 +236,9 @@ class JavaScriptExpressions(LoweringBase):
             return None
         if not isinstance(first, FunctionRef):
             return None
-        return Call(None, None, (Arg(receiver),), line_of(node), local_target=first.index)
+        return self.called(
+            Call(None, None, (Arg(receiver),), line_of(node), local_target=first.index)
+        )
 
     def _typed(self, target: SgNode, method: str, callee: str | None) -> str | None:
         """`new Repo().find` and `repo.find` after `const repo = new Repo()` -> `Repo.find`."""
@@ -172,6 +249,9 @@ class JavaScriptExpressions(LoweringBase):
         if target.kind() == "identifier" and target.text() in self.types:
             return f"{self.types[target.text()]}.{method}"
         return callee
+
+    def imported(self, name: str) -> str:
+        return self._imported(name)
 
     def _imported(self, callee: str) -> str:
         head, dot, rest = callee.partition(".")

@@ -95,7 +95,8 @@ def module_name(path: str) -> str:
 def guarded_names(condition: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Names the condition validates when it holds (first) or fails (second):
     `ALLOWED.includes(x)`, `allowed.has(x)`, `/^\\w+$/.test(x)`, `p.startsWith(base)`,
-    `x === "literal"`, `Number.isInteger(x)`, negations and &&/|| of them."""
+    `x === "literal"`, `Number.isInteger(x)`, a value tested for truth (empty where the
+    test fails), negations and &&/|| of them."""
     kind = condition.kind()
     if kind == "parenthesized_expression":
         inner = next((c for c in condition.children() if c.is_named()), None)
@@ -110,6 +111,10 @@ def guarded_names(condition: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return _binary_guard(condition)
     if kind == "call_expression":
         return _call_guard(condition), ()
+    if kind in ("identifier", "member_expression"):
+        # A value tested for truth: where the test fails it is empty ("", null, 0).
+        found = path_of(condition)
+        return ((), (found,)) if found else ((), ())
     return (), ()
 
 
@@ -121,7 +126,10 @@ def _binary_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if op in ("&&", "||"):
         lp, ln = guarded_names(left)
         rp, rn = guarded_names(right)
-        return (lp + rp, ()) if op == "&&" else ((), ln + rn)
+        # A failed `a && b` is a failure of either: only what both failures clean.
+        if op == "&&":
+            return lp + rp, tuple(n for n in ln if n in rn)
+        return tuple(n for n in lp if n in rp), ln + rn
     subjects = checked_paths(left) if right.kind() in ("string", "number", "true", "false") else ()
     if not subjects:
         return (), ()
@@ -142,6 +150,85 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
     args = [c for c in arguments.children() if c.is_named()]
     subject = target if method.text() == "startsWith" else (args[0] if args else None)
     return checked_paths(subject) if subject is not None else ()
+
+
+# Node's path.relative(base, target): its result starts with ".." when target is outside.
+RELATIVE_CALLS = frozenset({"path.relative", "path.posix.relative", "relative"})
+
+
+def is_pieced(value: SgNode) -> bool:
+    """Whether `value` builds a string from pieces (`base + "/" + name`, a template literal
+    with a substitution): a path built so still holds any `..` its pieces held, where
+    path.join, path.resolve, path.normalize and fs.realpath leave none."""
+    kind = value.kind()
+    if kind == "binary_expression":
+        operator = value.field("operator")
+        return operator is not None and operator.text() == "+"
+    if kind == "template_string":
+        return any(c.kind() == "template_substitution" for c in value.children())
+    return False
+
+
+def prefix_checked(condition: SgNode) -> set[str]:
+    """The names whose text a `startsWith` call in the condition checks."""
+    names: set[str] = set()
+    for call in condition.find_all(kind="call_expression"):
+        function = call.field("function")
+        if function is None or function.kind() != "member_expression":
+            continue
+        method, owner = function.field("property"), function.field("object")
+        if method is not None and method.text() == "startsWith" and owner is not None:
+            found = path_of(owner)
+            if found is not None:
+                names.add(found)
+    return names
+
+
+def outside_checks(
+    condition: SgNode, relatives: dict[str, str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Node's containment idiom: `rel = path.relative(base, target)`, then
+    `if (rel.startsWith("..") || path.isAbsolute(rel)) return;`. Where the check fails the
+    target lies under base: the paths clean when the condition holds (first) or fails."""
+    kind = condition.kind()
+    if kind == "parenthesized_expression":
+        inner = next((c for c in condition.children() if c.is_named()), None)
+        return outside_checks(inner, relatives) if inner is not None else ((), ())
+    if kind == "unary_expression":
+        operator, inner = condition.field("operator"), condition.field("argument")
+        if operator is not None and operator.text() == "!" and inner is not None:
+            positive, negative = outside_checks(inner, relatives)
+            return negative, positive
+        return (), ()
+    if kind == "binary_expression":
+        left, right, operator = (
+            condition.field("left"),
+            condition.field("right"),
+            condition.field("operator"),
+        )
+        if left is None or right is None or operator is None:
+            return (), ()
+        lp, ln = outside_checks(left, relatives)
+        rp, rn = outside_checks(right, relatives)
+        if operator.text() == "&&":
+            return lp + rp, tuple(n for n in ln if n in rn)
+        if operator.text() == "||":
+            return tuple(n for n in lp if n in rp), ln + rn
+        return (), ()
+    if kind != "call_expression":
+        return (), ()
+    function, arguments = condition.field("function"), condition.field("arguments")
+    if function is None or arguments is None or function.kind() != "member_expression":
+        return (), ()
+    method, owner = function.field("property"), function.field("object")
+    first = next((c for c in arguments.children() if c.is_named()), None)
+    if method is None or owner is None or first is None or method.text() != "startsWith":
+        return (), ()
+    target = relatives.get(path_of(owner) or "")
+    if target is None or first.kind() != "string" or first.text()[1:-1] not in ("..", "../"):
+        return (), ()
+    # Starting with ".." means outside: the target is clean where this fails.
+    return (), (target,)
 
 
 # The host part of a URL object: checking it against an allow-list checks where it goes.

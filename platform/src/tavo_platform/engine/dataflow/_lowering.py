@@ -10,6 +10,9 @@ from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._patterns import Found, node_key
 from tavo_platform.engine.dataflow.ir import (
+    CONST,
+    Call,
+    Const,
     Expr,
     Function,
     Param,
@@ -50,6 +53,12 @@ class FunctionDraft:
     params: tuple[Param, ...] = ()
     body: tuple[Stmt, ...] = ()
     local_functions: dict[str, int] = field(default_factory=dict)
+    # Names of `**kwargs` parameters (Python): their keys are keyword names.
+    keyword_params: set[str] = field(default_factory=set)
+    # Containers whose elements at constant keys are followed one by one (Python):
+    # access path -> the keys seen (`ctx["url"]` is read as `ctx.[url]`).
+    keyed: dict[str, set[str]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
 
     def freeze(self) -> Function:
         return Function(
@@ -62,10 +71,20 @@ class FunctionDraft:
             owner_class=self.owner_class,
             is_method=self.is_method,
             local_functions=tuple(self.local_functions.items()),
+            calls=tuple(self.calls),
         )
 
 
 class LoweringBase:
+    # Node kinds of strings built from pieces, set by each language adapter: literals and
+    # f-strings/template literals, the literal text in them, the values placed in them,
+    # operators that join them (`+`), and adjacent literals ("a" "b").
+    STRING_KINDS: frozenset[str] = frozenset()
+    TEXT_KINDS: frozenset[str] = frozenset()
+    HOLE_KINDS: frozenset[str] = frozenset()
+    CONCAT_KIND: str = ""
+    GLUED_KINDS: frozenset[str] = frozenset()
+
     def __init__(self, found: Found) -> None:
         self.found = found
         self.drafts: list[FunctionDraft] = []
@@ -95,6 +114,11 @@ class LoweringBase:
             return name
         return f"{self.function.name}.{name}"
 
+    def called(self, call: Call) -> Call:
+        """Notes a call made by the function being lowered (Function.calls)."""
+        self.drafts[self.current[-1]].calls.append(call)
+        return call
+
     def param(
         self, node: SgNode, name: str, rest: bool = False, whole: SgNode | None = None
     ) -> Param:
@@ -106,8 +130,10 @@ class LoweringBase:
 
     def wrap(self, node: SgNode, value: Expr) -> Expr:
         """Applies the rules' view of this node: sanitizer, source, sink, propagator."""
-        key = node_key(node)
         found = self.found
+        if node not in found.touched:
+            return value
+        key = node_key(node)
         if key in found.sanitizers:
             value = Sanitize(found.sanitizers[key], value)
         if key in found.sources:
@@ -120,16 +146,64 @@ class LoweringBase:
             value = Union((value, effect))
         return value
 
+    def after(self, seen: str, value: Expr) -> Expr:
+        """`value`, placed after the literal text `seen`: cleaned for the rules whose
+        `after_text` sanitiser matches that text."""
+        if isinstance(value, Const):
+            return value
+        rules = frozenset(
+            rule
+            for pattern, found in self.found.after_text
+            if pattern.search(seen)
+            for rule in found
+        )
+        return Sanitize(rules, value) if rules else value
+
+    def builds_string(self, node: SgNode) -> bool:
+        kind = node.kind()
+        if kind in self.STRING_KINDS or kind in self.GLUED_KINDS:
+            return True
+        if kind != self.CONCAT_KIND:
+            return False
+        operator = node.field("operator")
+        return operator is not None and operator.text() == "+"
+
+    def built(self, node: SgNode, seen: str) -> tuple[Expr, str]:
+        """A string built from pieces (f-string or template literal, `+`, adjacent
+        literals): the values placed in it, each after the literal text before it (see
+        `after`), and the literal text seen so far."""
+        parts: list[Expr] = []
+        placed = node.kind() in self.STRING_KINDS
+        for child in node.children():
+            kind = child.kind()
+            if placed:
+                if kind in self.TEXT_KINDS:
+                    seen += child.text()
+                elif kind in self.HOLE_KINDS:
+                    parts.append(self.after(seen, self.expr(child)))
+                continue
+            if not child.is_named() or kind == "comment":
+                continue
+            if self.builds_string(child):
+                self.enter()
+                try:
+                    value, seen = self.built(child, seen)
+                finally:
+                    self.leave()
+                parts.append(self.wrap(child, value))
+            else:
+                parts.append(self.after(seen, self.expr(child)))
+        return union(parts), seen
+
     def marked_inside(self, node: SgNode, object_field: str) -> bool:
         """Whether a rule marks a node inside an access path (`request.args` in
         `request.args.name`): then the path is lowered part by part, not read as one name."""
-        found = self.found
-        if not (found.sources or found.sanitizers or found.sinks):
+        marked = self.found.marked
+        if not marked:
             return False
         current = node.field(object_field)
         while current is not None:
-            key = node_key(current)
-            if key in found.sources or key in found.sanitizers or key in found.sinks:
+            if current in marked:
                 return True
             current = current.field(object_field)
         return False
@@ -173,8 +247,6 @@ def access_path(
 
 
 def union(parts: list[Expr]) -> Expr:
-    from tavo_platform.engine.dataflow.ir import CONST, Const
-
     kept = tuple(p for p in parts if not isinstance(p, Const))
     if not kept:
         return CONST

@@ -4,7 +4,9 @@ A taint rule names its sources, sinks, sanitizers and propagators as ast-grep ru
 Identical entries of different rules (a shared list of request sources, say) are run once
 and credited to every rule that holds them. Before a file is searched, each entry is asked
 whether its words appear in the file at all, as the structural matcher does, so a file that
-never mentions `execute` never pays for the SQL sinks.
+never mentions `execute` never pays for the SQL sinks; then whether the file holds text for
+each regex every match needs (_text_checks.py), so a file without a `@app.get(` decorator
+never pays for the route-parameter sources.
 
 The result is an index from syntax node (start, end, kind) to what the rules say about
 it, which the language adapters consult while lowering the tree to the IR.
@@ -13,6 +15,7 @@ it, which the language adapters consult while lowering the tree to the IR.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
@@ -20,7 +23,8 @@ from typing import Any, cast
 from ast_grep_py import SgNode, SgRoot
 
 from tavo_platform.engine._languages import Language
-from tavo_platform.engine._rule_spec import TAINT_ENTRY_KEYS, RuleSpec
+from tavo_platform.engine._rule_spec import AFTER_TEXT, TAINT_ENTRY_KEYS, RuleSpec
+from tavo_platform.engine.dataflow._text_checks import passes, text_checks
 from tavo_platform.engine.dataflow.ir import Location
 from tavo_platform.engine.matchers.regex_cost import cheap_config
 from tavo_platform.engine.matchers.requirements import (
@@ -38,6 +42,8 @@ class Entry:
     role: str
     config: dict[str, Any]
     requirement: Requirement
+    # Regexes the file's text must contain (_text_checks.py): checked after the words.
+    checks: tuple[re.Pattern[str], ...]
     focus: str | None
     label: str
     source: str | None  # propagators: the metavariable taint comes from
@@ -54,6 +60,15 @@ class Found:
     sanitizers: dict[NodeKey, frozenset[str]] = field(default_factory=dict)
     # call node -> (target node, source node) pairs
     propagators: dict[NodeKey, list[tuple[SgNode, SgNode]]] = field(default_factory=dict)
+    # Sanitisers by position (`after_text`): a part of a string built from pieces is clean
+    # for these rules when the literal text before it matches the pattern.
+    after_text: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = ()
+    # The nodes keyed above, as nodes (hashed by identity within their tree, which is far
+    # cheaper than working out a node's key): most nodes of a file are in neither set, and
+    # the adapters ask about every one. `marked`: sources, sinks, sanitisers; `touched`:
+    # those and the propagators' calls.
+    marked: set[SgNode] = field(default_factory=set)
+    touched: set[SgNode] = field(default_factory=set)
 
 
 def node_key(node: SgNode) -> NodeKey:
@@ -80,8 +95,13 @@ class TaintPatterns:
         self.language = language
         self.rules = [r for r in rules if r.taint is not None and language in r.languages]
         merged: dict[tuple[str, str], Entry] = {}
+        after: dict[str, frozenset[str]] = {}
         for rule in self.rules:
             for role, raw in _entries(rule):
+                if role == "sanitizers" and AFTER_TEXT in raw:
+                    pattern = str(raw[AFTER_TEXT])
+                    after[pattern] = after.get(pattern, frozenset()) | {rule.id}
+                    continue
                 key = (role, json.dumps(raw, sort_keys=True))
                 known = merged.get(key)
                 merged[key] = (
@@ -92,17 +112,19 @@ class TaintPatterns:
         # An entry may use node kinds of one grammar only (JSX, TypeScript parameters): it
         # applies where it compiles.
         self.entries = [e for e in merged.values() if compiles(e.config, language)]
+        self.after_text = tuple((re.compile(p), rules) for p, rules in after.items())
 
     def __bool__(self) -> bool:
         return bool(self.rules)
 
-    def find(self, text: str, root: SgNode) -> Found:
+    def find(self, text: str, root: SgNode, words: WordCache | None = None) -> Found:
         """Each entry whose words the file holds, one traversal each: measured faster than
-        one combined query whose nodes are then matched against every entry again."""
-        has = WordCache(text)
-        found = Found()
+        one combined query whose nodes are then matched against every entry again.
+        `words`: the file's WordCache, if the scanner already has one."""
+        has = words if words is not None else WordCache(text)
+        found = Found(after_text=self.after_text)
         for entry in self.entries:
-            if entry.requirement.satisfied(has):
+            if entry.requirement.satisfied(has) and passes(entry.checks, text):
                 for node in root.find_all(cast(Any, entry.config)):
                     _record(found, entry, node)
         return found
@@ -135,6 +157,7 @@ def _entry(role: str, raw: dict[str, Any], rules: frozenset[str]) -> Entry:
         # cheaply (matchers/regex_cost.py).
         config=cheap_config(config),
         requirement=requirement_of(pattern),
+        checks=text_checks(pattern),
         focus=_metavariable(raw.get("focus")),
         label=str(raw.get("label") or ""),
         source=_metavariable(raw.get("from")),
@@ -157,11 +180,14 @@ def _record(found: Found, entry: Entry, node: SgNode) -> None:
         source = node.get_match(entry.source or "")
         if target is not None and source is not None:
             found.propagators.setdefault(node_key(node), []).append((target, source))
+            found.touched.add(node)
         return
     focused = node.get_match(entry.focus) if entry.focus else node
     if focused is None:
         return
     key = node_key(focused)
+    found.marked.add(focused)
+    found.touched.add(focused)
     if entry.role == "sources":
         rules, label = found.sources.get(key, (frozenset(), entry.label))
         found.sources[key] = (rules | entry.rules, label or entry.label)

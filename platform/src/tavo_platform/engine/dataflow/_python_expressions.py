@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import string
+from dataclasses import replace
+
 from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._lowering import LoweringBase, access_path, union
+from tavo_platform.engine.dataflow._patterns import node_key
 from tavo_platform.engine.dataflow._python_syntax import (
     CLEAN_CALLS,
     COMPREHENSIONS,
@@ -27,6 +32,7 @@ from tavo_platform.engine.dataflow.ir import (
     Param,
     Propagate,
     Return,
+    Sanitize,
     Var,
 )
 
@@ -34,8 +40,16 @@ from tavo_platform.engine.dataflow.ir import (
 class PythonExpressions(LoweringBase):
     """The expression half of the Python adapter (the statement half subclasses it)."""
 
+    STRING_KINDS = frozenset({"string"})
+    TEXT_KINDS = frozenset({"string_content", "escape_sequence"})
+    HOLE_KINDS = frozenset({"interpolation"})
+    CONCAT_KIND = "binary_operator"
+    GLUED_KINDS = frozenset({"concatenated_string"})
+
     imports: dict[str, str]
     types: list[dict[str, str]]
+    class_stack: list[str]
+    attribute_types: dict[str, dict[str, str]]
 
     def parameters(self, node: SgNode) -> tuple[Param, ...]:
         raise NotImplementedError
@@ -66,9 +80,17 @@ class PythonExpressions(LoweringBase):
             return self.expr(inner) if inner is not None else CONST
         if kind == "subscript":
             inner = node.field("value")
+            keyed = self.keyed_path(node)
+            if keyed is not None:
+                return Var(keyed, line_of(node))
             return self.expr(inner) if inner is not None else CONST
         if kind == "call":
             return self.call(node)
+        if self.found.after_text:
+            if self.builds_string(node):
+                return self.built(node, "")[0]
+            if kind == "binary_operator" and _operator(node) == "%":
+                return self.percent(node)
         if kind == "string":
             return union([self.expr(c) for c in node.children() if c.kind() == "interpolation"])
         if kind in LITERALS:
@@ -95,12 +117,20 @@ class PythonExpressions(LoweringBase):
             return union([self.expr(c) for c in node.children() if c.is_named()])
         return union([self.expr(c) for c in node.children() if c.is_named()])
 
+    def decided(self, condition: SgNode | None) -> bool | None:
+        """The fixed outcome of a condition, if it has one (the module lowering knows
+        which names hold literals)."""
+        return None
+
     def conditional(self, node: SgNode) -> Expr:
         """`x if x in ALLOWED else "default"`: the guarded branch's `x` is checked."""
         named = [c for c in node.children() if c.is_named()]
         if len(named) != 3:
             return union([self.expr(c) for c in named])
         then, condition, otherwise = named
+        decided = self.decided(condition)
+        if decided is not None:  # `"safe" if 7 * 42 - 106 > 200 else value`
+            return self.expr(then if decided else otherwise)
         positive, negative = guarded_names(condition)
         parts = [
             CONST if path_of(branch) in checked else self.expr(branch)
@@ -109,9 +139,30 @@ class PythonExpressions(LoweringBase):
         self.expr(condition)
         return union(parts)
 
+    def percent(self, node: SgNode) -> Expr:
+        """`"%s?%s" % (url, query)`: each value after the literal text before its
+        conversion (see `after`)."""
+        left, right = node.field("left"), node.field("right")
+        parts = [self.expr(c) for c in node.children() if c.is_named()]
+        text = _literal_text(left) if left is not None else None
+        if text is None or right is None or right.kind() == "dictionary":
+            return union(parts)
+        before = [text[: m.start()] for m in _CONVERSION.finditer(text) if m.group(1) != "%"]
+        if right.kind() != "tuple":
+            if len(before) != 1:  # a tuple held in a variable: which value goes where?
+                return union(parts)
+            return union([parts[0], self.after(before[0], parts[1])])
+        values = [
+            self.after(before[i], self.expr(v)) if i < len(before) else self.expr(v)
+            for i, v in enumerate(c for c in right.children() if c.is_named())
+        ]
+        return union([parts[0], self.wrap(right, union(values))])
+
     def call(self, node: SgNode) -> Expr:
         function, arguments = node.field("function"), node.field("arguments")
         args = self.arguments(arguments) if arguments is not None else ()
+        if self.found.after_text and function is not None and function.kind() == "attribute":
+            args = self._formatted(function, args)
         callee = callee_text(node)
         receiver: Expr | None = None
         on_instance = False
@@ -124,7 +175,7 @@ class PythonExpressions(LoweringBase):
                     path = access_path(target, ("attribute",), ("object", "attribute"))
                     if path is not None:
                         return Propagate(path, union([a.value for a in args]), line_of(node))
-            typed = self._typed(callee)
+            typed = self._typed(callee) if callee is not None else _constructed(function)
             on_instance = typed != callee
             callee = typed
         elif function is not None and function.kind() != "identifier":
@@ -137,24 +188,93 @@ class PythonExpressions(LoweringBase):
             and function.field("attribute") is not None
             and function.field("attribute").text() == "get"  # type: ignore[union-attr]
         )
-        return Call(
-            callee,
-            receiver,
-            args,
-            line_of(node),
-            clean=callee in CLEAN_CALLS,
-            on_instance=on_instance,
-            lookup=lookup,
+        if lookup and function is not None and arguments is not None:
+            # `ctx.get("url", default)`: the element at that key, or the default
+            target = function.field("object")
+            named = [c for c in arguments.children() if c.is_named() and c.kind() != "comment"]
+            key = constant_key(named[0]) if named else None
+            owner = self.unmarked_path(target) if target is not None and key else None
+            # An object of a project class (`repo.get("id")`) or a module (`store.get(k)`)
+            # runs its own `get`.
+            if (
+                owner is not None
+                and not on_instance
+                and owner not in ("self", "cls")
+                and owner.partition(".")[0] not in self.imports
+            ):
+                element = Var(f"{owner}.[{key}]", line_of(node))
+                return union([element, *(a.value for a in args[1:])])
+        return self.called(
+            Call(
+                callee,
+                receiver,
+                args,
+                line_of(node),
+                clean=callee in CLEAN_CALLS,
+                on_instance=on_instance,
+                lookup=lookup,
+            )
         )
+
+    def _formatted(self, function: SgNode, args: tuple[Arg, ...]) -> tuple[Arg, ...]:
+        """`"{}?{}".format(url, query)`: each argument after the literal text before every
+        field that uses it (see `after`)."""
+        method, owner = function.field("attribute"), function.field("object")
+        if method is None or method.text() != "format" or owner is None:
+            return args
+        text = _literal_text(owner)
+        if text is None:
+            return args
+        try:
+            fields = list(string.Formatter().parse(text))
+        except ValueError:
+            return args
+        seen = ""
+        automatic = 0
+        before: dict[int | str, list[str]] = {}
+        for literal, name, _, _ in fields:
+            seen += literal
+            if name is None:
+                continue
+            head = re.split(r"[.\[]", name, maxsplit=1)[0]
+            key: int | str
+            if head == "":
+                key, automatic = automatic, automatic + 1
+            else:
+                key = int(head) if head.isdigit() else head
+            before.setdefault(key, []).append(seen)
+        out: list[Arg] = []
+        position = 0
+        for arg in args:
+            key = arg.keyword if arg.keyword is not None else position
+            if arg.keyword is None and not arg.spread:
+                position += 1
+            texts = before.get(key) if not arg.spread else None
+            value = arg.value
+            if texts:
+                # Used in several places: clean only for what every place cleans.
+                cleaned = [self.after(t, value) for t in texts]
+                rules = [c.rules if isinstance(c, Sanitize) else frozenset() for c in cleaned]
+                common = frozenset.intersection(*rules)
+                value = Sanitize(common, value) if common else value
+            out.append(replace(arg, value=value))
+        return tuple(out)
 
     def _typed(self, callee: str | None) -> str | None:
         """`x.m` where `x = SomeClass(...)` in this function -> `SomeClass.m`."""
         if callee is None or "." not in callee:
             return callee
         head, _, rest = callee.partition(".")
+        if head == "self" and self.class_stack:
+            attribute, _, method = rest.partition(".")
+            cls = self.attribute_types.get(self.class_stack[-1], {}).get(attribute)
+            return f"{cls}.{method}" if cls and method and "." not in method else callee
         # The innermost function that knows the variable's class (module globals too).
         known = next((types[head] for types in reversed(self.types) if head in types), None)
         return f"{known}.{rest}" if known else callee
+
+    def imported(self, name: str) -> str:
+        return self._imported(name)
 
     def _imported(self, callee: str) -> str:
         head, dot, rest = callee.partition(".")
@@ -181,6 +301,53 @@ class PythonExpressions(LoweringBase):
                 args.append(Arg(self.expr(child)))
         return tuple(args)
 
+    def unmarked_path(self, node: SgNode) -> str | None:
+        """The access path of `node` (`ctx`, `self.cache`) when no rule marks it or a node
+        inside it (`request.GET` is a source: read through the source, not by name)."""
+        found = path_of(node)
+        if found is None:
+            return None
+        marks = self.found
+        key = node_key(node)
+        if key in marks.sources or key in marks.sanitizers or key in marks.sinks:
+            return None
+        if node.kind() == "attribute" and self.marked_inside(node, "object"):
+            return None
+        return found
+
+    def keyed_path(self, node: SgNode) -> str | None:
+        """`ctx["url"]` -> `ctx.[url]`: the element of a container at a constant key, as an
+        access path of its own (reads of other keys do not see it). None for anything
+        else (a computed key, a marked container)."""
+        inner = node.field("value")
+        keys = [c for c in node.children() if c.is_named() and c != inner]
+        if inner is None or len(keys) != 1:
+            return None
+        key = constant_key(keys[0])
+        owner = self.unmarked_path(inner) if key is not None else None
+        if owner is None:
+            return None
+        return f"{owner}.[{key}]"
+
+    def keyword_name(self, left: SgNode | None, right: SgNode | None) -> str | None:
+        """In `for name, value in kwargs.items()` over the function's own `**kwargs`, the
+        name: a keyword written at a call site (`f(title=x)`), not data. Else None."""
+        if left is None or right is None or right.kind() != "call":
+            return None
+        callee = callee_text(right) or ""
+        owner, dot, method = callee.rpartition(".")
+        if not dot or method != "items" or owner not in self.function.keyword_params:
+            return None
+        if right.field("arguments") is not None and any(
+            c.is_named()
+            for c in right.field("arguments").children()  # type: ignore[union-attr]
+        ):
+            return None
+        names = [c for c in left.children() if c.is_named()]
+        if left.kind() in ("pattern_list", "tuple_pattern") and len(names) == 2:
+            return names[0].text() if names[0].kind() == "identifier" else None
+        return None
+
     def comprehension(self, node: SgNode) -> Expr:
         bindings: list[tuple[tuple[str, ...], Expr]] = []
         body: list[Expr] = []
@@ -189,7 +356,12 @@ class PythonExpressions(LoweringBase):
             if kind == "for_in_clause":
                 left, right = child.field("left"), child.field("right")
                 if left is not None and right is not None:
-                    bindings.append((self.targets(left), self.expr(right)))
+                    names = self.targets(left)
+                    key = self.keyword_name(left, right)
+                    if key is not None:
+                        bindings.append(((key,), CONST))
+                        names = tuple(n for n in names if n != key)
+                    bindings.append((names, self.expr(right)))
             elif kind == "if_clause":
                 continue
             elif child.is_named():
@@ -207,3 +379,52 @@ class PythonExpressions(LoweringBase):
         finally:
             self.close_function()
         return FunctionRef(draft.index)
+
+
+# A %-conversion: `%s`, `%(name)s`, `%-10.3f`; group 1 is the conversion (`%` for "%%").
+_CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?([a-zA-Z%])")
+
+
+def _operator(node: SgNode) -> str | None:
+    operator = node.field("operator")
+    return operator.text() if operator is not None else None
+
+
+def _literal_text(node: SgNode) -> str | None:
+    """The text of a string literal with no values placed in it (adjacent literals
+    joined); None for anything else."""
+    if node.kind() == "concatenated_string":
+        texts = [_literal_text(c) for c in node.children() if c.is_named()]
+        return None if any(t is None for t in texts) else "".join(t or "" for t in texts)
+    if node.kind() != "string":
+        return None
+    text = ""
+    for child in node.children():
+        if child.kind() == "interpolation":
+            return None
+        if child.kind() in ("string_content", "escape_sequence"):
+            text += child.text()
+    return text
+
+
+def _constructed(function: SgNode) -> str | None:
+    """`Service(x).greet` -> `Service.greet`: a method called on an object built in place."""
+    target, method = function.field("object"), function.field("attribute")
+    if target is None or method is None or target.kind() != "call":
+        return None
+    constructor = callee_text(target)
+    if not constructor or not constructor.rpartition(".")[2][:1].isupper():
+        return None
+    return f"{constructor}.{method.text()}"
+
+
+_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+def constant_key(node: SgNode) -> str | None:
+    """A subscript or `.get` key written as a literal: a short string or an integer."""
+    if node.kind() == "integer":
+        text = node.text()
+    else:
+        text = _literal_text(node) if node.kind() == "string" else None
+    return text if text is not None and _KEY.match(text) else None

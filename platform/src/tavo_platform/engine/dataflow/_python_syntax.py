@@ -113,7 +113,8 @@ COMPREHENSIONS = frozenset(
 def guarded_names(condition: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Names the condition validates when it holds (first) or when it fails (second):
     `x in ALLOWED`, `x.isdigit()`, `path.startswith(base)`, `re.fullmatch(p, x)`,
-    `isinstance(x, int)`, negations and and/or combinations of them."""
+    `isinstance(x, int)`, a value tested for truth (empty where the test fails),
+    negations and and/or combinations of them."""
     kind = condition.kind()
     if kind == "parenthesized_expression":
         inner = last_named(condition)
@@ -128,13 +129,24 @@ def guarded_names(condition: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
         rp, rn = guarded_names(right) if right is not None else ((), ())
         operator = condition.field("operator")
         if operator is not None and operator.text() == "and":
-            return lp + rp, ()
-        return (), ln + rn
+            # Holds: both held. Fails: one of them failed, so only what either failure
+            # cleans: `(x or ...) and not is_safe(x)` fails when x is empty or x is safe.
+            return lp + rp, _on_both_ways(ln, rn)
+        return _on_both_ways(lp, rp), ln + rn
+    if kind in ("identifier", "attribute"):
+        # A value tested for truth: where the test fails it is empty ("", None, 0, []),
+        # which carries no outside text.
+        found = path_of(condition)
+        return ((), (found,)) if found else ((), ())
     if kind == "comparison_operator":
         return _comparison_guard(condition)
     if kind == "call":
         return _call_guard(condition), ()
     return (), ()
+
+
+def _on_both_ways(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name for name in first if name in second)
 
 
 def _comparison_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from tavo_platform.engine.dataflow.ir import Function, Module
 
 MAX_REEXPORT_HOPS = 8
+MAX_BASE_DEPTH = 8  # base classes followed up from a class
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,18 +27,28 @@ class Target:
 
 
 class Resolver:
-    def __init__(self, modules: Sequence[Module]) -> None:
+    """`package`: the scanned directory is itself this Python package (it holds an
+    `__init__.py`), so its modules are also known by their full names (`django.urls.base`
+    for `urls/base.py` when `django/` is scanned), as the package's own absolute imports
+    name them."""
+
+    def __init__(self, modules: Sequence[Module], package: str | None = None) -> None:
         self.modules = modules
         self.by_name: dict[str, int] = {}
         self.by_suffix: dict[str, list[int]] = defaultdict(list)
         for index, module in enumerate(modules):
             self.by_name[module.name] = index
+            if package and module.language == "python":
+                full = f"{package}.{module.name}" if module.name else package
+                self.by_name.setdefault(full, index)
             separator = "." if module.language == "python" else "/"
             parts = module.name.split(separator)
             for start in range(1, len(parts)):
                 self.by_suffix[separator.join(parts[start:])].append(index)
             if module.language != "python" and parts[-1] == "index" and len(parts) > 1:
                 self.by_name.setdefault(separator.join(parts[:-1]), index)
+        self._variables: dict[tuple[int, str], tuple[int, str]] = {}
+        self._importers: defaultdict[int, set[int]] | None = None
 
     def module(self, name: str, near: int) -> int | None:
         found = self.by_name.get(name)
@@ -73,13 +84,13 @@ class Resolver:
         if head in ("self", "cls"):
             owner = self._owner_class(module, function)
             if owner is not None and "." not in rest:
-                method = self._method(module, owner, rest)
-                if method is not None:
-                    return Target(index, method, True)
+                found = self._inherited(index, owner, rest, 0)
+                if found is not None:
+                    return Target(found[0], found[1], True)
             return None
         if head in module.classes and "." not in rest:
-            method = self._method(module, head, rest)
-            return Target(index, method, False) if method is not None else None
+            found = self._inherited(index, head, rest, 0)
+            return Target(found[0], found[1], False) if found is not None else None
         return self._global(index, callee, hops)
 
     def _global(self, near: int, dotted: str, hops: int) -> Target | None:
@@ -104,16 +115,57 @@ class Resolver:
         if first in module.classes:
             if len(names) == 1:
                 return self._constructor(index, first)
-            method = self._method(module, first, names[1])
-            return Target(index, method, False) if method is not None else None
+            found = self._inherited(index, first, names[1], 0) if len(names) == 2 else None
+            return Target(found[0], found[1], False) if found is not None else None
+        if first in module.instances and len(names) == 2:  # `repo.find` of `repo = Repo()`
+            cls = self._class_of(index, module.instances[first], hops)
+            found = self._inherited(cls[0], cls[1], names[1], 0) if cls is not None else None
+            return Target(found[0], found[1], True) if found is not None else None
         imported = module.imports.get(first)
         if imported is not None:  # a re-export: `from .impl import f` in a package
             return self._global(index, ".".join([imported, *names[1:]]), hops + 1)
         return None
 
     def _constructor(self, index: int, cls: str) -> Target | None:
-        init = self.modules[index].classes.get(cls, {}).get("__init__")
-        return Target(index, init, True, constructor=True) if init is not None else None
+        found = self._inherited(index, cls, "__init__", 0)
+        return Target(found[0], found[1], True, constructor=True) if found is not None else None
+
+    def _inherited(self, index: int, cls: str, name: str, depth: int) -> tuple[int, int] | None:
+        """Method `name` of class `cls` (of module `index`) or of its nearest base class
+        that defines it, depth first in the order the bases are written: (module, function)."""
+        module = self.modules[index]
+        method = module.classes.get(cls, {}).get(name)
+        if method is not None:
+            return index, method
+        if depth >= MAX_BASE_DEPTH:
+            return None
+        for base in module.bases.get(cls, ()):
+            where = self._class_of(index, base, 0)
+            found = self._inherited(*where, name, depth + 1) if where is not None else None
+            if found is not None:
+                return found
+        return None
+
+    def _class_of(self, near: int, written: str, hops: int) -> tuple[int, str] | None:
+        """A class named as written in module `near` (imports substituted): its module and
+        its name there, or None when it is not a class of the project."""
+        if written in self.modules[near].classes:
+            return near, written
+        if hops > MAX_REEXPORT_HOPS:
+            return None
+        parts = written.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            found = self.module(".".join(parts[:split]), near)
+            if found is None:
+                continue
+            if split != len(parts) - 1:
+                return None
+            name = parts[-1]
+            if name in self.modules[found].classes:
+                return found, name
+            imported = self.modules[found].imports.get(name)  # a re-export
+            return self._class_of(found, imported, hops + 1) if imported else None
+        return None
 
     # --- JavaScript / TypeScript -------------------------------------------------------
 
@@ -129,15 +181,22 @@ class Resolver:
                 return Target(index, local, False)
             if head in module.classes:
                 method = module.classes[head].get("constructor")
-                return Target(index, method, False, True) if method is not None else None
+                return Target(index, method, True, True) if method is not None else None
             return None
         if head == "this":
             owner = self._owner_class(module, function)
             method = self._method(module, owner, rest) if owner and "." not in rest else None
-            return Target(index, method, False) if method is not None else None
+            return Target(index, method, True) if method is not None else None
         if head in module.classes and "." not in rest:
             method = self._method(module, head, rest)
             return Target(index, method, False) if method is not None else None
+        cls = module.instances.get(head)
+        if cls is not None and "." not in rest and hops <= MAX_REEXPORT_HOPS:
+            # `users.find()` of a module-level `const users = new Users()`, here or imported:
+            # the method takes the object as `this`.
+            found = self._javascript(index, function, f"{cls}.{rest}", hops + 1)
+            if found is not None and not found.constructor:
+                return Target(found.module, found.function, True)
         return None
 
     def _export(self, near: int, specifier: str, member: str, hops: int) -> Target | None:
@@ -165,6 +224,70 @@ class Resolver:
             inner = ".".join(p for p in (inner, tail, rest) if p)
             return self._export(found, spec, inner, hops + 1)
         return self._javascript(found, module.functions[0], local_callee, hops + 1)
+
+    # --- module-level variables ----------------------------------------------------------
+
+    def variable(self, index: int, name: str) -> tuple[int, str]:
+        """The module-level variable that `name` (read or stored in module `index`) is:
+        (the module defining it, its name there). Imported from a module of the project
+        (`from app.state import PENDING`, `state.CACHE` after `from app import state`,
+        `import { pending } from "./state"`, re-exports followed), it is that module's;
+        anything else is this module's own, by the name's first part."""
+        key = (index, name)
+        known = self._variables.get(key)
+        if known is None:
+            known = self._variable(index, name, 0) or (index, name.partition(".")[0])
+            self._variables[key] = known
+        return known
+
+    def _variable(self, index: int, name: str, hops: int) -> tuple[int, str] | None:
+        module = self.modules[index]
+        root, _, rest = name.partition(".")
+        imported = module.imports.get(root)
+        if imported is None:
+            return (index, root) if hops else None
+        if hops > MAX_REEXPORT_HOPS:
+            return None
+        if module.language == "python":
+            parts = [*imported.split("."), *(rest.split(".") if rest else [])]
+            if self.by_name.get(".".join(parts)) is not None:
+                return None  # the module itself, not a variable of it
+            for split in range(len(parts) - 1, 0, -1):
+                found = self.module(".".join(parts[:split]), index)
+                if found is not None:
+                    return self._variable(found, parts[split], hops + 1)
+            return None
+        specifier, _, member = imported.partition(":")
+        found = self.module(specifier, index)
+        if found is None:
+            return None
+        if member == "*":  # a namespace import: `state.pending`
+            member = rest.partition(".")[0]
+            if not member:
+                return None
+        local = self.modules[found].exports.get(member)
+        return self._variable(found, local, hops + 1) if local else None
+
+    def importers(self, index: int) -> set[int]:
+        """The modules that import anything from module `index`."""
+        if self._importers is None:
+            self._importers = defaultdict(set)
+            for near, module in enumerate(self.modules):
+                for imported in module.imports.values():
+                    found = self._imported_module(near, imported)
+                    if found is not None and found != near:
+                        self._importers[found].add(near)
+        return self._importers.get(index, set())
+
+    def _imported_module(self, near: int, imported: str) -> int | None:
+        if self.modules[near].language != "python":
+            return self.module(imported.partition(":")[0], near)
+        parts = imported.split(".")
+        for split in range(len(parts), 0, -1):
+            found = self.module(".".join(parts[:split]), near)
+            if found is not None:
+                return found
+        return None
 
     # --- shared ------------------------------------------------------------------------
 

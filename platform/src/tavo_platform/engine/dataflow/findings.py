@@ -24,12 +24,15 @@ SNIPPET_LINES = 3
 SNIPPET_LINE_CHARS = 240
 
 
-def taint_findings(outcomes: Sequence[FileOutcome], compiled: CompiledRules) -> None:
+def taint_findings(
+    outcomes: Sequence[FileOutcome], compiled: CompiledRules, package: str | None = None
+) -> None:
     """Solves the project's modules, adds each flow found to its file's outcome, then
-    merges each file's findings by root cause."""
+    merges each file's findings by root cause. `package`: the scanned directory is this
+    Python package (its absolute imports of itself resolve)."""
     modules = [outcome.module for outcome in outcomes if outcome.module is not None]
     if modules:
-        _add_hits(Project(modules).solve(), outcomes, compiled)
+        _add_hits(Project(modules, package=package).solve(), outcomes, compiled)
     for outcome in outcomes:
         outcome.module = None  # the IR is not needed past this point
         if len(outcome.findings) > 1:

@@ -207,6 +207,9 @@ class Function:
     is_method: bool = False  # Python methods take the receiver as their first parameter
     # Names of nested functions visible in this function's body -> function index.
     local_functions: tuple[tuple[str, int], ...] = ()
+    # The calls its body makes (the same objects as in the body): the solver resolves them
+    # once to order its work callees first.
+    calls: tuple[Call, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,3 +227,9 @@ class Module:
     star_exports: tuple[str, ...] = ()
     # Class name -> its methods' function indexes by method name.
     classes: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Class name -> its base classes as written, imports substituted (Python).
+    bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Module-level variable -> the class it was built from (`repo = Repo()`), as written
+    # with imports substituted: a method called on it, here or where it is imported, is
+    # that class's.
+    instances: dict[str, str] = field(default_factory=dict)

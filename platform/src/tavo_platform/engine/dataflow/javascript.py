@@ -7,6 +7,7 @@ import posixpath
 
 from ast_grep_py import SgNode
 
+from tavo_platform.engine.dataflow._constant_conditions import Literal, literal_value
 from tavo_platform.engine.dataflow._javascript_expressions import JavaScriptExpressions
 from tavo_platform.engine.dataflow._javascript_syntax import (
     EXIT_CALLS,
@@ -14,7 +15,6 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     MEMBER,
     MEMBER_FIELDS,
     callee_text,
-    guarded_names,
     line_of,
     module_name,
 )
@@ -53,6 +53,7 @@ def lower_javascript(root: SgNode, path: str, found: Found) -> Module:
         exports=lowering.exports,
         star_exports=tuple(lowering.star_exports),
         classes=lowering.classes,
+        instances={name: lowering.imported(cls) for name, cls in lowering.instances.items()},
     )
 
 
@@ -65,6 +66,11 @@ class _JavaScript(JavaScriptExpressions):
         self.star_exports: list[str] = []
         self.classes: dict[str, dict[str, int]] = {}
         self.types: dict[str, str] = {}  # variable -> class it was constructed from
+        self.instances: dict[str, str] = {}  # the module-level ones among them
+        # per function: `const` names bound to a literal (a const cannot be reassigned)
+        self.literals: list[dict[str, Literal]] = [{}]
+        self.pieced = [set()]
+        self.relatives = [{}]
         self.reexports = 0
 
     def specifier(self, node: SgNode | None) -> str | None:
@@ -146,6 +152,8 @@ class _JavaScript(JavaScriptExpressions):
             index = self.define(right, left.text())
             self.function.local_functions[left.text()] = index
             return []
+        if left.kind() == "identifier":
+            self.track_path(left.text(), right)
         store = left.kind() in ("member_expression", "subscript_expression")
         return [Assign(self.targets(left), self.expr(right), line_of(node), store=store)]
 
@@ -186,10 +194,18 @@ class _JavaScript(JavaScriptExpressions):
                 continue
             if self.require(name, value):
                 continue
+            if name.kind() == "identifier" and node.text().startswith("const"):
+                known, literal = literal_value(_python_spelling(value.text()))
+                if known and value.kind() in _LITERALS:
+                    self.literals[-1][name.text()] = literal
             if value.kind() == "new_expression" and name.kind() == "identifier":
                 constructor = value.field("constructor")
                 if constructor is not None and constructor.kind() == "identifier":
                     self.types[name.text()] = constructor.text()
+                    if self.current[-1] == 0:  # a module-level instance
+                        self.instances[name.text()] = constructor.text()
+            if name.kind() == "identifier":
+                self.track_path(name.text(), value)
             out.append(Assign(self.targets(name), self.expr(value), line_of(declarator)))
         return out
 
@@ -248,12 +264,18 @@ class _JavaScript(JavaScriptExpressions):
             node.field("consequence"),
             node.field("alternative"),
         )
-        positive, negative = guarded_names(condition) if condition is not None else ((), ())
+        # A condition fixed when the code was written: only its branch is code that runs.
+        decided = self.decided(condition)
+        if decided is True:
+            return list(self.statement(body)) if body is not None else []
+        positive, negative = self.guards(condition)
         orelse: tuple[Stmt, ...] = ()
         if alternative is not None:
             orelse = tuple(
                 s for c in alternative.children() if c.is_named() for s in self.statement(c)
             )
+        if decided is False:
+            return list(orelse)
         return [
             If(
                 self.expr(condition) if condition is not None else CONST,
@@ -437,9 +459,15 @@ class _JavaScript(JavaScriptExpressions):
     def define(self, node: SgNode, name: str, owner: str | None = None) -> int:
         qualified = f"{owner}.{name}" if owner else self.qualified(name)
         draft = self.open_function(qualified, line_of(node), owner_class=owner)
+        self.literals.append({})
+        self.pieced.append(set())
+        self.relatives.append({})
         try:
             prologue: list[Stmt] = []
             draft.params = self.parameters(node, prologue)
+            if owner is not None and not _is_static(node):
+                # An instance method receives its object as `this`, bound like Python's self.
+                draft.params = (Param("this"), *draft.params)
             body = node.field("body")
             if body is None:
                 draft.body = tuple(prologue)
@@ -448,6 +476,9 @@ class _JavaScript(JavaScriptExpressions):
             else:  # an arrow function's expression body
                 draft.body = (*prologue, Return(self.expr(body), line_of(body)))
         finally:
+            self.literals.pop()
+            self.pieced.pop()
+            self.relatives.pop()
             self.close_function()
         return draft.index
 
@@ -523,3 +554,15 @@ _STATEMENTS = {
     "export_statement": _JavaScript.export_statement,
     "import_statement": _JavaScript.import_statement,
 }
+
+
+_LITERALS = frozenset({"number", "string", "true", "false", "null"})
+
+
+def _python_spelling(text: str) -> str:
+    return {"true": "True", "false": "False", "null": "None"}.get(text, text)
+
+
+def _is_static(node: SgNode) -> bool:
+    member = node if node.kind() == "method_definition" else node.parent()
+    return member is not None and any(c.text() == "static" for c in member.children())

@@ -7,8 +7,12 @@
   serialised: not reported.
 - SQL, shell commands and code for `eval`-like calls built only from what carries no
   outside text (literals, module constants, numbers, choices among literals, values a
-  check validated before use: engine/_context.py, engine/_context_guards.py) are not
-  reported; a constant command run with `shell=True` stays, at LOW. Rules about shell
+  check validated before use: engine/_context.py, engine/_context_guards.py) are no
+  injection. Constant SQL, argument lists and os.system-style commands are not reported; a
+  constant command run with `shell=True` or sent to a remote shell (paramiko's
+  exec_command), and a constant Python string run as code (eval/exec), stay at LOW, tagged
+  `constant-input`: nothing outside reaches them today, but a reviewer still wants to know
+  (one later edit that splices a value in makes them injections). Rules about shell
   wildcards (CWE-155) are exempt: a constant `tar czf x.tgz *` is their very subject.
 - Hashes created with `usedforsecurity=False` say they are not security uses: not reported.
 """
@@ -24,6 +28,7 @@ from tavo_platform.engine._findings import Finding, Severity
 from tavo_platform.engine._languages import Language
 
 TEST_CODE_TAG = "test-code"
+CONSTANT_INPUT_TAG = "constant-input"
 _TEST_DIRECTORIES = frozenset({"tests", "test", "__tests__", "__mocks__", "fixtures", "testdata"})
 _TEST_FILE = re.compile(
     r"^(test_.*\.py|.*_test\.py|conftest\.py|.*\.(spec|test)\.(js|jsx|ts|tsx|mjs|cjs|mts|cts))$"
@@ -33,7 +38,9 @@ _ROUND_TRIP = re.compile(
     r"(pickle|cPickle|_pickle|dill|cloudpickle|marshal|jsonpickle)\.(dumps|encode)\("
 )
 _NOT_FOR_SECURITY = re.compile(r"usedforsecurity\s*=\s*False")
-_SHELL_TRUE = re.compile(r"shell\s*=\s*True|shell\s*:\s*true")
+# A command that goes through a shell even when its text is constant: shell=True, or a
+# remote host's shell (paramiko's exec_command).
+_THROUGH_SHELL = re.compile(r"shell\s*=\s*True|shell\s*:\s*true|\.exec_command\s*\(")
 _CONSTANT_CHECKED = frozenset({"sql-injection", "command-injection", "code-injection"})
 # Code injection is about the code an interpreter runs: only there does constant input
 # clear a finding (a rule about, say, a listening config server flags no data at all).
@@ -94,11 +101,18 @@ def _constant_commands(findings: list[Finding], text: str, language: Language) -
         if context is None or context.constant_input is not True:
             continue
         finding = findings[index]
-        if finding.category == "command-injection" and _SHELL_TRUE.search(finding.snippet):
-            out[index] = _at_most(finding, Severity.LOW)
+        if (finding.category == "code-injection" and language is Language.PYTHON) or (
+            finding.category == "command-injection" and _THROUGH_SHELL.search(finding.snippet)
+        ):
+            out[index] = as_constant_input(finding)
         else:
             dropped.add(index)
     return [f for i, f in enumerate(out) if i not in dropped]
+
+
+def as_constant_input(finding: Finding) -> Finding:
+    capped = _at_most(finding, Severity.LOW)
+    return replace(capped, tags=tuple(dict.fromkeys((*capped.tags, CONSTANT_INPUT_TAG))))
 
 
 def as_test_code(finding: Finding) -> Finding:

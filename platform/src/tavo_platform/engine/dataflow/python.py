@@ -7,9 +7,14 @@ from dataclasses import replace
 
 from ast_grep_py import SgNode
 
+from tavo_platform.engine.dataflow._constant_conditions import (
+    Literal,
+    decide_python,
+    literal_value,
+)
 from tavo_platform.engine.dataflow._lowering import Unlowerable, access_path, union
 from tavo_platform.engine.dataflow._patterns import Found
-from tavo_platform.engine.dataflow._python_expressions import PythonExpressions
+from tavo_platform.engine.dataflow._python_expressions import PythonExpressions, constant_key
 from tavo_platform.engine.dataflow._python_syntax import (
     EXIT_CALLS,
     callee_text,
@@ -60,6 +65,8 @@ def lower_python(root: SgNode, path: str, found: Found) -> Module:
         imports=lowering.imports,
         exports={name: name for name in body.local_functions},
         classes=lowering.classes,
+        bases=lowering.bases,
+        instances={name: lowering.imported(cls) for name, cls in lowering.types[0].items()},
     )
 
 
@@ -70,10 +77,16 @@ class _Python(PythonExpressions):
         self.package = module if is_package else module.rpartition(".")[0]
         self.imports: dict[str, str] = {}
         self.classes: dict[str, dict[str, int]] = {}
+        self.bases: dict[str, tuple[str, ...]] = {}
+        # class -> attribute -> the class of what its methods store there (`self.repo = Repo()`)
+        self.attribute_types: dict[str, dict[str, str]] = {}
         self.class_stack: list[str] = []
         self.types: list[dict[str, str]] = [{}]  # per function: variable -> class name
         # per function: variables holding a joined, never normalised path
         self.joined: list[set[str]] = [set()]
+        # per function: names bound to a literal at the function's top level, and loop depth
+        self.literals: list[dict[str, Literal]] = [{}]
+        self.loops = 0
 
     # --- statements ------------------------------------------------------------------
 
@@ -118,6 +131,8 @@ class _Python(PythonExpressions):
                 left, right = child.field("left"), child.field("right")
                 if left is not None and right is not None:
                     value = self.expr(right)
+                    for name in self.targets(left):
+                        self.literals[-1].pop(name, None)
                     out.append(Assign(self.targets(left), value, line_of(child), augmented=True))
             else:
                 value = self.expr(child)
@@ -135,15 +150,86 @@ class _Python(PythonExpressions):
             source = right.field("left")
             value: Expr = Var(source.text(), line_of(node)) if source is not None else CONST
             return [*inner, Assign(self.targets(left), value, line_of(node))]
+        if left.kind() == "identifier" and right.kind() == "dictionary":
+            keyed = self._keyed_dictionary(left.text(), right, line_of(node))
+            if keyed is not None:
+                self._track_joined(left.text(), right)
+                self._track_literal(node, left.text(), right)
+                return keyed
         value = self.expr(right)
         if left.kind() == "identifier":
             self._track_joined(left.text(), right)
-        if left.kind() == "identifier" and right.kind() == "call":
+            self._track_literal(node, left.text(), right)
+        else:
+            for name in self.targets(left):
+                self.literals[-1].pop(name, None)
+        if left.kind() in ("identifier", "attribute") and right.kind() == "call":
             callee = callee_text(right)
             if callee and callee.rpartition(".")[2][:1].isupper():
-                self.types[-1][left.text()] = callee
+                self._note_type(left, callee)
         store = left.kind() in ("subscript", "attribute")
-        return [Assign(self.targets(left), value, line_of(node), store=store)]
+        targets = self.targets(left)
+        if left.kind() == "identifier":
+            # the elements followed one by one now hold whatever the new value holds
+            known = sorted(self.function.keyed.get(left.text(), ()))
+            targets = (*targets, *(f"{left.text()}.[{key}]" for key in known))
+        return [Assign(targets, value, line_of(node), store=store)]
+
+    def _keyed_dictionary(self, name: str, node: SgNode, line: int) -> list[Stmt] | None:
+        """`ctx = {"opts": opts, "url": url}`: each element at its constant key followed on
+        its own (`ctx["url"]` does not hold `opts`), the whole holding them all. None when a
+        key is computed or the literal spreads another mapping."""
+        entries: list[tuple[str, SgNode, SgNode]] = []
+        for child in node.children():
+            if not child.is_named() or child.kind() == "comment":
+                continue
+            if child.kind() != "pair":
+                return None
+            key_node, value_node = child.field("key"), child.field("value")
+            key = constant_key(key_node) if key_node is not None else None
+            if key is None or value_node is None:
+                return None
+            entries.append((key, child, value_node))
+        if not entries:
+            return None
+        known = self.function.keyed.setdefault(name, set())
+        out: list[Stmt] = []
+        for key, pair, value_node in entries:
+            known.add(key)
+            value = self.wrap(pair, self.expr(value_node))
+            out.append(Assign((f"{name}.[{key}]",), value, line))
+        whole = union([Var(f"{name}.[{key}]", line) for key, _, _ in entries])
+        out.append(Assign((name,), self.wrap(node, whole), line))
+        return out
+
+    def _track_literal(self, node: SgNode, name: str, value: SgNode) -> None:
+        """`name = 86` at the function's top level binds a literal conditions can use;
+        an assignment anywhere else (a branch, a loop) makes the name unknown."""
+        statement = node.parent()
+        block = statement.parent() if statement is not None else None
+        owner = block.parent() if block is not None and block.kind() == "block" else block
+        top_level = owner is not None and owner.kind() in ("function_definition", "module")
+        known, literal = literal_value(value.text()) if value.kind() in _LITERALS else (False, None)
+        if top_level and known and not self.loops:
+            self.literals[-1][name] = literal
+        else:
+            self.literals[-1].pop(name, None)
+
+    def decided(self, condition: SgNode | None) -> bool | None:
+        if condition is None:
+            return None
+        return decide_python(condition.text(), {} if self.loops else self.literals[-1])
+
+    def _note_type(self, target: SgNode, cls: str) -> None:
+        """`x = Repo()`: x holds a Repo in this function; `self.repo = Repo()` in a method:
+        the attribute holds one in every method of the class."""
+        if target.kind() == "identifier":
+            self.types[-1][target.text()] = cls
+            return
+        path = path_of(target)
+        head, _, attribute = (path or "").partition(".")
+        if head == "self" and attribute and "." not in attribute and self.class_stack:
+            self.attribute_types.setdefault(self.class_stack[-1], {})[attribute] = cls
 
     def _track_joined(self, name: str, value: SgNode) -> None:
         """Whether `name` now holds a path joined from parts, not normalised since."""
@@ -165,8 +251,15 @@ class _Python(PythonExpressions):
             return (node.text(),)
         if kind in ("attribute", "subscript"):
             inner = node.field("object") or node.field("value")
-            path = access_path(node, ("attribute",), ("object", "attribute"))
+            path = (
+                access_path(node, ("attribute",), ("object", "attribute"))
+                if kind == "attribute"
+                else self.keyed_path(node)
+            )
             roots = self.targets(inner) if inner is not None else ()
+            if path and kind == "subscript":
+                owner, _, key = path.rpartition(".[")
+                self.function.keyed.setdefault(owner, set()).add(key[:-1])
             return (path, *roots) if path else roots
         names: list[str] = []
         for child in node.children():
@@ -187,24 +280,34 @@ class _Python(PythonExpressions):
         condition = node.field("condition")
         body = node.field("consequence")
         alternatives = [c for c in node.children() if c.kind() in ("elif_clause", "else_clause")]
-        return [self._if(condition, body, alternatives)]
+        return self._if(condition, body, alternatives)
 
-    def _if(self, condition: SgNode | None, body: SgNode | None, rest: list[SgNode]) -> If:
-        orelse: tuple[Stmt, ...] = ()
-        if rest:
-            first = rest[0]
-            if first.kind() == "elif_clause":
-                orelse = (self._if(first.field("condition"), first.field("consequence"), rest[1:]),)
-            else:
-                orelse = self.block(first.field("body") or first)
+    def _if(self, condition: SgNode | None, body: SgNode | None, rest: list[SgNode]) -> list[Stmt]:
+        # A condition fixed when the code was written: only its branch is code that runs.
+        decided = self.decided(condition)
+        if decided is True:
+            return list(self.block(body)) if body is not None else []
+        if decided is False:
+            return self._else(rest)
+        orelse = tuple(self._else(rest))
         positive, negative = self._guards(condition)
-        return If(
-            self.expr(condition) if condition is not None else CONST,
-            self.block(body) if body is not None else (),
-            orelse,
-            positive,
-            negative,
-        )
+        return [
+            If(
+                self.expr(condition) if condition is not None else CONST,
+                self.block(body) if body is not None else (),
+                orelse,
+                positive,
+                negative,
+            )
+        ]
+
+    def _else(self, rest: list[SgNode]) -> list[Stmt]:
+        if not rest:
+            return []
+        first = rest[0]
+        if first.kind() == "elif_clause":
+            return self._if(first.field("condition"), first.field("consequence"), rest[1:])
+        return list(self.block(first.field("body") or first))
 
     def assert_statement(self, node: SgNode) -> list[Stmt]:
         condition = next((c for c in node.children() if c.is_named()), None)
@@ -242,17 +345,31 @@ class _Python(PythonExpressions):
         left, right, body = node.field("left"), node.field("right"), node.field("body")
         targets = self.targets(left) if left is not None else ()
         iterable = self.expr(right) if right is not None else CONST
-        loop = Loop(targets, iterable, self.block(body) if body is not None else (), line_of(node))
+        for name in targets:
+            self.literals[-1].pop(name, None)
+        statements = self._loop_body(body)
+        key = self.keyword_name(left, right)
+        if key is not None:  # `for name, value in kwargs.items()`: the name is a keyword
+            targets = tuple(t for t in targets if t != key)
+            statements = (Assign((key,), CONST, line_of(node)), *statements)
+        loop = Loop(targets, iterable, statements, line_of(node))
         alternative = node.field("alternative")
         return [loop, *(self.block(alternative) if alternative is not None else ())]
 
     def while_statement(self, node: SgNode) -> list[Stmt]:
         condition, body = node.field("condition"), node.field("body")
         cond = self.expr(condition) if condition is not None else CONST
-        return [
-            Eval(cond),
-            Loop((), CONST, self.block(body) if body is not None else (), line_of(node)),
-        ]
+        return [Eval(cond), Loop((), CONST, self._loop_body(body), line_of(node))]
+
+    def _loop_body(self, body: SgNode | None) -> tuple[Stmt, ...]:
+        """A loop's body, where a name's literal may change between iterations."""
+        if body is None:
+            return ()
+        self.loops += 1
+        try:
+            return self.block(body)
+        finally:
+            self.loops -= 1
 
     def try_statement(self, node: SgNode) -> list[Stmt]:
         out: list[Stmt] = []
@@ -311,6 +428,10 @@ class _Python(PythonExpressions):
         name = self.qualified(name_node.text())
         self.class_stack.append(name)
         self.classes.setdefault(name, {})
+        superclasses = node.field("superclasses")
+        if superclasses is not None:
+            written = (path_of(c) for c in superclasses.children() if c.is_named())
+            self.bases[name] = tuple(self.imported(b) for b in written if b is not None)
         out: list[Stmt] = []
         try:
             for child in body.children():
@@ -341,6 +462,8 @@ class _Python(PythonExpressions):
             owner.local_functions[name] = draft.index
         self.types.append({})
         self.joined.append(set())
+        self.literals.append({})
+        loops, self.loops = self.loops, 0
         try:
             parameters = node.field("parameters")
             draft.params = self.parameters(parameters) if parameters is not None else ()
@@ -351,6 +474,8 @@ class _Python(PythonExpressions):
         finally:
             self.types.pop()
             self.joined.pop()
+            self.literals.pop()
+            self.loops = loops
             self.close_function()
         return draft.index
 
@@ -378,6 +503,14 @@ class _Python(PythonExpressions):
                         child.children()[0].kind() if child.children() else ""
                     )
                     params.append(self.param(ident, ident.text(), rest=rest, whole=child))
+                    annotation = child.field("type")
+                    cls = _annotated_class(annotation.text()) if annotation is not None else None
+                    if cls is not None:
+                        self.types[-1][ident.text()] = cls
+                    if kind == "dictionary_splat_pattern" or child_of_kind(
+                        child, "dictionary_splat_pattern"
+                    ):
+                        self.function.keyword_params.add(ident.text())
         return tuple(params)
 
     def import_statement(self, node: SgNode) -> list[Stmt]:
@@ -437,8 +570,27 @@ _STATEMENTS = {
 }
 
 
+_ANNOTATION = re.compile(r"(?:(?:typing\.)?(?:Annotated|Optional)\[\s*)?([A-Za-z_][\w.]*)")
+
+
+def _annotated_class(annotation: str) -> str | None:
+    """`Repo`, `db.Repo`, `Optional[Repo]`, `Annotated[Repo, Depends(...)]` -> the class
+    (a capitalised last name; `str`, `int`, `list[...]` are not classes of the project)."""
+    found = _ANNOTATION.match(annotation.strip())
+    if found is None:
+        return None
+    cls = found.group(1)
+    rest = annotation.strip()[found.end() :].strip()
+    if rest and not rest.startswith((",", "]")):
+        return None  # `Repo | None`, `Repo[int]`: leave it
+    return cls if cls.rpartition(".")[2][:1].isupper() else None
+
+
 # Flask route converters that make a number or a UUID of a path segment.
 _TYPED_SEGMENT = re.compile(r"<(?:int|float|uuid)(?:\([^)]*\))?:([A-Za-z_][A-Za-z0-9_]*)>")
+
+
+_LITERALS = frozenset({"integer", "float", "string", "true", "false", "none"})
 
 
 def _typed_by_route(params: tuple[Param, ...], decorators: str) -> tuple[Param, ...]:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tavo_platform.engine.dataflow import _values as V
+from tavo_platform.engine.dataflow._gc import collector_paused
 from tavo_platform.engine.dataflow._resolve import Resolver, Target
 from tavo_platform.engine.dataflow._values import EMPTY, Key, Trace, Value
 from tavo_platform.engine.dataflow.ir import (
@@ -110,9 +111,14 @@ class Env:
 class Project:
     """Every lowered module of one scan, solved together."""
 
-    def __init__(self, modules: Sequence[Module], deadline_seconds: float = 120.0) -> None:
+    def __init__(
+        self,
+        modules: Sequence[Module],
+        deadline_seconds: float = 120.0,
+        package: str | None = None,
+    ) -> None:
         self.modules = list(modules)
-        self.resolver = Resolver(self.modules)
+        self.resolver = Resolver(self.modules, package)
         self.uids: dict[tuple[int, int], int] = {}
         self.functions: list[tuple[int, Function]] = []
         for m, module in enumerate(self.modules):
@@ -129,16 +135,74 @@ class Project:
         self.hits: dict[tuple[str, str, int, int], TaintHit] = {}
         # What functions stored into a module's global containers (`PENDING.append(x)`,
         # `CACHE[k] = x` in a function, on a name it never binds): read by every function
-        # of that module. Keyed by (module, name); values only grow.
+        # of that module and of the modules importing it. Keyed by the module defining the
+        # container and its name there (Resolver.variable); values only grow.
         self.globals: dict[tuple[int, str], Value] = {}
         self.by_module: dict[int, list[int]] = {}
         for uid, (m, _) in enumerate(self.functions):
             self.by_module.setdefault(m, []).append(uid)
         self.deadline = time.monotonic() + deadline_seconds
         self.complete = True
+        self.targets: dict[tuple[int, str | None, int | None], Target | None] = {}
+        # The global containers that grew during the last evaluation.
+        self.grown: set[tuple[int, str]] = set()
+
+    def target(self, uid: int, call: Call) -> Target | None:
+        """The function `call` (made by function `uid`) means, resolved once per scan."""
+        key = (uid, call.callee, call.local_target)
+        if key in self.targets:
+            return self.targets[key]
+        m, function = self.functions[uid]
+        target: Target | None = None
+        if call.local_target is not None:
+            target = Target(m, call.local_target, False)
+        elif call.callee:
+            target = self.resolver.call(m, function, call.callee)
+        self.targets[key] = target
+        return target
+
+    def order(self) -> list[int]:
+        """Every function after the functions it calls and the function enclosing it (whose
+        final variables it reads), where cycles allow: depth-first, dependencies first. Any
+        order reaches the same fixed point; this one reaches it with few evaluations again,
+        since a caller then meets its callees' summaries complete."""
+        needs: list[list[int]] = [[] for _ in self.functions]
+        for uid, (m, function) in enumerate(self.functions):
+            if function.parent is not None:
+                needs[uid].append(self.uids[(m, function.parent)])
+            for call in function.calls:
+                if call.clean:
+                    continue
+                target = self.target(uid, call)
+                if target is not None:
+                    callee = self.uids.get((target.module, target.function))
+                    if callee is not None and callee != uid:
+                        needs[uid].append(callee)
+        order: list[int] = []
+        seen = [False] * len(self.functions)
+        for first in range(len(self.functions)):
+            if seen[first]:
+                continue
+            seen[first] = True
+            stack = [(first, iter(needs[first]))]
+            while stack:
+                uid, pending = stack[-1]
+                for other in pending:
+                    if not seen[other]:
+                        seen[other] = True
+                        stack.append((other, iter(needs[other])))
+                        break
+                else:
+                    stack.pop()
+                    order.append(uid)
+        return order
 
     def solve(self) -> list[TaintHit]:
-        queue = deque(range(len(self.functions)))
+        with collector_paused():
+            return self._solve()
+
+    def _solve(self) -> list[TaintHit]:
+        queue = deque(self.order())
         queued = set(queue)
         budget = ROUNDS_PER_FUNCTION * max(1, len(self.functions))
         while queue:
@@ -160,8 +224,11 @@ class Project:
                 wake.update(self.children[uid])
             for changed in changed_summaries:
                 wake.update(self.callers[changed])
-            if self.analysed_globals_grew:
-                wake.update(self.by_module[self.functions[uid][0]])
+            for home, _ in self.grown:
+                wake.update(self.by_module[home])
+                for importer in self.resolver.importers(home):
+                    wake.update(self.by_module[importer])
+            if self.grown:
                 wake.discard(uid)
             for other in sorted(wake):
                 if other not in queued:
@@ -171,18 +238,15 @@ class Project:
 
     # --- one function ------------------------------------------------------------------
 
-    analysed_globals_grew = False
-
-    def store_global(self, m: int, name: str, value: Value) -> None:
-        key = (m, name)
+    def store_global(self, key: tuple[int, str], value: Value) -> None:
         known = self.globals.get(key, EMPTY)
         merged = V.merge((known, value))
         if frozenset(merged) != frozenset(known):
             self.globals[key] = merged
-            self.analysed_globals_grew = True
+            self.grown.add(key)
 
     def analyse(self, uid: int) -> set[int]:
-        self.analysed_globals_grew = False
+        self.grown = set()
         m, function = self.functions[uid]
         parent = function.parent
         outer = self.final_envs[self.uids[(m, parent)]] if parent is not None else None
@@ -204,9 +268,13 @@ class Project:
     def record_hit(
         self, rule: str, path: str, at: Location, steps: list[tuple[str, int, str]]
     ) -> None:
+        """Keeps one trace per sink and rule: the shortest, then the one crossing the fewest
+        files, then the first in order; so the trace shown does not depend on the order in
+        which the solver happened to meet the flows."""
         key = (rule, path, at.line, at.column)
-        if key not in self.hits:
-            trace = (*steps, (path, at.line, f"sink: {_short(at.text)}"))
+        trace = (*steps, (path, at.line, f"sink: {_short(at.text)}"))
+        known = self.hits.get(key)
+        if known is None or _preference(trace) < _preference(known.trace):
             self.hits[key] = TaintHit(rule, path, at, trace)
 
     def record_param_sink(
@@ -256,7 +324,13 @@ class _Frame:
                     value, self.path, statement.line, f"{', '.join(statement.targets[:1])} = ..."
                 )
             for target in statement.targets:
-                weak = statement.augmented or "." in target or target != statement.targets[0]
+                # A store into an element or attribute changes the object, never empties it.
+                weak = (
+                    statement.augmented
+                    or statement.store
+                    or "." in target
+                    or target != statement.targets[0]
+                )
                 if statement.store and value:
                     self.store_global(target, value, statement.line)
                 elif not statement.store and target == statement.targets[0]:
@@ -328,10 +402,10 @@ class _Frame:
     def expr(self, expr: Expr) -> Value:
         if isinstance(expr, Var):
             value = self.env.read(expr.name)
-            if self.project.globals:
-                root = expr.name.partition(".")[0]
-                stored = self.project.globals.get((self.module, root))
-                if stored and root not in self.env.own:
+            project = self.project
+            if project.globals and expr.name.partition(".")[0] not in self.env.own:
+                stored = project.globals.get(project.resolver.variable(self.module, expr.name))
+                if stored:
                     return V.merge((value, stored))
             return value
         if isinstance(expr, Union):
@@ -368,12 +442,13 @@ class _Frame:
 
     def store_global(self, target: str, value: Value, line: int) -> None:
         """A store into a name this function never bound, inside a function of the module:
-        the module's global container."""
+        a global container, this module's or the one it imported the name from."""
         root = target.partition(".")[0]
         if self.function.parent is None or root in self.bound or root in ("self", "this"):
             return
         stored = V.stepped(value, self.path, line, f"into global {root}")
-        self.project.store_global(self.module, root, stored)
+        project = self.project
+        project.store_global(project.resolver.variable(self.module, target), stored)
 
     def source(self, expr: Source) -> Value:
         inner = self.expr(expr.inner)
@@ -413,12 +488,7 @@ class _Frame:
         args = [(arg, self.expr(arg.value)) for arg in call.args]
         if call.clean:
             return EMPTY
-        if call.local_target is not None:
-            target: Target | None = Target(self.module, call.local_target, False)
-        elif call.callee:
-            target = self.project.resolver.call(self.module, self.function, call.callee)
-        else:
-            target = None
+        target = self.project.target(self.uid, call)
         default = receiver if call.lookup else V.merge([receiver, *(value for _, value in args)])
         if target is None:
             return default
@@ -485,6 +555,12 @@ class _Frame:
             flowed = V.stepped(flowed, self.path, line, note)
             self.check_sink(flowed, frozenset({rule}), path, at, steps)
         return V.merge(result)
+
+
+def _preference(
+    trace: tuple[tuple[str, int, str], ...],
+) -> tuple[int, int, tuple[tuple[str, int, str], ...]]:
+    return len(trace), len({step[0] for step in trace}), trace
 
 
 def _short(text: str) -> str:

@@ -38,9 +38,7 @@ def _skipping_comments(position: Any) -> Any:
     if isinstance(position, dict):
         narrowed = dict(position)
         existing = narrowed.get("ofRule")
-        narrowed["ofRule"] = (
-            _NOT_COMMENT if existing is None else {"all": [existing, _NOT_COMMENT]}
-        )
+        narrowed["ofRule"] = _NOT_COMMENT if existing is None else {"all": [existing, _NOT_COMMENT]}
         return narrowed
     # a number (1-based) or an "An+B" formula string
     return {"position": position, "ofRule": _NOT_COMMENT}

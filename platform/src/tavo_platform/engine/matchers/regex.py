@@ -69,8 +69,7 @@ def compile_regex_rule(rule: RuleSpec) -> _CompiledRegex:
     return _CompiledRegex(
         rule=rule,
         spec=spec,
-        pattern=_compile(spec.pattern, linear=linear, ignore_case=spec.ignore_case,
-                         multiline=True),
+        pattern=_compile(spec.pattern, linear=linear, ignore_case=spec.ignore_case, multiline=True),
         allow=tuple(
             _compile(a, linear=linear, ignore_case=False, multiline=False) for a in spec.allow
         ),

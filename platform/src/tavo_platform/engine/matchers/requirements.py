@@ -336,18 +336,43 @@ def _folded(word: str) -> re.Pattern[str]:
     return re.compile(re.escape(word), re.IGNORECASE)
 
 
+_WORD_RUN = re.compile(r"[A-Za-z0-9_]+")
+_WORD_ONLY = re.compile(r"[A-Za-z0-9_]+\Z")
+
+
 class WordCache(dict[str, bool]):
-    """Memoised `word in text` (and its case-insensitive twin) for one text: `cache[word]`."""
+    """Memoised `word in text` (and its case-insensitive twin) for one text: `cache[word]`.
+
+    A file is asked about hundreds of words (every rule's, every taint entry's), most of
+    them absent, and each `in` scans the whole text. The words of rules are made of ASCII
+    word characters only, so any occurrence lies within one maximal run of such characters:
+    the text's distinct runs, read once, answer every such question. A run found whole is a
+    set look-up; otherwise the distinct runs joined by newlines, much shorter than the text
+    in real code, are searched instead of the text.
+    """
 
     def __init__(self, text: str) -> None:
         super().__init__()
         self._text = text
+        self._runs: frozenset[str] | None = None
+        self._joined = ""
         self._lowered: str | None = None
         self._folded: dict[str, bool] = {}
 
     def __missing__(self, word: str) -> bool:
-        found = self[word] = word in self._text
+        if _WORD_ONLY.match(word) is None:
+            found = word in self._text
+        else:
+            runs = self._word_runs()
+            found = word in runs or word in self._joined
+        self[word] = found
         return found
+
+    def _word_runs(self) -> frozenset[str]:
+        if self._runs is None:
+            self._runs = frozenset(_WORD_RUN.findall(self._text))
+            self._joined = "\n".join(self._runs)
+        return self._runs
 
     def __call__(self, word: str) -> bool:
         return self[word]
@@ -357,9 +382,16 @@ class WordCache(dict[str, bool]):
         if found is None:
             if self._text.isascii():
                 # In ASCII text, ignoring case is lower-casing (folded words are lower case).
+                # Lower-casing maps ASCII word characters to word characters and nothing
+                # else to one, so the runs answer for a word here too.
                 if self._lowered is None:
-                    self._lowered = self._text.lower()
-                found = word in self._lowered
+                    self._word_runs()
+                    self._lowered = self._joined.lower()
+                found = (
+                    word in self._lowered
+                    if _WORD_ONLY.match(word) is not None
+                    else word in self._text.lower()
+                )
             else:
                 found = _folded(word).search(self._text) is not None
             self._folded[word] = found

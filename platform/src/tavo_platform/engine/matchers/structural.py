@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from ast_grep_py import SgNode, SgRoot
@@ -22,6 +22,7 @@ from ast_grep_py import SgNode, SgRoot
 from tavo_platform.engine._findings import Autofix, Span
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import RuleSpec
+from tavo_platform.engine.matchers.file_gates import FileGates, has_file_gate
 from tavo_platform.engine.matchers.interface import Match
 from tavo_platform.engine.matchers.positions import without_comment_positions
 from tavo_platform.engine.matchers.regex_cost import cheap_config
@@ -47,6 +48,9 @@ class _CompiledRule:
     # the words its text contains (None: no word known).
     node_kinds: frozenset[str] | None
     node_requirement: Requirement | None
+    # Whether the rule asks about the file's root (an import, say): decided once per file
+    # (matchers/file_gates.py).
+    gated: bool
 
     def may_match(self, kind: str, text: _NodeText) -> bool:
         if self.node_kinds is not None and kind not in self.node_kinds:
@@ -79,16 +83,26 @@ class StructuralProgram:
     def __bool__(self) -> bool:
         return bool(self._rules)
 
-    def applicable(self, text: str) -> list[_CompiledRule]:
-        has = WordCache(text)
+    def applicable(self, text: str, words: WordCache | None = None) -> list[_CompiledRule]:
+        """The rules whose words the file holds (`words`: the file's WordCache, shared with
+        the other matchers, so each word is looked up once per file)."""
+        has = words if words is not None else WordCache(text)
         return [rule for rule in self._rules if rule.requirement.satisfied(has)]
 
-    def run(self, text: str, root: SgNode | None = None) -> Iterator[Match]:
-        candidates = self.applicable(text)
+    def run(
+        self,
+        text: str,
+        root: SgNode | None = None,
+        candidates: list[_CompiledRule] | None = None,
+    ) -> Iterator[Match]:
+        """The matches in `text` (`candidates`: `applicable(text)`, if already known)."""
+        if candidates is None:
+            candidates = self.applicable(text)
         if not candidates:
             return
         if root is None:
             root = parse(text, self.language)
+        candidates = _gated(candidates, root)
         shared = [rule for rule in candidates if not rule.own_pass]
         for rule in candidates:
             if rule.own_pass:
@@ -102,6 +116,24 @@ class StructuralProgram:
             for node in root.find_all(cast(Any, combined)):
                 for rule in _attribute(node, shared):
                     yield _match(rule, node)
+
+
+def _gated(candidates: list[_CompiledRule], root: SgNode) -> list[_CompiledRule]:
+    """The candidates with what the file's root rules out taken out of them (a rule that
+    cannot match in this file at all is dropped)."""
+    if not any(rule.gated for rule in candidates):
+        return candidates
+    gates = FileGates(root)
+    live = []
+    for rule in candidates:
+        if rule.gated:
+            pruned = gates.prune(rule.pattern)
+            if pruned is None:
+                continue
+            if pruned is not rule.pattern:
+                rule = replace(rule, pattern=pruned, config={**rule.config, "rule": pruned})
+        live.append(rule)
+    return live
 
 
 def _attribute(node: SgNode, shared: list[_CompiledRule]) -> list[_CompiledRule]:
@@ -126,19 +158,38 @@ def parse(text: str, language: Language) -> SgNode:
     return SgRoot(text, language.value).root()
 
 
+# A rule for JavaScript, TypeScript and TSX is in three programs, and a scan process may
+# compile the same rule set more than once (tests, the server): each rule object is compiled
+# once per process. Rules are immutable; the entry keeps its rule alive, so the id stays its.
+_COMPILED: dict[int, _CompiledRule] = {}
+_COMPILED_MAX = 4096
+
+
 def _compile(rule: RuleSpec) -> _CompiledRule:
+    known = _COMPILED.get(id(rule))
+    if known is not None and known.rule is rule:
+        return known
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.clear()
+    compiled = _COMPILED[id(rule)] = _compile_rule(rule)
+    return compiled
+
+
+def _compile_rule(rule: RuleSpec) -> _CompiledRule:
     assert rule.structural is not None
+    # Positions (`nthChild`) count arguments, never comments between them; regexes rewritten
+    # for a cheaper compile (matchers/regex_cost.py), since ast-grep compiles each rule again
+    # on every file. The config holds the rule object itself under "rule".
+    config = cheap_config(without_comment_positions(rule.structural.config()))
     return _CompiledRule(
         rule=rule,
-        # Positions (`nthChild`) count arguments, never comments between them; regexes
-        # rewritten for a cheaper compile (matchers/regex_cost.py), since ast-grep compiles
-        # each rule again on every file.
-        pattern=cheap_config(without_comment_positions(rule.structural.rule)),
-        config=cheap_config(without_comment_positions(rule.structural.config())),
+        pattern=config["rule"],
+        config=config,
         requirement=requirement_of(rule.structural.rule),
         own_pass=rule.structural.needs_own_pass or rule.autofix is not None,
         node_kinds=node_kinds_of(rule.structural.rule),
         node_requirement=node_requirement_of(rule.structural.rule) or None,
+        gated=has_file_gate(config["rule"]),
     )
 
 

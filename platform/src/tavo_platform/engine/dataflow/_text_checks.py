@@ -1,0 +1,128 @@
+"""Whole-file regex checks that an entry's anchored regexes imply, tried before ast-grep.
+
+An entry such as "a parameter of a function under a decorator matching
+`^@\\w+\\.(get|post)\\(`" requires the file to contain text that the regex (without its
+anchors) finds: the decorator's text is part of the file. Its words alone (`get`, `post`)
+rule out almost nothing, and ast-grep compiles and runs such an entry at a cost of
+milliseconds on every file. Here each regex that every match of the entry must satisfy is
+compiled once, with Python's `re`, and searched for in the file's text: a file where one
+is missing cannot hold a match, and the entry is not run on it.
+
+Conservative by construction: only regexes in positions every match needs (the rule's own,
+`all` items, relational sub-rules; never under `not`, `any` or a utility), only those that
+Python's parser reads as Rust's would (start and end anchors only at the ends, no Rust-only
+syntax), and only those starting with a literal character, so the search is a fast scan
+for that character. A regex checked against a node's text is searched for anywhere in the
+file, which can only find more than ast-grep would, never less.
+"""
+
+from __future__ import annotations
+
+import re
+import re._constants as sre
+import re._parser as sre_parser
+import warnings
+from functools import lru_cache
+from typing import Any
+
+_RELATIONAL_KEYS = ("inside", "has", "follows", "precedes")
+# Rust syntax that Python reads differently (POSIX classes, `\z`, Unicode classes) or not
+# at all: such a regex is left to ast-grep, as is one with a nested class or a class set
+# operation (Rust's `[a-z&&[^x]]`, which Python reads as other characters).
+_RUST_ONLY = re.compile(r"\[\[:|\\[zpPQE]|\\[bB]\{")
+_ANCHORS = frozenset({sre.AT_BEGINNING, sre.AT_BEGINNING_STRING, sre.AT_END, sre.AT_END_STRING})
+# Files larger than this are not pre-checked: ast-grep decides, as it would anyway.
+MAX_CHECKED_CHARACTERS = 1_000_000
+
+
+def text_checks(rule: dict[str, Any]) -> tuple[re.Pattern[str], ...]:
+    """The compiled regexes that the text of a file must each contain for `rule` to match."""
+    found: dict[str, re.Pattern[str]] = {}
+    _collect(rule, found, 0)
+    return tuple(found.values())
+
+
+def passes(checks: tuple[re.Pattern[str], ...], text: str) -> bool:
+    if not checks or len(text) > MAX_CHECKED_CHARACTERS:
+        return True
+    return all(check.search(text) is not None for check in checks)
+
+
+def _collect(rule: dict[str, Any], found: dict[str, re.Pattern[str]], depth: int) -> None:
+    if depth > 32:
+        return
+    regex = rule.get("regex")
+    if isinstance(regex, str):
+        compiled = file_regex(regex)
+        if compiled is not None:
+            found.setdefault(compiled.pattern, compiled)
+    for item in rule.get("all") or ():
+        if isinstance(item, dict):
+            _collect(item, found, depth + 1)
+    for key in _RELATIONAL_KEYS:
+        related = rule.get(key)
+        if isinstance(related, dict):
+            _collect(related, found, depth + 1)
+
+
+@lru_cache(maxsize=1024)
+def file_regex(regex: str) -> re.Pattern[str] | None:
+    """`regex` (matched by ast-grep against a node's text) as a search over a whole file,
+    or None when it cannot be read safely that way."""
+    if _RUST_ONLY.search(regex) or _nested_class(regex):
+        return None
+    body = regex[1:] if regex.startswith("^") else regex
+    if body.endswith("$") and not body.endswith("\\$"):
+        body = body[:-1]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            parsed = sre_parser.parse(body)
+            compiled = re.compile(body)
+    except (re.error, RecursionError, OverflowError, ValueError, Warning):
+        return None
+    items = list(parsed)
+    if not items or items[0][0] is not sre.LITERAL or parsed.state.flags & sre.SRE_FLAG_VERBOSE:
+        return None
+    if _has_anchor(items):
+        return None
+    return compiled
+
+
+def _nested_class(regex: str) -> bool:
+    in_class = False
+    index = 0
+    while index < len(regex):
+        char = regex[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            if char == "[" or regex[index : index + 2] in ("&&", "--", "~~"):
+                return True
+            # `]` first in a class (`[]a]`, `[^]a]`) is a literal in both syntaxes.
+            if char == "]" and regex[index - 1] != "[" and regex[index - 2 : index] != "[^":
+                in_class = False
+        elif char == "[":
+            in_class = True
+        index += 1
+    return False
+
+
+def _has_anchor(items: list[Any]) -> bool:
+    for op, argument in items:
+        if op is sre.AT and argument in _ANCHORS:
+            return True
+        if op is sre.SUBPATTERN and _has_anchor(list(argument[3])):
+            return True
+        if op is sre.BRANCH and any(_has_anchor(list(b)) for b in argument[1]):
+            return True
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and _has_anchor(
+            list(argument[2])
+        ):
+            return True
+        if op is sre.ATOMIC_GROUP and _has_anchor(list(argument)):
+            return True
+        if op in (sre.ASSERT, sre.ASSERT_NOT, sre.GROUPREF_EXISTS):
+            return True  # look-arounds: Rust has none; be safe
+    return False

@@ -1,0 +1,112 @@
+"""Whole-file regex pre-checks for taint entries (engine/dataflow/_text_checks.py): which
+regexes become checks, and that an entry skipped by one could not have matched."""
+
+from __future__ import annotations
+
+import pytest
+from ast_grep_py import SgRoot
+from tavo_platform.engine._languages import Language
+from tavo_platform.engine.dataflow._patterns import TaintPatterns
+from tavo_platform.engine.dataflow._text_checks import file_regex, passes, text_checks
+from tavo_platform.rules.loader import load_rule_text
+
+ROUTE_PARAMETER = {
+    "kind": "identifier",
+    "inside": {
+        "kind": "parameters",
+        "inside": {
+            "kind": "function_definition",
+            "inside": {
+                "kind": "decorated_definition",
+                "has": {"kind": "decorator", "regex": r"^@\w+\.(get|post)\("},
+            },
+        },
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("regex", "searched"),
+    [
+        (r"^@\w+\.(get|post)\(", r"@\w+\.(get|post)\("),
+        (r"^shell\s*=\s*True$", r"shell\s*=\s*True"),
+        (r"dangerouslySetInnerHTML", "dangerouslySetInnerHTML"),
+        (r"^price\$$", r"price\$"),  # an escaped dollar is text, not an anchor
+        # Not safe or not cheap as a whole-file search: left to ast-grep.
+        (r"^(self\.)?request\.args$", None),  # no literal first character
+        (r"^a|^b", None),  # an anchor inside
+        (r"^a(?=b)", None),  # a look-around
+        (r"^a[[:alpha:]]", None),  # a POSIX class, read differently by Python
+        (r"^a[b[c]]", None),  # a nested class (Rust), a warning in Python
+        (r"^a\pL", None),  # a Unicode class Python lacks
+        (r"^a(?x) b", None),  # flags where Python refuses them
+        (r"^a(", None),  # not a regex at all
+    ],
+)
+def test_which_regexes_become_file_searches(regex: str, searched: str | None) -> None:
+    compiled = file_regex(regex)
+    assert (compiled.pattern if compiled is not None else None) == searched
+
+
+def test_only_regexes_every_match_needs_are_collected() -> None:
+    rule = {
+        "all": [{"regex": "^alpha"}, {"kind": "call"}],
+        "inside": {"regex": "^beta", "not": {"regex": "^gamma"}},
+        "any": [{"regex": "^delta"}, {"kind": "identifier"}],
+        "has": {"matches": "util", "regex": "^epsilon"},
+    }
+    assert sorted(c.pattern for c in text_checks(rule)) == ["alpha", "beta", "epsilon"]
+    checks = text_checks(ROUTE_PARAMETER)
+    assert passes(checks, "@app.get('/items')\ndef items(name): ...\n")
+    assert not passes(checks, "@app.route('/items')\ndef items(name): ...\n")
+    assert passes((), "anything")
+
+
+def test_an_entry_is_skipped_only_where_it_could_not_match() -> None:
+    loaded = load_rule_text(
+        """\
+rules:
+  - id: t-route-parameter
+    title: Route parameter reaches the sink
+    message: A parameter of a route reaches the sink.
+    severity: HIGH
+    confidence: HIGH
+    category: test-injection
+    fix: Do not.
+    languages: [python]
+    taint:
+      sources:
+        - kind: identifier
+          inside:
+            kind: parameters
+            inside:
+              kind: function_definition
+              inside:
+                kind: decorated_definition
+                has: {kind: decorator, regex: '^@\\w+\\.(get|post)\\('}
+      sinks:
+        - pattern: sink($X)
+          focus: $X
+    examples:
+      positive: ["@app.get('/x')\\ndef f(name):\\n    sink(name)\\n"]
+      negative: ["@app.route('/x')\\ndef f(name):\\n    sink(name)\\n"]
+""",
+        "rules.yaml",
+    )
+    assert loaded.errors == []
+    patterns = TaintPatterns(Language.PYTHON, loaded.rules)
+    (source,) = [e for e in patterns.entries if e.role == "sources"]
+    assert [c.pattern for c in source.checks] == [r"@\w+\.(get|post)\("]
+    for text, expected in (
+        ("@app.get('/x')\ndef f(name):\n    sink(name)\n", 1),
+        ("@api.post('/x')\nasync def f(a, b):\n    sink(a)\n", 2),
+        ("@app.route('/x')\ndef f(name):\n    sink(name)\n", 0),
+        ("def f(name):\n    sink(name)  # @app.get( in a comment\n", 0),
+    ):
+        root = SgRoot(text, "python").root()
+        # The pre-check never hides a match ast-grep would find...
+        assert len(root.find_all(source.config)) == expected
+        found = patterns.find(text, root)
+        assert len(found.sources) == expected
+        # ...and skips the entry on files without the decorator's text.
+        assert passes(source.checks, text) == ("@app.get(" in text or "@api.post(" in text)
