@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -81,12 +83,26 @@ _TRIGGERS = (
 )
 
 
+class _ListeningConnection(asyncpg.Connection):  # type: ignore[misc]
+    """Numbers each notification as asyncpg parses it off the socket (asyncpg itself hands
+    it to listeners a loop iteration later, after requests already queued could have read
+    the cache)."""
+
+    _tavo_notified: Callable[[str], None] | None = None
+
+    def _process_notification(self, pid: int, channel: str, payload: str) -> None:
+        if self._tavo_notified is not None and channel == CHANNEL:
+            self._tavo_notified(payload)
+        super()._process_notification(pid, channel, payload)
+
+
 class Notifications:
     """What changed in the database, as the triggers of migration 0014 announce it on
     `tavo_reads`: the freshness of PostgreSQL reads (freshness.py).
 
     A connection of its own listens. Each notification names what changed ("s:<scan id>",
-    "f:<scan id>", "t:<org id>:<scope>", or "*" for anything) and is numbered as it arrives;
+    "f:<scan id>", "t:<org id>:<scope>", or "*" for anything) and is numbered as it is read
+    off the socket, and while bytes wait unread on that socket nothing counts as unchanged;
     a mark is (listening session, last number, this process's writes), and a key is
     unchanged since a mark while no notification for it numbered after the mark arrived.
     The connection is checked every HEARTBEAT_SECONDS; when it is lost or has not answered
@@ -110,6 +126,7 @@ class Notifications:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._retry_at = 0.0
+        self._peek: socket.socket | None = None
 
     def mark(self) -> Hashable | None:
         if not self._listening():
@@ -125,6 +142,7 @@ class Notifications:
             or writes != self._database.writes
             or self._floor > number
             or not self._listening()
+            or self._unread()
         ):
             return False
         last = self._last
@@ -137,6 +155,19 @@ class Notifications:
             and time.monotonic() <= self._alive_until
             and asyncio.get_running_loop() is self._loop
         )
+
+    def _unread(self) -> bool:
+        """Whether bytes (maybe a notification) wait on the listening socket, unread."""
+        peek = self._peek
+        if peek is None:
+            return True
+        try:
+            peek.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+        return True  # data, or the end of the connection
 
     def _start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -158,6 +189,7 @@ class Notifications:
                 self._dsn,
                 timeout=_CONNECT_TIMEOUT,
                 server_settings={"application_name": LISTENER_NAME},
+                connection_class=_ListeningConnection,
             )
             installed = await connection.fetch(
                 "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c "
@@ -166,8 +198,12 @@ class Notifications:
             )
             if not set(_TRIGGERS) <= {(row[0], row[1]) for row in installed}:
                 return  # an older schema: every read keeps asking the database
-            await connection.add_listener(CHANNEL, self._notified)
+            connection._tavo_notified = self._notified
+            await connection.add_listener(CHANNEL, _ignored)
             connection.add_termination_listener(self._lost)
+            transport_socket = connection._transport.get_extra_info("socket")
+            # A duplicate of its descriptor, only ever peeked at (never read).
+            self._peek = socket.socket(fileno=os.dup(transport_socket.fileno()))
             self._session += 1
             self._last.clear()
             self._floor = self._number
@@ -188,8 +224,11 @@ class Notifications:
     def _stop_listening(self) -> None:
         self._connection = None
         self._session += 1
+        peek, self._peek = self._peek, None
+        if peek is not None:
+            peek.close()
 
-    def _notified(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+    def _notified(self, payload: str) -> None:
         self._number += 1
         if payload == "*" or len(self._last) >= self.MAX_KEYS:
             self._last.clear()
@@ -210,6 +249,10 @@ class Notifications:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
+
+
+def _ignored(*_args: object) -> None:
+    """asyncpg's own delivery (the numbering is done as the notification is parsed)."""
 
 
 class DirectPostgresReads:
