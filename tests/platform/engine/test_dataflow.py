@@ -276,6 +276,24 @@ RECEIVER_CASES = [
         {("app/base.py", 5)},
     ),
     (
+        "what a factory function returns (annotated, or built in its return)",
+        {
+            "app/repo.py": "class Repo:\n    def by_a(self, k):\n        sink(k)\n"
+            "    def by_b(self, k):\n        sink(k)\n    def by_c(self, k):\n        sink(k)\n"
+            "class Safe:\n    def by_a(self, k):\n        return k\n"
+            "def get_repo() -> 'Repo':\n    return make()\n"
+            "def make():\n    return Repo()\n"
+            "def get_safe():\n    return Safe()\n",
+            "app/views.py": "from app import repo as r\nfrom app.repo import get_repo, make\n"
+            "shared = r.make()\n"
+            "def a():\n    repo = get_repo()\n    repo.by_a(source())\n"
+            "def b():\n    make().by_b(source())\n"
+            "def c():\n    shared.by_c(source())\n"
+            "def d():\n    r.get_safe().by_a(source())\n",
+        },
+        {("app/repo.py", 3), ("app/repo.py", 5), ("app/repo.py", 7)},
+    ),
+    (
         "javascript: a module-level instance, exported and imported",
         {
             "src/repo.ts": "class Repo {\n  find(k: string) {\n    sink(k);\n  }\n"
@@ -284,6 +302,41 @@ RECEIVER_CASES = [
             "export function h() {\n  repo.find(source());\n  repo.safe(source());\n}\n",
         },
         {("src/repo.ts", 3)},
+    ),
+    (
+        "typescript: an annotated parameter, in the function and a closure in it",
+        {
+            "src/repo.ts": "export class Repo {\n  find(k: string) {\n    sink(k);\n  }\n}\n"
+            "export class Safe {\n  find(k: string) {\n    return k;\n  }\n}\n",
+            "src/app.ts": "import { Repo, Safe } from './repo';\n"
+            "export function h(repo: Repo, safe: Safe, other: Repo | null) {\n"
+            "  safe.find(source());\n  [1].forEach(() => repo.find(source()));\n}\n",
+        },
+        {("src/repo.ts", 3)},
+    ),
+    (
+        "javascript: methods a class inherits with extends, here or imported",
+        {
+            "src/base.js": "export class Base {\n  run(q) {\n    sink(q);\n  }\n"
+            "  keep(q) {\n    return q;\n  }\n}\n",
+            "src/view.js": "import { Base } from './base';\n"
+            "class View extends Base {\n  keep(q) {\n    sink(1);\n  }\n"
+            "  get() {\n    this.run(source());\n    this.keep(source());\n  }\n}\n"
+            "class Page extends View {}\nexport function h() {\n  new Page().run(source());\n}\n",
+        },
+        {("src/base.js", 3)},
+    ),
+    (
+        "typescript: the same, where extends has its own clause",
+        {
+            "src/base.ts": "export class Base {\n  run(q) {\n    sink(q);\n  }\n"
+            "  keep(q) {\n    return q;\n  }\n}\n",
+            "src/view.ts": "import { Base } from './base';\n"
+            "class View extends Base {\n  keep(q) {\n    sink(1);\n  }\n"
+            "  get() {\n    this.run(source());\n    this.keep(source());\n  }\n}\n"
+            "class Page extends View {}\nexport function h() {\n  new Page().run(source());\n}\n",
+        },
+        {("src/base.ts", 3)},
     ),
     (
         "an override hides the base's method",

@@ -432,3 +432,129 @@ def test_containers_are_followed_per_constant_key(  # type: ignore[no-untyped-de
 ) -> None:
     found = _found(make_tree, taint_rules, "app/jobs.py", CONTAINER_HEAD + code, CMD)
     assert found is expected
+
+
+SAVED_CHECK_CASES = [
+    (
+        "a check kept in a variable",
+        HEAD
+        + "def done(request):\n"
+        + "    target = request.GET.get('next')\n"
+        + "    ok = url_has_allowed_host_and_scheme(url=target, allowed_hosts=None)\n"
+        + "    return HttpResponseRedirect(target if ok else '/')\n",
+        False,
+    ),
+    (
+        "a check kept in a variable, used in an if",
+        HEAD
+        + "def done(request):\n"
+        + "    target = request.GET.get('next')\n"
+        + "    ok = url_has_allowed_host_and_scheme(target, None)\n"
+        + "    if not ok:\n"
+        + "        return HttpResponse(status=400)\n"
+        + "    return HttpResponseRedirect(target)\n",
+        False,
+    ),
+    (
+        "the value changed after the check",
+        HEAD
+        + "def done(request):\n"
+        + "    target = request.GET.get('next')\n"
+        + "    ok = url_has_allowed_host_and_scheme(target, None)\n"
+        + "    target = request.GET.get('other')\n"
+        + "    return HttpResponseRedirect(target if ok else '/')\n",
+        True,
+    ),
+    (
+        "the flag set only on one branch",
+        HEAD
+        + "def done(request):\n"
+        + "    target = request.GET.get('next')\n"
+        + "    ok = True\n"
+        + "    if request.GET.get('strict'):\n"
+        + "        ok = url_has_allowed_host_and_scheme(target, None)\n"
+        + "    return HttpResponseRedirect(target if ok else '/')\n",
+        True,
+    ),
+    (
+        "a check of another value",
+        HEAD
+        + "def done(request):\n"
+        + "    target = request.GET.get('next')\n"
+        + "    ok = url_has_allowed_host_and_scheme(request.GET.get('back'), None)\n"
+        + "    return HttpResponseRedirect(target if ok else '/')\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [c[1:] for c in SAVED_CHECK_CASES],
+    ids=[c[0] for c in SAVED_CHECK_CASES],
+)
+def test_a_check_kept_in_a_variable(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, expected: bool
+) -> None:
+    assert _found(make_tree, taint_rules, "app/views.py", code, REDIRECT) is expected
+
+
+CLASSMETHOD = (
+    "import os\nfrom flask import request\n"
+    "class Job:\n"
+    "    @classmethod\n"
+    "    def start(cls, **options):\n"
+    "        os.system(cls.COMMAND)\n"
+    "        return options\n"
+    "    @staticmethod\n"
+    "    def run(command, **options):\n"
+    "        os.system(command)\n"
+)
+
+
+def test_a_classmethod_takes_its_class_not_the_arguments(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules
+) -> None:
+    safe = CLASSMETHOD + "def view():\n    Job.start(**{'name': request.args['n']})\n"
+    unsafe = CLASSMETHOD + "def view():\n    Job.run(request.args['c'], name='x')\n"
+    assert not _found(make_tree, taint_rules, "app/jobs.py", safe, CMD)
+    assert _found(make_tree, taint_rules, "app/jobs.py", unsafe, CMD)
+
+
+LOOKUP_CASES = [
+    (
+        "getlist(key) gives the container's elements, not the key",
+        "def run():\n    for cmd in JOBS.getlist(request.args['name']):\n        os.system(cmd)\n",
+        False,
+    ),
+    (
+        "pop(key) likewise",
+        "def run():\n    os.system(JOBS.pop(request.args['name']))\n",
+        False,
+    ),
+    (
+        "getlist of request data is request data",
+        "def run():\n    for cmd in request.args.getlist('cmd'):\n        os.system(cmd)\n",
+        True,
+    ),
+    (
+        "the default of get() is returned too",
+        "def run():\n    os.system(JOBS.get(NAME, request.args['cmd']))\n",
+        True,
+    ),
+    (
+        "the default of pop() is returned too",
+        "def run():\n    os.system(JOBS.pop(NAME, request.args['cmd']))\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [c[1:] for c in LOOKUP_CASES], ids=[c[0] for c in LOOKUP_CASES]
+)
+def test_lookups_return_elements_or_defaults_never_keys(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, expected: bool
+) -> None:
+    found = _found(make_tree, taint_rules, "app/jobs.py", CONTAINER_HEAD + code, CMD)
+    assert found is expected

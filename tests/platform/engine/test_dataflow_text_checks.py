@@ -7,7 +7,7 @@ import pytest
 from ast_grep_py import SgRoot
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine.dataflow._patterns import TaintPatterns
-from tavo_platform.engine.dataflow._text_checks import file_regex, passes, text_checks
+from tavo_platform.engine.dataflow._text_checks import file_regex, node_regex, passes, text_checks
 from tavo_platform.rules.loader import load_rule_text
 
 ROUTE_PARAMETER = {
@@ -110,3 +110,74 @@ rules:
         assert len(found.sources) == expected
         # ...and skips the entry on files without the decorator's text.
         assert passes(source.checks, text) == ("@app.get(" in text or "@api.post(" in text)
+
+
+@pytest.mark.parametrize(
+    ("regex", "python"),
+    [
+        (r"^(self\.)?request\.(args|form)$", r"^(self\.)?request\.(args|form)\Z"),
+        (r"^price\$$", r"^price\$\Z"),  # an escaped dollar stays text
+        (r"(\.nextUrl\.searchParams|^searchParams)$", r"(\.nextUrl\.searchParams|^searchParams)\Z"),
+        (r"^system\s*=", r"^system\s*="),
+        (r"^(a$|b)", None),  # an end anchor before the end
+        (r"^a(?=b)", None),
+        (r"(?m)^a$", None),
+        (r"^a[[:alpha:]]", None),
+    ],
+)
+def test_which_node_regexes_python_reads_alike(regex: str, python: str | None) -> None:
+    compiled = node_regex(regex)
+    assert (compiled.pattern if compiled is not None else None) == python
+
+
+def test_kind_and_regex_entries_find_what_ast_grep_finds() -> None:
+    loaded = load_rule_text(
+        """\
+rules:
+  - id: t-kinds
+    title: Request data reaches the sink
+    message: Request data reaches the sink.
+    severity: HIGH
+    confidence: HIGH
+    category: test-injection
+    fix: Do not.
+    languages: [python]
+    taint:
+      sources:
+        - kind: attribute
+          regex: '^(self\\.)?request\\.(args|form)$'
+        - kind: call
+          has: {field: function, regex: '^request\\.get_json$'}
+      sinks:
+        - pattern: sink($X)
+          focus: $X
+    examples:
+      positive: ["sink(request.args)"]
+      negative: ["sink(request.other)"]
+""",
+        "rules.yaml",
+    )
+    assert loaded.errors == []
+    patterns = TaintPatterns(Language.PYTHON, loaded.rules)
+    sources = [e for e in patterns.entries if e.role == "sources"]
+    assert [e.by_kind[:2] for e in sources if e.by_kind] == [
+        ("attribute", None),
+        ("call", "function"),
+    ]
+    text = (
+        "def f(request, self):\n"
+        "    a = request.args.get('x') + self.request.form['y'] + request.argsx\n"
+        "    b = request.get_json() + request.get_json + other.request.args\n"
+        "    c = (request\n        .args)\n"
+    )
+    root = SgRoot(text, "python").root()
+    for entry in sources:
+        assert entry.by_kind is not None
+        kind, child, regex = entry.by_kind
+        by_python = [
+            n.range().start.index
+            for n in root.find_all(kind=kind)
+            if regex.search((n if child is None else n.field(child)).text())  # type: ignore[union-attr]
+        ]
+        assert by_python == [n.range().start.index for n in root.find_all(entry.config)]
+        assert by_python  # the text does hold matches for each

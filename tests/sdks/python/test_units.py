@@ -673,3 +673,48 @@ def test_a_shorter_read_timeout_on_a_reused_connection_is_kept() -> None:
                 await transport.aclose()
 
     asyncio.run(scenario())
+
+
+def test_a_reused_connection_times_the_new_response_from_its_own_start() -> None:
+    """The timer armed for the first response outlives it (an idle connection keeps it,
+    disarmed); the second response, started 0.3 s later and stalling, is timed from its
+    own start: the timeout comes 0.5 s after it, not when the first timer was due."""
+    from tavo._aiohttp_transport import AiohttpTransport
+
+    answers = iter([[(0.0, _HEAD + b'{"id": "x"} ')], [(0.0, _HEAD + b"{"), (30, b"")]])
+
+    async def scenario() -> None:
+        async with _ScriptServer(answers) as url:
+            transport = AiohttpTransport()
+            try:
+                assert (await transport.send(_get(url, read=0.5))).status_code == 200
+                await asyncio.sleep(0.3)
+                started = asyncio.get_running_loop().time()
+                with pytest.raises(TavoTimeoutError):
+                    await transport.send(_get(url, read=0.5))
+                assert 0.45 <= asyncio.get_running_loop().time() - started < 2.5
+            finally:
+                await transport.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_an_idle_connection_outlives_its_read_timeout() -> None:
+    """Idle for longer than the read timeout between two requests: nothing is timed while
+    no response is read, and the second request reuses the connection."""
+    from tavo._aiohttp_transport import AiohttpTransport
+
+    async def scenario() -> None:
+        server = _ScriptServer(itertools.repeat([(0.0, _HEAD + b'{"id": "x"} ')]))
+        async with server as url:
+            transport = AiohttpTransport()
+            try:
+                for _ in range(2):
+                    response = await transport.send(_get(url, read=0.2))
+                    assert json.loads(response.content) == {"id": "x"}
+                    await asyncio.sleep(0.5)
+                assert len(server.writers) == 1  # one connection served both
+            finally:
+                await transport.aclose()
+
+    asyncio.run(scenario())

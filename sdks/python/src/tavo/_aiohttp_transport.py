@@ -200,23 +200,27 @@ class AiohttpTransport:
 
 class _QuietReadTimeoutHandler(ResponseHandler):
     """aiohttp's connection protocol with its read timeout (sock_read: the longest wait
-    between two chunks of a response) kept by one timer per quiet period. aiohttp cancels
-    and re-arms a timer at the start of every response and on every chunk received (two
-    timers and two cancellations per request, a tenth of the client's time per request at
-    concurrency 64); here a chunk only records when it came, and the one armed timer, when
-    it fires, re-arms itself for the rest of the wait if data came meanwhile. The timeout
-    fires at the same moment as aiohttp's own."""
+    between two chunks of a response) kept by one timer per connection and quiet period.
+    aiohttp arms a timer at the start of every response, cancels and re-arms it on every
+    chunk received and cancels it at the end (two timers and two cancellations per request,
+    a tenth of the client's time per request at concurrency 64). Here a chunk only records
+    when it came and the end of a response only disarms; the one timer, when it fires,
+    re-arms itself for the rest of the wait if data came meanwhile, and lapses if the
+    connection is idle. The timeout fires at the same moment as aiohttp's own; a closing
+    connection's timer is cancelled at once, as aiohttp does."""
 
     _last_data = 0.0
+    _timing = False  # a response is being read (aiohttp would have a timer armed)
 
     def _reschedule_timeout(self) -> None:
         timeout = self._read_timeout
         if not timeout:
-            self._drop_timeout()
+            self._cancel_timer()
             return
         loop = self._loop
         now = loop.time()
         self._last_data = now
+        self._timing = True
         handle = self._read_timeout_handle
         if handle is not None:
             if handle.when() <= now + timeout:
@@ -224,20 +228,38 @@ class _QuietReadTimeoutHandler(ResponseHandler):
             handle.cancel()  # a shorter timeout than the armed one
         self._read_timeout_handle = loop.call_at(now + timeout, self._read_timeout_due)
 
+    def _drop_timeout(self) -> None:
+        self._timing = False
+        if self.transport is None or self._should_close:
+            self._cancel_timer()
+
+    def _cancel_timer(self) -> None:
+        self._timing = False
+        handle = self._read_timeout_handle
+        if handle is not None:
+            handle.cancel()
+            self._read_timeout_handle = None
+
     def _read_timeout_due(self) -> None:
         self._read_timeout_handle = None
         timeout = self._read_timeout
-        if not timeout:
+        if not timeout or not self._timing or self.transport is None:
+            self._timing = False
             return
         deadline = self._last_data + timeout
         if deadline > self._loop.time():
             self._read_timeout_handle = self._loop.call_at(deadline, self._read_timeout_due)
             return
+        self._timing = False
         self._on_read_timeout()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._cancel_timer()
+        super().connection_lost(exc)
 
 
 _PROTOCOL_HOOKS = ("_reschedule_timeout", "_drop_timeout", "_on_read_timeout")
-_PROTOCOL_STATE = ("_read_timeout", "_read_timeout_handle", "_loop")
+_PROTOCOL_STATE = ("_read_timeout", "_read_timeout_handle", "_loop", "_should_close", "transport")
 
 
 def _use_quiet_read_timeouts(connector: aiohttp.BaseConnector) -> None:

@@ -19,6 +19,10 @@ from typing import Any, ClassVar, Self
 
 __all__ = ["Model"]
 
+# The extra fields of a model that has none: one dict shared by all (never written to; a
+# model's extra fields are only read, and `extra` hands out copies).
+_NO_EXTRA: dict[str, Any] = {}
+
 Converter = Callable[[Any], Any]
 FieldPlan = tuple[tuple[str, Converter | None], ...]
 
@@ -33,7 +37,7 @@ class Model:
     _extra: dict[str, Any]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_extra", {})
+        object.__setattr__(self, "_extra", _NO_EXTRA)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Self:
@@ -149,6 +153,7 @@ def _compile_builder(cls: type[Model]) -> Callable[[Mapping[str, Any]], Any] | N
         "setattr": object.__setattr__,
         "generic": cls._from_json_generic,
         "names": cls._names,
+        "NO_EXTRA": _NO_EXTRA,
     }
     lines = [
         "def build(data):",
@@ -184,7 +189,7 @@ def _compile_builder(cls: type[Model]) -> Callable[[Mapping[str, Any]], Any] | N
         "    if found != len(data):",
         "        setattr(self, '_extra', {k: v for k, v in data.items() if k not in names})",
         "    else:",
-        "        setattr(self, '_extra', {})",
+        "        setattr(self, '_extra', NO_EXTRA)",
         "    return self",
     ]
     exec("\n".join(lines), namespace)  # the code is written from the model's own fields

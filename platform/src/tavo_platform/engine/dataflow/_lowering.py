@@ -58,7 +58,11 @@ class FunctionDraft:
     # Containers whose elements at constant keys are followed one by one (Python):
     # access path -> the keys seen (`ctx["url"]` is read as `ctx.[url]`).
     keyed: dict[str, set[str]] = field(default_factory=dict)
+    # Names bound, at the function's top level, to a check (`ok = is_safe(url)`): a
+    # condition on the name is that check, until the name or a checked value is rebound.
+    checks: dict[str, SgNode] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    returns: str | None = None
 
     def freeze(self) -> Function:
         return Function(
@@ -72,6 +76,7 @@ class FunctionDraft:
             is_method=self.is_method,
             local_functions=tuple(self.local_functions.items()),
             calls=tuple(self.calls),
+            returns=self.returns,
         )
 
 

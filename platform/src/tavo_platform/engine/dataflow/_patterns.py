@@ -24,7 +24,7 @@ from ast_grep_py import SgNode, SgRoot
 
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import AFTER_TEXT, TAINT_ENTRY_KEYS, RuleSpec
-from tavo_platform.engine.dataflow._text_checks import passes, text_checks
+from tavo_platform.engine.dataflow._text_checks import node_regex, passes, text_checks
 from tavo_platform.engine.dataflow.ir import Location
 from tavo_platform.engine.matchers.regex_cost import cheap_config
 from tavo_platform.engine.matchers.requirements import (
@@ -44,6 +44,12 @@ class Entry:
     requirement: Requirement
     # Regexes the file's text must contain (_text_checks.py): checked after the words.
     checks: tuple[re.Pattern[str], ...]
+    # For an entry that is just `kind` and `regex` (or `kind` and `has: {field, regex}`):
+    # the kind, the field and the regex compiled by Python, so the file is searched for the
+    # kind alone and the texts (of the node, or of its child in that field) filtered here.
+    # ast-grep compiles the regex again on every file, which cost more than the search
+    # (0.36 ms for the request-attribute source's regex, against 3 us for a kind).
+    by_kind: tuple[str, str | None, re.Pattern[str]] | None
     focus: str | None
     label: str
     source: str | None  # propagators: the metavariable taint comes from
@@ -124,9 +130,17 @@ class TaintPatterns:
         has = words if words is not None else WordCache(text)
         found = Found(after_text=self.after_text)
         for entry in self.entries:
-            if entry.requirement.satisfied(has) and passes(entry.checks, text):
-                for node in root.find_all(cast(Any, entry.config)):
-                    _record(found, entry, node)
+            if not (entry.requirement.satisfied(has) and passes(entry.checks, text)):
+                continue
+            if entry.by_kind is not None:
+                kind, child, regex = entry.by_kind
+                for node in root.find_all(kind=kind):
+                    tested = node if child is None else node.field(child)
+                    if tested is not None and regex.search(tested.text()) is not None:
+                        _record(found, entry, node)
+                continue
+            for node in root.find_all(cast(Any, entry.config)):
+                _record(found, entry, node)
         return found
 
 
@@ -158,12 +172,34 @@ def _entry(role: str, raw: dict[str, Any], rules: frozenset[str]) -> Entry:
         config=cheap_config(config),
         requirement=requirement_of(pattern),
         checks=text_checks(pattern),
+        by_kind=_by_kind(config),
         focus=_metavariable(raw.get("focus")),
         label=str(raw.get("label") or ""),
         source=_metavariable(raw.get("from")),
         target=_metavariable(raw.get("to")),
         rules=rules,
     )
+
+
+def _by_kind(config: dict[str, Any]) -> tuple[str, str | None, re.Pattern[str]] | None:
+    rule = config.get("rule")
+    if set(config) != {"rule"} or not isinstance(rule, dict):
+        return None
+    child: str | None = None
+    if set(rule) == {"kind", "regex"}:
+        regex = rule["regex"]
+    elif set(rule) == {"kind", "has"} and isinstance(rule["has"], dict):
+        has = rule["has"]  # the child in one field, matched by a regex: `has` looks no deeper
+        if set(has) != {"field", "regex"} or not isinstance(has["field"], str):
+            return None
+        child, regex = has["field"], has["regex"]
+    else:
+        return None
+    kind = rule["kind"]
+    if not isinstance(kind, str) or not isinstance(regex, str):
+        return None
+    compiled = node_regex(regex)
+    return (kind, child, compiled) if compiled is not None else None
 
 
 def _with_rule(entry: Entry, rule_id: str) -> Entry:

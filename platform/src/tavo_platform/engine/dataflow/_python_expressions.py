@@ -24,6 +24,7 @@ from tavo_platform.engine.dataflow._python_syntax import (
 )
 from tavo_platform.engine.dataflow.ir import (
     CONST,
+    RETURNED,
     Arg,
     Call,
     Expr,
@@ -131,7 +132,7 @@ class PythonExpressions(LoweringBase):
         decided = self.decided(condition)
         if decided is not None:  # `"safe" if 7 * 42 - 106 > 200 else value`
             return self.expr(then if decided else otherwise)
-        positive, negative = guarded_names(condition)
+        positive, negative = guarded_names(condition, self.function.checks)
         parts = [
             CONST if path_of(branch) in checked else self.expr(branch)
             for branch, checked in ((then, positive), (otherwise, negative))
@@ -186,9 +187,9 @@ class PythonExpressions(LoweringBase):
             function is not None
             and function.kind() == "attribute"
             and function.field("attribute") is not None
-            and function.field("attribute").text() == "get"  # type: ignore[union-attr]
+            and function.field("attribute").text() in LOOKUP_METHODS  # type: ignore[union-attr]
         )
-        if lookup and function is not None and arguments is not None:
+        if lookup and function is not None and arguments is not None and method_is_get(function):
             # `ctx.get("url", default)`: the element at that key, or the default
             target = function.field("object")
             named = [c for c in arguments.children() if c.is_named() and c.kind() != "comment"]
@@ -413,8 +414,11 @@ def _constructed(function: SgNode) -> str | None:
     if target is None or method is None or target.kind() != "call":
         return None
     constructor = callee_text(target)
-    if not constructor or not constructor.rpartition(".")[2][:1].isupper():
+    if not constructor or constructor.partition(".")[0] in ("self", "cls"):
         return None
+    if not constructor.rpartition(".")[2][:1].isupper():
+        # `get_repo().find`: a method of what the function returns (Function.returns)
+        return f"{constructor}.{RETURNED}.{method.text()}"
     return f"{constructor}.{method.text()}"
 
 
@@ -423,8 +427,19 @@ _KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 def constant_key(node: SgNode) -> str | None:
     """A subscript or `.get` key written as a literal: a short string or an integer."""
+    text: str | None
     if node.kind() == "integer":
         text = node.text()
     else:
         text = _literal_text(node) if node.kind() == "string" else None
     return text if text is not None and _KEY.match(text) else None
+
+
+# Lookups: `mapping.get(key, default)`, `multidict.getlist(key)`, `mapping.pop(key, default)`
+# return an element of the receiver (or the default), never the key.
+LOOKUP_METHODS = frozenset({"get", "getlist", "pop"})
+
+
+def method_is_get(function: SgNode) -> bool:
+    attribute = function.field("attribute")
+    return attribute is not None and attribute.text() == "get"

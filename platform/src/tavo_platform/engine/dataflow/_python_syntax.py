@@ -3,6 +3,8 @@ control flow, guard conditions, callee names."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._lowering import access_path
@@ -110,29 +112,34 @@ COMPREHENSIONS = frozenset(
 )
 
 
-def guarded_names(condition: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def guarded_names(
+    condition: SgNode, checks: Mapping[str, SgNode] | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Names the condition validates when it holds (first) or when it fails (second):
     `x in ALLOWED`, `x.isdigit()`, `path.startswith(base)`, `re.fullmatch(p, x)`,
     `isinstance(x, int)`, a value tested for truth (empty where the test fails),
-    negations and and/or combinations of them."""
+    negations and and/or combinations of them. `checks`: names bound to a check
+    (`ok = is_safe(url)`), which stand for it."""
     kind = condition.kind()
     if kind == "parenthesized_expression":
         inner = last_named(condition)
-        return guarded_names(inner) if inner is not None else ((), ())
+        return guarded_names(inner, checks) if inner is not None else ((), ())
     if kind == "not_operator":
         inner = condition.field("argument")
-        positive, negative = guarded_names(inner) if inner is not None else ((), ())
+        positive, negative = guarded_names(inner, checks) if inner is not None else ((), ())
         return negative, positive
     if kind == "boolean_operator":
         left, right = condition.field("left"), condition.field("right")
-        lp, ln = guarded_names(left) if left is not None else ((), ())
-        rp, rn = guarded_names(right) if right is not None else ((), ())
+        lp, ln = guarded_names(left, checks) if left is not None else ((), ())
+        rp, rn = guarded_names(right, checks) if right is not None else ((), ())
         operator = condition.field("operator")
         if operator is not None and operator.text() == "and":
             # Holds: both held. Fails: one of them failed, so only what either failure
             # cleans: `(x or ...) and not is_safe(x)` fails when x is empty or x is safe.
             return lp + rp, _on_both_ways(ln, rn)
         return _on_both_ways(lp, rp), ln + rn
+    if kind == "identifier" and checks and condition.text() in checks:
+        return guarded_names(checks[condition.text()])
     if kind in ("identifier", "attribute"):
         # A value tested for truth: where the test fails it is empty ("", None, 0, []),
         # which carries no outside text.

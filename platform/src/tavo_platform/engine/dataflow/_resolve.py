@@ -12,10 +12,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tavo_platform.engine.dataflow.ir import Function, Module
+from tavo_platform.engine.dataflow.ir import RETURNED, Function, Module
 
 MAX_REEXPORT_HOPS = 8
 MAX_BASE_DEPTH = 8  # base classes followed up from a class
+_MADE = f".{RETURNED}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,13 @@ class Resolver:
 
     def _python(self, index: int, function: Function, callee: str, hops: int) -> Target | None:
         module = self.modules[index]
+        if _MADE in callee:  # `get_repo.<return>.find`
+            maker, _, method = callee.partition(_MADE)
+            if "." in method or hops > MAX_REEXPORT_HOPS:
+                return None
+            cls = self._returned_class(index, function, maker, hops)
+            found = self._inherited(*cls, method, 0) if cls is not None else None
+            return Target(found[0], found[1], True) if found is not None else None
         head, _, rest = callee.partition(".")
         if not rest:
             local = self._lexical(module, function, head)
@@ -90,8 +98,15 @@ class Resolver:
             return None
         if head in module.classes and "." not in rest:
             found = self._inherited(index, head, rest, 0)
-            return Target(found[0], found[1], False) if found is not None else None
+            return self._on_class(found) if found is not None else None
         return self._global(index, callee, hops)
+
+    def _on_class(self, found: tuple[int, int]) -> Target:
+        """A method called on its class (`View.as_view(**options)`): a classmethod (first
+        parameter `cls`) receives the class there, the arguments fill the rest."""
+        params = self.modules[found[0]].functions[found[1]].params
+        takes_class = bool(params) and params[0].name == "cls"
+        return Target(found[0], found[1], takes_class)
 
     def _global(self, near: int, dotted: str, hops: int) -> Target | None:
         """`pkg.mod.f`, `pkg.mod.Class.m`, `pkg.mod.Class` (a constructor)."""
@@ -116,15 +131,57 @@ class Resolver:
             if len(names) == 1:
                 return self._constructor(index, first)
             found = self._inherited(index, first, names[1], 0) if len(names) == 2 else None
-            return Target(found[0], found[1], False) if found is not None else None
+            return self._on_class(found) if found is not None else None
         if first in module.instances and len(names) == 2:  # `repo.find` of `repo = Repo()`
-            cls = self._class_of(index, module.instances[first], hops)
+            built = module.instances[first]
+            maker = built.removesuffix(f".{RETURNED}")  # `repo = get_repo()`
+            cls = (
+                self._returned_class(index, module.functions[0], maker, hops)
+                if maker != built
+                else self._class_of(index, built, hops)
+            )
             found = self._inherited(cls[0], cls[1], names[1], 0) if cls is not None else None
             return Target(found[0], found[1], True) if found is not None else None
         imported = module.imports.get(first)
         if imported is not None:  # a re-export: `from .impl import f` in a package
             return self._global(index, ".".join([imported, *names[1:]]), hops + 1)
         return None
+
+    def _extended(self, index: int, cls: str, name: str, depth: int) -> tuple[int, int] | None:
+        """Method `name` of JS/TS class `cls` or of the classes it extends, here or imported
+        (`class View extends Base`, `extends lib.Base`): (module, function)."""
+        module = self.modules[index]
+        method = module.classes.get(cls, {}).get(name)
+        if method is not None:
+            return index, method
+        bases = module.bases.get(cls, ())
+        if depth >= MAX_BASE_DEPTH or not bases:
+            return None
+        base = bases[0]
+        if base in module.classes:
+            return self._extended(index, base, name, depth + 1)
+        specifier, colon, member = base.partition(":")
+        found = self.module(specifier, index) if colon else None
+        if found is None:
+            return None
+        if member.startswith("*."):  # `extends lib.Base` after `import * as lib`
+            member = member[2:]
+        local = self.modules[found].exports.get(member)
+        if local is None or local not in self.modules[found].classes:
+            return None
+        return self._extended(found, local, name, depth + 1)
+
+    def _returned_class(
+        self, index: int, function: Function, maker: str, hops: int
+    ) -> tuple[int, str] | None:
+        """The class of what calling `maker` returns (its Function.returns)."""
+        made = self._python(index, function, maker, hops + 1)
+        if made is None or made.constructor:
+            return None
+        producer = self.modules[made.module].functions[made.function]
+        if producer.returns is None:
+            return None
+        return self._class_of(made.module, producer.returns, hops + 1)
 
     def _constructor(self, index: int, cls: str) -> Target | None:
         found = self._inherited(index, cls, "__init__", 0)
@@ -185,18 +242,18 @@ class Resolver:
             return None
         if head == "this":
             owner = self._owner_class(module, function)
-            method = self._method(module, owner, rest) if owner and "." not in rest else None
-            return Target(index, method, True) if method is not None else None
+            found = self._extended(index, owner, rest, 0) if owner and "." not in rest else None
+            return Target(found[0], found[1], True) if found is not None else None
         if head in module.classes and "." not in rest:
-            method = self._method(module, head, rest)
-            return Target(index, method, False) if method is not None else None
+            found = self._extended(index, head, rest, 0)
+            return Target(found[0], found[1], False) if found is not None else None
         cls = module.instances.get(head)
         if cls is not None and "." not in rest and hops <= MAX_REEXPORT_HOPS:
             # `users.find()` of a module-level `const users = new Users()`, here or imported:
             # the method takes the object as `this`.
-            found = self._javascript(index, function, f"{cls}.{rest}", hops + 1)
-            if found is not None and not found.constructor:
-                return Target(found.module, found.function, True)
+            made = self._javascript(index, function, f"{cls}.{rest}", hops + 1)
+            if made is not None and not made.constructor:
+                return Target(made.module, made.function, True)
         return None
 
     def _export(self, near: int, specifier: str, member: str, hops: int) -> Target | None:

@@ -89,6 +89,59 @@ def file_regex(regex: str) -> re.Pattern[str] | None:
     return compiled
 
 
+@lru_cache(maxsize=1024)
+def node_regex(regex: str) -> re.Pattern[str] | None:
+    """`regex` (Rust syntax, as ast-grep matches it against a node's text) compiled by
+    Python to the same effect, or None where the two could differ: Rust-only syntax,
+    nested classes, look-arounds, multi-line or verbose mode, and `$` anywhere but at the
+    very end (Python's `$` also matches before a final newline, so it becomes `\\Z`)."""
+    if _RUST_ONLY.search(regex) or _nested_class(regex):
+        return None
+    body = regex
+    if body.endswith("$") and not body.endswith("\\$"):
+        body = body[:-1] + "\\Z"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            parsed = sre_parser.parse(body, re.ASCII)
+            # ASCII classes, boundaries and case folding, as the rule's regex has once
+            # rewritten for ast-grep (matchers/regex_cost.py).
+            compiled = re.compile(body, re.ASCII)
+    except (re.error, RecursionError, OverflowError, ValueError, Warning):
+        return None
+    if parsed.state.flags & (sre.SRE_FLAG_VERBOSE | sre.SRE_FLAG_MULTILINE):
+        return None
+    if _has_end_before_last(list(parsed)):
+        return None
+    return compiled
+
+
+def _has_end_before_last(items: list[Any]) -> bool:
+    """An end anchor (or a look-around) anywhere but as the last item."""
+    last = len(items) - 1
+    for position, (op, argument) in enumerate(items):
+        if op is sre.AT and argument in (sre.AT_END, sre.AT_END_STRING):
+            if position != last or argument is sre.AT_END:
+                return True
+        elif op in (sre.ASSERT, sre.ASSERT_NOT, sre.GROUPREF_EXISTS) or _has_anchor_end(
+            op, argument
+        ):
+            return True
+    return False
+
+
+def _has_anchor_end(op: Any, argument: Any) -> bool:
+    if op is sre.SUBPATTERN:
+        return _has_end_before_last([*list(argument[3]), (None, None)])
+    if op is sre.BRANCH:
+        return any(_has_end_before_last([*list(b), (None, None)]) for b in argument[1])
+    if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+        return _has_end_before_last([*list(argument[2]), (None, None)])
+    if op is sre.ATOMIC_GROUP:
+        return _has_end_before_last([*list(argument), (None, None)])
+    return False
+
+
 def _nested_class(regex: str) -> bool:
     in_class = False
     index = 0

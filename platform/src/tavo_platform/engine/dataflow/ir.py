@@ -48,11 +48,14 @@ class Arg:
     spread: bool = False  # *args / **kwargs / ...spread
 
 
+RETURNED = "<return>"  # in a callee: the object a function returns (`f.<return>.m`)
+
+
 @dataclass(frozen=True, slots=True)
 class Call(Expr):
     """A call. `callee` is the callee as written (`f`, `mod.f`, `self.m`), resolved against
     the module's imports and definitions by the solver; `receiver` is the object a method
-    is called on."""
+    is called on. `f.<return>.m` (Python) is method `m` of what function `f` returns."""
 
     callee: str | None
     receiver: Expr | None
@@ -62,7 +65,8 @@ class Call(Expr):
     # The callee was named through an object of a known class (`repo.find` after
     # `repo = Repo()`): a Python method then takes that object as its first parameter.
     on_instance: bool = False
-    # A lookup (`mapping.get(key)`): the result comes from the receiver, never the key.
+    # A lookup (`mapping.get(key, default)`, `.getlist(key)`, `.pop(key)`): the result
+    # comes from the receiver or the default, never the key.
     lookup: bool = False
     # A call of a function defined in this module, by index (a callback given to `map`).
     local_target: int | None = None
@@ -210,6 +214,9 @@ class Function:
     # The calls its body makes (the same objects as in the body): the solver resolves them
     # once to order its work callees first.
     calls: tuple[Call, ...] = ()
+    # The class of the objects it returns, as written with imports substituted (Python:
+    # `-> Repo`, or `return Repo(...)`): a method called on its result is that class's.
+    returns: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from tavo_platform.engine.dataflow._python_syntax import (
 )
 from tavo_platform.engine.dataflow.ir import (
     CONST,
+    RETURNED,
     Assign,
     Block,
     Eval,
@@ -133,7 +134,9 @@ class _Python(PythonExpressions):
                     value = self.expr(right)
                     for name in self.targets(left):
                         self.literals[-1].pop(name, None)
-                    out.append(Assign(self.targets(left), value, line_of(child), augmented=True))
+                    targets = self.targets(left)
+                    self.forget_checks(targets)
+                    out.append(Assign(targets, value, line_of(child), augmented=True))
             else:
                 value = self.expr(child)
                 out.append(Eval(value))
@@ -153,6 +156,7 @@ class _Python(PythonExpressions):
         if left.kind() == "identifier" and right.kind() == "dictionary":
             keyed = self._keyed_dictionary(left.text(), right, line_of(node))
             if keyed is not None:
+                self.forget_checks((left.text(),))
                 self._track_joined(left.text(), right)
                 self._track_literal(node, left.text(), right)
                 return keyed
@@ -167,13 +171,45 @@ class _Python(PythonExpressions):
             callee = callee_text(right)
             if callee and callee.rpartition(".")[2][:1].isupper():
                 self._note_type(left, callee)
+            elif callee and callee.partition(".")[0] not in ("self", "cls"):
+                # `repo = get_repo()`: whatever the function returns (Function.returns)
+                self._note_type(left, f"{callee}.{RETURNED}")
         store = left.kind() in ("subscript", "attribute")
         targets = self.targets(left)
+        self._track_check(node, left, right, targets)
         if left.kind() == "identifier":
             # the elements followed one by one now hold whatever the new value holds
             known = sorted(self.function.keyed.get(left.text(), ()))
             targets = (*targets, *(f"{left.text()}.[{key}]" for key in known))
         return [Assign(targets, value, line_of(node), store=store)]
+
+    def _track_check(
+        self, node: SgNode, left: SgNode, right: SgNode, targets: tuple[str, ...]
+    ) -> None:
+        """`ok = is_safe(url)` at the function's top level: `if ok:` is that check. Any
+        other assignment to `ok`, or to a value it checks, ends that."""
+        self.forget_checks(targets)
+        if left.kind() != "identifier" or right.kind() not in _CHECK_KINDS:
+            return
+        statement = node.parent()
+        block = statement.parent() if statement is not None else None
+        owner = block.parent() if block is not None and block.kind() == "block" else block
+        if owner is None or owner.kind() not in ("function_definition", "module"):
+            return
+        positive, negative = guarded_names(right)
+        if positive or negative:
+            self.function.checks[left.text()] = right
+
+    def forget_checks(self, names: tuple[str, ...]) -> None:
+        checks = self.function.checks
+        if not checks:
+            return
+        for name in names:
+            checks.pop(name, None)
+        for alias, check in list(checks.items()):
+            positive, negative = guarded_names(check)
+            if any(n in names for n in (*positive, *negative)):
+                del checks[alias]
 
     def _keyed_dictionary(self, name: str, node: SgNode, line: int) -> list[Stmt] | None:
         """`ctx = {"opts": opts, "url": url}`: each element at its constant key followed on
@@ -268,7 +304,13 @@ class _Python(PythonExpressions):
         return tuple(names)
 
     def return_statement(self, node: SgNode) -> list[Stmt]:
-        values = [self.expr(c) for c in node.children() if c.is_named()]
+        named = [c for c in node.children() if c.is_named()]
+        draft = self.function
+        if draft.returns is None and len(named) == 1 and named[0].kind() == "call":
+            made = callee_text(named[0])
+            if made and made.rpartition(".")[2][:1].isupper():  # `return Repo(...)`
+                draft.returns = self.imported(made)
+        values = [self.expr(c) for c in named]
         # A rule may name the return statement itself as a sink (a route returning HTML).
         return [Return(self.wrap(node, union(values)), line_of(node))]
 
@@ -322,7 +364,7 @@ class _Python(PythonExpressions):
         holds `..` after `startswith(BASE)`; `os.path.realpath` of it does not)."""
         if condition is None:
             return (), ()
-        positive, negative = guarded_names(condition)
+        positive, negative = guarded_names(condition, self.function.checks)
         joined = self.joined[-1]
         if not joined or "startswith" not in condition.text():
             return positive, negative
@@ -344,6 +386,7 @@ class _Python(PythonExpressions):
     def for_statement(self, node: SgNode) -> list[Stmt]:
         left, right, body = node.field("left"), node.field("right"), node.field("body")
         targets = self.targets(left) if left is not None else ()
+        self.forget_checks(targets)
         iterable = self.expr(right) if right is not None else CONST
         for name in targets:
             self.literals[-1].pop(name, None)
@@ -402,6 +445,7 @@ class _Python(PythonExpressions):
                 target = value.field("alias") or child_of_kind(value, "as_pattern_target")
                 expr = self.expr(source) if source is not None else CONST
                 names = self.targets(target) if target is not None else ()
+                self.forget_checks(names)
                 out.append(Assign(names, expr, line_of(item)))
             else:
                 out.append(Eval(self.expr(value)))
@@ -467,6 +511,10 @@ class _Python(PythonExpressions):
         try:
             parameters = node.field("parameters")
             draft.params = self.parameters(parameters) if parameters is not None else ()
+            annotation = node.field("return_type")
+            returned = _annotated_class(annotation.text()) if annotation is not None else None
+            if returned is not None:
+                draft.returns = self.imported(returned)
             if decorators is not None:
                 draft.params = _typed_by_route(draft.params, decorators.text())
             body = node.field("body")
@@ -576,15 +624,21 @@ _ANNOTATION = re.compile(r"(?:(?:typing\.)?(?:Annotated|Optional)\[\s*)?([A-Za-z
 def _annotated_class(annotation: str) -> str | None:
     """`Repo`, `db.Repo`, `Optional[Repo]`, `Annotated[Repo, Depends(...)]` -> the class
     (a capitalised last name; `str`, `int`, `list[...]` are not classes of the project)."""
-    found = _ANNOTATION.match(annotation.strip())
+    annotation = annotation.strip().strip("'\"")  # a forward reference: `-> "Repo"`
+    found = _ANNOTATION.match(annotation)
     if found is None:
         return None
     cls = found.group(1)
-    rest = annotation.strip()[found.end() :].strip()
+    rest = annotation[found.end() :].strip()
     if rest and not rest.startswith((",", "]")):
         return None  # `Repo | None`, `Repo[int]`: leave it
     return cls if cls.rpartition(".")[2][:1].isupper() else None
 
+
+# Expressions whose value is a check (`ok = is_safe(url)`, `ok = x in ALLOWED`).
+_CHECK_KINDS = frozenset(
+    {"call", "comparison_operator", "boolean_operator", "not_operator", "parenthesized_expression"}
+)
 
 # Flask route converters that make a number or a UUID of a path segment.
 _TYPED_SEGMENT = re.compile(r"<(?:int|float|uuid)(?:\([^)]*\))?:([A-Za-z_][A-Za-z0-9_]*)>")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -65,10 +66,13 @@ def _create_scan(body: Mapping[str, Any], idempotency_key: str | None) -> APIReq
     )
 
 
+# The requests of the polling calls are immutable: the same scan's are made once.
+@functools.lru_cache(maxsize=1024)
 def _get_scan(scan_id: str) -> APIRequest:
     return APIRequest("GET", path("scans", scan_id))
 
 
+@functools.lru_cache(maxsize=1024)
 def _get_scan_status(scan_id: str) -> APIRequest:
     return APIRequest("GET", path("scans", scan_id, "status"))
 
@@ -223,7 +227,9 @@ class AsyncScanManagement(AsyncScanExports, AsyncResource):
         """Uploads a .tar.gz/.tgz/.tar/.zip of code (bytes or a file path) and scans it.
         Uploads naming the same `project` share tracked findings (client.findings)."""
         query: dict[str, Any] = {
-            "scan_type": scan_type, "rules": list(rules), "exclusions": list(exclusions)
+            "scan_type": scan_type,
+            "rules": list(rules),
+            "exclusions": list(exclusions),
         }
         if project is not None:
             query["project"] = project
@@ -409,7 +415,9 @@ class SyncScanManagement(SyncScanExports, SyncResource):
         """Uploads a .tar.gz/.tgz/.tar/.zip of code (bytes or a file path) and scans it.
         Uploads naming the same `project` share tracked findings (client.findings)."""
         query: dict[str, Any] = {
-            "scan_type": scan_type, "rules": list(rules), "exclusions": list(exclusions)
+            "scan_type": scan_type,
+            "rules": list(rules),
+            "exclusions": list(exclusions),
         }
         if project is not None:
             query["project"] = project
