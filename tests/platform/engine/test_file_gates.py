@@ -158,6 +158,26 @@ SESSION_SOURCES = [
 def test_rules_with_config_constraints_match_as_before(source: str) -> None:
     root = SgRoot(source, "python").root()
     expected = _starts(root, SESSION_CALL)
-    pruned = FileGates(root).prune(SESSION_CALL["rule"])
+    pruned = FileGates(root, source).prune(SESSION_CALL["rule"], SESSION_CALL["constraints"])
     got = [] if pruned is None else _starts(root, {**SESSION_CALL, "rule": pruned})
     assert got == expected
+
+
+def test_a_constraint_whose_regex_the_text_lacks_rules_the_gate_out() -> None:
+    rule, constraints = SESSION_CALL["rule"], SESSION_CALL["constraints"]
+    source = "s = make_session()\ns.get(url)\n"
+    root = SgRoot(source, "python").root()
+    assert FileGates(root, source).prune(rule, constraints) is None
+    # Without the text, or with a client in it, the rule is kept as it is.
+    assert FileGates(root).prune(rule, constraints) is rule
+    source = "s = requests.Session()\ns.get(url)\n"
+    root = SgRoot(source, "python").root()
+    assert FileGates(root, source).prune(rule, constraints) is rule
+
+
+def test_only_regexes_both_engines_read_alike_are_used() -> None:
+    rule = SESSION_CALL["rule"]
+    source = "s = make_session()\ns.get(url)\n"
+    root = SgRoot(source, "python").root()
+    for regex in ("^(?-u:\\b)Session$", "^Sess{2}ion$", "(?=Session)", "[^a]Session"):
+        assert FileGates(root, source).prune(rule, {"CLIENT": {"regex": regex}}) is rule

@@ -147,8 +147,8 @@ class TaintPatterns:
             if entry.gated:
                 # A root condition ("the module makes a client") is decided once here, not
                 # walked again from every candidate node (matchers/file_gates.py).
-                gates = gates or FileGates(root)
-                pruned = gates.prune(config["rule"])
+                gates = gates or FileGates(root, text)
+                pruned = gates.prune(config["rule"], config.get("constraints"))
                 if pruned is None:
                     continue
                 config = {**config, "rule": pruned}

@@ -22,6 +22,7 @@ root is asked once per file and condition, not once per node.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, cast
 
 from ast_grep_py import SgNode
@@ -62,14 +63,19 @@ def has_file_gate(rule: Any) -> bool:
 class FileGates:
     """Root conditions of one parsed file, each asked of the root at most once."""
 
-    def __init__(self, root: SgNode) -> None:
+    def __init__(self, root: SgNode, text: str | None = None) -> None:
         self._root = root
+        self._text = text  # the file's text, for the constraints' words (see _text_allows)
         self._kind = root.kind()
         self._known: dict[str, bool] = {}
+        self._constraints: dict[str, Any] = {}
 
-    def prune(self, rule: dict[str, Any]) -> dict[str, Any] | None:
+    def prune(
+        self, rule: dict[str, Any], constraints: dict[str, Any] | None = None
+    ) -> dict[str, Any] | None:
         """`rule` without the parts the file rules out (the same object when nothing is
         ruled out), or None when the rule cannot match anywhere in the file."""
+        self._constraints = constraints or {}
         return cast("dict[str, Any] | None", self._prune(rule))
 
     def _prune(self, rule: Any) -> Any:
@@ -79,7 +85,10 @@ class FileGates:
         if (
             condition is not None
             and condition.get("kind") == self._kind
-            and not self._root_may_match(condition)
+            and not (
+                self._root_may_match(condition)
+                and _text_allows(condition, self._constraints, self._text)
+            )
         ):
             return None
         changed: dict[str, Any] = {}
@@ -173,3 +182,46 @@ def _weaker(rule: Any) -> dict[str, Any] | None:
         # `not`, `matches` (utilities), `nthChild` (rewritten to skip comments, which
         # plain positions do not) and anything unknown: left out, which only weakens.
     return out if _MATCHER_KEYS & out.keys() else None
+
+
+# Regex syntax read the same by Rust (ast-grep) and Python: literals, `\.`, groups,
+# alternation, simple classes and repetition; `^` first and `$` last only.
+_PORTABLE_REGEX = re.compile(r"\^?(?:[A-Za-z0-9_|()?*+\-\[\]]|\\\.|\(\?:)*\$?")
+_CAPTURED = re.compile(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)")
+
+
+def _text_allows(rule: Any, constraints: dict[str, Any], text: str | None) -> bool:
+    """False only when `rule` cannot match in a file with this text: a metavariable the
+    rule binds whose config constraint is a regex must bind a node whose text, part of the
+    file's, holds a match. (Checked on the text, not by ast-grep: a constraint is applied
+    after a whole match, so a free metavariable would take the first candidate node and
+    fail there; see _weaker.) Negations are not looked into."""
+    if text is None or not isinstance(rule, dict):
+        return True
+    pattern = rule.get("pattern")
+    if isinstance(pattern, str):
+        for name in _CAPTURED.findall(pattern):
+            regex = _text_regex(constraints.get(name))
+            if regex is not None and regex.search(text) is None:
+                return False
+    for key in _RELATIONAL_KEYS:
+        if not _text_allows(rule.get(key), constraints, text):
+            return False
+    items = rule.get("all")
+    if isinstance(items, list) and not all(_text_allows(i, constraints, text) for i in items):
+        return False
+    options = rule.get("any")
+    return not isinstance(options, list) or any(_text_allows(o, constraints, text) for o in options)
+
+
+def _text_regex(constraint: Any) -> re.Pattern[str] | None:
+    """A constraint's regex, unanchored, where Rust and Python read it alike; else None."""
+    regex = constraint.get("regex") if isinstance(constraint, dict) else None
+    if not isinstance(regex, str) or not _PORTABLE_REGEX.fullmatch(regex):
+        return None
+    body = regex.removeprefix("^")
+    body = body[:-1] if body.endswith("$") else body
+    try:
+        return re.compile(body)
+    except re.error:
+        return None

@@ -102,7 +102,7 @@ class StructuralProgram:
             return
         if root is None:
             root = parse(text, self.language)
-        candidates = _gated(candidates, root)
+        candidates = _gated(candidates, root, text)
         shared = [rule for rule in candidates if not rule.own_pass]
         for rule in candidates:
             if rule.own_pass:
@@ -118,16 +118,16 @@ class StructuralProgram:
                     yield _match(rule, node)
 
 
-def _gated(candidates: list[_CompiledRule], root: SgNode) -> list[_CompiledRule]:
+def _gated(candidates: list[_CompiledRule], root: SgNode, text: str) -> list[_CompiledRule]:
     """The candidates with what the file's root rules out taken out of them (a rule that
     cannot match in this file at all is dropped)."""
     if not any(rule.gated for rule in candidates):
         return candidates
-    gates = FileGates(root)
+    gates = FileGates(root, text)
     live = []
     for rule in candidates:
         if rule.gated:
-            pruned = gates.prune(rule.pattern)
+            pruned = gates.prune(rule.pattern, rule.config.get("constraints"))
             if pruned is None:
                 continue
             if pruned is not rule.pattern:
