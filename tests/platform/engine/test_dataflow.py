@@ -315,6 +315,30 @@ RECEIVER_CASES = [
         {("src/repo.ts", 3)},
     ),
     (
+        "javascript: methods a class inherits with extends, here or imported",
+        {
+            "src/base.js": "export class Base {\n  run(q) {\n    sink(q);\n  }\n"
+            "  keep(q) {\n    return q;\n  }\n}\n",
+            "src/view.js": "import { Base } from './base';\n"
+            "class View extends Base {\n  keep(q) {\n    sink(1);\n  }\n"
+            "  get() {\n    this.run(source());\n    this.keep(source());\n  }\n}\n"
+            "class Page extends View {}\nexport function h() {\n  new Page().run(source());\n}\n",
+        },
+        {("src/base.js", 3)},
+    ),
+    (
+        "typescript: the same, where extends has its own clause",
+        {
+            "src/base.ts": "export class Base {\n  run(q) {\n    sink(q);\n  }\n"
+            "  keep(q) {\n    return q;\n  }\n}\n",
+            "src/view.ts": "import { Base } from './base';\n"
+            "class View extends Base {\n  keep(q) {\n    sink(1);\n  }\n"
+            "  get() {\n    this.run(source());\n    this.keep(source());\n  }\n}\n"
+            "class Page extends View {}\nexport function h() {\n  new Page().run(source());\n}\n",
+        },
+        {("src/base.ts", 3)},
+    ),
+    (
         "an override hides the base's method",
         {
             "app/base.py": "class Base:\n    def run(self, q):\n        sink(q)\n",

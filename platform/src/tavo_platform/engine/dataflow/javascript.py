@@ -54,6 +54,7 @@ def lower_javascript(root: SgNode, path: str, found: Found) -> Module:
         exports=lowering.exports,
         star_exports=tuple(lowering.star_exports),
         classes=lowering.classes,
+        bases=lowering.bases,
         instances={name: lowering.imported(cls) for name, cls in lowering.instances.items()},
     )
 
@@ -68,6 +69,7 @@ class _JavaScript(JavaScriptExpressions):
         self.classes: dict[str, dict[str, int]] = {}
         self.types: dict[str, str] = {}  # variable -> class it was constructed from
         self.instances: dict[str, str] = {}  # the module-level ones among them
+        self.bases: dict[str, tuple[str, ...]] = {}  # class -> the class it extends
         # per function: `const` names bound to a literal (a const cannot be reassigned)
         self.literals: list[dict[str, Literal]] = [{}]
         self.pieced = [set()]
@@ -361,6 +363,16 @@ class _JavaScript(JavaScriptExpressions):
             return []
         cls = self.qualified(name.text())
         methods = self.classes.setdefault(cls, {})
+        heritage = next((c for c in node.children() if c.kind() == "class_heritage"), None)
+        # TypeScript wraps `extends X` in an extends_clause; JavaScript does not.
+        extends = (
+            next((c for c in heritage.children() if c.kind() == "extends_clause"), heritage)
+            if heritage is not None
+            else None
+        )
+        base = next((c for c in extends.children() if c.is_named()), None) if extends else None
+        if base is not None and base.kind() in ("identifier", "member_expression"):
+            self.bases[cls] = (self.imported(base.text()),)
         for member in body.children():
             if member.kind() == "method_definition":
                 method = member.field("name")
