@@ -152,13 +152,14 @@ def finished_scan(base_url: str, key: str, repository: Path) -> tuple[str, int]:
 
 # The hot queries as the server sends them, with the values each takes (in order).
 HOT_QUERIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "scan stamp and triage (every GET of a finished scan in a repository, or its results)": (
+    "scan stamp and triage (a GET of a finished scan in a repository, or its results, after "
+    "a write was announced; none while nothing changed)": (
         "SELECT s.version, s.status, s.tracked_at, t.* FROM scans s LEFT OUTER JOIN "
         "(tracked_findings t JOIN findings f ON f.fingerprint = t.fingerprint) "
         "ON f.scan_id = s.id AND t.scope = $3 AND t.triage IS NOT NULL AND t.org_id = s.org_id "
         "WHERE s.id = $1 AND s.org_id = $2 ORDER BY t.seq",
         ("scan_id", "org_id", "scope")),
-    "scan stamp (every GET of a finished scan outside any repository)": (
+    "scan stamp (the same, for a finished scan outside any repository)": (
         "SELECT version, status, tracked_at FROM scans WHERE id = $1 AND org_id = $2",
         ("scan_id", "org_id")),
     "scan row (a cache miss)": (

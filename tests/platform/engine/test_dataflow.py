@@ -304,6 +304,41 @@ RECEIVER_CASES = [
         {("src/repo.ts", 3)},
     ),
     (
+        "typescript: an annotated parameter, in the function and a closure in it",
+        {
+            "src/repo.ts": "export class Repo {\n  find(k: string) {\n    sink(k);\n  }\n}\n"
+            "export class Safe {\n  find(k: string) {\n    return k;\n  }\n}\n",
+            "src/app.ts": "import { Repo, Safe } from './repo';\n"
+            "export function h(repo: Repo, safe: Safe, other: Repo | null) {\n"
+            "  safe.find(source());\n  [1].forEach(() => repo.find(source()));\n}\n",
+        },
+        {("src/repo.ts", 3)},
+    ),
+    (
+        "javascript: methods a class inherits with extends, here or imported",
+        {
+            "src/base.js": "export class Base {\n  run(q) {\n    sink(q);\n  }\n"
+            "  keep(q) {\n    return q;\n  }\n}\n",
+            "src/view.js": "import { Base } from './base';\n"
+            "class View extends Base {\n  keep(q) {\n    sink(1);\n  }\n"
+            "  get() {\n    this.run(source());\n    this.keep(source());\n  }\n}\n"
+            "class Page extends View {}\nexport function h() {\n  new Page().run(source());\n}\n",
+        },
+        {("src/base.js", 3)},
+    ),
+    (
+        "typescript: the same, where extends has its own clause",
+        {
+            "src/base.ts": "export class Base {\n  run(q) {\n    sink(q);\n  }\n"
+            "  keep(q) {\n    return q;\n  }\n}\n",
+            "src/view.ts": "import { Base } from './base';\n"
+            "class View extends Base {\n  keep(q) {\n    sink(1);\n  }\n"
+            "  get() {\n    this.run(source());\n    this.keep(source());\n  }\n}\n"
+            "class Page extends View {}\nexport function h() {\n  new Page().run(source());\n}\n",
+        },
+        {("src/base.ts", 3)},
+    ),
+    (
         "an override hides the base's method",
         {
             "app/base.py": "class Base:\n    def run(self, q):\n        sink(q)\n",

@@ -519,3 +519,42 @@ def test_a_classmethod_takes_its_class_not_the_arguments(  # type: ignore[no-unt
     unsafe = CLASSMETHOD + "def view():\n    Job.run(request.args['c'], name='x')\n"
     assert not _found(make_tree, taint_rules, "app/jobs.py", safe, CMD)
     assert _found(make_tree, taint_rules, "app/jobs.py", unsafe, CMD)
+
+
+LOOKUP_CASES = [
+    (
+        "getlist(key) gives the container's elements, not the key",
+        "def run():\n    for cmd in JOBS.getlist(request.args['name']):\n        os.system(cmd)\n",
+        False,
+    ),
+    (
+        "pop(key) likewise",
+        "def run():\n    os.system(JOBS.pop(request.args['name']))\n",
+        False,
+    ),
+    (
+        "getlist of request data is request data",
+        "def run():\n    for cmd in request.args.getlist('cmd'):\n        os.system(cmd)\n",
+        True,
+    ),
+    (
+        "the default of get() is returned too",
+        "def run():\n    os.system(JOBS.get(NAME, request.args['cmd']))\n",
+        True,
+    ),
+    (
+        "the default of pop() is returned too",
+        "def run():\n    os.system(JOBS.pop(NAME, request.args['cmd']))\n",
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [c[1:] for c in LOOKUP_CASES], ids=[c[0] for c in LOOKUP_CASES]
+)
+def test_lookups_return_elements_or_defaults_never_keys(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, expected: bool
+) -> None:
+    found = _found(make_tree, taint_rules, "app/jobs.py", CONTAINER_HEAD + code, CMD)
+    assert found is expected

@@ -119,3 +119,45 @@ def test_the_program_reports_what_ast_grep_reports(source: str) -> None:
         for n in root.find_all(rule.structural.config())  # type: ignore[union-attr]
     )
     assert got == expected
+
+
+# A session made in the module, then used: the gate's metavariables are constrained by the
+# config, not by the rule object.
+SESSION_CALL = {
+    "rule": {
+        "all": [
+            {"any": [{"pattern": "$S.$M($U)"}, {"pattern": "$S.$M($U, $$$)"}]},
+            {
+                "inside": {
+                    "kind": "module",
+                    "stopBy": "end",
+                    "has": {"stopBy": "end", "pattern": "$S = $CLIENT($$$)"},
+                }
+            },
+        ]
+    },
+    "constraints": {
+        "CLIENT": {"regex": "^(requests\\.Session|httpx\\.Client)$"},
+        "M": {"regex": "^(get|post)$"},
+    },
+}
+SESSION_SOURCES = [
+    # A free $S binds `app = FastAPI()` first, whose CLIENT fails the constraint; the rule
+    # itself, with $S bound to `upstream`, goes on to the `as` clause.
+    "import httpx\napp = FastAPI()\nasync def f(t):\n"
+    "    async with httpx.AsyncClient() as upstream:\n        r = await upstream.get(t)\n",
+    "import requests\ns = requests.Session()\ns.get(url)\nt.get(url)\n",
+    "import httpx\nc = httpx.Client()\nc.post(u, json=b)\n",
+    "s = make_session()\ns.get(url)\n",
+    "s = requests.session_factory()\ns.get(url)\n",
+    "x.get(url)\n",
+]
+
+
+@pytest.mark.parametrize("source", SESSION_SOURCES)
+def test_rules_with_config_constraints_match_as_before(source: str) -> None:
+    root = SgRoot(source, "python").root()
+    expected = _starts(root, SESSION_CALL)
+    pruned = FileGates(root).prune(SESSION_CALL["rule"])
+    got = [] if pruned is None else _starts(root, {**SESSION_CALL, "rule": pruned})
+    assert got == expected

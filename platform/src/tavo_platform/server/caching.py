@@ -32,9 +32,17 @@ def _matches(header: str, etag: str) -> bool:
 
 def cached_json(request: Request, content: Any, cache_control: str) -> Response:
     body = dumps(content)
-    etag = etag_of(body)
+    return cached_body(request, body, etag_of(body), cache_control)
+
+
+def cached_body(request: Request, body: bytes, etag: str, cache_control: str) -> Response:
+    """A JSON body (whose strong ETag is `etag`) with its caching headers; 304 when the
+    request's If-None-Match names it."""
     headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
-    if_none_match = request.headers.get("if-none-match")
+    # As request.headers.get, without building the header mapping: ASGI names are lower-case.
+    if_none_match = next(
+        (v.decode("latin-1") for k, v in request.scope["headers"] if k == b"if-none-match"), None
+    )
     if if_none_match and _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)

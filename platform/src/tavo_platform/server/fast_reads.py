@@ -16,24 +16,26 @@ __all__ = ["FastReadsAPI", "fast_read", "simple_pagination"]
 
 
 class FastReadsAPI(FastAPI):
-    _hot: ASGIApp | None = None
+    _hot: HotPath | None = None
     _hot_built = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if fast_read(scope) is not None:
+        chosen = fast_read(scope)
+        if chosen is not None:
             if not self._hot_built:
                 # Built on first use, as Starlette builds its stack: all middleware is added.
                 self._hot = self._build_hot_path()
                 self._hot_built = True
             if self._hot is not None:
                 scope["app"] = self
-                await self._hot(scope, receive, send)
+                # What HotPath.__call__ does, the request already recognised.
+                await self._hot._serve(scope, receive, send, *chosen)
                 return
         await super().__call__(scope, receive, send)
 
-    def _build_hot_path(self) -> ASGIApp | None:
+    def _build_hot_path(self) -> HotPath | None:
         for cls, args, kwargs in self.user_middleware:
             if cls is cast(Any, HotPath):
                 # The router behind it is a fallback: HotPath answers every request sent here.
-                return cast(ASGIApp, cls(self.router, *args, **kwargs))
+                return cast(HotPath, cls(cast(ASGIApp, self.router), *args, **kwargs))
         return None

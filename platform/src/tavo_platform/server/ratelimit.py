@@ -1,4 +1,4 @@
-"""Per-key rate limits by tier, through the `limits` library (memory or Redis storage).
+"""Per-key rate limits by tier: in process memory (MemoryWindows) or in Redis.
 
 Fixed windows (an hour and a day from the first request in each) give the seed's
 `X-RateLimit-Reset` its meaning (when the window resets). Each counter is incremented
@@ -11,6 +11,11 @@ and atomically on the server (INCR, EXPIRE on a window's first hit, TTL for its 
 number of API processes share one exact limit per key. While Redis is unreachable, requests
 are answered 503 SERVICE_UNAVAILABLE (never let through uncounted); pooled connections
 reconnect by themselves when it is back.
+
+Without Redis the counters live in this process (MemoryWindows): the fixed windows of
+`limits`' memory storage, counted synchronously. The event loop runs one request's count at a
+time, so each increment is atomic without a lock; `limits`' asyncio storage took four awaits
+and two lock acquisitions per request for the same counts.
 """
 
 from __future__ import annotations
@@ -133,9 +138,58 @@ class Decision:
         return max(0, min(wait, self.binding.window_seconds))
 
 
+class MemoryWindows:
+    """Fixed-window counters in this process, with the semantics of `limits`' memory storage
+    (which the Redis script mirrors): a window starts at its first hit and lasts its length,
+    an expired counter reads 0, a give-back never goes below 0. Expired counters are swept
+    every SWEEP_SECONDS so keys no longer used do not accumulate."""
+
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._expiries: dict[str, float] = {}
+        self._next_sweep = time.time() + self.SWEEP_SECONDS
+
+    def _live(self, key: str, now: float) -> int:
+        if self._expiries.get(key, 0) <= now:
+            self._counts.pop(key, None)
+            self._expiries.pop(key, None)
+            return 0
+        return self._counts.get(key, 0)
+
+    def incr(self, key: str, seconds: int, now: float) -> tuple[int, float]:
+        """The count after this hit, and when the window ends."""
+        if now >= self._next_sweep:
+            self._sweep(now)
+        count = self._live(key, now) + 1
+        self._counts[key] = count
+        if count == 1:
+            self._expiries[key] = now + seconds
+        return count, self._expiries[key]
+
+    def get(self, key: str, now: float) -> tuple[int, float]:
+        """The count as it stands, and when the window ends (now: no window)."""
+        count = self._live(key, now)
+        return count, self._expiries.get(key, now)
+
+    def decr(self, key: str, now: float) -> None:
+        count = self._live(key, now)
+        if count:
+            self._counts[key] = count - 1
+
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + self.SWEEP_SECONDS
+        for key in [key for key, expiry in self._expiries.items() if expiry <= now]:
+            self._counts.pop(key, None)
+            self._expiries.pop(key, None)
+
+
 class RateLimiter:
     def __init__(self, storage_uri: str = "memory://") -> None:
         uri = storage_uri if storage_uri.startswith("async+") else "async+" + storage_uri
+        # Counters in this process: no storage round trips at all (MemoryWindows).
+        self._memory = MemoryWindows() if uri == "async+memory://" else None
         self._redis_pool = _redis_pool(uri)
         options: dict[str, Any] = {}
         if self._redis_pool is not None:
@@ -174,7 +228,11 @@ class RateLimiter:
             principal.key_id, limits.requests_per_hour, limits.requests_per_day
         )
         try:
-            if self._redis_windows is not None:
+            if self._memory is not None:
+                now = time.time()
+                for window in windows:
+                    self._memory.decr(window.key, now)
+            elif self._redis_windows is not None:
                 keys = [self._redis_key(window.key) for window in windows]
                 await self._redis_refund(keys=keys)
             else:
@@ -199,6 +257,8 @@ class RateLimiter:
         return await self._apply(windows, False)
 
     async def _apply(self, windows: Sequence[_Window], consume: bool) -> Decision:
+        if self._memory is not None:
+            return self._count_in_memory(self._memory, windows, consume)
         try:
             if self._redis_windows is not None:
                 return await self._count_in_redis(windows, consume)
@@ -219,6 +279,26 @@ class RateLimiter:
             state = window.state(count, math.ceil(now + max(ttl, 0)))
             states.append(state)
             if not (count <= window.limit if consume else count < window.limit):
+                return Decision(False, state, tuple(states))
+        return _allowed(states)
+
+    @staticmethod
+    def _count_in_memory(
+        memory: MemoryWindows, windows: Sequence[_Window], consume: bool
+    ) -> Decision:
+        """The same decision as `_count`, counted synchronously (MemoryWindows)."""
+        now = time.time()
+        states = []
+        for window in windows:
+            if consume:
+                count, expiry = memory.incr(window.key, window.seconds, now)
+                allowed = count <= window.limit
+            else:
+                count, expiry = memory.get(window.key, now)
+                allowed = count < window.limit
+            state = window.state(count, math.ceil(expiry))
+            states.append(state)
+            if not allowed:
                 return Decision(False, state, tuple(states))
         return _allowed(states)
 
@@ -294,6 +374,30 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
     if not decision.allowed:
         headers["X-RateLimit-Retry-After"] = str(decision.retry_after)
         headers["Retry-After"] = str(decision.retry_after)
+    return headers
+
+
+@functools.lru_cache(maxsize=4096)
+def _policy(windows: tuple[tuple[str, int, int], ...]) -> bytes:
+    return ", ".join(f'"{name}";q={limit};w={seconds}' for name, limit, seconds in windows).encode()
+
+
+def rate_limit_raw_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+    """rate_limit_headers as ASGI headers (lower-case names, same order), the policy of
+    each set of windows encoded once."""
+    binding = decision.binding
+    retry_after = decision.retry_after
+    policy = _policy(tuple((w.name, w.limit, w.window_seconds) for w in decision.windows))
+    headers = [
+        (b"x-ratelimit-limit", b"%d" % binding.limit),
+        (b"x-ratelimit-remaining", b"%d" % binding.remaining),
+        (b"x-ratelimit-reset", b"%d" % binding.reset),
+        (b"ratelimit-policy", policy),
+        (b"ratelimit", b'"%s";r=%d;t=%d' % (binding.name.encode(), binding.remaining, retry_after)),
+    ]
+    if not decision.allowed:
+        headers.append((b"x-ratelimit-retry-after", b"%d" % retry_after))
+        headers.append((b"retry-after", b"%d" % retry_after))
     return headers
 
 

@@ -11,6 +11,7 @@ from fastapi import Request
 from tavo_platform.jobs.interface import JobDispatcher
 from tavo_platform.scans import ScanService
 from tavo_platform.server.auth import Authenticator
+from tavo_platform.server.bodies import BodyCache
 from tavo_platform.server.ratelimit import RateLimiter
 from tavo_platform.settings import Settings
 from tavo_platform.store.interface import Store
@@ -23,6 +24,11 @@ class AppState:
     auth: Authenticator
     limiter: RateLimiter
     jobs: JobDispatcher
+
+    @cached_property
+    def bodies(self) -> BodyCache:
+        """Finished scans' response bodies, serialised once (server/bodies.py)."""
+        return BodyCache()
 
     @cached_property
     def scans(self) -> ScanService:

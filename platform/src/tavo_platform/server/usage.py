@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -25,8 +26,19 @@ class UsageRecorder:
         self._task: asyncio.Task[None] | None = None
 
     def count(self, principal: Principal) -> None:
-        day = datetime.now(UTC).date().isoformat()
-        self._pending[(principal.org_id, principal.key_id, day)] += 1
+        self._pending[(principal.org_id, principal.key_id, self._today())] += 1
+
+    _day_number = -1
+    _day = ""
+
+    def _today(self) -> str:
+        """The UTC date, as datetime.now(UTC).date().isoformat() (POSIX time has no leap
+        seconds: a UTC day is 86,400 of its seconds), worked out once a day."""
+        number = int(time.time() // 86400)
+        if number != self._day_number:
+            self._day = datetime.fromtimestamp(number * 86400, UTC).date().isoformat()
+            self._day_number = number
+        return self._day
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, Counter()

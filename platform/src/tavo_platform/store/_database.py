@@ -37,6 +37,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 
 from tavo_platform.store.errors import StoreUnavailable
+from tavo_platform.store.freshness import Freshness, SqliteFreshness
 from tavo_platform.store.read_cache import ReadCache
 
 if TYPE_CHECKING:
@@ -231,6 +232,18 @@ class DirectSqliteReads:
         self._dialect = engine.dialect
         self._pooled: PoolProxiedConnection | None = None
         self._prepared: dict[Hashable, tuple[Prepared, ...]] = {}
+        # Counts the connections this has used: data_version is comparable only on one.
+        self._connections = 0
+
+    def data_version(self) -> tuple[int, int] | None:
+        """(this connection, its PRAGMA data_version): changes whenever another connection
+        (this process's writer, another process) commits; None when it cannot be read."""
+        try:
+            connection = self._connection()
+            (version,) = connection.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            return None
+        return self._connections, int(version)
 
     def prepare(
         self, key: Hashable, build: Callable[[], Sequence[Select[Any]]]
@@ -282,6 +295,7 @@ class DirectSqliteReads:
     def _connection(self) -> sqlite3.Connection:
         if self._pooled is None:
             self._pooled = self._engine.raw_connection()
+            self._connections += 1
         connection = self._pooled.dbapi_connection
         assert isinstance(connection, sqlite3.Connection)
         return connection
@@ -311,6 +325,10 @@ class Database:
         self._inline_reader: Engine | None = None
         # Finished scans and their pages of findings (read_cache.py).
         self.read_cache = ReadCache()
+        # Write transactions this process ended (freshness.py).
+        self.writes = 0
+        # Whether rows read earlier are still current without a read (freshness.py).
+        self.freshness: Freshness | None = None
         # The hottest reads on SQLite (None on PostgreSQL, or when a test turns them off).
         self.direct: DirectSqliteReads | None = None
         # The hottest reads on PostgreSQL (asyncpg prepared statements; _postgres_reads.py).
@@ -318,10 +336,12 @@ class Database:
         if url.startswith("sqlite"):
             self._inline_reader = _inline_sqlite_reader(url)
             self.direct = DirectSqliteReads(self._inline_reader)
+            self.freshness = SqliteFreshness(self, self.direct)
         elif url.startswith("postgresql+asyncpg"):
             from tavo_platform.store._postgres_reads import DirectPostgresReads
 
             self.postgres = DirectPostgresReads(url, self._writer.dialect, pool_size)
+            self.freshness = self.postgres.freshness(self)
 
     async def close(self) -> None:
         await self._writer.dispose()
@@ -371,6 +391,9 @@ class Database:
             if not is_unavailable(error):
                 raise
             raise _unavailable(error) from error
+        finally:
+            # Committed or not, rows read before may be stale now (freshness.py).
+            self.writes += 1
 
     async def ping(self) -> None:
         async with self.read() as connection:

@@ -13,8 +13,12 @@ the engine decodes it, so rows are what a Core query returns.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import socket
+import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from sqlalchemy import Select
@@ -22,6 +26,9 @@ from sqlalchemy.engine import Dialect, make_url
 
 from tavo_platform.store._database import Prepared, compile_select, json_loads
 from tavo_platform.store.errors import StoreUnavailable
+
+if TYPE_CHECKING:
+    from tavo_platform.store._database import Database
 
 _CONNECT_TIMEOUT = 5.0
 # The server cannot be reached or talked to: the API's 503, as for Core (is_unavailable).
@@ -63,6 +70,191 @@ async def _no_reset(_connection: asyncpg.Connection) -> None:
     asyncpg's default reset (RESET ALL, UNLISTEN, advisory unlocks) is a round trip each."""
 
 
+# The channel migration 0014's triggers notify, and the triggers it installs: without all of
+# them, changes could go unnoticed, so nothing is served unread.
+CHANNEL = "tavo_reads"
+LISTENER_NAME = "tavo read notifications"  # the listening connection's application_name
+_TRIGGERS = (
+    ("scans", "tavo_scans_notify_reads"),
+    ("findings", "tavo_findings_insert_notify_reads"),
+    ("findings", "tavo_findings_update_notify_reads"),
+    ("findings", "tavo_findings_delete_notify_reads"),
+    ("tracked_findings", "tavo_tracked_findings_notify_reads"),
+)
+
+
+class _ListeningConnection(asyncpg.Connection):  # type: ignore[misc]
+    """Numbers each notification as asyncpg parses it off the socket (asyncpg itself hands
+    it to listeners a loop iteration later, after requests already queued could have read
+    the cache)."""
+
+    _tavo_notified: Callable[[str], None] | None = None
+
+    def _process_notification(self, pid: int, channel: str, payload: str) -> None:
+        if self._tavo_notified is not None and channel == CHANNEL:
+            self._tavo_notified(payload)
+        super()._process_notification(pid, channel, payload)
+
+
+class Notifications:
+    """What changed in the database, as the triggers of migration 0014 announce it on
+    `tavo_reads`: the freshness of PostgreSQL reads (freshness.py).
+
+    A connection of its own listens. Each notification names what changed ("s:<scan id>",
+    "f:<scan id>", "t:<org id>:<scope>", or "*" for anything) and is numbered as it is read
+    off the socket, and while bytes wait unread on that socket nothing counts as unchanged;
+    a mark is (listening session, last number, this process's writes), and a key is
+    unchanged since a mark while no notification for it numbered after the mark arrived.
+    The connection is checked every HEARTBEAT_SECONDS; when it is lost or has not answered
+    for STALE_SECONDS, no mark is given (every read asks the database) until it listens
+    again, as a new session, so that nothing announced in between is missed."""
+
+    HEARTBEAT_SECONDS = 1.0
+    STALE_SECONDS = 3.0
+    RETRY_SECONDS = 2.0
+    MAX_KEYS = 65536
+
+    def __init__(self, dsn: str, database: Database) -> None:
+        self._dsn = dsn
+        self._database = database
+        self._connection: asyncpg.Connection | None = None
+        self._session = 0
+        self._number = 0
+        self._floor = 0  # marks numbered before it are stale (a "*", or keys forgotten)
+        self._last: dict[str, int] = {}
+        self._alive_until = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._retry_at = 0.0
+        self._peek: socket.socket | None = None
+
+    def mark(self) -> Hashable | None:
+        if not self._listening():
+            self._start()
+            return None
+        return (self._session, self._number, self._database.writes)
+
+    def unchanged(self, mark: Hashable, keys: Sequence[str]) -> bool:
+        assert isinstance(mark, tuple)
+        session, number, writes = mark
+        if (
+            session != self._session
+            or writes != self._database.writes
+            or self._floor > number
+            or not self._listening()
+            or self._unread()
+        ):
+            return False
+        last = self._last
+        return all(last.get(key, 0) <= number for key in keys)
+
+    def _listening(self) -> bool:
+        """Listening, heard from lately, on the loop reading (a connection is of one loop)."""
+        return (
+            self._connection is not None
+            and time.monotonic() <= self._alive_until
+            and asyncio.get_running_loop() is self._loop
+        )
+
+    def _unread(self) -> bool:
+        """Whether bytes (maybe a notification) wait on the listening socket, unread."""
+        peek = self._peek
+        if peek is None:
+            return True
+        try:
+            peek.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+        return True  # data, or the end of the connection
+
+    def _start(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._task is not None and not self._task.done() and loop is self._loop:
+            return
+        if time.monotonic() < self._retry_at:
+            return
+        self._retry_at = time.monotonic() + self.RETRY_SECONDS
+        self._stop_listening()
+        if self._task is not None and loop is self._loop:
+            self._task.cancel()
+        self._loop = loop
+        self._task = loop.create_task(self._listen())
+
+    async def _listen(self) -> None:
+        connection: asyncpg.Connection | None = None
+        try:
+            connection = await asyncpg.connect(
+                self._dsn,
+                timeout=_CONNECT_TIMEOUT,
+                server_settings={"application_name": LISTENER_NAME},
+                connection_class=_ListeningConnection,
+            )
+            installed = await connection.fetch(
+                "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c "
+                "ON c.oid = t.tgrelid WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' "
+                "AND c.relnamespace = current_schema()::regnamespace"
+            )
+            if not set(_TRIGGERS) <= {(row[0], row[1]) for row in installed}:
+                return  # an older schema: every read keeps asking the database
+            connection._tavo_notified = self._notified
+            await connection.add_listener(CHANNEL, _ignored)
+            connection.add_termination_listener(self._lost)
+            transport_socket = connection._transport.get_extra_info("socket")
+            # A duplicate of its descriptor, only ever peeked at (never read).
+            self._peek = socket.socket(fileno=os.dup(transport_socket.fileno()))
+            self._session += 1
+            self._last.clear()
+            self._floor = self._number
+            self._connection = connection
+            while True:
+                self._alive_until = time.monotonic() + self.STALE_SECONDS
+                await asyncio.sleep(self.HEARTBEAT_SECONDS)
+                await asyncio.wait_for(connection.fetchval("SELECT 1"), self.STALE_SECONDS)
+        except Exception:
+            return
+        finally:
+            if self._connection is connection:
+                self._stop_listening()
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    connection.terminate()
+
+    def _stop_listening(self) -> None:
+        self._connection = None
+        self._session += 1
+        peek, self._peek = self._peek, None
+        if peek is not None:
+            peek.close()
+
+    def _notified(self, payload: str) -> None:
+        self._number += 1
+        if payload == "*" or len(self._last) >= self.MAX_KEYS:
+            self._last.clear()
+            self._floor = self._number
+        else:
+            self._last[payload] = self._number
+
+    def _lost(self, connection: object) -> None:
+        if connection is self._connection:
+            self._stop_listening()
+            if self._task is not None:
+                self._task.cancel()
+
+    async def close(self) -> None:
+        task, self._task = self._task, None
+        self._stop_listening()
+        if task is not None and self._loop is asyncio.get_running_loop():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
+
+def _ignored(*_args: object) -> None:
+    """asyncpg's own delivery (the numbering is done as the notification is parsed)."""
+
+
 class DirectPostgresReads:
     _MAX_PREPARED = 512
 
@@ -73,6 +265,11 @@ class DirectPostgresReads:
         self._pool: asyncpg.Pool | None = None
         self._opening: asyncio.Lock | None = None
         self._prepared: dict[Hashable, tuple[Prepared, ...]] = {}
+        self._notifications: Notifications | None = None
+
+    def freshness(self, database: Database) -> Notifications:
+        self._notifications = Notifications(self._dsn, database)
+        return self._notifications
 
     def prepare(
         self, key: Hashable, build: Callable[[], Sequence[Select[Any]]]
@@ -86,9 +283,7 @@ class DirectPostgresReads:
             )
         return prepared
 
-    async def rows(
-        self, prepared: Prepared, parameters: Mapping[str, Any]
-    ) -> list[dict[str, Any]]:
+    async def rows(self, prepared: Prepared, parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
         (result,) = await self.many(((prepared, parameters),))
         return result
 
@@ -161,6 +356,8 @@ class DirectPostgresReads:
             return self._pool
 
     async def close(self) -> None:
+        if self._notifications is not None:
+            await self._notifications.close()
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()

@@ -65,18 +65,25 @@ def scan_stamp_and_triaged() -> Select[Any]:
     )
 
 
-async def read_stamp(db: Database, cached: Scan) -> ScanStamp | None:
+def scan_scope(scan: Scan) -> str | None:
+    """Where the triage of a scan's findings lives (findings.lifecycle.scope_of)."""
+    return scope_of(scan.repository_id, scan.project)
+
+
+async def read_stamp(
+    db: Database, cached: Scan
+) -> tuple[ScanStamp | None, list[TrackedFinding] | None]:
     """The stamp of a cached scan as the database has it now (None: gone). For a scan whose
-    triage the API shows, the triage rows read with it are left for this request."""
+    triage the API shows, the triage rows read with it are left for this request, and
+    returned (else None)."""
     parameters: dict[str, Any] = {"scan_id": cached.id, "org_id": cached.org_id}
     scope = scope_of(cached.repository_id, cached.project)
     if scope is not None and cached.summary is not None:
         parameters["scope"] = scope
-        rows = await db.fetch("scan-stamp-triaged", lambda: (scan_stamp_and_triaged(),),
-                              parameters)
+        rows = await db.fetch("scan-stamp-triaged", lambda: (scan_stamp_and_triaged(),), parameters)
         if rows is not None:
             if not rows:
-                return None
+                return None, None
             first = rows[0]
             triaged = [
                 TrackedFinding(**{name: row[name] for name in _TRACKED_COLUMNS})
@@ -84,13 +91,22 @@ async def read_stamp(db: Database, cached: Scan) -> ScanStamp | None:
                 if row["id"] is not None
             ]
             _TRIAGED.set((cached.org_id, scope, cached.id, triaged))
-            return first["stamp_version"], first["stamp_status"], first["stamp_tracked_at"]
+            stamp = first["stamp_version"], first["stamp_status"], first["stamp_tracked_at"]
+            return stamp, triaged
     found = await db.fetch("scan-stamp", lambda: (scan_stamp(),), parameters)
     if found is not None:
-        return (found[0]["version"], found[0]["status"], found[0]["tracked_at"]) if found else None
+        if not found:
+            return None, None
+        return (found[0]["version"], found[0]["status"], found[0]["tracked_at"]), None
     async with db.read() as connection:
         row = (await connection.execute(scan_stamp(), parameters)).first()
-    return (row.version, row.status, row.tracked_at) if row else None
+    return ((row.version, row.status, row.tracked_at) if row else None), None
+
+
+def keep_triaged(org_id: str, scope: str, scan_id: str, triaged: list[TrackedFinding]) -> None:
+    """The triage of a scan read with its stamp earlier and still current (freshness.py),
+    left for this request as read_stamp leaves it."""
+    _TRIAGED.set((org_id, scope, scan_id, triaged))
 
 
 def take_triaged(org_id: str, scope: str, scan_id: str) -> list[TrackedFinding] | None:

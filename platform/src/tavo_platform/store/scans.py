@@ -4,6 +4,7 @@ backlog the task queue's sweeper re-sends (see _dispatch.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from tavo_platform.store.read_cache import stamp_of
 from tavo_platform.store.records import CreatedScans, NewScan, Page, Scan
 from tavo_platform.store.scan_events import after_scan_finished
 from tavo_platform.store.scan_results import delete_findings, replace_findings
-from tavo_platform.store.scan_stamp import drop_triaged, read_stamp
+from tavo_platform.store.scan_stamp import drop_triaged, keep_triaged, read_stamp, scan_scope
 from tavo_platform.store.schema import idempotency_keys, scans
 
 CANCELLED = ScanStatus.CANCELLED
@@ -48,6 +49,13 @@ class ScanStore(Protocol):
     ) -> CreatedScans: ...
     async def idempotent_scans(self, org_id: str, key: str) -> CreatedScans | None: ...
     async def get_scan(self, org_id: str, scan_id: str) -> Scan | None: ...
+    def fresh_scan(self, org_id: str, scan_id: str) -> tuple[object, ...] | None:
+        """Without any I/O: what `get_scan` (and the triage of the scan's findings) would
+        give this organisation now, when the read cache holds it confirmed and nothing has
+        changed since (freshness.py), as objects compared by identity: the same tuple
+        items mean the same answer. None: ask get_scan."""
+        ...
+
     async def get_scans(self, org_id: str, scan_ids: Sequence[str]) -> list[Scan]: ...
     async def list_scans(
         self, org_id: str, *, status: str | None, offset: int, limit: int
@@ -74,6 +82,7 @@ class ScanStore(Protocol):
     async def record_scan_commit(self, scan_id: str, commit_sha: str) -> None:
         """The commit a scan's clone checked out."""
         ...
+
     async def finish_scan(
         self,
         scan_id: str,
@@ -195,14 +204,52 @@ class SqlScanStore(SqlAggregate):
         cache = self._db.read_cache
         cached = cache.scan(org_id, scan_id)
         if cached is not None:
-            if await read_stamp(self._db, cached) == stamp_of(cached):
-                return cached
+            scan = cached.scan
+            mark = None
+            freshness = self._db.freshness
+            if freshness is not None:
+                if cached.confirming is not None:
+                    # Another request is reading this scan's stamp: what it finds, if
+                    # nothing changed since it began, answers this one too (below).
+                    await asyncio.shield(cached.confirming)
+                if cached.mark is not None and freshness.unchanged(cached.mark, cached.keys):
+                    if cached.triaged is not None and cached.scope is not None:
+                        keep_triaged(org_id, cached.scope, scan_id, cached.triaged)
+                    return scan
+                mark = freshness.mark()
+            confirming = cached.confirming = asyncio.get_running_loop().create_future()
+            try:
+                stamp, triaged = await read_stamp(self._db, scan)
+            finally:
+                if cached.confirming is confirming:
+                    cached.confirming = None
+                confirming.set_result(None)
+            if stamp == stamp_of(scan):
+                shows_triage = cached.scope is not None and scan.summary is not None
+                # Served unread later only with all it shows: the triage too, if it has one.
+                cached.mark = mark if triaged is not None or not shows_triage else None
+                if triaged is None or triaged != cached.triaged:
+                    # (the same triage keeps its object: answers made from it stay valid)
+                    cached.triaged = triaged
+                return scan
             drop_triaged()
             cache.forget_scan(scan_id)
-        scan = await self._read_scan(parameters)
-        if scan is not None:
-            cache.keep_scan(scan)
-        return scan
+        found = await self._read_scan(parameters)
+        if found is not None:
+            cache.keep_scan(found, scan_scope(found))
+        return found
+
+    def fresh_scan(self, org_id: str, scan_id: str) -> tuple[object, ...] | None:
+        cached = self._db.read_cache.scan(org_id, scan_id)
+        freshness = self._db.freshness
+        if (
+            cached is None
+            or freshness is None
+            or cached.mark is None
+            or not freshness.unchanged(cached.mark, cached.keys)
+        ):
+            return None
+        return cached, cached.scan, cached.triaged
 
     async def _read_scan(self, parameters: dict[str, Any]) -> Scan | None:
         found = await self._db.fetch("scan", lambda: (_scan_by_id(),), parameters)
@@ -350,8 +397,9 @@ class SqlScanStore(SqlAggregate):
         count = func.coalesce(running.c.running_now, 0)
         query = (
             select(scans.c.id, scans.c.org_id, count.label("running_now"))
-            .join(first, and_(scans.c.org_id == first.c.org_id,
-                              scans.c.created_at == first.c.first))
+            .join(
+                first, and_(scans.c.org_id == first.c.org_id, scans.c.created_at == first.c.first)
+            )
             .outerjoin(running, running.c.org_id == scans.c.org_id)
             .where(claimable)
             .order_by(count, scans.c.created_at)
@@ -403,8 +451,14 @@ class SqlScanStore(SqlAggregate):
         (`rules_run`: the ids of the rules it ran, for what counts as fixed)."""
         async with self._db.write() as connection:
             held = await _leases.finish(
-                connection, scans, scan_id, worker, now(),
-                status=status, summary=summary, error=error,
+                connection,
+                scans,
+                scan_id,
+                worker,
+                now(),
+                status=status,
+                summary=summary,
+                error=error,
             )
             if held:
                 await replace_findings(connection, scan_id, results)

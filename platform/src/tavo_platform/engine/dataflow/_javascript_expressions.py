@@ -50,6 +50,7 @@ class JavaScriptExpressions(LoweringBase):
     # holding path.relative(base, target) -> target (see `guards`).
     pieced: list[set[str]]
     relatives: list[dict[str, str]]
+    param_types: list[dict[str, str]]  # per function: parameter -> its annotated class
 
     def define(self, node: SgNode, name: str, owner: str | None = None) -> int:
         raise NotImplementedError
@@ -246,8 +247,14 @@ class JavaScriptExpressions(LoweringBase):
             constructor = target.field("constructor")
             if constructor is not None and constructor.kind() == "identifier":
                 return f"{constructor.text()}.{method}"
-        if target.kind() == "identifier" and target.text() in self.types:
-            return f"{self.types[target.text()]}.{method}"
+        if target.kind() == "identifier":
+            name = target.text()
+            # A typed parameter of this function or an enclosing one, then the module's.
+            stated = next((t[name] for t in reversed(self.param_types) if name in t), None)
+            if stated is not None:
+                return f"{stated}.{method}"
+            if name in self.types:
+                return f"{self.types[name]}.{method}"
         return callee
 
     def imported(self, name: str) -> str:

@@ -26,6 +26,7 @@ from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import AFTER_TEXT, TAINT_ENTRY_KEYS, RuleSpec
 from tavo_platform.engine.dataflow._text_checks import node_regex, passes, text_checks
 from tavo_platform.engine.dataflow.ir import Location
+from tavo_platform.engine.matchers.file_gates import FileGates, has_file_gate
 from tavo_platform.engine.matchers.regex_cost import cheap_config
 from tavo_platform.engine.matchers.requirements import (
     Requirement,
@@ -55,6 +56,8 @@ class Entry:
     source: str | None  # propagators: the metavariable taint comes from
     target: str | None  # propagators: the metavariable taint goes to
     rules: frozenset[str]
+    # Whether the entry asks about the file's root (matchers/file_gates.py).
+    gated: bool = False
 
 
 @dataclass
@@ -129,6 +132,7 @@ class TaintPatterns:
         `words`: the file's WordCache, if the scanner already has one."""
         has = words if words is not None else WordCache(text)
         found = Found(after_text=self.after_text)
+        gates: FileGates | None = None
         for entry in self.entries:
             if not (entry.requirement.satisfied(has) and passes(entry.checks, text)):
                 continue
@@ -139,7 +143,16 @@ class TaintPatterns:
                     if tested is not None and regex.search(tested.text()) is not None:
                         _record(found, entry, node)
                 continue
-            for node in root.find_all(cast(Any, entry.config)):
+            config = entry.config
+            if entry.gated:
+                # A root condition ("the module makes a client") is decided once here, not
+                # walked again from every candidate node (matchers/file_gates.py).
+                gates = gates or FileGates(root)
+                pruned = gates.prune(config["rule"])
+                if pruned is None:
+                    continue
+                config = {**config, "rule": pruned}
+            for node in root.find_all(cast(Any, config)):
                 _record(found, entry, node)
         return found
 
@@ -165,11 +178,13 @@ def _entry(role: str, raw: dict[str, Any], rules: frozenset[str]) -> Entry:
     for key in ("constraints", "utils"):
         if raw.get(key):
             config[key] = raw[key]
+    cheap = cheap_config(config)
     return Entry(
         role=role,
         # ast-grep compiles the entry again on every file: regexes rewritten to compile
         # cheaply (matchers/regex_cost.py).
-        config=cheap_config(config),
+        config=cheap,
+        gated=has_file_gate(cheap["rule"]),
         requirement=requirement_of(pattern),
         checks=text_checks(pattern),
         by_kind=_by_kind(config),

@@ -187,9 +187,9 @@ class PythonExpressions(LoweringBase):
             function is not None
             and function.kind() == "attribute"
             and function.field("attribute") is not None
-            and function.field("attribute").text() == "get"  # type: ignore[union-attr]
+            and function.field("attribute").text() in LOOKUP_METHODS  # type: ignore[union-attr]
         )
-        if lookup and function is not None and arguments is not None:
+        if lookup and function is not None and arguments is not None and method_is_get(function):
             # `ctx.get("url", default)`: the element at that key, or the default
             target = function.field("object")
             named = [c for c in arguments.children() if c.is_named() and c.kind() != "comment"]
@@ -433,3 +433,13 @@ def constant_key(node: SgNode) -> str | None:
     else:
         text = _literal_text(node) if node.kind() == "string" else None
     return text if text is not None and _KEY.match(text) else None
+
+
+# Lookups: `mapping.get(key, default)`, `multidict.getlist(key)`, `mapping.pop(key, default)`
+# return an element of the receiver (or the default), never the key.
+LOOKUP_METHODS = frozenset({"get", "getlist", "pop"})
+
+
+def method_is_get(function: SgNode) -> bool:
+    attribute = function.field("attribute")
+    return attribute is not None and attribute.text() == "get"

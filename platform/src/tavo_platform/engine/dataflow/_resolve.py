@@ -147,6 +147,30 @@ class Resolver:
             return self._global(index, ".".join([imported, *names[1:]]), hops + 1)
         return None
 
+    def _extended(self, index: int, cls: str, name: str, depth: int) -> tuple[int, int] | None:
+        """Method `name` of JS/TS class `cls` or of the classes it extends, here or imported
+        (`class View extends Base`, `extends lib.Base`): (module, function)."""
+        module = self.modules[index]
+        method = module.classes.get(cls, {}).get(name)
+        if method is not None:
+            return index, method
+        bases = module.bases.get(cls, ())
+        if depth >= MAX_BASE_DEPTH or not bases:
+            return None
+        base = bases[0]
+        if base in module.classes:
+            return self._extended(index, base, name, depth + 1)
+        specifier, colon, member = base.partition(":")
+        found = self.module(specifier, index) if colon else None
+        if found is None:
+            return None
+        if member.startswith("*."):  # `extends lib.Base` after `import * as lib`
+            member = member[2:]
+        local = self.modules[found].exports.get(member)
+        if local is None or local not in self.modules[found].classes:
+            return None
+        return self._extended(found, local, name, depth + 1)
+
     def _returned_class(
         self, index: int, function: Function, maker: str, hops: int
     ) -> tuple[int, str] | None:
@@ -218,18 +242,18 @@ class Resolver:
             return None
         if head == "this":
             owner = self._owner_class(module, function)
-            method = self._method(module, owner, rest) if owner and "." not in rest else None
-            return Target(index, method, True) if method is not None else None
+            found = self._extended(index, owner, rest, 0) if owner and "." not in rest else None
+            return Target(found[0], found[1], True) if found is not None else None
         if head in module.classes and "." not in rest:
-            method = self._method(module, head, rest)
-            return Target(index, method, False) if method is not None else None
+            found = self._extended(index, head, rest, 0)
+            return Target(found[0], found[1], False) if found is not None else None
         cls = module.instances.get(head)
         if cls is not None and "." not in rest and hops <= MAX_REEXPORT_HOPS:
             # `users.find()` of a module-level `const users = new Users()`, here or imported:
             # the method takes the object as `this`.
-            found = self._javascript(index, function, f"{cls}.{rest}", hops + 1)
-            if found is not None and not found.constructor:
-                return Target(found.module, found.function, True)
+            made = self._javascript(index, function, f"{cls}.{rest}", hops + 1)
+            if made is not None and not made.constructor:
+                return Target(made.module, made.function, True)
         return None
 
     def _export(self, near: int, specifier: str, member: str, hops: int) -> Target | None:

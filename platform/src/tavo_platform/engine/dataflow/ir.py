@@ -65,7 +65,8 @@ class Call(Expr):
     # The callee was named through an object of a known class (`repo.find` after
     # `repo = Repo()`): a Python method then takes that object as its first parameter.
     on_instance: bool = False
-    # A lookup (`mapping.get(key)`): the result comes from the receiver, never the key.
+    # A lookup (`mapping.get(key, default)`, `.getlist(key)`, `.pop(key)`): the result
+    # comes from the receiver or the default, never the key.
     lookup: bool = False
     # A call of a function defined in this module, by index (a callback given to `map`).
     local_target: int | None = None

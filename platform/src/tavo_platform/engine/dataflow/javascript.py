@@ -4,6 +4,7 @@ dataflow IR: ES modules and CommonJS, functions, arrows, classes, destructuring,
 from __future__ import annotations
 
 import posixpath
+import re
 
 from ast_grep_py import SgNode
 
@@ -53,6 +54,7 @@ def lower_javascript(root: SgNode, path: str, found: Found) -> Module:
         exports=lowering.exports,
         star_exports=tuple(lowering.star_exports),
         classes=lowering.classes,
+        bases=lowering.bases,
         instances={name: lowering.imported(cls) for name, cls in lowering.instances.items()},
     )
 
@@ -67,10 +69,12 @@ class _JavaScript(JavaScriptExpressions):
         self.classes: dict[str, dict[str, int]] = {}
         self.types: dict[str, str] = {}  # variable -> class it was constructed from
         self.instances: dict[str, str] = {}  # the module-level ones among them
+        self.bases: dict[str, tuple[str, ...]] = {}  # class -> the class it extends
         # per function: `const` names bound to a literal (a const cannot be reassigned)
         self.literals: list[dict[str, Literal]] = [{}]
         self.pieced = [set()]
         self.relatives = [{}]
+        self.param_types = [{}]
         self.reexports = 0
 
     def specifier(self, node: SgNode | None) -> str | None:
@@ -359,6 +363,16 @@ class _JavaScript(JavaScriptExpressions):
             return []
         cls = self.qualified(name.text())
         methods = self.classes.setdefault(cls, {})
+        heritage = next((c for c in node.children() if c.kind() == "class_heritage"), None)
+        # TypeScript wraps `extends X` in an extends_clause; JavaScript does not.
+        extends = (
+            next((c for c in heritage.children() if c.kind() == "extends_clause"), heritage)
+            if heritage is not None
+            else None
+        )
+        base = next((c for c in extends.children() if c.is_named()), None) if extends else None
+        if base is not None and base.kind() in ("identifier", "member_expression"):
+            self.bases[cls] = (self.imported(base.text()),)
         for member in body.children():
             if member.kind() == "method_definition":
                 method = member.field("name")
@@ -462,6 +476,7 @@ class _JavaScript(JavaScriptExpressions):
         self.literals.append({})
         self.pieced.append(set())
         self.relatives.append({})
+        self.param_types.append({})
         try:
             prologue: list[Stmt] = []
             draft.params = self.parameters(node, prologue)
@@ -479,6 +494,7 @@ class _JavaScript(JavaScriptExpressions):
             self.literals.pop()
             self.pieced.pop()
             self.relatives.pop()
+            self.param_types.pop()
             self.close_function()
         return draft.index
 
@@ -503,6 +519,10 @@ class _JavaScript(JavaScriptExpressions):
                 pattern = next((c for c in pattern.children() if c.is_named()), pattern)
             if pattern.kind() == "identifier":
                 params.append(self.param(pattern, pattern.text(), rest=rest, whole=child))
+                annotation = child.field("type") if child is not pattern else None
+                cls = _annotated_class(annotation.text()) if annotation is not None else None
+                if cls is not None:  # `repo: Repo`: its methods are Repo's
+                    self.param_types[-1][pattern.text()] = cls
                 continue
             name = f"<param{len(params)}>"
             sources, label = self.nested_sources(child)
@@ -566,3 +586,12 @@ def _python_spelling(text: str) -> str:
 def _is_static(node: SgNode) -> bool:
     member = node if node.kind() == "method_definition" else node.parent()
     return member is not None and any(c.text() == "static" for c in member.children())
+
+
+_ANNOTATION = re.compile(r":\s*([A-Z][A-Za-z0-9_]*)\s*$")
+
+
+def _annotated_class(annotation: str) -> str | None:
+    """`: Repo` -> `Repo` (a capitalised name alone: not a union, a generic or a literal)."""
+    found = _ANNOTATION.match(annotation)
+    return found.group(1) if found else None

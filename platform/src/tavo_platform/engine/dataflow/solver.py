@@ -489,7 +489,12 @@ class _Frame:
         if call.clean:
             return EMPTY
         target = self.project.target(self.uid, call)
-        default = receiver if call.lookup else V.merge([receiver, *(value for _, value in args)])
+        default = V.merge(
+            # a lookup gives an element of the receiver, or its default: never the key
+            [receiver, *(value for _, value in args[1:])]
+            if call.lookup
+            else [receiver, *(value for _, value in args)]
+        )
         if target is None:
             return default
         if call.on_instance and not target.bound:

@@ -116,7 +116,11 @@ class FileGates:
         key = json.dumps(weaker, sort_keys=True)
         known = self._known.get(key)
         if known is None:
-            known = self._known[key] = bool(self._root.matches(**weaker))
+            try:
+                known = bool(self._root.matches(**weaker))
+            except Exception:  # a form ast-grep refuses: no conclusion, keep the rule
+                known = True
+            self._known[key] = known
         return known
 
 
@@ -134,9 +138,14 @@ def _root_condition(inside: Any) -> dict[str, Any] | None:
 
 def _weaker(rule: Any) -> dict[str, Any] | None:
     """A rule every node matching `rule` also matches, with no metavariable, negation or
-    utility in it; None when that leaves no condition at all."""
-    if not isinstance(rule, dict):
-        return None
+    utility in it; None when that leaves no condition at all.
+
+    Metavariables must go, not merely be left free: ast-grep binds them greedily, without
+    backtracking (a `has` keeps the first descendant that matches), so a free variable can
+    bind a node the rule's own would not, and then fail a constraint or a later condition
+    the rule passes. (`$S = $CLIENT($$$)` with $S free binds `app = FastAPI()` first, and
+    the constraint on CLIENT then fails, where the rule, with $S bound, goes on to the
+    real client.) With none left, each part is a plain condition on nodes."""
     out: dict[str, Any] = {}
     for key, value in rule.items():
         if key == "pattern":

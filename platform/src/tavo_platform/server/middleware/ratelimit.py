@@ -4,18 +4,16 @@ its response; a conditional GET answered 304 gets its unit back (a 304 costs not
 from __future__ import annotations
 
 import contextlib
-import functools
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tavo_platform.server.deps import RATE_LIMIT_STATE, REFUND_STATE
-from tavo_platform.server.ratelimit import Decision, RateLimitStoreUnavailable, rate_limit_headers
-
-
-@functools.cache
-def _raw_header_name(name: str) -> bytes:
-    return name.lower().encode()
+from tavo_platform.server.ratelimit import (
+    Decision,
+    RateLimitStoreUnavailable,
+    rate_limit_raw_headers,
+)
 
 
 async def settled(state: dict[str, Any], status: int) -> Decision | None:
@@ -37,11 +35,9 @@ def with_rate_limit_headers(
 ) -> list[tuple[bytes, bytes]]:
     """`headers` plus those of the decision it does not already carry (a 429 has them)."""
     existing = {name.lower() for name, _ in headers}
-    extra = [
-        (raw_name, value.encode())
-        for name, value in rate_limit_headers(decision).items()
-        if (raw_name := _raw_header_name(name)) not in existing
-    ]
+    extra = rate_limit_raw_headers(decision)
+    if not existing.isdisjoint(name for name, _ in extra):
+        extra = [(name, value) for name, value in extra if name not in existing]
     return [*headers, *extra]
 
 

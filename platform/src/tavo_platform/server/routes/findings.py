@@ -218,9 +218,16 @@ async def triaged_in(state: State, scan: Scan) -> list[TrackedFinding]:
 
 async def scan_view_with_triage(state: State, scan: Scan) -> dict[str, Any]:
     """The scan as the API shows it, its counts without the findings triaged away."""
+    if scan.summary is None:
+        return scan_view(scan)
+    return scan_view_triaged(scan, await triaged_in(state, scan))
+
+
+def scan_view_triaged(scan: Scan, triaged: list[TrackedFinding]) -> dict[str, Any]:
+    """scan_view_with_triage, the triage read already."""
     view = scan_view(scan)
     if scan.summary is not None:
-        view["summary"] = without_triaged(scan.summary, await triaged_in(state, scan))
+        view["summary"] = without_triaged(scan.summary, triaged)
     return view
 
 

@@ -15,13 +15,18 @@ from starlette.responses import Response, StreamingResponse
 from tavo_platform.enums import ScanStatusName, ScanTypeName
 from tavo_platform.scans import Admitted, GitScanRequest, Idempotency
 from tavo_platform.server.audit import audit
-from tavo_platform.server.caching import cached_json
+from tavo_platform.server.caching import cached_body
 from tavo_platform.server.deps import Caller, State, scan_budget
 from tavo_platform.server.pagination import window
 from tavo_platform.server.params import SeverityParam
 from tavo_platform.server.ratelimit import Decision, scan_budget_headers
 from tavo_platform.server.responses import JSONResponse, dumps
-from tavo_platform.server.routes.findings import scan_view_with_triage, triage_map, triaged_in
+from tavo_platform.server.routes.findings import (
+    scan_view_triaged,
+    scan_view_with_triage,
+    triage_map,
+    triaged_in,
+)
 from tavo_platform.server.views import scan_status_view, scan_view
 from tavo_platform.store.records import FindingFilter, Scan
 
@@ -163,7 +168,14 @@ async def owned_scan(state: State, org_id: str, scan_id: str) -> Scan:
 @router.get("/{scan_id}", summary="Get a scan with its summary")
 async def get_scan(scan_id: str, caller: Caller, state: State) -> Response:
     scan = await owned_scan(state, caller.org_id, scan_id)
-    return JSONResponse(await scan_view_with_triage(state, scan))
+    if not scan.finished:
+        return JSONResponse(await scan_view_with_triage(state, scan))
+    # A finished scan's body is made once for the scan and triage the read cache gives.
+    triaged = await triaged_in(state, scan)
+    body = state.bodies.body(
+        "scan", (scan, triaged or None), lambda: dumps(scan_view_triaged(scan, triaged))
+    )
+    return Response(body.content, media_type="application/json")
 
 
 @router.get("/{scan_id}/status", summary="Get a scan's status (small and cheap)")
@@ -196,18 +208,28 @@ async def get_scan_results(
         json_fragments=True,
         finished_version=scan.version if scan.finished else None,
     )
-    content = {
-        "scan_id": scan.id,
-        "scan_status": scan.status,
-        "vulnerabilities": result.items,
-        **span.envelope(result.total),
-        # The triage of this scan's findings that have one, by fingerprint (the findings
-        # are listed as the scan found them; counts in the summary leave these out).
-        "triaged": triage_map(await triaged_in(state, scan)),
-    }
+    triaged = await triaged_in(state, scan)
+
+    def content() -> dict[str, Any]:
+        return {
+            "scan_id": scan.id,
+            "scan_status": scan.status,
+            "vulnerabilities": result.items,
+            **span.envelope(result.total),
+            # The triage of this scan's findings that have one, by fingerprint (the findings
+            # are listed as the scan found them; counts in the summary leave these out).
+            "triaged": triage_map(triaged),
+        }
+
     if scan.finished:
-        return cached_json(request, content, FINISHED_RESULTS_CACHE)
-    return JSONResponse(content, headers={"Cache-Control": "no-store"})
+        # Made once for the scan, page and triage the read cache gives (server/bodies.py).
+        body = state.bodies.body(
+            ("results", span.offset, span.limit),
+            (scan, result, triaged or None),
+            lambda: dumps(content()),
+        )
+        return cached_body(request, body.content, body.etag, FINISHED_RESULTS_CACHE)
+    return JSONResponse(content(), headers={"Cache-Control": "no-store"})
 
 
 @router.post("/{scan_id}/cancel", summary="Cancel a queued or running scan")
