@@ -175,7 +175,7 @@ def test_llm_verdicts_with_well_formed_delimited_requests(
     # and the built-in verdict is kept alongside.
     assert calc["verdict"] == "likely_false_positive"
     assert calc["llm"]["baseline_verdict"] == "likely_true_positive"
-    assert calc["reasons"] == ["LLM: stand-in fixed answer for py-eval-dynamic"]
+    assert calc["reasons"] == ["LLM: stand-in fixed answer for py-taint-code-injection"]
     assert result["llm"]["outcomes"] == {"answered": 2}
     assert result["llm"]["tokens"]["input"] > 0
     # One system prompt for everything; the code sits between two boundary lines.

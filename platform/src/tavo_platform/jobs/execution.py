@@ -17,13 +17,15 @@ from tavo_platform.rules.catalog import redaction_rules_for
 from tavo_platform.rules.loader import load_builtin_rules, load_rule_text
 from tavo_platform.rules.model import Rule
 
-# Which rule packs each scan type runs; org custom rules join security and comprehensive.
+# Which rule packs (or rule-id globs) each scan type runs; org custom rules join security
+# and comprehensive. The taint pack holds the flow rules: all of them for security,
+# comprehensive and code scans, the LLM ones (model replies, tool arguments, prompts) for llm.
 SCAN_TYPES: dict[str, tuple[str, ...]] = {
-    ScanType.SECURITY: ("owasp-llm", "code-security", "secrets", "model-artifacts"),
-    ScanType.COMPREHENSIVE: ("owasp-llm", "code-security", "secrets", "model-artifacts"),
-    ScanType.LLM: ("owasp-llm",),
+    ScanType.SECURITY: ("owasp-llm", "code-security", "taint", "secrets", "model-artifacts"),
+    ScanType.COMPREHENSIVE: ("owasp-llm", "code-security", "taint", "secrets", "model-artifacts"),
+    ScanType.LLM: ("owasp-llm", "*-taint-llm*"),
     ScanType.SECRETS: ("secrets",),
-    ScanType.CODE: ("code-security",),
+    ScanType.CODE: ("code-security", "taint"),
     ScanType.MODELS: ("model-artifacts",),
 }
 CUSTOM_RULES_SCAN_TYPES = frozenset({ScanType.SECURITY, ScanType.COMPREHENSIVE})

@@ -80,4 +80,11 @@ def _one(cluster: list[Finding]) -> Finding:
             if rule != primary.rule_id
         )
     )
-    return replace(primary, trace=trace, tags=tags, related_rules=related)
+    # What the code around the sink says (entry point, sources, sanitisers) was worked out for
+    # the pattern finding; the flow's finding keeps it.
+    context = primary.context or next((f.context for f in ranked if f.context), None)
+    # A pattern finding's snippet is the whole line(s); a flow's is the sink expression.
+    snippet = next((f.snippet for f in ranked if not f.trace), primary.snippet)
+    return replace(
+        primary, trace=trace, tags=tags, related_rules=related, context=context, snippet=snippet
+    )
