@@ -109,3 +109,15 @@ def test_an_empty_cache_dir_turns_the_cache_off(
     assert _cache.cache_dir() is None
     assert _load() == ["eval($X)"]
     assert not (tmp_path / "cache").exists()
+
+
+def test_two_installations_sharing_a_cache_keep_their_own_entries(
+    packs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _load() == ["eval($X)"]
+    other = tmp_path / "other-packs"
+    (other / "mine").mkdir(parents=True)
+    (other / "mine" / "rules.yaml").write_text(PACK.format(pattern="exec($X)", positive="exec(x)"))
+    monkeypatch.setattr(loader, "BUILTIN_PACKS_DIR", other)
+    assert _load() == ["exec($X)"]
+    assert len(_entries(tmp_path)) == 2

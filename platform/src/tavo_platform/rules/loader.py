@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
@@ -113,8 +114,12 @@ def _builtin_rules() -> tuple[tuple[Rule, ...], tuple[RuleLoadError, ...]]:
         for file in sorted((BUILTIN_PACKS_DIR / pack).rglob("*"))
         if file.suffix in RULE_FILE_SUFFIXES and file.is_file()
     ]
-    key = _cache.digest(files, str(BUILTIN_PACKS_DIR.resolve()))
-    return _cache.cached("builtin-rules", key, _load_builtin_packs)
+    packs_dir = str(BUILTIN_PACKS_DIR.resolve())
+    key = _cache.digest(files, packs_dir)
+    # One slot per installation: two installations (virtualenvs, checkouts) sharing a cache
+    # directory must not evict each other's entry on every run.
+    slot = hashlib.sha256(packs_dir.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return _cache.cached(f"builtin-rules-{slot}", key, _load_builtin_packs)
 
 
 def _load_builtin_packs() -> tuple[tuple[Rule, ...], tuple[RuleLoadError, ...]]:
