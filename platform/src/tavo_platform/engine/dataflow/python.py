@@ -7,14 +7,11 @@ from dataclasses import replace
 
 from ast_grep_py import SgNode
 
-from tavo_platform.engine.dataflow._constant_conditions import (
-    Literal,
-    decide_python,
-    literal_value,
-)
+from tavo_platform.engine.dataflow._constant_conditions import Literal
 from tavo_platform.engine.dataflow._lowering import Unlowerable, access_path, union
 from tavo_platform.engine.dataflow._patterns import Found
-from tavo_platform.engine.dataflow._python_expressions import PythonExpressions, constant_key
+from tavo_platform.engine.dataflow._python_expressions import constant_key
+from tavo_platform.engine.dataflow._python_facts import PythonFacts
 from tavo_platform.engine.dataflow._python_syntax import (
     EXIT_CALLS,
     callee_text,
@@ -71,7 +68,7 @@ def lower_python(root: SgNode, path: str, found: Found) -> Module:
     )
 
 
-class _Python(PythonExpressions):
+class _Python(PythonFacts):
     def __init__(self, found: Found, module: str, is_package: bool) -> None:
         super().__init__(found)
         self.module = module
@@ -183,34 +180,6 @@ class _Python(PythonExpressions):
             targets = (*targets, *(f"{left.text()}.[{key}]" for key in known))
         return [Assign(targets, value, line_of(node), store=store)]
 
-    def _track_check(
-        self, node: SgNode, left: SgNode, right: SgNode, targets: tuple[str, ...]
-    ) -> None:
-        """`ok = is_safe(url)` at the function's top level: `if ok:` is that check. Any
-        other assignment to `ok`, or to a value it checks, ends that."""
-        self.forget_checks(targets)
-        if left.kind() != "identifier" or right.kind() not in _CHECK_KINDS:
-            return
-        statement = node.parent()
-        block = statement.parent() if statement is not None else None
-        owner = block.parent() if block is not None and block.kind() == "block" else block
-        if owner is None or owner.kind() not in ("function_definition", "module"):
-            return
-        positive, negative = guarded_names(right)
-        if positive or negative:
-            self.function.checks[left.text()] = right
-
-    def forget_checks(self, names: tuple[str, ...]) -> None:
-        checks = self.function.checks
-        if not checks:
-            return
-        for name in names:
-            checks.pop(name, None)
-        for alias, check in list(checks.items()):
-            positive, negative = guarded_names(check)
-            if any(n in names for n in (*positive, *negative)):
-                del checks[alias]
-
     def _keyed_dictionary(self, name: str, node: SgNode, line: int) -> list[Stmt] | None:
         """`ctx = {"opts": opts, "url": url}`: each element at its constant key followed on
         its own (`ctx["url"]` does not hold `opts`), the whole holding them all. None when a
@@ -237,49 +206,6 @@ class _Python(PythonExpressions):
         whole = union([Var(f"{name}.[{key}]", line) for key, _, _ in entries])
         out.append(Assign((name,), self.wrap(node, whole), line))
         return out
-
-    def _track_literal(self, node: SgNode, name: str, value: SgNode) -> None:
-        """`name = 86` at the function's top level binds a literal conditions can use;
-        an assignment anywhere else (a branch, a loop) makes the name unknown."""
-        statement = node.parent()
-        block = statement.parent() if statement is not None else None
-        owner = block.parent() if block is not None and block.kind() == "block" else block
-        top_level = owner is not None and owner.kind() in ("function_definition", "module")
-        known, literal = literal_value(value.text()) if value.kind() in _LITERALS else (False, None)
-        if top_level and known and not self.loops:
-            self.literals[-1][name] = literal
-        else:
-            self.literals[-1].pop(name, None)
-
-    def decided(self, condition: SgNode | None) -> bool | None:
-        if condition is None:
-            return None
-        return decide_python(condition.text(), {} if self.loops else self.literals[-1])
-
-    def _note_type(self, target: SgNode, cls: str) -> None:
-        """`x = Repo()`: x holds a Repo in this function; `self.repo = Repo()` in a method:
-        the attribute holds one in every method of the class."""
-        if target.kind() == "identifier":
-            self.types[-1][target.text()] = cls
-            return
-        path = path_of(target)
-        head, _, attribute = (path or "").partition(".")
-        if head == "self" and attribute and "." not in attribute and self.class_stack:
-            self.attribute_types.setdefault(self.class_stack[-1], {})[attribute] = cls
-
-    def _track_joined(self, name: str, value: SgNode) -> None:
-        """Whether `name` now holds a path joined from parts, not normalised since."""
-        callee = (callee_text(value) or "") if value.kind() == "call" else ""
-        last = callee.rpartition(".")[2]
-        joined = (callee.endswith("path.join") or last in ("Path", "PurePath")) or (
-            value.kind() == "binary_operator"
-            and (operator := value.field("operator")) is not None
-            and operator.text() == "/"
-        )
-        if joined:
-            self.joined[-1].add(name)
-        else:
-            self.joined[-1].discard(name)
 
     def targets(self, node: SgNode) -> tuple[str, ...]:
         kind = node.kind()
@@ -635,16 +561,8 @@ def _annotated_class(annotation: str) -> str | None:
     return cls if cls.rpartition(".")[2][:1].isupper() else None
 
 
-# Expressions whose value is a check (`ok = is_safe(url)`, `ok = x in ALLOWED`).
-_CHECK_KINDS = frozenset(
-    {"call", "comparison_operator", "boolean_operator", "not_operator", "parenthesized_expression"}
-)
-
 # Flask route converters that make a number or a UUID of a path segment.
 _TYPED_SEGMENT = re.compile(r"<(?:int|float|uuid)(?:\([^)]*\))?:([A-Za-z_][A-Za-z0-9_]*)>")
-
-
-_LITERALS = frozenset({"integer", "float", "string", "true", "false", "none"})
 
 
 def _typed_by_route(params: tuple[Param, ...], decorators: str) -> tuple[Param, ...]:

@@ -1,0 +1,105 @@
+"""What the Python lowering remembers about names while it walks a function: the literal a
+name holds (for conditions fixed when the code was written), checks kept in variables
+(`ok = is_safe(url)`), paths joined from parts, and the classes of variables and attributes."""
+
+from __future__ import annotations
+
+from ast_grep_py import SgNode
+
+from tavo_platform.engine.dataflow._constant_conditions import (
+    Literal,
+    decide_python,
+    literal_value,
+)
+from tavo_platform.engine.dataflow._python_expressions import PythonExpressions
+from tavo_platform.engine.dataflow._python_syntax import callee_text, guarded_names, path_of
+
+# Expressions whose value is a check (`ok = is_safe(url)`, `ok = x in ALLOWED`).
+_CHECK_KINDS = frozenset(
+    {"call", "comparison_operator", "boolean_operator", "not_operator", "parenthesized_expression"}
+)
+_LITERALS = frozenset({"integer", "float", "string", "true", "false", "none"})
+
+
+class PythonFacts(PythonExpressions):
+    # Set by the module lowering (python.py), one entry per function being lowered.
+    types: list[dict[str, str]]
+    joined: list[set[str]]
+    literals: list[dict[str, Literal]]
+    loops: int
+    class_stack: list[str]
+    attribute_types: dict[str, dict[str, str]]
+
+    def _track_check(
+        self, node: SgNode, left: SgNode, right: SgNode, targets: tuple[str, ...]
+    ) -> None:
+        """`ok = is_safe(url)` at the function's top level: `if ok:` is that check. Any
+        other assignment to `ok`, or to a value it checks, ends that."""
+        self.forget_checks(targets)
+        if left.kind() != "identifier" or right.kind() not in _CHECK_KINDS:
+            return
+        if not _at_top_level(node):
+            return
+        positive, negative = guarded_names(right)
+        if positive or negative:
+            self.function.checks[left.text()] = right
+
+    def forget_checks(self, names: tuple[str, ...]) -> None:
+        checks = self.function.checks
+        if not checks:
+            return
+        for name in names:
+            checks.pop(name, None)
+        for alias, check in list(checks.items()):
+            positive, negative = guarded_names(check)
+            if any(n in names for n in (*positive, *negative)):
+                del checks[alias]
+
+    def _track_literal(self, node: SgNode, name: str, value: SgNode) -> None:
+        """`name = 86` at the function's top level binds a literal conditions can use;
+        an assignment anywhere else (a branch, a loop) makes the name unknown."""
+        top_level = _at_top_level(node)
+        known, literal = literal_value(value.text()) if value.kind() in _LITERALS else (False, None)
+        if top_level and known and not self.loops:
+            self.literals[-1][name] = literal
+        else:
+            self.literals[-1].pop(name, None)
+
+    def decided(self, condition: SgNode | None) -> bool | None:
+        if condition is None:
+            return None
+        return decide_python(condition.text(), {} if self.loops else self.literals[-1])
+
+    def _note_type(self, target: SgNode, cls: str) -> None:
+        """`x = Repo()`: x holds a Repo in this function; `self.repo = Repo()` in a method:
+        the attribute holds one in every method of the class."""
+        if target.kind() == "identifier":
+            self.types[-1][target.text()] = cls
+            return
+        path = path_of(target)
+        head, _, attribute = (path or "").partition(".")
+        if head == "self" and attribute and "." not in attribute and self.class_stack:
+            self.attribute_types.setdefault(self.class_stack[-1], {})[attribute] = cls
+
+    def _track_joined(self, name: str, value: SgNode) -> None:
+        """Whether `name` now holds a path joined from parts, not normalised since."""
+        callee = (callee_text(value) or "") if value.kind() == "call" else ""
+        last = callee.rpartition(".")[2]
+        joined = (callee.endswith("path.join") or last in ("Path", "PurePath")) or (
+            value.kind() == "binary_operator"
+            and (operator := value.field("operator")) is not None
+            and operator.text() == "/"
+        )
+        if joined:
+            self.joined[-1].add(name)
+        else:
+            self.joined[-1].discard(name)
+
+
+def _at_top_level(assignment: SgNode) -> bool:
+    """Whether an assignment is a statement of its function's (or module's) own body, not of
+    a branch, loop or `with` inside it."""
+    statement = assignment.parent()
+    block = statement.parent() if statement is not None else None
+    owner = block.parent() if block is not None and block.kind() == "block" else block
+    return owner is not None and owner.kind() in ("function_definition", "module")
