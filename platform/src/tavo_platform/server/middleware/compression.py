@@ -81,14 +81,19 @@ def _without_repeated_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[byt
     vary = [value for name, value in headers if name.lower() == b"vary"]
     if not vary:
         return headers
+    kept = [(name, value) for name, value in headers if name.lower() != b"vary"]
+    return [*kept, (b"vary", _vary_names(vary))]
+
+
+def _vary_names(values: list[bytes]) -> bytes:
+    """The names of several Vary values, each once (case-insensitively), in order."""
     names: dict[bytes, bytes] = {}
-    for value in vary:
+    for value in values:
         for token in value.split(b","):
             token = token.strip()
             if token:
                 names.setdefault(token.lower(), token)
-    kept = [(name, value) for name, value in headers if name.lower() != b"vary"]
-    return [*kept, (b"vary", b", ".join(names.values()))]
+    return b", ".join(names.values())
 
 
 class GZipMiddleware(StarletteGZipMiddleware):
@@ -163,14 +168,8 @@ def _one_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     vary = [value for name, value in headers if name == b"vary"]
     if len(vary) < 2:
         return headers
-    names: dict[bytes, bytes] = {}
-    for value in vary:
-        for token in value.split(b","):
-            token = token.strip()
-            if token:
-                names.setdefault(token.lower(), token)
     kept = [(name, value) for name, value in headers if name != b"vary"]
-    return [*kept, (b"vary", b", ".join(names.values()))]
+    return [*kept, (b"vary", _vary_names(vary))]
 
 
 def _zipped_etag(
