@@ -7,6 +7,7 @@ every read asks the database again."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
@@ -16,7 +17,9 @@ from typing import Any
 import asyncpg
 import pytest
 from tavo_platform.store._postgres_reads import LISTENER_NAME
+from tavo_platform.store._write_signal import signal_for
 from tavo_platform.store.findings import TrackedFilter
+from tavo_platform.store.freshness import FOREIGN_CHECK_SECONDS
 from tavo_platform.store.migrate import upgrade
 from tavo_platform.store.records import NewScan, Scan
 from tavo_platform.store.sql import SqlStore
@@ -193,3 +196,44 @@ def test_without_its_listener_every_read_asks_postgresql(database_url: str) -> N
             await writer.close()
 
     asyncio.run(run())
+
+
+def test_a_write_from_outside_the_store_shows_within_the_foreign_check(tmp_path: Path) -> None:
+    """A writer that does not go through the store (the sqlite3 shell) leaves the write
+    signal alone; data_version, read every FOREIGN_CHECK_SECONDS, tells the reader."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'tavo.db'}"
+    upgrade(url)
+
+    async def run() -> None:
+        store = SqlStore(url)
+        try:
+            org_id, scan = await finished_scan(store, "acme")
+            reads = Reads(store)
+            assert await served_without_reads(store, reads, org_id, scan.id)
+            with sqlite3.connect(tmp_path / "tavo.db") as outside:
+                outside.execute("UPDATE scans SET version = version + 1 WHERE id = ?", (scan.id,))
+            deadline = time.monotonic() + FOREIGN_CHECK_SECONDS + NOTIFICATION_SECONDS
+            while (await store.get_scan(org_id, scan.id)) == scan:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.05)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+def test_the_write_signal_is_shared_and_never_repeats(tmp_path: Path) -> None:
+    first = signal_for(f"sqlite+aiosqlite:///{tmp_path / 'tavo.db'}")
+    second = signal_for(f"sqlite:///{tmp_path / 'tavo.db'}")
+    assert first is not None and second is not None
+    try:
+        seen = {first.value()}
+        for _ in range(50):
+            first.bump()
+            assert second.value() == first.value() not in seen
+            seen.add(first.value())
+    finally:
+        first.close()
+        second.close()
+    assert signal_for("sqlite+aiosqlite:///:memory:") is None
+    assert signal_for("sqlite+aiosqlite://") is None

@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 
+from tavo_platform.store._write_signal import WriteSignal, signal_for
 from tavo_platform.store.errors import StoreUnavailable
 from tavo_platform.store.freshness import Freshness, SqliteFreshness
 from tavo_platform.store.read_cache import ReadCache
@@ -333,10 +334,13 @@ class Database:
         self.direct: DirectSqliteReads | None = None
         # The hottest reads on PostgreSQL (asyncpg prepared statements; _postgres_reads.py).
         self.postgres: DirectPostgresReads | None = None
+        # SQLite: the installation's shared write signal (_write_signal.py).
+        self.signal: WriteSignal | None = None
         if url.startswith("sqlite"):
             self._inline_reader = _inline_sqlite_reader(url)
             self.direct = DirectSqliteReads(self._inline_reader)
-            self.freshness = SqliteFreshness(self, self.direct)
+            self.signal = signal_for(url)
+            self.freshness = SqliteFreshness(self, self.direct, self.signal)
         elif url.startswith("postgresql+asyncpg"):
             from tavo_platform.store._postgres_reads import DirectPostgresReads
 
@@ -351,6 +355,11 @@ class Database:
             self.direct.close()
         if self._inline_reader is not None:
             self._inline_reader.dispose()
+        if self.signal is not None:
+            # Nothing is served unread from here on (a closed signal cannot be read).
+            self.freshness = None
+            self.signal.close()
+            self.signal = None
 
     async def fetch(
         self,
@@ -392,8 +401,11 @@ class Database:
                 raise
             raise _unavailable(error) from error
         finally:
-            # Committed or not, rows read before may be stale now (freshness.py).
+            # Committed or not, rows read before may be stale now (freshness.py), here and
+            # in the installation's other processes.
             self.writes += 1
+            if self.signal is not None:
+                self.signal.bump()
 
     async def ping(self) -> None:
         async with self.read() as connection:
