@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 from tavo_platform.server.auth import display_prefix, hash_key
-from tavo_platform.server.ratelimit import Decision, WindowState, rate_limit_headers
+from tavo_platform.server.ratelimit import Decision, WindowState, _allowed, rate_limit_headers
 
 from tests.support.inprocess import ApiClient, InProcessApi
 
@@ -109,6 +109,16 @@ def test_retry_after_never_exceeds_the_window() -> None:
     decision = Decision(False, window, (window,))
     assert decision.retry_after == 3600
     assert rate_limit_headers(decision)["Retry-After"] == "3600"
+
+
+def test_the_binding_window_is_the_least_remaining_and_the_shorter_on_a_tie() -> None:
+    hour = WindowState("hour", 10, 4, 0, 3600)
+    day = WindowState("day", 100, 4, 0, 86400)
+    assert _allowed([day, hour]).binding is hour
+    assert _allowed([hour, WindowState("day", 100, 3, 0, 86400)]).binding.name == "day"
+    twin = WindowState("twin", 10, 4, 0, 3600)
+    assert _allowed([hour, twin]).binding is hour  # a full tie: the first, as min() gives
+    assert _allowed([hour]).windows == (hour,)
 
 
 def test_a_202_carries_the_scan_budget(api: InProcessApi) -> None:

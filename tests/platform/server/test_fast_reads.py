@@ -176,12 +176,18 @@ def test_direct_answers_are_counted_and_labelled_like_routed_ones(
         return REGISTRY.get_sample_value("tavo_http_requests_total", labels) or 0.0
 
     before = count("200"), count("429")
-    codes = [
-        api.client.get(f"/api/v1/scans/{scan_id}", headers=auth(key)).status_code
-        for _ in range(3)
+    responses = [
+        api.client.get(f"/api/v1/scans/{scan_id}", headers=auth(key)) for _ in range(3)
     ]
-    assert codes == [200, 200, 429]
+    assert [response.status_code for response in responses] == [200, 200, 429]
     assert len(served_directly) == 3
+    # Each rate-limit header once, on the kept 200s and on the 429 (which has its own).
+    for response in responses:
+        for name in ("x-ratelimit-limit", "x-ratelimit-remaining", "ratelimit-policy",
+                     "ratelimit"):
+            assert len(response.headers.get_list(name)) == 1, (response.status_code, name)
+    assert responses[1].headers["x-ratelimit-remaining"] == "0"
+    assert len(responses[2].headers.get_list("retry-after")) == 1
     assert (count("200") - before[0], count("429") - before[1]) == (2, 1)
 
 

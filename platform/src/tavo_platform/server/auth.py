@@ -91,40 +91,39 @@ class Authenticator:
         self._tiers = tiers
         # The dashboard's cookie sessions (web/sessions.py); None: keys only.
         self.sessions = sessions
-        # digest -> (valid until, the key's record, its limits), so the hot path neither
-        # queries the database nor rebuilds the limits model on every request.
-        self._cache: dict[str, tuple[float, ApiKey | None, TierLimits | None]] = {}
+        # digest -> (valid until, the key's caller or None for an unknown or revoked key),
+        # so the hot path neither queries the database nor rebuilds the limits model (nor
+        # the caller) on every request.
+        self._cache: dict[str, tuple[float, Principal | None]] = {}
 
     async def authenticate(self, request: Request) -> Principal:
         return await self.principal_for(self._presented_digest(request))
 
     async def principal_for(self, digest: str) -> Principal:
         """The caller a key digest stands for; 401 when unknown, revoked or expired."""
-        record, limits = await self._lookup(digest)
-        if record is None or limits is None or not hmac.compare_digest(record.key_hash, digest):
+        cached = self._cache.get(digest)
+        if cached is not None and cached[0] > time.monotonic():
+            principal = cached[1]
+        else:
+            principal = await self._lookup(digest)
+        if principal is None:
+            # Unknown or revoked: the same answer, so a caller cannot tell a revoked key
+            # from one that never existed.
             raise APIError(
                 401,
                 "INVALID_API_KEY",
                 "the API key is not valid",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        if record.revoked_at is not None:
-            # The same answer as an unknown key: a caller cannot tell a revoked key from
-            # one that never existed.
-            raise APIError(
-                401,
-                "INVALID_API_KEY",
-                "the API key is not valid",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        if record.expires_at is not None and record.expires_at <= datetime.now(UTC):
+        expires_at = principal.key.expires_at
+        if expires_at is not None and expires_at <= datetime.now(UTC):
             raise APIError(
                 401,
                 "API_KEY_EXPIRED",
                 "the API key has expired",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        return Principal(record, limits)
+        return principal
 
     def _presented_digest(self, request: Request) -> str:
         """The digest of the key a request carries: in a header, or behind a dashboard
@@ -150,17 +149,22 @@ class Authenticator:
             return base.model_copy(update=record.limits)
         return base
 
-    async def _lookup(self, digest: str) -> tuple[ApiKey | None, TierLimits | None]:
-        cached = self._cache.get(digest)
+    async def _lookup(self, digest: str) -> Principal | None:
+        """The key's caller as the database has it now (None: unknown or revoked), kept
+        for AUTH_CACHE_SECONDS."""
         moment = time.monotonic()
-        if cached is not None and cached[0] > moment:
-            return cached[1], cached[2]
         record = await self._store.api_key_by_hash(digest)
-        limits = self.limits_for(record) if record is not None else None
+        principal = None
+        if (
+            record is not None
+            and hmac.compare_digest(record.key_hash, digest)
+            and record.revoked_at is None
+        ):
+            principal = Principal(record, self.limits_for(record))
         if len(self._cache) >= _AUTH_CACHE_MAX:
             self._cache.clear()
-        self._cache[digest] = (moment + AUTH_CACHE_SECONDS, record, limits)
-        return record, limits
+        self._cache[digest] = (moment + AUTH_CACHE_SECONDS, principal)
+        return principal
 
     def forget(self) -> None:
         self._cache.clear()

@@ -115,7 +115,9 @@ def _redis_pool(uri: str) -> BlockingConnectionPool | None:
     )
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass sets each field through object.__setattr__, three times the
+# cost of a plain one, and every request makes three of these (treated as immutable).
+@dataclass(slots=True)
 class WindowState:
     name: str  # "hour" | "day" | "scans-hour"
     limit: int
@@ -124,7 +126,7 @@ class WindowState:
     window_seconds: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
     allowed: bool
     binding: WindowState  # the most constraining window (or the one that refused)
@@ -355,7 +357,11 @@ def _scan_windows(key_id: str, per_hour: int) -> tuple[_Window, ...]:
 
 
 def _allowed(states: list[WindowState]) -> Decision:
-    binding = min(states, key=lambda s: (s.remaining, s.window_seconds))
+    """Allowed; bound by the window with the least remaining (the shorter on a tie)."""
+    binding = states[0]
+    for state in states[1:]:
+        if (state.remaining, state.window_seconds) < (binding.remaining, binding.window_seconds):
+            binding = state
     return Decision(True, binding, tuple(states))
 
 
@@ -375,6 +381,13 @@ def rate_limit_headers(decision: Decision) -> dict[str, str]:
         headers["X-RateLimit-Retry-After"] = str(decision.retry_after)
         headers["Retry-After"] = str(decision.retry_after)
     return headers
+
+
+# The names of the headers rate_limit_raw_headers may give.
+RATE_LIMIT_NAMES = frozenset({
+    b"x-ratelimit-limit", b"x-ratelimit-remaining", b"x-ratelimit-reset", b"ratelimit-policy",
+    b"ratelimit", b"x-ratelimit-retry-after", b"retry-after",
+})
 
 
 @functools.lru_cache(maxsize=4096)

@@ -28,6 +28,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tavo_platform.server.auth import Principal
+from tavo_platform.server.deps import RATE_LIMIT_STATE, REFUND_STATE
 from tavo_platform.server.metrics import RequestSeries
 from tavo_platform.server.middleware.auth import HotHeaders, authenticate
 from tavo_platform.server.middleware.compression import GzipBodies, encode_final
@@ -35,6 +36,7 @@ from tavo_platform.server.middleware.errors import ExceptionHandler, handler_for
 from tavo_platform.server.middleware.errors import answer as answer_for
 from tavo_platform.server.middleware.ratelimit import settled, with_rate_limit_headers
 from tavo_platform.server.middleware.request_id import REQUEST_ID_HEADER, request_id_for
+from tavo_platform.server.ratelimit import RATE_LIMIT_NAMES, rate_limit_raw_headers
 from tavo_platform.server.routes import scans
 from tavo_platform.server.state import AppState
 
@@ -108,6 +110,8 @@ class Answer:
     after: list[tuple[bytes, bytes]]
     body: bytes
     source: tuple[object, ...] = ()
+    # Whether `before` carries none of the rate-limit headers (a 429 carries them already).
+    bare: bool = False
 
 
 class HotPath:
@@ -168,9 +172,16 @@ class HotPath:
             answer = await self._respond(request, headers, scan_id, tail, pagination)
             status = answer.status
             raw = answer.before
-            decision = await settled(scope["state"], status)
+            state = scope["state"]
+            if REFUND_STATE in state:  # a conditional GET: a 304 gives its unit back
+                decision = await settled(state, status)
+            else:
+                decision = state.get(RATE_LIMIT_STATE)
             if decision is not None:
-                raw = with_rate_limit_headers(raw, decision)
+                if answer.bare:
+                    raw = [*raw, *rate_limit_raw_headers(decision)]
+                else:
+                    raw = with_rate_limit_headers(raw, decision)
             raw = [*raw, *answer.after, (REQUEST_ID_HEADER, request_id)]
             await send({"type": "http.response.start", "status": status, "headers": raw})
             await send({"type": "http.response.body", "body": answer.body})
@@ -272,7 +283,9 @@ class HotPath:
             bodies=self._bodies,
         )
         place = raw.index(_RATE_LIMIT_PLACE)
-        return Answer(response.status_code, raw[:place], raw[place + 1 :], body)
+        before = raw[:place]
+        bare = RATE_LIMIT_NAMES.isdisjoint(name.lower() for name, _ in before)
+        return Answer(response.status_code, before, raw[place + 1 :], body, bare=bare)
 
 
 def _same(kept: tuple[object, ...], now: tuple[object, ...]) -> bool:
