@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from tavo_platform.server import app as app_module
+from tavo_platform.server.auth import display_prefix, generate_key, hash_key
 from tavo_platform.server.fast_reads import simple_pagination
 from tavo_platform.server.metrics import REGISTRY
 from tavo_platform.server.middleware import HotPath
@@ -397,3 +398,24 @@ def test_a_finished_scans_answer_is_made_once_while_nothing_changes(
     assert api.client.delete(f"/api/v1/scans/{scan_id}", headers=auth(key)).status_code == 204
     assert api.client.get(path, headers=auth(key)).status_code == 404
     assert routed == [path]
+
+
+def test_a_key_that_expires_while_its_caller_is_cached_is_refused_at_once(
+    api: InProcessApi, served_directly: list[str]
+) -> None:
+    key = api.create_key(org="acme")
+    scan_id = finished_scan(api, key)
+    store = api.state.store
+    organization = api.run(store.ensure_organization, "acme")
+    expiring = generate_key()
+    expires_at = datetime.now(UTC) + timedelta(seconds=1)
+    api.run(store.add_api_key, organization.id, hash_key(expiring), display_prefix(expiring),
+            "pro", name="expiring", expires_at=expires_at)
+    assert api.client.get(f"/api/v1/scans/{scan_id}", headers=auth(expiring)).status_code == 200
+    time.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()) + 0.05)
+    # Within AUTH_CACHE_SECONDS of the lookup, on the hot path and on a routed request.
+    for path in (f"/api/v1/scans/{scan_id}", "/api/v1/scans"):
+        refused = api.client.get(path, headers=auth(expiring))
+        assert refused.status_code == 401, path
+        assert refused.json()["error"]["code"] == "API_KEY_EXPIRED", path
+    assert served_directly.count(f"/api/v1/scans/{scan_id}") == 2
