@@ -287,12 +287,13 @@ class _Python(PythonFacts):
     def _guards(self, condition: SgNode | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The condition's guarded names, less the paths a prefix check cannot protect: a
         path joined from parts and never normalised (`os.path.join(BASE, name)` still
-        holds `..` after `startswith(BASE)` or pathlib's lexical `is_relative_to(BASE)`;
-        `os.path.realpath` or `Path.resolve()` of it does not)."""
+        holds `..` after `startswith(BASE)` or `is_relative_to(BASE)`; `os.path.realpath` or
+        `Path.resolve()` of it does not)."""
         if condition is None:
             return (), ()
         positive, negative = guarded_names(condition, self.function.checks)
-        joined, text = self.joined[-1], condition.text()
+        joined = self.joined[-1]
+        text = condition.text()
         if not joined or ("startswith" not in text and "is_relative_to" not in text):
             return positive, negative
         weak = {
