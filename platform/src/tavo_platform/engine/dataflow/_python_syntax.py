@@ -44,6 +44,7 @@ STORING_METHODS = frozenset(
 _VALIDATING_METHODS = frozenset(
     {
         "startswith",
+        "is_relative_to",  # pathlib: Path(...).resolve().is_relative_to(ROOT)
         "isdigit",
         "isnumeric",
         "isdecimal",

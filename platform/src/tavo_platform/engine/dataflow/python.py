@@ -296,12 +296,14 @@ class _Python(PythonFacts):
     def _guards(self, condition: SgNode | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The condition's guarded names, less the paths a prefix check cannot protect: a
         path joined from parts and never normalised (`os.path.join(BASE, name)` still
-        holds `..` after `startswith(BASE)`; `os.path.realpath` of it does not)."""
+        holds `..` after `startswith(BASE)` or `is_relative_to(BASE)`; `os.path.realpath` or
+        `Path.resolve()` of it does not)."""
         if condition is None:
             return (), ()
         positive, negative = guarded_names(condition, self.function.checks)
         joined = self.joined[-1]
-        if not joined or "startswith" not in condition.text():
+        text = condition.text()
+        if not joined or ("startswith" not in text and "is_relative_to" not in text):
             return positive, negative
         weak = {
             found
@@ -309,7 +311,7 @@ class _Python(PythonFacts):
             if (function := call.field("function")) is not None
             and function.kind() == "attribute"
             and (method := function.field("attribute")) is not None
-            and method.text() == "startswith"
+            and method.text() in ("startswith", "is_relative_to")
             and (owner := function.field("object")) is not None
             and (found := path_of(owner)) in joined
         }
