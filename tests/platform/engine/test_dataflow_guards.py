@@ -340,6 +340,23 @@ PREFIX_CASES = [
         "    return open(path).read()\n",
         True,
     ),
+    (
+        "pathlib: resolved, then is_relative_to, in a helper that raises",
+        _FILES + "def load(name):\n"
+        "    target = (Path(BASE) / name).resolve()\n"
+        "    if not target.is_relative_to(BASE):\n        raise ValueError(name)\n"
+        "    return target.read_text()\n"
+        "def read():\n    return load(request.args['f'])\n",
+        False,
+    ),
+    (
+        "pathlib: joined, never resolved, then is_relative_to (a lexical check)",
+        _FILES + "def read():\n"
+        "    target = Path(BASE) / request.args['f']\n"
+        "    if not target.is_relative_to(BASE):\n        abort(403)\n"
+        "    return target.read_text()\n",
+        True,
+    ),
 ]
 
 

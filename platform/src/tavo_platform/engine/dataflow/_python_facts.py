@@ -31,18 +31,22 @@ class PythonFacts(PythonExpressions):
     attribute_types: dict[str, dict[str, str]]
 
     def _track_check(
-        self, node: SgNode, left: SgNode, right: SgNode, targets: tuple[str, ...]
+        self,
+        top: bool,
+        name: str | None,
+        right: SgNode,
+        right_kind: str,
+        targets: tuple[str, ...],
     ) -> None:
-        """`ok = is_safe(url)` at the function's top level: `if ok:` is that check. Any
-        other assignment to `ok`, or to a value it checks, ends that."""
+        """`ok = is_safe(url)` at the function's top level (`top`; `name`: the name bound,
+        None for any other target): `if ok:` is that check. Any other assignment to `ok`,
+        or to a value it checks, ends that."""
         self.forget_checks(targets)
-        if left.kind() != "identifier" or right.kind() not in _CHECK_KINDS:
-            return
-        if not _at_top_level(node):
+        if name is None or right_kind not in _CHECK_KINDS or not top:
             return
         positive, negative = guarded_names(right)
         if positive or negative:
-            self.function.checks[left.text()] = right
+            self.function.checks[name] = right
 
     def forget_checks(self, names: tuple[str, ...]) -> None:
         checks = self.function.checks
@@ -55,12 +59,11 @@ class PythonFacts(PythonExpressions):
             if any(n in names for n in (*positive, *negative)):
                 del checks[alias]
 
-    def _track_literal(self, node: SgNode, name: str, value: SgNode) -> None:
-        """`name = 86` at the function's top level binds a literal conditions can use;
-        an assignment anywhere else (a branch, a loop) makes the name unknown."""
-        top_level = _at_top_level(node)
-        known, literal = literal_value(value.text()) if value.kind() in _LITERALS else (False, None)
-        if top_level and known and not self.loops:
+    def _track_literal(self, top: bool, name: str, value: SgNode, kind: str) -> None:
+        """`name = 86` at the function's top level (`top`) binds a literal conditions can
+        use; an assignment anywhere else (a branch, a loop) makes the name unknown."""
+        known, literal = literal_value(value.text()) if kind in _LITERALS else (False, None)
+        if top and known and not self.loops:
             self.literals[-1][name] = literal
         else:
             self.literals[-1].pop(name, None)
@@ -81,12 +84,12 @@ class PythonFacts(PythonExpressions):
         if head == "self" and attribute and "." not in attribute and self.class_stack:
             self.attribute_types.setdefault(self.class_stack[-1], {})[attribute] = cls
 
-    def _track_joined(self, name: str, value: SgNode) -> None:
+    def _track_joined(self, name: str, value: SgNode, kind: str) -> None:
         """Whether `name` now holds a path joined from parts, not normalised since."""
-        callee = (callee_text(value) or "") if value.kind() == "call" else ""
+        callee = (callee_text(value) or "") if kind == "call" else ""
         last = callee.rpartition(".")[2]
         joined = (callee.endswith("path.join") or last in ("Path", "PurePath")) or (
-            value.kind() == "binary_operator"
+            kind == "binary_operator"
             and (operator := value.field("operator")) is not None
             and operator.text() == "/"
         )
@@ -94,12 +97,3 @@ class PythonFacts(PythonExpressions):
             self.joined[-1].add(name)
         else:
             self.joined[-1].discard(name)
-
-
-def _at_top_level(assignment: SgNode) -> bool:
-    """Whether an assignment is a statement of its function's (or module's) own body, not of
-    a branch, loop or `with` inside it."""
-    statement = assignment.parent()
-    block = statement.parent() if statement is not None else None
-    owner = block.parent() if block is not None and block.kind() == "block" else block
-    return owner is not None and owner.kind() in ("function_definition", "module")

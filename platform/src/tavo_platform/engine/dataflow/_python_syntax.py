@@ -3,6 +3,8 @@ control flow, guard conditions, callee names."""
 
 from __future__ import annotations
 
+import keyword
+import re
 from collections.abc import Mapping
 
 from ast_grep_py import SgNode
@@ -42,6 +44,7 @@ STORING_METHODS = frozenset(
 _VALIDATING_METHODS = frozenset(
     {
         "startswith",
+        "is_relative_to",  # pathlib: Path(...).resolve().is_relative_to(ROOT)
         "isdigit",
         "isnumeric",
         "isdecimal",
@@ -234,23 +237,33 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
     return ()
 
 
+# An attribute written as a chain of plain names (`self.db.cursor`) is its own access path:
+# read from its text in one call into the parser's binding, not by walking the chain
+# (three calls a link). Words the grammar may read as something else fall back to the walk.
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+_NOT_NAMES = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"print", "exec", "type"}
+
+
+def attribute_path(node: SgNode) -> str | None:
+    """The access path of an `attribute` node (`a.b.c`), None unless a chain of names."""
+    text = node.text()
+    if _DOTTED.fullmatch(text) is not None and _NOT_NAMES.isdisjoint(text.split(".")):
+        return text
+    return access_path(node, ("attribute",), ("object", "attribute"))
+
+
 def path_of(node: SgNode) -> str | None:
-    if node.kind() == "identifier":
+    kind = node.kind()
+    if kind == "identifier":
         return node.text()
-    if node.kind() == "attribute":
-        return access_path(node, ("attribute",), ("object", "attribute"))
+    if kind == "attribute":
+        return attribute_path(node)
     return None
 
 
 def callee_text(call: SgNode) -> str | None:
     function = call.field("function")
-    if function is None:
-        return None
-    if function.kind() == "identifier":
-        return function.text()
-    if function.kind() == "attribute":
-        return access_path(function, ("attribute",), ("object", "attribute"))
-    return None
+    return path_of(function) if function is not None else None
 
 
 def name_of(node: SgNode) -> str:

@@ -159,7 +159,8 @@ class _JavaScript(JavaScriptExpressions):
         if left.kind() == "identifier":
             self.track_path(left.text(), right)
         store = left.kind() in ("member_expression", "subscript_expression")
-        return [Assign(self.targets(left), self.expr(right), line_of(node), store=store)]
+        keys = [Eval(self.expr(key)) for key in self.marked_keys(left)]
+        return [*keys, Assign(self.targets(left), self.expr(right), line_of(node), store=store)]
 
     def commonjs_export(self, target: str, right: SgNode) -> None:
         name = (
