@@ -278,3 +278,16 @@ class JavaScriptExpressions(LoweringBase):
         if node.kind() == "template_string":  # a tagged template: tag`...${x}...`
             return (Arg(self.expr(node)),)
         return tuple(args)
+
+    def marked_keys(self, left: SgNode) -> list[SgNode]:
+        """The computed keys of an assignment's target (`o[a][b] = v`) that a rule names: a
+        key is evaluated too, and may be a sink (a key from the request writing through
+        `o["__proto__"]` into every object's prototype)."""
+        keys: list[SgNode] = []
+        node: SgNode | None = left
+        while node is not None and node.kind() in ("member_expression", "subscript_expression"):
+            index = node.field("index") if node.kind() == "subscript_expression" else None
+            if index is not None and index in self.found.touched:
+                keys.append(index)
+            node = node.field("object")
+        return keys

@@ -162,19 +162,6 @@ class _JavaScript(JavaScriptExpressions):
         keys = [Eval(self.expr(key)) for key in self.marked_keys(left)]
         return [*keys, Assign(self.targets(left), self.expr(right), line_of(node), store=store)]
 
-    def marked_keys(self, left: SgNode) -> list[SgNode]:
-        """The computed keys of an assignment's target (`o[a][b] = v`) that a rule names: a
-        key is evaluated too, and may be a sink (a key from the request writing through
-        `o["__proto__"]` into every object's prototype)."""
-        keys: list[SgNode] = []
-        node: SgNode | None = left
-        while node is not None and node.kind() in ("member_expression", "subscript_expression"):
-            index = node.field("index") if node.kind() == "subscript_expression" else None
-            if index is not None and index in self.found.touched:
-                keys.append(index)
-            node = node.field("object")
-        return keys
-
     def commonjs_export(self, target: str, right: SgNode) -> None:
         name = (
             target.rpartition(".")[2]
