@@ -24,7 +24,13 @@ from ast_grep_py import SgNode, SgRoot
 
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import AFTER_TEXT, TAINT_ENTRY_KEYS, RuleSpec
-from tavo_platform.engine.dataflow._text_checks import node_regex, passes, text_checks
+from tavo_platform.engine.dataflow._text_checks import (
+    bound_constraints,
+    constraint_regex,
+    node_regex,
+    passes,
+    text_checks,
+)
 from tavo_platform.engine.dataflow.ir import Location
 from tavo_platform.engine.matchers.file_gates import FileGates, has_file_gate
 from tavo_platform.engine.matchers.regex_cost import cheap_config
@@ -32,6 +38,7 @@ from tavo_platform.engine.matchers.requirements import (
     Requirement,
     WordCache,
     requirement_of,
+    simplified,
 )
 
 NodeKey = tuple[int, int, str]
@@ -179,14 +186,22 @@ def _entry(role: str, raw: dict[str, Any], rules: frozenset[str]) -> Entry:
         if raw.get(key):
             config[key] = raw[key]
     cheap = cheap_config(config)
+    requirement, checks = requirement_of(pattern), text_checks(pattern)
+    # A metavariable every match binds (`$M` in `$C.$M($Q)`) has its constraint met by a
+    # node of the file: what the constraint requires, the file's text must hold too.
+    for constraint in bound_constraints(pattern, raw.get("constraints")):
+        requirement = requirement & requirement_of(constraint)
+        regex = constraint.get("regex")
+        whole = constraint_regex(regex) if isinstance(regex, str) else None
+        checks = (*checks, *text_checks(constraint), *([whole] if whole else []))
     return Entry(
         role=role,
         # ast-grep compiles the entry again on every file: regexes rewritten to compile
         # cheaply (matchers/regex_cost.py).
         config=cheap,
         gated=has_file_gate(cheap["rule"]),
-        requirement=requirement_of(pattern),
-        checks=text_checks(pattern),
+        requirement=simplified(requirement),
+        checks=tuple({check.pattern: check for check in checks}.values()),
         by_kind=_by_kind(config),
         focus=_metavariable(raw.get("focus")),
         label=str(raw.get("label") or ""),

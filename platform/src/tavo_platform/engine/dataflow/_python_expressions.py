@@ -64,9 +64,11 @@ class PythonExpressions(LoweringBase):
     def expr(self, node: SgNode) -> Expr:
         self.enter()
         try:
-            return self.wrap(node, self._expr(node))
+            value = self._expr(node)
+            # Most nodes are neither sources, sinks nor sanitisers: `wrap` only for those.
+            return self.wrap(node, value) if node in self.found.touched else value
         finally:
-            self.leave()
+            self.depth -= 1  # leave()
 
     def _expr(self, node: SgNode) -> Expr:
         kind = node.kind()
@@ -96,6 +98,8 @@ class PythonExpressions(LoweringBase):
             elif kind in self.STRING_KINDS or kind in self.GLUED_KINDS:
                 return self.built(node, "")[0]
         if kind == "string":
+            if "{" not in node.text():  # no value placed in it: one call, not one a part
+                return CONST
             return union([self.expr(c) for c in node.children() if c.kind() == "interpolation"])
         if kind in LITERALS:
             return CONST

@@ -244,12 +244,21 @@ _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
 _NOT_NAMES = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"print", "exec", "type"}
 
 
+# Texts seen, and whether each is such a chain (the same few recur all through a project).
+_CHAINS: dict[str, bool] = {}
+
+
 def attribute_path(node: SgNode) -> str | None:
     """The access path of an `attribute` node (`a.b.c`), None unless a chain of names."""
     text = node.text()
-    if _DOTTED.fullmatch(text) is not None and _NOT_NAMES.isdisjoint(text.split(".")):
-        return text
-    return access_path(node, ("attribute",), ("object", "attribute"))
+    chain = _CHAINS.get(text)
+    if chain is None:
+        if len(_CHAINS) > 8192:
+            _CHAINS.clear()
+        chain = _CHAINS[text] = (
+            _DOTTED.fullmatch(text) is not None and _NOT_NAMES.isdisjoint(text.split("."))
+        )
+    return text if chain else access_path(node, ("attribute",), ("object", "attribute"))
 
 
 def path_of(node: SgNode) -> str | None:
