@@ -169,6 +169,31 @@ def test_shell_commands_fed_only_through_a_sanitiser_or_a_check_are_not_reported
     assert lines[10].severity is Severity.HIGH and "constant-input" not in lines[10].tags
 
 
+def test_a_value_reset_to_a_literal_when_its_check_fails_is_validated(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    files = {
+        "views.py": textwrap.dedent(
+            """\
+            from django.db import connection
+            def ordered(request):
+                col = request.GET.get("col")
+                if col not in {"name", "price"}:
+                    col = "name"
+                connection.cursor().execute(f"SELECT * FROM product ORDER BY {col}")
+            def ordered_badly(request):
+                col = request.GET.get("col")
+                if col not in {"name", "price"}:
+                    col = request.GET.get("fallback")
+                connection.cursor().execute(f"SELECT * FROM product ORDER BY {col}")
+            """
+        ),
+    }
+    result = scan_path(make_tree(files), builtin, jobs=1)
+    lines = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    assert lines == {11}, lines
+
+
 def test_paths_joined_from_literals_are_constant_commands(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:

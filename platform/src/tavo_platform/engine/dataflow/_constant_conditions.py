@@ -68,6 +68,8 @@ _JS_SPELLING = {
 _NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _PLAIN_STRING = re.compile(r"""(?:"[^"\\\n\r\0]*"|'[^'\\\n\r\0]*')""")
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,14}")
+# An f-string, alone or first in a longer text: never a literal (nor part of one).
+_FORMATTED = re.compile(r"[rRbBuU]?[fF][rR]?[\"']")
 
 
 class _Undecided(Exception):
@@ -107,6 +109,8 @@ def literal_value(text: str) -> tuple[bool, Literal]:
         return True, text[1:-1]
     if _DECIMAL.fullmatch(text):
         return True, int(text)
+    if _FORMATTED.match(text):
+        return False, None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

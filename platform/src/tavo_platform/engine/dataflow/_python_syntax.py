@@ -244,12 +244,21 @@ _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
 _NOT_NAMES = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"print", "exec", "type"}
 
 
+# Texts seen, and whether each is such a chain (the same few recur all through a project).
+_CHAINS: dict[str, bool] = {}
+
+
 def attribute_path(node: SgNode) -> str | None:
     """The access path of an `attribute` node (`a.b.c`), None unless a chain of names."""
     text = node.text()
-    if _DOTTED.fullmatch(text) is not None and _NOT_NAMES.isdisjoint(text.split(".")):
-        return text
-    return access_path(node, ("attribute",), ("object", "attribute"))
+    chain = _CHAINS.get(text)
+    if chain is None:
+        if len(_CHAINS) > 8192:
+            _CHAINS.clear()
+        chain = _CHAINS[text] = (
+            _DOTTED.fullmatch(text) is not None and _NOT_NAMES.isdisjoint(text.split("."))
+        )
+    return text if chain else access_path(node, ("attribute",), ("object", "attribute"))
 
 
 def path_of(node: SgNode) -> str | None:
@@ -287,3 +296,25 @@ def last_named(node: SgNode) -> SgNode | None:
 def last_block(node: SgNode) -> SgNode | None:
     blocks = [c for c in node.children() if c.kind() == "block"]
     return blocks[-1] if blocks else None
+
+
+def picked_table(node: SgNode) -> str | None:
+    """The table a function is picked from, as written: `HANDLERS[kind]`,
+    `HANDLERS.get(kind)`, `registry.HANDLERS.get(kind, fallback)`; None otherwise."""
+    kind = node.kind()
+    if kind == "subscript":
+        owner = node.field("value")
+    elif kind == "call":
+        function = node.field("function")
+        if function is None or function.kind() != "attribute":
+            return None
+        method = function.field("attribute")
+        if method is None or method.text() != "get":
+            return None
+        owner = function.field("object")
+    else:
+        return None
+    found = path_of(owner) if owner is not None else None
+    if found is None or found.partition(".")[0] in ("self", "cls", "request", "os"):
+        return None
+    return found
