@@ -170,36 +170,6 @@ def test_skips_are_reported_by_reason_in_text_and_json(
         SkipReason.TOO_LARGE: 1,
     }
     assert summary["notes"] == {"invalid UTF-8 (scanned with replacement characters)": 1}
-    assert summary["noted_files"] == {
-        "invalid UTF-8 (scanned with replacement characters)": ["latin1.py"]
-    }
-
-
-def test_malformed_model_files_are_named(
-    run_cli: Callable[..., Result], make_tree: MakeTree
-) -> None:
-    """Built-in rules (the model-artifact pack): the files it could not parse are listed."""
-    root = make_tree(
-        {
-            "models/broken.pt": b"PK\x03\x04 not a zip archive",
-            "models/half.pkl": b"\x80\x04\x95 cut short",
-            "app.py": "print('ok')\n",
-        }
-    )
-    text = run_cli("scan", root).stdout
-    assert "note: 2 file(s) malformed model file" in text
-    assert "models/broken.pt, models/half.pkl" in text
-    summary = json.loads(run_cli("scan", root, "-f", "json").stdout)["summary"]
-    assert list(summary["noted_files"].values()) == [["models/broken.pt", "models/half.pkl"]]
-    sarif = json.loads(run_cli("scan", root, "-f", "sarif").stdout)
-    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
-    named = [
-        location["physicalLocation"]["artifactLocation"]["uri"]
-        for note in notes
-        if "malformed" in note["message"]["text"]
-        for location in note.get("locations", [])
-    ]
-    assert named == ["models/broken.pt", "models/half.pkl"]
 
 
 def test_exclude_option(scan: Callable[..., Result], make_tree: MakeTree) -> None:

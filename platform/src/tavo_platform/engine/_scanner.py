@@ -118,8 +118,6 @@ class FileOutcome:
     # naming its rule: a typo there would otherwise go unnoticed.
     missed_ignores: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
 
-NOTED_EXAMPLES = 10  # files named per note in a scan's result
-
 
 @dataclass
 class ScanResult:
@@ -134,9 +132,6 @@ class ScanResult:
     duration_seconds: float
     # (path, line, selectors): ignore comments on a reported finding's line (see FileOutcome).
     missed_ignores: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
-    # note -> the first NOTED_EXAMPLES files it was given to (a malformed model file is
-    # worth naming: the user looks for it).
-    noted: dict[str, list[str]] = field(default_factory=dict)
 
 
 def scan_source(text: str, path: str, language: Language, compiled: CompiledRules) -> FileOutcome:
@@ -443,7 +438,6 @@ def scan_path(
     known = frozenset(baseline)
     findings: list[Finding] = []
     notes: Counter[str] = Counter()
-    noted: dict[str, list[str]] = {}
     suppressed_inline = suppressed_baseline = scanned = 0
     missed: list[tuple[str, int, tuple[str, ...]]] = []
     for outcome in outcomes:
@@ -453,9 +447,6 @@ def scan_path(
         scanned += 1
         if outcome.note:
             notes[outcome.note] += 1
-            examples = noted.setdefault(outcome.note, [])
-            if len(examples) < NOTED_EXAMPLES:
-                examples.append(outcome.path)
         suppressed_inline += outcome.suppressed
         missed.extend((outcome.path, line, names) for line, names in outcome.missed_ignores)
         for finding in outcome.findings:
@@ -475,5 +466,4 @@ def scan_path(
         rules=list(rules),
         duration_seconds=time.perf_counter() - started,
         missed_ignores=sorted(set(missed)),
-        noted={note: sorted(paths) for note, paths in noted.items()},
     )

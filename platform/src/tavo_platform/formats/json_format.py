@@ -12,7 +12,7 @@ from tavo_platform.formats.summary import summary
 def render_json(result: ScanResult) -> str:
     document = {
         "tool": {"name": "tavo", "version": __version__},
-        "summary": {**summary(result), "noted_files": dict(sorted(result.noted.items()))},
+        "summary": summary(result),
         "findings": [finding.to_dict() for finding in result.findings],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

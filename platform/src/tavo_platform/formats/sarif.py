@@ -317,12 +317,7 @@ def _notifications(result: ScanResult, prefix: str, omitted: int) -> list[dict[s
         for reason, count in sorted(result.skipped.counts.items())
     ]
     notifications += [
-        _notification(
-            SCAN_NOTE,
-            "note",
-            f"{count} file(s): {note}.",
-            [prefix + path for path in result.noted.get(note, [])],
-        )
+        _notification(SCAN_NOTE, "note", f"{count} file(s): {note}.", [])
         for note, count in sorted(result.notes.items())
     ]
     if omitted:

@@ -50,18 +50,8 @@ def render_text(result: ScanResult, colour: bool) -> str:
     for reason, count in sorted(result.skipped.counts.items()):
         console.print(Text(f"  skipped {count} file(s): {reason}", style="dim"))
     for note, count in sorted(result.notes.items()):
-        named = _named(result, note, count)
-        console.print(Text(f"  note: {count} file(s) {note}{named}", style="dim"))
+        console.print(Text(f"  note: {count} file(s) {note}", style="dim"))
     return buffer.getvalue()
-
-
-def _named(result: ScanResult, note: str, count: int) -> str:
-    """`: a.pt, b.pkl (+3 more)`: the files a note was given to, as far as the result names them."""
-    paths = result.noted.get(note, [])
-    if not paths:
-        return ""
-    more = f" (+{count - len(paths)} more)" if count > len(paths) else ""
-    return ": " + ", ".join(paths) + more
 
 
 def _flow(finding: Finding) -> str:
