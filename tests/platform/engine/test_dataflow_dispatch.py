@@ -1,7 +1,9 @@
 """Calls through tables of functions: `HANDLERS[kind](data)`, `HANDLERS.get(kind)` kept in a
 variable, a table imported from another module, and `getattr(obj, name)` with a computed
 name on an object of a known class or on an imported module. The call may be any function
-of the table: what any of them does with its argument counts."""
+of the table: what any of them does with its argument counts. JavaScript/TypeScript: an
+object or array literal of functions (named, or arrows written in it) called as
+`TABLE[key](x)` or through a `const fn = TABLE[key]`."""
 
 from __future__ import annotations
 
@@ -144,6 +146,81 @@ def test_calls_through_tables_of_functions(  # type: ignore[no-untyped-def]
     findings = scan_path(tree, taint_rules, jobs=1).findings
     found = any(
         (f.rule_id == rule_id or rule_id in f.related_rules) and f.path == "app/actions.py"
+        for f in findings
+    )
+    assert found is expected
+
+
+_JS_ACTIONS = """\
+const { exec } = require("child_process");
+const axios = require("axios");
+
+function ping(arg) {
+  return axios.get(arg);
+}
+
+function size(arg) {
+  return arg.length;
+}
+
+const ACTIONS = { ping, size };
+const QUIET = { size, count: (arg) => arg.split(",").length };
+const INLINE = {
+  lines: (arg) => exec("wc -l " + arg),
+  size,
+};
+
+module.exports = { ACTIONS, QUIET, INLINE };
+"""
+
+JS_CASES = [
+    (
+        "an imported table's function picked into a const",
+        "const { ACTIONS } = require('./actions');\n"
+        "app.post('/a/:name', (req, res) => {\n"
+        "  const fn = ACTIONS[req.params.name];\n"
+        "  if (!fn) return res.sendStatus(404);\n"
+        "  res.json(fn(req.body.arg));\n});\n",
+        "js-taint-ssrf",
+        True,
+    ),
+    (
+        "an arrow function written in the table, called by subscript",
+        "const actions = require('./actions');\n"
+        "app.post('/a/:name', (req, res) => {\n"
+        "  actions.INLINE[req.params.name](req.body.arg);\n  res.sendStatus(204);\n});\n",
+        "js-taint-command-injection",
+        True,
+    ),
+    (
+        "a table whose functions never reach a sink",
+        "const { QUIET } = require('./actions');\n"
+        "app.post('/a/:name', (req, res) => {\n"
+        "  res.json(QUIET[req.params.name](req.body.arg));\n});\n",
+        "js-taint-ssrf",
+        False,
+    ),
+    (
+        "the request only chooses the function",
+        "const { ACTIONS } = require('./actions');\n"
+        "app.post('/a/:name', (req, res) => {\n"
+        "  res.json(ACTIONS[req.params.name]('https://status.example.com/'));\n});\n",
+        "js-taint-ssrf",
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "rule_id", "expected"), [c[1:] for c in JS_CASES], ids=[c[0] for c in JS_CASES]
+)
+def test_js_calls_through_tables_of_functions(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, code: str, rule_id: str, expected: bool
+) -> None:
+    tree = make_tree({"src/actions.js": _JS_ACTIONS, "src/app.js": code})
+    findings = scan_path(tree, taint_rules, jobs=1).findings
+    found = any(
+        (f.rule_id == rule_id or rule_id in f.related_rules) and f.path == "src/actions.js"
         for f in findings
     )
     assert found is expected
