@@ -61,6 +61,10 @@ class FunctionDraft:
     # Names bound, at the function's top level, to a check (`ok = is_safe(url)`): a
     # condition on the name is that check, until the name or a checked value is rebound.
     checks: dict[str, SgNode] = field(default_factory=dict)
+    # Names holding a function picked from a table (`h = HANDLERS.get(kind)`) -> the table
+    # as written; in the module body: the module's tables (Module.dispatch).
+    picked: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     returns: str | None = None
 

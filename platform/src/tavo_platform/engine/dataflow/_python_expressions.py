@@ -22,9 +22,11 @@ from tavo_platform.engine.dataflow._python_syntax import (
     last_named,
     line_of,
     path_of,
+    picked_table,
 )
 from tavo_platform.engine.dataflow.ir import (
     CONST,
+    PICKED,
     RETURNED,
     Arg,
     Call,
@@ -193,6 +195,9 @@ class PythonExpressions(LoweringBase):
             receiver = self.expr(function)
         if callee is not None:
             callee = self._imported(callee)
+        table = self._called_table(function, kind)
+        if table is not None:  # `HANDLERS[kind](data)`: one of the table's functions
+            callee = table + PICKED
         lookup = name in LOOKUP_METHODS
         if name == "get" and arguments is not None:
             # `ctx.get("url", default)`: the element at that key, or the default
@@ -280,6 +285,36 @@ class PythonExpressions(LoweringBase):
 
     def imported(self, name: str) -> str:
         return self._imported(name)
+
+    def _called_table(self, function: SgNode | None, kind: str | None) -> str | None:
+        if function is None:
+            return None
+        if kind == "identifier":
+            return self.function.picked.get(function.text())
+        return self.picked(function) if kind in ("subscript", "call") else None
+
+    def picked(self, node: SgNode) -> str | None:
+        """The table a function is picked from (`picked_table`), or `getattr:<where>` for
+        `getattr(obj, name)` with a computed name, where `obj` is an object of a known class
+        or an imported module: one of that class's methods or of the module's functions."""
+        table = picked_table(node)
+        if table is not None or node.kind() != "call" or callee_text(node) != "getattr":
+            return table
+        arguments = node.field("arguments")
+        named = [c for c in arguments.children() if c.is_named()] if arguments else []
+        if len(named) < 2 or named[1].kind() == "string":
+            return None
+        owner = named[0].text()
+        if named[0].kind() == "call":  # getattr(Tasks(), name)
+            made = callee_text(named[0])
+            built = made is not None and made.rpartition(".")[2][:1].isupper()
+            return "getattr:" + self._imported(made) if made and built else None
+        if named[0].kind() != "identifier":
+            return None
+        known = next((types[owner] for types in reversed(self.types) if owner in types), None)
+        if known is None and owner not in self.imports:
+            return None
+        return "getattr:" + self._imported(known or owner)
 
     def _imported(self, callee: str) -> str:
         head, dot, rest = callee.partition(".")

@@ -12,13 +12,18 @@ from tavo_platform.engine.dataflow._constant_conditions import (
     literal_value,
 )
 from tavo_platform.engine.dataflow._python_expressions import PythonExpressions
-from tavo_platform.engine.dataflow._python_syntax import callee_text, guarded_names, path_of
+from tavo_platform.engine.dataflow._python_syntax import (
+    callee_text,
+    guarded_names,
+    path_of,
+)
 
 # Expressions whose value is a check (`ok = is_safe(url)`, `ok = x in ALLOWED`).
 _CHECK_KINDS = frozenset(
     {"call", "comparison_operator", "boolean_operator", "not_operator", "parenthesized_expression"}
 )
 _LITERALS = frozenset({"integer", "float", "string", "true", "false", "none"})
+_TABLES = frozenset({"dictionary", "list", "tuple", "set"})
 
 
 class PythonFacts(PythonExpressions):
@@ -68,6 +73,20 @@ class PythonFacts(PythonExpressions):
         else:
             self.literals[-1].pop(name, None)
 
+    def _track_dispatch(self, name: str, right: SgNode, kind: str) -> None:
+        """`HANDLERS = {"csv": to_csv, ...}` in the module body: a table of functions
+        (Module.dispatch); `h = HANDLERS[kind]` or `HANDLERS.get(kind)` in a function: `h`
+        holds one of them, until rebound."""
+        self.function.picked.pop(name, None)
+        if self.current[-1] == 0 and not self.class_stack and kind in _TABLES:
+            callees = _table_callees(right)
+            if callees:
+                self.function.tables[name] = tuple(self._imported(c) for c in callees)
+            return
+        table = self.picked(right)
+        if table is not None:
+            self.function.picked[name] = table
+
     def decided(self, condition: SgNode | None) -> bool | None:
         if condition is None:
             return None
@@ -97,3 +116,18 @@ class PythonFacts(PythonExpressions):
             self.joined[-1].add(name)
         else:
             self.joined[-1].discard(name)
+
+
+def _table_callees(node: SgNode) -> tuple[str, ...]:
+    """The functions a literal table holds (`{"a": f, "b": mod.g}`, `[f, g]`), as written;
+    empty unless every element is a name or a dotted name."""
+    callees: list[str] = []
+    for child in node.children():
+        if not child.is_named() or child.kind() == "comment":
+            continue
+        value = child.field("value") if child.kind() == "pair" else child
+        found = path_of(value) if value is not None else None
+        if found is None or found.partition(".")[0] in ("self", "cls"):
+            return ()
+        callees.append(found)
+    return tuple(callees)

@@ -296,3 +296,25 @@ def last_named(node: SgNode) -> SgNode | None:
 def last_block(node: SgNode) -> SgNode | None:
     blocks = [c for c in node.children() if c.kind() == "block"]
     return blocks[-1] if blocks else None
+
+
+def picked_table(node: SgNode) -> str | None:
+    """The table a function is picked from, as written: `HANDLERS[kind]`,
+    `HANDLERS.get(kind)`, `registry.HANDLERS.get(kind, fallback)`; None otherwise."""
+    kind = node.kind()
+    if kind == "subscript":
+        owner = node.field("value")
+    elif kind == "call":
+        function = node.field("function")
+        if function is None or function.kind() != "attribute":
+            return None
+        method = function.field("attribute")
+        if method is None or method.text() != "get":
+            return None
+        owner = function.field("object")
+    else:
+        return None
+    found = path_of(owner) if owner is not None else None
+    if found is None or found.partition(".")[0] in ("self", "cls", "request", "os"):
+        return None
+    return found

@@ -66,6 +66,7 @@ def lower_python(root: SgNode, path: str, found: Found) -> Module:
         classes=lowering.classes,
         bases=lowering.bases,
         instances={name: lowering.imported(cls) for name, cls in lowering.types[0].items()},
+        dispatch=body.tables,
     )
 
 
@@ -163,6 +164,8 @@ class _Python(PythonFacts):
             return [*inner, Assign(self.targets(left), value, line)]
         is_name = left_kind == "identifier"
         name = left.text() if is_name else ""
+        if is_name:
+            self._track_dispatch(name, right, right_kind)
         if is_name and right_kind == "dictionary":
             keyed = self._keyed_dictionary(name, right, line)
             if keyed is not None:
