@@ -131,9 +131,15 @@ class LoweringBase:
     def param(
         self, node: SgNode, name: str, rest: bool = False, whole: SgNode | None = None
     ) -> Param:
-        sources, label = self.found.sources.get(node_key(node), (frozenset(), ""))
-        if whole is not None:
-            more, more_label = self.found.sources.get(node_key(whole), (frozenset(), ""))
+        found = self.found
+        # Only a node the rules touched can be a source (`wrap`): most parameters are not.
+        sources, label = (
+            found.sources.get(node_key(node), (frozenset(), ""))
+            if node in found.touched
+            else (frozenset(), "")
+        )
+        if whole is not None and whole in found.touched:
+            more, more_label = found.sources.get(node_key(whole), (frozenset(), ""))
             sources, label = sources | more, label or more_label
         return Param(name, rest, sources, label or f"parameter {name}")
 
