@@ -13,6 +13,7 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     LITERALS,
     MEMBER,
     MEMBER_FIELDS,
+    NORMALISING,
     RELATIVE_CALLS,
     STORING_METHODS,
     callee_text,
@@ -138,6 +139,10 @@ class JavaScriptExpressions(LoweringBase):
         if condition is None:
             return (), ()
         positive, negative = guarded_names(condition)
+        normalised = self.function.normalised
+        if normalised:  # a check of normalizePath(p) checks p
+            positive += tuple(normalised[n] for n in positive if n in normalised)
+            negative += tuple(normalised[n] for n in negative if n in normalised)
         pieced, relatives = self.pieced[-1], self.relatives[-1]
         if (not pieced and not relatives) or "startsWith" not in condition.text():
             return positive, negative
@@ -305,6 +310,7 @@ class JavaScriptExpressions(LoweringBase):
             return lowered
         label = name.text()
         self.function.picked.pop(label, None)
+        self._track_normalised(label, value)
         kind = value.kind()
         if kind == "subscript_expression":
             owner = value.field("object")
@@ -319,6 +325,18 @@ class JavaScriptExpressions(LoweringBase):
             if callees:
                 self.function.tables[label] = tuple(callees)
         return lowered
+
+    def _track_normalised(self, label: str, value: SgNode) -> None:
+        normalised = self.function.normalised
+        normalised.pop(label, None)
+        if value.kind() == "await_expression":
+            value = next((c for c in value.children() if c.is_named()), value)
+        arguments = value.field("arguments") if value.kind() == "call_expression" else None
+        named = [c for c in arguments.children() if c.is_named()] if arguments else []
+        callee = callee_text(value) if arguments is not None else None
+        one = named[0] if len(named) == 1 else None
+        if callee and NORMALISING.search(callee) and one is not None and one.kind() == "identifier":
+            normalised[label] = one.text()
 
     def called_table(self, function: SgNode | None) -> str | None:
         if function is None:

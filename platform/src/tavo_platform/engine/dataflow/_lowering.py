@@ -64,6 +64,9 @@ class FunctionDraft:
     # Names holding a function picked from a table (`h = HANDLERS.get(kind)`) -> the table
     # as written; in the module body: the module's tables (Module.dispatch).
     picked: dict[str, str] = field(default_factory=dict)
+    # Names holding another name's path normalised (`n = normalizePath(p)`) -> that name
+    # (JS/TS): a check of `n` checks `p`.
+    normalised: dict[str, str] = field(default_factory=dict)
     tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     returns: str | None = None
