@@ -1,7 +1,7 @@
 from django.http import HttpResponse
 from django.utils.html import format_html, format_html_join
 
-from .storage import open_attachment, open_attachment_lexical
+from .storage import open_attachment, open_attachment_lexical, open_export
 
 
 def notice(request):
@@ -25,3 +25,7 @@ def attachment(request):
 
 def attachment_old(request):
     return HttpResponse(open_attachment_lexical(request.GET["name"]), content_type="application/octet-stream")
+
+
+def export_file(request):
+    return HttpResponse(open_export(request.GET["name"]), content_type="application/zip")

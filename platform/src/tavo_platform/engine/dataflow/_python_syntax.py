@@ -176,8 +176,11 @@ def _comparison_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _checked_paths(node: SgNode) -> tuple[str, ...]:
-    """What a check of `node` validates: the value itself, and for the host of a URL
-    (`url.hostname`, `urlparse(url).netloc`) the URL too."""
+    """What a check of `node` validates: the value itself, for the host of a URL
+    (`url.hostname`, `urlparse(url).netloc`) the URL too, and for
+    `os.path.commonpath([path, BASE])` the paths it compares."""
+    if node.kind() == "call":
+        return tuple(_common_paths(node))
     found = path_of(node)
     subjects = (found,) if found else ()
     if node.kind() != "attribute":
@@ -317,4 +320,34 @@ def picked_table(node: SgNode) -> str | None:
     found = path_of(owner) if owner is not None else None
     if found is None or found.partition(".")[0] in ("self", "cls", "request", "os"):
         return None
+    return found
+
+
+def _common_paths(call: SgNode) -> list[str]:
+    """The paths `os.path.commonpath([a, b])` compares (none for any other call)."""
+    if (callee_text(call) or "").rpartition(".")[2] != "commonpath":
+        return []
+    arguments = call.field("arguments")
+    first = next((c for c in arguments.children() if c.is_named()), None) if arguments else None
+    if first is None or first.kind() not in ("list", "tuple"):
+        return []
+    return [found for c in first.children() if c.is_named() and (found := path_of(c))]
+
+
+def prefix_checked(condition: SgNode) -> set[str]:
+    """The paths a prefix check in `condition` tests (`p.startswith(BASE)`,
+    `p.is_relative_to(BASE)`, `os.path.commonpath([p, BASE]) == BASE`): lexical checks,
+    which a path still holding `..` passes."""
+    text = condition.text()
+    if "startswith" not in text and "is_relative_to" not in text and "commonpath" not in text:
+        return set()
+    found: set[str] = set()
+    for call in condition.find_all(kind="call"):
+        function = call.field("function")
+        method = function.field("attribute") if function is not None else None
+        if method is not None and method.text() in ("startswith", "is_relative_to"):
+            owner = function.field("object")  # type: ignore[union-attr]
+            path = path_of(owner) if owner is not None else None
+            found.update((path,) if path else ())
+        found.update(_common_paths(call))
     return found

@@ -22,6 +22,7 @@ from tavo_platform.engine.dataflow._python_syntax import (
     line_of,
     name_of,
     path_of,
+    prefix_checked,
 )
 from tavo_platform.engine.dataflow.ir import (
     CONST,
@@ -299,25 +300,13 @@ class _Python(PythonFacts):
     def _guards(self, condition: SgNode | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The condition's guarded names, less the paths a prefix check cannot protect: a
         path joined from parts and never normalised (`os.path.join(BASE, name)` still
-        holds `..` after `startswith(BASE)` or `is_relative_to(BASE)`; `os.path.realpath` or
-        `Path.resolve()` of it does not)."""
+        holds `..` after `startswith(BASE)`, `is_relative_to(BASE)` or a `commonpath` check;
+        `os.path.realpath` or `Path.resolve()` of it does not)."""
         if condition is None:
             return (), ()
         positive, negative = guarded_names(condition, self.function.checks)
         joined = self.joined[-1]
-        text = condition.text()
-        if not joined or ("startswith" not in text and "is_relative_to" not in text):
-            return positive, negative
-        weak = {
-            found
-            for call in condition.find_all(kind="call")
-            if (function := call.field("function")) is not None
-            and function.kind() == "attribute"
-            and (method := function.field("attribute")) is not None
-            and method.text() in ("startswith", "is_relative_to")
-            and (owner := function.field("object")) is not None
-            and (found := path_of(owner)) in joined
-        }
+        weak = prefix_checked(condition) & joined if joined else set()
         return (
             tuple(n for n in positive if n not in weak),
             tuple(n for n in negative if n not in weak),
