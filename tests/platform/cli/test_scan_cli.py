@@ -155,10 +155,17 @@ def test_skips_are_reported_by_reason_in_text_and_json(
     text = scan(root, "--max-file-size", "1000")
     assert text.exit_code == 1
     assert "2 finding(s) (2 high) · 2 file(s) scanned · 4 skipped" in text.stdout
-    for reason in (SkipReason.BINARY, SkipReason.TOO_LARGE, SkipReason.MINIFIED):
-        assert f"skipped 1 file(s): {reason}" in text.stdout
-    assert f"skipped 1 file(s): {SkipReason.SYMLINK_OUTSIDE}" in text.stdout
-    assert "note: 1 file(s) invalid UTF-8" in text.stdout
+    # each reason names its files, so a user can find them
+    for reason, path in (
+        (SkipReason.BINARY, "logo.png"),
+        (SkipReason.TOO_LARGE, "data.py"),
+        (SkipReason.MINIFIED, "dist/app.min.js"),
+        (SkipReason.SYMLINK_OUTSIDE, "passwd"),
+    ):
+        assert f"skipped 1 file(s): {reason}: {path}" in text.stdout
+    assert "note: 1 file(s) invalid UTF-8 (scanned with replacement characters): latin1.py" in (
+        text.stdout
+    )
 
     summary = json.loads(scan(root, "--max-file-size", "1000", "-f", "json").stdout)["summary"]
     assert summary["files_scanned"] == 2

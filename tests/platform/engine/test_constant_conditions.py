@@ -3,6 +3,7 @@ what deciding them does to flows and to pattern findings."""
 
 from __future__ import annotations
 
+import ast
 import textwrap
 import warnings
 from collections.abc import Callable
@@ -73,6 +74,45 @@ def test_literal_values() -> None:
     assert literal_value("'B'") == (True, "B")
     assert literal_value("f'{x}'") == (False, None)
     assert literal_value("[1]") == (False, None)
+
+
+# Texts read without Python's parser (plain names, plain strings, decimal integers) and
+# their near misses, which the parser still reads: both ways give what Python gives.
+_SHORTCUT_EDGES = [
+    "'a b'", '""', "''", '"a\\nb"', '"a\rb"', '"a\0b"', "'x\"y'", '"x\'y"', '"\u00e9"',
+    '"""x"""', '"a" "b"', "b'x'", "0", "00", "0777", "123", "1_000", "10" * 20, "-1", "1.5",
+    "True", "None", "f'x'", 'rf"{x}"', "Fr'x' 'y'", "bf'x'", "f 'x'", "f",
+]
+
+
+@pytest.mark.parametrize("text", _SHORTCUT_EDGES)
+def test_literal_shortcuts_agree_with_python(text: str) -> None:
+    try:
+        value = ast.literal_eval(text)
+        expected = (True, value) if isinstance(value, int | float | str | None) else (False, None)
+    except (SyntaxError, ValueError):
+        expected = (False, None)
+    found = literal_value(text)
+    assert found == expected and type(found[1]) is type(expected[1])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ready", False),
+        (" label ", True),
+        ("missing", None),
+        ("self.debug", None),
+        ("True", True),
+        ("None", False),
+        ("match", True),
+        ("not", None),
+        ("True.real", None),
+        ("a.if", None),
+    ],
+)
+def test_name_conditions_read_without_the_parser(text: str, expected: bool | None) -> None:
+    assert decide_python(text, {"ready": 0, "label": "x", "match": 3}) is expected
 
 
 @pytest.fixture(scope="module")

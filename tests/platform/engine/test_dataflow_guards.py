@@ -340,6 +340,39 @@ PREFIX_CASES = [
         "    return open(path).read()\n",
         True,
     ),
+    (
+        "pathlib: resolved, then is_relative_to, in a helper that raises",
+        _FILES + "def load(name):\n"
+        "    target = (Path(BASE) / name).resolve()\n"
+        "    if not target.is_relative_to(BASE):\n        raise ValueError(name)\n"
+        "    return target.read_text()\n"
+        "def read():\n    return load(request.args['f'])\n",
+        False,
+    ),
+    (
+        "realpath, then os.path.commonpath against the base",
+        _FILES + "def read():\n"
+        "    path = os.path.realpath(os.path.join(BASE, request.args['f']))\n"
+        "    if os.path.commonpath([path, BASE]) != BASE:\n        abort(403)\n"
+        "    return open(path).read()\n",
+        False,
+    ),
+    (
+        "joined, never normalised, then commonpath (it keeps the '..')",
+        _FILES + "def read():\n"
+        "    path = os.path.join(BASE, request.args['f'])\n"
+        "    if os.path.commonpath([BASE, path]) != BASE:\n        abort(403)\n"
+        "    return open(path).read()\n",
+        True,
+    ),
+    (
+        "pathlib: joined, never resolved, then is_relative_to (a lexical check)",
+        _FILES + "def read():\n"
+        "    target = Path(BASE) / request.args['f']\n"
+        "    if not target.is_relative_to(BASE):\n        abort(403)\n"
+        "    return target.read_text()\n",
+        True,
+    ),
 ]
 
 

@@ -7,7 +7,15 @@ import pytest
 from ast_grep_py import SgRoot
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine.dataflow._patterns import TaintPatterns
-from tavo_platform.engine.dataflow._text_checks import file_regex, node_regex, passes, text_checks
+from tavo_platform.engine.dataflow._text_checks import (
+    bound_constraints,
+    constraint_regex,
+    file_regex,
+    node_regex,
+    passes,
+    text_checks,
+)
+from tavo_platform.engine.matchers.requirements import WordCache
 from tavo_platform.rules.loader import load_rule_text
 
 ROUTE_PARAMETER = {
@@ -181,3 +189,95 @@ rules:
         ]
         assert by_python == [n.range().start.index for n in root.find_all(entry.config)]
         assert by_python  # the text does hold matches for each
+
+
+def test_only_metavariables_every_match_binds_bring_their_constraints() -> None:
+    constraints = {name: {"regex": f"^{name.lower()}$"} for name in "ABCDMQSX"}
+    rule = {
+        "all": [
+            {
+                "any": [
+                    {"pattern": "$C.$M($Q)"},
+                    {"pattern": "$C.$M($Q, $$$A)"},
+                    {"pattern": "$M($Q)"},
+                ]
+            },
+            {"pattern": "$S"},
+            {"has": {"pattern": "$X"}},  # a capture under `has` is not counted
+            {"not": {"pattern": "$D"}},
+        ],
+    }
+    assert [c["regex"] for c in bound_constraints(rule, constraints)] == ["^m$", "^q$", "^s$"]
+    # `$$$A` may bind nothing; `$_B` captures nothing; a `$B` in a string may be text.
+    assert bound_constraints({"pattern": "f($$$A, $_B, '$B')"}, constraints) == []
+    assert bound_constraints({"pattern": "$C.$M($Q)"}, None) == []
+
+
+@pytest.mark.parametrize(
+    ("regex", "searched"),
+    [
+        (r"^(execute|raw)$", r"(execute|raw)"),
+        (r"^['\"](/bin/)?sh['\"]$|^['\"]cmd['\"]$", r"['\"](/bin/)?sh['\"]|['\"]cmd['\"]"),
+        (r"(?i-u)opener(\(\))?$", None),  # Rust-only flags
+        (r"^a|\bb", None),  # a word boundary: a node's edge is not the file's
+        (r"^(a$|b)", None),  # an anchor inside a group
+        (r"^a(?=b)", None),
+        (r"^a[[:alpha:]]", None),
+        (r"^$", None),  # nothing left to search for
+    ],
+)
+def test_which_constraint_regexes_become_file_searches(regex: str, searched: str | None) -> None:
+    compiled = constraint_regex(regex)
+    assert (compiled.pattern if compiled is not None else None) == searched
+
+
+def test_an_entry_whose_constraint_the_file_cannot_meet_is_skipped() -> None:
+    loaded = load_rule_text(
+        """\
+rules:
+  - id: t-constrained-sink
+    title: Request data reaches a shell
+    message: Request data reaches a shell.
+    severity: HIGH
+    confidence: HIGH
+    category: test-injection
+    fix: Do not.
+    languages: [python]
+    taint:
+      sources:
+        - pattern: source()
+      sinks:
+        - any:
+            - pattern: $P([$SH, $C, $X])
+            - pattern: $P([$SH, $C, $X], $$$)
+          focus: $X
+          constraints:
+            P:
+              regex: ^(subprocess\\.)?(run|call)$
+            SH:
+              regex: ^[\x27"](/bin/)?(ba)?sh[\x27"]$
+            C:
+              regex: ^[\x27"]-c[\x27"]$
+    examples:
+      positive: ["subprocess.run(['sh', '-c', source()])"]
+      negative: ["subprocess.run(['ls', '-l', source()])"]
+""",
+        "rules.yaml",
+    )
+    assert loaded.errors == []
+    patterns = TaintPatterns(Language.PYTHON, loaded.rules)
+    (sink,) = [e for e in patterns.entries if e.role == "sinks"]
+    for text, expected, skipped in (
+        ("import subprocess\nsubprocess.run(['sh', '-c', x], check=True)\n", 1, False),
+        ("run([\"/bin/bash\", '-c', x])\n", 1, False),
+        ("import subprocess\nsubprocess.run(['ls', '-c', x])\n", 0, True),
+        ("call(['sh', '-l', x])\n", 0, True),
+        ("run_it(['sh', '-c', x])\n", 0, False),  # `run` is in `run_it`: left to ast-grep
+    ):
+        root = SgRoot(text, "python").root()
+        # The constraints' checks never hide a match ast-grep would find...
+        assert len(root.find_all(sink.config)) == expected
+        assert len(patterns.find(text, root).sinks) == expected
+        # ...and skip the entry on files that hold no text the constraints accept.
+        kept = sink.requirement.satisfied(WordCache(text)) and passes(sink.checks, text)
+        assert kept is not skipped

@@ -142,6 +142,58 @@ def test_constant_sql_is_dropped_and_constant_shell_or_code_is_low(
     assert all("constant-input" not in f.tags for f in dynamic)
 
 
+def test_shell_commands_fed_only_through_a_sanitiser_or_a_check_are_not_reported(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    files = {
+        "ops.py": textwrap.dedent(
+            """\
+            import shlex, subprocess
+            def backup(day):
+                safe_day = shlex.quote(day)
+                subprocess.run("tar czf /backups/x.tgz /data/" + safe_day, shell=True)
+            def status(unit):
+                if not unit.isidentifier():
+                    raise ValueError(unit)
+                subprocess.run(f"systemctl status {unit}", shell=True)
+            def restart(unit):
+                subprocess.run(f"systemctl restart {unit}", shell=True)
+            """
+        ),
+    }
+    result = scan_path(make_tree(files), builtin, jobs=1)
+    lines = {f.span.start_line: f for f in result.findings if f.category == "command-injection"}
+    # Quoted (4) and validated (8): not reported. A parameter spliced in unchecked (10):
+    # reported in full.
+    assert sorted(lines) == [10], lines
+    assert lines[10].severity is Severity.HIGH and "constant-input" not in lines[10].tags
+
+
+def test_a_value_reset_to_a_literal_when_its_check_fails_is_validated(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    files = {
+        "views.py": textwrap.dedent(
+            """\
+            from django.db import connection
+            def ordered(request):
+                col = request.GET.get("col")
+                if col not in {"name", "price"}:
+                    col = "name"
+                connection.cursor().execute(f"SELECT * FROM product ORDER BY {col}")
+            def ordered_badly(request):
+                col = request.GET.get("col")
+                if col not in {"name", "price"}:
+                    col = request.GET.get("fallback")
+                connection.cursor().execute(f"SELECT * FROM product ORDER BY {col}")
+            """
+        ),
+    }
+    result = scan_path(make_tree(files), builtin, jobs=1)
+    lines = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    assert lines == {11}, lines
+
+
 def test_paths_joined_from_literals_are_constant_commands(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:

@@ -6,8 +6,9 @@ were numbers, nor `execSync(`./scripts/${name}.sh`)` after `if (!SAFE.includes(n
 throw ...`. This module finds, for a position in a function:
 
 - the names (access paths) that a guard validated before it: an `if` whose body leaves
-  (return, raise, throw, abort(), sys.exit()) when the check fails, or an `if` whose body
-  holds the position and runs only when the check passes. The checks are those the
+  (return, raise, throw, abort(), sys.exit()) or sets the name to a literal
+  (`if col not in ALLOWED: col = "id"`) when the check fails, or an `if` whose body holds
+  the position and runs only when the check passes. The checks are those the
   data-flow engine knows (membership in an allow-list, `startswith`, `isdigit`,
   `isidentifier`, full-match regexes, equality with a literal, URL-host allow-lists);
 - which sanitisers make a value inert for a class of sink: numbers cannot inject SQL,
@@ -57,8 +58,11 @@ def guarded_paths(statements: list[SgNode], language: Language, position: Positi
         positive, negative = guarded_names_of(condition, language)
         if end_of(statement) <= position:
             # before the position: counts when the failed check leaves the function
-            if negative and statement.field("alternative") is None and _leaves(body):
-                found.update(negative)
+            if negative and statement.field("alternative") is None:
+                if _leaves(body):
+                    found.update(negative)
+                else:  # `if col not in ALLOWED: col = "name"`: checked, or a literal now
+                    found.update(n for n in negative if n in _reset_to_literals(body))
         elif start_of(body)[0] <= position[0] and position < end_of(body):
             found.update(positive)  # inside the body that runs only when the check held
     return found
@@ -81,6 +85,38 @@ def guarded_names_of(
     if language is Language.PYTHON:
         return _python_syntax.guarded_names(condition)
     return _javascript_syntax.guarded_names(condition)
+
+
+_ASSIGNMENTS = frozenset({"assignment", "assignment_expression"})
+_LITERALS = frozenset(
+    {"string", "integer", "float", "number", "true", "false", "none", "null", "undefined"}
+)
+
+
+def _reset_to_literals(body: SgNode) -> set[str]:
+    """The names a block sets to a literal, when that is all the block does."""
+    statements = (
+        [c for c in body.children() if c.is_named() and c.kind() != "comment"]
+        if body.kind() in ("block", "statement_block")
+        else [body]
+    )
+    names: set[str] = set()
+    for statement in statements:
+        expression = next((c for c in statement.children() if c.is_named()), None)
+        if statement.kind() != "expression_statement" or expression is None:
+            return set()
+        left, right = expression.field("left"), expression.field("right")
+        if (
+            expression.kind() not in _ASSIGNMENTS
+            or left is None
+            or right is None
+            or left.kind() != "identifier"
+            or right.kind() not in _LITERALS
+            or (right.kind() == "string" and right.find(kind="interpolation") is not None)
+        ):
+            return set()
+        names.add(left.text())
+    return names
 
 
 def _leaves(body: SgNode) -> bool:

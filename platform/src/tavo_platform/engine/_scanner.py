@@ -119,6 +119,9 @@ class FileOutcome:
     missed_ignores: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
 
 
+_NOTE_EXAMPLES = 5
+
+
 @dataclass
 class ScanResult:
     root: str
@@ -132,6 +135,8 @@ class ScanResult:
     duration_seconds: float
     # (path, line, selectors): ignore comments on a reported finding's line (see FileOutcome).
     missed_ignores: list[tuple[str, int, tuple[str, ...]]] = field(default_factory=list)
+    # note -> the first few files it was made for, so a user can find them
+    note_examples: dict[str, list[str]] = field(default_factory=dict)
 
 
 def scan_source(text: str, path: str, language: Language, compiled: CompiledRules) -> FileOutcome:
@@ -438,6 +443,7 @@ def scan_path(
     known = frozenset(baseline)
     findings: list[Finding] = []
     notes: Counter[str] = Counter()
+    note_examples: dict[str, list[str]] = {}
     suppressed_inline = suppressed_baseline = scanned = 0
     missed: list[tuple[str, int, tuple[str, ...]]] = []
     for outcome in outcomes:
@@ -447,6 +453,9 @@ def scan_path(
         scanned += 1
         if outcome.note:
             notes[outcome.note] += 1
+            examples = note_examples.setdefault(outcome.note, [])
+            if len(examples) < _NOTE_EXAMPLES:
+                examples.append(outcome.path)
         suppressed_inline += outcome.suppressed
         missed.extend((outcome.path, line, names) for line, names in outcome.missed_ignores)
         for finding in outcome.findings:
@@ -466,4 +475,5 @@ def scan_path(
         rules=list(rules),
         duration_seconds=time.perf_counter() - started,
         missed_ignores=sorted(set(missed)),
+        note_examples=note_examples,
     )

@@ -48,10 +48,20 @@ def render_text(result: ScanResult, colour: bool) -> str:
         console.print()
     console.print(Text(_summary_line(result), style="bold"))
     for reason, count in sorted(result.skipped.counts.items()):
-        console.print(Text(f"  skipped {count} file(s): {reason}", style="dim"))
+        where = _examples(result.skipped.examples.get(reason, []), count)
+        console.print(Text(f"  skipped {count} file(s): {reason}{where}", style="dim"))
     for note, count in sorted(result.notes.items()):
-        console.print(Text(f"  note: {count} file(s) {note}", style="dim"))
+        where = _examples(result.note_examples.get(note, []), count)
+        console.print(Text(f"  note: {count} file(s) {note}{where}", style="dim"))
     return buffer.getvalue()
+
+
+def _examples(paths: list[str], count: int) -> str:
+    """`: a.pkl, b.pt and 3 more`: which files, so a user can go and look."""
+    if not paths:
+        return ""
+    more = f" and {count - len(paths)} more" if count > len(paths) else ""
+    return f": {', '.join(paths)}{more}"
 
 
 def _flow(finding: Finding) -> str:

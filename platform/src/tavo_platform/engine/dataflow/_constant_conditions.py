@@ -15,6 +15,7 @@ numbers too large to be ordinary code.
 from __future__ import annotations
 
 import ast
+import keyword
 import operator
 import re
 import warnings
@@ -61,6 +62,16 @@ _JS_SPELLING = {
 }
 
 
+# Texts read without Python's parser, which costs far more than the lowering of the rest
+# of the statement (a compile each): a plain name or a chain of them (`if user:`,
+# `if self.debug:`), a short string literal without escapes, a decimal integer.
+_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_PLAIN_STRING = re.compile(r"""(?:"[^"\\\n\r\0]*"|'[^'\\\n\r\0]*')""")
+_DECIMAL = re.compile(r"0|[1-9][0-9]{0,14}")
+# An f-string, alone or first in a longer text: never a literal (nor part of one).
+_FORMATTED = re.compile(r"[rRbBuU]?[fF][rR]?[\"']")
+
+
 class _Undecided(Exception):
     pass
 
@@ -69,6 +80,12 @@ def decide_python(text: str, literals: Mapping[str, Literal]) -> bool | None:
     """True or False when the condition's outcome is fixed; None when it is not known."""
     if len(text) > _MAX_TEXT:
         return None
+    names = _NAMES.fullmatch(text.strip())
+    if names is not None and not keyword.iskeyword(names.group()):
+        name = names.group()
+        if "." in name:
+            return None  # an attribute (or a keyword among the names: not Python)
+        return bool(literals[name]) if name in literals else None
     try:
         with warnings.catch_warnings():
             # `1if`, `0777`, `10n`: the parser's warnings are about the scanned code, not ours
@@ -88,6 +105,12 @@ def decide_javascript(text: str, literals: Mapping[str, Literal]) -> bool | None
 
 def literal_value(text: str) -> tuple[bool, Literal]:
     """(True, value) when `text` is a number, string, boolean or None literal."""
+    if _PLAIN_STRING.fullmatch(text):
+        return True, text[1:-1]
+    if _DECIMAL.fullmatch(text):
+        return True, int(text)
+    if _FORMATTED.match(text):
+        return False, None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

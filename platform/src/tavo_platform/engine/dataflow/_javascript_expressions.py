@@ -13,6 +13,7 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     LITERALS,
     MEMBER,
     MEMBER_FIELDS,
+    NORMALISING,
     RELATIVE_CALLS,
     STORING_METHODS,
     callee_text,
@@ -26,12 +27,14 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
 from tavo_platform.engine.dataflow._lowering import LoweringBase, access_path, union
 from tavo_platform.engine.dataflow.ir import (
     CONST,
+    PICKED,
     Arg,
     Call,
     Expr,
     FunctionRef,
     Let,
     Propagate,
+    Union,
     Var,
 )
 
@@ -136,6 +139,10 @@ class JavaScriptExpressions(LoweringBase):
         if condition is None:
             return (), ()
         positive, negative = guarded_names(condition)
+        normalised = self.function.normalised
+        if normalised:  # a check of normalizePath(p) checks p
+            positive += tuple(normalised[n] for n in positive if n in normalised)
+            negative += tuple(normalised[n] for n in negative if n in normalised)
         pieced, relatives = self.pieced[-1], self.relatives[-1]
         if (not pieced and not relatives) or "startsWith" not in condition.text():
             return positive, negative
@@ -203,6 +210,9 @@ class JavaScriptExpressions(LoweringBase):
             receiver = self.expr(function)
         if callee is not None:
             callee = self._imported(callee)
+        table = self.called_table(function)
+        if table is not None:  # `HANDLERS[action](data)`: one of the table's functions
+            callee = table + PICKED
         property_node = (
             function.field("property")
             if function is not None and function.kind() == "member_expression"
@@ -278,3 +288,88 @@ class JavaScriptExpressions(LoweringBase):
         if node.kind() == "template_string":  # a tagged template: tag`...${x}...`
             return (Arg(self.expr(node)),)
         return tuple(args)
+
+    def marked_keys(self, left: SgNode) -> list[SgNode]:
+        """The computed keys of an assignment's target (`o[a][b] = v`) that a rule names: a
+        key is evaluated too, and may be a sink (a key from the request writing through
+        `o["__proto__"]` into every object's prototype)."""
+        keys: list[SgNode] = []
+        node: SgNode | None = left
+        while node is not None and node.kind() in ("member_expression", "subscript_expression"):
+            index = node.field("index") if node.kind() == "subscript_expression" else None
+            if index is not None and index in self.found.touched:
+                keys.append(index)
+            node = node.field("object")
+        return keys
+
+    def table_or_pick(self, name: SgNode, value: SgNode, lowered: Expr) -> Expr:
+        """`const HANDLERS = { ping, run: shell.run, size: (x) => x.length }` (or an array)
+        at module level: a table of functions (Module.dispatch); `const fn = HANDLERS[k]`
+        in a function: `fn` holds one of them, until rebound. Returns `lowered`."""
+        if name.kind() != "identifier":
+            return lowered
+        label = name.text()
+        self.function.picked.pop(label, None)
+        self._track_normalised(label, value)
+        kind = value.kind()
+        if kind == "subscript_expression":
+            owner = value.field("object")
+            path = access_path(owner, MEMBER, MEMBER_FIELDS) if owner is not None else None
+            if path is not None and path.partition(".")[0] != "this":
+                self.function.picked[label] = path
+        elif kind in ("object", "array") and self.current[-1] == 0:
+            callees = [self._imported(c) for c in _named_functions(value)]
+            for i, index in enumerate(_function_refs(lowered)):
+                self.function.local_functions[f"{label}[{i}]"] = index
+                callees.append(f"{label}[{i}]")
+            if callees:
+                self.function.tables[label] = tuple(callees)
+        return lowered
+
+    def _track_normalised(self, label: str, value: SgNode) -> None:
+        normalised = self.function.normalised
+        normalised.pop(label, None)
+        if value.kind() == "await_expression":
+            value = next((c for c in value.children() if c.is_named()), value)
+        arguments = value.field("arguments") if value.kind() == "call_expression" else None
+        named = [c for c in arguments.children() if c.is_named()] if arguments else []
+        callee = callee_text(value) if arguments is not None else None
+        one = named[0] if len(named) == 1 else None
+        if callee and NORMALISING.search(callee) and one is not None and one.kind() == "identifier":
+            normalised[label] = one.text()
+
+    def called_table(self, function: SgNode | None) -> str | None:
+        if function is None:
+            return None
+        if function.kind() == "identifier":
+            return self.function.picked.get(function.text())
+        if function.kind() != "subscript_expression":
+            return None
+        owner = function.field("object")
+        path = access_path(owner, MEMBER, MEMBER_FIELDS) if owner is not None else None
+        return path if path is not None and path.partition(".")[0] != "this" else None
+
+
+def _named_functions(table: SgNode) -> list[str]:
+    """The names and member paths an object or array literal holds as values."""
+    names: list[str] = []
+    for child in table.children():
+        value = child.field("value") if child.kind() == "pair" else child
+        if value is None:
+            continue
+        if value.kind() in ("identifier", "shorthand_property_identifier"):
+            names.append(value.text())
+        elif value.kind() == "member_expression":
+            path = access_path(value, MEMBER, MEMBER_FIELDS)
+            if path is not None:
+                names.append(path)
+    return names
+
+
+def _function_refs(lowered: Expr) -> list[int]:
+    """The functions defined in place in a lowered literal (arrows, methods)."""
+    if isinstance(lowered, FunctionRef):
+        return [lowered.index]
+    if isinstance(lowered, Union):
+        return [i for part in lowered.parts for i in _function_refs(part)]
+    return []

@@ -3,6 +3,8 @@ calls that clean or end control flow, guard conditions, callee names, module nam
 
 from __future__ import annotations
 
+import re
+
 from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._lowering import access_path
@@ -140,9 +142,32 @@ def _binary_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return (), ()
 
 
+# A function named as a containment or allow-list check of its first argument:
+# isPathWithinAllowedDirectories(p, dirs), isInsideRoot(p), isSafePath(p), isAllowedUrl(u).
+CONTAINMENT_CHECK = re.compile(
+    r"^(?:is|check)_?[A-Za-z_]*?(?:Within|Inside|Contained|Allowed|Permitted|Safe|SubPath"
+    r"|_within|_inside|_contained|_allowed|_permitted|_safe|_sub_path)[A-Za-z_]*$"
+)
+
+# ...unless it checks only a part or a property of it (isAllowedExtension(name)).
+_PART_CHECK = re.compile(r"(?i)ext|type|mime|size|length|format")
+# One-argument calls whose result is the same path, normalised (a check of the result
+# checks the path): normalizePath(p), fs.realpath(p), path.resolve(p).
+NORMALISING = re.compile(r"(?i)(?:normali[sz]e\w*|realpath\w*|resolve|canonical\w*)$")
+
+
 def _call_guard(node: SgNode) -> tuple[str, ...]:
     function, arguments = node.field("function"), node.field("arguments")
-    if function is None or arguments is None or function.kind() != "member_expression":
+    if function is None or arguments is None:
+        return ()
+    if (
+        function.kind() == "identifier"
+        and CONTAINMENT_CHECK.match(function.text())
+        and not _PART_CHECK.search(function.text())
+    ):
+        first = next((c for c in arguments.children() if c.is_named()), None)
+        return checked_paths(first) if first is not None else ()
+    if function.kind() != "member_expression":
         return ()
     method, target = function.field("property"), function.field("object")
     if method is None or target is None or method.text() not in VALIDATING_METHODS:

@@ -61,6 +61,13 @@ class FunctionDraft:
     # Names bound, at the function's top level, to a check (`ok = is_safe(url)`): a
     # condition on the name is that check, until the name or a checked value is rebound.
     checks: dict[str, SgNode] = field(default_factory=dict)
+    # Names holding a function picked from a table (`h = HANDLERS.get(kind)`) -> the table
+    # as written; in the module body: the module's tables (Module.dispatch).
+    picked: dict[str, str] = field(default_factory=dict)
+    # Names holding another name's path normalised (`n = normalizePath(p)`) -> that name
+    # (JS/TS): a check of `n` checks `p`.
+    normalised: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     returns: str | None = None
 
@@ -127,9 +134,15 @@ class LoweringBase:
     def param(
         self, node: SgNode, name: str, rest: bool = False, whole: SgNode | None = None
     ) -> Param:
-        sources, label = self.found.sources.get(node_key(node), (frozenset(), ""))
-        if whole is not None:
-            more, more_label = self.found.sources.get(node_key(whole), (frozenset(), ""))
+        found = self.found
+        # Only a node the rules touched can be a source (`wrap`): most parameters are not.
+        sources, label = (
+            found.sources.get(node_key(node), (frozenset(), ""))
+            if node in found.touched
+            else (frozenset(), "")
+        )
+        if whole is not None and whole in found.touched:
+            more, more_label = found.sources.get(node_key(whole), (frozenset(), ""))
             sources, label = sources | more, label or more_label
         return Param(name, rest, sources, label or f"parameter {name}")
 

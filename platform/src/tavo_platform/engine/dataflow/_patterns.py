@@ -24,14 +24,22 @@ from ast_grep_py import SgNode, SgRoot
 
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import AFTER_TEXT, TAINT_ENTRY_KEYS, RuleSpec
-from tavo_platform.engine.dataflow._text_checks import node_regex, passes, text_checks
+from tavo_platform.engine.dataflow._text_checks import (
+    bound_constraints,
+    constraint_regex,
+    node_regex,
+    passes,
+    text_checks,
+)
 from tavo_platform.engine.dataflow.ir import Location
+from tavo_platform.engine.dataflow.predicates import NodeTest, kind_and_test
 from tavo_platform.engine.matchers.file_gates import FileGates, has_file_gate
 from tavo_platform.engine.matchers.regex_cost import cheap_config
 from tavo_platform.engine.matchers.requirements import (
     Requirement,
     WordCache,
     requirement_of,
+    simplified,
 )
 
 NodeKey = tuple[int, int, str]
@@ -51,6 +59,10 @@ class Entry:
     # ast-grep compiles the regex again on every file, which cost more than the search
     # (0.36 ms for the request-attribute source's regex, against 3 us for a kind).
     by_kind: tuple[str, str | None, re.Pattern[str]] | None
+    # Otherwise, for an entry made only of `kind`, `regex`, `has` (by field), `any`, `all`
+    # and `not` (no pattern, no metavariable): its kind, and a test of each node of that
+    # kind evaluated here, for the same reason (dataflow/predicates.py).
+    by_test: tuple[str, NodeTest] | None
     focus: str | None
     label: str
     source: str | None  # propagators: the metavariable taint comes from
@@ -143,6 +155,12 @@ class TaintPatterns:
                     if tested is not None and regex.search(tested.text()) is not None:
                         _record(found, entry, node)
                 continue
+            if entry.by_test is not None:
+                kind, test = entry.by_test
+                for node in root.find_all(kind=kind):
+                    if test(node):
+                        _record(found, entry, node)
+                continue
             config = entry.config
             if entry.gated:
                 # A root condition ("the module makes a client") is decided once here, not
@@ -179,15 +197,25 @@ def _entry(role: str, raw: dict[str, Any], rules: frozenset[str]) -> Entry:
         if raw.get(key):
             config[key] = raw[key]
     cheap = cheap_config(config)
+    requirement, checks = requirement_of(pattern), text_checks(pattern)
+    by_kind = _by_kind(config)
+    # A metavariable every match binds (`$M` in `$C.$M($Q)`) has its constraint met by a
+    # node of the file: what the constraint requires, the file's text must hold too.
+    for constraint in bound_constraints(pattern, raw.get("constraints")):
+        requirement = requirement & requirement_of(constraint)
+        regex = constraint.get("regex")
+        whole = constraint_regex(regex) if isinstance(regex, str) else None
+        checks = (*checks, *text_checks(constraint), *([whole] if whole else []))
     return Entry(
         role=role,
         # ast-grep compiles the entry again on every file: regexes rewritten to compile
         # cheaply (matchers/regex_cost.py).
         config=cheap,
         gated=has_file_gate(cheap["rule"]),
-        requirement=requirement_of(pattern),
-        checks=text_checks(pattern),
-        by_kind=_by_kind(config),
+        requirement=simplified(requirement),
+        checks=tuple({check.pattern: check for check in checks}.values()),
+        by_kind=by_kind,
+        by_test=None if by_kind is not None else kind_and_test(config),
         focus=_metavariable(raw.get("focus")),
         label=str(raw.get("label") or ""),
         source=_metavariable(raw.get("from")),

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from ast_grep_py import SgNode
 
-from tavo_platform.engine.dataflow._lowering import LoweringBase, access_path, union
+from tavo_platform.engine.dataflow._lowering import LoweringBase, union
 from tavo_platform.engine.dataflow._patterns import node_key
 from tavo_platform.engine.dataflow._python_syntax import (
     CLEAN_CALLS,
@@ -16,14 +16,17 @@ from tavo_platform.engine.dataflow._python_syntax import (
     LITERALS,
     SEQUENCES,
     STORING_METHODS,
+    attribute_path,
     callee_text,
     guarded_names,
     last_named,
     line_of,
     path_of,
+    picked_table,
 )
 from tavo_platform.engine.dataflow.ir import (
     CONST,
+    PICKED,
     RETURNED,
     Arg,
     Call,
@@ -61,20 +64,18 @@ class PythonExpressions(LoweringBase):
     def expr(self, node: SgNode) -> Expr:
         self.enter()
         try:
-            return self.wrap(node, self._expr(node))
+            value = self._expr(node)
+            # Most nodes are neither sources, sinks nor sanitisers: `wrap` only for those.
+            return self.wrap(node, value) if node in self.found.touched else value
         finally:
-            self.leave()
+            self.depth -= 1  # leave()
 
     def _expr(self, node: SgNode) -> Expr:
         kind = node.kind()
         if kind == "identifier":
             return Var(node.text(), line_of(node))
         if kind == "attribute":
-            path = (
-                None
-                if self.marked_inside(node, "object")
-                else access_path(node, ("attribute",), ("object", "attribute"))
-            )
+            path = None if self.marked_inside(node, "object") else attribute_path(node)
             if path is not None:
                 return Var(path, line_of(node))
             inner = node.field("object")
@@ -88,11 +89,17 @@ class PythonExpressions(LoweringBase):
         if kind == "call":
             return self.call(node)
         if self.found.after_text:
-            if self.builds_string(node):
+            if kind == "binary_operator":
+                operator = _operator(node)
+                if operator == "+":
+                    return self.built(node, "")[0]
+                if operator == "%":
+                    return self.percent(node)
+            elif kind in self.STRING_KINDS or kind in self.GLUED_KINDS:
                 return self.built(node, "")[0]
-            if kind == "binary_operator" and _operator(node) == "%":
-                return self.percent(node)
         if kind == "string":
+            if "{" not in node.text():  # no value placed in it: one call, not one a part
+                return CONST
             return union([self.expr(c) for c in node.children() if c.kind() == "interpolation"])
         if kind in LITERALS:
             return CONST
@@ -162,36 +169,38 @@ class PythonExpressions(LoweringBase):
     def call(self, node: SgNode) -> Expr:
         function, arguments = node.field("function"), node.field("arguments")
         args = self.arguments(arguments) if arguments is not None else ()
-        if self.found.after_text and function is not None and function.kind() == "attribute":
-            args = self._formatted(function, args)
-        callee = callee_text(node)
+        # Each part of the callee asked of the parser once (this runs for every call).
+        kind = function.kind() if function is not None else None
+        target = method = None
+        if kind == "attribute":
+            target, method = function.field("object"), function.field("attribute")  # type: ignore[union-attr]
+        name = method.text() if method is not None else None
+        if self.found.after_text and name == "format":
+            args = self._formatted(function, args)  # type: ignore[arg-type]
+        callee = path_of(function) if kind in ("identifier", "attribute") else None  # type: ignore[arg-type]
+        line = line_of(node)
         receiver: Expr | None = None
         on_instance = False
-        if function is not None and function.kind() == "attribute":
-            target = function.field("object")
+        if kind == "attribute":
             if target is not None:
                 receiver = self.expr(target)
-                method = function.field("attribute")
-                if method is not None and method.text() in STORING_METHODS:
-                    path = access_path(target, ("attribute",), ("object", "attribute"))
+                if name in STORING_METHODS:
+                    path = path_of(target)
                     if path is not None:
-                        return Propagate(path, union([a.value for a in args]), line_of(node))
-            typed = self._typed(callee) if callee is not None else _constructed(function)
+                        return Propagate(path, union([a.value for a in args]), line)
+            typed = self._typed(callee) if callee is not None else _constructed(target, method)
             on_instance = typed != callee
             callee = typed
-        elif function is not None and function.kind() != "identifier":
+        elif function is not None and kind != "identifier":
             receiver = self.expr(function)
         if callee is not None:
             callee = self._imported(callee)
-        lookup = (
-            function is not None
-            and function.kind() == "attribute"
-            and function.field("attribute") is not None
-            and function.field("attribute").text() in LOOKUP_METHODS  # type: ignore[union-attr]
-        )
-        if lookup and function is not None and arguments is not None and method_is_get(function):
+        table = self._called_table(function, kind)
+        if table is not None:  # `HANDLERS[kind](data)`: one of the table's functions
+            callee = table + PICKED
+        lookup = name in LOOKUP_METHODS
+        if name == "get" and arguments is not None:
             # `ctx.get("url", default)`: the element at that key, or the default
-            target = function.field("object")
             named = [c for c in arguments.children() if c.is_named() and c.kind() != "comment"]
             key = constant_key(named[0]) if named else None
             owner = self.unmarked_path(target) if target is not None and key else None
@@ -203,14 +212,14 @@ class PythonExpressions(LoweringBase):
                 and owner not in ("self", "cls")
                 and owner.partition(".")[0] not in self.imports
             ):
-                element = Var(f"{owner}.[{key}]", line_of(node))
+                element = Var(f"{owner}.[{key}]", line)
                 return union([element, *(a.value for a in args[1:])])
         return self.called(
             Call(
                 callee,
                 receiver,
                 args,
-                line_of(node),
+                line,
                 clean=callee in CLEAN_CALLS,
                 on_instance=on_instance,
                 lookup=lookup,
@@ -277,6 +286,36 @@ class PythonExpressions(LoweringBase):
     def imported(self, name: str) -> str:
         return self._imported(name)
 
+    def _called_table(self, function: SgNode | None, kind: str | None) -> str | None:
+        if function is None:
+            return None
+        if kind == "identifier":
+            return self.function.picked.get(function.text())
+        return self.picked(function) if kind in ("subscript", "call") else None
+
+    def picked(self, node: SgNode) -> str | None:
+        """The table a function is picked from (`picked_table`), or `getattr:<where>` for
+        `getattr(obj, name)` with a computed name, where `obj` is an object of a known class
+        or an imported module: one of that class's methods or of the module's functions."""
+        table = picked_table(node)
+        if table is not None or node.kind() != "call" or callee_text(node) != "getattr":
+            return table
+        arguments = node.field("arguments")
+        named = [c for c in arguments.children() if c.is_named()] if arguments else []
+        if len(named) < 2 or named[1].kind() == "string":
+            return None
+        owner = named[0].text()
+        if named[0].kind() == "call":  # getattr(Tasks(), name)
+            made = callee_text(named[0])
+            built = made is not None and made.rpartition(".")[2][:1].isupper()
+            return "getattr:" + self._imported(made) if made and built else None
+        if named[0].kind() != "identifier":
+            return None
+        known = next((types[owner] for types in reversed(self.types) if owner in types), None)
+        if known is None and owner not in self.imports:
+            return None
+        return "getattr:" + self._imported(known or owner)
+
     def _imported(self, callee: str) -> str:
         head, dot, rest = callee.partition(".")
         target = self.imports.get(head)
@@ -289,9 +328,11 @@ class PythonExpressions(LoweringBase):
             return (Arg(self.expr(node)),)
         args: list[Arg] = []
         for child in node.children():
-            if not child.is_named() or child.kind() == "comment":
+            if not child.is_named():
                 continue
             kind = child.kind()
+            if kind == "comment":
+                continue
             if kind == "keyword_argument":
                 name, value = child.field("name"), child.field("value")
                 if name is not None and value is not None:
@@ -408,9 +449,9 @@ def _literal_text(node: SgNode) -> str | None:
     return text
 
 
-def _constructed(function: SgNode) -> str | None:
-    """`Service(x).greet` -> `Service.greet`: a method called on an object built in place."""
-    target, method = function.field("object"), function.field("attribute")
+def _constructed(target: SgNode | None, method: SgNode | None) -> str | None:
+    """`Service(x).greet` -> `Service.greet`: a method called on an object built in place
+    (`target` and `method`: the callee's object and attribute)."""
     if target is None or method is None or target.kind() != "call":
         return None
     constructor = callee_text(target)
@@ -440,6 +481,3 @@ def constant_key(node: SgNode) -> str | None:
 LOOKUP_METHODS = frozenset({"get", "getlist", "pop"})
 
 
-def method_is_get(function: SgNode) -> bool:
-    attribute = function.field("attribute")
-    return attribute is not None and attribute.text() == "get"

@@ -12,13 +12,18 @@ from tavo_platform.engine.dataflow._constant_conditions import (
     literal_value,
 )
 from tavo_platform.engine.dataflow._python_expressions import PythonExpressions
-from tavo_platform.engine.dataflow._python_syntax import callee_text, guarded_names, path_of
+from tavo_platform.engine.dataflow._python_syntax import (
+    callee_text,
+    guarded_names,
+    path_of,
+)
 
 # Expressions whose value is a check (`ok = is_safe(url)`, `ok = x in ALLOWED`).
 _CHECK_KINDS = frozenset(
     {"call", "comparison_operator", "boolean_operator", "not_operator", "parenthesized_expression"}
 )
 _LITERALS = frozenset({"integer", "float", "string", "true", "false", "none"})
+_TABLES = frozenset({"dictionary", "list", "tuple", "set"})
 
 
 class PythonFacts(PythonExpressions):
@@ -31,18 +36,22 @@ class PythonFacts(PythonExpressions):
     attribute_types: dict[str, dict[str, str]]
 
     def _track_check(
-        self, node: SgNode, left: SgNode, right: SgNode, targets: tuple[str, ...]
+        self,
+        top: bool,
+        name: str | None,
+        right: SgNode,
+        right_kind: str,
+        targets: tuple[str, ...],
     ) -> None:
-        """`ok = is_safe(url)` at the function's top level: `if ok:` is that check. Any
-        other assignment to `ok`, or to a value it checks, ends that."""
+        """`ok = is_safe(url)` at the function's top level (`top`; `name`: the name bound,
+        None for any other target): `if ok:` is that check. Any other assignment to `ok`,
+        or to a value it checks, ends that."""
         self.forget_checks(targets)
-        if left.kind() != "identifier" or right.kind() not in _CHECK_KINDS:
-            return
-        if not _at_top_level(node):
+        if name is None or right_kind not in _CHECK_KINDS or not top:
             return
         positive, negative = guarded_names(right)
         if positive or negative:
-            self.function.checks[left.text()] = right
+            self.function.checks[name] = right
 
     def forget_checks(self, names: tuple[str, ...]) -> None:
         checks = self.function.checks
@@ -55,15 +64,28 @@ class PythonFacts(PythonExpressions):
             if any(n in names for n in (*positive, *negative)):
                 del checks[alias]
 
-    def _track_literal(self, node: SgNode, name: str, value: SgNode) -> None:
-        """`name = 86` at the function's top level binds a literal conditions can use;
-        an assignment anywhere else (a branch, a loop) makes the name unknown."""
-        top_level = _at_top_level(node)
-        known, literal = literal_value(value.text()) if value.kind() in _LITERALS else (False, None)
-        if top_level and known and not self.loops:
+    def _track_literal(self, top: bool, name: str, value: SgNode, kind: str) -> None:
+        """`name = 86` at the function's top level (`top`) binds a literal conditions can
+        use; an assignment anywhere else (a branch, a loop) makes the name unknown."""
+        known, literal = literal_value(value.text()) if kind in _LITERALS else (False, None)
+        if top and known and not self.loops:
             self.literals[-1][name] = literal
         else:
             self.literals[-1].pop(name, None)
+
+    def _track_dispatch(self, name: str, right: SgNode, kind: str) -> None:
+        """`HANDLERS = {"csv": to_csv, ...}` in the module body: a table of functions
+        (Module.dispatch); `h = HANDLERS[kind]` or `HANDLERS.get(kind)` in a function: `h`
+        holds one of them, until rebound."""
+        self.function.picked.pop(name, None)
+        if self.current[-1] == 0 and not self.class_stack and kind in _TABLES:
+            callees = _table_callees(right)
+            if callees:
+                self.function.tables[name] = tuple(self._imported(c) for c in callees)
+            return
+        table = self.picked(right)
+        if table is not None:
+            self.function.picked[name] = table
 
     def decided(self, condition: SgNode | None) -> bool | None:
         if condition is None:
@@ -81,12 +103,12 @@ class PythonFacts(PythonExpressions):
         if head == "self" and attribute and "." not in attribute and self.class_stack:
             self.attribute_types.setdefault(self.class_stack[-1], {})[attribute] = cls
 
-    def _track_joined(self, name: str, value: SgNode) -> None:
+    def _track_joined(self, name: str, value: SgNode, kind: str) -> None:
         """Whether `name` now holds a path joined from parts, not normalised since."""
-        callee = (callee_text(value) or "") if value.kind() == "call" else ""
+        callee = (callee_text(value) or "") if kind == "call" else ""
         last = callee.rpartition(".")[2]
         joined = (callee.endswith("path.join") or last in ("Path", "PurePath")) or (
-            value.kind() == "binary_operator"
+            kind == "binary_operator"
             and (operator := value.field("operator")) is not None
             and operator.text() == "/"
         )
@@ -96,10 +118,16 @@ class PythonFacts(PythonExpressions):
             self.joined[-1].discard(name)
 
 
-def _at_top_level(assignment: SgNode) -> bool:
-    """Whether an assignment is a statement of its function's (or module's) own body, not of
-    a branch, loop or `with` inside it."""
-    statement = assignment.parent()
-    block = statement.parent() if statement is not None else None
-    owner = block.parent() if block is not None and block.kind() == "block" else block
-    return owner is not None and owner.kind() in ("function_definition", "module")
+def _table_callees(node: SgNode) -> tuple[str, ...]:
+    """The functions a literal table holds (`{"a": f, "b": mod.g}`, `[f, g]`), as written;
+    empty unless every element is a name or a dotted name."""
+    callees: list[str] = []
+    for child in node.children():
+        if not child.is_named() or child.kind() == "comment":
+            continue
+        value = child.field("value") if child.kind() == "pair" else child
+        found = path_of(value) if value is not None else None
+        if found is None or found.partition(".")[0] in ("self", "cls"):
+            return ()
+        callees.append(found)
+    return tuple(callees)

@@ -3,6 +3,8 @@ control flow, guard conditions, callee names."""
 
 from __future__ import annotations
 
+import keyword
+import re
 from collections.abc import Mapping
 
 from ast_grep_py import SgNode
@@ -42,6 +44,7 @@ STORING_METHODS = frozenset(
 _VALIDATING_METHODS = frozenset(
     {
         "startswith",
+        "is_relative_to",  # pathlib: Path(...).resolve().is_relative_to(ROOT)
         "isdigit",
         "isnumeric",
         "isdecimal",
@@ -173,8 +176,11 @@ def _comparison_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _checked_paths(node: SgNode) -> tuple[str, ...]:
-    """What a check of `node` validates: the value itself, and for the host of a URL
-    (`url.hostname`, `urlparse(url).netloc`) the URL too."""
+    """What a check of `node` validates: the value itself, for the host of a URL
+    (`url.hostname`, `urlparse(url).netloc`) the URL too, and for
+    `os.path.commonpath([path, BASE])` the paths it compares."""
+    if node.kind() == "call":
+        return tuple(_common_paths(node))
     found = path_of(node)
     subjects = (found,) if found else ()
     if node.kind() != "attribute":
@@ -234,23 +240,42 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
     return ()
 
 
+# An attribute written as a chain of plain names (`self.db.cursor`) is its own access path:
+# read from its text in one call into the parser's binding, not by walking the chain
+# (three calls a link). Words the grammar may read as something else fall back to the walk.
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+_NOT_NAMES = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"print", "exec", "type"}
+
+
+# Texts seen, and whether each is such a chain (the same few recur all through a project).
+_CHAINS: dict[str, bool] = {}
+
+
+def attribute_path(node: SgNode) -> str | None:
+    """The access path of an `attribute` node (`a.b.c`), None unless a chain of names."""
+    text = node.text()
+    chain = _CHAINS.get(text)
+    if chain is None:
+        if len(_CHAINS) > 8192:
+            _CHAINS.clear()
+        chain = _CHAINS[text] = (
+            _DOTTED.fullmatch(text) is not None and _NOT_NAMES.isdisjoint(text.split("."))
+        )
+    return text if chain else access_path(node, ("attribute",), ("object", "attribute"))
+
+
 def path_of(node: SgNode) -> str | None:
-    if node.kind() == "identifier":
+    kind = node.kind()
+    if kind == "identifier":
         return node.text()
-    if node.kind() == "attribute":
-        return access_path(node, ("attribute",), ("object", "attribute"))
+    if kind == "attribute":
+        return attribute_path(node)
     return None
 
 
 def callee_text(call: SgNode) -> str | None:
     function = call.field("function")
-    if function is None:
-        return None
-    if function.kind() == "identifier":
-        return function.text()
-    if function.kind() == "attribute":
-        return access_path(function, ("attribute",), ("object", "attribute"))
-    return None
+    return path_of(function) if function is not None else None
 
 
 def name_of(node: SgNode) -> str:
@@ -274,3 +299,55 @@ def last_named(node: SgNode) -> SgNode | None:
 def last_block(node: SgNode) -> SgNode | None:
     blocks = [c for c in node.children() if c.kind() == "block"]
     return blocks[-1] if blocks else None
+
+
+def picked_table(node: SgNode) -> str | None:
+    """The table a function is picked from, as written: `HANDLERS[kind]`,
+    `HANDLERS.get(kind)`, `registry.HANDLERS.get(kind, fallback)`; None otherwise."""
+    kind = node.kind()
+    if kind == "subscript":
+        owner = node.field("value")
+    elif kind == "call":
+        function = node.field("function")
+        if function is None or function.kind() != "attribute":
+            return None
+        method = function.field("attribute")
+        if method is None or method.text() != "get":
+            return None
+        owner = function.field("object")
+    else:
+        return None
+    found = path_of(owner) if owner is not None else None
+    if found is None or found.partition(".")[0] in ("self", "cls", "request", "os"):
+        return None
+    return found
+
+
+def _common_paths(call: SgNode) -> list[str]:
+    """The paths `os.path.commonpath([a, b])` compares (none for any other call)."""
+    if (callee_text(call) or "").rpartition(".")[2] != "commonpath":
+        return []
+    arguments = call.field("arguments")
+    first = next((c for c in arguments.children() if c.is_named()), None) if arguments else None
+    if first is None or first.kind() not in ("list", "tuple"):
+        return []
+    return [found for c in first.children() if c.is_named() and (found := path_of(c))]
+
+
+def prefix_checked(condition: SgNode) -> set[str]:
+    """The paths a prefix check in `condition` tests (`p.startswith(BASE)`,
+    `p.is_relative_to(BASE)`, `os.path.commonpath([p, BASE]) == BASE`): lexical checks,
+    which a path still holding `..` passes."""
+    text = condition.text()
+    if "startswith" not in text and "is_relative_to" not in text and "commonpath" not in text:
+        return set()
+    found: set[str] = set()
+    for call in condition.find_all(kind="call"):
+        function = call.field("function")
+        method = function.field("attribute") if function is not None else None
+        if method is not None and method.text() in ("startswith", "is_relative_to"):
+            owner = function.field("object")  # type: ignore[union-attr]
+            path = path_of(owner) if owner is not None else None
+            found.update((path,) if path else ())
+        found.update(_common_paths(call))
+    return found

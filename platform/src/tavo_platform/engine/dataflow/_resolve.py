@@ -16,6 +16,7 @@ from tavo_platform.engine.dataflow.ir import RETURNED, Function, Module
 
 MAX_REEXPORT_HOPS = 8
 MAX_BASE_DEPTH = 8  # base classes followed up from a class
+MAX_PICKED = 64  # functions `getattr(obj, name)` may pick, followed at most
 _MADE = f".{RETURNED}."
 
 
@@ -324,6 +325,31 @@ class Resolver:
                 return None
         local = self.modules[found].exports.get(member)
         return self._variable(found, local, hops + 1) if local else None
+
+    def table(self, index: int, name: str) -> tuple[Target | None, ...]:
+        """The functions of a module-level table of functions (Module.dispatch) that `name`
+        (as written in module `index`) is, here or imported; None for one outside the
+        project."""
+        if name.startswith("getattr:"):
+            return self._attributes(index, name.removeprefix("getattr:"))
+        where, table = self.variable(index, name)
+        module = self.modules[where]
+        callees = module.dispatch.get(table, ()) if table == name.rpartition(".")[2] else ()
+        return tuple(self.call(where, module.functions[0], callee) for callee in callees)
+
+    def _attributes(self, index: int, written: str) -> tuple[Target | None, ...]:
+        """`getattr(obj, name)`: any method of obj's class (not a dunder), or any function
+        of the module it is, at most MAX_PICKED of them."""
+        cls = self._class_of(index, written, 0)
+        if cls is not None:
+            methods = self.modules[cls[0]].classes[cls[1]]
+            found = [Target(cls[0], f, True) for m, f in methods.items() if m[:2] != "__"]
+            return tuple(found[:MAX_PICKED])
+        module = self.by_name.get(written)
+        if module is None:
+            return ()
+        functions = self.modules[module].functions[0].local_functions
+        return tuple(Target(module, f, False) for _, f in list(functions)[:MAX_PICKED])
 
     def importers(self, index: int) -> set[int]:
         """The modules that import anything from module `index`."""

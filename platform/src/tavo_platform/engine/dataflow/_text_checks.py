@@ -179,3 +179,112 @@ def _has_anchor(items: list[Any]) -> bool:
         if op in (sre.ASSERT, sre.ASSERT_NOT, sre.GROUPREF_EXISTS):
             return True  # look-arounds: Rust has none; be safe
     return False
+
+
+# A single-node metavariable in a pattern (`$M`, not `$$$M`); `$_M` captures nothing.
+_SINGLE_METAVARIABLE = re.compile(r"(?<![$\w])\$([A-Z][A-Z0-9_]*)")
+# Pattern text where a `$NAME` might not be a metavariable at all (a string, a comment).
+_UNSURE_PATTERN = re.compile(r"[\"'`#]|//|/\*")
+
+
+def bound_constraints(rule: dict[str, Any], constraints: Any) -> list[dict[str, Any]]:
+    """The constraints (rule objects) of the metavariables that every match of `rule` binds:
+    each such constraint is met by a node of the file, so the file's text must hold what
+    the constraint's own regexes and words require. Only the rule's own patterns and its
+    `all`/`any` items are read (a capture under `has`/`inside`/`not` is not counted)."""
+    if not isinstance(constraints, dict) or not constraints:
+        return []
+    return [
+        constraint
+        for name in sorted(_bound(rule, 0))
+        if isinstance(constraint := constraints.get(name), dict)
+    ]
+
+
+def _bound(rule: Any, depth: int) -> set[str]:
+    if not isinstance(rule, dict) or depth > 32:
+        return set()
+    names: set[str] = set()
+    pattern = rule.get("pattern")
+    if isinstance(pattern, str) and _UNSURE_PATTERN.search(pattern) is None:
+        names.update(_SINGLE_METAVARIABLE.findall(pattern))
+    for item in rule.get("all") or ():
+        names |= _bound(item, depth + 1)
+    options = rule.get("any")
+    if isinstance(options, list) and options:
+        names |= set.intersection(*(_bound(option, depth + 1) for option in options))
+    return names
+
+
+@lru_cache(maxsize=1024)
+def constraint_regex(regex: str) -> re.Pattern[str] | None:
+    """A constraint's regex (matched by ast-grep against the text of the node a
+    metavariable binds) as a search over the whole file: each top-level alternative's
+    `^`/`$` removed; None where the two readings could differ or an anchor, a word
+    boundary or a look-around would remain (a node's edges are not the file's). Unlike
+    file_regex, the first character need not be a literal: these run only for the few
+    entries with constrained metavariables."""
+    if _RUST_ONLY.search(regex) or _nested_class(regex):
+        return None
+    branches = []
+    for branch in _top_level_branches(regex):
+        body = branch[1:] if branch.startswith("^") else branch
+        if body.endswith("$") and not body.endswith("\\$"):
+            body = body[:-1]
+        branches.append(body)
+    body = "|".join(branches)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            parsed = sre_parser.parse(body)
+            compiled = re.compile(body)
+    except (re.error, RecursionError, OverflowError, ValueError, Warning):
+        return None
+    if parsed.state.flags & (sre.SRE_FLAG_VERBOSE | sre.SRE_FLAG_MULTILINE):
+        return None
+    if not body or _has_assertion(list(parsed)):
+        return None
+    return compiled
+
+
+def _top_level_branches(regex: str) -> list[str]:
+    """`regex` split at each `|` outside groups, classes and escapes."""
+    branches, start, depth, in_class, index = [], 0, 0, False, 0
+    while index < len(regex):
+        char = regex[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            if char == "]" and regex[index - 1] != "[" and regex[index - 2 : index] != "[^":
+                in_class = False
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            branches.append(regex[start:index])
+            start = index + 1
+        index += 1
+    branches.append(regex[start:])
+    return branches
+
+
+def _has_assertion(items: list[Any]) -> bool:
+    """Any anchor, word boundary or look-around, at any depth."""
+    for op, argument in items:
+        if op is sre.AT or op in (sre.ASSERT, sre.ASSERT_NOT, sre.GROUPREF_EXISTS):
+            return True
+        if op is sre.SUBPATTERN and _has_assertion(list(argument[3])):
+            return True
+        if op is sre.BRANCH and any(_has_assertion(list(b)) for b in argument[1]):
+            return True
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and _has_assertion(
+            list(argument[2])
+        ):
+            return True
+        if op is sre.ATOMIC_GROUP and _has_assertion(list(argument)):
+            return True
+    return False

@@ -13,6 +13,7 @@ from tavo_platform.engine._findings import (
     fingerprint,
     normalise_matched_text,
 )
+from tavo_platform.engine.dataflow._gc import collector_paused
 from tavo_platform.engine.dataflow.precision import as_test_code, is_test_path
 from tavo_platform.engine.dataflow.rootcause import merge_root_causes
 from tavo_platform.engine.dataflow.solver import Project, TaintHit
@@ -32,7 +33,11 @@ def taint_findings(
     Python package (its absolute imports of itself resolve)."""
     modules = [outcome.module for outcome in outcomes if outcome.module is not None]
     if modules:
-        _add_hits(Project(modules, package=package).solve(), outcomes, compiled)
+        # Paused from the project's construction to the last finding, not just while
+        # solving: the first allocation otherwise starts a collection that walks the whole
+        # IR of the scan, which holds no cycles (_gc.py).
+        with collector_paused():
+            _add_hits(Project(modules, package=package).solve(), outcomes, compiled)
     for outcome in outcomes:
         outcome.module = None  # the IR is not needed past this point
         if len(outcome.findings) > 1:

@@ -49,6 +49,7 @@ class Arg:
 
 
 RETURNED = "<return>"  # in a callee: the object a function returns (`f.<return>.m`)
+PICKED = "[*]"  # a callee's suffix: one of the functions of a table (`HANDLERS[*]`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,3 +241,8 @@ class Module:
     # with imports substituted: a method called on it, here or where it is imported, is
     # that class's.
     instances: dict[str, str] = field(default_factory=dict)
+    # Module-level tables of functions (`HANDLERS = {"csv": to_csv, "pdf": pdf.render}`,
+    # a list or tuple of them) -> those functions, as written with imports substituted:
+    # `HANDLERS[kind](data)`, here or where the table is imported, calls one of them.
+    dispatch: dict[str, tuple[str, ...]] = field(default_factory=dict)
+

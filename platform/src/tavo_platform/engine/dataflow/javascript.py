@@ -56,6 +56,7 @@ def lower_javascript(root: SgNode, path: str, found: Found) -> Module:
         classes=lowering.classes,
         bases=lowering.bases,
         instances={name: lowering.imported(cls) for name, cls in lowering.instances.items()},
+        dispatch=lowering.drafts[0].tables,
     )
 
 
@@ -153,13 +154,14 @@ class _JavaScript(JavaScriptExpressions):
         ):
             self.commonjs_export(target, right)
         if right.kind() in FUNCTIONS and left.kind() == "identifier":
-            index = self.define(right, left.text())
-            self.function.local_functions[left.text()] = index
+            self.function.local_functions[left.text()] = self.define(right, left.text())
             return []
         if left.kind() == "identifier":
             self.track_path(left.text(), right)
         store = left.kind() in ("member_expression", "subscript_expression")
-        return [Assign(self.targets(left), self.expr(right), line_of(node), store=store)]
+        keys = [Eval(self.expr(key)) for key in self.marked_keys(left)]
+        value = self.table_or_pick(left, right, self.expr(right))
+        return [*keys, Assign(self.targets(left), value, line_of(node), store=store)]
 
     def commonjs_export(self, target: str, right: SgNode) -> None:
         name = (
@@ -210,7 +212,8 @@ class _JavaScript(JavaScriptExpressions):
                         self.instances[name.text()] = constructor.text()
             if name.kind() == "identifier":
                 self.track_path(name.text(), value)
-            out.append(Assign(self.targets(name), self.expr(value), line_of(declarator)))
+            lowered = self.table_or_pick(name, value, self.expr(value))
+            out.append(Assign(self.targets(name), lowered, line_of(declarator)))
         return out
 
     def require(self, name: SgNode, value: SgNode) -> bool:

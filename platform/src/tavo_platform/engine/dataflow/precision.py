@@ -12,8 +12,11 @@
   constant command run with `shell=True` or sent to a remote shell (paramiko's
   exec_command), and a constant Python string run as code (eval/exec), stay at LOW, tagged
   `constant-input`: nothing outside reaches them today, but a reviewer still wants to know
-  (one later edit that splices a value in makes them injections). Rules about shell
-  wildcards (CWE-155) are exempt: a constant `tar czf x.tgz *` is their very subject.
+  (one later edit that splices a value in makes them injections). Where outside text does
+  reach the call, but only through a sanitiser for the sink (`shlex.quote`) or after a
+  check that validated it, the code already does what the finding would ask: not reported.
+  Rules about shell wildcards (CWE-155) are exempt: a constant `tar czf x.tgz *` is their
+  very subject.
 - Hashes created with `usedforsecurity=False` say they are not security uses: not reported.
 """
 
@@ -101,7 +104,11 @@ def _constant_commands(findings: list[Finding], text: str, language: Language) -
         if context is None or context.constant_input is not True:
             continue
         finding = findings[index]
-        if (finding.category == "code-injection" and language is Language.PYTHON) or (
+        if context.sanitizers:
+            # Outside text reaches the call only through a sanitiser for this sink or a
+            # check that validated it: the code already does what the finding would ask.
+            dropped.add(index)
+        elif (finding.category == "code-injection" and language is Language.PYTHON) or (
             finding.category == "command-injection" and _THROUGH_SHELL.search(finding.snippet)
         ):
             out[index] = as_constant_input(finding)

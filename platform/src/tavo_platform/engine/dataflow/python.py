@@ -8,12 +8,13 @@ from dataclasses import replace
 from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._constant_conditions import Literal
-from tavo_platform.engine.dataflow._lowering import Unlowerable, access_path, union
+from tavo_platform.engine.dataflow._lowering import Unlowerable, union
 from tavo_platform.engine.dataflow._patterns import Found
 from tavo_platform.engine.dataflow._python_expressions import constant_key
 from tavo_platform.engine.dataflow._python_facts import PythonFacts
 from tavo_platform.engine.dataflow._python_syntax import (
     EXIT_CALLS,
+    attribute_path,
     callee_text,
     child_of_kind,
     guarded_names,
@@ -21,6 +22,7 @@ from tavo_platform.engine.dataflow._python_syntax import (
     line_of,
     name_of,
     path_of,
+    prefix_checked,
 )
 from tavo_platform.engine.dataflow.ir import (
     CONST,
@@ -51,7 +53,7 @@ def lower_python(root: SgNode, path: str, found: Found) -> Module:
     lowering = _Python(found, module_name(path), path.endswith("__init__.py"))
     body = lowering.open_function("<module>", 1)
     try:
-        body.body = lowering.block(root)
+        body.body = lowering.block(root, root.kind() in _OWNERS)
     except RecursionError:
         raise Unlowerable("nested too deeply") from None
     lowering.close_function()
@@ -65,6 +67,7 @@ def lower_python(root: SgNode, path: str, found: Found) -> Module:
         classes=lowering.classes,
         bases=lowering.bases,
         instances={name: lowering.imported(cls) for name, cls in lowering.types[0].items()},
+        dispatch=body.tables,
     )
 
 
@@ -85,14 +88,22 @@ class _Python(PythonFacts):
         # per function: names bound to a literal at the function's top level, and loop depth
         self.literals: list[dict[str, Literal]] = [{}]
         self.loops = 0
+        # Whether the statements being lowered are those of a function's (or the module's)
+        # own body, not of a branch, loop, `with` or class inside it (PythonFacts).
+        self.top_level = False
 
     # --- statements ------------------------------------------------------------------
 
-    def block(self, node: SgNode) -> tuple[Stmt, ...]:
+    def block(self, node: SgNode, top: bool = False) -> tuple[Stmt, ...]:
+        """`top`: the block is a function's body or the module (see `top_level`)."""
         out: list[Stmt] = []
-        for child in node.children():
-            if child.is_named():
-                out.extend(self.statement(child))
+        outer, self.top_level = self.top_level, top
+        try:
+            for child in node.children():
+                if child.is_named():
+                    out.extend(self.statement(child))
+        finally:
+            self.top_level = outer
         return tuple(out)
 
     def statement(self, node: SgNode) -> list[Stmt]:
@@ -124,7 +135,7 @@ class _Python(PythonFacts):
                 continue
             kind = child.kind()
             if kind == "assignment":
-                out.extend(self.assignment(child))
+                out.extend(self.assignment(child, self.top_level))
             elif kind == "augmented_assignment":
                 left, right = child.field("left"), child.field("right")
                 if left is not None and right is not None:
@@ -141,44 +152,50 @@ class _Python(PythonFacts):
                     out.append(Exit())
         return out
 
-    def assignment(self, node: SgNode) -> list[Stmt]:
+    def assignment(self, node: SgNode, top: bool = False) -> list[Stmt]:
+        """`top`: a statement of its function's (or module's) own body."""
         left, right = node.field("left"), node.field("right")
         if left is None or right is None:
             return []
-        if right.kind() == "assignment":  # a = b = value
+        left_kind, right_kind, line = left.kind(), right.kind(), line_of(node)
+        if right_kind == "assignment":  # a = b = value
             inner = self.assignment(right)
             source = right.field("left")
-            value: Expr = Var(source.text(), line_of(node)) if source is not None else CONST
-            return [*inner, Assign(self.targets(left), value, line_of(node))]
-        if left.kind() == "identifier" and right.kind() == "dictionary":
-            keyed = self._keyed_dictionary(left.text(), right, line_of(node))
+            value: Expr = Var(source.text(), line) if source is not None else CONST
+            return [*inner, Assign(self.targets(left), value, line)]
+        is_name = left_kind == "identifier"
+        name = left.text() if is_name else ""
+        if is_name:
+            self._track_dispatch(name, right, right_kind)
+        if is_name and right_kind == "dictionary":
+            keyed = self._keyed_dictionary(name, right, line)
             if keyed is not None:
-                self.forget_checks((left.text(),))
-                self._track_joined(left.text(), right)
-                self._track_literal(node, left.text(), right)
+                self.forget_checks((name,))
+                self._track_joined(name, right, right_kind)
+                self._track_literal(top, name, right, right_kind)
                 return keyed
         value = self.expr(right)
-        if left.kind() == "identifier":
-            self._track_joined(left.text(), right)
-            self._track_literal(node, left.text(), right)
+        if is_name:
+            self._track_joined(name, right, right_kind)
+            self._track_literal(top, name, right, right_kind)
         else:
-            for name in self.targets(left):
-                self.literals[-1].pop(name, None)
-        if left.kind() in ("identifier", "attribute") and right.kind() == "call":
+            for target in self.targets(left):
+                self.literals[-1].pop(target, None)
+        if left_kind in ("identifier", "attribute") and right_kind == "call":
             callee = callee_text(right)
             if callee and callee.rpartition(".")[2][:1].isupper():
                 self._note_type(left, callee)
             elif callee and callee.partition(".")[0] not in ("self", "cls"):
                 # `repo = get_repo()`: whatever the function returns (Function.returns)
                 self._note_type(left, f"{callee}.{RETURNED}")
-        store = left.kind() in ("subscript", "attribute")
+        store = left_kind in ("subscript", "attribute")
         targets = self.targets(left)
-        self._track_check(node, left, right, targets)
-        if left.kind() == "identifier":
+        self._track_check(top, name if is_name else None, right, right_kind, targets)
+        if is_name:
             # the elements followed one by one now hold whatever the new value holds
-            known = sorted(self.function.keyed.get(left.text(), ()))
-            targets = (*targets, *(f"{left.text()}.[{key}]" for key in known))
-        return [Assign(targets, value, line_of(node), store=store)]
+            known = sorted(self.function.keyed.get(name, ()))
+            targets = (*targets, *(f"{name}.[{key}]" for key in known))
+        return [Assign(targets, value, line, store=store)]
 
     def _keyed_dictionary(self, name: str, node: SgNode, line: int) -> list[Stmt] | None:
         """`ctx = {"opts": opts, "url": url}`: each element at its constant key followed on
@@ -213,11 +230,7 @@ class _Python(PythonFacts):
             return (node.text(),)
         if kind in ("attribute", "subscript"):
             inner = node.field("object") or node.field("value")
-            path = (
-                access_path(node, ("attribute",), ("object", "attribute"))
-                if kind == "attribute"
-                else self.keyed_path(node)
-            )
+            path = attribute_path(node) if kind == "attribute" else self.keyed_path(node)
             roots = self.targets(inner) if inner is not None else ()
             if path and kind == "subscript":
                 owner, _, key = path.rpartition(".[")
@@ -287,23 +300,13 @@ class _Python(PythonFacts):
     def _guards(self, condition: SgNode | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The condition's guarded names, less the paths a prefix check cannot protect: a
         path joined from parts and never normalised (`os.path.join(BASE, name)` still
-        holds `..` after `startswith(BASE)`; `os.path.realpath` of it does not)."""
+        holds `..` after `startswith(BASE)`, `is_relative_to(BASE)` or a `commonpath` check;
+        `os.path.realpath` or `Path.resolve()` of it does not)."""
         if condition is None:
             return (), ()
         positive, negative = guarded_names(condition, self.function.checks)
         joined = self.joined[-1]
-        if not joined or "startswith" not in condition.text():
-            return positive, negative
-        weak = {
-            found
-            for call in condition.find_all(kind="call")
-            if (function := call.field("function")) is not None
-            and function.kind() == "attribute"
-            and (method := function.field("attribute")) is not None
-            and method.text() == "startswith"
-            and (owner := function.field("object")) is not None
-            and (found := path_of(owner)) in joined
-        }
+        weak = prefix_checked(condition) & joined if joined else set()
         return (
             tuple(n for n in positive if n not in weak),
             tuple(n for n in negative if n not in weak),
@@ -403,6 +406,7 @@ class _Python(PythonFacts):
             written = (path_of(c) for c in superclasses.children() if c.is_named())
             self.bases[name] = tuple(self.imported(b) for b in written if b is not None)
         out: list[Stmt] = []
+        outer, self.top_level = self.top_level, False
         try:
             for child in body.children():
                 if child.kind() in ("function_definition", "decorated_definition"):
@@ -419,6 +423,7 @@ class _Python(PythonFacts):
                     out.extend(self.statement(child))
         finally:
             self.class_stack.pop()
+            self.top_level = outer
         return out
 
     def define_function(
@@ -444,7 +449,7 @@ class _Python(PythonFacts):
             if decorators is not None:
                 draft.params = _typed_by_route(draft.params, decorators.text())
             body = node.field("body")
-            draft.body = self.block(body) if body is not None else ()
+            draft.body = self.block(body, body.kind() == "block") if body is not None else ()
         finally:
             self.types.pop()
             self.joined.pop()
@@ -525,6 +530,9 @@ class _Python(PythonFacts):
 
     # --- expressions -----------------------------------------------------------------
 
+
+# What owns the statements of a body at its top level.
+_OWNERS = ("function_definition", "module")
 
 _STATEMENTS = {
     "expression_statement": _Python.expression_statement,

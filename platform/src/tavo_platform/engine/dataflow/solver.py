@@ -23,6 +23,7 @@ from tavo_platform.engine.dataflow._gc import collector_paused
 from tavo_platform.engine.dataflow._resolve import Resolver, Target
 from tavo_platform.engine.dataflow._values import EMPTY, Key, Trace, Value
 from tavo_platform.engine.dataflow.ir import (
+    PICKED,
     Arg,
     Assign,
     Block,
@@ -144,6 +145,7 @@ class Project:
         self.deadline = time.monotonic() + deadline_seconds
         self.complete = True
         self.targets: dict[tuple[int, str | None, int | None], Target | None] = {}
+        self.tables: dict[tuple[int, str], tuple[Target | None, ...]] = {}
         # The global containers that grew during the last evaluation.
         self.grown: set[tuple[int, str]] = set()
 
@@ -160,6 +162,13 @@ class Project:
             target = self.resolver.call(m, function, call.callee)
         self.targets[key] = target
         return target
+
+    def table(self, uid: int, name: str) -> tuple[Target | None, ...]:
+        """The functions of table `name` (as written in function `uid`'s module)."""
+        key = (uid, name)
+        if key not in self.tables:
+            self.tables[key] = self.resolver.table(self.functions[uid][0], name)
+        return self.tables[key]
 
     def order(self) -> list[int]:
         """Every function after the functions it calls and the function enclosing it (whose
@@ -488,13 +497,27 @@ class _Frame:
         args = [(arg, self.expr(arg.value)) for arg in call.args]
         if call.clean:
             return EMPTY
-        target = self.project.target(self.uid, call)
         default = V.merge(
             # a lookup gives an element of the receiver, or its default: never the key
             [receiver, *(value for _, value in args[1:])]
             if call.lookup
             else [receiver, *(value for _, value in args)]
         )
+        if call.callee is not None and call.callee.endswith(PICKED):
+            # one of a table's functions: what any of them may do (outside ones: default)
+            found = self.project.table(self.uid, call.callee.removesuffix(PICKED))
+            picked = [self.enter(t, call, receiver, args, default) for t in found]
+            return V.merge(picked) if picked else default
+        return self.enter(self.project.target(self.uid, call), call, receiver, args, default)
+
+    def enter(
+        self,
+        target: Target | None,
+        call: Call,
+        receiver: Value,
+        args: list[tuple[Arg, Value]],
+        default: Value,
+    ) -> Value:
         if target is None:
             return default
         if call.on_instance and not target.bound:
