@@ -61,7 +61,8 @@ async def count_request(
     and counting later let a burst of them through past the limit); the rate-limit headers
     layer gives the unit back when the answer is 304 Not Modified, so a 304 costs nothing.
     """
-    decision = await state.limiter.hit_request(principal)
+    limiter = state.limiter
+    decision = limiter.hit_request_in_memory(principal) or await limiter.hit_request(principal)
     scope_state = request.scope.setdefault("state", {})
     scope_state[RATE_LIMIT_STATE] = decision
     usage = getattr(request.app.state, "tavo_usage", None)

@@ -222,6 +222,17 @@ class RateLimiter:
         )
         return await self._apply(windows, consume)
 
+    def hit_request_in_memory(self, principal: Principal) -> Decision | None:
+        """hit_request without a coroutine where the counters are in this process (the hot
+        path); None when they are in Redis (then await hit_request)."""
+        if self._memory is None:
+            return None
+        limits = principal.limits
+        windows = _request_windows(
+            principal.key_id, limits.requests_per_hour, limits.requests_per_day
+        )
+        return self._count_in_memory(self._memory, windows, True)
+
     async def refund_request(self, principal: Principal, counted: Decision) -> Decision:
         """Gives back one request counted by `hit_request` (a 304 costs nothing); returns
         the decision as it stands after the refund."""
