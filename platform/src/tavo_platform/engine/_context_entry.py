@@ -3,6 +3,8 @@ calls, command-line entry points; and a function's name and parameters."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from ast_grep_py import SgNode
 
 from tavo_platform.engine._context_flow import _FlowFacts
@@ -23,8 +25,33 @@ from tavo_platform.engine._languages import Language
 
 class _EntryPoints(_FlowFacts):
     def enclosing(self, position: Position) -> list[SgNode]:
-        """The functions around a position, outermost first."""
-        return [node for start, end, node in self.functions if start <= position < end]
+        """The functions around a position, outermost first. Functions nest, so the
+        innermost one is the last to start before the position or one of its ancestors:
+        a search and a walk up, not a pass over every function of the file."""
+        starts, parents = self._nesting()
+        index = bisect_right(starts, position) - 1
+        while index >= 0 and not position < self.functions[index][1]:
+            index = parents[index]
+        chain: list[SgNode] = []
+        while index >= 0:
+            chain.append(self.functions[index][2])
+            index = parents[index]
+        chain.reverse()
+        return chain
+
+    def _nesting(self) -> tuple[list[Position], list[int]]:
+        """The functions' starts (in order) and each one's innermost enclosing function."""
+        if self._function_tree is None:
+            self.functions.sort(key=lambda f: (f[0], (-f[1][0], -f[1][1])))
+            parents: list[int] = []
+            open_: list[int] = []
+            for index, (start, _end, _node) in enumerate(self.functions):
+                while open_ and not start < self.functions[open_[-1]][1]:
+                    open_.pop()
+                parents.append(open_[-1] if open_ else -1)
+                open_.append(index)
+            self._function_tree = ([f[0] for f in self.functions], parents)
+        return self._function_tree
 
     def entrypoint(self, function: SgNode) -> str | None:
         if self.language is Language.PYTHON:

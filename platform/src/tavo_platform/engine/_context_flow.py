@@ -58,6 +58,7 @@ class _FlowFacts:
                 {"rule": {"any": [{"kind": kind} for kind in sorted(self.syntax.functions)]}}
             )
         ]
+        self._function_tree: tuple[list[Position], list[int]] | None = None  # _EntryPoints
         self._dead_regions: list[tuple[Position, Position]] | None = None
         self._module_flow: Flow | None = None
         self._imported: set[str] | None = None

@@ -51,6 +51,9 @@ class Resolver:
                 self.by_name.setdefault(separator.join(parts[:-1]), index)
         self._variables: dict[tuple[int, str], tuple[int, str]] = {}
         self._importers: defaultdict[int, set[int]] | None = None
+        # function (by identity) -> its local functions by name: a module of thousands of
+        # functions is searched once, not once a call
+        self._locals: dict[int, tuple[Function, dict[str, int]]] = {}
 
     def module(self, name: str, near: int) -> int | None:
         found = self.by_name.get(name)
@@ -377,11 +380,20 @@ class Resolver:
     def _lexical(self, module: Module, function: Function, name: str) -> int | None:
         current: Function | None = function
         while current is not None:
-            for local, index in current.local_functions:
-                if local == name:
-                    return index
+            index = self._local_functions(current).get(name)
+            if index is not None:
+                return index
             current = module.functions[current.parent] if current.parent is not None else None
         return None
+
+    def _local_functions(self, function: Function) -> dict[str, int]:
+        known = self._locals.get(id(function))
+        if known is None or known[0] is not function:
+            named: dict[str, int] = {}
+            for local, index in function.local_functions:
+                named.setdefault(local, index)  # the first, as the linear search found it
+            known = self._locals[id(function)] = (function, named)
+        return known[1]
 
     def _owner_class(self, module: Module, function: Function) -> str | None:
         current: Function | None = function
