@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tavo_platform.jobs.execution import ScanCancelled, ScanJob, ScanLimitExceeded, ScanLimits
+from tavo_platform.jobs.execution import (
+    ScanCancelled,
+    ScanJob,
+    ScanLimitExceeded,
+    ScanLimits,
+    run_scan_job,
+)
 from tavo_platform.jobs.processes import ScanProcessDied, ScanProcesses
 
 GENEROUS = ScanLimits(wall_seconds=120, cpu_seconds=60, file_seconds=30)
@@ -76,9 +82,10 @@ def test_a_cancel_stops_the_scan_within_a_second(tmp_path: Path) -> None:
 
 
 def test_a_file_over_its_time_budget_is_skipped(tmp_path: Path) -> None:
+    # 20,000 functions take far longer than the budget; the budget is generous
+    # enough that the one-line file never rings it on a loaded machine
     source = tree(tmp_path / "src", 1, lines=20_000)
     (source / "small.py").write_text("eval(x)\n")
-    # generous enough that the one-line file never rings it on a loaded machine
     limits = ScanLimits(wall_seconds=60, cpu_seconds=60, file_seconds=2.0)
     outcome = run(ScanProcesses().run(job(source, tmp_path), limits, never))
     skipped = outcome["summary"]["skipped_by_reason"]
@@ -131,3 +138,21 @@ def test_a_dead_forkserver_fails_no_scan(tmp_path: Path) -> None:
     assert finished["summary"]["total"] == 40 * 200
     assert after["summary"]["total"] == 3
     assert processes.healthy
+
+
+def test_the_time_budget_is_not_swallowed_while_the_code_context_is_computed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The code context of a file's findings is optional (a failure there costs the
+    # contexts, not the scan), but its file's time budget running out must still skip it.
+    from tavo_platform.engine import _context
+
+    def over_budget(*_args: object) -> None:
+        raise TimeoutError("per-file time budget")
+
+    monkeypatch.setattr(_context, "code_contexts", over_budget)
+    source = tree(tmp_path / "src", 1, lines=3)
+    outcome = run_scan_job(job(source, tmp_path), GENEROUS)
+    assert outcome["summary"]["skipped_by_reason"] == {
+        "took longer than the per-file time budget": 1
+    }, outcome["summary"]

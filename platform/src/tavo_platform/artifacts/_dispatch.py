@@ -59,6 +59,8 @@ def inspect_artifact(
         session.incomplete(None, "nested too deeply to inspect")
     except MemoryError:
         session.incomplete(None, "ran out of memory while inspecting")
+    except TimeoutError:
+        raise  # the file's time budget ran out: the scan skips the file
     except Exception as error:  # a bug here must cost a verdict, never the caller
         session.incomplete(None, f"inspection failed: {describe(error)}")
     session.inspection.opcodes = limits.max_opcodes - session.opcodes_left

@@ -325,5 +325,7 @@ def contexts_for(
     """As code_contexts, but a failure costs the contexts, never the scan."""
     try:
         return code_contexts(text, language, spans, categories)
+    except TimeoutError:
+        raise  # the file's time budget ran out: the scan skips the file (engine/_scanner.py)
     except Exception:
         return [None] * len(spans)

@@ -179,8 +179,8 @@ def compiles(config: dict[str, Any], language: Language) -> bool:
     try:
         SgRoot("", language.value).root().find_all(cast(Any, config))
     except BaseException as error:  # the Rust binding raises plain Exception subclasses
-        if isinstance(error, KeyboardInterrupt):
-            raise
+        if isinstance(error, KeyboardInterrupt | TimeoutError):
+            raise  # an interrupt or a file's time budget, not a rule ast-grep refuses
         return False
     return True
 

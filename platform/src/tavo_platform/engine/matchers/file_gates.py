@@ -127,6 +127,8 @@ class FileGates:
         if known is None:
             try:
                 known = bool(self._root.matches(**weaker))
+            except TimeoutError:
+                raise  # the file's time budget, not a refused form
             except Exception:  # a form ast-grep refuses: no conclusion, keep the rule
                 known = True
             self._known[key] = known

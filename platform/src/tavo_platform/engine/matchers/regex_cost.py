@@ -114,7 +114,7 @@ def _compiles(regex: str) -> bool:
     try:
         _probe().find_all(cast(Any, {"rule": {"regex": regex}}))
     except BaseException as error:  # the Rust binding raises plain Exception subclasses
-        if isinstance(error, KeyboardInterrupt):
-            raise
+        if isinstance(error, KeyboardInterrupt | TimeoutError):
+            raise  # an interrupt or a file's time budget, not a regex ast-grep refuses
         return False
     return True
