@@ -22,6 +22,7 @@ import re
 import re._constants as sre
 import re._parser as sre_parser
 import warnings
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -31,6 +32,7 @@ _RELATIONAL_KEYS = ("inside", "has", "follows", "precedes")
 # operation (Rust's `[a-z&&[^x]]`, which Python reads as other characters).
 _RUST_ONLY = re.compile(r"\[\[:|\\[zpPQE]|\\[bB]\{")
 _ANCHORS = frozenset({sre.AT_BEGINNING, sre.AT_BEGINNING_STRING, sre.AT_END, sre.AT_END_STRING})
+_LOOKAROUNDS = (sre.ASSERT, sre.ASSERT_NOT, sre.GROUPREF_EXISTS)
 # Files larger than this are not pre-checked: ast-grep decides, as it would anyway.
 MAX_CHECKED_CHARACTERS = 1_000_000
 
@@ -163,21 +165,29 @@ def _nested_class(regex: str) -> bool:
 
 
 def _has_anchor(items: list[Any]) -> bool:
+    """Any anchor, or a look-around (Rust has none; be safe), at any depth."""
+    return _any_item(
+        items, lambda op, argument: (op is sre.AT and argument in _ANCHORS) or op in _LOOKAROUNDS
+    )
+
+
+def _any_item(items: list[Any], leaf: Callable[[Any, Any], bool]) -> bool:
+    """Whether `leaf(op, argument)` holds for an item of a parsed regex, at any depth."""
     for op, argument in items:
-        if op is sre.AT and argument in _ANCHORS:
+        if leaf(op, argument):
             return True
-        if op is sre.SUBPATTERN and _has_anchor(list(argument[3])):
+        if op is sre.SUBPATTERN:
+            inner = [argument[3]]
+        elif op is sre.BRANCH:
+            inner = list(argument[1])
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            inner = [argument[2]]
+        elif op is sre.ATOMIC_GROUP:
+            inner = [argument]
+        else:
+            continue
+        if any(_any_item(list(part), leaf) for part in inner):
             return True
-        if op is sre.BRANCH and any(_has_anchor(list(b)) for b in argument[1]):
-            return True
-        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and _has_anchor(
-            list(argument[2])
-        ):
-            return True
-        if op is sre.ATOMIC_GROUP and _has_anchor(list(argument)):
-            return True
-        if op in (sre.ASSERT, sre.ASSERT_NOT, sre.GROUPREF_EXISTS):
-            return True  # look-arounds: Rust has none; be safe
     return False
 
 
@@ -274,17 +284,4 @@ def _top_level_branches(regex: str) -> list[str]:
 
 def _has_assertion(items: list[Any]) -> bool:
     """Any anchor, word boundary or look-around, at any depth."""
-    for op, argument in items:
-        if op is sre.AT or op in (sre.ASSERT, sre.ASSERT_NOT, sre.GROUPREF_EXISTS):
-            return True
-        if op is sre.SUBPATTERN and _has_assertion(list(argument[3])):
-            return True
-        if op is sre.BRANCH and any(_has_assertion(list(b)) for b in argument[1]):
-            return True
-        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT) and _has_assertion(
-            list(argument[2])
-        ):
-            return True
-        if op is sre.ATOMIC_GROUP and _has_assertion(list(argument)):
-            return True
-    return False
+    return _any_item(items, lambda op, _argument: op is sre.AT or op in _LOOKAROUNDS)
