@@ -99,10 +99,15 @@ def test_a_pending_webhook_retry_survives_sigkill_of_every_process(tmp_path: Pat
                                                               "scan_type": "code"})
                 assert created.status_code == 202, created.text
                 assert wait_finished(client, created.json()["id"])["status"] == "completed"
+                # Wait until the failed first attempt is recorded: killed between the
+                # receiver's answer and that write, the delivery would stay claimed until
+                # its two-minute lease ran out (at-least-once, but not this test's case).
                 deadline = time.monotonic() + 30
-                while not receiver.received:
-                    assert time.monotonic() < deadline, "the first attempt never came"
+                while (first := deliveries(client, webhook_id))[0]["last_status_code"] is None:
+                    assert time.monotonic() < deadline, ("the first attempt never came", first)
                     time.sleep(0.05)
+                assert first[0]["status"] == "pending" and first[0]["last_status_code"] == 500
+                assert first[0]["attempts"] == 1, first
                 # The first attempt failed (500): a retry is due in about four seconds.
                 deployment.kill()
             assert len(receiver.received) == 1
