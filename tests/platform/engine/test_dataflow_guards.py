@@ -563,3 +563,49 @@ def test_model_fields_typed_without_text_carry_no_taint(  # type: ignore[no-unty
     )
     found = scan_path(tree, taint_rules, jobs=1).findings
     assert any(f.rule_id == "py-taint-sql-injection" for f in found) is expected
+
+
+_NEST_SERVICE = (
+    "import { Injectable } from '@nestjs/common';\n"
+    "import { execSync } from 'child_process';\n"
+    "@Injectable()\nexport class JobsService {\n"
+    "  tail(name: string) {\n    return execSync(`tail -n 50 /var/log/${name}.log`);\n  }\n}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("holder", "expected"),
+    [
+        # NestJS / Angular constructor injection: a parameter property
+        ("constructor(private readonly jobs: JobsService) {}", True),
+        # a field declared with the class, filled elsewhere
+        ("jobs: JobsService;", True),
+        # a field built where it is declared
+        ("private jobs = new JobsService();", True),
+        # a field of another class: its `tail` is not JobsService's
+        ("constructor(private readonly jobs: Logger) {}", False),
+    ],
+)
+def test_methods_called_on_typed_class_fields_are_followed(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, holder: str, expected: bool
+) -> None:
+    tree = make_tree(
+        {
+            "src/jobs.service.ts": _NEST_SERVICE,
+            "src/jobs.controller.ts": (
+                "import { Controller, Get, Query } from '@nestjs/common';\n"
+                "import { JobsService } from './jobs.service';\n"
+                "import { Logger } from './logger';\n"
+                f"@Controller('jobs')\nexport class JobsController {{\n  {holder}\n"
+                "  @Get('log')\n  log(@Query('name') name: string) {\n"
+                "    return this.jobs.tail(name);\n  }\n}\n"
+            ),
+            "src/logger.ts": (
+                "export class Logger {\n  tail(line: string) {\n    return line;\n  }\n}\n"
+            ),
+        }
+    )
+    found = scan_path(tree, taint_rules, jobs=1).findings
+    hits = [f for f in found if f.rule_id == "js-taint-command-injection"]
+    assert bool(hits) is expected
+    assert all(f.path == "src/jobs.service.ts" for f in hits)

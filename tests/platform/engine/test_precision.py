@@ -181,6 +181,39 @@ def test_sql_built_from_parameters_typed_without_text_is_not_reported(
     assert lines == {19, 21, 24}, lines
 
 
+def test_typescript_sql_from_number_parameters_is_not_reported(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    """`id: number` of a service method, or a NestJS parameter a ParseIntPipe converted,
+    is a number; one a decorator fills without a pipe is the URL's text whatever its type
+    says, and a `string` is text."""
+    code = textwrap.dedent(
+        """\
+        import { Controller, Get, Param, ParseIntPipe } from "@nestjs/common";
+        @Controller("items")
+        export class ItemsController {
+          @Get(":id")
+          one(@Param("id", ParseIntPipe) id: number) {
+            return this.ds.query(`SELECT * FROM items WHERE id = ${id}`);
+          }
+          @Get("raw/:id")
+          raw(@Param("id") id: number) {
+            return this.ds.query(`SELECT * FROM items WHERE id = ${id}`);
+          }
+          byId(id: number, limit?: number) {
+            return this.ds.query(`SELECT * FROM items WHERE id = ${id} LIMIT ${limit}`);
+          }
+          byName(name: string) {
+            return this.ds.query(`SELECT * FROM items WHERE name = '${name}'`);
+          }
+        }
+        """
+    )
+    result = scan_path(make_tree({"items.controller.ts": code}), builtin, jobs=1)
+    lines = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    assert lines == {10, 16}, lines
+
+
 def test_shell_commands_fed_only_through_a_sanitiser_or_a_check_are_not_reported(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:

@@ -268,7 +268,16 @@ class _FileFacts(_EntryPoints):
         """Python parameters whose annotation holds no text: None for the whole value
         (`user_id: int`, `Annotated[int, Path()]`), else the attributes of a class of this
         file declaring them so (`q: ItemQuery` whose `limit: int`)."""
-        if self.language is not Language.PYTHON or not chain:
+        if not chain:
+            return {}
+        if self.language in (Language.TYPESCRIPT, Language.TSX):
+            numbers = (
+                _typescript_number(text)
+                for function in chain
+                for _, text in self.parameters(function)
+            )
+            return {name: None for name in numbers if name is not None}
+        if self.language is not Language.PYTHON:
             return {}
         models = self._model_fields()
         typed: dict[str, frozenset[str] | None] = {}
@@ -385,6 +394,28 @@ class _FileFacts(_EntryPoints):
 
 _PARAMETER_KINDS = frozenset({"parameter", "handler_parameter", "llm_output"})
 _ATTRIBUTE = re.compile(r"^\w+\s*\.\s*(\w+)")
+
+
+# `id: number`, `private readonly n?: number`, `@Param("id", ParseIntPipe) id: number`; a
+# parameter a framework decorator fills is text unless a parse pipe converted it (NestJS).
+_TS_NUMBER = re.compile(
+    r"^(?P<decorators>(?:@[\w.]+(?:\((?:[^()]|\([^()]*\))*\))?\s*)*)"
+    r"(?:(?:public|private|protected|readonly|override)\s+)*"
+    r"(?P<name>[A-Za-z_$][\w$]*)\??\s*:\s*(?:number|boolean|bigint)\s*(?:=.*)?$",
+    re.DOTALL,
+)
+_PARSE_PIPE = re.compile(r"\bParse(?:Int|Float|Bool)Pipe\b")
+
+
+def _typescript_number(parameter: str) -> str | None:
+    """The name of a TypeScript parameter declared a number or a boolean."""
+    found = _TS_NUMBER.match(parameter.strip())
+    if found is None:
+        return None
+    decorators = found.group("decorators")
+    if decorators and not _PARSE_PIPE.search(decorators):
+        return None
+    return found.group("name")
 
 
 def _annotation(parameter: str) -> str | None:
