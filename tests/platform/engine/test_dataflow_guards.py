@@ -515,3 +515,97 @@ def test_javascript_prefix_checks_protect_normalised_paths_only(  # type: ignore
 ) -> None:
     found = _found(make_tree, taint_rules, filename, _NODE_FILES + code, "js-taint-path-traversal")
     assert found is expected
+
+
+_MODELS = (
+    "from enum import Enum\nfrom typing import Optional\nfrom pydantic import BaseModel\n"
+    "class Sort(str, Enum):\n    name = 'name'\n    price = 'price'\n"
+    "class Query(BaseModel):\n    owner: str\n    page: int = 1\n    size: Optional[int] = None\n"
+    "    sort: Sort = Sort.name\n"
+    "class Paged(Query):\n    cursor: str = ''\n"
+)
+_ROUTE = (
+    "from fastapi import FastAPI\nfrom .models import Query, Paged\nfrom .db import run\n"
+    "app = FastAPI()\n"
+    "@app.post('/items')\ndef items(q: Query):\n    return run(q)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # numbers, an Enum of the models module: they hold no text
+        ('f"SELECT * FROM t ORDER BY {q.sort.value} LIMIT {q.size} OFFSET {q.page}"', False),
+        # a text field of the same model still injects
+        ("f\"SELECT * FROM t WHERE owner = '{q.owner}'\"", True),
+        # a number field inherited from a base model
+        ('"SELECT * FROM t LIMIT " + str(p.size)', False),
+        # a text field of the subclass
+        ('"SELECT * FROM t WHERE c > \'" + p.cursor + "\'"', True),
+    ],
+)
+def test_model_fields_typed_without_text_carry_no_taint(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, query: str, expected: bool
+) -> None:
+    """pydantic/dataclass fields declared `int`, `Optional[int]`, an Enum: reading them
+    from a typed parameter, across modules and base classes, brings no request text."""
+    tree = make_tree(
+        {
+            "app/__init__.py": "",
+            "app/models.py": _MODELS,
+            "app/routes.py": _ROUTE,
+            "app/db.py": (
+                "import sqlite3\nfrom .models import Query, Paged\n"
+                "def run(q: Query):\n    p = Paged(owner=q.owner)\n"
+                f"    return sqlite3.connect('x').execute({query})\n"
+            ),
+        }
+    )
+    found = scan_path(tree, taint_rules, jobs=1).findings
+    assert any(f.rule_id == "py-taint-sql-injection" for f in found) is expected
+
+
+_NEST_SERVICE = (
+    "import { Injectable } from '@nestjs/common';\n"
+    "import { execSync } from 'child_process';\n"
+    "@Injectable()\nexport class JobsService {\n"
+    "  tail(name: string) {\n    return execSync(`tail -n 50 /var/log/${name}.log`);\n  }\n}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("holder", "expected"),
+    [
+        # NestJS / Angular constructor injection: a parameter property
+        ("constructor(private readonly jobs: JobsService) {}", True),
+        # a field declared with the class, filled elsewhere
+        ("jobs: JobsService;", True),
+        # a field built where it is declared
+        ("private jobs = new JobsService();", True),
+        # a field of another class: its `tail` is not JobsService's
+        ("constructor(private readonly jobs: Logger) {}", False),
+    ],
+)
+def test_methods_called_on_typed_class_fields_are_followed(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, holder: str, expected: bool
+) -> None:
+    tree = make_tree(
+        {
+            "src/jobs.service.ts": _NEST_SERVICE,
+            "src/jobs.controller.ts": (
+                "import { Controller, Get, Query } from '@nestjs/common';\n"
+                "import { JobsService } from './jobs.service';\n"
+                "import { Logger } from './logger';\n"
+                f"@Controller('jobs')\nexport class JobsController {{\n  {holder}\n"
+                "  @Get('log')\n  log(@Query('name') name: string) {\n"
+                "    return this.jobs.tail(name);\n  }\n}\n"
+            ),
+            "src/logger.ts": (
+                "export class Logger {\n  tail(line: string) {\n    return line;\n  }\n}\n"
+            ),
+        }
+    )
+    found = scan_path(tree, taint_rules, jobs=1).findings
+    hits = [f for f in found if f.rule_id == "js-taint-command-injection"]
+    assert bool(hits) is expected
+    assert all(f.path == "src/jobs.service.ts" for f in hits)

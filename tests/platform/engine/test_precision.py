@@ -142,6 +142,78 @@ def test_constant_sql_is_dropped_and_constant_shell_or_code_is_low(
     assert all("constant-input" not in f.tags for f in dynamic)
 
 
+def test_sql_built_from_parameters_typed_without_text_is_not_reported(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    """A number-typed parameter (`user_id: int`, `Annotated[int, ...]`), or a number or
+    Enum attribute of a model class of the file, puts no text into the SQL; a `str` one,
+    a text attribute, or the parameter overwritten with request data does."""
+    code = textwrap.dedent(
+        """\
+        from dataclasses import dataclass
+        from enum import Enum
+        from typing import Annotated, Optional
+        from flask import request
+        class Kind(str, Enum):
+            a = "a"
+        @dataclass
+        class Filter:
+            name: str
+            limit: int
+            kind: Optional[Kind] = None
+        def by_id(db, user_id: int):
+            db.execute(f"SELECT * FROM users WHERE id = {user_id}")
+        def by_page(db, page: Annotated[int, Query(gt=0)] = 1):
+            db.execute("SELECT * FROM users LIMIT 10 OFFSET %d" % (page * 10))
+        def limited(db, flt: Filter):
+            db.execute(f"SELECT * FROM t WHERE kind = '{flt.kind.value}' LIMIT {flt.limit}")
+        def by_name(db, name: str):
+            db.execute(f"SELECT * FROM users WHERE name = '{name}'")
+        def named(db, flt: Filter):
+            db.execute(f"SELECT * FROM t WHERE name = '{flt.name}' LIMIT {flt.limit}")
+        def overwritten(db, user_id: int):
+            user_id = request.args["id"]
+            db.execute(f"SELECT * FROM users WHERE id = {user_id}")
+        """
+    )
+    result = scan_path(make_tree({"repo.py": code}), builtin, jobs=1)
+    lines = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    assert lines == {19, 21, 24}, lines
+
+
+def test_typescript_sql_from_number_parameters_is_not_reported(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    """`id: number` of a service method, or a NestJS parameter a ParseIntPipe converted,
+    is a number; one a decorator fills without a pipe is the URL's text whatever its type
+    says, and a `string` is text."""
+    code = textwrap.dedent(
+        """\
+        import { Controller, Get, Param, ParseIntPipe } from "@nestjs/common";
+        @Controller("items")
+        export class ItemsController {
+          @Get(":id")
+          one(@Param("id", ParseIntPipe) id: number) {
+            return this.ds.query(`SELECT * FROM items WHERE id = ${id}`);
+          }
+          @Get("raw/:id")
+          raw(@Param("id") id: number) {
+            return this.ds.query(`SELECT * FROM items WHERE id = ${id}`);
+          }
+          byId(id: number, limit?: number) {
+            return this.ds.query(`SELECT * FROM items WHERE id = ${id} LIMIT ${limit}`);
+          }
+          byName(name: string) {
+            return this.ds.query(`SELECT * FROM items WHERE name = '${name}'`);
+          }
+        }
+        """
+    )
+    result = scan_path(make_tree({"items.controller.ts": code}), builtin, jobs=1)
+    lines = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    assert lines == {10, 16}, lines
+
+
 def test_shell_commands_fed_only_through_a_sanitiser_or_a_check_are_not_reported(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:

@@ -54,6 +54,7 @@ class JavaScriptExpressions(LoweringBase):
     pieced: list[set[str]]
     relatives: list[dict[str, str]]
     param_types: list[dict[str, str]]  # per function: parameter -> its annotated class
+    field_types: list[dict[str, str]]  # per class lowered: `this.<field>` -> its class
 
     def define(self, node: SgNode, name: str, owner: str | None = None) -> int:
         raise NotImplementedError
@@ -257,6 +258,12 @@ class JavaScriptExpressions(LoweringBase):
             constructor = target.field("constructor")
             if constructor is not None and constructor.kind() == "identifier":
                 return f"{constructor.text()}.{method}"
+        if target.kind() == "member_expression" and self.field_types:
+            owner, field = target.field("object"), target.field("property")
+            if owner is not None and field is not None and owner.kind() == "this":
+                held = self.field_types[-1].get(field.text())
+                if held is not None:  # `this.users.find` of `users: UsersService`
+                    return f"{held}.{method}"
         if target.kind() == "identifier":
             name = target.text()
             # A typed parameter of this function or an enclosing one, then the module's.

@@ -31,6 +31,7 @@ from tavo_platform.engine.dataflow.ir import (
     Arg,
     Call,
     Expr,
+    Field,
     FunctionRef,
     Let,
     Param,
@@ -77,7 +78,7 @@ class PythonExpressions(LoweringBase):
         if kind == "attribute":
             path = None if self.marked_inside(node, "object") else attribute_path(node)
             if path is not None:
-                return Var(path, line_of(node))
+                return self._field(Var(path, line_of(node)))
             inner = node.field("object")
             return self.expr(inner) if inner is not None else CONST
         if kind == "subscript":
@@ -286,6 +287,15 @@ class PythonExpressions(LoweringBase):
     def imported(self, name: str) -> str:
         return self._imported(name)
 
+    def _field(self, read: Var) -> Expr:
+        """`q.size` of a variable whose class is known (`q: ItemQuery`, `q = ItemQuery(...)`):
+        the solver clears it when the class declares `size` with a type holding no text."""
+        root, _, rest = read.name.partition(".")
+        cls = self.types[-1].get(root) if rest and root not in ("self", "cls") else None
+        if cls is None or RETURNED in cls:
+            return read
+        return Field(read, self.imported(cls), rest.partition(".")[0])
+
     def _called_table(self, function: SgNode | None, kind: str | None) -> str | None:
         if function is None:
             return None
@@ -479,5 +489,3 @@ def constant_key(node: SgNode) -> str | None:
 # Lookups: `mapping.get(key, default)`, `multidict.getlist(key)`, `mapping.pop(key, default)`
 # return an element of the receiver (or the default), never the key.
 LOOKUP_METHODS = frozenset({"get", "getlist", "pop"})
-
-

@@ -258,8 +258,8 @@ def attribute_path(node: SgNode) -> str | None:
     if chain is None:
         if len(_CHAINS) > 8192:
             _CHAINS.clear()
-        chain = _CHAINS[text] = (
-            _DOTTED.fullmatch(text) is not None and _NOT_NAMES.isdisjoint(text.split("."))
+        chain = _CHAINS[text] = _DOTTED.fullmatch(text) is not None and _NOT_NAMES.isdisjoint(
+            text.split(".")
         )
     return text if chain else access_path(node, ("attribute",), ("object", "attribute"))
 
@@ -351,3 +351,46 @@ def prefix_checked(condition: SgNode) -> set[str]:
             found.update((path,) if path else ())
         found.update(_common_paths(call))
     return found
+
+
+ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "IntFlag", "Flag"})
+# Annotations of values that hold no text: numbers, booleans, dates, UUIDs, pydantic's
+# constrained numbers; optional or not.
+_INERT_TYPE = re.compile(
+    r"(?:(?:typing\.)?Optional\[\s*|(?:typing\.)?Annotated\[\s*)*"
+    r"(?:int|float|bool|complex|Decimal|decimal\.Decimal|UUID|uuid\.UUID|UUID[1345]|datetime"
+    r"|datetime\.datetime|date|datetime\.date|time|timedelta|PositiveInt|NegativeInt"
+    r"|NonNegativeInt|NonPositiveInt|PositiveFloat|NegativeFloat|NonNegativeFloat"
+    r"|NonPositiveFloat|StrictInt|StrictFloat|StrictBool|conint\(.*?\)|confloat\(.*?\)"
+    r"|condecimal\(.*?\)|Literal\[[^\]]*\])"
+    r"\s*(?:\|\s*None\s*)?(?:\]|,.*\])*$"
+)
+
+
+_OPTIONAL_NAME = re.compile(r"^(?:(?:typing\.)?Optional\[)?\s*([\w.]+)\s*(?:\]|\|\s*None)?$")
+
+
+def inert_type(annotation: str, enums: set[str]) -> bool:
+    annotation = annotation.strip().strip("'\"")
+    if _INERT_TYPE.match(annotation):
+        return True
+    bare = _OPTIONAL_NAME.match(annotation)
+    return bare is not None and bare.group(1) in enums
+
+
+def inert_fields(body: SgNode, enums: set[str]) -> frozenset[str]:
+    """The attributes a class body declares with a type that holds no text (`id: int`,
+    `status: Status` of an Enum of this module): pydantic models, dataclasses, TypedDicts."""
+    inert = set()
+    for statement in body.children():
+        if statement.kind() != "expression_statement":
+            continue
+        for assignment in statement.children():
+            if assignment.kind() != "assignment":
+                continue
+            left, annotation = assignment.field("left"), assignment.field("type")
+            if left is None or annotation is None or left.kind() != "identifier":
+                continue
+            if inert_type(annotation.text(), enums):
+                inert.add(left.text())
+    return frozenset(inert)

@@ -207,6 +207,20 @@ class Resolver:
                 return found
         return None
 
+    def inert_field(self, near: int, cls: str, name: str) -> bool:
+        """Whether class `cls` (as written in module `near`) or one of its bases declares
+        attribute `name` with a type that holds no text (Module.inert_fields)."""
+        where = self._class_of(near, cls, 0)
+        for _ in range(MAX_BASE_DEPTH):
+            if where is None:
+                return False
+            module = self.modules[where[0]]
+            if name in module.inert_fields.get(where[1], ()):
+                return True
+            bases = module.bases.get(where[1], ())
+            where = self._class_of(where[0], bases[0], 0) if bases else None
+        return False
+
     def _class_of(self, near: int, written: str, hops: int) -> tuple[int, str] | None:
         """A class named as written in module `near` (imports substituted): its module and
         its name there, or None when it is not a class of the project."""

@@ -37,6 +37,18 @@ class Var(Expr):
 
 
 @immutable
+class Field(Expr):
+    """A read of attribute `name` of an object whose class is known (`q.size` of a parameter
+    `q: ItemQuery`): `cls` is the class as written, imports substituted. When that class is
+    the project's and declares the attribute with a type that holds no text (`size: int`,
+    an Enum), the read carries no taint; otherwise it is `inner`."""
+
+    inner: Expr
+    cls: str
+    name: str
+
+
+@immutable
 class Union(Expr):
     """A value built from parts (operators, f-strings, containers, attribute reads)."""
 
@@ -247,4 +259,6 @@ class Module:
     # a list or tuple of them) -> those functions, as written with imports substituted:
     # `HANDLERS[kind](data)`, here or where the table is imported, calls one of them.
     dispatch: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
+    # Class name -> its attributes declared with a type that holds no text (`id: int`,
+    # `when: datetime`, `kind: Kind` of an Enum, `Literal[...]`): pydantic models, dataclasses.
+    inert_fields: dict[str, frozenset[str]] = field(default_factory=dict)

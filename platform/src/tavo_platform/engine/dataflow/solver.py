@@ -31,6 +31,7 @@ from tavo_platform.engine.dataflow.ir import (
     Eval,
     Exit,
     Expr,
+    Field,
     Function,
     If,
     Let,
@@ -417,6 +418,10 @@ class _Frame:
                 if stored:
                     return V.merge((value, stored))
             return value
+        if isinstance(expr, Field):
+            if self.project.resolver.inert_field(self.module, expr.cls, expr.name):
+                return EMPTY
+            return self.expr(expr.inner)
         if isinstance(expr, Union):
             return V.merge([self.expr(part) for part in expr.parts])
         if isinstance(expr, Call):
