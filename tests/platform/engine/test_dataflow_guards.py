@@ -308,6 +308,31 @@ _FILES = (
 
 PREFIX_CASES = [
     (
+        "resolved, then checked among its parents (pathlib)",
+        _FILES + "ROOT = Path(BASE).resolve()\ndef read():\n"
+        "    target = (ROOT / request.args['f']).resolve()\n"
+        "    if ROOT not in target.parents:\n        abort(403)\n"
+        "    return target.read_text()\n",
+        False,
+    ),
+    (
+        "joined, never resolved, then checked among its parents",
+        _FILES + "ROOT = Path(BASE)\ndef read():\n"
+        "    target = ROOT / request.args['f']\n"
+        "    if ROOT not in target.parents:\n        abort(403)\n"
+        "    return target.read_text()\n",
+        True,
+    ),
+    (
+        "another path checked among its parents",
+        _FILES + "ROOT = Path(BASE).resolve()\ndef read():\n"
+        "    target = (ROOT / request.args['f']).resolve()\n"
+        "    home = Path(request.args['home']).resolve()\n"
+        "    if ROOT not in home.parents:\n        abort(403)\n"
+        "    return target.read_text()\n",
+        True,
+    ),
+    (
         "realpath then a prefix check",
         _FILES + "def read():\n"
         "    path = os.path.realpath(os.path.join(BASE, request.args['f']))\n"

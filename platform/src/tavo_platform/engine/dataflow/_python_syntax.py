@@ -165,6 +165,14 @@ def _comparison_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if len(named) != 2 or not operators:
         return (), ()
     subjects = _checked_paths(named[0])
+    container = named[1]
+    if container.kind() == "attribute" and (container.field("attribute") or node).text() == (
+        "parents"
+    ):
+        # `BASE in path.parents` (pathlib): a check of where `path` is
+        owner = container.field("object")
+        inside = path_of(owner) if owner is not None else None
+        subjects = (inside,) if inside else ()
     if not subjects:
         return (), ()
     operator = " ".join(operators)
@@ -336,12 +344,21 @@ def _common_paths(call: SgNode) -> list[str]:
 
 def prefix_checked(condition: SgNode) -> set[str]:
     """The paths a prefix check in `condition` tests (`p.startswith(BASE)`,
-    `p.is_relative_to(BASE)`, `os.path.commonpath([p, BASE]) == BASE`): lexical checks,
-    which a path still holding `..` passes."""
+    `p.is_relative_to(BASE)`, `os.path.commonpath([p, BASE]) == BASE`, `BASE in p.parents`):
+    lexical checks, which a path still holding `..` passes."""
     text = condition.text()
-    if "startswith" not in text and "is_relative_to" not in text and "commonpath" not in text:
+    if not any(word in text for word in ("startswith", "is_relative_to", "commonpath", "parents")):
         return set()
     found: set[str] = set()
+    for comparison in condition.find_all(kind="comparison_operator"):
+        # `ROOT in target.parents` / `ROOT not in target.parents` (pathlib)
+        operands = [c for c in comparison.children() if c.is_named()]
+        last = operands[-1] if len(operands) == 2 else None
+        if last is not None and last.kind() == "attribute" and " in " in f" {comparison.text()} ":
+            attribute, owner = last.field("attribute"), last.field("object")
+            path = path_of(owner) if owner is not None else None
+            if attribute is not None and attribute.text() == "parents" and path:
+                found.add(path)
     for call in condition.find_all(kind="call"):
         function = call.field("function")
         method = function.field("attribute") if function is not None else None
