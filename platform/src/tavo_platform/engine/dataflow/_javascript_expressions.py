@@ -5,6 +5,7 @@ from __future__ import annotations
 from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._constant_conditions import Literal, decide_javascript
+from tavo_platform.engine.dataflow._javascript_schemas import PARSE_METHODS, Schemas
 from tavo_platform.engine.dataflow._javascript_syntax import (
     CALLBACK_METHODS,
     CLEAN_CALLS,
@@ -55,6 +56,7 @@ class JavaScriptExpressions(LoweringBase):
     relatives: list[dict[str, str]]
     param_types: list[dict[str, str]]  # per function: parameter -> its annotated class
     field_types: list[dict[str, str]]  # per class lowered: `this.<field>` -> its class
+    _schemas: Schemas | None = None  # the file's validation schemas, read on first use
 
     def define(self, node: SgNode, name: str, owner: str | None = None) -> int:
         raise NotImplementedError
@@ -223,17 +225,27 @@ class JavaScriptExpressions(LoweringBase):
         callback = self.callback(function, args, receiver, node)
         if callback is not None:
             return callback
+        clean = callee in CLEAN_CALLS or (
+            property_node is not None
+            and property_node.text() in PARSE_METHODS
+            and self.schemas(node).cleans(function)
+        )
         return self.called(
             Call(
                 callee,
                 receiver,
                 args,
                 line_of(node),
-                clean=callee in CLEAN_CALLS,
+                clean=clean,
                 on_instance=on_instance,
                 lookup=lookup,
             )
         )
+
+    def schemas(self, node: SgNode) -> Schemas:
+        if self._schemas is None:
+            self._schemas = Schemas(node.get_root().root())
+        return self._schemas
 
     def callback(
         self, function: SgNode | None, args: tuple[Arg, ...], receiver: Expr | None, node: SgNode

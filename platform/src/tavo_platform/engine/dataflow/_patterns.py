@@ -24,6 +24,7 @@ from ast_grep_py import SgNode, SgRoot
 
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine._rule_spec import AFTER_TEXT, TAINT_ENTRY_KEYS, RuleSpec
+from tavo_platform.engine.dataflow._calls import CallEntry, CallIndex, call_entry
 from tavo_platform.engine.dataflow._text_checks import (
     bound_constraints,
     constraint_regex,
@@ -70,6 +71,9 @@ class Entry:
     rules: frozenset[str]
     # Whether the entry asks about the file's root (matchers/file_gates.py).
     gated: bool = False
+    # Python: an entry made of call patterns, decided from the file's index of calls
+    # (_calls.py) rather than by an ast-grep search with the pattern compiled again.
+    by_call: CallEntry | None = None
 
 
 @dataclass
@@ -133,6 +137,10 @@ class TaintPatterns:
         # An entry may use node kinds of one grammar only (JSX, TypeScript parameters): it
         # applies where it compiles.
         self.entries = [e for e in merged.values() if compiles(e.config, language)]
+        if language is Language.PYTHON:
+            self.entries = [
+                e if e.gated else replace(e, by_call=call_entry(e.config)) for e in self.entries
+            ]
         self.after_text = tuple((re.compile(p), rules) for p, rules in after.items())
 
     def __bool__(self) -> bool:
@@ -145,6 +153,7 @@ class TaintPatterns:
         has = words if words is not None else WordCache(text)
         found = Found(after_text=self.after_text)
         gates: FileGates | None = None
+        calls: CallIndex | None = None
         for entry in self.entries:
             if not (entry.requirement.satisfied(has) and passes(entry.checks, text)):
                 continue
@@ -161,6 +170,13 @@ class TaintPatterns:
                     if test(node):
                         _record(found, entry, node)
                 continue
+            if entry.by_call is not None:
+                calls = calls or CallIndex(root)
+                hits = calls.find(entry.by_call)
+                if hits is not None:
+                    for node, bound in hits:
+                        _record(found, entry, node, bound)
+                    continue
             config = entry.config
             if entry.gated:
                 # A root condition ("the module makes a client") is decided once here, not
@@ -253,15 +269,19 @@ def _metavariable(value: Any) -> str | None:
     return value.lstrip("$") if isinstance(value, str) else None
 
 
-def _record(found: Found, entry: Entry, node: SgNode) -> None:
+def _record(
+    found: Found, entry: Entry, node: SgNode, bound: dict[str, SgNode] | None = None
+) -> None:
+    """`bound`: the metavariables' nodes, when decided in Python (else asked of `node`)."""
+    match = node.get_match if bound is None else bound.get
     if entry.role == "propagators":
-        target = node.get_match(entry.target or "")
-        source = node.get_match(entry.source or "")
+        target = match(entry.target or "")
+        source = match(entry.source or "")
         if target is not None and source is not None:
             found.propagators.setdefault(node_key(node), []).append((target, source))
             found.touched.add(node)
         return
-    focused = node.get_match(entry.focus) if entry.focus else node
+    focused = match(entry.focus) if entry.focus else node
     if focused is None:
         return
     key = node_key(focused)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from tavo_platform.engine.dataflow._immutable import immutable
 from tavo_platform.engine.dataflow.ir import RETURNED, Function, Module
 
 MAX_REEXPORT_HOPS = 8
@@ -20,7 +20,7 @@ MAX_PICKED = 64  # functions `getattr(obj, name)` may pick, followed at most
 _MADE = f".{RETURNED}."
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Target:
     module: int
     function: int
