@@ -175,6 +175,8 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
         return _element_check(args[0])
     if method is None or target is None or method.text() not in VALIDATING_METHODS:
         return ()
+    if method.text() == "test" and target.kind() == "regex" and not _anchored(target):
+        return ()  # /[a-z]+/.test(x) passes "abc; rm -rf /": no check
     subject = target if method.text() == "startsWith" else (args[0] if args else None)
     return checked_paths(subject) if subject is not None else ()
 
@@ -222,6 +224,16 @@ def _element_check(callback: SgNode) -> tuple[str, ...]:
     if body.kind() == "call_expression" and element in body.text():
         return tuple(p for p in _call_guard(body) if p.split(".")[0] != element)
     return ()
+
+
+def _anchored(regex: SgNode) -> bool:
+    """Whether a regex literal matches the whole string: `^...$` (without the `m` flag,
+    under which `^` and `$` match at every line)."""
+    pattern, flags = regex.field("pattern"), regex.field("flags")
+    if pattern is None or (flags is not None and "m" in flags.text()):
+        return False
+    body = pattern.text()
+    return body.startswith("^") and body.endswith("$") and not body.endswith("\\$")
 
 
 # Node's path.relative(base, target): its result starts with ".." when target is outside.
