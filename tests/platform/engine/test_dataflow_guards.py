@@ -634,3 +634,47 @@ def test_methods_called_on_typed_class_fields_are_followed(  # type: ignore[no-u
     hits = [f for f in found if f.rule_id == "js-taint-command-injection"]
     assert bool(hits) is expected
     assert all(f.path == "src/jobs.service.ts" for f in hits)
+
+
+_PY_REGEX_GUARD = (
+    "import re, subprocess\nfrom flask import request\nSAFE = re.compile(r'^[a-z0-9.-]+$')\n"
+    "def ping():\n    host = request.args['host']\n    if not CHECK:\n        return 'bad'\n"
+    "    return subprocess.check_output(f'ping -c 1 {host}', shell=True)\n"
+)
+_JS_REGEX_GUARD = (
+    "const { exec } = require('child_process');\n"
+    "app.get('/ping', (req, res) => {\n  const host = req.query.host;\n"
+    "  if (!CHECK) return res.status(400).end();\n"
+    "  exec(`ping -c 1 ${host}`);\n  res.end();\n});\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "template", "check", "rule", "vulnerable"),
+    [
+        ("app.py", _PY_REGEX_GUARD, "re.fullmatch(r'[a-z0-9.-]+', host)",
+         "py-taint-command-injection", False),
+        ("app.py", _PY_REGEX_GUARD, "re.match(r'^[a-z0-9.-]+$', host)",
+         "py-taint-command-injection", False),
+        ("app.py", _PY_REGEX_GUARD, "re.match(r'[a-z0-9.-]+\\Z', host)",
+         "py-taint-command-injection", False),
+        ("app.py", _PY_REGEX_GUARD, "SAFE.match(host)", "py-taint-command-injection", False),
+        # anchored at the start only: "example.org; rm -rf /" passes
+        ("app.py", _PY_REGEX_GUARD, "re.match(r'[a-z0-9.-]+', host)",
+         "py-taint-command-injection", True),
+        ("app.js", _JS_REGEX_GUARD, "/^[a-z0-9.-]+$/.test(host)",
+         "js-taint-command-injection", False),
+        ("app.js", _JS_REGEX_GUARD, "/[a-z0-9.-]+/.test(host)",
+         "js-taint-command-injection", True),
+        ("app.js", _JS_REGEX_GUARD, "/^[a-z0-9.-]+/.test(host)",
+         "js-taint-command-injection", True),
+        # with `m`, ^ and $ match at each line: "ok\n; rm -rf /" passes
+        ("app.js", _JS_REGEX_GUARD, "/^[a-z0-9.-]+$/m.test(host)",
+         "js-taint-command-injection", True),
+    ],
+)
+def test_a_regex_checks_a_value_only_when_it_matches_all_of_it(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, name: str, template: str, check: str, rule: str, vulnerable: bool
+) -> None:
+    code = template.replace("CHECK", check)
+    assert _found(make_tree, taint_rules, name, code, rule) is vulnerable

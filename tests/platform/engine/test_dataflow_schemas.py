@@ -47,7 +47,8 @@ CASES = [
      "const { id } = S.parse(req.query);", False),
     ("uuid string format", "const S = z.object({ id: z.string().min(1).uuid() });",
      "const { id } = S.parse(req.params);", False),
-    ("enum and boolean", "const S = z.object({ sort: z.enum(['name', 'date']), asc: z.boolean() });",
+    ("enum and boolean",
+     "const S = z.object({ sort: z.enum(['name', 'date']), asc: z.boolean() });",
      "const { sort: id } = S.parse(req.query);", False),
     ("nested object and array of numbers",
      "const Inner = z.object({ n: z.number() });\n"

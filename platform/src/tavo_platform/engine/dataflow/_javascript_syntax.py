@@ -172,9 +172,21 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
     method, target = function.field("property"), function.field("object")
     if method is None or target is None or method.text() not in VALIDATING_METHODS:
         return ()
+    if method.text() == "test" and target.kind() == "regex" and not _anchored(target):
+        return ()  # /[a-z]+/.test(x) passes "abc; rm -rf /": no check
     args = [c for c in arguments.children() if c.is_named()]
     subject = target if method.text() == "startsWith" else (args[0] if args else None)
     return checked_paths(subject) if subject is not None else ()
+
+
+def _anchored(regex: SgNode) -> bool:
+    """Whether a regex literal matches the whole string: `^...$` (without the `m` flag,
+    under which `^` and `$` match at every line)."""
+    pattern, flags = regex.field("pattern"), regex.field("flags")
+    if pattern is None or (flags is not None and "m" in flags.text()):
+        return False
+    body = pattern.text()
+    return body.startswith("^") and body.endswith("$") and not body.endswith("\\$")
 
 
 # Node's path.relative(base, target): its result starts with ".." when target is outside.

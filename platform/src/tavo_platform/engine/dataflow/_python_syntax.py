@@ -206,6 +206,21 @@ def _checked_paths(node: SgNode) -> tuple[str, ...]:
     return (*subjects, url) if url else subjects
 
 
+def _matches_to_the_end(pattern: SgNode) -> bool:
+    """Whether a pattern given to `re.match` (anchored only at the start) is anchored at the
+    end too: a literal ending in `$` or `\\Z`. A pattern that is not a literal here (a
+    constant defined elsewhere) is given the benefit of the doubt."""
+    if pattern.kind() != "string":
+        return True
+    text = pattern.text()
+    body = text.lstrip("rRbBuU")
+    for quote in ('"""', "'''", '"', "'"):
+        if body.startswith(quote) and body.endswith(quote) and len(body) >= 2 * len(quote):
+            body = body[len(quote) : -len(quote)]
+            break
+    return body.endswith(("\\Z", "\\z")) or (body.endswith("$") and not body.endswith("\\$"))
+
+
 def _call_guard(node: SgNode) -> tuple[str, ...]:
     function, arguments = node.field("function"), node.field("arguments")
     if function is None or arguments is None:
@@ -218,11 +233,10 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
             return ()
         if method.text() in ("fullmatch", "match"):
             # re.fullmatch(pattern, x) or compiled.fullmatch(x)
-            subject = (
-                args[1]
-                if target is not None and target.text() == "re" and len(args) > 1
-                else (args[0] if args else None)
-            )
+            on_re = target is not None and target.text() == "re" and len(args) > 1
+            if method.text() == "match" and on_re and not _matches_to_the_end(args[0]):
+                return ()  # re.match(r"[a-z]+", x) passes "abc; rm -rf /": no check
+            subject = args[1] if on_re else (args[0] if args else None)
             found = path_of(subject) if subject is not None else None
             return (found,) if found else ()
         found = path_of(target) if target is not None else None
