@@ -203,14 +203,14 @@ def call_entry(config: dict[str, Any]) -> CallEntry | None:
 class CallIndex:
     """The calls of one file, by the last name of their callee; built on first use."""
 
-    def __init__(self, root: SgNode) -> None:
-        self.root = root
+    def __init__(self, calls: list[SgNode]) -> None:
+        self.calls = calls  # the file's nodes of kind `call`, in ast-grep's order
         self._by_name: dict[str, list[tuple[SgNode, SgNode, SgNode]]] | None = None
 
     def by_name(self) -> dict[str, list[tuple[SgNode, SgNode, SgNode]]]:
         if self._by_name is None:
             index: dict[str, list[tuple[SgNode, SgNode, SgNode]]] = {}
-            for call in self.root.find_all(kind="call"):
+            for call in self.calls:
                 function, arguments = call.field("function"), call.field("arguments")
                 if function is None or arguments is None:
                     continue

@@ -154,24 +154,24 @@ class TaintPatterns:
         found = Found(after_text=self.after_text)
         gates: FileGates | None = None
         calls: CallIndex | None = None
+        nodes = _Nodes(root)
         for entry in self.entries:
             if not (entry.requirement.satisfied(has) and passes(entry.checks, text)):
                 continue
             if entry.by_kind is not None:
                 kind, child, regex = entry.by_kind
-                for node in root.find_all(kind=kind):
-                    tested = node if child is None else node.field(child)
-                    if tested is not None and regex.search(tested.text()) is not None:
+                for node, tested in nodes.texts(kind, child):
+                    if regex.search(tested) is not None:
                         _record(found, entry, node)
                 continue
             if entry.by_test is not None:
                 kind, test = entry.by_test
-                for node in root.find_all(kind=kind):
+                for node in nodes.of_kind(kind):
                     if test(node):
                         _record(found, entry, node)
                 continue
             if entry.by_call is not None:
-                calls = calls or CallIndex(root)
+                calls = calls or CallIndex(nodes.of_kind("call"))
                 hits = calls.find(entry.by_call)
                 if hits is not None:
                     for node, bound in hits:
@@ -188,6 +188,36 @@ class TaintPatterns:
                 config = {**config, "rule": pruned}
             for node in root.find_all(cast(Any, config)):
                 _record(found, entry, node)
+        return found
+
+
+class _Nodes:
+    """The file's nodes of each kind asked for, found once and shared by the entries (the
+    request sources and the call patterns all ask for the calls)."""
+
+    def __init__(self, root: SgNode) -> None:
+        self.root = root
+        self._of_kind: dict[str, list[SgNode]] = {}
+        self._texts: dict[tuple[str, str | None], list[tuple[SgNode, str]]] = {}
+
+    def of_kind(self, kind: str) -> list[SgNode]:
+        found = self._of_kind.get(kind)
+        if found is None:
+            found = self._of_kind[kind] = self.root.find_all(kind=kind)
+        return found
+
+    def texts(self, kind: str, child: str | None) -> list[tuple[SgNode, str]]:
+        """Each node of `kind` with the text of its child in field `child` (of itself for
+        None), nodes without that child left out."""
+        key = (kind, child)
+        found = self._texts.get(key)
+        if found is None:
+            found = []
+            for node in self.of_kind(kind):
+                tested = node if child is None else node.field(child)
+                if tested is not None:
+                    found.append((node, tested.text()))
+            self._texts[key] = found
         return found
 
 
