@@ -528,6 +528,38 @@ JS_PREFIX_CASES = [
         "  res.send(fs.readFileSync(target));\n});\n",
         True,
     ),
+    (
+        "start compared by slice",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = path.normalize(path.join(BASE, req.query.name));\n"
+        "  if (target.slice(0, BASE.length) !== BASE) return res.sendStatus(403);\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        False,
+    ),
+    (
+        "start compared by indexOf",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = path.resolve(BASE, req.query.name);\n"
+        "  if (target.indexOf(BASE) === 0) res.send(fs.readFileSync(target));\n"
+        "  else res.sendStatus(403);\n});\n",
+        False,
+    ),
+    (
+        "start compared by slice on a path never normalised",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = BASE + '/' + req.query.name;\n"
+        "  if (target.slice(0, BASE.length) !== BASE) return res.sendStatus(403);\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        True,
+    ),
+    (
+        "indexOf found anywhere",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = path.resolve(BASE, req.query.name);\n"
+        "  if (target.indexOf(BASE) === -1) return res.sendStatus(403);\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        True,
+    ),
 ]
 
 

@@ -241,6 +241,39 @@ def test_shell_commands_fed_only_through_a_sanitiser_or_a_check_are_not_reported
     assert lines[10].severity is Severity.HIGH and "constant-input" not in lines[10].tags
 
 
+def test_values_sanitised_in_place_clear_sql_and_html_pattern_findings(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    files = {
+        "views.py": textwrap.dedent(
+            """\
+            from django.db import connection
+            from django.utils.html import escape
+            from django.utils.safestring import mark_safe
+            from jinja2 import Environment
+            def by_id(request):
+                with connection.cursor() as cur:
+                    cur.execute("SELECT * FROM t WHERE id = %s" % int(request.GET["id"]))
+            def by_name(request):
+                with connection.cursor() as cur:
+                    cur.execute("SELECT * FROM t WHERE name = '%s'" % request.GET["n"])
+            def greet(request):
+                return mark_safe(f"<b>{escape(request.GET['q'])}</b>")
+            def shout(request):
+                return mark_safe(f"<b>{request.GET['q']}</b>")
+            env = Environment(autoescape=False)
+            """
+        ),
+    }
+    result = scan_path(make_tree(files), builtin, jobs=1)
+    sql = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    html = {f.span.start_line for f in result.findings if f.category == "xss"}
+    # int() (7) and escape() (12) written in place clear them; the raw values (10, 14) do
+    # not, nor does a constant configuration the rule is about (15).
+    assert sql == {10}, result.findings
+    assert html == {14, 15}, result.findings
+
+
 def test_a_value_reset_to_a_literal_when_its_check_fails_is_validated(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:

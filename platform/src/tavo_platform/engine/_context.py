@@ -247,12 +247,16 @@ class _FileFacts(_EntryPoints):
                 return False
             called.add(callee.text())
         arguments_end = end_of(arguments)
+        # `int(request.GET["id"])`, `escape(name)` written in place: what they wrap is inert
+        wrapped = [(s, e) for s, e, w in self._sanitising_calls(arguments) if inert and w in inert]
         for position, name in names.placed_within(start_of(arguments), arguments_end):
             if name in imported or name in called or name in SCRIPT_LOCATION:
                 continue
             if UPPER_CONSTANT.match(name):
                 continue
             if inert and flow.sanitised.get(name, set()) & inert and name not in flow.sources:
+                continue
+            if any(s <= position < e for s, e in wrapped):
                 continue
             if guarded and covers(guarded, self._text_of(position, arguments_end)):
                 continue

@@ -147,7 +147,10 @@ class JavaScriptExpressions(LoweringBase):
             positive += tuple(normalised[n] for n in positive if n in normalised)
             negative += tuple(normalised[n] for n in negative if n in normalised)
         pieced, relatives = self.pieced[-1], self.relatives[-1]
-        if (not pieced and not relatives) or "startsWith" not in condition.text():
+        text = condition.text()
+        if (not pieced and not relatives) or not (
+            "startsWith" in text or "slice" in text or "substr" in text or "indexOf" in text
+        ):
             return positive, negative
         weak = prefix_checked(condition) & pieced
         if weak:

@@ -132,6 +132,11 @@ def _binary_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if op == "&&":
             return lp + rp, tuple(n for n in ln if n in rn)
         return tuple(n for n in lp if n in rp), ln + rn
+    prefixed = prefix_comparison(node)
+    if prefixed is not None:  # file.slice(0, root.length) === root, file.indexOf(root) === 0
+        if op in ("===", "=="):
+            return (prefixed,), ()
+        return ((), (prefixed,)) if op in ("!==", "!=") else ((), ())
     subjects = checked_paths(left) if right.kind() in ("string", "number", "true", "false") else ()
     if not subjects:
         return (), ()
@@ -206,9 +211,45 @@ def is_pieced(value: SgNode) -> bool:
     return False
 
 
+_PREFIX_SLICES = frozenset({"slice", "substr", "substring"})
+
+
+def prefix_comparison(node: SgNode) -> str | None:
+    """The path whose start a comparison checks against another value, as `startsWith`
+    would: `file.slice(0, root.length) === root` (or substr/substring), and
+    `file.indexOf(root) === 0`. None for other comparisons."""
+    if node.kind() != "binary_expression":
+        return None
+    operator = node.field("operator")
+    if operator is None or operator.text() not in ("===", "==", "!==", "!="):
+        return None
+    left, right = node.field("left"), node.field("right")
+    for side, other in ((left, right), (right, left)):
+        if side is None or other is None or side.kind() != "call_expression":
+            continue
+        function, arguments = side.field("function"), side.field("arguments")
+        if function is None or arguments is None or function.kind() != "member_expression":
+            continue
+        method, owner = function.field("property"), function.field("object")
+        if method is None or owner is None:
+            continue
+        args = [c for c in arguments.children() if c.is_named()]
+        if (method.text() in _PREFIX_SLICES and args and args[0].text() == "0"
+                and other.kind() in ("identifier", "member_expression")):
+            return path_of(owner)
+        if method.text() == "indexOf" and len(args) == 1 and other.text() == "0":
+            return path_of(owner)
+    return None
+
+
 def prefix_checked(condition: SgNode) -> set[str]:
-    """The names whose text a `startsWith` call in the condition checks."""
+    """The names whose text a `startsWith` call (or a comparison of the same effect) in the
+    condition checks."""
     names: set[str] = set()
+    for comparison in (condition, *condition.find_all(kind="binary_expression")):
+        found = prefix_comparison(comparison)
+        if found is not None:
+            names.add(found)
     for call in condition.find_all(kind="call_expression"):
         function = call.field("function")
         if function is None or function.kind() != "member_expression":
