@@ -225,13 +225,13 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
     function, arguments = node.field("function"), node.field("arguments")
     if function is None or arguments is None:
         return ()
-    args = [c for c in arguments.children() if c.is_named()]
     if function.kind() == "attribute":
         method = function.field("attribute")
-        target = function.field("object")
         if method is None or method.text() not in _VALIDATING_METHODS:
             return ()
+        target = function.field("object")
         if method.text() in ("fullmatch", "match"):
+            args = [c for c in arguments.children() if c.is_named()]
             # re.fullmatch(pattern, x) or compiled.fullmatch(x)
             on_re = target is not None and target.text() == "re" and len(args) > 1
             if method.text() == "match" and on_re and not _matches_to_the_end(args[0]):
@@ -241,10 +241,14 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
             return (found,) if found else ()
         found = path_of(target) if target is not None else None
         return (found,) if found else ()
-    if function.text() == "isinstance" and args:
+    name = function.text()
+    if name != "isinstance" and name not in _URL_CHECKS:
+        return ()  # the arguments of any other call are never walked
+    args = [c for c in arguments.children() if c.is_named()]
+    if name == "isinstance" and args:
         found = path_of(args[0])
         return (found,) if found else ()
-    if function.text() in _URL_CHECKS:
+    if name in _URL_CHECKS:
         # url_has_allowed_host_and_scheme(url, allowed_hosts=...) or (url=..., ...)
         keyword = next(
             (
