@@ -181,6 +181,35 @@ def test_sql_built_from_parameters_typed_without_text_is_not_reported(
     assert lines == {19, 21, 24}, lines
 
 
+def test_sql_from_form_fields_typed_without_text_is_not_reported(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    """A Django form field of the file declared a number or a choice puts no text into SQL
+    through cleaned_data; a CharField does."""
+    code = textwrap.dedent(
+        """\
+        from django import forms
+        from django.db import connection
+        class ReportForm(forms.Form):
+            limit = forms.IntegerField(max_value=100)
+            column = forms.ChoiceField(choices=[("name", "name"), ("sku", "sku")])
+            term = forms.CharField()
+        def report(request):
+            form = ReportForm(request.GET)
+            form.is_valid()
+            column = form.cleaned_data["column"]
+            limit = form.cleaned_data["limit"]
+            term = form.cleaned_data["term"]
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT {column} FROM items LIMIT {limit}")
+                cur.execute(f"SELECT * FROM items WHERE name = '{term}'")
+        """
+    )
+    result = scan_path(make_tree({"reports.py": code}), builtin, jobs=1)
+    lines = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    assert lines == {15}, lines
+
+
 def test_typescript_sql_from_number_parameters_is_not_reported(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:
