@@ -163,6 +163,51 @@ EXPRESS = 'const express = require("express");\nconst router = express.Router();
 
 JS_CASES = [
     (
+        "redirect URI matched against registered ones with some()",
+        EXPRESS
+        + 'router.get("/authorize", (req, res) => {\n'
+        + "  const uri = req.query.redirect_uri;\n"
+        + "  const registered = client.redirectUris;\n"
+        + "  if (!registered.some((u) => u === uri)) return res.status(400).end();\n"
+        + "  res.redirect(`${uri}?code=${code}`);\n"
+        + "});\n",
+        "js-taint-open-redirect",
+        False,
+    ),
+    (
+        "prefix allow-list with find()",
+        EXPRESS
+        + 'router.get("/go", (req, res) => {\n'
+        + "  const to = req.query.to;\n"
+        + "  if (!PREFIXES.find((p) => to.startsWith(p))) return res.end();\n"
+        + "  res.redirect(to);\n"
+        + "});\n",
+        "js-taint-open-redirect",
+        False,
+    ),
+    (
+        "some() over the elements comparing them with something else",
+        EXPRESS
+        + 'router.get("/authorize", (req, res) => {\n'
+        + "  const uri = req.query.redirect_uri;\n"
+        + "  if (!registered.some((u) => u === DEFAULT_URI)) return res.status(400).end();\n"
+        + "  res.redirect(uri);\n"
+        + "});\n",
+        "js-taint-open-redirect",
+        True,
+    ),
+    (
+        "some() testing whether the input is a prefix of an element",
+        EXPRESS
+        + 'router.get("/go", (req, res) => {\n'
+        + "  const to = req.query.to;\n"
+        + "  if (!ALLOWED.some((a) => a.startsWith(to))) return res.end();\n"
+        + "  res.redirect(to);\n"
+        + "});\n",
+        "js-taint-open-redirect",
+        True,
+    ),
+    (
         "host allow-list on a URL object",
         EXPRESS
         + 'router.post("/hook", async (req, res) => {\n'

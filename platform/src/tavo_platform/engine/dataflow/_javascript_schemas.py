@@ -15,24 +15,92 @@ PARSE_METHODS = frozenset({"parse", "parseAsync", "safeParse", "safeParseAsync"}
 # z.<type>() (also under z.coerce.) whose parsed value is never free text.
 _SAFE_TYPES = frozenset(
     {
-        "number", "boolean", "bigint", "date", "int", "int32", "int64", "uint32", "uint64",
-        "float32", "float64", "uuid", "uuidv4", "uuidv6", "uuidv7", "guid", "cuid", "cuid2",
-        "ulid", "nanoid", "enum", "nativeEnum", "literal", "null", "undefined", "void",
-        "ipv4", "ipv6", "cidrv4", "cidrv6", "nan",
+        "number",
+        "boolean",
+        "bigint",
+        "date",
+        "int",
+        "int32",
+        "int64",
+        "uint32",
+        "uint64",
+        "float32",
+        "float64",
+        "uuid",
+        "uuidv4",
+        "uuidv6",
+        "uuidv7",
+        "guid",
+        "cuid",
+        "cuid2",
+        "ulid",
+        "nanoid",
+        "enum",
+        "nativeEnum",
+        "literal",
+        "null",
+        "undefined",
+        "void",
+        "ipv4",
+        "ipv6",
+        "cidrv4",
+        "cidrv6",
+        "nan",
     }
 )
 # z.string().<format>(): a string the format's own pattern restricts to identifier text.
 _STRING_FORMATS = frozenset(
-    {"uuid", "cuid", "cuid2", "ulid", "nanoid", "datetime", "date", "time", "duration", "ip",
-     "ipv4", "ipv6", "cidr", "base64"}
+    {
+        "uuid",
+        "cuid",
+        "cuid2",
+        "ulid",
+        "nanoid",
+        "datetime",
+        "date",
+        "time",
+        "duration",
+        "ip",
+        "ipv4",
+        "ipv6",
+        "cidr",
+        "base64",
+    }
 )
 # Methods that keep the type of the schema they are called on.
 _KEEPING = frozenset(
     {
-        "optional", "nullable", "nullish", "default", "int", "positive", "nonnegative",
-        "negative", "nonpositive", "min", "max", "gt", "gte", "lt", "lte", "finite", "safe",
-        "multipleOf", "step", "length", "strict", "strip", "partial", "required", "describe",
-        "readonly", "refine", "superRefine", "brand", "array", "nonempty",
+        "optional",
+        "nullable",
+        "nullish",
+        "default",
+        "int",
+        "positive",
+        "nonnegative",
+        "negative",
+        "nonpositive",
+        "min",
+        "max",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "finite",
+        "safe",
+        "multipleOf",
+        "step",
+        "length",
+        "strict",
+        "strip",
+        "partial",
+        "required",
+        "describe",
+        "readonly",
+        "refine",
+        "superRefine",
+        "brand",
+        "array",
+        "nonempty",
     }
 )
 # Containers whose arguments are all schemas: z.array(x), z.union([a, b]), z.tuple([...]).
@@ -68,9 +136,13 @@ class Schemas:
                     continue
                 for declarator in statement.children():
                     name, value = declarator.field("name"), declarator.field("value")
-                    if (declarator.kind() == "variable_declarator" and name is not None
-                            and name.kind() == "identifier" and value is not None
-                            and value.text().startswith("z.")):
+                    if (
+                        declarator.kind() == "variable_declarator"
+                        and name is not None
+                        and name.kind() == "identifier"
+                        and value is not None
+                        and value.text().startswith("z.")
+                    ):
                         self._declared[name.text()] = value
         return self._declared
 

@@ -175,13 +175,60 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
     if function.kind() != "member_expression":
         return ()
     method, target = function.field("property"), function.field("object")
+    args = [c for c in arguments.children() if c.is_named()]
+    if method is not None and method.text() in ("some", "find") and args:
+        return _element_check(args[0])
     if method is None or target is None or method.text() not in VALIDATING_METHODS:
         return ()
     if method.text() == "test" and target.kind() == "regex" and not _anchored(target):
         return ()  # /[a-z]+/.test(x) passes "abc; rm -rf /": no check
-    args = [c for c in arguments.children() if c.is_named()]
     subject = target if method.text() == "startsWith" else (args[0] if args else None)
     return checked_paths(subject) if subject is not None else ()
+
+
+def _element_check(callback: SgNode) -> tuple[str, ...]:
+    """`list.some((u) => u === x)`, `list.find((p) => x.startsWith(p))`: an allow-list check
+    of `x` against the list's elements, as `list.includes(x)` is. What the callback's one
+    parameter stands for is an element, not what is checked."""
+    if callback.kind() != "arrow_function":
+        return ()
+    parameter = callback.field("parameter")
+    if parameter is None:
+        parameters = callback.field("parameters")
+        named = [c for c in parameters.children() if c.is_named()] if parameters else []
+        parameter = named[0] if len(named) == 1 else None
+        if parameter is not None and parameter.kind() != "identifier":
+            parameter = parameter.field("pattern")
+    body = callback.field("body")
+    if parameter is None or parameter.kind() != "identifier" or body is None:
+        return ()
+    element = parameter.text()
+    while body.kind() == "parenthesized_expression":
+        inner = next((c for c in body.children() if c.is_named()), None)
+        if inner is None:
+            return ()
+        body = inner
+    if body.kind() == "binary_expression":
+        left, right, operator = body.field("left"), body.field("right"), body.field("operator")
+        if (
+            left is None
+            or right is None
+            or operator is None
+            or operator.text()
+            not in (
+                "===",
+                "==",
+            )
+        ):
+            return ()
+        if left.text() == element:
+            return tuple(p for p in checked_paths(right) if p.split(".")[0] != element)
+        if right.text() == element:
+            return tuple(p for p in checked_paths(left) if p.split(".")[0] != element)
+        return ()
+    if body.kind() == "call_expression" and element in body.text():
+        return tuple(p for p in _call_guard(body) if p.split(".")[0] != element)
+    return ()
 
 
 def _anchored(regex: SgNode) -> bool:
