@@ -393,6 +393,47 @@ def test_pattern_and_taint_rule_on_one_sink_give_one_finding(make_tree: MakeTree
     assert second.rule_id == "t-eval-pattern" and second.related_rules == ()
 
 
+def _pattern_rule(rule_id: str, severity: str, category: str, pattern: str) -> str:
+    return textwrap.dedent(
+        f"""\
+          - id: {rule_id}
+            title: {rule_id}
+            message: {rule_id} says its own thing.
+            severity: {severity}
+            confidence: MEDIUM
+            category: {category}
+            cwe: [CWE-400]
+            fix: Do not.
+            languages: [python]
+            structural:
+              rule: {{pattern: '{pattern}'}}
+            examples:
+              positive: ["call(x)"]
+              negative: ["print(x)"]
+        """
+    )
+
+
+def test_pattern_rules_of_one_kind_on_the_same_code_give_one_finding(
+    make_tree: MakeTree,
+) -> None:
+    text = "rules:\n" + textwrap.indent(
+        _pattern_rule("t-no-limit", "MEDIUM", "unbounded-consumption", "call($X)")
+        + _pattern_rule("t-no-timeout", "LOW", "unbounded-consumption", "call($X)")
+        + _pattern_rule("t-other-kind", "LOW", "logging", "call($X)")
+        + _pattern_rule("t-argument", "LOW", "unbounded-consumption", "x"),
+        "  ",
+    )
+    rules = load_rule_text(text, "rules.yaml").rules
+    result = scan_path(make_tree({"a.py": "call(x)\n"}), rules, jobs=1)
+    by_rule = {f.rule_id: f for f in result.findings}
+    # No limit and no timeout on one call: one finding, the most severe, naming the other.
+    # A finding of another kind on that call, or one on a part of it, stays its own.
+    assert set(by_rule) == {"t-no-limit", "t-other-kind", "t-argument"}
+    assert by_rule["t-no-limit"].related_rules == ("t-no-timeout",)
+    assert by_rule["t-other-kind"].related_rules == ()
+
+
 def test_model_reply_into_a_shell_is_one_finding_per_sink(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:

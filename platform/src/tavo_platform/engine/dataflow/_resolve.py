@@ -54,6 +54,9 @@ class Resolver:
         # function (by identity) -> its local functions by name: a module of thousands of
         # functions is searched once, not once a call
         self._locals: dict[int, tuple[Function, dict[str, int]]] = {}
+        # module -> its top-level functions by name (the last definition of a name wins,
+        # as at run time): built once, not once a call into the module
+        self._tops: dict[int, dict[str, int]] = {}
 
     def module(self, name: str, near: int) -> int | None:
         found = self.by_name.get(name)
@@ -128,7 +131,9 @@ class Resolver:
         module = self.modules[index]
         body = module.functions[0]
         first = names[0]
-        top = dict(body.local_functions)
+        top = self._tops.get(index)
+        if top is None:
+            top = self._tops[index] = dict(body.local_functions)
         if len(names) == 1 and first in top:
             return Target(index, top[first], False)
         if first in module.classes:
