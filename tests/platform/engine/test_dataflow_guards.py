@@ -755,3 +755,48 @@ def test_a_regex_checks_a_value_only_when_it_matches_all_of_it(  # type: ignore[
 ) -> None:
     code = template.replace("CHECK", check)
     assert _found(make_tree, taint_rules, name, code, rule) is vulnerable
+
+
+_FORMS = (
+    "from django import forms\nfrom rest_framework import serializers\n"
+    "class ReportForm(forms.Form):\n    limit = forms.IntegerField(max_value=100)\n"
+    "    column = forms.ChoiceField(choices=[('name', 'name'), ('sku', 'sku')])\n"
+    "    term = forms.CharField()\n"
+    "class ReportSerializer(serializers.Serializer):\n    since = serializers.DateField()\n"
+    "    term = serializers.CharField()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "f\"SELECT {form.cleaned_data['column']} FROM t LIMIT {form.cleaned_data['limit']}\"",
+            False,
+        ),
+        ("f\"SELECT * FROM t WHERE name = '{form.cleaned_data['term']}'\"", True),
+        ("f\"SELECT * FROM t WHERE day > '{ser.validated_data['since']}'\"", False),
+        ("f\"SELECT * FROM t WHERE name = '{ser.validated_data['term']}'\"", True),
+    ],
+)
+def test_form_and_serializer_fields_typed_without_text_carry_no_taint(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, query: str, expected: bool
+) -> None:
+    """Django form / DRF serializer fields declared as numbers, dates or choices: what
+    cleaned_data / validated_data hold for them is no request text, across modules."""
+    tree = make_tree(
+        {
+            "shop/__init__.py": "",
+            "shop/forms.py": _FORMS,
+            "shop/views.py": (
+                "from django.db import connection\n"
+                "from .forms import ReportForm, ReportSerializer\n"
+                "def report(request):\n    form = ReportForm(request.GET)\n"
+                "    ser = ReportSerializer(data=request.GET)\n"
+                "    if not form.is_valid() or not ser.is_valid():\n        return None\n"
+                f"    connection.cursor().execute({query})\n"
+            ),
+        }
+    )
+    found = scan_path(tree, taint_rules, jobs=1).findings
+    assert any(f.rule_id == "py-taint-sql-injection" for f in found) is expected

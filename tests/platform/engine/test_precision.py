@@ -181,6 +181,35 @@ def test_sql_built_from_parameters_typed_without_text_is_not_reported(
     assert lines == {19, 21, 24}, lines
 
 
+def test_sql_from_form_fields_typed_without_text_is_not_reported(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    """A Django form field of the file declared a number or a choice puts no text into SQL
+    through cleaned_data; a CharField does."""
+    code = textwrap.dedent(
+        """\
+        from django import forms
+        from django.db import connection
+        class ReportForm(forms.Form):
+            limit = forms.IntegerField(max_value=100)
+            column = forms.ChoiceField(choices=[("name", "name"), ("sku", "sku")])
+            term = forms.CharField()
+        def report(request):
+            form = ReportForm(request.GET)
+            form.is_valid()
+            column = form.cleaned_data["column"]
+            limit = form.cleaned_data["limit"]
+            term = form.cleaned_data["term"]
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT {column} FROM items LIMIT {limit}")
+                cur.execute(f"SELECT * FROM items WHERE name = '{term}'")
+        """
+    )
+    result = scan_path(make_tree({"reports.py": code}), builtin, jobs=1)
+    lines = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    assert lines == {15}, lines
+
+
 def test_typescript_sql_from_number_parameters_is_not_reported(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:
@@ -362,6 +391,47 @@ def test_pattern_and_taint_rule_on_one_sink_give_one_finding(make_tree: MakeTree
     assert set(first.tags) == {"dataflow", "pattern"} and first.trace
     # The second eval on the line is another sink: its own (pattern) finding.
     assert second.rule_id == "t-eval-pattern" and second.related_rules == ()
+
+
+def _pattern_rule(rule_id: str, severity: str, category: str, pattern: str) -> str:
+    return textwrap.dedent(
+        f"""\
+          - id: {rule_id}
+            title: {rule_id}
+            message: {rule_id} says its own thing.
+            severity: {severity}
+            confidence: MEDIUM
+            category: {category}
+            cwe: [CWE-400]
+            fix: Do not.
+            languages: [python]
+            structural:
+              rule: {{pattern: '{pattern}'}}
+            examples:
+              positive: ["call(x)"]
+              negative: ["print(x)"]
+        """
+    )
+
+
+def test_pattern_rules_of_one_kind_on_the_same_code_give_one_finding(
+    make_tree: MakeTree,
+) -> None:
+    text = "rules:\n" + textwrap.indent(
+        _pattern_rule("t-no-limit", "MEDIUM", "unbounded-consumption", "call($X)")
+        + _pattern_rule("t-no-timeout", "LOW", "unbounded-consumption", "call($X)")
+        + _pattern_rule("t-other-kind", "LOW", "logging", "call($X)")
+        + _pattern_rule("t-argument", "LOW", "unbounded-consumption", "x"),
+        "  ",
+    )
+    rules = load_rule_text(text, "rules.yaml").rules
+    result = scan_path(make_tree({"a.py": "call(x)\n"}), rules, jobs=1)
+    by_rule = {f.rule_id: f for f in result.findings}
+    # No limit and no timeout on one call: one finding, the most severe, naming the other.
+    # A finding of another kind on that call, or one on a part of it, stays its own.
+    assert set(by_rule) == {"t-no-limit", "t-other-kind", "t-argument"}
+    assert by_rule["t-no-limit"].related_rules == ("t-no-timeout",)
+    assert by_rule["t-other-kind"].related_rules == ()
 
 
 def test_model_reply_into_a_shell_is_one_finding_per_sink(

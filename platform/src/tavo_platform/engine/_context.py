@@ -310,6 +310,16 @@ class _FileFacts(_EntryPoints):
         after = _ATTRIBUTE.match(self._text_of(position, (position[0] + 1, 0)))
         return after is not None and after.group(1) in fields
 
+    def typed_value(self, node: SgNode) -> bool:
+        """`form.cleaned_data["limit"]` / `serializer.validated_data["limit"]` where a form
+        or serializer class of this file declares `limit` a number, a date or a choice."""
+        if self.language is not Language.PYTHON or node.kind() != "subscript":
+            return False
+        found = _CLEANED_READ.match(node.text())
+        if found is None:
+            return False
+        return any(found[1] in fields for fields in self._model_fields().values())
+
     def _model_fields(self) -> dict[str, frozenset[str]]:
         """Classes of this file -> their attributes typed without text (pydantic models,
         dataclasses)."""
@@ -396,6 +406,7 @@ class _FileFacts(_EntryPoints):
         return False
 
 
+_CLEANED_READ = re.compile(r"^\w+\.(?:cleaned_data|validated_data)\[\s*[\"']([\w]+)[\"']\s*\]$")
 _PARAMETER_KINDS = frozenset({"parameter", "handler_parameter", "llm_output"})
 _ATTRIBUTE = re.compile(r"^\w+\s*\.\s*(\w+)")
 

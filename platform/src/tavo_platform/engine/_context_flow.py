@@ -238,7 +238,7 @@ class _FlowFacts:
                     continue
                 # A value that carries no outside text (a number, a choice among literals,
                 # a lookup in a literal table) holds none of what its parts read.
-                literal = self.is_literal(value, known)
+                literal = self.is_literal(value, known) or self.typed_value(value)
                 if literal:
                     kinds = set()
                 for target in targets:
@@ -250,6 +250,10 @@ class _FlowFacts:
                         flow.variables.add(target)
                         flow.constants.discard(target)
         return flow
+
+    def typed_value(self, node: SgNode) -> bool:
+        """Whether a value's declared type says it holds no text (_FileFacts knows)."""
+        return False
 
     def _sanitiser(self, node: SgNode) -> str | None:
         """The sanitiser `node` calls at its top, if it is such a call."""

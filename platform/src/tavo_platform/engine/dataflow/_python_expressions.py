@@ -41,6 +41,8 @@ from tavo_platform.engine.dataflow.ir import (
     Var,
 )
 
+_CLEANED = re.compile(r"^(?:cleaned_data|validated_data)\.\[(\w+)\]")
+
 
 class PythonExpressions(LoweringBase):
     """The expression half of the Python adapter (the statement half subclasses it)."""
@@ -85,7 +87,7 @@ class PythonExpressions(LoweringBase):
             inner = node.field("value")
             keyed = self.keyed_path(node)
             if keyed is not None:
-                return Var(keyed, line_of(node))
+                return self._field(Var(keyed, line_of(node)))
             return self.expr(inner) if inner is not None else CONST
         if kind == "call":
             return self.call(node)
@@ -294,7 +296,8 @@ class PythonExpressions(LoweringBase):
         cls = self.types[-1].get(root) if rest and root not in ("self", "cls") else None
         if cls is None or RETURNED in cls:
             return read
-        return Field(read, self.imported(cls), rest.partition(".")[0])
+        cleaned = _CLEANED.match(rest)  # form.cleaned_data["limit"], DRF's validated_data
+        return Field(read, self.imported(cls), cleaned[1] if cleaned else rest.partition(".")[0])
 
     def _called_table(self, function: SgNode | None, kind: str | None) -> str | None:
         if function is None:

@@ -413,9 +413,20 @@ def inert_type(annotation: str, enums: set[str]) -> bool:
     return bare is not None and bare.group(1) in enums
 
 
+# Django form, DRF serializer and Django model fields whose values hold no text: numbers,
+# booleans, dates, UUIDs, one of the declared choices (`limit = forms.IntegerField()`).
+_INERT_FIELD_CLASS = re.compile(
+    r"^(?:(?:forms|serializers|models|fields)\.)?(?:Integer|BigInteger|SmallInteger"
+    r"|PositiveInteger|PositiveSmallInteger|PositiveBigInteger|Float|Decimal|Boolean"
+    r"|NullBoolean|Choice|TypedChoice|MultipleChoice|TypedMultipleChoice|Date|DateTime"
+    r"|Time|Duration|UUID)Field$"
+)
+
+
 def inert_fields(body: SgNode, enums: set[str]) -> frozenset[str]:
     """The attributes a class body declares with a type that holds no text (`id: int`,
-    `status: Status` of an Enum of this module): pydantic models, dataclasses, TypedDicts."""
+    `status: Status` of an Enum of this module): pydantic models, dataclasses, TypedDicts;
+    Django forms, DRF serializers and models (`limit = serializers.IntegerField()`)."""
     inert = set()
     for statement in body.children():
         if statement.kind() != "expression_statement":
@@ -424,8 +435,15 @@ def inert_fields(body: SgNode, enums: set[str]) -> frozenset[str]:
             if assignment.kind() != "assignment":
                 continue
             left, annotation = assignment.field("left"), assignment.field("type")
-            if left is None or annotation is None or left.kind() != "identifier":
+            if left is None or left.kind() != "identifier":
                 continue
-            if inert_type(annotation.text(), enums):
-                inert.add(left.text())
+            if annotation is not None:
+                if inert_type(annotation.text(), enums):
+                    inert.add(left.text())
+                continue
+            right = assignment.field("right")
+            if right is not None and right.kind() == "call":
+                callee = callee_text(right) or ""
+                if _INERT_FIELD_CLASS.match(callee):
+                    inert.add(left.text())
     return frozenset(inert)
