@@ -57,6 +57,8 @@ class Resolver:
         # module -> its top-level functions by name (the last definition of a name wins,
         # as at run time): built once, not once a call into the module
         self._tops: dict[int, dict[str, int]] = {}
+        # (module, dotted Python callee) -> its target (`call`)
+        self._dotted: dict[tuple[int, str], Target | None] = {}
 
     def module(self, name: str, near: int) -> int | None:
         found = self.by_name.get(name)
@@ -74,7 +76,15 @@ class Resolver:
     def call(self, module_index: int, function: Function, callee: str) -> Target | None:
         module = self.modules[module_index]
         if module.language == "python":
-            return self._python(module_index, function, callee, 0)
+            head, dot, _ = callee.partition(".")
+            if not dot or head in ("self", "cls") or _MADE in callee:
+                return self._python(module_index, function, callee, 0)
+            # `mod.f`, `Class.m`, `cursor.execute`: resolved by the module alone, whichever
+            # of its functions calls it, so once per module.
+            key = (module_index, callee)
+            if key not in self._dotted:
+                self._dotted[key] = self._python(module_index, function, callee, 0)
+            return self._dotted[key]
         return self._javascript(module_index, function, callee, 0)
 
     # --- Python ------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from tavo_platform.engine._context import contexts_for
@@ -65,6 +66,7 @@ _DESERIALIZATION = frozenset(
 _HASHES = frozenset({"weak-cryptography", "weak-hash"})
 
 
+@lru_cache(maxsize=4096)  # asked again for each finding of a file
 def is_test_path(path: str) -> bool:
     parts = PurePosixPath(path).parts
     return bool(_TEST_FILE.match(parts[-1])) or any(p in _TEST_DIRECTORIES for p in parts[:-1])
