@@ -800,3 +800,44 @@ def test_form_and_serializer_fields_typed_without_text_carry_no_taint(  # type: 
     )
     found = scan_path(tree, taint_rules, jobs=1).findings
     assert any(f.rule_id == "py-taint-sql-injection" for f in found) is expected
+
+
+@pytest.mark.parametrize(
+    ("init", "expected"),
+    [
+        # constructor injection: the attribute holds what the typed parameter holds
+        ("def __init__(self, repo: UserRepo):\n        self.repo = repo\n", True),
+        # built in place
+        ("def __init__(self):\n        self.repo = UserRepo()\n", True),
+        # a parameter of another class: its by_name is not UserRepo's
+        ("def __init__(self, repo: Cache):\n        self.repo = repo\n", False),
+    ],
+)
+def test_methods_called_on_injected_attributes_are_followed(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, init: str, expected: bool
+) -> None:
+    tree = make_tree(
+        {
+            "app/__init__.py": "",
+            "app/repo.py": (
+                "import sqlite3\nclass UserRepo:\n    def by_name(self, name):\n"
+                "        db = sqlite3.connect('x')\n"
+                "        return db.execute(f\"SELECT * FROM u WHERE n = '{name}'\")\n"
+                "class Cache:\n    def by_name(self, name):\n        return name\n"
+            ),
+            "app/service.py": (
+                "from .repo import UserRepo, Cache\nclass UserService:\n"
+                f"    {init}"
+                "    def find(self, name):\n        return self.repo.by_name(name)\n"
+            ),
+            "app/api.py": (
+                "from flask import Flask, request\nfrom .service import UserService\n"
+                "from .repo import UserRepo\napp = Flask(__name__)\n"
+                "@app.get('/u')\ndef users():\n"
+                "    return UserService(UserRepo()).find(request.args['name'])\n"
+            ),
+        }
+    )
+    found = scan_path(tree, taint_rules, jobs=1).findings
+    hits = [f for f in found if f.rule_id == "py-taint-sql-injection"]
+    assert bool(hits) is expected

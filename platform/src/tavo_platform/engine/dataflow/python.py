@@ -194,6 +194,11 @@ class _Python(PythonFacts):
             elif callee and callee.partition(".")[0] not in ("self", "cls"):
                 # `repo = get_repo()`: whatever the function returns (Function.returns)
                 self._note_type(left, f"{callee}.{RETURNED}")
+        elif left_kind == "attribute" and right_kind == "identifier":
+            # `self.repo = repo` of a parameter `repo: UserRepo` (constructor injection)
+            held = self.types[-1].get(right.text())
+            if held is not None:
+                self._note_type(left, held)
         store = left_kind in ("subscript", "attribute")
         targets = self.targets(left)
         self._track_check(top, name if is_name else None, right, right_kind, targets)
