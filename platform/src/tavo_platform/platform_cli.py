@@ -10,24 +10,17 @@ import socket
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
-from tavo_platform.server.auth import display_prefix, generate_key, hash_key
-from tavo_platform.server.routes.users import (
-    invitation_digest,
-    new_invitation,
-    normalise_email,
-    user_view,
-)
-from tavo_platform.server.views import iso as view_time
-from tavo_platform.server.views import key_view
 from tavo_platform.settings import Settings, load_settings
-from tavo_platform.store import migrate
-from tavo_platform.store.sql import SqlStore
-from tavo_platform.store.users import ROLES, NewUser, UserConflict
+
+# The server, the store and the migrations are imported by the commands that use them:
+# importing them here cost every `tavo … --help` over a second of CPU.
+if TYPE_CHECKING:
+    from tavo_platform.store.sql import SqlStore
 
 keys_app = typer.Typer(
     help="Create, list and revoke API keys.", no_args_is_help=True, rich_markup_mode=None
@@ -65,6 +58,8 @@ def _settings(**overrides: Any) -> Settings:
 def _prepare_database(settings: Settings) -> None:
     """The embedded SQLite database upgrades itself; an external one must be migrated
     explicitly (`tavo db upgrade`), so that several processes never race to migrate it."""
+    from tavo_platform.store import migrate
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
@@ -78,6 +73,9 @@ def _prepare_database(settings: Settings) -> None:
 
 
 async def _bootstrap_admin(settings: Settings) -> str | None:
+    from tavo_platform.server.auth import display_prefix, generate_key, hash_key
+    from tavo_platform.store.sql import SqlStore
+
     store = SqlStore(settings.resolved_database_url)
     try:
         if await store.count_api_keys():
@@ -194,6 +192,8 @@ def _granian(settings: Settings) -> Any:
 
 
 def _store(data_dir: Path | None, database_url: str | None) -> tuple[Settings, SqlStore]:
+    from tavo_platform.store.sql import SqlStore
+
     settings = _settings(data_dir=data_dir, database_url=database_url)
     _prepare_database(settings)
     return settings, SqlStore(settings.resolved_database_url)
@@ -242,6 +242,10 @@ def keys_create(
     database_url: DatabaseOption = None,
 ) -> None:
     """Create an API key; the key is printed once and only its hash is stored."""
+    from tavo_platform.server.auth import display_prefix, generate_key, hash_key
+    from tavo_platform.server.views import key_view
+    from tavo_platform.store.users import ROLES
+
     if tier not in ("free", "pro", "enterprise"):
         typer.echo("error: --tier must be free, pro or enterprise", err=True)
         raise typer.Exit(2)
@@ -280,6 +284,7 @@ def keys_list(
     database_url: DatabaseOption = None,
 ) -> None:
     """List keys (ids, prefixes, tiers; never the keys)."""
+    from tavo_platform.server.views import key_view
 
     async def fetch() -> list[dict[str, Any]]:
         _settings_unused, store = _store(data_dir, database_url)
@@ -327,6 +332,8 @@ def db_upgrade(
     database_url: DatabaseOption = None,
 ) -> None:
     """Migrate the database schema to this version of Tavo."""
+    from tavo_platform.store import migrate
+
     settings = _settings(data_dir=data_dir, database_url=database_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.resolved_database_url, revision)
@@ -340,6 +347,8 @@ def db_downgrade(
     database_url: DatabaseOption = None,
 ) -> None:
     """Migrate the database schema back to REVISION (`base` empties it)."""
+    from tavo_platform.store import migrate
+
     settings = _settings(data_dir=data_dir, database_url=database_url)
     migrate.downgrade(settings.resolved_database_url, revision)
     typer.echo(f"database at {revision}")
@@ -367,6 +376,7 @@ def worker(
     import socket
 
     from tavo_platform.jobs.celery_app import create_celery_app
+    from tavo_platform.store import migrate
 
     settings = _settings(data_dir=data_dir, database_url=database_url)
     if not settings.queue_url:
@@ -469,6 +479,15 @@ def users_invite(
     """Invite a user (the first admin of an organisation, typically); the invitation token
     is printed once. They accept it with POST /api/v1/invitations/accept (or the SDK's
     tavo.accept_invitation), choosing a password and getting their first key."""
+    from tavo_platform.server.routes.users import (
+        invitation_digest,
+        new_invitation,
+        normalise_email,
+        user_view,
+    )
+    from tavo_platform.server.views import iso as view_time
+    from tavo_platform.store.users import ROLES, NewUser, UserConflict
+
     try:
         address = normalise_email(email)
     except ValueError:

@@ -79,9 +79,34 @@ def test_literal_values() -> None:
 # Texts read without Python's parser (plain names, plain strings, decimal integers) and
 # their near misses, which the parser still reads: both ways give what Python gives.
 _SHORTCUT_EDGES = [
-    "'a b'", '""', "''", '"a\\nb"', '"a\rb"', '"a\0b"', "'x\"y'", '"x\'y"', '"\u00e9"',
-    '"""x"""', '"a" "b"', "b'x'", "0", "00", "0777", "123", "1_000", "10" * 20, "-1", "1.5",
-    "True", "None", "f'x'", 'rf"{x}"', "Fr'x' 'y'", "bf'x'", "f 'x'", "f",
+    "'a b'",
+    '""',
+    "''",
+    '"a\\nb"',
+    '"a\rb"',
+    '"a\0b"',
+    "'x\"y'",
+    '"x\'y"',
+    '"\u00e9"',
+    '"""x"""',
+    '"a" "b"',
+    "b'x'",
+    "0",
+    "00",
+    "0777",
+    "123",
+    "1_000",
+    "10" * 20,
+    "-1",
+    "1.5",
+    "True",
+    "None",
+    "f'x'",
+    'rf"{x}"',
+    "Fr'x' 'y'",
+    "bf'x'",
+    "f 'x'",
+    "f",
 ]
 
 

@@ -163,6 +163,51 @@ EXPRESS = 'const express = require("express");\nconst router = express.Router();
 
 JS_CASES = [
     (
+        "redirect URI matched against registered ones with some()",
+        EXPRESS
+        + 'router.get("/authorize", (req, res) => {\n'
+        + "  const uri = req.query.redirect_uri;\n"
+        + "  const registered = client.redirectUris;\n"
+        + "  if (!registered.some((u) => u === uri)) return res.status(400).end();\n"
+        + "  res.redirect(`${uri}?code=${code}`);\n"
+        + "});\n",
+        "js-taint-open-redirect",
+        False,
+    ),
+    (
+        "prefix allow-list with find()",
+        EXPRESS
+        + 'router.get("/go", (req, res) => {\n'
+        + "  const to = req.query.to;\n"
+        + "  if (!PREFIXES.find((p) => to.startsWith(p))) return res.end();\n"
+        + "  res.redirect(to);\n"
+        + "});\n",
+        "js-taint-open-redirect",
+        False,
+    ),
+    (
+        "some() over the elements comparing them with something else",
+        EXPRESS
+        + 'router.get("/authorize", (req, res) => {\n'
+        + "  const uri = req.query.redirect_uri;\n"
+        + "  if (!registered.some((u) => u === DEFAULT_URI)) return res.status(400).end();\n"
+        + "  res.redirect(uri);\n"
+        + "});\n",
+        "js-taint-open-redirect",
+        True,
+    ),
+    (
+        "some() testing whether the input is a prefix of an element",
+        EXPRESS
+        + 'router.get("/go", (req, res) => {\n'
+        + "  const to = req.query.to;\n"
+        + "  if (!ALLOWED.some((a) => a.startsWith(to))) return res.end();\n"
+        + "  res.redirect(to);\n"
+        + "});\n",
+        "js-taint-open-redirect",
+        True,
+    ),
+    (
         "host allow-list on a URL object",
         EXPRESS
         + 'router.post("/hook", async (req, res) => {\n'
@@ -307,6 +352,31 @@ _FILES = (
 )
 
 PREFIX_CASES = [
+    (
+        "resolved, then checked among its parents (pathlib)",
+        _FILES + "ROOT = Path(BASE).resolve()\ndef read():\n"
+        "    target = (ROOT / request.args['f']).resolve()\n"
+        "    if ROOT not in target.parents:\n        abort(403)\n"
+        "    return target.read_text()\n",
+        False,
+    ),
+    (
+        "joined, never resolved, then checked among its parents",
+        _FILES + "ROOT = Path(BASE)\ndef read():\n"
+        "    target = ROOT / request.args['f']\n"
+        "    if ROOT not in target.parents:\n        abort(403)\n"
+        "    return target.read_text()\n",
+        True,
+    ),
+    (
+        "another path checked among its parents",
+        _FILES + "ROOT = Path(BASE).resolve()\ndef read():\n"
+        "    target = (ROOT / request.args['f']).resolve()\n"
+        "    home = Path(request.args['home']).resolve()\n"
+        "    if ROOT not in home.parents:\n        abort(403)\n"
+        "    return target.read_text()\n",
+        True,
+    ),
     (
         "realpath then a prefix check",
         _FILES + "def read():\n"
@@ -503,6 +573,38 @@ JS_PREFIX_CASES = [
         "  res.send(fs.readFileSync(target));\n});\n",
         True,
     ),
+    (
+        "start compared by slice",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = path.normalize(path.join(BASE, req.query.name));\n"
+        "  if (target.slice(0, BASE.length) !== BASE) return res.sendStatus(403);\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        False,
+    ),
+    (
+        "start compared by indexOf",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = path.resolve(BASE, req.query.name);\n"
+        "  if (target.indexOf(BASE) === 0) res.send(fs.readFileSync(target));\n"
+        "  else res.sendStatus(403);\n});\n",
+        False,
+    ),
+    (
+        "start compared by slice on a path never normalised",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = BASE + '/' + req.query.name;\n"
+        "  if (target.slice(0, BASE.length) !== BASE) return res.sendStatus(403);\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        True,
+    ),
+    (
+        "indexOf found anywhere",
+        "app.get('/f', (req, res) => {\n"
+        "  const target = path.resolve(BASE, req.query.name);\n"
+        "  if (target.indexOf(BASE) === -1) return res.sendStatus(403);\n"
+        "  res.send(fs.readFileSync(target));\n});\n",
+        True,
+    ),
 ]
 
 
@@ -515,3 +617,227 @@ def test_javascript_prefix_checks_protect_normalised_paths_only(  # type: ignore
 ) -> None:
     found = _found(make_tree, taint_rules, filename, _NODE_FILES + code, "js-taint-path-traversal")
     assert found is expected
+
+
+_MODELS = (
+    "from enum import Enum\nfrom typing import Optional\nfrom pydantic import BaseModel\n"
+    "class Sort(str, Enum):\n    name = 'name'\n    price = 'price'\n"
+    "class Query(BaseModel):\n    owner: str\n    page: int = 1\n    size: Optional[int] = None\n"
+    "    sort: Sort = Sort.name\n"
+    "class Paged(Query):\n    cursor: str = ''\n"
+)
+_ROUTE = (
+    "from fastapi import FastAPI\nfrom .models import Query, Paged\nfrom .db import run\n"
+    "app = FastAPI()\n"
+    "@app.post('/items')\ndef items(q: Query):\n    return run(q)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # numbers, an Enum of the models module: they hold no text
+        ('f"SELECT * FROM t ORDER BY {q.sort.value} LIMIT {q.size} OFFSET {q.page}"', False),
+        # a text field of the same model still injects
+        ("f\"SELECT * FROM t WHERE owner = '{q.owner}'\"", True),
+        # a number field inherited from a base model
+        ('"SELECT * FROM t LIMIT " + str(p.size)', False),
+        # a text field of the subclass
+        ('"SELECT * FROM t WHERE c > \'" + p.cursor + "\'"', True),
+    ],
+)
+def test_model_fields_typed_without_text_carry_no_taint(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, query: str, expected: bool
+) -> None:
+    """pydantic/dataclass fields declared `int`, `Optional[int]`, an Enum: reading them
+    from a typed parameter, across modules and base classes, brings no request text."""
+    tree = make_tree(
+        {
+            "app/__init__.py": "",
+            "app/models.py": _MODELS,
+            "app/routes.py": _ROUTE,
+            "app/db.py": (
+                "import sqlite3\nfrom .models import Query, Paged\n"
+                "def run(q: Query):\n    p = Paged(owner=q.owner)\n"
+                f"    return sqlite3.connect('x').execute({query})\n"
+            ),
+        }
+    )
+    found = scan_path(tree, taint_rules, jobs=1).findings
+    assert any(f.rule_id == "py-taint-sql-injection" for f in found) is expected
+
+
+_NEST_SERVICE = (
+    "import { Injectable } from '@nestjs/common';\n"
+    "import { execSync } from 'child_process';\n"
+    "@Injectable()\nexport class JobsService {\n"
+    "  tail(name: string) {\n    return execSync(`tail -n 50 /var/log/${name}.log`);\n  }\n}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("holder", "expected"),
+    [
+        # NestJS / Angular constructor injection: a parameter property
+        ("constructor(private readonly jobs: JobsService) {}", True),
+        # a field declared with the class, filled elsewhere
+        ("jobs: JobsService;", True),
+        # a field built where it is declared
+        ("private jobs = new JobsService();", True),
+        # a field of another class: its `tail` is not JobsService's
+        ("constructor(private readonly jobs: Logger) {}", False),
+    ],
+)
+def test_methods_called_on_typed_class_fields_are_followed(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, holder: str, expected: bool
+) -> None:
+    tree = make_tree(
+        {
+            "src/jobs.service.ts": _NEST_SERVICE,
+            "src/jobs.controller.ts": (
+                "import { Controller, Get, Query } from '@nestjs/common';\n"
+                "import { JobsService } from './jobs.service';\n"
+                "import { Logger } from './logger';\n"
+                f"@Controller('jobs')\nexport class JobsController {{\n  {holder}\n"
+                "  @Get('log')\n  log(@Query('name') name: string) {\n"
+                "    return this.jobs.tail(name);\n  }\n}\n"
+            ),
+            "src/logger.ts": (
+                "export class Logger {\n  tail(line: string) {\n    return line;\n  }\n}\n"
+            ),
+        }
+    )
+    found = scan_path(tree, taint_rules, jobs=1).findings
+    hits = [f for f in found if f.rule_id == "js-taint-command-injection"]
+    assert bool(hits) is expected
+    assert all(f.path == "src/jobs.service.ts" for f in hits)
+
+
+_PY_REGEX_GUARD = (
+    "import re, subprocess\nfrom flask import request\nSAFE = re.compile(r'^[a-z0-9.-]+$')\n"
+    "def ping():\n    host = request.args['host']\n    if not CHECK:\n        return 'bad'\n"
+    "    return subprocess.check_output(f'ping -c 1 {host}', shell=True)\n"
+)
+_JS_REGEX_GUARD = (
+    "const { exec } = require('child_process');\n"
+    "app.get('/ping', (req, res) => {\n  const host = req.query.host;\n"
+    "  if (!CHECK) return res.status(400).end();\n"
+    "  exec(`ping -c 1 ${host}`);\n  res.end();\n});\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "template", "check", "rule", "vulnerable"),
+    [
+        ("app.py", _PY_REGEX_GUARD, "re.fullmatch(r'[a-z0-9.-]+', host)",
+         "py-taint-command-injection", False),
+        ("app.py", _PY_REGEX_GUARD, "re.match(r'^[a-z0-9.-]+$', host)",
+         "py-taint-command-injection", False),
+        ("app.py", _PY_REGEX_GUARD, "re.match(r'[a-z0-9.-]+\\Z', host)",
+         "py-taint-command-injection", False),
+        ("app.py", _PY_REGEX_GUARD, "SAFE.match(host)", "py-taint-command-injection", False),
+        # anchored at the start only: "example.org; rm -rf /" passes
+        ("app.py", _PY_REGEX_GUARD, "re.match(r'[a-z0-9.-]+', host)",
+         "py-taint-command-injection", True),
+        ("app.js", _JS_REGEX_GUARD, "/^[a-z0-9.-]+$/.test(host)",
+         "js-taint-command-injection", False),
+        ("app.js", _JS_REGEX_GUARD, "/[a-z0-9.-]+/.test(host)",
+         "js-taint-command-injection", True),
+        ("app.js", _JS_REGEX_GUARD, "/^[a-z0-9.-]+/.test(host)",
+         "js-taint-command-injection", True),
+        # with `m`, ^ and $ match at each line: "ok\n; rm -rf /" passes
+        ("app.js", _JS_REGEX_GUARD, "/^[a-z0-9.-]+$/m.test(host)",
+         "js-taint-command-injection", True),
+    ],
+)
+def test_a_regex_checks_a_value_only_when_it_matches_all_of_it(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, name: str, template: str, check: str, rule: str, vulnerable: bool
+) -> None:
+    code = template.replace("CHECK", check)
+    assert _found(make_tree, taint_rules, name, code, rule) is vulnerable
+
+
+_FORMS = (
+    "from django import forms\nfrom rest_framework import serializers\n"
+    "class ReportForm(forms.Form):\n    limit = forms.IntegerField(max_value=100)\n"
+    "    column = forms.ChoiceField(choices=[('name', 'name'), ('sku', 'sku')])\n"
+    "    term = forms.CharField()\n"
+    "class ReportSerializer(serializers.Serializer):\n    since = serializers.DateField()\n"
+    "    term = serializers.CharField()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "f\"SELECT {form.cleaned_data['column']} FROM t LIMIT {form.cleaned_data['limit']}\"",
+            False,
+        ),
+        ("f\"SELECT * FROM t WHERE name = '{form.cleaned_data['term']}'\"", True),
+        ("f\"SELECT * FROM t WHERE day > '{ser.validated_data['since']}'\"", False),
+        ("f\"SELECT * FROM t WHERE name = '{ser.validated_data['term']}'\"", True),
+    ],
+)
+def test_form_and_serializer_fields_typed_without_text_carry_no_taint(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, query: str, expected: bool
+) -> None:
+    """Django form / DRF serializer fields declared as numbers, dates or choices: what
+    cleaned_data / validated_data hold for them is no request text, across modules."""
+    tree = make_tree(
+        {
+            "shop/__init__.py": "",
+            "shop/forms.py": _FORMS,
+            "shop/views.py": (
+                "from django.db import connection\n"
+                "from .forms import ReportForm, ReportSerializer\n"
+                "def report(request):\n    form = ReportForm(request.GET)\n"
+                "    ser = ReportSerializer(data=request.GET)\n"
+                "    if not form.is_valid() or not ser.is_valid():\n        return None\n"
+                f"    connection.cursor().execute({query})\n"
+            ),
+        }
+    )
+    found = scan_path(tree, taint_rules, jobs=1).findings
+    assert any(f.rule_id == "py-taint-sql-injection" for f in found) is expected
+
+
+@pytest.mark.parametrize(
+    ("init", "expected"),
+    [
+        # constructor injection: the attribute holds what the typed parameter holds
+        ("def __init__(self, repo: UserRepo):\n        self.repo = repo\n", True),
+        # built in place
+        ("def __init__(self):\n        self.repo = UserRepo()\n", True),
+        # a parameter of another class: its by_name is not UserRepo's
+        ("def __init__(self, repo: Cache):\n        self.repo = repo\n", False),
+    ],
+)
+def test_methods_called_on_injected_attributes_are_followed(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, init: str, expected: bool
+) -> None:
+    tree = make_tree(
+        {
+            "app/__init__.py": "",
+            "app/repo.py": (
+                "import sqlite3\nclass UserRepo:\n    def by_name(self, name):\n"
+                "        db = sqlite3.connect('x')\n"
+                "        return db.execute(f\"SELECT * FROM u WHERE n = '{name}'\")\n"
+                "class Cache:\n    def by_name(self, name):\n        return name\n"
+            ),
+            "app/service.py": (
+                "from .repo import UserRepo, Cache\nclass UserService:\n"
+                f"    {init}"
+                "    def find(self, name):\n        return self.repo.by_name(name)\n"
+            ),
+            "app/api.py": (
+                "from flask import Flask, request\nfrom .service import UserService\n"
+                "from .repo import UserRepo\napp = Flask(__name__)\n"
+                "@app.get('/u')\ndef users():\n"
+                "    return UserService(UserRepo()).find(request.args['name'])\n"
+            ),
+        }
+    )
+    found = scan_path(tree, taint_rules, jobs=1).findings
+    hits = [f for f in found if f.rule_id == "py-taint-sql-injection"]
+    assert bool(hits) is expected

@@ -142,6 +142,107 @@ def test_constant_sql_is_dropped_and_constant_shell_or_code_is_low(
     assert all("constant-input" not in f.tags for f in dynamic)
 
 
+def test_sql_built_from_parameters_typed_without_text_is_not_reported(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    """A number-typed parameter (`user_id: int`, `Annotated[int, ...]`), or a number or
+    Enum attribute of a model class of the file, puts no text into the SQL; a `str` one,
+    a text attribute, or the parameter overwritten with request data does."""
+    code = textwrap.dedent(
+        """\
+        from dataclasses import dataclass
+        from enum import Enum
+        from typing import Annotated, Optional
+        from flask import request
+        class Kind(str, Enum):
+            a = "a"
+        @dataclass
+        class Filter:
+            name: str
+            limit: int
+            kind: Optional[Kind] = None
+        def by_id(db, user_id: int):
+            db.execute(f"SELECT * FROM users WHERE id = {user_id}")
+        def by_page(db, page: Annotated[int, Query(gt=0)] = 1):
+            db.execute("SELECT * FROM users LIMIT 10 OFFSET %d" % (page * 10))
+        def limited(db, flt: Filter):
+            db.execute(f"SELECT * FROM t WHERE kind = '{flt.kind.value}' LIMIT {flt.limit}")
+        def by_name(db, name: str):
+            db.execute(f"SELECT * FROM users WHERE name = '{name}'")
+        def named(db, flt: Filter):
+            db.execute(f"SELECT * FROM t WHERE name = '{flt.name}' LIMIT {flt.limit}")
+        def overwritten(db, user_id: int):
+            user_id = request.args["id"]
+            db.execute(f"SELECT * FROM users WHERE id = {user_id}")
+        """
+    )
+    result = scan_path(make_tree({"repo.py": code}), builtin, jobs=1)
+    lines = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    assert lines == {19, 21, 24}, lines
+
+
+def test_sql_from_form_fields_typed_without_text_is_not_reported(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    """A Django form field of the file declared a number or a choice puts no text into SQL
+    through cleaned_data; a CharField does."""
+    code = textwrap.dedent(
+        """\
+        from django import forms
+        from django.db import connection
+        class ReportForm(forms.Form):
+            limit = forms.IntegerField(max_value=100)
+            column = forms.ChoiceField(choices=[("name", "name"), ("sku", "sku")])
+            term = forms.CharField()
+        def report(request):
+            form = ReportForm(request.GET)
+            form.is_valid()
+            column = form.cleaned_data["column"]
+            limit = form.cleaned_data["limit"]
+            term = form.cleaned_data["term"]
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT {column} FROM items LIMIT {limit}")
+                cur.execute(f"SELECT * FROM items WHERE name = '{term}'")
+        """
+    )
+    result = scan_path(make_tree({"reports.py": code}), builtin, jobs=1)
+    lines = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    assert lines == {15}, lines
+
+
+def test_typescript_sql_from_number_parameters_is_not_reported(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    """`id: number` of a service method, or a NestJS parameter a ParseIntPipe converted,
+    is a number; one a decorator fills without a pipe is the URL's text whatever its type
+    says, and a `string` is text."""
+    code = textwrap.dedent(
+        """\
+        import { Controller, Get, Param, ParseIntPipe } from "@nestjs/common";
+        @Controller("items")
+        export class ItemsController {
+          @Get(":id")
+          one(@Param("id", ParseIntPipe) id: number) {
+            return this.ds.query(`SELECT * FROM items WHERE id = ${id}`);
+          }
+          @Get("raw/:id")
+          raw(@Param("id") id: number) {
+            return this.ds.query(`SELECT * FROM items WHERE id = ${id}`);
+          }
+          byId(id: number, limit?: number) {
+            return this.ds.query(`SELECT * FROM items WHERE id = ${id} LIMIT ${limit}`);
+          }
+          byName(name: string) {
+            return this.ds.query(`SELECT * FROM items WHERE name = '${name}'`);
+          }
+        }
+        """
+    )
+    result = scan_path(make_tree({"items.controller.ts": code}), builtin, jobs=1)
+    lines = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    assert lines == {10, 16}, lines
+
+
 def test_shell_commands_fed_only_through_a_sanitiser_or_a_check_are_not_reported(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:
@@ -167,6 +268,39 @@ def test_shell_commands_fed_only_through_a_sanitiser_or_a_check_are_not_reported
     # reported in full.
     assert sorted(lines) == [10], lines
     assert lines[10].severity is Severity.HIGH and "constant-input" not in lines[10].tags
+
+
+def test_values_sanitised_in_place_clear_sql_and_html_pattern_findings(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    files = {
+        "views.py": textwrap.dedent(
+            """\
+            from django.db import connection
+            from django.utils.html import escape
+            from django.utils.safestring import mark_safe
+            from jinja2 import Environment
+            def by_id(request):
+                with connection.cursor() as cur:
+                    cur.execute("SELECT * FROM t WHERE id = %s" % int(request.GET["id"]))
+            def by_name(request):
+                with connection.cursor() as cur:
+                    cur.execute("SELECT * FROM t WHERE name = '%s'" % request.GET["n"])
+            def greet(request):
+                return mark_safe(f"<b>{escape(request.GET['q'])}</b>")
+            def shout(request):
+                return mark_safe(f"<b>{request.GET['q']}</b>")
+            env = Environment(autoescape=False)
+            """
+        ),
+    }
+    result = scan_path(make_tree(files), builtin, jobs=1)
+    sql = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    html = {f.span.start_line for f in result.findings if f.category == "xss"}
+    # int() (7) and escape() (12) written in place clear them; the raw values (10, 14) do
+    # not, nor does a constant configuration the rule is about (15).
+    assert sql == {10}, result.findings
+    assert html == {14, 15}, result.findings
 
 
 def test_a_value_reset_to_a_literal_when_its_check_fails_is_validated(
@@ -257,6 +391,47 @@ def test_pattern_and_taint_rule_on_one_sink_give_one_finding(make_tree: MakeTree
     assert set(first.tags) == {"dataflow", "pattern"} and first.trace
     # The second eval on the line is another sink: its own (pattern) finding.
     assert second.rule_id == "t-eval-pattern" and second.related_rules == ()
+
+
+def _pattern_rule(rule_id: str, severity: str, category: str, pattern: str) -> str:
+    return textwrap.dedent(
+        f"""\
+          - id: {rule_id}
+            title: {rule_id}
+            message: {rule_id} says its own thing.
+            severity: {severity}
+            confidence: MEDIUM
+            category: {category}
+            cwe: [CWE-400]
+            fix: Do not.
+            languages: [python]
+            structural:
+              rule: {{pattern: '{pattern}'}}
+            examples:
+              positive: ["call(x)"]
+              negative: ["print(x)"]
+        """
+    )
+
+
+def test_pattern_rules_of_one_kind_on_the_same_code_give_one_finding(
+    make_tree: MakeTree,
+) -> None:
+    text = "rules:\n" + textwrap.indent(
+        _pattern_rule("t-no-limit", "MEDIUM", "unbounded-consumption", "call($X)")
+        + _pattern_rule("t-no-timeout", "LOW", "unbounded-consumption", "call($X)")
+        + _pattern_rule("t-other-kind", "LOW", "logging", "call($X)")
+        + _pattern_rule("t-argument", "LOW", "unbounded-consumption", "x"),
+        "  ",
+    )
+    rules = load_rule_text(text, "rules.yaml").rules
+    result = scan_path(make_tree({"a.py": "call(x)\n"}), rules, jobs=1)
+    by_rule = {f.rule_id: f for f in result.findings}
+    # No limit and no timeout on one call: one finding, the most severe, naming the other.
+    # A finding of another kind on that call, or one on a part of it, stays its own.
+    assert set(by_rule) == {"t-no-limit", "t-other-kind", "t-argument"}
+    assert by_rule["t-no-limit"].related_rules == ("t-no-timeout",)
+    assert by_rule["t-other-kind"].related_rules == ()
 
 
 def test_model_reply_into_a_shell_is_one_finding_per_sink(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -324,3 +325,47 @@ def test_walker_skips_files_it_may_not_read(
     result = scan(root)
     assert found(result) == [("fine.py", 1, "t-eval")]
     assert result.skipped.counts == {SkipReason.UNREADABLE: 1}
+
+
+# --- the cyclic garbage collector ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_files_are_scanned_with_the_collector_paused_and_collected_every_so_often(
+    make_tree: MakeTree,
+    scan: Callable[..., ScanResult],
+    monkeypatch: pytest.MonkeyPatch,
+    enabled: bool,
+) -> None:
+    """The IR kept for the solver is not walked by a collection after each file; cyclic
+    garbage is still collected every COLLECT_EVERY_FILES files; the collector's state comes
+    back as it was."""
+    from tavo_platform.engine.dataflow import _gc
+
+    monkeypatch.setattr(_gc, "COLLECT_EVERY_FILES", 2)
+    states: list[bool] = []
+    scan_task = scanner.scan_task
+
+    def watched(task: Any, compiled: Any) -> Any:
+        states.append(gc.isenabled())
+        return scan_task(task, compiled)
+
+    collections: list[int] = []
+    collect = gc.collect
+
+    def counted(*args: Any) -> int:
+        collections.append(1)
+        return collect(*args)
+
+    monkeypatch.setattr(scanner, "scan_task", watched)
+    monkeypatch.setattr(gc, "collect", counted)
+    root = make_tree({f"m{i}.py": "danger_py(a)\n" for i in range(5)})
+    (gc.enable if enabled else gc.disable)()
+    try:
+        result = scan(root)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+    assert len(result.findings) == 5
+    assert states == [False] * 5
+    assert len(collections) == 2  # after the 2nd and the 4th file

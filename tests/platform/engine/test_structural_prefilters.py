@@ -230,6 +230,10 @@ def test_simplifying_and_both_checks_keep_the_meaning(
     assert simplified(requirement).satisfied(WordCache(text)) == expected
 
 
+class _ByRunsAlone(WordCache):
+    DIRECT_LOOKUPS = 0
+
+
 @given(st.lists(st.sampled_from(PIECES)), st.sampled_from([*ALPHABET, "ab", "b.c", "c a", "_9"]))
 @settings(max_examples=300, deadline=None)
 def test_word_cache_answers_as_a_plain_substring_search(pieces: list[str], word: str) -> None:
@@ -237,6 +241,12 @@ def test_word_cache_answers_as_a_plain_substring_search(pieces: list[str], word:
     has = WordCache(text)
     assert has[word] == (word in text)
     assert has[word] == (word in text)  # the memoised answer too
+    # The text's word runs answer once the first DIRECT_LOOKUPS words have been searched
+    # for in the text itself: the same answers.
+    runs = _ByRunsAlone(text)
+    assert runs[word] == (word in text)
+    if re.fullmatch(r"\w+", word, re.ASCII):
+        assert runs._runs is not None  # answered by the runs, not the text
     assert has.ignoring_case(word.lower()) == (
         re.search(re.escape(word.lower()), text, re.IGNORECASE) is not None
     )

@@ -22,6 +22,7 @@ for the rest.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from ast_grep_py import SgNode
@@ -51,6 +52,7 @@ from tavo_platform.engine._context_syntax import (
 )
 from tavo_platform.engine._findings import CodeContext, Span
 from tavo_platform.engine._languages import Language
+from tavo_platform.engine.dataflow._python_syntax import ENUM_BASES, inert_fields, inert_type
 
 
 class _FileFacts(_EntryPoints):
@@ -61,6 +63,10 @@ class _FileFacts(_EntryPoints):
         end = (span.end_line - 1, span.end_column - 1)
         chain = self.enclosing(start)
         entrypoint, seeds = self._entry_and_seeds(chain)
+        typed = self._typed_without_text(chain)
+        for name in typed:
+            if typed[name] is None:
+                seeds.pop(name, None)
         if chain:
             names, flow = self.scope(chain[0], seeds)
         else:
@@ -78,7 +84,7 @@ class _FileFacts(_EntryPoints):
             )
         # Paths a check validated before the finding (engine/_context_guards.py).
         guarded = guarded_paths(self._ifs_of(chain[0]), self.language, start) if chain else set()
-        reaching, sanitisers = self._reaching(start, end, arguments, names, flow, guarded)
+        reaching, sanitisers = self._reaching(start, end, arguments, names, flow, guarded, typed)
         from_parameters = "parameter" in reaching
         reaching.discard("parameter")
         return CodeContext(
@@ -91,7 +97,13 @@ class _FileFacts(_EntryPoints):
                 if arguments is None
                 else not reaching
                 and self._only_constants(
-                    arguments, names, flow, bool(chain), guarded, INERT_FOR.get(category or "")
+                    arguments,
+                    names,
+                    flow,
+                    bool(chain),
+                    guarded,
+                    INERT_FOR.get(category or ""),
+                    typed,
                 )
             ),
             dead_code=self._is_dead(start, end, chain),
@@ -132,6 +144,7 @@ class _FileFacts(_EntryPoints):
         names: Names,
         flow: Flow,
         guarded: set[str],
+        typed: dict[str, frozenset[str] | None],
     ) -> tuple[set[str], set[str]]:
         """The untrusted inputs reaching the flagged code, and the sanitisers met on the way."""
         data_start, data_end = (
@@ -141,6 +154,8 @@ class _FileFacts(_EntryPoints):
         reaching: set[str] = set()
         sanitisers: set[str] = set()
         for position, name in names.placed_within(data_start, data_end):
+            if name in typed and self._typed_read(name, typed[name], position, flow):
+                continue
             kinds = set(flow.sources.get(name, ()))
             if name in REQUEST_ROOTS:
                 kinds.add("request")
@@ -210,6 +225,7 @@ class _FileFacts(_EntryPoints):
         in_function: bool,
         guarded: set[str] = frozenset(),  # type: ignore[assignment]
         inert: frozenset[str] | None = None,
+        typed: dict[str, frozenset[str] | None] | None = None,
     ) -> bool:
         """Whether every variable among the arguments holds a literal (imported names,
         called functions and UPPER_CASE constants aside), or a value that a check before
@@ -231,6 +247,8 @@ class _FileFacts(_EntryPoints):
                 return False
             called.add(callee.text())
         arguments_end = end_of(arguments)
+        # `int(request.GET["id"])`, `escape(name)` written in place: what they wrap is inert
+        wrapped = [(s, e) for s, e, w in self._sanitising_calls(arguments) if inert and w in inert]
         for position, name in names.placed_within(start_of(arguments), arguments_end):
             if name in imported or name in called or name in SCRIPT_LOCATION:
                 continue
@@ -238,13 +256,101 @@ class _FileFacts(_EntryPoints):
                 continue
             if inert and flow.sanitised.get(name, set()) & inert and name not in flow.sources:
                 continue
+            if any(s <= position < e for s, e in wrapped):
+                continue
             if guarded and covers(guarded, self._text_of(position, arguments_end)):
+                continue
+            if typed and name in typed and self._typed_read(name, typed[name], position, flow):
                 continue
             if name in flow.variables or name in flow.sources:
                 return False
             if name not in flow.constants and name not in module.constants:
                 return False
         return True
+
+    def _typed_without_text(self, chain: list[SgNode]) -> dict[str, frozenset[str] | None]:
+        """Python parameters whose annotation holds no text: None for the whole value
+        (`user_id: int`, `Annotated[int, Path()]`), else the attributes of a class of this
+        file declaring them so (`q: ItemQuery` whose `limit: int`)."""
+        if not chain:
+            return {}
+        if self.language in (Language.TYPESCRIPT, Language.TSX):
+            numbers = (
+                _typescript_number(text)
+                for function in chain
+                for _, text in self.parameters(function)
+            )
+            return {name: None for name in numbers if name is not None}
+        if self.language is not Language.PYTHON:
+            return {}
+        models = self._model_fields()
+        typed: dict[str, frozenset[str] | None] = {}
+        for function in chain:
+            for name, text in self.parameters(function):
+                annotation = _annotation(text)
+                if annotation is None:
+                    continue
+                if inert_type(annotation, set(self._file_enums())):
+                    typed[name] = None
+                elif annotation.strip("'\" ") in models:
+                    typed[name] = models[annotation.strip("'\" ")]
+        return typed
+
+    def _typed_read(
+        self, name: str, fields: frozenset[str] | None, position: Position, flow: Flow
+    ) -> bool:
+        """Whether the read of `name` at `position` holds no text: the parameter itself,
+        never reassigned, or the attribute of it that its class types so."""
+        if name in flow.variables:
+            return False
+        if fields is None:
+            return name not in flow.sources
+        if not flow.sources.get(name, set()) <= _PARAMETER_KINDS:
+            return False  # assigned outside data after its parameter's
+        after = _ATTRIBUTE.match(self._text_of(position, (position[0] + 1, 0)))
+        return after is not None and after.group(1) in fields
+
+    def typed_value(self, node: SgNode) -> bool:
+        """`form.cleaned_data["limit"]` / `serializer.validated_data["limit"]` where a form
+        or serializer class of this file declares `limit` a number, a date or a choice."""
+        if self.language is not Language.PYTHON or node.kind() != "subscript":
+            return False
+        found = _CLEANED_READ.match(node.text())
+        if found is None:
+            return False
+        return any(found[1] in fields for fields in self._model_fields().values())
+
+    def _model_fields(self) -> dict[str, frozenset[str]]:
+        """Classes of this file -> their attributes typed without text (pydantic models,
+        dataclasses)."""
+        cached: dict[str, frozenset[str]] | None = self.__dict__.get("_models")
+        if cached is None:
+            enums = set(self._file_enums())
+            cached = {}
+            for cls in self.root.find_all(kind="class_definition"):
+                name, body = cls.field("name"), cls.field("body")
+                if name is None or body is None:
+                    continue
+                fields = inert_fields(body, enums)
+                if fields:
+                    cached[name.text()] = fields
+            self.__dict__["_models"] = cached
+        return cached
+
+    def _file_enums(self) -> frozenset[str]:
+        cached: frozenset[str] | None = self.__dict__.get("_enums")
+        if cached is None:
+            found = set()
+            for cls in self.root.find_all(kind="class_definition"):
+                name, bases = cls.field("name"), cls.field("superclasses")
+                if name is None or bases is None:
+                    continue
+                written = {b.text().rpartition(".")[2] for b in bases.children() if b.is_named()}
+                if written & ENUM_BASES:
+                    found.add(name.text())
+            cached = frozenset(found)
+            self.__dict__["_enums"] = cached
+        return cached
 
     def _is_dead(self, start: Position, end: Position, chain: list[SgNode]) -> bool:
         for region_start, region_end in self.dead_regions():
@@ -298,6 +404,49 @@ class _FileFacts(_EntryPoints):
             if start_of(node) <= position < end_of(node):
                 return True
         return False
+
+
+_CLEANED_READ = re.compile(r"^\w+\.(?:cleaned_data|validated_data)\[\s*[\"']([\w]+)[\"']\s*\]$")
+_PARAMETER_KINDS = frozenset({"parameter", "handler_parameter", "llm_output"})
+_ATTRIBUTE = re.compile(r"^\w+\s*\.\s*(\w+)")
+
+
+# `id: number`, `private readonly n?: number`, `@Param("id", ParseIntPipe) id: number`; a
+# parameter a framework decorator fills is text unless a parse pipe converted it (NestJS).
+_TS_NUMBER = re.compile(
+    r"^(?P<decorators>(?:@[\w.]+(?:\((?:[^()]|\([^()]*\))*\))?\s*)*)"
+    r"(?:(?:public|private|protected|readonly|override)\s+)*"
+    r"(?P<name>[A-Za-z_$][\w$]*)\??\s*:\s*(?:number|boolean|bigint)\s*(?:=.*)?$",
+    re.DOTALL,
+)
+_PARSE_PIPE = re.compile(r"\bParse(?:Int|Float|Bool)Pipe\b")
+
+
+def _typescript_number(parameter: str) -> str | None:
+    """The name of a TypeScript parameter declared a number or a boolean."""
+    found = _TS_NUMBER.match(parameter.strip())
+    if found is None:
+        return None
+    decorators = found.group("decorators")
+    if decorators and not _PARSE_PIPE.search(decorators):
+        return None
+    return found.group("name")
+
+
+def _annotation(parameter: str) -> str | None:
+    """The annotation of a Python parameter as written (`q: Query = Depends()` -> `Query`)."""
+    name, colon, rest = parameter.partition(":")
+    if not colon or not name.strip().isidentifier():
+        return None
+    depth = 0
+    for index, char in enumerate(rest):
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "=" and depth == 0:
+            return rest[:index].strip()
+    return rest.strip()
 
 
 def code_contexts(

@@ -8,7 +8,7 @@ from collections.abc import Container
 
 from ast_grep_py import SgNode, SgRoot
 
-from tavo_platform.engine._context_guards import NUMBER_CALLS, guarded_names_of
+from tavo_platform.engine._context_guards import NUMBER_CALLS, SCHEMA_PARSE, guarded_names_of
 from tavo_platform.engine._context_syntax import (
     LLM_CALL,
     REQUEST_ROOTS,
@@ -32,6 +32,7 @@ from tavo_platform.engine.dataflow._constant_conditions import (
     decide_python,
     literal_value,
 )
+from tavo_platform.engine.dataflow._javascript_schemas import Schemas
 
 
 class _Union:
@@ -46,12 +47,17 @@ class _Union:
         return name in self._first or name in self._facts.module_flow().constants
 
 
+# Values that are another name's value, unchanged.
+_COPIES = frozenset({"identifier", "attribute", "member_expression"})
+
+
 class _FlowFacts:
     def __init__(self, text: str, language: Language) -> None:
         self.syntax = SYNTAX[language]
         self.root = SgRoot(text, language.value).root()
         self.lines = text.split("\n")
         self.language = language
+        self.schemas = Schemas(self.root)
         self.functions = [
             (start_of(node), end_of(node), node)
             for node in self.root.find_all(
@@ -221,9 +227,18 @@ class _FlowFacts:
                         flow.sanitised.setdefault(target, set()).add(sanitiser)
                         flow.variables.add(target)
                     continue
+                if not kinds and value.kind() in _COPIES and inside and all(
+                    n in flow.sanitised for n in inside
+                ):
+                    # `const name = id` (or `= parsed.id`) of a sanitised value: the same value
+                    carried = set().union(*(flow.sanitised[n] for n in inside))
+                    for target in targets:
+                        flow.sanitised.setdefault(target, set()).update(carried)
+                        flow.variables.add(target)
+                    continue
                 # A value that carries no outside text (a number, a choice among literals,
                 # a lookup in a literal table) holds none of what its parts read.
-                literal = self.is_literal(value, known)
+                literal = self.is_literal(value, known) or self.typed_value(value)
                 if literal:
                     kinds = set()
                 for target in targets:
@@ -236,6 +251,10 @@ class _FlowFacts:
                         flow.constants.discard(target)
         return flow
 
+    def typed_value(self, node: SgNode) -> bool:
+        """Whether a value's declared type says it holds no text (_FileFacts knows)."""
+        return False
+
     def _sanitiser(self, node: SgNode) -> str | None:
         """The sanitiser `node` calls at its top, if it is such a call."""
         while node.kind() in ("parenthesized_expression", "await", "await_expression"):
@@ -243,6 +262,15 @@ class _FlowFacts:
             if inner is None:
                 return None
             node = inner
+        read_from: SgNode | None = node
+        while read_from is not None and read_from.kind() == "member_expression":
+            read_from = read_from.field("object")  # `Schema.parse(body).user.id`
+        if read_from is None:
+            return None
+        if read_from.kind() == "call_expression" and self.language is not Language.PYTHON:
+            parsed = read_from.field("function")
+            if self.schemas.cleans(parsed):
+                return SCHEMA_PARSE
         if node.kind() not in ("call", "call_expression"):
             return None
         callee = node.field("function")

@@ -29,11 +29,18 @@ _NUMERIC = frozenset(
 # Calls whose result is a number: no outside text survives them.
 NUMBER_CALLS = _NUMERIC | {"len", "Math.floor", "Math.round", "Number.parseInt"}
 _SHELL_QUOTES = frozenset({"shlex.quote", "pipes.quote", "shlex.join"})
+# A validation schema of numbers, enums, uuids parsed the value (dataflow/_javascript_schemas).
+SCHEMA_PARSE = "schema parse"
 # Sanitisers after which a value can no longer change the meaning of each kind of sink.
+_HTML_ESCAPES = frozenset(
+    {"escape", "html.escape", "markupsafe.escape", "cgi.escape", "bleach.clean",
+     "DOMPurify.sanitize", "sanitizeHtml", "escapeHtml", "validator.escape"}
+)
 INERT_FOR = {
-    "sql-injection": _NUMERIC,
-    "code-injection": _NUMERIC,
-    "command-injection": _NUMERIC | _SHELL_QUOTES,
+    "sql-injection": _NUMERIC | {SCHEMA_PARSE},
+    "code-injection": _NUMERIC | {SCHEMA_PARSE},
+    "command-injection": _NUMERIC | _SHELL_QUOTES | {SCHEMA_PARSE},
+    "xss": _NUMERIC | _HTML_ESCAPES | {SCHEMA_PARSE},
 }
 _PY_EXIT_CALLS = frozenset({"abort", "flask.abort", "sys.exit", "exit", "os._exit"})
 _EXIT_KINDS = frozenset({"return_statement", "raise_statement", "throw_statement"})

@@ -28,6 +28,7 @@ from tavo_platform.engine._walker import (
     walk,
 )
 from tavo_platform.engine.dataflow import Module, TaintRules
+from tavo_platform.engine.dataflow._gc import collected_every, collector_paused
 from tavo_platform.engine.dataflow.findings import taint_findings
 from tavo_platform.engine.dataflow.precision import refine
 from tavo_platform.engine.matchers.artifact import ArtifactProgram
@@ -350,7 +351,24 @@ def _adopt_rules(compiled: CompiledRules) -> None:
 
 def _scan_chunk(tasks: list[FileTask]) -> list[FileOutcome]:
     assert _worker_rules is not None
-    return [scan_task(task, _worker_rules) for task in tasks]
+    return _scan_serially(tasks, _worker_rules)
+
+
+def _scan_serially(
+    tasks: Sequence[FileTask],
+    compiled: CompiledRules,
+    on_progress: Callable[[int], None] | None = None,
+) -> list[FileOutcome]:
+    """One file after the other, the cyclic garbage collector paused (dataflow/_gc.py): the
+    outcomes kept hold each file's IR, which the collector would walk again and again."""
+    outcomes = []
+    with collector_paused():
+        for count, task in enumerate(tasks, 1):
+            outcomes.append(scan_task(task, compiled))
+            if on_progress:
+                on_progress(1)
+            collected_every(count)
+    return outcomes
 
 
 def default_jobs() -> int:
@@ -367,12 +385,7 @@ def scan_tasks(
     jobs = jobs or default_jobs()
     total_bytes = sum(task.size for task in tasks)
     if jobs <= 1 or len(tasks) < PARALLEL_MIN_FILES or total_bytes < PARALLEL_MIN_BYTES:
-        outcomes = []
-        for task in tasks:
-            outcomes.append(scan_task(task, compiled))
-            if on_progress:
-                on_progress(1)
-        return outcomes
+        return _scan_serially(tasks, compiled, on_progress)
     by_path: dict[str, FileOutcome] = {}
     fork = os.name == "posix"
     context = multiprocessing.get_context("fork" if fork else "spawn")
@@ -438,8 +451,11 @@ def scan_path(
     tasks = [task for task in walked if compiled.wants(task.language)]
     if on_total:
         on_total(len(tasks))
-    outcomes = scan_tasks(tasks, compiled, jobs, on_progress)
-    taint_findings(outcomes, compiled, package_name(root))
+    # Paused from the first file to the last flow solved, so no collection walks the IR
+    # kept for the solver (dataflow/_gc.py); files scanned here collect every so often.
+    with collector_paused():
+        outcomes = scan_tasks(tasks, compiled, jobs, on_progress)
+        taint_findings(outcomes, compiled, package_name(root))
     known = frozenset(baseline)
     findings: list[Finding] = []
     notes: Counter[str] = Counter()

@@ -44,6 +44,9 @@ def render_text(result: ScanResult, colour: bool) -> str:
                 console.print(Text(f"      > {snippet_line.strip()}", style="dim"))
             if finding.trace:
                 console.print(Text(f"      flow: {_flow(finding)}", style="magenta"))
+            if finding.related_rules:
+                also = ", ".join(finding.related_rules)
+                console.print(Text(f"      also: {also}", style="dim"))
             console.print(Text(f"      fix: {finding.fix}", style="green"))
         console.print()
     console.print(Text(_summary_line(result), style="bold"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._constant_conditions import Literal, decide_javascript
+from tavo_platform.engine.dataflow._javascript_schemas import PARSE_METHODS, Schemas
 from tavo_platform.engine.dataflow._javascript_syntax import (
     CALLBACK_METHODS,
     CLEAN_CALLS,
@@ -54,6 +55,8 @@ class JavaScriptExpressions(LoweringBase):
     pieced: list[set[str]]
     relatives: list[dict[str, str]]
     param_types: list[dict[str, str]]  # per function: parameter -> its annotated class
+    field_types: list[dict[str, str]]  # per class lowered: `this.<field>` -> its class
+    _schemas: Schemas | None = None  # the file's validation schemas, read on first use
 
     def define(self, node: SgNode, name: str, owner: str | None = None) -> int:
         raise NotImplementedError
@@ -144,7 +147,10 @@ class JavaScriptExpressions(LoweringBase):
             positive += tuple(normalised[n] for n in positive if n in normalised)
             negative += tuple(normalised[n] for n in negative if n in normalised)
         pieced, relatives = self.pieced[-1], self.relatives[-1]
-        if (not pieced and not relatives) or "startsWith" not in condition.text():
+        text = condition.text()
+        if (not pieced and not relatives) or not (
+            "startsWith" in text or "slice" in text or "substr" in text or "indexOf" in text
+        ):
             return positive, negative
         weak = prefix_checked(condition) & pieced
         if weak:
@@ -222,17 +228,27 @@ class JavaScriptExpressions(LoweringBase):
         callback = self.callback(function, args, receiver, node)
         if callback is not None:
             return callback
+        clean = callee in CLEAN_CALLS or (
+            property_node is not None
+            and property_node.text() in PARSE_METHODS
+            and self.schemas(node).cleans(function)
+        )
         return self.called(
             Call(
                 callee,
                 receiver,
                 args,
                 line_of(node),
-                clean=callee in CLEAN_CALLS,
+                clean=clean,
                 on_instance=on_instance,
                 lookup=lookup,
             )
         )
+
+    def schemas(self, node: SgNode) -> Schemas:
+        if self._schemas is None:
+            self._schemas = Schemas(node.get_root().root())
+        return self._schemas
 
     def callback(
         self, function: SgNode | None, args: tuple[Arg, ...], receiver: Expr | None, node: SgNode
@@ -257,6 +273,12 @@ class JavaScriptExpressions(LoweringBase):
             constructor = target.field("constructor")
             if constructor is not None and constructor.kind() == "identifier":
                 return f"{constructor.text()}.{method}"
+        if target.kind() == "member_expression" and self.field_types:
+            owner, field = target.field("object"), target.field("property")
+            if owner is not None and field is not None and owner.kind() == "this":
+                held = self.field_types[-1].get(field.text())
+                if held is not None:  # `this.users.find` of `users: UsersService`
+                    return f"{held}.{method}"
         if target.kind() == "identifier":
             name = target.text()
             # A typed parameter of this function or an enclosing one, then the module's.

@@ -132,6 +132,11 @@ def _binary_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
         if op == "&&":
             return lp + rp, tuple(n for n in ln if n in rn)
         return tuple(n for n in lp if n in rp), ln + rn
+    prefixed = prefix_comparison(node)
+    if prefixed is not None:  # file.slice(0, root.length) === root, file.indexOf(root) === 0
+        if op in ("===", "=="):
+            return (prefixed,), ()
+        return ((), (prefixed,)) if op in ("!==", "!=") else ((), ())
     subjects = checked_paths(left) if right.kind() in ("string", "number", "true", "false") else ()
     if not subjects:
         return (), ()
@@ -170,11 +175,70 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
     if function.kind() != "member_expression":
         return ()
     method, target = function.field("property"), function.field("object")
+    args = [c for c in arguments.children() if c.is_named()]
+    if method is not None and method.text() in ("some", "find") and args:
+        return _element_check(args[0])
     if method is None or target is None or method.text() not in VALIDATING_METHODS:
         return ()
-    args = [c for c in arguments.children() if c.is_named()]
+    if method.text() == "test" and target.kind() == "regex" and not _anchored(target):
+        return ()  # /[a-z]+/.test(x) passes "abc; rm -rf /": no check
     subject = target if method.text() == "startsWith" else (args[0] if args else None)
     return checked_paths(subject) if subject is not None else ()
+
+
+def _element_check(callback: SgNode) -> tuple[str, ...]:
+    """`list.some((u) => u === x)`, `list.find((p) => x.startsWith(p))`: an allow-list check
+    of `x` against the list's elements, as `list.includes(x)` is. What the callback's one
+    parameter stands for is an element, not what is checked."""
+    if callback.kind() != "arrow_function":
+        return ()
+    parameter = callback.field("parameter")
+    if parameter is None:
+        parameters = callback.field("parameters")
+        named = [c for c in parameters.children() if c.is_named()] if parameters else []
+        parameter = named[0] if len(named) == 1 else None
+        if parameter is not None and parameter.kind() != "identifier":
+            parameter = parameter.field("pattern")
+    body = callback.field("body")
+    if parameter is None or parameter.kind() != "identifier" or body is None:
+        return ()
+    element = parameter.text()
+    while body.kind() == "parenthesized_expression":
+        inner = next((c for c in body.children() if c.is_named()), None)
+        if inner is None:
+            return ()
+        body = inner
+    if body.kind() == "binary_expression":
+        left, right, operator = body.field("left"), body.field("right"), body.field("operator")
+        if (
+            left is None
+            or right is None
+            or operator is None
+            or operator.text()
+            not in (
+                "===",
+                "==",
+            )
+        ):
+            return ()
+        if left.text() == element:
+            return tuple(p for p in checked_paths(right) if p.split(".")[0] != element)
+        if right.text() == element:
+            return tuple(p for p in checked_paths(left) if p.split(".")[0] != element)
+        return ()
+    if body.kind() == "call_expression" and element in body.text():
+        return tuple(p for p in _call_guard(body) if p.split(".")[0] != element)
+    return ()
+
+
+def _anchored(regex: SgNode) -> bool:
+    """Whether a regex literal matches the whole string: `^...$` (without the `m` flag,
+    under which `^` and `$` match at every line)."""
+    pattern, flags = regex.field("pattern"), regex.field("flags")
+    if pattern is None or (flags is not None and "m" in flags.text()):
+        return False
+    body = pattern.text()
+    return body.startswith("^") and body.endswith("$") and not body.endswith("\\$")
 
 
 # Node's path.relative(base, target): its result starts with ".." when target is outside.
@@ -194,9 +258,45 @@ def is_pieced(value: SgNode) -> bool:
     return False
 
 
+_PREFIX_SLICES = frozenset({"slice", "substr", "substring"})
+
+
+def prefix_comparison(node: SgNode) -> str | None:
+    """The path whose start a comparison checks against another value, as `startsWith`
+    would: `file.slice(0, root.length) === root` (or substr/substring), and
+    `file.indexOf(root) === 0`. None for other comparisons."""
+    if node.kind() != "binary_expression":
+        return None
+    operator = node.field("operator")
+    if operator is None or operator.text() not in ("===", "==", "!==", "!="):
+        return None
+    left, right = node.field("left"), node.field("right")
+    for side, other in ((left, right), (right, left)):
+        if side is None or other is None or side.kind() != "call_expression":
+            continue
+        function, arguments = side.field("function"), side.field("arguments")
+        if function is None or arguments is None or function.kind() != "member_expression":
+            continue
+        method, owner = function.field("property"), function.field("object")
+        if method is None or owner is None:
+            continue
+        args = [c for c in arguments.children() if c.is_named()]
+        if (method.text() in _PREFIX_SLICES and args and args[0].text() == "0"
+                and other.kind() in ("identifier", "member_expression")):
+            return path_of(owner)
+        if method.text() == "indexOf" and len(args) == 1 and other.text() == "0":
+            return path_of(owner)
+    return None
+
+
 def prefix_checked(condition: SgNode) -> set[str]:
-    """The names whose text a `startsWith` call in the condition checks."""
+    """The names whose text a `startsWith` call (or a comparison of the same effect) in the
+    condition checks."""
     names: set[str] = set()
+    for comparison in (condition, *condition.find_all(kind="binary_expression")):
+        found = prefix_comparison(comparison)
+        if found is not None:
+            names.add(found)
     for call in condition.find_all(kind="call_expression"):
         function = call.field("function")
         if function is None or function.kind() != "member_expression":

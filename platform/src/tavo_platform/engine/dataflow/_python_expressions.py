@@ -31,6 +31,7 @@ from tavo_platform.engine.dataflow.ir import (
     Arg,
     Call,
     Expr,
+    Field,
     FunctionRef,
     Let,
     Param,
@@ -39,6 +40,8 @@ from tavo_platform.engine.dataflow.ir import (
     Sanitize,
     Var,
 )
+
+_CLEANED = re.compile(r"^(?:cleaned_data|validated_data)\.\[(\w+)\]")
 
 
 class PythonExpressions(LoweringBase):
@@ -77,14 +80,14 @@ class PythonExpressions(LoweringBase):
         if kind == "attribute":
             path = None if self.marked_inside(node, "object") else attribute_path(node)
             if path is not None:
-                return Var(path, line_of(node))
+                return self._field(Var(path, line_of(node)))
             inner = node.field("object")
             return self.expr(inner) if inner is not None else CONST
         if kind == "subscript":
             inner = node.field("value")
             keyed = self.keyed_path(node)
             if keyed is not None:
-                return Var(keyed, line_of(node))
+                return self._field(Var(keyed, line_of(node)))
             return self.expr(inner) if inner is not None else CONST
         if kind == "call":
             return self.call(node)
@@ -286,6 +289,16 @@ class PythonExpressions(LoweringBase):
     def imported(self, name: str) -> str:
         return self._imported(name)
 
+    def _field(self, read: Var) -> Expr:
+        """`q.size` of a variable whose class is known (`q: ItemQuery`, `q = ItemQuery(...)`):
+        the solver clears it when the class declares `size` with a type holding no text."""
+        root, _, rest = read.name.partition(".")
+        cls = self.types[-1].get(root) if rest and root not in ("self", "cls") else None
+        if cls is None or RETURNED in cls:
+            return read
+        cleaned = _CLEANED.match(rest)  # form.cleaned_data["limit"], DRF's validated_data
+        return Field(read, self.imported(cls), cleaned[1] if cleaned else rest.partition(".")[0])
+
     def _called_table(self, function: SgNode | None, kind: str | None) -> str | None:
         if function is None:
             return None
@@ -479,5 +492,3 @@ def constant_key(node: SgNode) -> str | None:
 # Lookups: `mapping.get(key, default)`, `multidict.getlist(key)`, `mapping.pop(key, default)`
 # return an element of the receiver (or the default), never the key.
 LOOKUP_METHODS = frozenset({"get", "getlist", "pop"})
-
-

@@ -165,6 +165,14 @@ def _comparison_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if len(named) != 2 or not operators:
         return (), ()
     subjects = _checked_paths(named[0])
+    container = named[1]
+    if container.kind() == "attribute" and (container.field("attribute") or node).text() == (
+        "parents"
+    ):
+        # `BASE in path.parents` (pathlib): a check of where `path` is
+        owner = container.field("object")
+        inside = path_of(owner) if owner is not None else None
+        subjects = (inside,) if inside else ()
     if not subjects:
         return (), ()
     operator = " ".join(operators)
@@ -198,31 +206,49 @@ def _checked_paths(node: SgNode) -> tuple[str, ...]:
     return (*subjects, url) if url else subjects
 
 
+def _matches_to_the_end(pattern: SgNode) -> bool:
+    """Whether a pattern given to `re.match` (anchored only at the start) is anchored at the
+    end too: a literal ending in `$` or `\\Z`. A pattern that is not a literal here (a
+    constant defined elsewhere) is given the benefit of the doubt."""
+    if pattern.kind() != "string":
+        return True
+    text = pattern.text()
+    body = text.lstrip("rRbBuU")
+    for quote in ('"""', "'''", '"', "'"):
+        if body.startswith(quote) and body.endswith(quote) and len(body) >= 2 * len(quote):
+            body = body[len(quote) : -len(quote)]
+            break
+    return body.endswith(("\\Z", "\\z")) or (body.endswith("$") and not body.endswith("\\$"))
+
+
 def _call_guard(node: SgNode) -> tuple[str, ...]:
     function, arguments = node.field("function"), node.field("arguments")
     if function is None or arguments is None:
         return ()
-    args = [c for c in arguments.children() if c.is_named()]
     if function.kind() == "attribute":
         method = function.field("attribute")
-        target = function.field("object")
         if method is None or method.text() not in _VALIDATING_METHODS:
             return ()
+        target = function.field("object")
         if method.text() in ("fullmatch", "match"):
+            args = [c for c in arguments.children() if c.is_named()]
             # re.fullmatch(pattern, x) or compiled.fullmatch(x)
-            subject = (
-                args[1]
-                if target is not None and target.text() == "re" and len(args) > 1
-                else (args[0] if args else None)
-            )
+            on_re = target is not None and target.text() == "re" and len(args) > 1
+            if method.text() == "match" and on_re and not _matches_to_the_end(args[0]):
+                return ()  # re.match(r"[a-z]+", x) passes "abc; rm -rf /": no check
+            subject = args[1] if on_re else (args[0] if args else None)
             found = path_of(subject) if subject is not None else None
             return (found,) if found else ()
         found = path_of(target) if target is not None else None
         return (found,) if found else ()
-    if function.text() == "isinstance" and args:
+    name = function.text()
+    if name != "isinstance" and name not in _URL_CHECKS:
+        return ()  # the arguments of any other call are never walked
+    args = [c for c in arguments.children() if c.is_named()]
+    if name == "isinstance" and args:
         found = path_of(args[0])
         return (found,) if found else ()
-    if function.text() in _URL_CHECKS:
+    if name in _URL_CHECKS:
         # url_has_allowed_host_and_scheme(url, allowed_hosts=...) or (url=..., ...)
         keyword = next(
             (
@@ -258,8 +284,8 @@ def attribute_path(node: SgNode) -> str | None:
     if chain is None:
         if len(_CHAINS) > 8192:
             _CHAINS.clear()
-        chain = _CHAINS[text] = (
-            _DOTTED.fullmatch(text) is not None and _NOT_NAMES.isdisjoint(text.split("."))
+        chain = _CHAINS[text] = _DOTTED.fullmatch(text) is not None and _NOT_NAMES.isdisjoint(
+            text.split(".")
         )
     return text if chain else access_path(node, ("attribute",), ("object", "attribute"))
 
@@ -336,12 +362,21 @@ def _common_paths(call: SgNode) -> list[str]:
 
 def prefix_checked(condition: SgNode) -> set[str]:
     """The paths a prefix check in `condition` tests (`p.startswith(BASE)`,
-    `p.is_relative_to(BASE)`, `os.path.commonpath([p, BASE]) == BASE`): lexical checks,
-    which a path still holding `..` passes."""
+    `p.is_relative_to(BASE)`, `os.path.commonpath([p, BASE]) == BASE`, `BASE in p.parents`):
+    lexical checks, which a path still holding `..` passes."""
     text = condition.text()
-    if "startswith" not in text and "is_relative_to" not in text and "commonpath" not in text:
+    if not any(word in text for word in ("startswith", "is_relative_to", "commonpath", "parents")):
         return set()
     found: set[str] = set()
+    for comparison in condition.find_all(kind="comparison_operator"):
+        # `ROOT in target.parents` / `ROOT not in target.parents` (pathlib)
+        operands = [c for c in comparison.children() if c.is_named()]
+        last = operands[-1] if len(operands) == 2 else None
+        if last is not None and last.kind() == "attribute" and " in " in f" {comparison.text()} ":
+            attribute, owner = last.field("attribute"), last.field("object")
+            path = path_of(owner) if owner is not None else None
+            if attribute is not None and attribute.text() == "parents" and path:
+                found.add(path)
     for call in condition.find_all(kind="call"):
         function = call.field("function")
         method = function.field("attribute") if function is not None else None
@@ -351,3 +386,64 @@ def prefix_checked(condition: SgNode) -> set[str]:
             found.update((path,) if path else ())
         found.update(_common_paths(call))
     return found
+
+
+ENUM_BASES = frozenset({"Enum", "IntEnum", "StrEnum", "IntFlag", "Flag"})
+# Annotations of values that hold no text: numbers, booleans, dates, UUIDs, pydantic's
+# constrained numbers; optional or not.
+_INERT_TYPE = re.compile(
+    r"(?:(?:typing\.)?Optional\[\s*|(?:typing\.)?Annotated\[\s*)*"
+    r"(?:int|float|bool|complex|Decimal|decimal\.Decimal|UUID|uuid\.UUID|UUID[1345]|datetime"
+    r"|datetime\.datetime|date|datetime\.date|time|timedelta|PositiveInt|NegativeInt"
+    r"|NonNegativeInt|NonPositiveInt|PositiveFloat|NegativeFloat|NonNegativeFloat"
+    r"|NonPositiveFloat|StrictInt|StrictFloat|StrictBool|conint\(.*?\)|confloat\(.*?\)"
+    r"|condecimal\(.*?\)|Literal\[[^\]]*\])"
+    r"\s*(?:\|\s*None\s*)?(?:\]|,.*\])*$"
+)
+
+
+_OPTIONAL_NAME = re.compile(r"^(?:(?:typing\.)?Optional\[)?\s*([\w.]+)\s*(?:\]|\|\s*None)?$")
+
+
+def inert_type(annotation: str, enums: set[str]) -> bool:
+    annotation = annotation.strip().strip("'\"")
+    if _INERT_TYPE.match(annotation):
+        return True
+    bare = _OPTIONAL_NAME.match(annotation)
+    return bare is not None and bare.group(1) in enums
+
+
+# Django form, DRF serializer and Django model fields whose values hold no text: numbers,
+# booleans, dates, UUIDs, one of the declared choices (`limit = forms.IntegerField()`).
+_INERT_FIELD_CLASS = re.compile(
+    r"^(?:(?:forms|serializers|models|fields)\.)?(?:Integer|BigInteger|SmallInteger"
+    r"|PositiveInteger|PositiveSmallInteger|PositiveBigInteger|Float|Decimal|Boolean"
+    r"|NullBoolean|Choice|TypedChoice|MultipleChoice|TypedMultipleChoice|Date|DateTime"
+    r"|Time|Duration|UUID)Field$"
+)
+
+
+def inert_fields(body: SgNode, enums: set[str]) -> frozenset[str]:
+    """The attributes a class body declares with a type that holds no text (`id: int`,
+    `status: Status` of an Enum of this module): pydantic models, dataclasses, TypedDicts;
+    Django forms, DRF serializers and models (`limit = serializers.IntegerField()`)."""
+    inert = set()
+    for statement in body.children():
+        if statement.kind() != "expression_statement":
+            continue
+        for assignment in statement.children():
+            if assignment.kind() != "assignment":
+                continue
+            left, annotation = assignment.field("left"), assignment.field("type")
+            if left is None or left.kind() != "identifier":
+                continue
+            if annotation is not None:
+                if inert_type(annotation.text(), enums):
+                    inert.add(left.text())
+                continue
+            right = assignment.field("right")
+            if right is not None and right.kind() == "call":
+                callee = callee_text(right) or ""
+                if _INERT_FIELD_CLASS.match(callee):
+                    inert.add(left.text())
+    return frozenset(inert)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from tavo_platform.engine.dataflow._immutable import immutable
 from tavo_platform.engine.dataflow.ir import RETURNED, Function, Module
 
 MAX_REEXPORT_HOPS = 8
@@ -20,7 +20,7 @@ MAX_PICKED = 64  # functions `getattr(obj, name)` may pick, followed at most
 _MADE = f".{RETURNED}."
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Target:
     module: int
     function: int
@@ -54,6 +54,11 @@ class Resolver:
         # function (by identity) -> its local functions by name: a module of thousands of
         # functions is searched once, not once a call
         self._locals: dict[int, tuple[Function, dict[str, int]]] = {}
+        # module -> its top-level functions by name (the last definition of a name wins,
+        # as at run time): built once, not once a call into the module
+        self._tops: dict[int, dict[str, int]] = {}
+        # (module, dotted Python callee) -> its target (`call`)
+        self._dotted: dict[tuple[int, str], Target | None] = {}
 
     def module(self, name: str, near: int) -> int | None:
         found = self.by_name.get(name)
@@ -71,7 +76,15 @@ class Resolver:
     def call(self, module_index: int, function: Function, callee: str) -> Target | None:
         module = self.modules[module_index]
         if module.language == "python":
-            return self._python(module_index, function, callee, 0)
+            head, dot, _ = callee.partition(".")
+            if not dot or head in ("self", "cls") or _MADE in callee:
+                return self._python(module_index, function, callee, 0)
+            # `mod.f`, `Class.m`, `cursor.execute`: resolved by the module alone, whichever
+            # of its functions calls it, so once per module.
+            key = (module_index, callee)
+            if key not in self._dotted:
+                self._dotted[key] = self._python(module_index, function, callee, 0)
+            return self._dotted[key]
         return self._javascript(module_index, function, callee, 0)
 
     # --- Python ------------------------------------------------------------------------
@@ -128,7 +141,9 @@ class Resolver:
         module = self.modules[index]
         body = module.functions[0]
         first = names[0]
-        top = dict(body.local_functions)
+        top = self._tops.get(index)
+        if top is None:
+            top = self._tops[index] = dict(body.local_functions)
         if len(names) == 1 and first in top:
             return Target(index, top[first], False)
         if first in module.classes:
@@ -206,6 +221,20 @@ class Resolver:
             if found is not None:
                 return found
         return None
+
+    def inert_field(self, near: int, cls: str, name: str) -> bool:
+        """Whether class `cls` (as written in module `near`) or one of its bases declares
+        attribute `name` with a type that holds no text (Module.inert_fields)."""
+        where = self._class_of(near, cls, 0)
+        for _ in range(MAX_BASE_DEPTH):
+            if where is None:
+                return False
+            module = self.modules[where[0]]
+            if name in module.inert_fields.get(where[1], ()):
+                return True
+            bases = module.bases.get(where[1], ())
+            where = self._class_of(where[0], bases[0], 0) if bases else None
+        return False
 
     def _class_of(self, near: int, written: str, hops: int) -> tuple[int, str] | None:
         """A class named as written in module `near` (imports substituted): its module and

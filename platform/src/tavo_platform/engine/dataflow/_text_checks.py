@@ -67,22 +67,35 @@ def _collect(rule: dict[str, Any], found: dict[str, re.Pattern[str]], depth: int
             _collect(related, found, depth + 1)
 
 
+def _unanchored(regex: str) -> str:
+    """`regex` without a leading `^` and an unescaped trailing `$`."""
+    body = regex[1:] if regex.startswith("^") else regex
+    if body.endswith("$") and not body.endswith("\\$"):
+        body = body[:-1]
+    return body
+
+
+def _parse_strict(body: str) -> tuple[sre_parser.SubPattern, re.Pattern[str]] | None:
+    """`body` parsed and compiled by Python, or None where Python rejects it or only
+    accepts it with a warning (a construct whose meaning may change: not safe to reuse)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            return sre_parser.parse(body), re.compile(body)
+    except (re.error, RecursionError, OverflowError, ValueError, Warning):
+        return None
+
+
 @lru_cache(maxsize=1024)
 def file_regex(regex: str) -> re.Pattern[str] | None:
     """`regex` (matched by ast-grep against a node's text) as a search over a whole file,
     or None when it cannot be read safely that way."""
     if _RUST_ONLY.search(regex) or _nested_class(regex):
         return None
-    body = regex[1:] if regex.startswith("^") else regex
-    if body.endswith("$") and not body.endswith("\\$"):
-        body = body[:-1]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            parsed = sre_parser.parse(body)
-            compiled = re.compile(body)
-    except (re.error, RecursionError, OverflowError, ValueError, Warning):
+    body = _unanchored(regex)
+    if (strict := _parse_strict(body)) is None:
         return None
+    parsed, compiled = strict
     items = list(parsed)
     if not items or items[0][0] is not sre.LITERAL or parsed.state.flags & sre.SRE_FLAG_VERBOSE:
         return None
@@ -236,20 +249,10 @@ def constraint_regex(regex: str) -> re.Pattern[str] | None:
     entries with constrained metavariables."""
     if _RUST_ONLY.search(regex) or _nested_class(regex):
         return None
-    branches = []
-    for branch in _top_level_branches(regex):
-        body = branch[1:] if branch.startswith("^") else branch
-        if body.endswith("$") and not body.endswith("\\$"):
-            body = body[:-1]
-        branches.append(body)
-    body = "|".join(branches)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            parsed = sre_parser.parse(body)
-            compiled = re.compile(body)
-    except (re.error, RecursionError, OverflowError, ValueError, Warning):
+    body = "|".join(_unanchored(branch) for branch in _top_level_branches(regex))
+    if (strict := _parse_strict(body)) is None:
         return None
+    parsed, compiled = strict
     if parsed.state.flags & (sre.SRE_FLAG_VERBOSE | sre.SRE_FLAG_MULTILINE):
         return None
     if not body or _has_assertion(list(parsed)):

@@ -4,7 +4,8 @@ trace of how it got there. Values are plain dicts, never mutated once built."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from tavo_platform.engine.dataflow._immutable import immutable
 
 # A rule id (concrete taint from a source) or a parameter label: (function uid, parameter
 # index, rules the value has been sanitised for on the way).
@@ -13,7 +14,7 @@ Key = str | ParamKey
 MAX_TRACE = 24
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Trace:
     """A step of a flow, linked to the step before it."""
 

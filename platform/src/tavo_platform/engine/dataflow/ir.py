@@ -3,13 +3,15 @@
 The solver reads only these types. An expression says where its value comes from (which
 variables, which calls), never what a library means: what is a source, a sink or a
 sanitizer was decided while lowering, by the taint rules' patterns, and is carried here as
-rule ids. Everything is immutable and picklable, so files are lowered in worker processes
-and the project is solved in one place.
+rule ids. Everything is immutable (read-only to mypy: _immutable.py) and picklable, so files
+are lowered in worker processes and the project is solved in one place.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from tavo_platform.engine.dataflow._immutable import immutable
 
 
 class Expr:
@@ -18,7 +20,7 @@ class Expr:
     __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Const(Expr):
     """A literal or anything else that carries no taint (a type conversion, a length)."""
 
@@ -26,7 +28,7 @@ class Const(Expr):
 CONST = Const()
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Var(Expr):
     """A read of a variable or of an access path (`a.b`), which falls back to its root."""
 
@@ -34,14 +36,26 @@ class Var(Expr):
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
+class Field(Expr):
+    """A read of attribute `name` of an object whose class is known (`q.size` of a parameter
+    `q: ItemQuery`): `cls` is the class as written, imports substituted. When that class is
+    the project's and declares the attribute with a type that holds no text (`size: int`,
+    an Enum), the read carries no taint; otherwise it is `inner`."""
+
+    inner: Expr
+    cls: str
+    name: str
+
+
+@immutable
 class Union(Expr):
     """A value built from parts (operators, f-strings, containers, attribute reads)."""
 
     parts: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Arg:
     value: Expr
     keyword: str | None = None
@@ -52,7 +66,7 @@ RETURNED = "<return>"  # in a callee: the object a function returns (`f.<return>
 PICKED = "[*]"  # a callee's suffix: one of the functions of a table (`HANDLERS[*]`)
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Call(Expr):
     """A call. `callee` is the callee as written (`f`, `mod.f`, `self.m`), resolved against
     the module's imports and definitions by the solver; `receiver` is the object a method
@@ -73,7 +87,7 @@ class Call(Expr):
     local_target: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Source(Expr):
     """Taint for `rules` enters here; the inner expression still flows too."""
 
@@ -83,7 +97,7 @@ class Source(Expr):
     label: str
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Sanitize(Expr):
     """The inner value, cleaned for `rules`."""
 
@@ -91,7 +105,7 @@ class Sanitize(Expr):
     inner: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Sink(Expr):
     """The inner value reaches a sink of `rules`; the finding is reported at `at`."""
 
@@ -100,7 +114,7 @@ class Sink(Expr):
     at: Location
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Let(Expr):
     """Binds names (comprehension and walrus targets) before evaluating `inner`."""
 
@@ -108,7 +122,7 @@ class Let(Expr):
     inner: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Propagate(Expr):
     """A side effect: `target` takes the taint of `value` (`items.append(x)`)."""
 
@@ -117,14 +131,14 @@ class Propagate(Expr):
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class FunctionRef(Expr):
     """A lambda, arrow function or nested definition used as a value (no taint itself)."""
 
     index: int
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Location:
     line: int
     column: int
@@ -137,7 +151,7 @@ class Stmt:
     __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Assign(Stmt):
     targets: tuple[str, ...]
     value: Expr
@@ -148,23 +162,23 @@ class Assign(Stmt):
     store: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Eval(Stmt):
     value: Expr
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Return(Stmt):
     value: Expr
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Exit(Stmt):
     """raise / throw / break / continue: control does not reach the next statement."""
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class If(Stmt):
     condition: Expr
     body: tuple[Stmt, ...]
@@ -175,7 +189,7 @@ class If(Stmt):
     clean_in_orelse: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Loop(Stmt):
     """A loop body, run until its taint settles; `targets` take `iterable`'s taint."""
 
@@ -185,14 +199,14 @@ class Loop(Stmt):
     line: int
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Block(Stmt):
     """Statements that may or may not run (try/except/finally, switch cases)."""
 
     branches: tuple[tuple[Stmt, ...], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Param:
     name: str
     rest: bool = False  # *args, **kwargs, ...rest: takes every extra argument
@@ -200,7 +214,7 @@ class Param:
     label: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Function:
     index: int  # position in the module's function list
     name: str  # qualified within the module: `f`, `Class.m`, `f.<lambda>`
@@ -220,7 +234,7 @@ class Function:
     returns: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@immutable
 class Module:
     path: str  # relative to the scan root, '/'-separated
     name: str  # dotted for Python (`pkg.mod`), the path without extension for JS/TS
@@ -245,4 +259,6 @@ class Module:
     # a list or tuple of them) -> those functions, as written with imports substituted:
     # `HANDLERS[kind](data)`, here or where the table is imported, calls one of them.
     dispatch: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
+    # Class name -> its attributes declared with a type that holds no text (`id: int`,
+    # `when: datetime`, `kind: Kind` of an Enum, `Literal[...]`): pydantic models, dataclasses.
+    inert_fields: dict[str, frozenset[str]] = field(default_factory=dict)

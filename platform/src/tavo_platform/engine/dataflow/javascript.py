@@ -76,6 +76,8 @@ class _JavaScript(JavaScriptExpressions):
         self.pieced = [set()]
         self.relatives = [{}]
         self.param_types = [{}]
+        # per class being lowered: `this.<field>` -> the class of what it holds
+        self.field_types = []
         self.reexports = 0
 
     def specifier(self, node: SgNode | None) -> str | None:
@@ -376,6 +378,14 @@ class _JavaScript(JavaScriptExpressions):
         base = next((c for c in extends.children() if c.is_named()), None) if extends else None
         if base is not None and base.kind() in ("identifier", "member_expression"):
             self.bases[cls] = (self.imported(base.text()),)
+        self.field_types.append(_field_types(body))
+        try:
+            self._class_members(body, cls, methods)
+        finally:
+            self.field_types.pop()
+        return []
+
+    def _class_members(self, body: SgNode, cls: str, methods: dict[str, int]) -> None:
         for member in body.children():
             if member.kind() == "method_definition":
                 method = member.field("name")
@@ -388,7 +398,6 @@ class _JavaScript(JavaScriptExpressions):
                 )
                 if value is not None and method is not None and value.kind() in FUNCTIONS:
                     methods[method.text()] = self.define(value, method.text(), owner=cls)
-        return []
 
     def export_statement(self, node: SgNode) -> list[Stmt]:
         declaration = node.field("declaration") or node.field("value")
@@ -592,6 +601,45 @@ def _is_static(node: SgNode) -> bool:
 
 
 _ANNOTATION = re.compile(r":\s*([A-Z][A-Za-z0-9_]*)\s*$")
+
+
+def _field_types(body: SgNode) -> dict[str, str]:
+    """What a class's fields hold, by their declared type or initial value: TypeScript
+    parameter properties (`constructor(private readonly users: UsersService)`, how NestJS
+    and Angular inject services), `users: UsersService;`, `users = new UsersService()`."""
+    found: dict[str, str] = {}
+    for member in body.children():
+        kind = member.kind()
+        if kind in ("public_field_definition", "field_definition"):
+            name = member.field("name") or member.field("property")
+            annotation, value = member.field("type"), member.field("value")
+            cls = _annotated_class(annotation.text()) if annotation is not None else None
+            if cls is None and value is not None and value.kind() == "new_expression":
+                constructor = value.field("constructor")
+                if constructor is not None and constructor.kind() == "identifier":
+                    cls = constructor.text()
+            if name is not None and cls is not None:
+                found[name.text()] = cls
+        elif kind == "method_definition" and _named(member, "constructor"):
+            parameters = member.field("parameters")
+            for parameter in parameters.children() if parameters is not None else ():
+                modified = any(
+                    c.kind() in ("accessibility_modifier", "override_modifier")
+                    or c.text() == "readonly"
+                    for c in parameter.children()
+                )
+                pattern, annotation = parameter.field("pattern"), parameter.field("type")
+                if not modified or pattern is None or annotation is None:
+                    continue
+                cls = _annotated_class(annotation.text())
+                if cls is not None and pattern.kind() == "identifier":
+                    found[pattern.text()] = cls
+    return found
+
+
+def _named(node: SgNode, name: str) -> bool:
+    named = node.field("name")
+    return named is not None and named.text() == name
 
 
 def _annotated_class(annotation: str) -> str | None:

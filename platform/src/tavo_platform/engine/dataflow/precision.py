@@ -15,6 +15,9 @@
   (one later edit that splices a value in makes them injections). Where outside text does
   reach the call, but only through a sanitiser for the sink (`shlex.quote`) or after a
   check that validated it, the code already does what the finding would ask: not reported.
+  HTML pattern findings (`mark_safe(f"<b>{escape(name)}</b>")`) likewise, when every
+  outside value went through an HTML escaper (constant HTML stays: "autoescape off" is
+  about configuration, not data).
   Rules about shell wildcards (CWE-155) are exempt: a constant `tar czf x.tgz *` is their
   very subject.
 - Hashes created with `usedforsecurity=False` say they are not security uses: not reported.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from tavo_platform.engine._context import contexts_for
@@ -44,7 +48,10 @@ _NOT_FOR_SECURITY = re.compile(r"usedforsecurity\s*=\s*False")
 # A command that goes through a shell even when its text is constant: shell=True, or a
 # remote host's shell (paramiko's exec_command).
 _THROUGH_SHELL = re.compile(r"shell\s*=\s*True|shell\s*:\s*true|\.exec_command\s*\(")
-_CONSTANT_CHECKED = frozenset({"sql-injection", "command-injection", "code-injection"})
+_CONSTANT_CHECKED = frozenset({"sql-injection", "command-injection", "code-injection", "xss"})
+# HTML findings are cleared only by an escaper on the outside text: a rule such as
+# "autoescape turned off" has constant arguments and is still right.
+_SANITISED_ONLY = frozenset({"xss"})
 # Code injection is about the code an interpreter runs: only there does constant input
 # clear a finding (a rule about, say, a listening config server flags no data at all).
 _EVALUATOR = re.compile(
@@ -59,6 +66,7 @@ _DESERIALIZATION = frozenset(
 _HASHES = frozenset({"weak-cryptography", "weak-hash"})
 
 
+@lru_cache(maxsize=4096)  # asked again for each finding of a file
 def is_test_path(path: str) -> bool:
     parts = PurePosixPath(path).parts
     return bool(_TEST_FILE.match(parts[-1])) or any(p in _TEST_DIRECTORIES for p in parts[:-1])
@@ -104,6 +112,8 @@ def _constant_commands(findings: list[Finding], text: str, language: Language) -
         if context is None or context.constant_input is not True:
             continue
         finding = findings[index]
+        if finding.category in _SANITISED_ONLY and not context.sanitizers:
+            continue
         if context.sanitizers:
             # Outside text reaches the call only through a sanitiser for this sink or a
             # check that validated it: the code already does what the finding would ask.

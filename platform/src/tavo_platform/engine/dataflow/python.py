@@ -13,11 +13,13 @@ from tavo_platform.engine.dataflow._patterns import Found
 from tavo_platform.engine.dataflow._python_expressions import constant_key
 from tavo_platform.engine.dataflow._python_facts import PythonFacts
 from tavo_platform.engine.dataflow._python_syntax import (
+    ENUM_BASES,
     EXIT_CALLS,
     attribute_path,
     callee_text,
     child_of_kind,
     guarded_names,
+    inert_fields,
     last_block,
     line_of,
     name_of,
@@ -68,6 +70,7 @@ def lower_python(root: SgNode, path: str, found: Found) -> Module:
         bases=lowering.bases,
         instances={name: lowering.imported(cls) for name, cls in lowering.types[0].items()},
         dispatch=body.tables,
+        inert_fields=lowering.inert_fields,
     )
 
 
@@ -79,9 +82,12 @@ class _Python(PythonFacts):
         self.imports: dict[str, str] = {}
         self.classes: dict[str, dict[str, int]] = {}
         self.bases: dict[str, tuple[str, ...]] = {}
+        # class -> attributes declared with a type that holds no text (Module.inert_fields)
+        self.inert_fields: dict[str, frozenset[str]] = {}
         # class -> attribute -> the class of what its methods store there (`self.repo = Repo()`)
         self.attribute_types: dict[str, dict[str, str]] = {}
         self.class_stack: list[str] = []
+        self.enums: set[str] = set()  # this module's Enum classes
         self.types: list[dict[str, str]] = [{}]  # per function: variable -> class name
         # per function: variables holding a joined, never normalised path
         self.joined: list[set[str]] = [set()]
@@ -188,6 +194,11 @@ class _Python(PythonFacts):
             elif callee and callee.partition(".")[0] not in ("self", "cls"):
                 # `repo = get_repo()`: whatever the function returns (Function.returns)
                 self._note_type(left, f"{callee}.{RETURNED}")
+        elif left_kind == "attribute" and right_kind == "identifier":
+            # `self.repo = repo` of a parameter `repo: UserRepo` (constructor injection)
+            held = self.types[-1].get(right.text())
+            if held is not None:
+                self._note_type(left, held)
         store = left_kind in ("subscript", "attribute")
         targets = self.targets(left)
         self._track_check(top, name if is_name else None, right, right_kind, targets)
@@ -405,6 +416,11 @@ class _Python(PythonFacts):
         if superclasses is not None:
             written = (path_of(c) for c in superclasses.children() if c.is_named())
             self.bases[name] = tuple(self.imported(b) for b in written if b is not None)
+        inert = inert_fields(body, self.enums)
+        if inert:
+            self.inert_fields[name] = inert
+        if any(b.rpartition(".")[2] in ENUM_BASES for b in self.bases.get(name, ())):
+            self.enums.add(name)
         out: list[Stmt] = []
         outer, self.top_level = self.top_level, False
         try:

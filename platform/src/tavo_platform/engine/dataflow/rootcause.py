@@ -3,9 +3,10 @@
 A pattern rule and a taint rule (or two taint rules) often report the same call:
 `eval(reply)` is code injection to one rule and improper output handling to another.
 Findings whose spans overlap on one line, at least one of them a flow, and whose categories
-match or whose CWE ids overlap are one root cause: the most severe is kept (a finding with a
-trace wins a tie, being the more specific), it takes the trace if it has none, the union of
-the tags, and the other rules' ids in `related_rules`. Unrelated findings stay apart.
+match or whose CWE ids overlap are one root cause; so are pattern findings of one category
+on exactly the same code. The most severe is kept (a finding with a trace wins a tie, being
+the more specific), it takes the trace if it has none, the union of the tags, and the other
+rules' ids in `related_rules`. Unrelated findings stay apart.
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ def _same_cause(first: Finding, second: Finding) -> bool:
     if first.rule_id == second.rule_id:
         return True
     if not (first.trace or second.trace):
-        return False  # two pattern rules: each says something of its own
+        # Two pattern rules say something of their own, unless they flag the very same
+        # code for the same kind of problem: a model call with neither an output limit
+        # nor a timeout is one unbounded call, seen by two rules.
+        return first.span == second.span and first.category == second.category
     return first.category == second.category or bool(set(first.cwe) & set(second.cwe))
 
 

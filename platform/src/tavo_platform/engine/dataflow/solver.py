@@ -31,6 +31,7 @@ from tavo_platform.engine.dataflow.ir import (
     Eval,
     Exit,
     Expr,
+    Field,
     Function,
     If,
     Let,
@@ -127,6 +128,8 @@ class Project:
                 self.uids[(m, function.index)] = len(self.functions)
                 self.functions.append((m, function))
         self.summaries = [Summary() for _ in self.functions]
+        # The variables of each function with functions nested in it, as its last
+        # evaluation left them: what those (closures, callbacks) read.
         self.final_envs: list[Env | None] = [None] * len(self.functions)
         self.callers: list[set[int]] = [set() for _ in self.functions]
         self.children: list[list[int]] = [[] for _ in self.functions]
@@ -222,6 +225,8 @@ class Project:
             uid = queue.popleft()
             queued.discard(uid)
             summary_before = self.summaries[uid].signature()
+            # Final variables are kept, and compared, only for a function with functions
+            # nested in it: no other function reads them.
             before = self.final_envs[uid]
             env_before = before.signature() if before is not None else None
             changed_summaries = self.analyse(uid)
@@ -271,7 +276,8 @@ class Project:
         summary.returns = V.merge(
             (summary.returns, frame.returns, frame.env.own.get("<yield>", EMPTY))
         )
-        self.final_envs[uid] = frame.env
+        if self.children[uid]:
+            self.final_envs[uid] = frame.env
         return frame.changed
 
     def record_hit(
@@ -417,6 +423,10 @@ class _Frame:
                 if stored:
                     return V.merge((value, stored))
             return value
+        if isinstance(expr, Field):
+            if self.project.resolver.inert_field(self.module, expr.cls, expr.name):
+                return EMPTY
+            return self.expr(expr.inner)
         if isinstance(expr, Union):
             return V.merge([self.expr(part) for part in expr.parts])
         if isinstance(expr, Call):
