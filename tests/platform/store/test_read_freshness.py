@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
@@ -194,6 +195,82 @@ def test_without_its_listener_every_read_asks_postgresql(database_url: str) -> N
         finally:
             await reader.close()
             await writer.close()
+
+    asyncio.run(run())
+
+
+def test_on_postgresql_a_process_s_other_writes_leave_its_cached_scans_unread(
+    database_url: str,
+) -> None:
+    """Usage counts and webhook claims (written several times a second by a serving
+    process) touch no table a scan's answer is read from: they do not send the cached scan
+    back to the database. A write of the scan's own tables by this process is seen at once,
+    before its notification is counted."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's notifications only")
+
+    async def run() -> None:
+        store = SqlStore(database_url)
+        try:
+            org_id, scan = await finished_scan(store, "acme")
+            reads = Reads(store)
+            assert await served_without_reads(store, reads, org_id, scan.id)
+            before = reads.count
+            await store.add_usage({(org_id, "key_1", "2026-01-01"): 3})
+            assert await store.claim_deliveries("tests", timedelta(minutes=1), 10) == []
+            await store.ensure_organization("globex")
+            assert await store.get_scan(org_id, scan.id) == scan
+            assert reads.count == before
+
+            # The scan deleted by this process, its notification not counted (as if it had
+            # not arrived yet): the next read asks the database, and finds it gone.
+            notifications = store.database.postgres._notifications  # type: ignore[union-attr]
+            assert notifications is not None
+            listening = notifications._connection
+            assert listening is not None
+            listening._tavo_notified = None
+            assert await store.delete_scan(org_id, scan.id) is not None
+            assert await store.get_scan(org_id, scan.id) is None
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+
+
+def test_on_postgresql_a_notification_waiting_unread_is_heeded(database_url: str) -> None:
+    """A change announced while the event loop is busy (the notification's bytes are on the
+    listening socket, not yet read): the next read does not serve the cached scan."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's notifications only")
+
+    async def run() -> None:
+        store = SqlStore(database_url)
+        try:
+            org_id, scan = await finished_scan(store, "acme")
+            reads = Reads(store)
+            assert await served_without_reads(store, reads, org_id, scan.id)
+
+            async def bump() -> None:
+                outside = await asyncpg.connect(services._asyncpg_dsn(database_url))
+                try:
+                    await outside.execute(
+                        "UPDATE scans SET version = version + 1 WHERE id = $1", scan.id
+                    )
+                finally:
+                    await outside.close()
+
+            # Written from another thread while this loop is blocked (it reads nothing
+            # meanwhile); then given time for the notification to arrive.
+            writer = threading.Thread(target=lambda: asyncio.run(bump()))
+            writer.start()
+            writer.join()
+            time.sleep(0.5)
+            before = reads.count
+            changed = await store.get_scan(org_id, scan.id)
+            assert reads.count > before
+            assert changed is not None and changed.version == scan.version + 1
+        finally:
+            await store.close()
 
     asyncio.run(run())
 

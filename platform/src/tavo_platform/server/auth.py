@@ -4,10 +4,18 @@ Keys carry 256 bits of randomness, so a fast hash is enough (no password-style s
 is needed to resist guessing); lookups go by hash and the final comparison is
 constant-time. A short in-process cache keeps the hot path off the database; a revoked
 key stops working within `AUTH_CACHE_SECONDS`.
+
+No request waits for the database while its key is in use: a key whose entry is within
+AUTH_REFRESH_SECONDS of running out is looked up again in the background while the entry,
+still valid, serves; and a key not cached is looked up once however many requests carry it
+at that moment (they all wait for that one read). On PostgreSQL each lookup is a round trip,
+and every request in flight when an entry expired used to make its own: a burst of reads
+every AUTH_CACHE_SECONDS that held up every request under load.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -25,6 +33,8 @@ from tavo_platform.web.sessions import COOKIE_NAME, CSRF_HEADER, SessionSigner
 
 KEY_PREFIX = "tavo_"
 AUTH_CACHE_SECONDS = 2.0
+# A key used this close to its entry's end is looked up again in the background.
+AUTH_REFRESH_SECONDS = 0.5
 _AUTH_CACHE_MAX = 10_000
 
 
@@ -95,6 +105,10 @@ class Authenticator:
         # so the hot path neither queries the database nor rebuilds the limits model (nor
         # the caller) on every request.
         self._cache: dict[str, tuple[float, Principal | None]] = {}
+        # The lookup under way for a digest (one at a time: requests share it).
+        self._lookups: dict[str, asyncio.Task[Principal | None]] = {}
+        # Bumped by forget(): a lookup begun before does not fill the cache.
+        self._generation = 0
 
     async def authenticate(self, request: Request) -> Principal:
         return await self.principal_for(self._presented_digest(request))
@@ -103,8 +117,13 @@ class Authenticator:
         """The caller of a key looked up within AUTH_CACHE_SECONDS, valid and unexpired,
         without a coroutine (the hot path); None: ask principal_for."""
         cached = self._cache.get(digest)
-        if cached is None or cached[0] <= time.monotonic() or cached[1] is None:
+        if cached is None or cached[1] is None:
             return None
+        left = cached[0] - time.monotonic()
+        if left <= 0:
+            return None
+        if left <= AUTH_REFRESH_SECONDS and digest not in self._lookups:
+            self._start_lookup(digest)  # in the background: this entry serves meanwhile
         expires_at = cached[1].key.expires_at
         if expires_at is not None and expires_at <= datetime.now(UTC):
             return None
@@ -116,7 +135,9 @@ class Authenticator:
         if cached is not None and cached[0] > time.monotonic():
             principal = cached[1]
         else:
-            principal = await self._lookup(digest)
+            lookup = self._lookups.get(digest) or self._start_lookup(digest)
+            # Shielded: a caller that goes away does not cancel the others' lookup.
+            principal = await asyncio.shield(lookup)
         if principal is None:
             # Unknown or revoked: the same answer, so a caller cannot tell a revoked key
             # from one that never existed.
@@ -160,10 +181,25 @@ class Authenticator:
             return base.model_copy(update=record.limits)
         return base
 
+    def _start_lookup(self, digest: str) -> asyncio.Task[Principal | None]:
+        lookup = asyncio.get_running_loop().create_task(self._lookup(digest))
+        self._lookups[digest] = lookup
+        lookup.add_done_callback(lambda done: self._looked_up(digest, done))
+        return lookup
+
+    def _looked_up(self, digest: str, lookup: asyncio.Task[Principal | None]) -> None:
+        if self._lookups.get(digest) is lookup:
+            del self._lookups[digest]
+        if not lookup.cancelled():
+            # Retrieved here: a background refresh that failed (the database unavailable)
+            # leaves the entry to run out, and the next request looks the key up itself.
+            lookup.exception()
+
     async def _lookup(self, digest: str) -> Principal | None:
         """The key's caller as the database has it now (None: unknown or revoked), kept
-        for AUTH_CACHE_SECONDS."""
+        for AUTH_CACHE_SECONDS (unless forget() was called meanwhile)."""
         moment = time.monotonic()
+        generation = self._generation
         record = await self._store.api_key_by_hash(digest)
         principal = None
         if (
@@ -172,10 +208,14 @@ class Authenticator:
             and record.revoked_at is None
         ):
             principal = Principal(record, self.limits_for(record))
-        if len(self._cache) >= _AUTH_CACHE_MAX:
-            self._cache.clear()
-        self._cache[digest] = (moment + AUTH_CACHE_SECONDS, principal)
+        if generation == self._generation:
+            if len(self._cache) >= _AUTH_CACHE_MAX:
+                self._cache.clear()
+            self._cache[digest] = (moment + AUTH_CACHE_SECONDS, principal)
         return principal
 
     def forget(self) -> None:
+        """Every key is looked up afresh from now on (a key or a role changed)."""
         self._cache.clear()
+        self._lookups.clear()  # lookups under way read before the change: not joined
+        self._generation += 1

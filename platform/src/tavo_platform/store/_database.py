@@ -19,6 +19,7 @@ by id, a page of findings) skip SQLAlchemy's per-execution machinery too: see
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
@@ -96,6 +97,21 @@ def _sqlite_pragmas(immediate: bool):  # type: ignore[no-untyped-def]
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return on_connect, on_begin
+
+
+# A statement naming a table that a scan's answer is read from (scans, findings, tracked
+# findings: those migration 0014's triggers announce on PostgreSQL); a transaction of none
+# cannot change a cached scan (freshness.py), and none of them is changed by a cascade from
+# another table.
+_READ_TABLES = re.compile(r"scans|findings", re.IGNORECASE)
+_TOUCHED = "tavo_touched_read_tables"
+
+
+def _note_read_tables(
+    connection: Connection, _cursor: Any, statement: str, *_args: Any
+) -> None:
+    if _READ_TABLES.search(statement):
+        connection.info[_TOUCHED] = True
 
 
 def _engine(url: str, *, immediate: bool, pool_size: int = 10) -> AsyncEngine:
@@ -326,8 +342,10 @@ class Database:
         self._inline_reader: Engine | None = None
         # Finished scans and their pages of findings (read_cache.py).
         self.read_cache = ReadCache()
-        # Write transactions this process ended (freshness.py).
+        # Write transactions this process ended (freshness.py), and those of them that
+        # named a table a scan's answer is read from (PostgreSQL only: _READ_TABLES).
         self.writes = 0
+        self.read_table_writes = 0
         # Whether rows read earlier are still current without a read (freshness.py).
         self.freshness: Freshness | None = None
         # The hottest reads on SQLite (None on PostgreSQL, or when a test turns them off).
@@ -346,6 +364,7 @@ class Database:
 
             self.postgres = DirectPostgresReads(url, self._writer.dialect, pool_size)
             self.freshness = self.postgres.freshness(self)
+            event.listen(self._writer.sync_engine, "before_cursor_execute", _note_read_tables)
 
     async def close(self) -> None:
         await self._writer.dispose()
@@ -393,9 +412,18 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
+        # Unless the transaction is seen to name none of the read tables, it counts as one
+        # that did (an error before or after its statements included).
+        touched = True
         try:
             async with self._writer.begin() as connection:
+                synchronous = connection.sync_connection
+                info = synchronous.info if self.postgres and synchronous else None
+                if info is not None:
+                    info[_TOUCHED] = False
                 yield connection
+                if info is not None:
+                    touched = info[_TOUCHED]
         except (DBAPIError, PoolTimeout, OSError) as error:
             if not is_unavailable(error):
                 raise
@@ -404,6 +432,8 @@ class Database:
             # Committed or not, rows read before may be stale now (freshness.py), here and
             # in the installation's other processes.
             self.writes += 1
+            if touched:
+                self.read_table_writes += 1
             if self.signal is not None:
                 self.signal.bump()
 
