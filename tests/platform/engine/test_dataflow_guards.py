@@ -841,3 +841,40 @@ def test_methods_called_on_injected_attributes_are_followed(  # type: ignore[no-
     found = scan_path(tree, taint_rules, jobs=1).findings
     hits = [f for f in found if f.rule_id == "py-taint-sql-injection"]
     assert bool(hits) is expected
+
+
+@pytest.mark.parametrize(
+    ("export", "importer"),
+    [
+        ("module.exports = new JobsService();", "const jobs = require('./jobs');"),
+        ("exports.jobs = new JobsService();", "const { jobs } = require('./jobs');"),
+        ("export default new JobsService();", "import jobs from './jobs';"),
+    ],
+)
+def test_exported_service_instances_are_followed(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, export: str, importer: str
+) -> None:
+    """A module exporting one object of its class (the Node singleton-service idiom):
+    calls of its methods where it is imported are that class's, and what they return is
+    what the method returns (not every argument, which made res.send(await
+    jobs.run(req.body.x)) an XSS)."""
+    tree = make_tree(
+        {
+            "src/jobs.js": (
+                "const { exec } = require('child_process');\n"
+                "class JobsService {\n"
+                "  tail(name) {\n    exec(`tail -n 50 /var/log/${name}.log`);\n"
+                "    return 'started';\n  }\n}\n"
+                f"{export}\n"
+            ),
+            "src/routes.js": (
+                f"{importer}\n"
+                "app.get('/tail', (req, res) => res.send(jobs.tail(req.query.name)));\n"
+            ),
+        }
+    )
+    found = scan_path(tree, taint_rules, jobs=1).findings
+    assert [f.path for f in found if f.rule_id == "js-taint-command-injection"] == [
+        "src/jobs.js"
+    ]
+    assert not [f for f in found if f.rule_id == "js-taint-xss"]
