@@ -219,21 +219,12 @@ class _FlowFacts:
         for _ in range(2):
             for _, targets, value in steps:
                 kinds = self.sources_in(value, names, flow)
-                sanitiser = self._sanitiser(value)
-                inside = names.within(start_of(value), end_of(value))
-                if sanitiser is not None and (kinds or any(n in flow.sanitised for n in inside)):
+                if (cleaned := self._cleaned(value, kinds, names, flow)) is not None:
+                    sanitisers, ends_sources = cleaned
                     for target in targets:
-                        flow.sources.pop(target, None)
-                        flow.sanitised.setdefault(target, set()).add(sanitiser)
-                        flow.variables.add(target)
-                    continue
-                if not kinds and value.kind() in _COPIES and inside and all(
-                    n in flow.sanitised for n in inside
-                ):
-                    # `const name = id` (or `= parsed.id`) of a sanitised value: the same value
-                    carried = set().union(*(flow.sanitised[n] for n in inside))
-                    for target in targets:
-                        flow.sanitised.setdefault(target, set()).update(carried)
+                        if ends_sources:
+                            flow.sources.pop(target, None)
+                        flow.sanitised.setdefault(target, set()).update(sanitisers)
                         flow.variables.add(target)
                     continue
                 # A value that carries no outside text (a number, a choice among literals,
@@ -250,6 +241,22 @@ class _FlowFacts:
                         flow.variables.add(target)
                         flow.constants.discard(target)
         return flow
+
+    def _cleaned(
+        self, value: SgNode, kinds: set[str], names: Names, flow: Flow
+    ) -> tuple[set[str], bool] | None:
+        """The sanitisers an assigned value went through: a sanitiser called on outside or
+        sanitised data (True: what the target held from outside ends there), or a plain copy
+        of sanitised names, `const name = id` (False). None for any other value."""
+        inside = names.within(start_of(value), end_of(value))
+        sanitiser = self._sanitiser(value)
+        if sanitiser is not None and (kinds or any(n in flow.sanitised for n in inside)):
+            return {sanitiser}, True
+        if not kinds and value.kind() in _COPIES and inside and all(
+            n in flow.sanitised for n in inside
+        ):
+            return set().union(*(flow.sanitised[n] for n in inside)), False
+        return None
 
     def typed_value(self, node: SgNode) -> bool:
         """Whether a value's declared type says it holds no text (_FileFacts knows)."""
