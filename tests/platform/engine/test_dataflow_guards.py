@@ -878,3 +878,56 @@ def test_exported_service_instances_are_followed(  # type: ignore[no-untyped-def
         "src/jobs.js"
     ]
     assert not [f for f in found if f.rule_id == "js-taint-xss"]
+
+
+@pytest.mark.parametrize(
+    ("check", "expected"),
+    [
+        ("if not is_path_inside(target, BASE):\n        abort(400)\n", False),
+        ("if not utils.is_within_directory(target, BASE):\n        abort(400)\n", False),
+        # a check of a property of the path, not of where it is
+        ("if not is_allowed_extension(target):\n        abort(400)\n", True),
+        # a containment check of another path
+        ("if not is_path_inside(other, BASE):\n        abort(400)\n", True),
+    ],
+)
+def test_named_containment_checks_validate_their_first_argument(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, check: str, expected: bool
+) -> None:
+    code = (
+        _FILES + "from . import utils\n"
+        "def read():\n"
+        "    target = (Path(BASE) / request.args['f']).resolve()\n"
+        "    other = Path(request.args['o']).resolve()\n"
+        f"    {check}"
+        "    return target.read_text()\n"
+    )
+    assert _found(make_tree, taint_rules, "app/files.py", code, "py-taint-path-traversal") is (
+        expected
+    )
+
+
+def test_enum_values_of_typed_parameters_carry_no_text(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules
+) -> None:
+    """`theme.value` of a route parameter `theme: Theme` (an Enum of the project) is one
+    of the values written in the class; another parameter's text still reaches the sink."""
+    tree = make_tree(
+        {
+            "app/__init__.py": "",
+            "app/types.py": "from enum import Enum\nclass Theme(str, Enum):\n"
+            "    light = 'light'\n    dark = 'dark'\n",
+            "app/main.py": (
+                "from typing import Optional\nfrom fastapi import FastAPI\n"
+                "from fastapi.responses import FileResponse\nfrom .types import Theme\n"
+                "app = FastAPI()\n"
+                "@app.get('/logo')\n"
+                "def logo(theme: Optional[Theme] = None, name: str = ''):\n"
+                "    first = FileResponse(f'/srv/logo_{theme.value}.svg')\n"
+                "    return FileResponse(f'/srv/{name}.svg')\n"
+            ),
+        }
+    )
+    found = scan_path(tree, taint_rules, jobs=1).findings
+    lines = [f.span.start_line for f in found if f.rule_id == "py-taint-path-traversal"]
+    assert lines == [9]
