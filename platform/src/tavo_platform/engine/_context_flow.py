@@ -341,6 +341,12 @@ class _FlowFacts:
             return self._literal_call(node, known)
         if kind in ("conditional_expression", "ternary_expression"):
             return self._literal_choice(node, known)
+        if kind in ("subscript", "subscript_expression"):
+            # {"name": "name", "date": "created_at"}[sort]: one of the table's values
+            table = node.field("value") or node.field("object")
+            return table is not None and table.kind() in ("dictionary", "object") and (
+                self.is_literal(table, known)
+            )
         if kind in ("list_comprehension", "set_comprehension", "generator_expression"):
             # [int(i) for i in ids]: numbers only
             element = next((c for c in node.children() if c.is_named()), None)
@@ -369,6 +375,9 @@ class _FlowFacts:
             return mapper.text() in NUMBER_CALLS or (body is not None and _is_number_call(body))
         if method.text() == "join" and owner.kind() in self.syntax.literal_leaves:
             return len(args) == 1 and self.is_literal(args[0], known)
+        if method.text() == "join" and owner.kind() == "call_expression":
+            # ids.map((_, i) => `$${i + 1}`).join(", "): placeholders, one per element
+            return len(args) == 1 and self.is_literal(args[0], known) and _placeholders(owner)
         if method.text() == "get" and owner.kind() in ("dictionary", "object"):
             return self.is_literal(owner, known) and all(
                 self.is_literal(a, known) for a in args[1:]
@@ -444,3 +453,36 @@ def _if_clauses(node: SgNode, language: Language) -> list[tuple[SgNode | None, S
 
 def _python_spelling(text: str) -> str:
     return {"true": "True", "false": "False", "null": "None"}.get(text, text)
+
+
+def _placeholders(call: SgNode) -> bool:
+    """`items.map(() => "?")` or `items.map((_, i) => `$${i + 1}`)`: text made of literals
+    and the element's index only, never the element."""
+    function, arguments = call.field("function"), call.field("arguments")
+    if function is None or arguments is None or function.kind() != "member_expression":
+        return False
+    method = function.field("property")
+    mappers = [a for a in arguments.children() if a.is_named()]
+    if method is None or method.text() != "map" or len(mappers) != 1:
+        return False
+    mapper = mappers[0]
+    body, parameters = mapper.field("body"), mapper.field("parameters")
+    if mapper.kind() != "arrow_function" or body is None:
+        return False
+    names = [c.text() for c in parameters.children() if c.is_named()] if parameters else []
+    return _index_text(body, frozenset(names[1:2]))
+
+
+def _index_text(node: SgNode, index: frozenset[str]) -> bool:
+    kind = node.kind()
+    if kind in ("string", "number"):
+        return True
+    if kind == "identifier":
+        return node.text() in index
+    if kind in ("binary_expression", "parenthesized_expression", "template_substitution"):
+        return all(_index_text(c, index) for c in node.children() if c.is_named())
+    if kind == "template_string":
+        return all(
+            _index_text(c, index) for c in node.children() if c.kind() == "template_substitution"
+        )
+    return False
