@@ -242,10 +242,8 @@ def keys_create(
     database_url: DatabaseOption = None,
 ) -> None:
     """Create an API key; the key is printed once and only its hash is stored."""
-    from tavo_platform.server.auth import display_prefix, generate_key, hash_key
-    from tavo_platform.server.views import key_view
+    from tavo_platform.server import auth, views
     from tavo_platform.store.users import ROLES
-
     if tier not in ("free", "pro", "enterprise"):
         typer.echo("error: --tier must be free, pro or enterprise", err=True)
         raise typer.Exit(2)
@@ -258,15 +256,15 @@ def keys_create(
         _settings_unused, store = _store(data_dir, database_url)
         try:
             organization = await store.ensure_organization(org)
-            key = generate_key()
+            key = auth.generate_key()
             expires = (
                 datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
             )
             record = await store.add_api_key(
-                organization.id, hash_key(key), display_prefix(key), tier, name=name,
+                organization.id, auth.hash_key(key), auth.display_prefix(key), tier, name=name,
                 is_admin=admin, limits=custom, expires_at=expires, role=role,
             )
-            return key, key_view(record)
+            return key, views.key_view(record)
         finally:
             await store.close()
 
@@ -479,17 +477,11 @@ def users_invite(
     """Invite a user (the first admin of an organisation, typically); the invitation token
     is printed once. They accept it with POST /api/v1/invitations/accept (or the SDK's
     tavo.accept_invitation), choosing a password and getting their first key."""
-    from tavo_platform.server.routes.users import (
-        invitation_digest,
-        new_invitation,
-        normalise_email,
-        user_view,
-    )
+    from tavo_platform.server.routes import users
     from tavo_platform.server.views import iso as view_time
     from tavo_platform.store.users import ROLES, NewUser, UserConflict
-
     try:
-        address = normalise_email(email)
+        address = users.normalise_email(email)
     except ValueError:
         typer.echo(f"error: {email!r} is not an e-mail address", err=True)
         raise typer.Exit(2) from None
@@ -497,7 +489,7 @@ def users_invite(
         typer.echo("error: --role must be admin, member or viewer; --tier free, pro or "
                    "enterprise", err=True)
         raise typer.Exit(2)
-    token, expires = new_invitation(days)
+    token, expires = users.new_invitation(days)
 
     async def invite() -> dict[str, Any] | None:
         _settings_unused, store = _store(data_dir, database_url)
@@ -505,10 +497,10 @@ def users_invite(
             organization = await store.ensure_organization(org)
             user = await store.create_user(NewUser(
                 org_id=organization.id, email=address, name="", role=role, tier=tier,
-                invitation_hash=invitation_digest(token), invitation_expires_at=expires,
+                invitation_hash=users.invitation_digest(token), invitation_expires_at=expires,
                 invited_by=None,
             ))
-            return user_view(user)
+            return users.user_view(user)
         except UserConflict:
             return None
         finally:

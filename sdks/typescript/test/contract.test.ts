@@ -17,6 +17,9 @@ const SCAN_FIELDS = ['id', 'status', 'scan_type', 'source', 'repository_url', 'r
   'created_at', 'started_at', 'finished_at', 'error', 'summary', 'attempts', 'cancel_requested', 'project', 'ref', 'base_ref', 'commit_sha'];
 const STATUS_FIELDS = ['id', 'status', 'finished', 'total_findings', 'error', 'updated_at'];
 const PAGE_FIELDS = ['total', 'offset', 'limit', 'page', 'page_size', 'has_more'];
+const VULNERABILITY_FIELDS = ['id', 'rule_id', 'title', 'message', 'severity', 'confidence', 'category', 'cwe', 'owasp_llm',
+  'pack', 'path', 'start_line', 'start_column', 'end_line', 'end_column', 'snippet', 'fingerprint', 'fix', 'references',
+  'autofix', 'context', 'trace', 'tags', 'related_rules'];
 
 function hasFields(value: object, fields: string[], what: string): void {
   const keys = Object.keys(value);
@@ -55,6 +58,12 @@ describe('contract', () => {
 
           const first = await c.scanManagement.getScanResults(scanId, { offset: 0, limit: 1 });
           assert.equal(first.vulnerabilities.length, 1);
+          const finding = first.vulnerabilities[0]!;
+          hasFields(finding, VULNERABILITY_FIELDS, 'Vulnerability');
+          // Typed as the server sends them: a flow's steps, tags, rules merged into it.
+          const steps: number[] = (finding.trace ?? []).map((step) => step.line);
+          assert.ok(steps.every((line) => line > 0));
+          assert.ok(Array.isArray(finding.tags) && Array.isArray(finding.related_rules));
           assert.ok(first.has_more);
           assert.equal(first.total, scan.summary.total);
           // Style 1: item by item.

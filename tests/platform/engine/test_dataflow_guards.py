@@ -841,3 +841,93 @@ def test_methods_called_on_injected_attributes_are_followed(  # type: ignore[no-
     found = scan_path(tree, taint_rules, jobs=1).findings
     hits = [f for f in found if f.rule_id == "py-taint-sql-injection"]
     assert bool(hits) is expected
+
+
+@pytest.mark.parametrize(
+    ("export", "importer"),
+    [
+        ("module.exports = new JobsService();", "const jobs = require('./jobs');"),
+        ("exports.jobs = new JobsService();", "const { jobs } = require('./jobs');"),
+        ("export default new JobsService();", "import jobs from './jobs';"),
+    ],
+)
+def test_exported_service_instances_are_followed(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, export: str, importer: str
+) -> None:
+    """A module exporting one object of its class (the Node singleton-service idiom):
+    calls of its methods where it is imported are that class's, and what they return is
+    what the method returns (not every argument, which made res.send(await
+    jobs.run(req.body.x)) an XSS)."""
+    tree = make_tree(
+        {
+            "src/jobs.js": (
+                "const { exec } = require('child_process');\n"
+                "class JobsService {\n"
+                "  tail(name) {\n    exec(`tail -n 50 /var/log/${name}.log`);\n"
+                "    return 'started';\n  }\n}\n"
+                f"{export}\n"
+            ),
+            "src/routes.js": (
+                f"{importer}\n"
+                "app.get('/tail', (req, res) => res.send(jobs.tail(req.query.name)));\n"
+            ),
+        }
+    )
+    found = scan_path(tree, taint_rules, jobs=1).findings
+    assert [f.path for f in found if f.rule_id == "js-taint-command-injection"] == [
+        "src/jobs.js"
+    ]
+    assert not [f for f in found if f.rule_id == "js-taint-xss"]
+
+
+@pytest.mark.parametrize(
+    ("check", "expected"),
+    [
+        ("if not is_path_inside(target, BASE):\n        abort(400)\n", False),
+        ("if not utils.is_within_directory(target, BASE):\n        abort(400)\n", False),
+        # a check of a property of the path, not of where it is
+        ("if not is_allowed_extension(target):\n        abort(400)\n", True),
+        # a containment check of another path
+        ("if not is_path_inside(other, BASE):\n        abort(400)\n", True),
+    ],
+)
+def test_named_containment_checks_validate_their_first_argument(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules, check: str, expected: bool
+) -> None:
+    code = (
+        _FILES + "from . import utils\n"
+        "def read():\n"
+        "    target = (Path(BASE) / request.args['f']).resolve()\n"
+        "    other = Path(request.args['o']).resolve()\n"
+        f"    {check}"
+        "    return target.read_text()\n"
+    )
+    assert _found(make_tree, taint_rules, "app/files.py", code, "py-taint-path-traversal") is (
+        expected
+    )
+
+
+def test_enum_values_of_typed_parameters_carry_no_text(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules
+) -> None:
+    """`theme.value` of a route parameter `theme: Theme` (an Enum of the project) is one
+    of the values written in the class; another parameter's text still reaches the sink."""
+    tree = make_tree(
+        {
+            "app/__init__.py": "",
+            "app/types.py": "from enum import Enum\nclass Theme(str, Enum):\n"
+            "    light = 'light'\n    dark = 'dark'\n",
+            "app/main.py": (
+                "from typing import Optional\nfrom fastapi import FastAPI\n"
+                "from fastapi.responses import FileResponse\nfrom .types import Theme\n"
+                "app = FastAPI()\n"
+                "@app.get('/logo')\n"
+                "def logo(theme: Optional[Theme] = None, name: str = ''):\n"
+                "    first = FileResponse(f'/srv/logo_{theme.value}.svg')\n"
+                "    return FileResponse(f'/srv/{name}.svg')\n"
+            ),
+        }
+    )
+    found = scan_path(tree, taint_rules, jobs=1).findings
+    lines = [f.span.start_line for f in found if f.rule_id == "py-taint-path-traversal"]
+    assert lines == [9]

@@ -243,6 +243,32 @@ def test_typescript_sql_from_number_parameters_is_not_reported(
     assert lines == {10, 16}, lines
 
 
+def test_sql_placeholders_and_literal_tables_are_constant_input(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    """Placeholders made per element (`ids.map((_, i) => `$${i + 1}`)`) and a lookup in a
+    table of literals are no outside text; mapping the elements themselves is."""
+    code = textwrap.dedent(
+        """\
+        export async function byIds(pool, ids) {
+          const marks = ids.map((_, i) => `$${i + 1}`).join(", ");
+          return pool.query(`SELECT * FROM items WHERE id IN (${marks})`, ids);
+        }
+        export async function sorted(pool, sort) {
+          const column = { name: "name", date: "created_at" }[sort] || "name";
+          return pool.query(`SELECT * FROM items ORDER BY ${column}`);
+        }
+        export async function byNames(pool, names) {
+          const list = names.map((n) => `'${n}'`).join(", ");
+          return pool.query(`SELECT * FROM items WHERE name IN (${list})`);
+        }
+        """
+    )
+    result = scan_path(make_tree({"items.js": code}), builtin, jobs=1)
+    lines = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    assert lines == {11}, result.findings
+
+
 def test_shell_commands_fed_only_through_a_sanitiser_or_a_check_are_not_reported(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:

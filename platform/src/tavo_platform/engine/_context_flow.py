@@ -219,21 +219,12 @@ class _FlowFacts:
         for _ in range(2):
             for _, targets, value in steps:
                 kinds = self.sources_in(value, names, flow)
-                sanitiser = self._sanitiser(value)
-                inside = names.within(start_of(value), end_of(value))
-                if sanitiser is not None and (kinds or any(n in flow.sanitised for n in inside)):
+                if (cleaned := self._cleaned(value, kinds, names, flow)) is not None:
+                    sanitisers, ends_sources = cleaned
                     for target in targets:
-                        flow.sources.pop(target, None)
-                        flow.sanitised.setdefault(target, set()).add(sanitiser)
-                        flow.variables.add(target)
-                    continue
-                if not kinds and value.kind() in _COPIES and inside and all(
-                    n in flow.sanitised for n in inside
-                ):
-                    # `const name = id` (or `= parsed.id`) of a sanitised value: the same value
-                    carried = set().union(*(flow.sanitised[n] for n in inside))
-                    for target in targets:
-                        flow.sanitised.setdefault(target, set()).update(carried)
+                        if ends_sources:
+                            flow.sources.pop(target, None)
+                        flow.sanitised.setdefault(target, set()).update(sanitisers)
                         flow.variables.add(target)
                     continue
                 # A value that carries no outside text (a number, a choice among literals,
@@ -250,6 +241,22 @@ class _FlowFacts:
                         flow.variables.add(target)
                         flow.constants.discard(target)
         return flow
+
+    def _cleaned(
+        self, value: SgNode, kinds: set[str], names: Names, flow: Flow
+    ) -> tuple[set[str], bool] | None:
+        """The sanitisers an assigned value went through: a sanitiser called on outside or
+        sanitised data (True: what the target held from outside ends there), or a plain copy
+        of sanitised names, `const name = id` (False). None for any other value."""
+        inside = names.within(start_of(value), end_of(value))
+        sanitiser = self._sanitiser(value)
+        if sanitiser is not None and (kinds or any(n in flow.sanitised for n in inside)):
+            return {sanitiser}, True
+        if not kinds and value.kind() in _COPIES and inside and all(
+            n in flow.sanitised for n in inside
+        ):
+            return set().union(*(flow.sanitised[n] for n in inside)), False
+        return None
 
     def typed_value(self, node: SgNode) -> bool:
         """Whether a value's declared type says it holds no text (_FileFacts knows)."""
@@ -334,6 +341,12 @@ class _FlowFacts:
             return self._literal_call(node, known)
         if kind in ("conditional_expression", "ternary_expression"):
             return self._literal_choice(node, known)
+        if kind in ("subscript", "subscript_expression"):
+            # {"name": "name", "date": "created_at"}[sort]: one of the table's values
+            table = node.field("value") or node.field("object")
+            return table is not None and table.kind() in ("dictionary", "object") and (
+                self.is_literal(table, known)
+            )
         if kind in ("list_comprehension", "set_comprehension", "generator_expression"):
             # [int(i) for i in ids]: numbers only
             element = next((c for c in node.children() if c.is_named()), None)
@@ -362,6 +375,9 @@ class _FlowFacts:
             return mapper.text() in NUMBER_CALLS or (body is not None and _is_number_call(body))
         if method.text() == "join" and owner.kind() in self.syntax.literal_leaves:
             return len(args) == 1 and self.is_literal(args[0], known)
+        if method.text() == "join" and owner.kind() == "call_expression":
+            # ids.map((_, i) => `$${i + 1}`).join(", "): placeholders, one per element
+            return len(args) == 1 and self.is_literal(args[0], known) and _placeholders(owner)
         if method.text() == "get" and owner.kind() in ("dictionary", "object"):
             return self.is_literal(owner, known) and all(
                 self.is_literal(a, known) for a in args[1:]
@@ -437,3 +453,36 @@ def _if_clauses(node: SgNode, language: Language) -> list[tuple[SgNode | None, S
 
 def _python_spelling(text: str) -> str:
     return {"true": "True", "false": "False", "null": "None"}.get(text, text)
+
+
+def _placeholders(call: SgNode) -> bool:
+    """`items.map(() => "?")` or `items.map((_, i) => `$${i + 1}`)`: text made of literals
+    and the element's index only, never the element."""
+    function, arguments = call.field("function"), call.field("arguments")
+    if function is None or arguments is None or function.kind() != "member_expression":
+        return False
+    method = function.field("property")
+    mappers = [a for a in arguments.children() if a.is_named()]
+    if method is None or method.text() != "map" or len(mappers) != 1:
+        return False
+    mapper = mappers[0]
+    body, parameters = mapper.field("body"), mapper.field("parameters")
+    if mapper.kind() != "arrow_function" or body is None:
+        return False
+    names = [c.text() for c in parameters.children() if c.is_named()] if parameters else []
+    return _index_text(body, frozenset(names[1:2]))
+
+
+def _index_text(node: SgNode, index: frozenset[str]) -> bool:
+    kind = node.kind()
+    if kind in ("string", "number"):
+        return True
+    if kind == "identifier":
+        return node.text() in index
+    if kind in ("binary_expression", "parenthesized_expression", "template_substitution"):
+        return all(_index_text(c, index) for c in node.children() if c.is_named())
+    if kind == "template_string":
+        return all(
+            _index_text(c, index) for c in node.children() if c.kind() == "template_substitution"
+        )
+    return False

@@ -431,6 +431,14 @@ def package_name(root: Path) -> str | None:
     return None
 
 
+def _note(note: str, path: str, notes: Counter[str], examples: dict[str, list[str]]) -> None:
+    """Counts a file's note, keeping the first few paths as examples to show."""
+    notes[note] += 1
+    kept = examples.setdefault(note, [])
+    if len(kept) < _NOTE_EXAMPLES:
+        kept.append(path)
+
+
 def scan_path(
     root: Path,
     rules: Sequence[RuleSpec],
@@ -468,10 +476,7 @@ def scan_path(
             continue
         scanned += 1
         if outcome.note:
-            notes[outcome.note] += 1
-            examples = note_examples.setdefault(outcome.note, [])
-            if len(examples) < _NOTE_EXAMPLES:
-                examples.append(outcome.path)
+            _note(outcome.note, outcome.path, notes, note_examples)
         suppressed_inline += outcome.suppressed
         missed.extend((outcome.path, line, names) for line, names in outcome.missed_ignores)
         for finding in outcome.findings:

@@ -113,6 +113,13 @@ export interface FindingContext {
   sanitizers: string[];
 }
 
+/** One step of the data flow behind a taint finding, source first. */
+export interface TraceStep {
+  path: string;
+  line: number;
+  note: string;
+}
+
 /** One finding (the same shape in the CLI's JSON, the API and SARIF). */
 export interface Vulnerability {
   id: string;
@@ -136,6 +143,11 @@ export interface Vulnerability {
   references: string[];
   autofix: string | null;
   context?: FindingContext | null;
+  /** Taint findings: how the data flows from its source to the sink (empty otherwise). */
+  trace?: TraceStep[];
+  tags?: string[];
+  /** Other rules that reported the same root cause, merged into this finding. */
+  related_rules?: string[];
 }
 
 export interface ScanResults extends PageInfo {

@@ -221,10 +221,25 @@ def _matches_to_the_end(pattern: SgNode) -> bool:
     return body.endswith(("\\Z", "\\z")) or (body.endswith("$") and not body.endswith("\\$"))
 
 
+# A function named as a containment or allow-list check of its first argument:
+# is_path_inside(p, base), is_within_directory(base, p)'s kin, is_safe_path(p),
+# check_path_allowed(p) (as engine/dataflow/_javascript_syntax.py's CONTAINMENT_CHECK).
+_CONTAINMENT_CHECK = re.compile(
+    r"^_?(?:is|check)_\w*?(?:within|inside|contained|allowed|permitted|safe|sub_?path)\w*$"
+)
+# ...unless it checks only a part or a property of it (is_allowed_extension(name)).
+_PART_CHECK = re.compile(r"(?i)ext|type|mime|size|length|format")
+
+
 def _call_guard(node: SgNode) -> tuple[str, ...]:
     function, arguments = node.field("function"), node.field("arguments")
     if function is None or arguments is None:
         return ()
+    called = function.text().rpartition(".")[2]
+    if _CONTAINMENT_CHECK.match(called) and not _PART_CHECK.search(called):
+        first = next((c for c in arguments.children() if c.is_named()), None)
+        found = path_of(first) if first is not None and first.kind() != "keyword_argument" else None
+        return (found,) if found else ()
     if function.kind() == "attribute":
         method = function.field("attribute")
         if method is None or method.text() not in _VALIDATING_METHODS:

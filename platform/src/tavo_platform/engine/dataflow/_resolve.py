@@ -298,6 +298,10 @@ class Resolver:
         module = self.modules[found]
         if member.startswith("*."):  # a namespace import: `import * as db` ... `db.run()`
             member = member[2:]
+            if member.partition(".")[0] not in module.exports and "default" in module.exports:
+                # `const users = require("./users")` of `module.exports = new Users()`:
+                # the object the module exports is what require() returns
+                member = f"default.{member}"
         name, _, rest = member.partition(".")
         local = module.exports.get(name)
         if local is None:

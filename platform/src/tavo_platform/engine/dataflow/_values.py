@@ -86,3 +86,17 @@ def stepped(value: Value, path: str, line: int, note: str) -> Value:
 
 def signature(value: Value) -> frozenset[Key]:
     return frozenset(value)
+
+
+def preference(
+    trace: tuple[tuple[str, int, str], ...],
+) -> tuple[int, int, tuple[tuple[str, int, str], ...]]:
+    """Which of two traces to the same sink to show: the shorter, then the one through
+    fewer files."""
+    return len(trace), len({step[0] for step in trace}), trace
+
+
+def short(text: str) -> str:
+    """A code snippet on one line, at most 60 characters, for a trace step's note."""
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."

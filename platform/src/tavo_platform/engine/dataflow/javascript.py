@@ -177,9 +177,13 @@ class _JavaScript(JavaScriptExpressions):
                 self.exports[name] = name
             elif right.kind() == "identifier":
                 self.exports[name] = right.text()
+            else:
+                self.exported_instance(name, right)
             return
         if right.kind() == "identifier":
             self.exports["default"] = right.text()
+        elif right.kind() == "new_expression":
+            self.exported_instance("default", right)
         elif right.kind() == "object":
             for child in right.children():
                 if child.kind() == "shorthand_property_identifier":
@@ -188,6 +192,19 @@ class _JavaScript(JavaScriptExpressions):
                     key, value = child.field("key"), child.field("value")
                     if key is not None and value is not None and value.kind() == "identifier":
                         self.exports[key.text()] = value.text()
+
+    def exported_instance(self, name: str, value: SgNode) -> None:
+        """`module.exports = new UserService()`, `export default new UserService()`: the
+        module exports an object of a known class (a singleton service), whose methods are
+        that class's wherever it is imported."""
+        if value.kind() != "new_expression":
+            return
+        constructor = value.field("constructor")
+        if constructor is None or constructor.kind() != "identifier":
+            return
+        local = f"<exported {name}>"
+        self.instances[local] = constructor.text()
+        self.exports[name] = local
 
     def declaration(self, node: SgNode) -> list[Stmt]:
         out: list[Stmt] = []
@@ -425,6 +442,8 @@ class _JavaScript(JavaScriptExpressions):
             self.exports["default" if is_default else name] = name
         if is_default and declaration.kind() == "identifier":
             self.exports["default"] = declaration.text()
+        if is_default:
+            self.exported_instance("default", declaration)
         return out
 
     def declared_names(self, node: SgNode) -> list[str]:

@@ -417,10 +417,13 @@ class _Python(PythonFacts):
             written = (path_of(c) for c in superclasses.children() if c.is_named())
             self.bases[name] = tuple(self.imported(b) for b in written if b is not None)
         inert = inert_fields(body, self.enums)
-        if inert:
-            self.inert_fields[name] = inert
         if any(b.rpartition(".")[2] in ENUM_BASES for b in self.bases.get(name, ())):
             self.enums.add(name)
+            # a member's .value and .name are written in the class (`theme.value` of a
+            # parameter `theme: Theme` is one of them)
+            inert = inert | {"value", "name"}
+        if inert:
+            self.inert_fields[name] = inert
         out: list[Stmt] = []
         outer, self.top_level = self.top_level, False
         try:

@@ -287,9 +287,9 @@ class Project:
         files, then the first in order; so the trace shown does not depend on the order in
         which the solver happened to meet the flows."""
         key = (rule, path, at.line, at.column)
-        trace = (*steps, (path, at.line, f"sink: {_short(at.text)}"))
+        trace = (*steps, (path, at.line, f"sink: {V.short(at.text)}"))
         known = self.hits.get(key)
-        if known is None or _preference(trace) < _preference(known.trace):
+        if known is None or V.preference(trace) < V.preference(known.trace):
             self.hits[key] = TaintHit(rule, path, at, trace)
 
     def record_param_sink(
@@ -593,14 +593,3 @@ class _Frame:
             flowed = V.stepped(flowed, self.path, line, note)
             self.check_sink(flowed, frozenset({rule}), path, at, steps)
         return V.merge(result)
-
-
-def _preference(
-    trace: tuple[tuple[str, int, str], ...],
-) -> tuple[int, int, tuple[tuple[str, int, str], ...]]:
-    return len(trace), len({step[0] for step in trace}), trace
-
-
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= 60 else text[:57] + "..."
