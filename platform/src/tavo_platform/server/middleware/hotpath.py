@@ -50,11 +50,30 @@ _PLAIN_QUERY = re.compile(rb"[A-Za-z0-9_=&.-]*")
 _NUMBER = re.compile(r"0|[1-9][0-9]{0,8}")
 
 
+# Query strings parsed lately (a client pages with few distinct ones): parsing took a
+# microsecond per results request. Values are shared: never changed by a caller.
+_PAGINATIONS: dict[bytes, dict[str, int] | None] = {}
+_MAX_PAGINATIONS = 1024
+
+
 def simple_pagination(query_string: bytes) -> dict[str, int] | None:
     """The pagination a results query asks for, or None unless it is only that: each of
-    page/page_size/offset/limit at most once, as a plain number within its bounds."""
+    page/page_size/offset/limit at most once, as a plain number within its bounds. The
+    dict given is shared: read it, never change it."""
     if not query_string:
         return {}
+    try:
+        return _PAGINATIONS[query_string]
+    except KeyError:
+        pass
+    chosen = _pagination(query_string)
+    if len(_PAGINATIONS) >= _MAX_PAGINATIONS:
+        _PAGINATIONS.clear()
+    _PAGINATIONS[query_string] = chosen
+    return chosen
+
+
+def _pagination(query_string: bytes) -> dict[str, int] | None:
     chosen: dict[str, int] = {}
     # Decoded as Starlette decodes the query string; without "%" or "+" there is nothing to
     # unquote, and splitting on "&" and the first "=" is what parse_qsl does.
