@@ -500,6 +500,7 @@ def rules_test(
     skip: SkipOption = None,
 ) -> None:
     """Run every rule against its own positive and negative examples."""
+    from tavo_platform.rules.lint import rule_warnings
     from tavo_platform.rules.testing import test_rules
 
     rules, _ = _gather_rules(paths, only, skip, builtin=not paths)
@@ -507,6 +508,9 @@ def rules_test(
     failures = [r for r in results if not r.passed]
     for failure in failures:
         typer.echo(f"FAIL {failure.describe()}")
+    for rule in rules.rules:
+        for warning in rule_warnings(rule):
+            typer.echo(f"warning: {warning}")
     typer.echo(
         f"{len(results) - len(failures)} passed, {len(failures)} failed "
         f"({len(rules.rules)} rule(s))"
