@@ -17,6 +17,7 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     NORMALISING,
     RELATIVE_CALLS,
     STORING_METHODS,
+    annotated_class,
     callee_text,
     guarded_names,
     is_pieced,
@@ -26,15 +27,19 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     prefix_checked,
 )
 from tavo_platform.engine.dataflow._lowering import LoweringBase, access_path, union
+from tavo_platform.engine.dataflow._patterns import node_key
 from tavo_platform.engine.dataflow.ir import (
     CONST,
     PICKED,
     Arg,
+    Assign,
     Call,
     Expr,
     FunctionRef,
     Let,
+    Param,
     Propagate,
+    Stmt,
     Union,
     Var,
 )
@@ -63,6 +68,58 @@ class JavaScriptExpressions(LoweringBase):
 
     def targets(self, node: SgNode) -> tuple[str, ...]:
         raise NotImplementedError
+
+    def parameters(self, node: SgNode, prologue: list[Stmt]) -> tuple[Param, ...]:
+        single = node.field("parameter")
+        if single is not None:
+            return (self.param(single, single.text()),)
+        parameters = node.field("parameters")
+        if parameters is None:
+            return ()
+        params: list[Param] = []
+        # A rule may mark the whole parameter list (every argument of a tool's execute).
+        whole_rules, whole_label = self.found.sources.get(node_key(parameters), (frozenset(), ""))
+        for child in parameters.children():
+            if not child.is_named() or child.kind() == "comment":
+                continue
+            pattern = child.field("pattern") or child
+            if pattern.kind() == "assignment_pattern":
+                pattern = pattern.field("left") or pattern
+            rest = pattern.kind() == "rest_pattern"
+            if rest:
+                pattern = next((c for c in pattern.children() if c.is_named()), pattern)
+            if pattern.kind() == "identifier":
+                params.append(self.param(pattern, pattern.text(), rest=rest, whole=child))
+                annotation = child.field("type") if child is not pattern else None
+                cls = annotated_class(annotation.text()) if annotation is not None else None
+                if cls is not None:  # `repo: Repo`: its methods are Repo's
+                    self.param_types[-1][pattern.text()] = cls
+                continue
+            name = f"<param{len(params)}>"
+            sources, label = self.nested_sources(child)
+            param = self.param(child, name, rest=rest)
+            params.append(Param(name, rest, param.sources | sources, label or param.label))
+            prologue.append(
+                Assign(self.targets(pattern), Var(name, line_of(child)), line_of(child))
+            )
+        if whole_rules:
+            params = [
+                Param(p.name, p.rest, p.sources | whole_rules, whole_label or p.label)
+                for p in params
+            ]
+        return tuple(params)
+
+    def nested_sources(self, node: SgNode) -> tuple[frozenset[str], str]:
+        rules: frozenset[str] = frozenset()
+        label = ""
+        pending = [node]
+        while pending:
+            current = pending.pop()
+            found = self.found.sources.get(node_key(current))
+            if found is not None:
+                rules, label = rules | found[0], label or found[1]
+            pending.extend(current.children())
+        return rules, label
 
     def expr(self, node: SgNode) -> Expr:
         self.enter()

@@ -406,3 +406,51 @@ def callee_text(call: SgNode) -> str | None:
 
 def line_of(node: SgNode) -> int:
     return node.range().start.line + 1
+
+
+_ANNOTATION = re.compile(r":\s*([A-Z][A-Za-z0-9_]*)\s*$")
+
+
+def field_types(body: SgNode) -> dict[str, str]:
+    """What a class's fields hold, by their declared type or initial value: TypeScript
+    parameter properties (`constructor(private readonly users: UsersService)`, how NestJS
+    and Angular inject services), `users: UsersService;`, `users = new UsersService()`."""
+    found: dict[str, str] = {}
+    for member in body.children():
+        kind = member.kind()
+        if kind in ("public_field_definition", "field_definition"):
+            name = member.field("name") or member.field("property")
+            annotation, value = member.field("type"), member.field("value")
+            cls = annotated_class(annotation.text()) if annotation is not None else None
+            if cls is None and value is not None and value.kind() == "new_expression":
+                constructor = value.field("constructor")
+                if constructor is not None and constructor.kind() == "identifier":
+                    cls = constructor.text()
+            if name is not None and cls is not None:
+                found[name.text()] = cls
+        elif kind == "method_definition" and _named(member, "constructor"):
+            parameters = member.field("parameters")
+            for parameter in parameters.children() if parameters is not None else ():
+                modified = any(
+                    c.kind() in ("accessibility_modifier", "override_modifier")
+                    or c.text() == "readonly"
+                    for c in parameter.children()
+                )
+                pattern, annotation = parameter.field("pattern"), parameter.field("type")
+                if not modified or pattern is None or annotation is None:
+                    continue
+                cls = annotated_class(annotation.text())
+                if cls is not None and pattern.kind() == "identifier":
+                    found[pattern.text()] = cls
+    return found
+
+
+def _named(node: SgNode, name: str) -> bool:
+    named = node.field("name")
+    return named is not None and named.text() == name
+
+
+def annotated_class(annotation: str) -> str | None:
+    """`: Repo` -> `Repo` (a capitalised name alone: not a union, a generic or a literal)."""
+    found = _ANNOTATION.match(annotation)
+    return found.group(1) if found else None

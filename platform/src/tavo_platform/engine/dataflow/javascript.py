@@ -4,7 +4,6 @@ dataflow IR: ES modules and CommonJS, functions, arrows, classes, destructuring,
 from __future__ import annotations
 
 import posixpath
-import re
 
 from ast_grep_py import SgNode
 
@@ -16,11 +15,12 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     MEMBER,
     MEMBER_FIELDS,
     callee_text,
+    field_types,
     line_of,
     module_name,
 )
 from tavo_platform.engine.dataflow._lowering import Unlowerable, access_path, union
-from tavo_platform.engine.dataflow._patterns import Found, node_key
+from tavo_platform.engine.dataflow._patterns import Found
 from tavo_platform.engine.dataflow.ir import (
     CONST,
     Assign,
@@ -33,7 +33,6 @@ from tavo_platform.engine.dataflow.ir import (
     Param,
     Return,
     Stmt,
-    Var,
 )
 
 
@@ -395,7 +394,7 @@ class _JavaScript(JavaScriptExpressions):
         base = next((c for c in extends.children() if c.is_named()), None) if extends else None
         if base is not None and base.kind() in ("identifier", "member_expression"):
             self.bases[cls] = (self.imported(base.text()),)
-        self.field_types.append(_field_types(body))
+        self.field_types.append(field_types(body))
         try:
             self._class_members(body, cls, methods)
         finally:
@@ -529,58 +528,6 @@ class _JavaScript(JavaScriptExpressions):
             self.close_function()
         return draft.index
 
-    def parameters(self, node: SgNode, prologue: list[Stmt]) -> tuple[Param, ...]:
-        single = node.field("parameter")
-        if single is not None:
-            return (self.param(single, single.text()),)
-        parameters = node.field("parameters")
-        if parameters is None:
-            return ()
-        params: list[Param] = []
-        # A rule may mark the whole parameter list (every argument of a tool's execute).
-        whole_rules, whole_label = self.found.sources.get(node_key(parameters), (frozenset(), ""))
-        for child in parameters.children():
-            if not child.is_named() or child.kind() == "comment":
-                continue
-            pattern = child.field("pattern") or child
-            if pattern.kind() == "assignment_pattern":
-                pattern = pattern.field("left") or pattern
-            rest = pattern.kind() == "rest_pattern"
-            if rest:
-                pattern = next((c for c in pattern.children() if c.is_named()), pattern)
-            if pattern.kind() == "identifier":
-                params.append(self.param(pattern, pattern.text(), rest=rest, whole=child))
-                annotation = child.field("type") if child is not pattern else None
-                cls = _annotated_class(annotation.text()) if annotation is not None else None
-                if cls is not None:  # `repo: Repo`: its methods are Repo's
-                    self.param_types[-1][pattern.text()] = cls
-                continue
-            name = f"<param{len(params)}>"
-            sources, label = self.nested_sources(child)
-            param = self.param(child, name, rest=rest)
-            params.append(Param(name, rest, param.sources | sources, label or param.label))
-            prologue.append(
-                Assign(self.targets(pattern), Var(name, line_of(child)), line_of(child))
-            )
-        if whole_rules:
-            params = [
-                Param(p.name, p.rest, p.sources | whole_rules, whole_label or p.label)
-                for p in params
-            ]
-        return tuple(params)
-
-    def nested_sources(self, node: SgNode) -> tuple[frozenset[str], str]:
-        rules: frozenset[str] = frozenset()
-        label = ""
-        pending = [node]
-        while pending:
-            current = pending.pop()
-            found = self.found.sources.get(node_key(current))
-            if found is not None:
-                rules, label = rules | found[0], label or found[1]
-            pending.extend(current.children())
-        return rules, label
-
     # --- expressions -----------------------------------------------------------------
 
 
@@ -617,51 +564,3 @@ def _python_spelling(text: str) -> str:
 def _is_static(node: SgNode) -> bool:
     member = node if node.kind() == "method_definition" else node.parent()
     return member is not None and any(c.text() == "static" for c in member.children())
-
-
-_ANNOTATION = re.compile(r":\s*([A-Z][A-Za-z0-9_]*)\s*$")
-
-
-def _field_types(body: SgNode) -> dict[str, str]:
-    """What a class's fields hold, by their declared type or initial value: TypeScript
-    parameter properties (`constructor(private readonly users: UsersService)`, how NestJS
-    and Angular inject services), `users: UsersService;`, `users = new UsersService()`."""
-    found: dict[str, str] = {}
-    for member in body.children():
-        kind = member.kind()
-        if kind in ("public_field_definition", "field_definition"):
-            name = member.field("name") or member.field("property")
-            annotation, value = member.field("type"), member.field("value")
-            cls = _annotated_class(annotation.text()) if annotation is not None else None
-            if cls is None and value is not None and value.kind() == "new_expression":
-                constructor = value.field("constructor")
-                if constructor is not None and constructor.kind() == "identifier":
-                    cls = constructor.text()
-            if name is not None and cls is not None:
-                found[name.text()] = cls
-        elif kind == "method_definition" and _named(member, "constructor"):
-            parameters = member.field("parameters")
-            for parameter in parameters.children() if parameters is not None else ():
-                modified = any(
-                    c.kind() in ("accessibility_modifier", "override_modifier")
-                    or c.text() == "readonly"
-                    for c in parameter.children()
-                )
-                pattern, annotation = parameter.field("pattern"), parameter.field("type")
-                if not modified or pattern is None or annotation is None:
-                    continue
-                cls = _annotated_class(annotation.text())
-                if cls is not None and pattern.kind() == "identifier":
-                    found[pattern.text()] = cls
-    return found
-
-
-def _named(node: SgNode, name: str) -> bool:
-    named = node.field("name")
-    return named is not None and named.text() == name
-
-
-def _annotated_class(annotation: str) -> str | None:
-    """`: Repo` -> `Repo` (a capitalised name alone: not a union, a generic or a literal)."""
-    found = _ANNOTATION.match(annotation)
-    return found.group(1) if found else None
