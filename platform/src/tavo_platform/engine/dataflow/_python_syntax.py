@@ -115,6 +115,16 @@ COMPREHENSIONS = frozenset(
 )
 
 
+# Half of a redirect guard, kept apart from the names until both halves meet: a value
+# starting with "/" may still be "//evil.com" (a URL of another host), and one not starting
+# with "//" may still be "https://evil.com"; only both together keep it a local path.
+_SLASH_START = "\0starts-with-slash"
+_NOT_DOUBLE_SLASH = "\0not-double-slash"
+# A literal prefix that fixes nothing about the rest: "", a scheme, slashes ("https://",
+# "/"): "https://evil.com" and "/etc/passwd" pass such a check.
+_WEAK_PREFIX = re.compile(r"^(?:https?|[A-Za-z][A-Za-z0-9+.-]*:)?[/\\]*$")
+
+
 def guarded_names(
     condition: SgNode, checks: Mapping[str, SgNode] | None = None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -122,19 +132,41 @@ def guarded_names(
     `x in ALLOWED`, `x.isdigit()`, `path.startswith(base)`, `re.fullmatch(p, x)`,
     `isinstance(x, int)`, a value tested for truth (empty where the test fails),
     negations and and/or combinations of them. `checks`: names bound to a check
-    (`ok = is_safe(url)`), which stand for it."""
+    (`ok = is_safe(url)`), which stand for it. A prefix that fixes nothing
+    (`x.startswith("https://")`) is no check; `x.startswith("/")` is one only together
+    with `not x.startswith("//")`."""
+    positive, negative = _guards(condition, checks)
+    return _whole(positive), _whole(negative)
+
+
+def _whole(names: tuple[str, ...]) -> tuple[str, ...]:
+    """`names` with the redirect-guard halves joined: a value both halves hold for is
+    checked; a half alone checks nothing."""
+    if not any("\0" in name for name in names):
+        return names
+    whole = [name for name in names if "\0" not in name]
+    for name in names:
+        path, _, half = name.partition("\0")
+        if half and f"\0{half}" == _SLASH_START and f"{path}{_NOT_DOUBLE_SLASH}" in names:
+            whole.append(path)
+    return tuple(dict.fromkeys(whole))
+
+
+def _guards(
+    condition: SgNode, checks: Mapping[str, SgNode] | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     kind = condition.kind()
     if kind == "parenthesized_expression":
         inner = last_named(condition)
-        return guarded_names(inner, checks) if inner is not None else ((), ())
+        return _guards(inner, checks) if inner is not None else ((), ())
     if kind == "not_operator":
         inner = condition.field("argument")
-        positive, negative = guarded_names(inner, checks) if inner is not None else ((), ())
+        positive, negative = _guards(inner, checks) if inner is not None else ((), ())
         return negative, positive
     if kind == "boolean_operator":
         left, right = condition.field("left"), condition.field("right")
-        lp, ln = guarded_names(left, checks) if left is not None else ((), ())
-        rp, rn = guarded_names(right, checks) if right is not None else ((), ())
+        lp, ln = _guards(left, checks) if left is not None else ((), ())
+        rp, rn = _guards(right, checks) if right is not None else ((), ())
         operator = condition.field("operator")
         if operator is not None and operator.text() == "and":
             # Holds: both held. Fails: one of them failed, so only what either failure
@@ -142,7 +174,7 @@ def guarded_names(
             return lp + rp, _on_both_ways(ln, rn)
         return _on_both_ways(lp, rp), ln + rn
     if kind == "identifier" and checks and condition.text() in checks:
-        return guarded_names(checks[condition.text()])
+        return _guards(checks[condition.text()])
     if kind in ("identifier", "attribute"):
         # A value tested for truth: where the test fails it is empty ("", None, 0, []),
         # which carries no outside text.
@@ -151,6 +183,9 @@ def guarded_names(
     if kind == "comparison_operator":
         return _comparison_guard(condition)
     if kind == "call":
+        double = _double_slash_check(condition)
+        if double is not None:
+            return (), (double,)
         return _call_guard(condition), ()
     return (), ()
 
@@ -164,8 +199,14 @@ def _comparison_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
     operators = [c.text() for c in node.children() if not c.is_named()]
     if len(named) != 2 or not operators:
         return (), ()
-    subjects = _checked_paths(named[0])
     container = named[1]
+    operator = " ".join(operators)
+    if _literal_strings(named[0]) == ["//"] and operator in ("in", "not in"):
+        # `"//" not in x`: the second half of a local-path check (see _double_slash_check)
+        found = path_of(container)
+        half = (f"{found}{_NOT_DOUBLE_SLASH}",) if found else ()
+        return ((), half) if operator == "in" else (half, ())
+    subjects = _checked_paths(named[0])
     if container.kind() == "attribute" and (container.field("attribute") or node).text() == (
         "parents"
     ):
@@ -175,7 +216,6 @@ def _comparison_guard(node: SgNode) -> tuple[tuple[str, ...], tuple[str, ...]]:
         subjects = (inside,) if inside else ()
     if not subjects:
         return (), ()
-    operator = " ".join(operators)
     if operator in ("in", "=="):
         return subjects, ()
     if operator in ("not in", "!="):
@@ -255,6 +295,8 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
             found = path_of(subject) if subject is not None else None
             return (found,) if found else ()
         found = path_of(target) if target is not None else None
+        if found and method.text() == "startswith":
+            return _prefix_guard(found, arguments)
         return (found,) if found else ()
     name = function.text()
     if name != "isinstance" and name not in _URL_CHECKS:
@@ -279,6 +321,49 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
         found = path_of(subject) if subject is not None else None
         return (found,) if found else ()
     return ()
+
+
+def _prefix_guard(path: str, arguments: SgNode) -> tuple[str, ...]:
+    """What `path.startswith(prefix)` checks: the path, unless the prefix is a literal
+    that fixes nothing (`"https://"`); for `"/"`, the first half of a local-path check."""
+    first = next((c for c in arguments.children() if c.is_named()), None)
+    prefixes = _literal_strings(first) if first is not None else None
+    if prefixes is None:
+        return (path,)  # a base held elsewhere: a directory, a configured URL
+    weak = {prefix for prefix in prefixes if _WEAK_PREFIX.match(prefix)}
+    if not weak:
+        return (path,)
+    return (f"{path}{_SLASH_START}",) if weak == {"/"} else ()
+
+
+def _double_slash_check(call: SgNode) -> str | None:
+    """The second half of a local-path check, `x.startswith("//")` (or of a tuple of
+    "//" and "/\\"): where it fails, x does not start a URL of another host."""
+    function, arguments = call.field("function"), call.field("arguments")
+    if function is None or arguments is None or function.kind() != "attribute":
+        return None
+    method, target = function.field("attribute"), function.field("object")
+    if method is None or method.text() != "startswith" or target is None:
+        return None
+    first = next((c for c in arguments.children() if c.is_named()), None)
+    prefixes = _literal_strings(first) if first is not None else None
+    found = path_of(target)
+    if not found or not prefixes or "//" not in prefixes:
+        return None
+    return f"{found}{_NOT_DOUBLE_SLASH}"
+
+
+def _literal_strings(node: SgNode) -> list[str] | None:
+    """The text of a plain string literal, or of a tuple of them; None for anything else."""
+    if node.kind() == "tuple":
+        items = [_literal_strings(c) for c in node.children() if c.is_named()]
+        if not items or any(item is None for item in items):
+            return None
+        return [text for item in items for text in item or ()]
+    if node.kind() != "string" or any(c.kind() == "interpolation" for c in node.children()):
+        return None
+    content = [c.text() for c in node.children() if c.kind() == "string_content"]
+    return ["".join(content).replace("\\\\", "\\")]
 
 
 # An attribute written as a chain of plain names (`self.db.cursor`) is its own access path:
