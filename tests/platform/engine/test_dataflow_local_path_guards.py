@@ -98,3 +98,32 @@ def test_a_scheme_prefix_is_no_check_for_other_sinks(  # type: ignore[no-untyped
         """
     assert _lines(make_tree, taint_rules, code, "py-taint-ssrf") == [7]
 
+
+def test_system_template_variables_filled_from_the_request(  # type: ignore[no-untyped-def]
+    make_tree, taint_rules
+) -> None:
+    """Only a variable the system message names is reported, at the call that fills it."""
+    code = """\
+        from flask import request
+        from langchain_core.prompts import ChatPromptTemplate
+        SYSTEM = ChatPromptTemplate.from_messages([
+            ("system", "You are {persona}; reply in {language}."),
+            ("human", "{question}"),
+        ])
+        def ask(chain):
+            return chain.invoke({
+                "persona": request.json["persona"],
+                "language": "English",
+                "question": request.json["question"],
+            })
+        def ask_fixed(chain):
+            return chain.invoke(
+                {"persona": "a librarian", "language": "English", "question": request.json["q"]}
+            )
+        def ask_messages():
+            return SYSTEM.format_messages(
+                persona="a guide", language=request.args["lang"], question="hi"
+            )
+        """
+    rule = "py-taint-llm01-request-data-in-system-prompt"
+    assert _lines(make_tree, taint_rules, code, rule) == [8, 18]

@@ -26,6 +26,7 @@ from tavo_platform.engine._languages import (
 )
 from tavo_platform.engine._rule_spec import (
     AFTER_TEXT,
+    PLACEHOLDER,
     TAINT_ENTRY_KEYS,
     ArtifactSpec,
     RegexSpec,
@@ -60,6 +61,7 @@ __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
     "EXAMPLE_FILENAMES",
     "FINGERPRINT_VERSION",
+    "PLACEHOLDER",
     "SEVERITY_ORDER",
     "STRUCTURAL_LANGUAGES",
     "TAINT_ENTRY_KEYS",

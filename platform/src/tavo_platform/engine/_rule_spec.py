@@ -14,7 +14,13 @@ from tavo_platform.engine._findings import Confidence, Severity
 from tavo_platform.engine._languages import Language
 
 # Keys of a taint entry that are Tavo's, not ast-grep's: the rest is an ast-grep rule object.
-TAINT_ENTRY_KEYS = frozenset({"focus", "label", "from", "to", "constraints", "utils"})
+TAINT_ENTRY_KEYS = frozenset(
+    {"focus", "label", "from", "to", "constraints", "utils", "placeholder"}
+)
+# `placeholder: {name: $K, template: $T}`: the match holds only where the text bound to
+# $K names a `{K}` placeholder of the template string bound to $T (the variables of a
+# prompt template filled by `chain.invoke({"K": ...})` or `format_messages(K=...)`).
+PLACEHOLDER = "placeholder"
 # A sanitiser by position, not by syntax: `{after_text: REGEX}` cleans each part of a
 # string built from pieces (f-string, template literal, `+`, `%`, `.format`) whose preceding
 # literal text matches REGEX (a value after "?" in a URL is in its query, say).

@@ -13,7 +13,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tavo_platform.artifacts import CHECKS
-from tavo_platform.engine import AFTER_TEXT, TAINT_ENTRY_KEYS, Confidence, Language, Severity
+from tavo_platform.engine import (
+    AFTER_TEXT,
+    PLACEHOLDER,
+    TAINT_ENTRY_KEYS,
+    Confidence,
+    Language,
+    Severity,
+)
 from tavo_platform.rules.linear_regex import linear_problem
 
 RULE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,80}$")
@@ -175,6 +182,13 @@ def _taint_entry_problem(role: str, entry: dict[str, Any]) -> str | None:
         return "`from`/`to` belong to propagators"
     if entry.get("label") is not None and not isinstance(entry.get("label"), str):
         return "`label` must be text"
+    placeholder = entry.get(PLACEHOLDER)
+    if placeholder is not None and not (
+        isinstance(placeholder, dict)
+        and set(placeholder) == {"name", "template"}
+        and all(isinstance(v, str) and _METAVARIABLE.match(v) for v in placeholder.values())
+    ):
+        return f"`{PLACEHOLDER}` must be {{name: $K, template: $T}} (two metavariables)"
     return None
 
 

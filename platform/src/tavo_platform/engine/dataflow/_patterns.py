@@ -23,7 +23,7 @@ from typing import Any, cast
 from ast_grep_py import SgNode, SgRoot
 
 from tavo_platform.engine._languages import Language
-from tavo_platform.engine._rule_spec import AFTER_TEXT, TAINT_ENTRY_KEYS, RuleSpec
+from tavo_platform.engine._rule_spec import AFTER_TEXT, PLACEHOLDER, TAINT_ENTRY_KEYS, RuleSpec
 from tavo_platform.engine.dataflow._calls import CallEntry, CallIndex, call_entry
 from tavo_platform.engine.dataflow._text_checks import (
     bound_constraints,
@@ -74,6 +74,9 @@ class Entry:
     # Python: an entry made of call patterns, decided from the file's index of calls
     # (_calls.py) rather than by an ast-grep search with the pattern compiled again.
     by_call: CallEntry | None = None
+    # `placeholder: {name: $K, template: $T}` (_rule_spec.PLACEHOLDER): the metavariables
+    # naming the template variable and the template.
+    placeholder: tuple[str, str] | None = None
 
 
 @dataclass
@@ -266,7 +269,13 @@ def _entry(role: str, raw: dict[str, Any], rules: frozenset[str]) -> Entry:
             config[key] = raw[key]
     cheap = cheap_config(config)
     requirement, checks = requirement_of(pattern), text_checks(pattern)
-    by_kind = _by_kind(config)
+    raw_placeholder = raw.get(PLACEHOLDER)
+    placeholder = (
+        (str(raw_placeholder["name"]).lstrip("$"), str(raw_placeholder["template"]).lstrip("$"))
+        if isinstance(raw_placeholder, dict)
+        else None
+    )
+    by_kind = None if placeholder else _by_kind(config)
     # A metavariable every match binds (`$M` in `$C.$M($Q)`) has its constraint met by a
     # node of the file: what the constraint requires, the file's text must hold too.
     for constraint in bound_constraints(pattern, raw.get("constraints")):
@@ -283,12 +292,13 @@ def _entry(role: str, raw: dict[str, Any], rules: frozenset[str]) -> Entry:
         requirement=simplified(requirement),
         checks=tuple({check.pattern: check for check in checks}.values()),
         by_kind=by_kind,
-        by_test=None if by_kind is not None else kind_and_test(config),
+        by_test=None if by_kind is not None or placeholder else kind_and_test(config),
         focus=_metavariable(raw.get("focus")),
         label=str(raw.get("label") or ""),
         source=_metavariable(raw.get("from")),
         target=_metavariable(raw.get("to")),
         rules=rules,
+        placeholder=placeholder,
     )
 
 
@@ -336,6 +346,12 @@ def _record(
     focused = match(entry.focus) if entry.focus else node
     if focused is None:
         return
+    if entry.placeholder is not None:
+        name, template = (match(variable) for variable in entry.placeholder)
+        if name is None or template is None or not _names_placeholder(name, template):
+            return
+        # A value filled into a template is reported at the call that fills it.
+        node = next((a for a in node.ancestors() if a.kind() == "call"), node)
     key = node_key(focused)
     found.marked.add(focused)
     found.touched.add(focused)
@@ -346,3 +362,27 @@ def _record(
         found.sinks.setdefault(key, []).append((entry.rules, location(node)))
     else:
         found.sanitizers[key] = found.sanitizers.get(key, frozenset()) | entry.rules
+
+
+def _names_placeholder(name: SgNode, template: SgNode) -> bool:
+    """Whether `template` (a plain string, or adjacent ones, not f-strings) holds a `{name}`
+    placeholder, `name` being a string literal's content or an identifier (a keyword
+    argument's)."""
+    text = name.text()
+    if name.kind() == "string":
+        text = "".join(c.text() for c in name.children() if c.kind() == "string_content")
+    if template.kind() == "concatenated_string":
+        pieces = [c for c in template.children() if c.kind() == "string"]
+    else:
+        pieces = [template] if template.kind() == "string" else []
+    if not re.fullmatch(r"\w+", text):
+        return False
+    # `{{` is a brace written out; in an f-string it is how a template's `{name}` is written.
+    plain = re.compile(r"(?<!\{)\{" + text + r"(?:[!:][^{}]*)?\}")
+    formatted = re.compile(r"\{\{" + text + r"(?:[!:][^{}]*)?\}\}")
+    for piece in pieces:
+        literal = piece.text()
+        prefix = literal[: len(literal) - len(literal.lstrip("rRbBuUfF"))]
+        if (formatted if "f" in prefix.lower() else plain).search(literal):
+            return True
+    return False
