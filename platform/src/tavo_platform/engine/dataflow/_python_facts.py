@@ -4,6 +4,8 @@ name holds (for conditions fixed when the code was written), checks kept in vari
 
 from __future__ import annotations
 
+import re
+
 from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._constant_conditions import (
@@ -15,8 +17,10 @@ from tavo_platform.engine.dataflow._python_expressions import PythonExpressions
 from tavo_platform.engine.dataflow._python_syntax import (
     callee_text,
     guarded_names,
+    line_of,
     path_of,
 )
+from tavo_platform.engine.dataflow.ir import Assign, Call, Stmt
 
 # Expressions whose value is a check (`ok = is_safe(url)`, `ok = x in ALLOWED`).
 _CHECK_KINDS = frozenset(
@@ -24,6 +28,10 @@ _CHECK_KINDS = frozenset(
 )
 _LITERALS = frozenset({"integer", "float", "string", "true", "false", "none"})
 _TABLES = frozenset({"dictionary", "list", "tuple", "set"})
+# FastAPI's dependency injection: `x: T = Depends(get_x)`, `x: Annotated[T, Depends(get_x)]`
+# (Security(...) alike) passes what get_x returns.
+_DECLARED_PARAMETERS = ("default_parameter", "typed_default_parameter", "typed_parameter")
+_DEPENDENCY = re.compile(r"\b(?:Depends|Security)\(\s*([A-Za-z_][\w.]*)\s*[,)]")
 
 
 class PythonFacts(PythonExpressions):
@@ -116,6 +124,30 @@ class PythonFacts(PythonExpressions):
             self.joined[-1].add(name)
         else:
             self.joined[-1].discard(name)
+
+
+    def dependencies(self, parameters: SgNode | None) -> tuple[Stmt, ...]:
+        """A parameter FastAPI fills from a dependency (`filters = Depends(get_filters)`)
+        holds what that function returns: lowered as an assignment of its call, made
+        before the body runs (its own parameters are request data where the rules say so).
+        """
+        text = parameters.text() if parameters is not None else ""
+        if parameters is None or ("Depends" not in text and "Security" not in text):
+            return ()
+        out: list[Stmt] = []
+        for child in parameters.children():
+            if child.kind() not in _DECLARED_PARAMETERS:
+                continue
+            name = child.field("name") or next(
+                (c for c in child.children() if c.kind() == "identifier"), None
+            )
+            declared = child.field("value") or child.field("type")
+            found = _DEPENDENCY.search(declared.text()) if declared is not None else None
+            if name is None or found is None:
+                continue
+            call = self.called(Call(self._imported(found.group(1)), None, (), line_of(child)))
+            out.append(Assign((name.text(),), call, line_of(child)))
+        return tuple(out)
 
 
 def _table_callees(node: SgNode) -> tuple[str, ...]:

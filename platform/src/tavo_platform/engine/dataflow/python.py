@@ -467,8 +467,8 @@ class _Python(PythonFacts):
                 draft.returns = self.imported(returned)
             if decorators is not None:
                 draft.params = _typed_by_route(draft.params, decorators.text())
-            body = node.field("body")
-            draft.body = self.block(body, body.kind() == "block") if body is not None else ()
+            body, injected = node.field("body"), self.dependencies(parameters)
+            draft.body = (*injected, *(self.block(body, True) if body is not None else ()))
         finally:
             self.types.pop()
             self.joined.pop()
