@@ -296,6 +296,32 @@ def test_shell_commands_fed_only_through_a_sanitiser_or_a_check_are_not_reported
     assert lines[10].severity is Severity.HIGH and "constant-input" not in lines[10].tags
 
 
+def test_a_callback_among_the_arguments_is_not_data_reaching_the_command(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    files = {
+        "ops.js": textwrap.dedent(
+            """\
+            const { exec } = require("child_process");
+            const UNITS = ["web", "worker"];
+            function status(res, unit, port) {
+              if (!UNITS.includes(unit)) return res.sendStatus(400);
+              exec(`systemctl status ${unit}`, (err, out) => res.type("text").send(out));
+              const p = parseInt(port, 10);
+              exec(`lsof -i :${p}`, function (err, out) { res.send(render(out)); });
+              exec(`systemctl restart ${port}`, (err) => res.sendStatus(err ? 500 : 204));
+            }
+            module.exports = { status };
+            """
+        ),
+    }
+    result = scan_path(make_tree(files), builtin, jobs=1)
+    lines = sorted(f.span.start_line for f in result.findings if f.category == "command-injection")
+    # The callback answering the response is code run later: the allow-listed unit (5) and
+    # the parsed number (7) are all the command holds. The unchecked parameter (8) is not.
+    assert lines == [8]
+
+
 def test_values_sanitised_in_place_clear_sql_and_html_pattern_findings(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:

@@ -151,9 +151,12 @@ class _FileFacts(_EntryPoints):
             (start_of(arguments), end_of(arguments)) if arguments is not None else (start, end)
         )
         cleaned = self._sanitising_calls(arguments)
+        callbacks = _callbacks(arguments)
         reaching: set[str] = set()
         sanitisers: set[str] = set()
         for position, name in names.placed_within(data_start, data_end):
+            if any(s <= position < e for s, e in callbacks):
+                continue
             if name in typed and self._typed_read(name, typed[name], position, flow):
                 continue
             kinds = set(flow.sources.get(name, ()))
@@ -233,10 +236,11 @@ class _FileFacts(_EntryPoints):
         module = self.module_flow() if in_function else flow
         imported = self.imported()
         call_kind = "call" if self.language is Language.PYTHON else "call_expression"
+        callbacks = _callbacks(arguments)
         called = set()
         for call in arguments.find_all(kind=call_kind):
             callee = call.field("function")
-            if callee is None:
+            if callee is None or any(s <= start_of(call) < e for s, e in callbacks):
                 continue
             if (
                 inert is not None
@@ -251,6 +255,8 @@ class _FileFacts(_EntryPoints):
         wrapped = [(s, e) for s, e, w in self._sanitising_calls(arguments) if inert and w in inert]
         for position, name in names.placed_within(start_of(arguments), arguments_end):
             if name in imported or name in called or name in SCRIPT_LOCATION:
+                continue
+            if any(s <= position < e for s, e in callbacks):
                 continue
             if UPPER_CONSTANT.match(name):
                 continue
@@ -420,6 +426,22 @@ _TS_NUMBER = re.compile(
     re.DOTALL,
 )
 _PARSE_PIPE = re.compile(r"\bParse(?:Int|Float|Bool)Pipe\b")
+
+
+# A function written among a call's arguments (`exec(cmd, (err, out) => res.send(out))`)
+# is code the callee runs later, not data that reaches it.
+_CALLBACK_KINDS = frozenset({"arrow_function", "function_expression", "function", "lambda"})
+
+
+def _callbacks(arguments: SgNode | None) -> list[tuple[Position, Position]]:
+    """The spans of the function literals passed directly as arguments."""
+    if arguments is None:
+        return []
+    return [
+        (start_of(child), end_of(child))
+        for child in arguments.children()
+        if child.kind() in _CALLBACK_KINDS
+    ]
 
 
 def _typescript_number(parameter: str) -> str | None:
