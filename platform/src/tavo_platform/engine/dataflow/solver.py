@@ -350,6 +350,11 @@ class _Frame:
                     self.store_global(target, value, statement.line)
                 elif not statement.store and target == statement.targets[0]:
                     self.bound.add(target)
+                    if value and self.function.parent is None and "." not in target:
+                        # A module's own variable (`TOKEN = os.environ["TOKEN"]`): what
+                        # modules importing it read too.
+                        variable = self.project.resolver.variable(self.module, target)
+                        self.project.store_global(variable, value)
                 self.env.write(target, value, weak=weak)
             return False
         if isinstance(statement, Eval):
