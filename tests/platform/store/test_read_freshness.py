@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from tavo_platform.store._postgres_reads import LISTENER_NAME
+from tavo_platform.store._postgres_reads import LISTENER_NAME, Notifications
 from tavo_platform.store._write_signal import signal_for
 from tavo_platform.store.findings import TrackedFilter
 from tavo_platform.store.freshness import FOREIGN_CHECK_SECONDS
@@ -271,6 +271,55 @@ def test_on_postgresql_a_notification_waiting_unread_is_heeded(database_url: str
             assert changed is not None and changed.version == scan.version + 1
         finally:
             await store.close()
+
+    asyncio.run(run())
+
+
+def test_on_postgresql_the_listening_socket_is_polled_once_per_quiet_spell(
+    database_url: str,
+) -> None:
+    """The unread check polls the listening socket (a syscall that releases the GIL) once,
+    then trusts it for QUIET_SECONDS: a burst of cached reads polls once, not per read; a
+    notification read off the socket ends the spell, so the change it names shows at once."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's notifications only")
+
+    async def run() -> None:
+        reader, writer = SqlStore(database_url), SqlStore(database_url)
+        try:
+            org_id, scan = await finished_scan(writer, "acme")
+            reads = Reads(reader)
+            assert await served_without_reads(reader, reads, org_id, scan.id)
+            notifications = reader.database.freshness
+            assert isinstance(notifications, Notifications)
+            notifications.QUIET_SECONDS = 60.0  # a spell longer than the test
+            polls = 0
+            socket_poll = notifications._poll
+            assert socket_poll is not None
+
+            class Counted:
+                def poll(self, timeout: int) -> list[tuple[int, int]]:
+                    nonlocal polls
+                    polls += 1
+                    return socket_poll.poll(timeout)
+
+            notifications._poll = Counted()  # type: ignore[assignment]
+            notifications._quiet_until = 0.0
+            before = reads.count
+            for _ in range(50):
+                assert await reader.get_scan(org_id, scan.id) == scan
+            assert (polls, reads.count) == (1, before)
+
+            # A change by another process: its notification, once read, is heeded at once.
+            assert await writer.delete_scan(org_id, scan.id) is not None
+
+            async def gone() -> bool:
+                return await reader.get_scan(org_id, scan.id) is None
+
+            assert await settled(gone, exact=False)
+        finally:
+            await reader.close()
+            await writer.close()
 
     asyncio.run(run())
 

@@ -23,7 +23,8 @@ other processes count:
   rows a scan's answer is made of; migration 0014) send the changed scan or triage scope on
   the channel `tavo_reads` when their transaction commits, and a connection of this process
   listens (_postgres_reads.Notifications). A change reaches the cache when PostgreSQL has
-  delivered its notification, within a fraction of a millisecond of the commit; while the
+  delivered its notification, within a fraction of a millisecond of the commit (and the
+  listening socket, polled at most every half millisecond, shows it waiting); while the
   listening connection is down, nothing is served without a stamp read.
 """
 
