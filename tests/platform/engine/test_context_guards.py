@@ -96,6 +96,50 @@ PYTHON = [
         True,
     ),
     (
+        "request data replaced by its own checked choice",
+        """
+        def sorted_by():
+            column = request.args.get("sort", "name")
+            column = column if column in COLUMNS else "name"
+            cursor.execute(f"SELECT * FROM t ORDER BY {column}")  # SINK
+        """,
+        "sql-injection",
+        True,
+    ),
+    (
+        "request data replaced by another name's choice",
+        """
+        def sorted_by():
+            column = request.args.get("sort", "name")
+            column = column if other in COLUMNS else "name"
+            cursor.execute(f"SELECT * FROM t ORDER BY {column}")  # SINK
+        """,
+        "sql-injection",
+        False,
+    ),
+    (
+        "placeholders generated one per value",
+        """
+        def by_ids():
+            ids = request.args.getlist("id")
+            marks = ",".join("?" for _ in ids)
+            cursor.execute(f"SELECT * FROM t WHERE id IN ({marks})", ids)  # SINK
+        """,
+        "sql-injection",
+        True,
+    ),
+    (
+        "the values generated into the query",
+        """
+        def by_ids():
+            ids = request.args.getlist("id")
+            marks = ",".join(f"'{i}'" for i in ids)
+            cursor.execute(f"SELECT * FROM t WHERE id IN ({marks})")  # SINK
+        """,
+        "sql-injection",
+        False,
+    ),
+    (
         "choice not checked",
         """
         def sorted_by(column, fallback):

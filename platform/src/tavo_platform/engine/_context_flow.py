@@ -218,29 +218,46 @@ class _FlowFacts:
         # Twice: a value assigned late in a loop body reaches uses earlier in it.
         for _ in range(2):
             for _, targets, value in steps:
-                kinds = self.sources_in(value, names, flow)
-                if (cleaned := self._cleaned(value, kinds, names, flow)) is not None:
-                    sanitisers, ends_sources = cleaned
-                    for target in targets:
-                        if ends_sources:
-                            flow.sources.pop(target, None)
-                        flow.sanitised.setdefault(target, set()).update(sanitisers)
-                        flow.variables.add(target)
-                    continue
-                # A value that carries no outside text (a number, a choice among literals,
-                # a lookup in a literal table) holds none of what its parts read.
-                literal = self.is_literal(value, known) or self.typed_value(value)
-                if literal:
-                    kinds = set()
-                for target in targets:
-                    if kinds:
-                        flow.sources.setdefault(target, set()).update(kinds)
-                    elif literal and target not in flow.variables:
-                        flow.constants.add(target)
-                    else:
-                        flow.variables.add(target)
-                        flow.constants.discard(target)
+                self._assign(flow, known, names, targets, value)
         return flow
+
+    def _assign(
+        self,
+        flow: Flow,
+        known: Container[str],
+        names: Names,
+        targets: list[str],
+        value: SgNode,
+    ) -> None:
+        """What `targets = value` makes of the targets: sources, sanitised, constants."""
+        kinds = self.sources_in(value, names, flow)
+        if (cleaned := self._cleaned(value, kinds, names, flow)) is not None:
+            sanitisers, ends_sources = cleaned
+            for target in targets:
+                if ends_sources:
+                    flow.sources.pop(target, None)
+                flow.sanitised.setdefault(target, set()).update(sanitisers)
+                flow.variables.add(target)
+            return
+        # A value that carries no outside text (a number, a choice among literals,
+        # a lookup in a literal table) holds none of what its parts read.
+        literal = self.is_literal(value, known) or self.typed_value(value)
+        if literal:
+            kinds = set()
+            # `col = col if col in COLUMNS else "id"`: the name checked and replaced
+            # by a constant no longer holds what it read before.
+            inside = names.within(start_of(value), end_of(value))
+            for target in targets:
+                if target in inside:
+                    flow.sources.pop(target, None)
+        for target in targets:
+            if kinds:
+                flow.sources.setdefault(target, set()).update(kinds)
+            elif literal and target not in flow.variables:
+                flow.constants.add(target)
+            else:
+                flow.variables.add(target)
+                flow.constants.discard(target)
 
     def _cleaned(
         self, value: SgNode, kinds: set[str], names: Names, flow: Flow
@@ -348,9 +365,11 @@ class _FlowFacts:
                 self.is_literal(table, known)
             )
         if kind in ("list_comprehension", "set_comprehension", "generator_expression"):
-            # [int(i) for i in ids]: numbers only
+            # [int(i) for i in ids]: numbers only; ("?" for _ in ids): one placeholder each
             element = next((c for c in node.children() if c.is_named()), None)
-            return element is not None and _is_number_call(element)
+            return element is not None and (
+                _is_number_call(element) or self.is_literal(element, known)
+            )
         return False
 
     def _literal_call(self, node: SgNode, known: Container[str]) -> bool:
@@ -362,6 +381,8 @@ class _FlowFacts:
         if callee.text() in NUMBER_CALLS:
             return True
         args = [a for a in arguments.children() if a.is_named() and a.kind() != "comment"]
+        if arguments.kind() == "generator_expression":
+            args = [arguments]  # `",".join("?" for _ in ids)`: the generator is the argument
         if callee.text() in PURE_PATH_CALLS:
             return bool(args) and all(self.is_literal(a, known) for a in args)
         owner = callee.field("object")
