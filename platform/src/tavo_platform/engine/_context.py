@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from ast_grep_py import SgNode
 
 from tavo_platform.engine._context_entry import _EntryPoints
+from tavo_platform.engine._context_flow import numeric_operation
 from tavo_platform.engine._context_guards import (
     INERT_FOR,
     NUMBER_CALLS,
@@ -151,7 +152,7 @@ class _FileFacts(_EntryPoints):
             (start_of(arguments), end_of(arguments)) if arguments is not None else (start, end)
         )
         cleaned = self._sanitising_calls(arguments)
-        callbacks = _callbacks(arguments)
+        callbacks = self._inert_parts(arguments)
         reaching: set[str] = set()
         sanitisers: set[str] = set()
         for position, name in names.placed_within(data_start, data_end):
@@ -189,6 +190,25 @@ class _FileFacts(_EntryPoints):
             if sanitiser is not None:
                 cleaned.append((start_of(call), end_of(call), sanitiser))
         return cleaned
+
+    def _inert_parts(self, arguments: SgNode | None) -> list[tuple[Position, Position]]:
+        """The spans of the flagged call's arguments whose names carry no text into it: the
+        function literals passed as arguments, and (JavaScript) arithmetic, whose result is
+        a number whatever it read (`"... LIMIT " + req.query.n * 1`)."""
+        if arguments is None:
+            return []
+        spans = [
+            (start_of(child), end_of(child))
+            for child in arguments.children()
+            if child.kind() in _CALLBACK_KINDS
+        ]
+        if self.language is not Language.PYTHON:
+            spans.extend(
+                (start_of(node), end_of(node))
+                for node in find_all(arguments, _JS_OPERATIONS)
+                if numeric_operation(node)
+            )
+        return spans
 
     def _innermost_name(self, chain: list[SgNode]) -> str | None:
         for function in reversed(chain):
@@ -236,7 +256,7 @@ class _FileFacts(_EntryPoints):
         module = self.module_flow() if in_function else flow
         imported = self.imported()
         call_kind = "call" if self.language is Language.PYTHON else "call_expression"
-        callbacks = _callbacks(arguments)
+        callbacks = self._inert_parts(arguments)
         called = set()
         for call in arguments.find_all(kind=call_kind):
             callee = call.field("function")
@@ -431,17 +451,7 @@ _PARSE_PIPE = re.compile(r"\bParse(?:Int|Float|Bool)Pipe\b")
 # A function written among a call's arguments (`exec(cmd, (err, out) => res.send(out))`)
 # is code the callee runs later, not data that reaches it.
 _CALLBACK_KINDS = frozenset({"arrow_function", "function_expression", "function", "lambda"})
-
-
-def _callbacks(arguments: SgNode | None) -> list[tuple[Position, Position]]:
-    """The spans of the function literals passed directly as arguments."""
-    if arguments is None:
-        return []
-    return [
-        (start_of(child), end_of(child))
-        for child in arguments.children()
-        if child.kind() in _CALLBACK_KINDS
-    ]
+_JS_OPERATIONS = {"rule": {"any": [{"kind": "binary_expression"}, {"kind": "unary_expression"}]}}
 
 
 def _typescript_number(parameter: str) -> str | None:

@@ -350,6 +350,8 @@ class _FlowFacts:
             return not any(
                 node.find(kind=interpolation) for interpolation in self.syntax.interpolations
             )
+        if self.language is not Language.PYTHON and numeric_operation(node):
+            return True  # `page * 20`, `-offset`: a number whatever its operands held
         if kind in self.syntax.literal_containers:
             return all(
                 self.is_literal(child, known) for child in node.children() if child.is_named()
@@ -361,9 +363,12 @@ class _FlowFacts:
         if kind in ("subscript", "subscript_expression"):
             # {"name": "name", "date": "created_at"}[sort]: one of the table's values
             table = node.field("value") or node.field("object")
-            return table is not None and table.kind() in ("dictionary", "object") and (
-                self.is_literal(table, known)
+            return table is not None and (
+                (table.kind() in ("dictionary", "object") and self.is_literal(table, known))
+                or _constant_table(table)
             )
+        if kind == "member_expression":
+            return _constant_table(node.field("object"))  # SORTS.newest
         if kind in ("list_comprehension", "set_comprehension", "generator_expression"):
             # [int(i) for i in ids]: numbers only; ("?" for _ in ids): one placeholder each
             element = next((c for c in node.children() if c.is_named()), None)
@@ -394,6 +399,12 @@ class _FlowFacts:
             mapper = args[0]
             body = mapper.field("body") if mapper.kind() == "arrow_function" else None
             return mapper.text() in NUMBER_CALLS or (body is not None and _is_number_call(body))
+        if method.text() in ("filter", "slice", "sort", "reverse") and owner.kind() in (
+            "call",
+            "call_expression",
+        ):
+            # ids.map(Number).filter(Number.isInteger): some of the elements, as they were
+            return self._literal_call(owner, known)
         if method.text() == "join" and owner.kind() in self.syntax.literal_leaves:
             return len(args) == 1 and self.is_literal(args[0], known)
         if method.text() == "join" and owner.kind() == "call_expression":
@@ -442,6 +453,32 @@ PURE_PATH_CALLS = frozenset(
         "String",
     }
 )
+
+
+# JavaScript operators whose result is a number (or a boolean) whatever the operands are;
+# `+` is not one of them (it concatenates strings).
+_NUMERIC_OPERATORS = frozenset(
+    {"-", "*", "/", "%", "**", "<<", ">>", ">>>", "&", "|", "^", "~",
+     "<", ">", "<=", ">=", "===", "!==", "==", "!=", "!", "instanceof", "in"}
+)
+
+
+def numeric_operation(node: SgNode) -> bool:
+    if node.kind() not in ("binary_expression", "unary_expression"):
+        return False
+    operator = node.field("operator")
+    if operator is None:
+        return False
+    if node.kind() == "unary_expression":
+        return operator.text() in ("-", "+", "~", "!")  # `+x` converts to a number
+    return operator.text() in _NUMERIC_OPERATORS
+
+
+def _constant_table(node: SgNode | None) -> bool:
+    """An UPPER_CASE name: a module's table of constants (`SORTS[key]`, `SORTS.newest`)."""
+    return node is not None and node.kind() == "identifier" and bool(
+        UPPER_CONSTANT.match(node.text())
+    )
 
 
 def _is_number_call(node: SgNode) -> bool:

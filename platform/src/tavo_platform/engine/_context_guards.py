@@ -27,7 +27,12 @@ _NUMERIC = frozenset(
     {"int", "float", "bool", "Decimal", "UUID", "uuid.UUID", "parseInt", "parseFloat", "Number"}
 )
 # Calls whose result is a number: no outside text survives them.
-NUMBER_CALLS = _NUMERIC | {"len", "Math.floor", "Math.round", "Number.parseInt"}
+NUMBER_CALLS = _NUMERIC | {
+    "len",
+    "Number.parseInt",
+    "Number.parseFloat",
+    *(f"Math.{f}" for f in ("floor", "round", "ceil", "trunc", "max", "min", "abs")),
+}
 _SHELL_QUOTES = frozenset({"shlex.quote", "pipes.quote", "shlex.join"})
 # A validation schema of numbers, enums, uuids parsed the value (dataflow/_javascript_schemas).
 SCHEMA_PARSE = "schema parse"

@@ -7,6 +7,7 @@ from ast_grep_py import SgNode
 from tavo_platform.engine.dataflow._constant_conditions import Literal, decide_javascript
 from tavo_platform.engine.dataflow._javascript_schemas import PARSE_METHODS, Schemas
 from tavo_platform.engine.dataflow._javascript_syntax import (
+    ARITHMETIC,
     CALLBACK_METHODS,
     CLEAN_CALLS,
     COMPARISONS,
@@ -157,7 +158,7 @@ class JavaScriptExpressions(LoweringBase):
             return CONST
         if kind == "binary_expression":
             operator = node.field("operator")
-            if operator is not None and operator.text() in COMPARISONS:
+            if operator is not None and operator.text() in COMPARISONS | ARITHMETIC:
                 return CONST
         if kind == "unary_expression":
             operator = node.field("operator")
@@ -318,6 +319,13 @@ class JavaScriptExpressions(LoweringBase):
         first = args[0].value
         if method is None or method.text() not in CALLBACK_METHODS:
             return None
+        mapper = node.field("arguments")
+        mapper = next((c for c in mapper.children() if c.is_named()), None) if mapper else None
+        if method.text() in ("map", "flatMap") and mapper is not None and (
+            mapper.text() in CLEAN_CALLS
+        ):
+            # `ids.map(Number)`: every element converted by the language itself
+            return self.called(Call(mapper.text(), receiver, args, line_of(node), clean=True))
         if not isinstance(first, FunctionRef):
             return None
         return self.called(

@@ -45,8 +45,27 @@ CALLBACK_METHODS = frozenset(
         "then",
     }
 )
-VALIDATING_METHODS = frozenset(
-    {"includes", "has", "startsWith", "test", "isInteger", "isSafeInteger"}
+# validator.js checks of a format with no quote, space, slash, dot or shell character in it
+# (validator.isUUID(id), isInt(n)); not isIP/isFQDN/isURL/isEmail, which still name any
+# host or carry quotes.
+FORMAT_CHECKS = frozenset(
+    {
+        "isInt",
+        "isNumeric",
+        "isDecimal",
+        "isFloat",
+        "isPort",
+        "isUUID",
+        "isMongoId",
+        "isHexadecimal",
+        "isAlpha",
+        "isAlphanumeric",
+        "isValidObjectId",
+    }
+)
+VALIDATING_METHODS = (
+    frozenset({"includes", "has", "startsWith", "test", "isInteger", "isSafeInteger"})
+    | FORMAT_CHECKS
 )
 FUNCTIONS = frozenset(
     {
@@ -71,6 +90,8 @@ LITERALS = frozenset(
     }
 )
 COMPARISONS = frozenset({"===", "==", "!==", "!=", "<", ">", "<=", ">=", "instanceof", "in"})
+# Operators whose result is a number whatever the operands held (`+` concatenates, so no).
+ARITHMETIC = frozenset({"-", "*", "/", "%", "**", "<<", ">>", ">>>", "&", "|", "^"})
 UNWRAP = frozenset(
     {
         "await_expression",
@@ -165,10 +186,9 @@ def _call_guard(node: SgNode) -> tuple[str, ...]:
     function, arguments = node.field("function"), node.field("arguments")
     if function is None or arguments is None:
         return ()
-    if (
-        function.kind() == "identifier"
-        and CONTAINMENT_CHECK.match(function.text())
-        and not _PART_CHECK.search(function.text())
+    if function.kind() == "identifier" and (
+        function.text() in FORMAT_CHECKS
+        or (CONTAINMENT_CHECK.match(function.text()) and not _PART_CHECK.search(function.text()))
     ):
         first = next((c for c in arguments.children() if c.is_named()), None)
         return checked_paths(first) if first is not None else ()
