@@ -8,7 +8,17 @@ from dataclasses import replace
 
 from tavo_platform.engine.dataflow._resolve import Target
 from tavo_platform.engine.dataflow._values import Trace
-from tavo_platform.engine.dataflow.ir import CONST, Arg, Call, Const, Function, Param, Var
+from tavo_platform.engine.dataflow.ir import (
+    CONST,
+    Arg,
+    Call,
+    Const,
+    Eval,
+    Function,
+    Module,
+    Param,
+    Var,
+)
 
 
 def _call() -> Call:
@@ -31,3 +41,17 @@ def test_they_are_slotted_and_survive_pickling() -> None:
     assert pickle.loads(pickle.dumps(function)) == function
     chained = Trace("a.py", 2, "y", Trace("a.py", 1, "x", None, 1), 2)
     assert pickle.loads(pickle.dumps(chained)).steps() == chained.steps()
+
+
+def test_they_pickle_as_constructor_arguments() -> None:
+    # Field values in order, rebuilt by the constructor: no slot-name dict per object.
+    call = _call()
+    assert call.__reduce__() == (
+        Call,
+        ("db.execute", call.receiver, call.args, 3, False, False, False, None),
+    )
+    assert CONST.__reduce__() == (Const, ())
+    assert Target(0, 1, True).__reduce__() == (Target, (0, 1, True, False))
+    assert b"receiver" not in pickle.dumps(call)
+    module = Module("a.py", "a", "python", (Function(0, "<module>", (), (Eval(call),), 1, None),))
+    assert pickle.loads(pickle.dumps(module)) == module
