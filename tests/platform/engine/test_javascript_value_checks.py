@@ -1,8 +1,9 @@
-"""JavaScript values that carry no text into a query or a command: elements converted with
-`ids.map(Number)`, values a validator.js format check passed (`validator.isUUID(id)`),
-arithmetic results, lookups in an UPPER_CASE table of constants. Both the taint rules and
-the pattern rules (through the code context) must leave them alone, and must still report
-the look-alikes that do carry text."""
+"""JavaScript values that carry no text into a query, a command or a redirect: elements
+converted with `ids.map(Number)`, values a validator.js format check passed
+(`validator.isUUID(id)`), arithmetic results, lookups in an UPPER_CASE table of constants,
+request fields an allow-list check validated in place. Both the taint rules and the pattern
+rules (through the code context) must leave them alone, and must still report the
+look-alikes that do carry text."""
 
 from __future__ import annotations
 
@@ -82,3 +83,25 @@ def test_arithmetic_and_constant_tables_carry_no_text_into_sql(
     """
     # `+` concatenates (7); `*` makes a number of anything (8).
     assert _lines(make_tree, builtin, body, "sql-injection") == [6, 7]
+
+
+def test_a_check_of_a_request_field_read_in_place_validates_later_reads(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    """`req.query.to` is a fresh read of the request each time it is written, so the check
+    holds where it is known to: inside `if (ALLOWED.has(req.query.to))`, and after an `if`
+    that leaves when the check fails."""
+    body = """\
+    const ALLOWED = new Set(["https://a.example.com"]);
+    if (ALLOWED.has(req.query.to)) {
+      return res.redirect(req.query.to);
+    }
+    if (!ALLOWED.has(req.query.back)) console.log("unknown target");
+    res.redirect(req.query.back);
+    if (!ALLOWED.has(req.query.next)) return res.sendStatus(400);
+    res.redirect(req.query.next);
+    res.redirect(req.query.to);
+    """
+    # The body that does not leave (5) validates nothing (6); after the check of `next`
+    # (7), `to` (9) is as unchecked as ever.
+    assert _lines(make_tree, builtin, body, "open-redirect") == [6, 9]

@@ -11,6 +11,7 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     CALLBACK_METHODS,
     CLEAN_CALLS,
     COMPARISONS,
+    EXIT_CALLS,
     FUNCTIONS,
     LITERALS,
     MEMBER,
@@ -134,12 +135,11 @@ class JavaScriptExpressions(LoweringBase):
         if kind in ("identifier", "this", "shorthand_property_identifier"):
             return Var(node.text(), line_of(node))
         if kind == "member_expression":
-            path = (
-                None
-                if self.marked_inside(node, "object")
-                else access_path(node, MEMBER, MEMBER_FIELDS)
-            )
-            if path is not None:
+            marked = self.marked_inside(node, "object")
+            path = access_path(node, MEMBER, MEMBER_FIELDS)
+            if marked and path is not None and any(path in c for c in self.checked):
+                return CONST  # `req.query.to` read where a check of it held
+            if path is not None and not marked:
                 return Var(path, line_of(node))
             inner = node.field("object")
             return self.expr(inner) if inner is not None else CONST
@@ -185,6 +185,19 @@ class JavaScriptExpressions(LoweringBase):
         return union([self.expr(c) for c in node.children() if c.is_named()])
 
     literals: list[dict[str, Literal]]
+    # Access paths into a source (`req.query.to`) a guard validated, innermost scope last:
+    # the body of `if (ALLOWED.has(req.query.to))`, the statements after an `if` that
+    # leaves when the check fails. (Names the solver cleans itself; these it cannot, as a
+    # source read gives fresh taint each time.)
+    checked: list[frozenset[str]]
+
+    def checked_after(self, node: SgNode) -> frozenset[str]:
+        """The paths an `if` statement leaves validated for the statements after it: those
+        its failed check cleans, when its body always leaves and it has no else."""
+        body = node.field("consequence")
+        if node.field("alternative") is not None or body is None or not _leaves(body):
+            return frozenset()
+        return frozenset(self.guards(node.field("condition"))[1])
 
     def decided(self, condition: SgNode | None) -> bool | None:
         """The fixed outcome of a condition made of literals and `const` literals."""
@@ -460,3 +473,26 @@ def _function_refs(lowered: Expr) -> list[int]:
     if isinstance(lowered, Union):
         return [i for part in lowered.parts for i in _function_refs(part)]
     return []
+
+
+_LEAVING = frozenset(
+    {"return_statement", "throw_statement", "continue_statement", "break_statement"}
+)
+
+
+def _leaves(body: SgNode) -> bool:
+    """Whether an `if` body (a block or one statement) always ends by leaving."""
+    if body.kind() == "statement_block":
+        named = [c for c in body.children() if c.is_named() and c.kind() != "comment"]
+        if not named:
+            return False
+        body = named[-1]
+    if body.kind() in _LEAVING:
+        return True
+    call = next((c for c in body.children() if c.is_named()), None)
+    return (
+        body.kind() == "expression_statement"
+        and call is not None
+        and call.kind() == "call_expression"
+        and callee_text(call) in EXIT_CALLS
+    )

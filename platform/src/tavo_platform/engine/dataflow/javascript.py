@@ -78,6 +78,7 @@ class _JavaScript(JavaScriptExpressions):
         # per class being lowered: `this.<field>` -> the class of what it holds
         self.field_types = []
         self.reexports = 0
+        self.checked = []
 
     def specifier(self, node: SgNode | None) -> str | None:
         if node is None:
@@ -96,9 +97,16 @@ class _JavaScript(JavaScriptExpressions):
 
     def block(self, node: SgNode) -> tuple[Stmt, ...]:
         out: list[Stmt] = []
-        for child in node.children():
-            if child.is_named():
-                out.extend(self.statement(child))
+        depth = len(self.checked)
+        try:
+            for child in node.children():
+                if child.is_named():
+                    out.extend(self.statement(child))
+                    if child.kind() == "if_statement":
+                        # `if (!ALLOWED.has(req.query.to)) return ...;`: checked from here on
+                        self.checked.append(self.checked_after(child))
+        finally:
+            del self.checked[depth:]
         return tuple(out)
 
     def statement(self, node: SgNode) -> list[Stmt]:
@@ -301,10 +309,15 @@ class _JavaScript(JavaScriptExpressions):
             )
         if decided is False:
             return list(orelse)
+        self.checked.append(frozenset(positive))
+        try:
+            then = tuple(self.statement(body)) if body is not None else ()
+        finally:
+            self.checked.pop()
         return [
             If(
                 self.expr(condition) if condition is not None else CONST,
-                tuple(self.statement(body)) if body is not None else (),
+                then,
                 orelse,
                 positive,
                 negative,
