@@ -474,3 +474,16 @@ def annotated_class(annotation: str) -> str | None:
     """`: Repo` -> `Repo` (a capitalised name alone: not a union, a generic or a literal)."""
     found = _ANNOTATION.match(annotation)
     return found.group(1) if found else None
+
+
+def implemented(heritage: SgNode) -> list[str]:
+    """The interfaces a TypeScript class_heritage names in its `implements` clause, by
+    name (`Store`, `ns.Store`; `Repo<User>` as `Repo`)."""
+    clause = next((c for c in heritage.children() if c.kind() == "implements_clause"), None)
+    names: list[str] = []
+    for child in clause.children() if clause is not None else ():
+        if child.kind() == "generic_type":
+            child = child.field("name") or child
+        if child.kind() in ("type_identifier", "nested_type_identifier"):
+            names.append(child.text())
+    return names

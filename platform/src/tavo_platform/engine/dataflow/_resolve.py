@@ -59,6 +59,8 @@ class Resolver:
         self._tops: dict[int, dict[str, int]] = {}
         # (module, dotted Python callee) -> its target (`call`)
         self._dotted: dict[tuple[int, str], Target | None] = {}
+        # (module, interface or base class) -> the JS/TS classes implementing or extending it
+        self._implementers: dict[tuple[int, str], list[tuple[int, str]]] | None = None
 
     def module(self, name: str, near: int) -> int | None:
         found = self.by_name.get(name)
@@ -278,7 +280,7 @@ class Resolver:
             found = self._extended(index, owner, rest, 0) if owner and "." not in rest else None
             return Target(found[0], found[1], True) if found is not None else None
         if head in module.classes and "." not in rest:
-            found = self._extended(index, head, rest, 0)
+            found = self._extended(index, head, rest, 0) or self._implementation(index, head, rest)
             return Target(found[0], found[1], False) if found is not None else None
         cls = module.instances.get(head)
         if cls is not None and "." not in rest and hops <= MAX_REEXPORT_HOPS:
@@ -287,7 +289,43 @@ class Resolver:
             made = self._javascript(index, function, f"{cls}.{rest}", hops + 1)
             if made is not None and not made.constructor:
                 return Target(made.module, made.function, True)
-        return None
+        found = self._implementation(index, head, rest) if "." not in rest else None
+        return Target(found[0], found[1], False) if found is not None else None
+
+    def _implementation(self, index: int, name: str, method: str) -> tuple[int, int] | None:
+        """Method `method` of a TypeScript interface or abstract class `name` (of module
+        `index`), called on a field or parameter typed with it (`this.store.save(...)` of
+        `private store: Store`): the one method the project's classes implementing or
+        extending it define. Several different ones: unknown, as before."""
+        implementers = self.implementers().get((index, name), ())
+        found = {hit for m, cls in implementers if (hit := self._extended(m, cls, method, 0))}
+        return found.pop() if len(found) == 1 else None
+
+    def implementers(self) -> dict[tuple[int, str], list[tuple[int, str]]]:
+        if self._implementers is None:
+            table: dict[tuple[int, str], list[tuple[int, str]]] = defaultdict(list)
+            for index, module in enumerate(self.modules):
+                if module.language == "python":
+                    continue
+                for cls in module.classes:
+                    written = (*module.implements.get(cls, ()), *module.bases.get(cls, ()))
+                    for name in written:
+                        where = self._declared(index, name)
+                        if where is not None:
+                            table[where].append((index, cls))
+            self._implementers = dict(table)
+        return self._implementers
+
+    def _declared(self, index: int, written: str) -> tuple[int, str] | None:
+        """Where a type named as written in module `index` is declared: this module's own
+        name, or `./store:Store` imported from a module of the project (its local name)."""
+        specifier, colon, member = written.partition(":")
+        if not colon:
+            return index, written
+        found = self.module(specifier, index)
+        if found is None or "." in member:
+            return None
+        return found, self.modules[found].exports.get(member, member)
 
     def _export(self, near: int, specifier: str, member: str, hops: int) -> Target | None:
         if hops > MAX_REEXPORT_HOPS:

@@ -251,6 +251,9 @@ class Module:
     classes: dict[str, dict[str, int]] = field(default_factory=dict)
     # Class name -> its base classes as written, imports substituted (Python).
     bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Class name -> the interfaces it implements, as written with imports substituted
+    # (TypeScript `class S3Store implements Store`).
+    implements: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Module-level variable -> the class it was built from (`repo = Repo()`), as written
     # with imports substituted: a method called on it, here or where it is imported, is
     # that class's.

@@ -16,6 +16,7 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     MEMBER_FIELDS,
     callee_text,
     field_types,
+    implemented,
     line_of,
     module_name,
 )
@@ -54,6 +55,7 @@ def lower_javascript(root: SgNode, path: str, found: Found) -> Module:
         star_exports=tuple(lowering.star_exports),
         classes=lowering.classes,
         bases=lowering.bases,
+        implements={c: names for c, names in lowering.implements.items() if names},
         instances={name: lowering.imported(cls) for name, cls in lowering.instances.items()},
         dispatch=lowering.drafts[0].tables,
     )
@@ -70,6 +72,7 @@ class _JavaScript(JavaScriptExpressions):
         self.types: dict[str, str] = {}  # variable -> class it was constructed from
         self.instances: dict[str, str] = {}  # the module-level ones among them
         self.bases: dict[str, tuple[str, ...]] = {}  # class -> the class it extends
+        self.implements: dict[str, tuple[str, ...]] = {}  # class -> its interfaces
         # per function: `const` names bound to a literal (a const cannot be reassigned)
         self.literals: list[dict[str, Literal]] = [{}]
         self.pieced = [set()]
@@ -407,6 +410,9 @@ class _JavaScript(JavaScriptExpressions):
         base = next((c for c in extends.children() if c.is_named()), None) if extends else None
         if base is not None and base.kind() in ("identifier", "member_expression"):
             self.bases[cls] = (self.imported(base.text()),)
+        if heritage is not None:
+            names = implemented(heritage)
+            self.implements[cls] = tuple(self.imported(n) for n in names) if names else ()
         self.field_types.append(field_types(body))
         try:
             self._class_members(body, cls, methods)
@@ -465,6 +471,7 @@ class _JavaScript(JavaScriptExpressions):
             "class_declaration",
             "generator_function_declaration",
             "abstract_class_declaration",
+            "interface_declaration",
         ):
             name = node.field("name")
             return [name.text()] if name is not None else ["default"]
