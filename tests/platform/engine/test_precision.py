@@ -243,6 +243,32 @@ def test_typescript_sql_from_number_parameters_is_not_reported(
     assert lines == {10, 16}, lines
 
 
+def test_agent_tools_running_commands_from_enum_arguments_are_not_reported(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    """An MCP tool whose schema admits only listed services runs a narrow command: neither
+    the taint rule, the shell-in-a-tool rule nor the dynamic-exec rule reports it; the same
+    tool taking free text is reported."""
+    code = textwrap.dedent(
+        """\
+        import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+        import { exec } from "node:child_process";
+        import { z } from "zod";
+        const server = new McpServer({ name: "ops", version: "1.0.0" });
+        server.tool("status", { service: z.enum(["web", "db"]) }, async ({ service }) => {
+          exec(`systemctl status ${service}`, () => {});
+          return { content: [] };
+        });
+        server.tool("logs", { service: z.string() }, async ({ service }) => {
+          exec(`journalctl -u ${service}`, () => {});
+          return { content: [] };
+        });
+        """
+    )
+    findings = found(make_tree, builtin, {"server.ts": code})
+    assert {line for _, line, _, _ in findings} == {10}, findings
+
+
 def test_sql_placeholders_and_literal_tables_are_constant_input(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:

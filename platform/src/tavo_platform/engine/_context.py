@@ -53,6 +53,7 @@ from tavo_platform.engine._context_syntax import (
 )
 from tavo_platform.engine._findings import CodeContext, Span
 from tavo_platform.engine._languages import Language
+from tavo_platform.engine.dataflow._javascript_schemas import destructured
 from tavo_platform.engine.dataflow._python_syntax import ENUM_BASES, inert_fields, inert_type
 
 
@@ -294,21 +295,36 @@ class _FileFacts(_EntryPoints):
                 return False
         return True
 
+    def _schema_checked(self, function: SgNode) -> list[str]:
+        """Names a tool handler destructures from fields its schema admits without text."""
+        holder = function.field("parameters")
+        first = next((p for p in holder.children() if p.is_named()), None) if holder else None
+        pattern = first.field("pattern") or first if first is not None else None
+        if pattern is None or pattern.kind() != "object_pattern":
+            return []
+        checked = self.schemas.checked_fields(function)
+        return [name for field, name in destructured(pattern) if field in checked]
+
     def _typed_without_text(self, chain: list[SgNode]) -> dict[str, frozenset[str] | None]:
-        """Python parameters whose annotation holds no text: None for the whole value
+        """Parameters whose annotation (Python, TypeScript numbers) or tool schema (the
+        JavaScript languages) admits no text: None for the whole value
         (`user_id: int`, `Annotated[int, Path()]`), else the attributes of a class of this
         file declaring them so (`q: ItemQuery` whose `limit: int`)."""
         if not chain:
             return {}
-        if self.language in (Language.TYPESCRIPT, Language.TSX):
-            numbers = (
-                _typescript_number(text)
-                for function in chain
-                for _, text in self.parameters(function)
-            )
-            return {name: None for name in numbers if name is not None}
         if self.language is not Language.PYTHON:
-            return {}
+            # A tool handler's arguments its input schema admits only as numbers, enums...
+            checked: dict[str, frozenset[str] | None] = {
+                name: None for function in chain for name in self._schema_checked(function)
+            }
+            if self.language in (Language.TYPESCRIPT, Language.TSX):
+                numbers = (
+                    _typescript_number(text)
+                    for function in chain
+                    for _, text in self.parameters(function)
+                )
+                checked.update((name, None) for name in numbers if name is not None)
+            return checked
         models = self._model_fields()
         typed: dict[str, frozenset[str] | None] = {}
         for function in chain:

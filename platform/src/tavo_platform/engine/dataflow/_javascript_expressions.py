@@ -5,7 +5,11 @@ from __future__ import annotations
 from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._constant_conditions import Literal, decide_javascript
-from tavo_platform.engine.dataflow._javascript_schemas import PARSE_METHODS, Schemas
+from tavo_platform.engine.dataflow._javascript_schemas import (
+    PARSE_METHODS,
+    Schemas,
+    destructured,
+)
 from tavo_platform.engine.dataflow._javascript_syntax import (
     ARITHMETIC,
     CALLBACK_METHODS,
@@ -104,6 +108,14 @@ class JavaScriptExpressions(LoweringBase):
             prologue.append(
                 Assign(self.targets(pattern), Var(name, line_of(child)), line_of(child))
             )
+            if whole_rules and pattern.kind() == "object_pattern":
+                # fields the tool's schema admits only as numbers, enums, ... hold no text
+                checked = self.schemas(node).checked_fields(node)
+                prologue.extend(
+                    Assign((bound,), CONST, line_of(child))
+                    for field, bound in destructured(pattern)
+                    if field in checked
+                )
         if whole_rules:
             params = [
                 Param(p.name, p.rest, p.sources | whole_rules, whole_label or p.label)

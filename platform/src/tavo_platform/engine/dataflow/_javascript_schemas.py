@@ -201,6 +201,101 @@ class Schemas:
         return True
 
 
+    def checked_fields(self, handler: SgNode) -> frozenset[str]:
+        """The argument fields of a tool handler that its input schema admits only as
+        values without text: `status` of an MCP `server.tool("s", { status: z.enum([...]) },
+        async ({ status }) => ...)`, of `registerTool(name, { inputSchema: {...} }, ...)` and
+        of an AI SDK `tool({ inputSchema: z.object({...}), execute })`. The SDK parses the
+        model's arguments with the schema before the handler runs."""
+        shape = self._shape_of(_schema_beside(handler), 0)
+        if shape is None:
+            return frozenset()
+        fields = set()
+        for member in shape.named_children():
+            key, value = member.field("key"), member.field("value")
+            if member.kind() != "pair" or key is None or value is None:
+                continue
+            if key.kind() in ("property_identifier", "string") and self._is_safe(value, 0):
+                fields.add(key.text().strip("'\""))
+        return frozenset(fields)
+
+    def _shape_of(self, node: SgNode | None, depth: int) -> SgNode | None:
+        """The object of fields a schema is made of: a raw shape `{ a: z.number() }`,
+        `z.object({...})`, or a module constant holding one."""
+        if node is None or depth > _MAX_DEPTH:
+            return None
+        if node.kind() == "object":
+            return node
+        if node.kind() == "identifier":
+            return self._shape_of(self._declarations().get(node.text()), depth + 1)
+        if node.kind() == "call_expression":
+            function, arguments = node.field("function"), node.field("arguments")
+            given = arguments.named_children() if arguments is not None else []
+            if function is not None and function.text() == "z.object" and len(given) == 1:
+                return self._shape_of(given[0], depth + 1)
+        return None
+
+
+# Keys that hold a tool's input schema in its configuration object.
+_SCHEMA_KEYS = frozenset({"inputSchema", "parameters", "schema"})
+
+
+def _schema_beside(handler: SgNode) -> SgNode | None:
+    """The schema given with a tool handler: the argument before it in an MCP
+    `server.tool(name, [description,] shape, handler)`, `inputSchema` of the configuration
+    before it (`registerTool(name, config, handler)`), or a sibling `inputSchema` /
+    `parameters` of the `execute` pair (`tool({ inputSchema, execute })`)."""
+    parent = handler.parent()
+    if parent is None:
+        return None
+    if parent.kind() == "pair":
+        key = parent.field("key")
+        holder = parent.parent()
+        if key is None or key.text() != "execute" or holder is None:
+            return None
+        return _schema_in(holder)
+    if parent.kind() != "arguments":
+        return None
+    before = None
+    for argument in parent.named_children():
+        if argument == handler:
+            break
+        before = argument
+    if before is None:
+        return None
+    if before.kind() == "object":
+        return _schema_in(before) or before  # a configuration, or the raw shape itself
+    return before
+
+
+def _schema_in(config: SgNode) -> SgNode | None:
+    for member in config.named_children():
+        key = member.field("key") if member.kind() == "pair" else None
+        if key is not None and key.text().strip("'\"") in _SCHEMA_KEYS:
+            return member.field("value")
+    return None
+
+
+def destructured(pattern: SgNode) -> list[tuple[str, str]]:
+    """(field, name bound to it) of an object pattern's plain members: `{ a, b: c, d = 1 }`
+    gives a->a, b->c, d->d (nested patterns and rest elements are left out)."""
+    bound: list[tuple[str, str]] = []
+    for member in pattern.named_children():
+        kind = member.kind()
+        if kind == "object_assignment_pattern":
+            member = member.field("left") or member
+            kind = member.kind()
+        if kind == "shorthand_property_identifier_pattern":
+            bound.append((member.text(), member.text()))
+        elif kind == "pair_pattern":
+            key, value = member.field("key"), member.field("value")
+            if value is not None and value.kind() == "assignment_pattern":
+                value = value.field("left")
+            if key is not None and value is not None and value.kind() == "identifier":
+                bound.append((key.text().strip("'\""), value.text()))
+    return bound
+
+
 def _is_plain_string(node: SgNode) -> bool:
     """`z.string()`, possibly with checks chained on it (`z.string().min(1)`)."""
     while node.kind() == "call_expression":

@@ -19,7 +19,9 @@
   outside value went through an HTML escaper (constant HTML stays: "autoescape off" is
   about configuration, not data).
   Rules about shell wildcards (CWE-155) are exempt: a constant `tar czf x.tgz *` is their
-  very subject.
+  very subject. Agent tools that run a program or code (excessive agency) are treated as
+  shell commands: a command fixed in code, or built only from tool arguments the tool's
+  schema admits as enum values or numbers, is the narrow tool those rules ask for.
 - Hashes created with `usedforsecurity=False` say they are not security uses: not reported.
 """
 
@@ -58,6 +60,15 @@ _EVALUATOR = re.compile(
     r"(?:^|[^\w.])(?:new\s+)?(?:[\w.]+\.)?(?:eval|exec|Function|compile|execScript"
     r"|runInNewContext|runInThisContext|runInContext|setTimeout|setInterval)\s*\("
 )
+# An agent tool running a program or code is excessive agency for what the model can put
+# in the command; a command fixed in code, or made only of what the tool's schema admits
+# as enum values or numbers, is the narrow tool such findings ask for.
+_AGENCY = "excessive-agency"
+_RUNS_PROGRAM = re.compile(
+    r"(?:^|[^\w.])(?:[\w.]+\.)?(?:exec|execSync|execFile|execFileSync|spawn|spawnSync|execa"
+    r"|execaCommand|execaCommandSync|eval|Function|system|popen|Popen|run|call|check_call"
+    r"|check_output)\s*\("
+)
 # A wildcard expanded by the shell (CWE-155) is dangerous in a constant command too.
 _WILDCARD_CWE = "CWE-155"
 _DESERIALIZATION = frozenset(
@@ -93,10 +104,15 @@ def _constant_commands(findings: list[Finding], text: str, language: Language) -
     checked = [
         i
         for i, f in enumerate(findings)
-        if f.category in _CONSTANT_CHECKED
-        and not f.trace
-        and _WILDCARD_CWE not in f.cwe
-        and (f.category != "code-injection" or _EVALUATOR.search(f.snippet))
+        if not f.trace
+        and (
+            (
+                f.category in _CONSTANT_CHECKED
+                and _WILDCARD_CWE not in f.cwe
+                and (f.category != "code-injection" or _EVALUATOR.search(f.snippet))
+            )
+            or (f.category == _AGENCY and _RUNS_PROGRAM.search(f.snippet))
+        )
     ]
     if not checked or not language.is_structural:
         return findings
@@ -119,7 +135,8 @@ def _constant_commands(findings: list[Finding], text: str, language: Language) -
             # check that validated it: the code already does what the finding would ask.
             dropped.add(index)
         elif (finding.category == "code-injection" and language is Language.PYTHON) or (
-            finding.category == "command-injection" and _THROUGH_SHELL.search(finding.snippet)
+            finding.category in ("command-injection", _AGENCY)
+            and _THROUGH_SHELL.search(finding.snippet)
         ):
             out[index] = as_constant_input(finding)
         else:
