@@ -9,7 +9,7 @@ from dataclasses import replace
 from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._lowering import LoweringBase, union
-from tavo_platform.engine.dataflow._patterns import node_key
+from tavo_platform.engine.dataflow._patterns import Found, node_key
 from tavo_platform.engine.dataflow._python_syntax import (
     CLEAN_CALLS,
     COMPREHENSIONS,
@@ -41,6 +41,10 @@ from tavo_platform.engine.dataflow.ir import (
     Var,
 )
 
+# Calls that bind a function to arguments for a later call, and methods that call the
+# function they are given later (a thread pool, FastAPI/Starlette background tasks).
+_BINDING_CALLS = frozenset({"partial", "functools.partial"})
+_DEFERRING_METHODS = frozenset({"submit", "add_task", "run_in_executor", "to_thread"})
 _CLEANED = re.compile(r"^(?:cleaned_data|validated_data)\.\[(\w+)\]")
 
 
@@ -57,6 +61,12 @@ class PythonExpressions(LoweringBase):
     types: list[dict[str, str]]
     class_stack: list[str]
     attribute_types: dict[str, dict[str, str]]
+
+    def __init__(self, found: Found) -> None:
+        super().__init__(found)
+        # Names bound to functools.partial(f, ...), by the function binding them (its
+        # index): the function and the arguments bound.
+        self._partials: dict[tuple[int, str], tuple[str, tuple[Arg, ...]]] = {}
 
     def parameters(self, node: SgNode) -> tuple[Param, ...]:
         raise NotImplementedError
@@ -217,17 +227,51 @@ class PythonExpressions(LoweringBase):
             ):
                 element = Var(f"{owner}.[{key}]", line)
                 return union([element, *(a.value for a in args[1:])])
-        return self.called(
-            Call(
-                callee,
-                receiver,
-                args,
-                line,
-                clean=callee in CLEAN_CALLS,
-                on_instance=on_instance,
-                lookup=lookup,
-            )
+        clean = callee in CLEAN_CALLS
+        made = self.called(
+            Call(callee, receiver, args, line, clean, on_instance=on_instance, lookup=lookup)
         )
+        later = self._deferred(node, name, callee, kind, function, args)
+        return union([made, later]) if later is not None else made
+
+    def _deferred(
+        self,
+        node: SgNode,
+        method: str | None,
+        callee: str | None,
+        kind: str | None,
+        function: SgNode | None,
+        args: tuple[Arg, ...],
+    ) -> Call | None:
+        """The call of a project function that this call makes later, with the arguments
+        it was given: functools.partial(f, a) (and a name bound to it, called later with
+        more), executor.submit(f, a), background_tasks.add_task(f, a),
+        asyncio.to_thread(f, a), loop.run_in_executor(None, f, a)."""
+        if kind == "identifier" and function is not None:
+            bound = self._partials.get((self.current[-1], function.text())) or (
+                self._partials.get((0, function.text()))
+            )
+            if bound is not None:
+                return self.called(Call(bound[0], None, (*bound[1], *args), line_of(node)))
+            if callee not in _BINDING_CALLS:
+                return None
+        elif method not in _DEFERRING_METHODS and callee not in _BINDING_CALLS:
+            return None
+        skip = 2 if method == "run_in_executor" else 1
+        arguments = node.field("arguments")
+        named = [c for c in arguments.children() if c.is_named()] if arguments else []
+        target = named[skip - 1] if len(named) >= skip else None
+        path = path_of(target) if target is not None else None
+        if path is None or path.partition(".")[0] in ("self", "cls") or len(args) < skip:
+            return None
+        rest = tuple(args[skip:])
+        parent = node.parent() if callee in _BINDING_CALLS else None
+        if parent is not None and parent.kind() == "assignment":
+            # `job = partial(f, a)`, then `job(b)` calls f(a, b)
+            left = parent.field("left")
+            if left is not None and left.kind() == "identifier":
+                self._partials[(self.current[-1], left.text())] = (self._imported(path), rest)
+        return self.called(Call(self._imported(path), None, rest, line_of(node)))
 
     def _formatted(self, function: SgNode, args: tuple[Arg, ...]) -> tuple[Arg, ...]:
         """`"{}?{}".format(url, query)`: each argument after the literal text before every
