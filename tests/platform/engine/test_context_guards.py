@@ -140,6 +140,26 @@ PYTHON = [
         False,
     ),
     (
+        "a number formatted with %d",
+        """
+        def page():
+            limit = request.args.get("limit", "10")
+            cursor.execute("SELECT * FROM t LIMIT %d OFFSET %05.0f" % (limit, 0))  # SINK
+        """,
+        "sql-injection",
+        True,
+    ),
+    (
+        "text formatted with %s beside a number",
+        """
+        def page():
+            q = request.args.get("q", "")
+            cursor.execute("SELECT * FROM t WHERE n = '%s' LIMIT %d" % (q, 10))  # SINK
+        """,
+        "sql-injection",
+        False,
+    ),
+    (
         "choice not checked",
         """
         def sorted_by(column, fallback):

@@ -209,6 +209,12 @@ class _FileFacts(_EntryPoints):
                 for node in find_all(arguments, _JS_OPERATIONS)
                 if numeric_operation(node)
             )
+        else:
+            # "... LIMIT %d" % limit: a format whose every conversion is a number's
+            for node in find_all(arguments, {"rule": {"kind": "binary_operator"}}):
+                values = _numeric_format_values(node)
+                if values is not None:
+                    spans.append((start_of(values), end_of(values)))
         return spans
 
     def _innermost_name(self, chain: list[SgNode]) -> str | None:
@@ -526,3 +532,21 @@ def contexts_for(
         raise  # the file's time budget ran out: the scan skips the file (engine/_scanner.py)
     except Exception:
         return [None] * len(spans)
+
+
+# A %-conversion: flags, width, precision and its type letter (or a mapping key first).
+_CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\d+|\*)?(?:\.(?:\d+|\*))?([a-zA-Z%])")
+
+
+def _numeric_format_values(node: SgNode) -> SgNode | None:
+    """The values of `"literal" % values` when every conversion of the literal formats a
+    number (%d, %i, %f, %x...): whatever they read, they reach the text as digits (or the
+    format raises)."""
+    left, right = node.field("left"), node.field("right")
+    operator = next((c.text() for c in node.children() if not c.is_named()), "")
+    if operator != "%" or left is None or right is None or left.kind() != "string":
+        return None
+    if any(c.kind() == "interpolation" for c in left.children()):
+        return None
+    types = [t for t in _CONVERSION.findall(left.text()) if t != "%"]
+    return right if types and all(t in "diouxXeEfFgG" for t in types) else None
