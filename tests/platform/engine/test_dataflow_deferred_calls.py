@@ -61,6 +61,7 @@ def rules() -> list[Rule]:
             "    await loop.run_in_executor(None, run, request.args['cmd'])\n",
             True,
         ),
+        ("def f():\n    run.delay(request.args['cmd'])\n", True),
         # constants bound or submitted; request data given to another function
         ("def f():\n    pool.submit(run, 'uptime')\n    partial(run_in, '/srv')('ls')\n", False),
         ("def f():\n    pool.submit(print, request.args['cmd'])\n", False),

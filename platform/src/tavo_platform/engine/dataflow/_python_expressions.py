@@ -246,7 +246,8 @@ class PythonExpressions(LoweringBase):
         """The call of a project function that this call makes later, with the arguments
         it was given: functools.partial(f, a) (and a name bound to it, called later with
         more), executor.submit(f, a), background_tasks.add_task(f, a),
-        asyncio.to_thread(f, a), loop.run_in_executor(None, f, a)."""
+        asyncio.to_thread(f, a), loop.run_in_executor(None, f, a), a Celery task's
+        task.delay(a)."""
         if kind == "identifier" and function is not None:
             bound = self._partials.get((self.current[-1], function.text())) or (
                 self._partials.get((0, function.text()))
@@ -255,6 +256,13 @@ class PythonExpressions(LoweringBase):
                 return self.called(Call(bound[0], None, (*bound[1], *args), line_of(node)))
             if callee not in _BINDING_CALLS:
                 return None
+        elif method == "delay" and function is not None:
+            # a Celery task queued with its arguments: convert.delay(path)
+            task = function.field("object")
+            path = path_of(task) if task is not None else None
+            if path is None or path.partition(".")[0] in ("self", "cls"):
+                return None
+            return self.called(Call(self._imported(path), None, args, line_of(node)))
         elif method not in _DEFERRING_METHODS and callee not in _BINDING_CALLS:
             return None
         skip = 2 if method == "run_in_executor" else 1
