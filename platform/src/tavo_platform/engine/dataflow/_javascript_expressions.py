@@ -31,6 +31,7 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     outside_checks,
     path_of,
     prefix_checked,
+    request_local,
 )
 from tavo_platform.engine.dataflow._lowering import LoweringBase, access_path, union
 from tavo_platform.engine.dataflow._patterns import node_key
@@ -152,7 +153,7 @@ class JavaScriptExpressions(LoweringBase):
             if marked and path is not None and any(path in c for c in self.checked):
                 return CONST  # `req.query.to` read where a check of it held
             if path is not None and not marked:
-                return Var(path, line_of(node))
+                return Var(request_local(path), line_of(node))
             inner = node.field("object")
             return self.expr(inner) if inner is not None else CONST
         if kind == "subscript_expression":

@@ -8,6 +8,7 @@ import re
 from ast_grep_py import SgNode
 
 from tavo_platform.engine.dataflow._lowering import access_path
+from tavo_platform.engine.dataflow.ir import REQUEST_LOCAL
 
 MEMBER = ("member_expression",)
 MEMBER_FIELDS = ("object", "property")
@@ -487,3 +488,13 @@ def implemented(heritage: SgNode) -> list[str]:
         if child.kind() in ("type_identifier", "nested_type_identifier"):
             names.append(child.text())
     return names
+
+
+_REQUEST_LOCALS = re.compile(r"^(?:res\.locals|response\.locals|ctx\.state)\.(\w+)(.*)$")
+
+
+def request_local(path: str) -> str:
+    """`res.locals.user.name` as the project-wide variable it reads (ir.REQUEST_LOCAL);
+    any other access path as it is."""
+    found = _REQUEST_LOCALS.match(path)
+    return f"{REQUEST_LOCAL}{found[1]}{found[2]}" if found else path

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from tavo_platform.engine.dataflow._immutable import immutable
-from tavo_platform.engine.dataflow.ir import RETURNED, Function, Module
+from tavo_platform.engine.dataflow.ir import REQUEST_LOCAL, RETURNED, Function, Module
 
 MAX_REEXPORT_HOPS = 8
 MAX_BASE_DEPTH = 8  # base classes followed up from a class
@@ -359,6 +359,13 @@ class Resolver:
 
     # --- module-level variables ----------------------------------------------------------
 
+    def readers(self, home: int, name: str) -> Sequence[int]:
+        """The modules whose functions read global `name` of module `home`: that module and
+        those importing it; every module for a request-local (ir.REQUEST_LOCAL)."""
+        if name.startswith(REQUEST_LOCAL):
+            return range(len(self.modules))
+        return (home, *self.importers(home))
+
     def variable(self, index: int, name: str) -> tuple[int, str]:
         """The module-level variable that `name` (read or stored in module `index`) is:
         (the module defining it, its name there). Imported from a module of the project
@@ -367,6 +374,8 @@ class Resolver:
         anything else is this module's own, by the name's first part."""
         key = (index, name)
         known = self._variables.get(key)
+        if known is None and name.startswith(REQUEST_LOCAL):
+            known = self._variables[key] = (0, name.partition(".")[0])
         if known is None:
             known = self._variable(index, name, 0) or (index, name.partition(".")[0])
             self._variables[key] = known

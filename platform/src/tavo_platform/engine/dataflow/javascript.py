@@ -19,6 +19,7 @@ from tavo_platform.engine.dataflow._javascript_syntax import (
     implemented,
     line_of,
     module_name,
+    request_local,
 )
 from tavo_platform.engine.dataflow._lowering import Unlowerable, access_path, union
 from tavo_platform.engine.dataflow._patterns import Found
@@ -273,7 +274,7 @@ class _JavaScript(JavaScriptExpressions):
             path = access_path(node, MEMBER, MEMBER_FIELDS)
             inner = node.field("object")
             roots = self.targets(inner) if inner is not None else ()
-            return (path, *roots) if path else roots
+            return (request_local(path), *roots) if path else roots
         names: list[str] = []
         for child in node.children():
             if child.kind() == "pair_pattern":

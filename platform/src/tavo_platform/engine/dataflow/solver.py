@@ -238,10 +238,9 @@ class Project:
                 wake.update(self.children[uid])
             for changed in changed_summaries:
                 wake.update(self.callers[changed])
-            for home, _ in self.grown:
-                wake.update(self.by_module[home])
-                for importer in self.resolver.importers(home):
-                    wake.update(self.by_module[importer])
+            for home, name in self.grown:
+                for reader in self.resolver.readers(home, name):
+                    wake.update(self.by_module[reader])
             if self.grown:
                 wake.discard(uid)
             for other in sorted(wake):
