@@ -160,6 +160,26 @@ PYTHON = [
         False,
     ),
     (
+        "a Flask route segment converted to a number",
+        """
+        @app.route("/items/<int:item_id>")
+        def item(item_id):
+            cursor.execute(f"SELECT * FROM items WHERE id = {item_id}")  # SINK
+        """,
+        "sql-injection",
+        True,
+    ),
+    (
+        "a Flask route segment kept as text",
+        """
+        @app.route("/items/<item_id>")
+        def item(item_id):
+            cursor.execute(f"SELECT * FROM items WHERE id = {item_id}")  # SINK
+        """,
+        "sql-injection",
+        False,
+    ),
+    (
         "choice not checked",
         """
         def sorted_by(column, fallback):

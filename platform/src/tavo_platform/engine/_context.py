@@ -334,6 +334,12 @@ class _FileFacts(_EntryPoints):
         models = self._model_fields()
         typed: dict[str, frozenset[str] | None] = {}
         for function in chain:
+            # Flask route converters that make a number or a UUID of a path segment
+            decorated = function.parent()
+            if decorated is not None and decorated.kind() == "decorated_definition":
+                for decorator in decorated.children():
+                    if decorator.kind() == "decorator":
+                        typed.update((n, None) for n in _TYPED_SEGMENT.findall(decorator.text()))
             for name, text in self.parameters(function):
                 annotation = _annotation(text)
                 if annotation is None:
@@ -534,6 +540,8 @@ def contexts_for(
         return [None] * len(spans)
 
 
+# Flask's `<int:id>`, `<float:x>`, `<uuid:u>` route segments (as dataflow/python.py reads them).
+_TYPED_SEGMENT = re.compile(r"<(?:int|float|uuid)(?:\([^)]*\))?:([A-Za-z_][A-Za-z0-9_]*)>")
 # A %-conversion: flags, width, precision and its type letter (or a mapping key first).
 _CONVERSION = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\d+|\*)?(?:\.(?:\d+|\*))?([a-zA-Z%])")
 
