@@ -295,6 +295,29 @@ def test_sql_placeholders_and_literal_tables_are_constant_input(
     assert lines == {11}, result.findings
 
 
+def test_python_lookups_in_module_tables_are_constant_input(
+    make_tree: MakeTree, builtin: list[Rule]
+) -> None:
+    """`SORTS.get(key, "name")` of a module's table of literals chooses among literals, as
+    `SORTS[key]` does; `request.args.get(...)` itself is outside text."""
+    code = textwrap.dedent(
+        """\
+        from flask import request
+        from sqlalchemy import text
+        SORTS = {"name": "name", "created": "created_at"}
+        def listing(session):
+            sort = SORTS.get(request.args.get("sort", "name"), "name")
+            return session.execute(text(f"SELECT id FROM users ORDER BY {sort}")).all()
+        def raw_listing(session):
+            sort = request.args.get("sort", "name")
+            return session.execute(text(f"SELECT id FROM users ORDER BY {sort}")).all()
+        """
+    )
+    result = scan_path(make_tree({"views.py": code}), builtin, jobs=1)
+    lines = {f.span.start_line for f in result.findings if f.category == "sql-injection"}
+    assert lines == {9}, result.findings
+
+
 def test_shell_commands_fed_only_through_a_sanitiser_or_a_check_are_not_reported(
     make_tree: MakeTree, builtin: list[Rule]
 ) -> None:

@@ -410,10 +410,12 @@ class _FlowFacts:
         if method.text() == "join" and owner.kind() == "call_expression":
             # ids.map((_, i) => `$${i + 1}`).join(", "): placeholders, one per element
             return len(args) == 1 and self.is_literal(args[0], known) and _placeholders(owner)
-        if method.text() == "get" and owner.kind() in ("dictionary", "object"):
-            return self.is_literal(owner, known) and all(
-                self.is_literal(a, known) for a in args[1:]
-            )
+        if method.text() == "get" and (
+            (owner.kind() in ("dictionary", "object") and self.is_literal(owner, known))
+            or _constant_table(owner)  # SORTS.get(key, "name"), as SORTS[key]
+            or owner.text() in known
+        ):
+            return all(self.is_literal(a, known) for a in args[1:])
         return False
 
     def _literal_choice(self, node: SgNode, known: Container[str]) -> bool:
