@@ -32,6 +32,7 @@ from tavo_platform.engine._context_flow import numeric_operation
 from tavo_platform.engine._context_guards import (
     INERT_FOR,
     NUMBER_CALLS,
+    NUMERIC_FORMAT,
     covers,
     guarded_paths,
     if_statements,
@@ -190,6 +191,12 @@ class _FileFacts(_EntryPoints):
             sanitiser = self._sanitiser(call)
             if sanitiser is not None:
                 cleaned.append((start_of(call), end_of(call), sanitiser))
+        if self.language is Language.PYTHON:
+            # "... LIMIT %d" % limit: a format whose every conversion is a number's
+            for node in find_all(arguments, {"rule": {"kind": "binary_operator"}}):
+                values = _numeric_format_values(node)
+                if values is not None:
+                    cleaned.append((start_of(values), end_of(values), NUMERIC_FORMAT))
         return cleaned
 
     def _inert_parts(self, arguments: SgNode | None) -> list[tuple[Position, Position]]:
@@ -209,12 +216,6 @@ class _FileFacts(_EntryPoints):
                 for node in find_all(arguments, _JS_OPERATIONS)
                 if numeric_operation(node)
             )
-        else:
-            # "... LIMIT %d" % limit: a format whose every conversion is a number's
-            for node in find_all(arguments, {"rule": {"kind": "binary_operator"}}):
-                values = _numeric_format_values(node)
-                if values is not None:
-                    spans.append((start_of(values), end_of(values)))
         return spans
 
     def _innermost_name(self, chain: list[SgNode]) -> str | None:

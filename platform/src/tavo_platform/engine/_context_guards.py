@@ -23,8 +23,14 @@ from tavo_platform.engine._context_syntax import Position, end_of, find_all, sta
 from tavo_platform.engine._languages import Language
 from tavo_platform.engine.dataflow import _javascript_syntax, _python_syntax
 
+# Python's "%d" % value (every conversion of the format a number's): the value reaches the
+# text as digits, as through int().
+NUMERIC_FORMAT = "numeric %-format"
 _NUMERIC = frozenset(
-    {"int", "float", "bool", "Decimal", "UUID", "uuid.UUID", "parseInt", "parseFloat", "Number"}
+    {
+        "int", "float", "bool", "Decimal", "UUID", "uuid.UUID", "parseInt", "parseFloat",
+        "Number", NUMERIC_FORMAT,
+    }
 )
 # Calls whose result is a number: no outside text survives them.
 NUMBER_CALLS = _NUMERIC | {
