@@ -269,8 +269,11 @@ class _FlowFacts:
         sanitiser = self._sanitiser(value)
         if sanitiser is not None and (kinds or any(n in flow.sanitised for n in inside)):
             return {sanitiser}, True
-        if not kinds and value.kind() in _COPIES and inside and all(
-            n in flow.sanitised for n in inside
+        if (
+            not kinds
+            and value.kind() in _COPIES
+            and inside
+            and all(n in flow.sanitised for n in inside)
         ):
             return set().union(*(flow.sanitised[n] for n in inside)), False
         return None
@@ -460,8 +463,31 @@ PURE_PATH_CALLS = frozenset(
 # JavaScript operators whose result is a number (or a boolean) whatever the operands are;
 # `+` is not one of them (it concatenates strings).
 _NUMERIC_OPERATORS = frozenset(
-    {"-", "*", "/", "%", "**", "<<", ">>", ">>>", "&", "|", "^", "~",
-     "<", ">", "<=", ">=", "===", "!==", "==", "!=", "!", "instanceof", "in"}
+    {
+        "-",
+        "*",
+        "/",
+        "%",
+        "**",
+        "<<",
+        ">>",
+        ">>>",
+        "&",
+        "|",
+        "^",
+        "~",
+        "<",
+        ">",
+        "<=",
+        ">=",
+        "===",
+        "!==",
+        "==",
+        "!=",
+        "!",
+        "instanceof",
+        "in",
+    }
 )
 
 
@@ -478,8 +504,8 @@ def numeric_operation(node: SgNode) -> bool:
 
 def _constant_table(node: SgNode | None) -> bool:
     """An UPPER_CASE name: a module's table of constants (`SORTS[key]`, `SORTS.newest`)."""
-    return node is not None and node.kind() == "identifier" and bool(
-        UPPER_CONSTANT.match(node.text())
+    return (
+        node is not None and node.kind() == "identifier" and bool(UPPER_CONSTANT.match(node.text()))
     )
 
 

@@ -44,8 +44,17 @@ _SHELL_QUOTES = frozenset({"shlex.quote", "pipes.quote", "shlex.join"})
 SCHEMA_PARSE = "schema parse"
 # Sanitisers after which a value can no longer change the meaning of each kind of sink.
 _HTML_ESCAPES = frozenset(
-    {"escape", "html.escape", "markupsafe.escape", "cgi.escape", "bleach.clean",
-     "DOMPurify.sanitize", "sanitizeHtml", "escapeHtml", "validator.escape"}
+    {
+        "escape",
+        "html.escape",
+        "markupsafe.escape",
+        "cgi.escape",
+        "bleach.clean",
+        "DOMPurify.sanitize",
+        "sanitizeHtml",
+        "escapeHtml",
+        "validator.escape",
+    }
 )
 INERT_FOR = {
     "sql-injection": _NUMERIC | {SCHEMA_PARSE},

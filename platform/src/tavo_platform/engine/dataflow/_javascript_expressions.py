@@ -347,8 +347,10 @@ class JavaScriptExpressions(LoweringBase):
             return None
         mapper = node.field("arguments")
         mapper = next((c for c in mapper.children() if c.is_named()), None) if mapper else None
-        if method.text() in ("map", "flatMap") and mapper is not None and (
-            mapper.text() in CLEAN_CALLS
+        if (
+            method.text() in ("map", "flatMap")
+            and mapper is not None
+            and (mapper.text() in CLEAN_CALLS)
         ):
             # `ids.map(Number)`: every element converted by the language itself
             return self.called(Call(mapper.text(), receiver, args, line_of(node), clean=True))

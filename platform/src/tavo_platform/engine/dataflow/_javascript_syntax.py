@@ -302,8 +302,12 @@ def prefix_comparison(node: SgNode) -> str | None:
         if method is None or owner is None:
             continue
         args = [c for c in arguments.children() if c.is_named()]
-        if (method.text() in _PREFIX_SLICES and args and args[0].text() == "0"
-                and other.kind() in ("identifier", "member_expression")):
+        if (
+            method.text() in _PREFIX_SLICES
+            and args
+            and args[0].text() == "0"
+            and other.kind() in ("identifier", "member_expression")
+        ):
             return path_of(owner)
         if method.text() == "indexOf" and len(args) == 1 and other.text() == "0":
             return path_of(owner)

@@ -42,6 +42,7 @@ from tavo_platform.engine.matchers.requirements import (
     requirement_of,
     simplified,
 )
+from tavo_platform.engine.matchers.word_pruning import WordPruned
 
 NodeKey = tuple[int, int, str]
 ROLES = ("sources", "sinks", "sanitizers", "propagators")
@@ -74,6 +75,8 @@ class Entry:
     # Python: an entry made of call patterns, decided from the file's index of calls
     # (_calls.py) rather than by an ast-grep search with the pattern compiled again.
     by_call: CallEntry | None = None
+    # Its `any` options that each file's words can rule out (matchers/word_pruning.py).
+    pruner: WordPruned | None = None
     # `placeholder: {name: $K, template: $T}` (_rule_spec.PLACEHOLDER): the metavariables
     # naming the template variable and the template.
     placeholder: tuple[str, str] | None = None
@@ -144,6 +147,11 @@ class TaintPatterns:
             self.entries = [
                 e if e.gated else replace(e, by_call=call_entry(e.config)) for e in self.entries
             ]
+        # Entries searched by ast-grep: their `any` options pruned by each file's words.
+        self.entries = [
+            e if _kind_searched(e) is not None else replace(e, pruner=WordPruned(e.config) or None)
+            for e in self.entries
+        ]
         self.after_text = tuple((re.compile(p), rules) for p, rules in after.items())
 
     def __bool__(self) -> bool:
@@ -181,7 +189,7 @@ class TaintPatterns:
                     for node, bound in hits:
                         _record(found, entry, node, bound)
                     continue
-            config = entry.config
+            config = entry.pruner.for_file(has) if entry.pruner is not None else entry.config
             if entry.gated:
                 # A root condition ("the module makes a client") is decided once here, not
                 # walked again from every candidate node (matchers/file_gates.py).
@@ -190,9 +198,29 @@ class TaintPatterns:
                 if pruned is None:
                     continue
                 config = {**config, "rule": pruned}
-            for node in root.find_all(cast(Any, config)):
+            try:
+                matched = root.find_all(cast(Any, config))
+            except TimeoutError:
+                raise
+            except Exception:
+                if entry.pruner is None:
+                    raise
+                # A pruned config ast-grep refuses (not expected: word_pruning.py keeps the
+                # constraints' names written): the entry as compiled decides.
+                matched = _whole_entry_nodes(entry, root, gates or FileGates(root, text))
+            for node in matched:
                 _record(found, entry, node)
         return found
+
+
+def _whole_entry_nodes(entry: Entry, root: SgNode, gates: FileGates) -> list[SgNode]:
+    config = entry.config
+    if entry.gated:
+        pruned = gates.prune(config["rule"], config.get("constraints"))
+        if pruned is None:
+            return []
+        config = {**config, "rule": pruned}
+    return root.find_all(cast(Any, config))
 
 
 class _Nodes:

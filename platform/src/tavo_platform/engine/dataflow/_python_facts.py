@@ -125,7 +125,6 @@ class PythonFacts(PythonExpressions):
         else:
             self.joined[-1].discard(name)
 
-
     def dependencies(self, parameters: SgNode | None) -> tuple[Stmt, ...]:
         """A parameter FastAPI fills from a dependency (`filters = Depends(get_filters)`)
         holds what that function returns: lowered as an assignment of its call, made

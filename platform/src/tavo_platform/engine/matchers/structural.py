@@ -33,6 +33,7 @@ from tavo_platform.engine.matchers.requirements import (
     node_requirement_of,
     requirement_of,
 )
+from tavo_platform.engine.matchers.word_pruning import WordPruned
 
 _FIX_METAVARIABLE = re.compile(r"\$\$\$([A-Z_][A-Z0-9_]*)|\$([A-Z_][A-Z0-9_]*)")
 
@@ -51,6 +52,10 @@ class _CompiledRule:
     # Whether the rule asks about the file's root (an import, say): decided once per file
     # (matchers/file_gates.py).
     gated: bool
+    # Its `any` options that each file's words can rule out (matchers/word_pruning.py).
+    pruner: WordPruned | None = None
+    # The config as compiled, for a file whose pruned config ast-grep refuses.
+    whole: dict[str, Any] | None = None
 
     def may_match(self, kind: str, text: _NodeText) -> bool:
         if self.node_kinds is not None and kind not in self.node_kinds:
@@ -85,9 +90,18 @@ class StructuralProgram:
 
     def applicable(self, text: str, words: WordCache | None = None) -> list[_CompiledRule]:
         """The rules whose words the file holds (`words`: the file's WordCache, shared with
-        the other matchers, so each word is looked up once per file)."""
+        the other matchers, so each word is looked up once per file), each without the
+        `any` options the file's words rule out."""
         has = words if words is not None else WordCache(text)
-        return [rule for rule in self._rules if rule.requirement.satisfied(has)]
+        found = []
+        for rule in self._rules:
+            if rule.requirement.satisfied(has):
+                if rule.pruner is not None:
+                    config = rule.pruner.for_file(has)
+                    if config is not rule.config:
+                        rule = replace(rule, pattern=config["rule"], config=config)
+                found.append(rule)
+        return found
 
     def run(
         self,
@@ -106,16 +120,44 @@ class StructuralProgram:
         shared = [rule for rule in candidates if not rule.own_pass]
         for rule in candidates:
             if rule.own_pass:
-                for node in root.find_all(cast(Any, rule.config)):
+                for node in _find_all(root, rule):
                     yield _match(rule, node)
         if len(shared) == 1:
-            for node in root.find_all(cast(Any, shared[0].config)):
+            for node in _find_all(root, shared[0]):
                 yield _match(shared[0], node)
         elif shared:
             combined = {"rule": {"any": [rule.pattern for rule in shared]}}
-            for node in root.find_all(cast(Any, combined)):
+            try:
+                nodes = root.find_all(cast(Any, combined))
+            except TimeoutError:
+                raise
+            except Exception:
+                if all(rule.whole is None for rule in shared):
+                    raise
+                shared = [_whole(rule) for rule in shared]
+                nodes = root.find_all(cast(Any, {"rule": {"any": [r.pattern for r in shared]}}))
+            for node in nodes:
                 for rule in _attribute(node, shared):
                     yield _match(rule, node)
+
+
+def _find_all(root: SgNode, rule: _CompiledRule) -> list[SgNode]:
+    try:
+        return root.find_all(cast(Any, rule.config))
+    except TimeoutError:
+        raise
+    except Exception:
+        # A pruned config ast-grep refuses (word_pruning.py keeps the constraints' names
+        # written, so this is not expected): the rule as compiled decides.
+        if rule.whole is None:
+            raise
+        return root.find_all(cast(Any, rule.whole))
+
+
+def _whole(rule: _CompiledRule) -> _CompiledRule:
+    if rule.whole is None:
+        return rule
+    return replace(rule, pattern=rule.whole["rule"], config=rule.whole)
 
 
 def _gated(candidates: list[_CompiledRule], root: SgNode, text: str) -> list[_CompiledRule]:
@@ -181,6 +223,7 @@ def _compile_rule(rule: RuleSpec) -> _CompiledRule:
     # for a cheaper compile (matchers/regex_cost.py), since ast-grep compiles each rule again
     # on every file. The config holds the rule object itself under "rule".
     config = cheap_config(without_comment_positions(rule.structural.config()))
+    pruner = WordPruned(config)
     return _CompiledRule(
         rule=rule,
         pattern=config["rule"],
@@ -190,6 +233,8 @@ def _compile_rule(rule: RuleSpec) -> _CompiledRule:
         node_kinds=node_kinds_of(rule.structural.rule),
         node_requirement=node_requirement_of(rule.structural.rule) or None,
         gated=has_file_gate(config["rule"]),
+        pruner=pruner or None,
+        whole=config if pruner else None,
     )
 
 
