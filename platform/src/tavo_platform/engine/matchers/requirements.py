@@ -121,9 +121,11 @@ def one_of(options: Iterable[Requirement]) -> Requirement:
     return Requirement(any_of=(alternatives,))
 
 
-def requirement_of(rule: dict[str, Any]) -> Requirement:
-    """What the file must contain for `rule` (an ast-grep rule object) to match anywhere."""
-    return simplified(_requirement(rule, {}))
+def requirement_of(rule: dict[str, Any], memo: dict[int, Requirement] | None = None) -> Requirement:
+    """What the file must contain for `rule` (an ast-grep rule object) to match anywhere.
+    `memo`: sub-rules' requirements by object id, shared by calls about parts of one rule
+    (valid only while the rule is alive and unchanged)."""
+    return simplified(_requirement(rule, {} if memo is None else memo))
 
 
 def _requirement(rule: dict[str, Any], memo: dict[int, Requirement]) -> Requirement:

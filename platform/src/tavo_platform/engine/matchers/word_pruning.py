@@ -38,7 +38,7 @@ class WordPruned:
         self.config = config
         # Every option, in a prunable `any`, that requires some word, with its requirement.
         self._options: list[tuple[int, Requirement]] = []
-        _collect(config["rule"], self._options, set())
+        _collect(config["rule"], self._options, set(), {})
         self._variants: dict[tuple[bool, ...], dict[str, Any]] = {}
 
     def __bool__(self) -> bool:
@@ -67,10 +67,13 @@ class WordPruned:
         return known
 
 
-def _collect(rule: Any, into: list[tuple[int, Requirement]], seen: set[int]) -> None:
+def _collect(
+    rule: Any, into: list[tuple[int, Requirement]], seen: set[int], memo: dict[int, Requirement]
+) -> None:
+    """`memo`: the requirements of the sub-rules met so far (nested options share theirs)."""
     if isinstance(rule, list):
         for item in rule:
-            _collect(item, into, seen)
+            _collect(item, into, seen, memo)
         return
     if not isinstance(rule, dict) or id(rule) in seen:
         return
@@ -79,15 +82,15 @@ def _collect(rule: Any, into: list[tuple[int, Requirement]], seen: set[int]) -> 
     if isinstance(options, list) and len(options) > 1:
         for option in options:
             if isinstance(option, dict):
-                requirement = requirement_of(option)
+                requirement = requirement_of(option, memo)
                 if requirement:
                     into.append((id(option), requirement))
     for key in _RULE_KEYS:
-        _collect(rule.get(key), into, seen)
-    _collect(rule.get("stopBy"), into, seen)  # a relation's stop, when a rule object
+        _collect(rule.get(key), into, seen, memo)
+    _collect(rule.get("stopBy"), into, seen, memo)  # a relation's stop, when a rule object
     position = rule.get("nthChild")
     if isinstance(position, dict):
-        _collect(position.get("ofRule"), into, seen)
+        _collect(position.get("ofRule"), into, seen, memo)
 
 
 def _pruned(rule: Any, dropped: set[int]) -> Any:
