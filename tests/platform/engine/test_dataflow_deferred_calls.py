@@ -62,6 +62,16 @@ def rules() -> list[Rule]:
             True,
         ),
         ("def f():\n    run.delay(request.args['cmd'])\n", True),
+        (
+            "import threading\ndef f():\n"
+            "    threading.Thread(target=run, args=(request.args['cmd'],)).start()\n",
+            True,
+        ),
+        (
+            "import threading\ndef f():\n"
+            "    threading.Thread(target=run, args=('ls',)).start()\n",
+            False,
+        ),
         # constants bound or submitted; request data given to another function
         ("def f():\n    pool.submit(run, 'uptime')\n    partial(run_in, '/srv')('ls')\n", False),
         ("def f():\n    pool.submit(print, request.args['cmd'])\n", False),

@@ -45,6 +45,9 @@ from tavo_platform.engine.dataflow.ir import (
 # function they are given later (a thread pool, FastAPI/Starlette background tasks).
 _BINDING_CALLS = frozenset({"partial", "functools.partial"})
 _DEFERRING_METHODS = frozenset({"submit", "add_task", "run_in_executor", "to_thread"})
+_THREAD_CLASSES = frozenset(
+    {"Thread", "threading.Thread", "Process", "multiprocessing.Process", "Timer"}
+)
 _CLEANED = re.compile(r"^(?:cleaned_data|validated_data)\.\[(\w+)\]")
 
 
@@ -247,7 +250,7 @@ class PythonExpressions(LoweringBase):
         it was given: functools.partial(f, a) (and a name bound to it, called later with
         more), executor.submit(f, a), background_tasks.add_task(f, a),
         asyncio.to_thread(f, a), loop.run_in_executor(None, f, a), a Celery task's
-        task.delay(a)."""
+        task.delay(a), threading.Thread(target=f, args=(a,))."""
         if kind == "identifier" and function is not None:
             bound = self._partials.get((self.current[-1], function.text())) or (
                 self._partials.get((0, function.text()))
@@ -256,6 +259,8 @@ class PythonExpressions(LoweringBase):
                 return self.called(Call(bound[0], None, (*bound[1], *args), line_of(node)))
             if callee not in _BINDING_CALLS:
                 return None
+        elif callee in _THREAD_CLASSES:
+            return self._thread_target(node, args)
         elif method == "delay" and function is not None:
             # a Celery task queued with its arguments: convert.delay(path)
             task = function.field("object")
@@ -280,6 +285,24 @@ class PythonExpressions(LoweringBase):
             if left is not None and left.kind() == "identifier":
                 self._partials[(self.current[-1], left.text())] = (self._imported(path), rest)
         return self.called(Call(self._imported(path), None, rest, line_of(node)))
+
+    def _thread_target(self, node: SgNode, args: tuple[Arg, ...]) -> Call | None:
+        """Thread(target=f, args=(a,)) (a Process, a Timer) runs f(a) once started."""
+        given = {a.keyword: a.value for a in args if a.keyword == "args"}
+        arguments = node.field("arguments")
+        target = next(
+            (
+                c.field("value")
+                for c in (arguments.children() if arguments is not None else [])
+                if c.kind() == "keyword_argument" and (c.field("name") or c).text() == "target"
+            ),
+            None,
+        )
+        path = path_of(target) if target is not None else None
+        if path is None or "args" not in given or path.partition(".")[0] in ("self", "cls"):
+            return None
+        spread = (Arg(given["args"], spread=True),)
+        return self.called(Call(self._imported(path), None, spread, line_of(node)))
 
     def _formatted(self, function: SgNode, args: tuple[Arg, ...]) -> tuple[Arg, ...]:
         """`"{}?{}".format(url, query)`: each argument after the literal text before every
