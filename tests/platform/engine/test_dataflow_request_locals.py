@@ -1,7 +1,7 @@
-"""Values a middleware keeps for the rest of the request: Express's `res.locals.name` and
-Koa's `ctx.state.name`, set in one module and read by a handler in another. Each name is
-one variable of the project; another name, or one set from the application's own data,
-carries nothing."""
+"""Values kept for the rest of a request or for the session: Express's `res.locals.name`
+and `req.session.name`, Koa's `ctx.state.name`, set in one module and read by a handler in
+another. Each name is one variable of the project; another name, or one set from the
+application's own data, carries nothing."""
 
 from __future__ import annotations
 
@@ -78,3 +78,24 @@ def test_koa_ctx_state_set_by_a_middleware_reaches_a_handler(
         ),
     }
     assert _found(make_tree, taint_rules, files) == [("src/home.ts", 7)]
+
+
+def test_a_session_value_set_at_login_reaches_a_later_page(
+    make_tree: MakeTree, taint_rules: list[Rule]
+) -> None:
+    files = {
+        "src/login.js": (
+            "exports.login = (req, res) => {\n"
+            "  req.session.displayName = req.body.displayName;\n"
+            "  req.session.userId = 42;\n"
+            '  res.redirect("/home");\n'
+            "};\n"
+        ),
+        "src/home.js": (
+            "exports.home = (req, res) => {\n"
+            "  res.send(`<p>${req.session.userId}</p>`);\n"
+            "  res.send(`<h1>Welcome back, ${req.session.displayName}</h1>`);\n"
+            "};\n"
+        ),
+    }
+    assert _found(make_tree, taint_rules, files) == [("src/home.js", 3)]

@@ -494,7 +494,12 @@ def implemented(heritage: SgNode) -> list[str]:
     return names
 
 
-_REQUEST_LOCALS = re.compile(r"^(?:res\.locals|response\.locals|ctx\.state)\.(\w+)(.*)$")
+# The session (express-session's req.session, koa-session's ctx.session) keeps a value for
+# the client's later requests the same way.
+_REQUEST_LOCALS = re.compile(
+    r"^(?:res\.locals|response\.locals|ctx\.state|req\.session|request\.session|ctx\.session)"
+    r"\.(\w+)(.*)$"
+)
 
 
 def request_local(path: str) -> str:

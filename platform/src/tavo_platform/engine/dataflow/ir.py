@@ -64,9 +64,9 @@ class Arg:
 
 RETURNED = "<return>"  # in a callee: the object a function returns (`f.<return>.m`)
 PICKED = "[*]"  # a callee's suffix: one of the functions of a table (`HANDLERS[*]`)
-# The root of a value kept for the rest of one request under a name (Express's
-# res.locals.user, Koa's ctx.state.user): one variable of the whole project per name, as a
-# middleware in one module sets what a handler in another reads.
+# The root of a value kept for the rest of one request, or for the session, under a name
+# (Express's res.locals.user and req.session.user, Koa's ctx.state.user): one variable of
+# the whole project per name, as a handler in one module sets what one in another reads.
 REQUEST_LOCAL = "<request local>"
 
 
