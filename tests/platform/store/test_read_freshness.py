@@ -10,7 +10,8 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,22 @@ async def served_without_reads(store: SqlStore, reads: Reads, org_id: str, scan_
         await asyncio.sleep(0.02)
     return False
 
+@asynccontextmanager
+async def cached_scan(
+    database_url: str,
+) -> AsyncIterator[tuple[SqlStore, SqlStore, Reads, str, Scan]]:
+    """A reader and a writer store (two processes' worth), a finished scan the writer made,
+    and the reader serving it from its cache without a statement."""
+    reader, writer = SqlStore(database_url), SqlStore(database_url)
+    try:
+        org_id, scan = await finished_scan(writer, "acme")
+        reads = Reads(reader)
+        assert await served_without_reads(reader, reads, org_id, scan.id)
+        yield reader, writer, reads, org_id, scan
+    finally:
+        await reader.close()
+        await writer.close()
+
 
 def test_a_cached_scan_is_served_unread_until_another_process_changes_it(
     database_url: str,
@@ -170,11 +187,7 @@ def test_without_its_listener_every_read_asks_postgresql(database_url: str) -> N
         pytest.skip("PostgreSQL's notifications only")
 
     async def run() -> None:
-        reader, writer = SqlStore(database_url), SqlStore(database_url)
-        try:
-            org_id, scan = await finished_scan(writer, "acme")
-            reads = Reads(reader)
-            assert await served_without_reads(reader, reads, org_id, scan.id)
+        async with cached_scan(database_url) as (reader, writer, reads, org_id, scan):
             # The listening connection is cut (a restarted server, a failover).
             admin = await asyncpg.connect(services._asyncpg_dsn(database_url))
             try:
@@ -192,9 +205,6 @@ def test_without_its_listener_every_read_asks_postgresql(database_url: str) -> N
             before = reads.count
             assert await reader.get_scan(org_id, scan.id) is None
             assert reads.count > before
-        finally:
-            await reader.close()
-            await writer.close()
 
     asyncio.run(run())
 
@@ -285,11 +295,7 @@ def test_on_postgresql_the_listening_socket_is_polled_once_per_quiet_spell(
         pytest.skip("PostgreSQL's notifications only")
 
     async def run() -> None:
-        reader, writer = SqlStore(database_url), SqlStore(database_url)
-        try:
-            org_id, scan = await finished_scan(writer, "acme")
-            reads = Reads(reader)
-            assert await served_without_reads(reader, reads, org_id, scan.id)
+        async with cached_scan(database_url) as (reader, writer, reads, org_id, scan):
             notifications = reader.database.freshness
             assert isinstance(notifications, Notifications)
             notifications.QUIET_SECONDS = 60.0  # a spell longer than the test
@@ -317,9 +323,6 @@ def test_on_postgresql_the_listening_socket_is_polled_once_per_quiet_spell(
                 return await reader.get_scan(org_id, scan.id) is None
 
             assert await settled(gone, exact=False)
-        finally:
-            await reader.close()
-            await writer.close()
 
     asyncio.run(run())
 
